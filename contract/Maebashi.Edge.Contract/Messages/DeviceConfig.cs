@@ -1,0 +1,56 @@
+using Maebashi.Edge.Contract.Registry;
+
+namespace Maebashi.Edge.Contract.Messages;
+
+/// <summary>
+/// Retained on <c>maebashi/v1/dev/{id}/cfg</c>: the device's role and its part of the registry.
+/// A bus gets the routes and the tariff (its route comes from the vehicle at run time); an event
+/// site the events held there; a clinic reception its clinic.
+/// </summary>
+public sealed class DeviceConfig
+{
+    public long Version { get; set; }
+    public string Device { get; set; } = "";
+    public string Role { get; set; } = "";
+    public string? Vehicle { get; set; }
+    public string? Site { get; set; }
+    public TariffDef? Tariff { get; set; }
+    public List<RouteDef>? Routes { get; set; }
+    public List<EventDef>? Events { get; set; }
+    public ClinicDef? Clinic { get; set; }
+}
+
+/// <summary>Retained on <c>maebashi/v1/deny</c>: tokens of lost cards and of debtors' cards.</summary>
+public sealed class DenyList
+{
+    public long Version { get; set; }
+    public List<string> Tokens { get; set; } = [];
+}
+
+/// <summary>Retained on <c>maebashi/v1/dev/{id}/status</c>; the last will says <c>offline</c>.</summary>
+public sealed class DeviceStatus
+{
+    public string Device { get; set; } = "";
+
+    /// <summary><c>online</c>, <c>offline</c>, or <c>degraded</c> (e.g. disk full, reader down).</summary>
+    public string State { get; set; } = "online";
+
+    public string? Firmware { get; set; }
+    public long Backlog { get; set; }
+    public ulong LastSeq { get; set; }
+    public long? CfgVersion { get; set; }
+    public long? DenyVersion { get; set; }
+    public bool? DiskFull { get; set; }
+    public DateTimeOffset? At { get; set; }
+    public List<ReaderStatus>? Readers { get; set; }
+}
+
+public sealed class ReaderStatus
+{
+    public string Name { get; set; } = "";
+    public List<string> Techs { get; set; } = [];
+    public bool Healthy { get; set; }
+    public string? LastError { get; set; }
+    public long Resets { get; set; }
+    public long Taps { get; set; }
+}

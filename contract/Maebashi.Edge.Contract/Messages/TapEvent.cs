@@ -1,0 +1,76 @@
+namespace Maebashi.Edge.Contract.Messages;
+
+/// <summary>Event types of MQTT contract v1 (DESIGN.md §5).</summary>
+public static class EventTypes
+{
+    public const string Board = "board";
+    public const string Alight = "alight";
+    public const string TripEnd = "trip_end";
+    public const string EventIn = "event_in";
+    public const string EventOut = "event_out";
+    public const string ClinicCheckin = "clinic_checkin";
+
+    public static readonly IReadOnlyList<string> All = [Board, Alight, TripEnd, EventIn, EventOut, ClinicCheckin];
+
+    public static bool IsKnown(string? type) => type is Board or Alight or TripEnd or EventIn or EventOut or ClinicCheckin;
+
+    public static bool IsBus(string? type) => type is Board or Alight or TripEnd;
+}
+
+/// <summary>The device's decision on the spot.</summary>
+public static class Decisions
+{
+    public const string Accept = "accept";
+    public const string Deny = "deny";
+}
+
+/// <summary><c>{"device": id, "events": [event…]}</c> published on <c>maebashi/v1/dev/{id}/evt</c>.</summary>
+public sealed class EventBatch
+{
+    public string Device { get; set; } = "";
+    public List<TapEvent> Events { get; set; } = [];
+}
+
+/// <summary>One decided tap (or a trip end) as the device recorded it.</summary>
+public sealed class TapEvent
+{
+    /// <summary>Per-device sequence number, strictly increasing, never reused.</summary>
+    public ulong Seq { get; set; }
+
+    public string Type { get; set; } = "";
+
+    /// <summary>Event time with the device's offset, as ISO 8601.</summary>
+    public DateTimeOffset At { get; set; }
+
+    /// <summary>Missing only on <c>trip_end</c>.</summary>
+    public CardRef? Card { get; set; }
+
+    public TapContext Ctx { get; set; } = new();
+
+    public string Decision { get; set; } = Decisions.Accept;
+
+    public string? Reason { get; set; }
+}
+
+/// <summary>The card as the cloud sees it: a token, never the raw UID.</summary>
+public sealed class CardRef
+{
+    public string Tok { get; set; } = "";
+    public string Tech { get; set; } = "";
+}
+
+/// <summary>
+/// Context of a tap. Bus: route, vehicle, stop. Event site: event. Clinic: clinic, queue.
+/// Validators add <c>offline</c> when they accepted without the host's verdict.
+/// </summary>
+public sealed class TapContext
+{
+    public string? Route { get; set; }
+    public string? Vehicle { get; set; }
+    public string? Stop { get; set; }
+    public string? Event { get; set; }
+    public string? Clinic { get; set; }
+    public int? Queue { get; set; }
+    public bool? Offline { get; set; }
+    public string? Door { get; set; }
+}

@@ -1,0 +1,108 @@
+using System.Globalization;
+using Maebashi.Edge.Contract.Identity;
+
+namespace Maebashi.Edge.Contract.Registry;
+
+/// <summary>A card as the cloud keeps it: its token, never its UID.</summary>
+public sealed class CardEntry(string token, CardTech tech, string pid, bool lost)
+{
+    public string Token { get; } = token;
+    public CardTech Tech { get; } = tech;
+    public string Pid { get; } = pid;
+    public bool Lost { get; } = lost;
+}
+
+/// <summary>A person with what the rules need.</summary>
+public sealed class PersonEntry(PersonDef def, DateOnly birthDate)
+{
+    public string Pid => Def.Pid;
+    public PersonDef Def { get; } = def;
+    public DateOnly BirthDate { get; } = birthDate;
+    public bool HasDisability => Def.Flags.Contains(PersonFlags.Disability);
+}
+
+/// <summary>A device with its key parsed.</summary>
+public sealed class DeviceEntry(DeviceDef def, byte[] key)
+{
+    public string Id => Def.Id;
+    public string Role => Def.Role;
+    public DeviceDef Def { get; } = def;
+
+    /// <summary>The device key. Never log it.</summary>
+    public byte[] Key { get; } = key;
+}
+
+/// <summary>
+/// The loaded, checked and indexed registry. UIDs are turned into card tokens at load and not kept.
+/// </summary>
+public sealed class CityRegistry
+{
+    private readonly Dictionary<string, CardEntry> _cardsByToken;
+    private readonly Dictionary<string, PersonEntry> _persons;
+    private readonly Dictionary<string, List<CardEntry>> _cardsByPid;
+    private readonly Dictionary<string, DeviceEntry> _devices;
+    private readonly Dictionary<string, RouteDef> _routes;
+    private readonly Dictionary<string, EventDef> _events;
+    private readonly Dictionary<string, ClinicDef> _clinics;
+
+    internal CityRegistry(RegistryDocument doc, byte[] regionKey, byte[] linkKey, CardEntry[] cards)
+    {
+        Document = doc;
+        RegionKey = regionKey;
+        LinkKey = linkKey;
+        Tariff = doc.Tariff ?? new TariffDef();
+
+        _persons = new Dictionary<string, PersonEntry>(doc.Persons?.Count ?? 0, StringComparer.Ordinal);
+        foreach (PersonDef p in doc.Persons ?? [])
+        {
+            _persons[p.Pid] = new PersonEntry(p, DateOnly.ParseExact(p.BirthDate, "yyyy-MM-dd", CultureInfo.InvariantCulture));
+        }
+
+        _cardsByToken = new Dictionary<string, CardEntry>(cards.Length, StringComparer.Ordinal);
+        _cardsByPid = new Dictionary<string, List<CardEntry>>(_persons.Count, StringComparer.Ordinal);
+        foreach (CardEntry c in cards)
+        {
+            _cardsByToken[c.Token] = c;
+            if (!_cardsByPid.TryGetValue(c.Pid, out List<CardEntry>? list))
+            {
+                _cardsByPid[c.Pid] = list = new List<CardEntry>(2);
+            }
+
+            list.Add(c);
+        }
+
+        _devices = (doc.Devices ?? []).ToDictionary(d => d.Id, d => new DeviceEntry(d, Hex.Parse(d.Key, "key")), StringComparer.Ordinal);
+        _routes = (doc.Routes ?? []).ToDictionary(r => r.Id, StringComparer.Ordinal);
+        _events = (doc.Events ?? []).ToDictionary(e => e.Id, StringComparer.Ordinal);
+        _clinics = (doc.Clinics ?? []).ToDictionary(c => c.Id, StringComparer.Ordinal);
+    }
+
+    /// <summary>The document as loaded. It still holds UIDs: do not serialise or log it.</summary>
+    public RegistryDocument Document { get; }
+
+    public byte[] RegionKey { get; }
+    public byte[] LinkKey { get; }
+    public TariffDef Tariff { get; }
+
+    public int PersonCount => _persons.Count;
+    public int CardCount => _cardsByToken.Count;
+    public IEnumerable<PersonEntry> Persons => _persons.Values;
+    public IEnumerable<CardEntry> Cards => _cardsByToken.Values;
+    public IEnumerable<DeviceEntry> Devices => _devices.Values;
+    public IEnumerable<RouteDef> Routes => _routes.Values;
+    public IEnumerable<EventDef> Events => _events.Values;
+    public IEnumerable<ClinicDef> Clinics => _clinics.Values;
+
+    public CardEntry? FindCard(string token) => _cardsByToken.GetValueOrDefault(token);
+    public PersonEntry? FindPerson(string pid) => _persons.GetValueOrDefault(pid);
+    public DeviceEntry? FindDevice(string id) => _devices.GetValueOrDefault(id);
+    public RouteDef? FindRoute(string id) => _routes.GetValueOrDefault(id);
+    public EventDef? FindEvent(string id) => _events.GetValueOrDefault(id);
+    public ClinicDef? FindClinic(string id) => _clinics.GetValueOrDefault(id);
+
+    public IReadOnlyList<CardEntry> CardsOf(string pid) => _cardsByPid.TryGetValue(pid, out List<CardEntry>? l) ? l : [];
+
+    public string TokenFor(CardTech tech, string uidHex) => CardToken.Compute(RegionKey, tech, uidHex);
+
+    public string SectorIdFor(string pid, string sector) => SectorId.Compute(LinkKey, pid, sector);
+}
