@@ -1,0 +1,102 @@
+using Maebashi.Edge.Contract.Messages;
+using Maebashi.Edge.Contract.Registry;
+
+namespace Maebashi.Edge.Ingest.Rules;
+
+// The boundary between the ingest service (store, pipeline) and the rules.
+// The service keeps every fact; the rules turn a person's facts into their wallet, trips,
+// credits and check-ins. Because the result is a function of the set of facts, delivery order,
+// splits and duplicates cannot change it; the service records the difference between two
+// evaluations as adjustment entries.
+
+/// <summary>A validated event as the ingest stored it, identified by (device, seq).</summary>
+public sealed record StoredTap(string Device, ulong Seq, TapEvent Event);
+
+/// <summary>An operator's top-up, idempotent by receipt id.</summary>
+public sealed record TopUp(string Receipt, long Amount, DateTimeOffset At);
+
+/// <summary>Everything the rules need to know about one person.</summary>
+public sealed class PersonHistory
+{
+    public required PersonEntry Person { get; init; }
+
+    /// <summary>Every card tap of the person (any of their cards, any type, accepted or denied), in any order.</summary>
+    public required IReadOnlyList<StoredTap> Taps { get; init; }
+
+    /// <summary><c>trip_end</c> events of the vehicles this person boarded (the service selects them by vehicle).</summary>
+    public required IReadOnlyList<StoredTap> TripEnds { get; init; }
+
+    public required IReadOnlyList<TopUp> TopUps { get; init; }
+}
+
+/// <summary>Where a trip stands.</summary>
+public enum TripClose
+{
+    /// <summary>Boarded, no alight yet, and neither a re-boarding, a trip_end nor board + 180 min has closed it.</summary>
+    Open,
+
+    /// <summary>Closed by an alight on the same vehicle within 180 minutes.</summary>
+    Alighted,
+
+    /// <summary>Closed without an alight (re-boarding, trip_end, or 180 minutes): highest fare from the boarding stop.</summary>
+    MissingTapOff,
+
+    /// <summary>An alight with no open trip: highest fare to that stop.</summary>
+    UnmatchedAlight,
+}
+
+/// <summary>One trip and its charge, computed adult fare → category → transfer → daily cap.</summary>
+public sealed record Trip(
+    string Route,
+    string Vehicle,
+    string? BoardStop,
+    DateTimeOffset? BoardAt,
+    string? AlightStop,
+    DateTimeOffset? AlightAt,
+    TripClose Close,
+    string Category,
+    long AdultFare,
+    long Charge,
+    bool Transfer,
+    string ServiceDay,
+    StoredTapRef? Board,
+    StoredTapRef? Alight);
+
+public sealed record StoredTapRef(string Device, ulong Seq);
+
+/// <summary>
+/// One line of what the wallet consists of now, under a stable key (e.g. <c>fare:BUS0042:17</c>,
+/// <c>topup:R-123</c>, <c>opening</c>). The service diffs postings by key between evaluations to write
+/// adjustment entries; value and points are signed (a fare is negative value).
+/// </summary>
+public sealed record Posting(string Key, string Kind, long Value, long Points, string Source, DateTimeOffset At, string Description);
+
+/// <summary>A clinic check-in: the first of the person per clinic and JST calendar day.</summary>
+public sealed record CheckIn(string Clinic, DateOnly Date, int Queue, string PatientNo, bool ChildMedicalSubsidy, DateTimeOffset At, StoredTapRef Tap);
+
+/// <summary>A person's participation in an event and the points it credits.</summary>
+public sealed record Participation(string Event, string Sector, DateTimeOffset In, DateTimeOffset? Out, long Points, StoredTapRef Tap);
+
+/// <summary>The ingest's word on one tap, for the ack (provisional for fares and points).</summary>
+public sealed record TapOutcome(string Status, string? Reason, long? Fare, long? Points, string? PatientNo, int? Queue, bool? ChildMedicalSubsidy);
+
+/// <summary>The person's wallet and records as the rules see them now.</summary>
+public sealed class WalletView
+{
+    public long Value { get; init; }
+    public long Points { get; init; }
+    public long PointsBus { get; init; }
+    public long PointsVolunteer { get; init; }
+    public long PointsHealth { get; init; }
+
+    /// <summary>Value below −debtLimit: every card of the person goes on the deny list.</summary>
+    public bool InDebt { get; init; }
+
+    public IReadOnlyList<Trip> Trips { get; init; } = [];
+    public IReadOnlyList<Posting> Postings { get; init; } = [];
+    public IReadOnlyList<CheckIn> CheckIns { get; init; } = [];
+    public IReadOnlyList<Participation> Participations { get; init; } = [];
+
+    /// <summary>Outcome of every tap of <see cref="PersonHistory.Taps"/>, by (device, seq).</summary>
+    public IReadOnlyDictionary<StoredTapRef, TapOutcome> Outcomes { get; init; } = new Dictionary<StoredTapRef, TapOutcome>();
+}
