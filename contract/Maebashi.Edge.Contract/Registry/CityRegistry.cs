@@ -77,7 +77,7 @@ public sealed class CityRegistry
         _clinics = (doc.Clinics ?? []).ToDictionary(c => c.Id, StringComparer.Ordinal);
     }
 
-    /// <summary>The document as loaded. It still holds UIDs: do not serialise or log it.</summary>
+    /// <summary>The document as loaded, without its card list (cards are held as tokens only).</summary>
     public RegistryDocument Document { get; }
 
     public byte[] RegionKey { get; }

@@ -76,6 +76,8 @@ public static class RegistryLoader
             cards[i] = new CardEntry(token, tech, c.Pid, c.Status == CardStatuses.Lost);
         });
 
+        // The cloud keeps tokens, never UIDs: drop the card list (and its UIDs) once tokens exist.
+        doc.Cards = null;
         return new CityRegistry(doc, regionKey, linkKey, cards);
     }
 }
