@@ -85,6 +85,27 @@ public class OrderIndependenceProperty
                 throw new InvalidOperationException("not every tap has an outcome");
             }
 
+            // Delivered in batches (splits of the shuffled list): the adjustments between successive
+            // evaluations add up to the in-order wallet.
+            long value = 0, points = 0;
+            IReadOnlyList<Posting> previous = [];
+            foreach (PersonHistory part in Splits(shuffled, random))
+            {
+                WalletView step = WalletRules.Evaluate(World.Value, part, now);
+                foreach (Posting adj in PostingDiff.Adjustments(previous, step.Postings))
+                {
+                    value += adj.Value;
+                    points += adj.Points;
+                }
+
+                previous = step.Postings;
+            }
+
+            if (value != expected.Value || points != expected.Points)
+            {
+                throw new InvalidOperationException($"batches adjusted the wallet to {value} yen {points} pt, not {expected.Value} yen {expected.Points} pt");
+            }
+
             Observe(expected, seen);
         }, iter: 400, threads: 1);
 
@@ -251,6 +272,22 @@ public class OrderIndependenceProperty
         }
 
         return result;
+    }
+
+    /// <summary>Growing prefixes of the facts, as the ingest sees them batch after batch (the last is all of them).</summary>
+    private static IEnumerable<PersonHistory> Splits(PersonHistory all, Random random)
+    {
+        int batches = random.Next(1, 5);
+        for (int b = 1; b <= batches; b++)
+        {
+            yield return new PersonHistory
+            {
+                Person = all.Person,
+                Taps = all.Taps.Take(all.Taps.Count * b / batches).ToList(),
+                TripEnds = all.TripEnds.Take(all.TripEnds.Count * b / batches).ToList(),
+                TopUps = all.TopUps.Take(all.TopUps.Count * b / batches).ToList(),
+            };
+        }
     }
 
     /// <summary>Everything the view holds, in its own order (outcomes by device and seq).</summary>
