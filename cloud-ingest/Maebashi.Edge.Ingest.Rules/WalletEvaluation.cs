@@ -694,7 +694,7 @@ internal sealed class WalletEvaluation
     }
 
     private static string TapKey(string prefix, StoredTap tap) =>
-        string.Concat(prefix, tap.Device, ":", tap.Seq.ToString(CultureInfo.InvariantCulture));
+        string.Create(CultureInfo.InvariantCulture, $"{prefix}{tap.Device}:{tap.Seq}");
 
     private WalletView Settle()
     {
@@ -888,8 +888,7 @@ internal sealed class WalletEvaluation
         string route = (t.BoardRoute ?? t.AlightRoute)!.Route.Id;
         string from = t.Board >= 0 ? StopOf(t.Board) ?? "?" : "?";
         string to = t.Alight >= 0 ? StopOf(t.Alight) ?? "?" : "?";
-        string ride = string.Concat(route, " ", from, "→", to);
-        return string.Concat("運賃 ", ride, " / Fare ", ride);
+        return string.Concat("運賃 / Fare ", route, " ", from, "→", to);
     }
 
     private string DayText(DateOnly day)
