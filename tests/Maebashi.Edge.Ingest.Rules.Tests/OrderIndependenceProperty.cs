@@ -112,7 +112,7 @@ public class OrderIndependenceProperty
         string[] wanted =
         [
             "Alighted", "MissingTapOff", "UnmatchedAlight", "Open", "transfer", "capped", "child", "infant", "disability",
-            "duplicate", "rejected", "denied", "point-payment", "in-debt", "event-out", "event-repeat", "checkin-repeat", "subsidy",
+            "duplicate", "rejected", "malformed", "denied", "point-payment", "in-debt", "event-out", "event-repeat", "checkin-repeat", "subsidy",
         ];
         // Over 400 cases the rarest of these shows up some 30 times: missing one means the generator broke.
         Assert.All(wanted, w => Assert.Contains(w, seen.Keys));
@@ -155,6 +155,11 @@ public class OrderIndependenceProperty
                 {
                     seen.Add("checkin-repeat");
                 }
+            }
+
+            if (o.Reason?.StartsWith("stored fact without", StringComparison.Ordinal) == true)
+            {
+                seen.Add("malformed");
             }
 
             if (o.ChildMedicalSubsidy == true)
@@ -222,6 +227,16 @@ public class OrderIndependenceProperty
             {
                 ulong s = seq[dev] = seq.GetValueOrDefault(dev) + 1;
                 return new StoredTap(dev, s, new TapEvent { Seq = s, Type = type, At = at, Card = c ?? cardRef, Ctx = ctx, Decision = decision });
+            }
+
+            if (f.Extra % 41 == 0)
+            {
+                // Now and then something the rules must refuse without falling over: an unknown route or
+                // stop, or a fact that came back from the store without its context.
+                taps.Add(f.Pick % 3 == 0
+                    ? Tap(device, EventTypes.Board, null!)
+                    : Tap(device, f.Pick % 2 == 0 ? EventTypes.Board : EventTypes.Alight, new TapContext { Route = f.Pick % 3 == 1 ? "R-GONE" : route, Vehicle = vehicle, Stop = "ZZ" }));
+                continue;
             }
 
             switch (f.Kind)

@@ -75,6 +75,21 @@ public class RepeatAndDeniedTapTests
     }
 
     [Fact]
+    public void Fact_stored_without_its_context_is_rejected_and_the_rest_applies()
+    {
+        var r = new Rider(Sample.Registry, "P0001");
+        r.Ride("BUS0042", "R01", "S01", D + "08:00", "S06", D + "08:30");
+        StoredTapRef broken = r.Board("BUS0043", D + "09:00", "R02", "M01");
+        r.Taps[^1].Event.Ctx = null!;
+
+        WalletView w = r.Eval(D + "23:00");
+
+        Assert.Equal(ResultStatus.Rejected, w.Outcomes[broken].Status);
+        Assert.Equal(700, w.Value);
+        Assert.Single(w.Trips);
+    }
+
+    [Fact]
     public void Same_fact_listed_twice_counts_once()
     {
         var r = new Rider(Sample.Registry, "P0001");
