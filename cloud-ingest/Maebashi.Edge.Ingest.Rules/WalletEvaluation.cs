@@ -622,9 +622,11 @@ internal sealed class WalletEvaluation
             }
 
             p.Points = Math.Max(ev.Points, earned);
+            _eventTaps.Add((i, p)); // reports the participation's credit as it now stands
+            return;
         }
 
-        _eventTaps.Add((i, p));
+        _outcome[i] = new TapOutcome(Applied, $"event {ev.Id} credits no points by duration", null, 0, null, null, null);
     }
 
     // ---- clinics --------------------------------------------------------------------------------------
