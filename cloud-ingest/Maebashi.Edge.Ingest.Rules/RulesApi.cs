@@ -97,6 +97,15 @@ public sealed class WalletView
     public IReadOnlyList<CheckIn> CheckIns { get; init; } = [];
     public IReadOnlyList<Participation> Participations { get; init; } = [];
 
+    /// <summary>
+    /// The earliest instant after which the same facts can give a different view because of the clock
+    /// alone (an open trip that closes when the ingest's clock passes board + 180 min), or null when the
+    /// view no longer depends on <c>now</c>. The service evaluates the person again once its clock is past it.
+    /// Added by the rules (not in the first boundary): without it the service could not know when a
+    /// missing tap-off becomes chargeable.
+    /// </summary>
+    public DateTimeOffset? ReviewAt { get; init; }
+
     /// <summary>Outcome of every tap of <see cref="PersonHistory.Taps"/>, by (device, seq).</summary>
     public IReadOnlyDictionary<StoredTapRef, TapOutcome> Outcomes { get; init; } = new Dictionary<StoredTapRef, TapOutcome>();
 }

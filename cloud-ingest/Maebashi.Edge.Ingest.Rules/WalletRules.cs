@@ -1,0 +1,128 @@
+using Maebashi.Edge.Contract.Registry;
+
+namespace Maebashi.Edge.Ingest.Rules;
+
+/// <summary>Fare categories (DESIGN.md §3, bus).</summary>
+public static class FareCategories
+{
+    public const string Adult = "adult";
+    public const string Child = "child";
+    public const string Disability = "disability";
+    public const string Infant = "infant";
+}
+
+/// <summary><see cref="Posting.Kind"/> values and the shapes of their stable keys.</summary>
+public static class PostingKinds
+{
+    /// <summary><c>opening</c>: the registry's openingValue and openingPoints.</summary>
+    public const string Opening = "opening";
+
+    /// <summary><c>topup:{receipt}</c>: value an operator charged.</summary>
+    public const string TopUp = "topup";
+
+    /// <summary><c>fare:{device}:{seq}</c> of the tap that defines the trip (its board, or an unmatched alight): −charge of value.</summary>
+    public const string Fare = "fare";
+
+    /// <summary><c>pointpay:{device}:{seq}</c>: points covering a fare's shortfall (+value, −points).</summary>
+    public const string PointPayment = "point-payment";
+
+    /// <summary><c>ridepoints:{device}:{seq}</c>: floor(charge / 100) × ridePointsPer100.</summary>
+    public const string RidePoints = "ride-points";
+
+    /// <summary><c>event:{eventId}</c>: the person's credit for an event (replaced, not added to, on tap-out).</summary>
+    public const string EventPoints = "event-points";
+}
+
+/// <summary>
+/// The rules of DESIGN.md §3 for one person: a pure, deterministic function of the SET of the person's
+/// facts (taps, trip ends, top-ups) and the ingest's clock. The same facts in any order, split or
+/// re-listed, give an identical <see cref="WalletView"/>.
+/// </summary>
+/// <remarks>
+/// Choices where DESIGN.md is silent (also in docs/decisions.md, "Ingest rules"):
+/// <list type="bullet">
+/// <item>Facts are sorted by (at, kind, device, seq), kinds at one instant in the order alight, trip_end,
+/// board, event_in, event_out, clinic_checkin, so an alight at the instant of a trip_end still closes its trip
+/// and a trip_end never closes a trip boarded at the same instant. The same (device, seq) listed twice counts once.</item>
+/// <item>Repeat taps: any tap of a card on a device at most 10 s after the first tap of that card on that
+/// device (whatever the type and decision) is <c>duplicate</c>; a tap after the 10 s starts a new window.</item>
+/// <item>A bus tap the device denied is reported <c>applied</c> with the reason "denied on the device" and no
+/// fare: it is kept, it has no effect. Event and clinic taps are re-checked by the ingest whatever the device
+/// decided, so a denied tap that passes the checks counts (the device may have had stale configuration).</item>
+/// <item>A bus tap naming an unknown route or a stop not on its route is <c>rejected</c> with the reason.</item>
+/// <item>A trip_end closes the person's open trip when it names the trip's vehicle and is later than the board.</item>
+/// <item>An alight on another vehicle than the open trip's closes that trip as a missing tap-off (the person
+/// evidently left it) and is itself an unmatched alight.</item>
+/// <item>An alight matched on the same vehicle at a stop not on the boarding route is charged the highest fare
+/// from the boarding stop.</item>
+/// <item>A trip still open (no alight, no re-boarding, no trip_end, clock not past board + 180 min) is charged
+/// nothing yet; <see cref="WalletView.ReviewAt"/> says when the clock will close it.</item>
+/// <item>Transfer: the trip just before the board (in trip order) must have ended with a real alight on
+/// another route, at most 60 min before the board. The flag <see cref="Trip.Transfer"/> is set whenever the
+/// rule applies, even if the route's discount is 0.</item>
+/// <item>Category per service day: infant if under 6; else child (under 12) and/or disability at half fare,
+/// the one with the lower daily cap when both apply (no cap counts as highest; a tie picks child); else adult.</item>
+/// <item>The wallet is replayed in time order: opening first, then top-ups (at their time), event credits (at
+/// the first event_in) and trip charges (at the trip's board, or its unmatched alight); at one instant
+/// top-ups before credits before fares. Deny status follows the replay: on below −debtLimit, off at ≥ 0.</item>
+/// <item>Points by source count the points credited by each source (ride points, event credits); point
+/// payments and opening points show only in <see cref="WalletView.Points"/> and postings.</item>
+/// <item>Event tap-out minutes are whole minutes elapsed since the first event_in; without maxPoints there is no
+/// upper bound. An event_out with no earlier event_in, or more than 60 min after the window, is <c>rejected</c>.</item>
+/// <item>A clinic tap on a reception device registered to another clinic is <c>rejected</c>.</item>
+/// <item>Top-ups listed twice under one receipt count once (the earliest, then the smallest amount).</item>
+/// <item>Postings with neither value nor points are left out (an infant's trip is in <see cref="WalletView.Trips"/>).</item>
+/// </list>
+/// </remarks>
+public static class WalletRules
+{
+    public static readonly TimeSpan RepeatWindow = TimeSpan.FromSeconds(10);
+    public static readonly TimeSpan TripWindow = TimeSpan.FromMinutes(180);
+    public static readonly TimeSpan TransferWindow = TimeSpan.FromMinutes(60);
+    public static readonly TimeSpan EventOutGrace = TimeSpan.FromMinutes(60);
+
+    /// <summary>Evaluates every rule of DESIGN.md §3 for one person.</summary>
+    public static WalletView Evaluate(CityRegistry registry, PersonHistory history, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(registry);
+        ArgumentNullException.ThrowIfNull(history);
+        return new WalletEvaluation(registry, history, now).Run();
+    }
+
+    /// <summary>The JST service day of an instant: the day starts at 03:00 JST.</summary>
+    public static DateOnly ServiceDay(DateTimeOffset at) => DateOnly.FromDateTime(at.UtcDateTime.AddHours(9 - 3));
+
+    /// <summary>The JST calendar date of an instant.</summary>
+    public static DateOnly JstDate(DateTimeOffset at) => DateOnly.FromDateTime(at.UtcDateTime.AddHours(9));
+
+    /// <summary>Age in whole years on a day (a 29 February birthday is reached on 28 February).</summary>
+    public static int AgeOn(DateOnly birth, DateOnly day)
+    {
+        int age = day.Year - birth.Year;
+        if (birth.AddYears(age) > day)
+        {
+            age--;
+        }
+
+        return age;
+    }
+
+    /// <summary>Half the adult fare rounded up to 10 yen (child and disability fares).</summary>
+    public static long HalfFare(long adult) => adult <= 0 ? 0 : (adult + 19) / 20 * 10;
+
+    /// <summary>
+    /// 子ども医療費助成: true through the first 31 March on or after the day before the 15th birthday
+    /// (the day Japanese law counts the age as reached).
+    /// </summary>
+    public static bool ChildMedicalSubsidy(DateOnly birth, DateOnly day)
+    {
+        DateOnly reached = birth.AddYears(15).AddDays(-1);
+        var march31 = new DateOnly(reached.Year, 3, 31);
+        if (march31 < reached)
+        {
+            march31 = march31.AddYears(1);
+        }
+
+        return day <= march31;
+    }
+}
