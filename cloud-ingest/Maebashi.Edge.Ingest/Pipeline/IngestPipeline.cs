@@ -85,6 +85,8 @@ public sealed class IngestPipeline
 
     public CityRegistry Registry => _registry;
 
+    public IngestMetrics Metrics => _metrics;
+
     public IIngestStore Store => _store;
 
     /// <summary>Raised after a change of the deny list is committed (a debt crossing the limit, a top-up clearing it).</summary>
@@ -405,19 +407,9 @@ public sealed class IngestPipeline
         return view;
     }
 
-    private static PersonState ToState(string pid, WalletView v, long revision)
-    {
-        DateTimeOffset? nextClose = null;
-        foreach (Trip t in v.Trips)
-        {
-            if (t.Close == TripClose.Open && t.BoardAt is { } at && (nextClose is null || at + TripWindow < nextClose))
-            {
-                nextClose = at + TripWindow;
-            }
-        }
-
-        return new PersonState(pid, v.Value, v.Points, v.PointsBus, v.PointsVolunteer, v.PointsHealth, v.InDebt, nextClose, v.Trips, v.Postings, revision);
-    }
+    // ReviewAt: when the clock alone can change the view (an open trip closing at board + 180 min).
+    private static PersonState ToState(string pid, WalletView v, long revision) =>
+        new(pid, v.Value, v.Points, v.PointsBus, v.PointsVolunteer, v.PointsHealth, v.InDebt, v.ReviewAt, v.Trips, v.Postings, revision);
 
     /// <summary>
     /// New postings become entries; a posting whose amount changed, or that disappeared, becomes an
