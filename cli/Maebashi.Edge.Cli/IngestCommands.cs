@@ -79,7 +79,7 @@ internal static class IngestCommands
             .SetMinimumLevel(LogLevel.Information)
             .AddFilter("Microsoft", LogLevel.Warning)
             .AddFilter("MQTTnet", LogLevel.Warning)
-            .AddJsonConsole(o => o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ")
+            .AddJsonConsole(o => o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ")
             .Services.Configure<ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace));
         ILogger logger = loggers.CreateLogger("Maebashi.Edge.Ingest");
         IngestHost host;

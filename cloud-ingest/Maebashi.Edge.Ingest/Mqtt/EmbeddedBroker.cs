@@ -87,6 +87,12 @@ public sealed class EmbeddedBroker : IMqttPublisher, IAsyncDisposable
         }
 
         e.SessionItems[DeviceItem] = user;
+        if (string.IsNullOrEmpty(e.ClientId))
+        {
+            // MQTT 5 lets a client leave its id to the server (mosquitto_pub -V 5 does).
+            e.AssignedClientIdentifier = user + "-" + Guid.NewGuid().ToString("N")[..8];
+        }
+
         return Task.CompletedTask;
     }
 
