@@ -8,6 +8,8 @@ namespace Maebashi.Edge.Ingest.Http;
 /// </summary>
 public sealed class AuditLog : IDisposable
 {
+    private static readonly JsonSerializerOptions Json = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     private readonly Lock _lock = new();
     private readonly StreamWriter _writer;
     private readonly TimeProvider _time;
@@ -32,7 +34,7 @@ public sealed class AuditLog : IDisposable
             route,
             status,
             subjects,
-        });
+        }, Json);
         lock (_lock)
         {
             _writer.WriteLine(line);
