@@ -25,6 +25,9 @@ internal sealed class WalletEvaluation
 
     private readonly List<TripDraft> _trips = [];
     private TripDraft? _open;
+    private RouteFares? _lastRoute;
+    private DateOnly _lastDay;
+    private string? _lastDayText;
     private DateTimeOffset? _reviewAt;
 
     private readonly Dictionary<string, ParticipationDraft> _participationByEvent = new(StringComparer.Ordinal);
@@ -123,17 +126,20 @@ internal sealed class WalletEvaluation
             all[n++] = new Entry { Tap = t, Ticks = t.Event.At.UtcTicks, Kind = KindOrder(EventTypes.TripEnd), FromTaps = false };
         }
 
-        Array.Sort(all, 0, n, EntryOrder.Instance);
+        SortByTime(all, n);
 
-        // The same (device, seq) listed more than once is one fact; keep the first in the total order.
-        var seen = new HashSet<(string, ulong)>(n);
+        // The same (device, seq) listed more than once is one fact: the order puts its copies side by side
+        // (same at, kind, device, seq); keep the first.
         int kept = 0;
         for (int i = 0; i < n; i++)
         {
-            if (seen.Add((all[i].Tap.Device, all[i].Tap.Seq)))
+            if (kept > 0 && all[kept - 1].Tap.Seq == all[i].Tap.Seq && all[kept - 1].Ticks == all[i].Ticks
+                && all[kept - 1].FromTaps == all[i].FromTaps && string.Equals(all[kept - 1].Tap.Device, all[i].Tap.Device, StringComparison.Ordinal))
             {
-                all[kept++] = all[i];
+                continue;
             }
+
+            all[kept++] = all[i];
         }
 
         _entries = all;
@@ -142,12 +148,57 @@ internal sealed class WalletEvaluation
         _refs = new StoredTapRef?[kept];
     }
 
+    /// <summary>
+    /// Sorts by time with a primitive key sort (cheap), then orders runs sharing an instant by the full
+    /// order (kind, device, seq). The result is the total order whatever the input order.
+    /// </summary>
+    private static void SortByTime(Entry[] all, int n)
+    {
+        bool sorted = true;
+        for (int i = 1; i < n && sorted; i++)
+        {
+            sorted = EntryOrder.Instance.Compare(all[i - 1], all[i]) <= 0;
+        }
+
+        if (sorted)
+        {
+            return;
+        }
+
+        long[] keys = new long[n];
+        for (int i = 0; i < n; i++)
+        {
+            keys[i] = all[i].Ticks;
+        }
+
+        Array.Sort(keys, all, 0, n);
+        for (int start = 0; start < n;)
+        {
+            int end = start + 1;
+            while (end < n && keys[end] == keys[start])
+            {
+                end++;
+            }
+
+            if (end - start > 1)
+            {
+                Array.Sort(all, start, end - start, EntryOrder.Instance);
+            }
+
+            start = end;
+        }
+    }
+
     private StoredTapRef RefOf(int i) => _refs[i] ??= new StoredTapRef(_entries[i].Tap.Device, _entries[i].Tap.Seq);
 
+    /// <summary>
+    /// A tap of a card on a device at most 10 s after the first (non-duplicate) tap of that card on that
+    /// device is the same tap. The timeline is sorted, so the anchor is found by looking back at most 10 s.
+    /// </summary>
     private void MarkRepeats()
     {
-        Dictionary<(string Tok, string Device), (long Ticks, ulong Seq)>? first = null;
-        for (int i = 0; i < _count; i++)
+        long window = WalletRules.RepeatWindow.Ticks;
+        for (int i = 1; i < _count; i++)
         {
             ref Entry e = ref _entries[i];
             string? tok = e.Tap.Event.Card?.Tok;
@@ -156,16 +207,17 @@ internal sealed class WalletEvaluation
                 continue;
             }
 
-            first ??= new Dictionary<(string, string), (long, ulong)>();
-            var key = (tok, e.Tap.Device);
-            if (first.TryGetValue(key, out (long Ticks, ulong Seq) anchor) && e.Ticks - anchor.Ticks <= WalletRules.RepeatWindow.Ticks)
+            for (int j = i - 1; j >= 0 && e.Ticks - _entries[j].Ticks <= window; j--)
             {
-                e.Duplicate = true;
-                _outcome[i] = new TapOutcome(ResultStatus.Duplicate, $"repeat of seq {anchor.Seq} on this device within 10 s", null, null, null, null, null);
-            }
-            else
-            {
-                first[key] = (e.Ticks, e.Tap.Seq);
+                ref Entry prior = ref _entries[j];
+                if (!prior.Duplicate && prior.Tap.Event.Type != EventTypes.TripEnd
+                    && string.Equals(prior.Tap.Event.Card?.Tok, tok, StringComparison.Ordinal)
+                    && string.Equals(prior.Tap.Device, e.Tap.Device, StringComparison.Ordinal))
+                {
+                    e.Duplicate = true;
+                    _outcome[i] = new TapOutcome(ResultStatus.Duplicate, $"repeat of seq {prior.Tap.Seq} on this device within 10 s", null, null, null, null, null);
+                    break;
+                }
             }
         }
     }
@@ -296,7 +348,8 @@ internal sealed class WalletEvaluation
             return;
         }
 
-        RouteFares fares = RouteFares.For(route);
+        // Most of a person's taps are on one or two routes: skip the shared cache lookup for a repeat.
+        RouteFares fares = ReferenceEquals(_lastRoute?.Route, route) ? _lastRoute! : (_lastRoute = RouteFares.For(route));
         int stop = fares.StopIndex(ev.Ctx.Stop);
         if (stop < 0)
         {
@@ -690,7 +743,7 @@ internal sealed class WalletEvaluation
                 {
                     TopUp t = topUps[item.Index];
                     value += t.Amount;
-                    postings.Add(new Posting("topup:" + t.Receipt, PostingKinds.TopUp, t.Amount, 0, "topup", t.At, $"チャージ {t.Amount}円 / Top-up ¥{t.Amount}"));
+                    postings.Add(new Posting("topup:" + t.Receipt, PostingKinds.TopUp, t.Amount, 0, "topup", t.At, "チャージ / Top-up"));
                     break;
                 }
 
@@ -710,7 +763,7 @@ internal sealed class WalletEvaluation
                     if (p.Points != 0)
                     {
                         postings.Add(new Posting("event:" + p.Event.Id, PostingKinds.EventPoints, 0, p.Points, p.Event.Sector, _entries[p.In].Tap.Event.At,
-                            $"イベント {p.Event.Id} {p.Points}pt / Event {p.Event.Id} {p.Points} pt"));
+                            string.Concat("イベントポイント ", p.Event.Id, " / Event points ", p.Event.Id)));
                     }
 
                     break;
@@ -734,7 +787,7 @@ internal sealed class WalletEvaluation
                         points -= used;
                         value += used;
                         postings.Add(new Posting(TapKey("pointpay:", keyTap), PostingKinds.PointPayment, used, -used, "bus", at,
-                            $"ポイント払い {used}pt / Paid with {used} pt"));
+                            "ポイント払い / Paid with points"));
                     }
 
                     value -= charge;
@@ -743,7 +796,7 @@ internal sealed class WalletEvaluation
                         points += t.RidePoints;
                         bus += t.RidePoints;
                         postings.Add(new Posting(TapKey("ridepoints:", keyTap), PostingKinds.RidePoints, 0, t.RidePoints, "bus", at,
-                            $"乗車ポイント {t.RidePoints}pt / Ride points {t.RidePoints} pt"));
+                            "乗車ポイント / Ride points"));
                     }
 
                     break;
@@ -835,7 +888,19 @@ internal sealed class WalletEvaluation
         string route = (t.BoardRoute ?? t.AlightRoute)!.Route.Id;
         string from = t.Board >= 0 ? StopOf(t.Board) ?? "?" : "?";
         string to = t.Alight >= 0 ? StopOf(t.Alight) ?? "?" : "?";
-        return $"運賃 {route} {from}→{to} {t.Charge}円 / Fare {route} {from}→{to} ¥{t.Charge}";
+        string ride = string.Concat(route, " ", from, "→", to);
+        return string.Concat("運賃 ", ride, " / Fare ", ride);
+    }
+
+    private string DayText(DateOnly day)
+    {
+        if (_lastDayText is null || day != _lastDay)
+        {
+            _lastDay = day;
+            _lastDayText = day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+        }
+
+        return _lastDayText;
     }
 
     private Trip ToTrip(TripDraft t)
@@ -854,7 +919,7 @@ internal sealed class WalletEvaluation
             t.AdultFare,
             t.Charge,
             t.Transfer,
-            t.Day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+            DayText(t.Day),
             t.Board >= 0 ? RefOf(t.Board) : null,
             t.Alight >= 0 ? RefOf(t.Alight) : null);
     }
