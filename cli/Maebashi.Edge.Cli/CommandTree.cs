@@ -11,6 +11,7 @@ internal static class CommandTree
         IdentityCommands.AddTo(root);
         RegistryCommands.AddTo(root);
         BrokerCommands.AddTo(root);
+        IngestCommands.AddTo(root);
         return root;
     }
 }

@@ -1,0 +1,138 @@
+using System.CommandLine;
+using Maebashi.Edge.Contract.Registry;
+using Maebashi.Edge.Ingest;
+using Maebashi.Edge.Ingest.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
+
+namespace Maebashi.Edge.Cli;
+
+/// <summary><c>ingest run</c>: the cloud ingest service (broker, pipeline, store, HTTP API).</summary>
+internal static class IngestCommands
+{
+    public static void AddTo(RootCommand root)
+    {
+        var registry = new Option<string>("--registry") { Description = "registry file (DESIGN.md §7)", Required = true };
+        var data = new Option<string?>("--data") { Description = "data directory (store, audit log); a temp directory when omitted" };
+        var mqttPort = new Option<int>("--mqtt-port") { Description = "embedded broker port on 127.0.0.1 (0: any free port)", DefaultValueFactory = _ => 1883 };
+        var httpPort = new Option<int>("--http-port") { Description = "HTTP API port on 127.0.0.1 (0: any free port)", DefaultValueFactory = _ => 8080 };
+        var operators = new Option<string?>("--operators") { Description = "operators file [{\"name\",\"token\",\"scope\"}]; without it an admin token is generated and printed" };
+        var broker = new Option<string?>("--broker") { Description = "external MQTT 5 broker mqtt://HOST:PORT instead of the embedded one" };
+        var brokerUser = new Option<string?>("--broker-user") { Description = "user name of the ingest on the external broker" };
+        var brokerPassFile = new Option<string?>("--broker-pass-file") { Description = "file holding the ingest's broker password" };
+
+        var run = new Command("run", "run the ingest until Ctrl+C or SIGTERM") { registry, data, mqttPort, httpPort, operators, broker, brokerUser, brokerPassFile };
+        run.SetAction(async (parse, ct) =>
+        {
+            int mp = parse.GetValue(mqttPort);
+            int hp = parse.GetValue(httpPort);
+            if (mp is < 0 or > 65535 || hp is < 0 or > 65535)
+            {
+                return Fail("--mqtt-port/--http-port: expected 0 to 65535");
+            }
+
+            Uri? brokerUri = null;
+            string? password = null;
+            if (parse.GetValue(broker) is { } b)
+            {
+                if (!Uri.TryCreate(b, UriKind.Absolute, out brokerUri) || brokerUri.Scheme != "mqtt" || brokerUri.Port <= 0)
+                {
+                    return Fail($"--broker: expected mqtt://HOST:PORT, got '{b}'");
+                }
+
+                if (parse.GetValue(brokerUser) is null || parse.GetValue(brokerPassFile) is not { } passFile)
+                {
+                    return Fail("--broker needs --broker-user and --broker-pass-file");
+                }
+
+                try
+                {
+                    password = File.ReadAllText(passFile).Trim();
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    return Fail($"--broker-pass-file: cannot read {passFile}: {e.Message}");
+                }
+            }
+
+            var options = new IngestOptions
+            {
+                RegistryPath = parse.GetValue(registry)!,
+                DataDirectory = parse.GetValue(data),
+                MqttPort = mp,
+                HttpPort = hp,
+                OperatorsPath = parse.GetValue(operators),
+                Broker = brokerUri,
+                BrokerUser = parse.GetValue(brokerUser),
+                BrokerPassword = password,
+            };
+            return await RunAsync(options, ct);
+        });
+
+        root.Subcommands.Add(new Command("ingest", "the cloud ingest service") { run });
+    }
+
+    private static async Task<int> RunAsync(IngestOptions options, CancellationToken ct)
+    {
+        using ILoggerFactory loggers = LoggerFactory.Create(b => b
+            .SetMinimumLevel(LogLevel.Information)
+            .AddFilter("Microsoft", LogLevel.Warning)
+            .AddFilter("MQTTnet", LogLevel.Warning)
+            .AddJsonConsole(o => o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ")
+            .Services.Configure<ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace));
+        ILogger logger = loggers.CreateLogger("Maebashi.Edge.Ingest");
+        IngestHost host;
+        try
+        {
+            host = await IngestHost.StartAsync(options, loggers, TimeProvider.System, ct);
+        }
+        catch (RegistryException e)
+        {
+            Console.Error.WriteLine($"maebashi-edge: registry {options.RegistryPath}: {e.Problems.Count} problem(s)");
+            foreach (RegistryProblem p in e.Problems)
+            {
+                Console.Error.WriteLine($"  {p}");
+            }
+
+            return ExitCodes.Problems;
+        }
+        catch (OperatorsFileException e)
+        {
+            return Fail(e.Message);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or InvalidOperationException or System.Net.Sockets.SocketException or MQTTnet.Exceptions.MqttCommunicationException)
+        {
+            return Fail($"ingest could not start: {e.Message}");
+        }
+
+        await using (host)
+        {
+            logger.LogInformation("Ingest ready: MQTT port {MqttPort}, HTTP port {HttpPort}, data {DataDirectory}", host.MqttPort, host.HttpPort, host.DataDirectory);
+            Console.Out.WriteLine($"mqtt-port={host.MqttPort} http-port={host.HttpPort} data={host.DataDirectory}");
+            if (host.GeneratedAdminToken is { } token)
+            {
+                logger.LogInformation("No operators file: generated an admin token (printed on stdout)");
+                Console.Out.WriteLine($"admin-token={token}");
+            }
+
+            Console.Out.Flush();
+            try
+            {
+                await Task.Delay(Timeout.Infinite, ct);
+            }
+            catch (OperationCanceledException)
+            {
+                logger.LogInformation("Stopping the ingest");
+            }
+        }
+
+        return ExitCodes.Ok;
+    }
+
+    private static int Fail(string message)
+    {
+        Console.Error.WriteLine($"maebashi-edge: {message}");
+        return ExitCodes.Usage;
+    }
+}

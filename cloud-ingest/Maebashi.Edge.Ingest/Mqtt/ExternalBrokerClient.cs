@@ -1,0 +1,178 @@
+using System.Buffers;
+using Maebashi.Edge.Contract.Identity;
+using Maebashi.Edge.Contract.Messages;
+using Maebashi.Edge.Ingest.Pipeline;
+using Microsoft.Extensions.Logging;
+using MQTTnet;
+using MQTTnet.Formatter;
+using MQTTnet.Packets;
+using MQTTnet.Protocol;
+
+namespace Maebashi.Edge.Ingest.Mqtt;
+
+/// <summary>
+/// The ingest as a client of an external MQTT 5 broker (Mosquitto first): a persistent session (clean start
+/// off, session expiry) and the shared subscription <c>$share/ingest/maebashi/v1/dev/+/evt</c> at QoS 1, so
+/// several ingest processes split the devices' batches. A batch is processed durably inside the receive
+/// handler, so its PUBACK follows the commit; a batch left unacknowledged by a crash is delivered again.
+/// </summary>
+public sealed class ExternalBrokerClient : IMqttPublisher, IAsyncDisposable
+{
+    public const string ShareGroup = "ingest";
+
+    /// <summary>How long the broker keeps the session (and queues batches) while the ingest is away.</summary>
+    public static readonly TimeSpan SessionExpiry = TimeSpan.FromDays(7);
+
+    private readonly IngestPipeline _pipeline;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private readonly MqttClientOptions _options;
+    private readonly IMqttClient _client;
+    private readonly CancellationTokenSource _stopping = new();
+    private Task? _reconnectLoop;
+
+    public ExternalBrokerClient(IngestPipeline pipeline, ILogger logger, TimeProvider time, string host, int port, string user, string password, string clientId)
+    {
+        _pipeline = pipeline;
+        _logger = logger;
+        _time = time;
+        Host = host;
+        Port = port;
+        _options = new MqttClientOptionsBuilder()
+            .WithTcpServer(host, port)
+            .WithProtocolVersion(MqttProtocolVersion.V500)
+            .WithClientId(clientId)
+            .WithCredentials(user, password)
+            .WithCleanStart(false)
+            .WithSessionExpiryInterval((uint)SessionExpiry.TotalSeconds)
+            .WithKeepAlivePeriod(TimeSpan.FromSeconds(30))
+            .Build();
+        _client = new MqttClientFactory().CreateMqttClient();
+        _client.ApplicationMessageReceivedAsync += OnMessage;
+    }
+
+    public string Host { get; }
+
+    public int Port { get; }
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await ConnectAndSubscribeAsync(cancellationToken);
+        _reconnectLoop = Task.Run(KeepConnectedAsync, CancellationToken.None);
+    }
+
+    private async Task ConnectAndSubscribeAsync(CancellationToken ct)
+    {
+        MqttClientConnectResult result = await _client.ConnectAsync(_options, ct);
+        if (result.ResultCode != MqttClientConnectResultCode.Success)
+        {
+            throw new InvalidOperationException($"broker {Host}:{Port} refused the ingest's login: {result.ResultCode}");
+        }
+
+        // Subscribing again on a resumed session is harmless and covers a session the broker dropped.
+        MqttClientSubscribeOptions subscribe = new MqttClientSubscribeOptionsBuilder()
+            .WithTopicFilter(f => f.WithTopic(Topics.Shared(ShareGroup, Topics.AllEvents)).WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce))
+            .WithTopicFilter(f => f.WithTopic(Topics.AllStatus).WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce))
+            .Build();
+        MqttClientSubscribeResult sub = await _client.SubscribeAsync(subscribe, ct);
+        foreach (MqttClientSubscribeResultItem item in sub.Items)
+        {
+            if ((int)item.ResultCode > 2)
+            {
+                throw new InvalidOperationException($"broker refused the subscription to {item.TopicFilter.Topic}: {item.ResultCode}");
+            }
+        }
+
+        _logger.LogInformation("Connected to MQTT broker {Host}:{Port} (session present: {SessionPresent}), shared subscription {Filter}",
+            Host, Port, result.IsSessionPresent, Topics.Shared(ShareGroup, Topics.AllEvents));
+    }
+
+    private async Task KeepConnectedAsync()
+    {
+        CancellationToken ct = _stopping.Token;
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(TimeSpan.FromSeconds(1), _time, ct);
+                if (!_client.IsConnected)
+                {
+                    _logger.LogWarning("MQTT broker {Host}:{Port} connection lost; reconnecting", Host, Port);
+                    await ConnectAndSubscribeAsync(ct);
+                }
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                _logger.LogWarning("Reconnecting to MQTT broker {Host}:{Port} failed: {Error}", Host, Port, e.Message);
+            }
+        }
+    }
+
+    private async Task OnMessage(MqttApplicationMessageReceivedEventArgs e)
+    {
+        MqttApplicationMessage m = e.ApplicationMessage;
+        if (!Topics.TryParse(m.Topic, out TopicKind kind, out _))
+        {
+            return;
+        }
+
+        if (kind == TopicKind.Status)
+        {
+            _pipeline.OnStatus(m.Topic, m.Payload.ToArray());
+            return;
+        }
+
+        if (kind != TopicKind.Events)
+        {
+            return;
+        }
+
+        string? mac = m.UserProperties?.FirstOrDefault(p => p.Name == DeviceAuth.MacProperty)?.ReadValueAsString();
+        try
+        {
+            BatchOutcome outcome = _pipeline.ProcessBatch(m.Topic, m.Payload.ToArray(), mac);
+            if (outcome.Ack is { } ack)
+            {
+                await PublishAsync(Topics.Ack(outcome.Device), ContractJson.Serialize(ack), retain: false, CancellationToken.None);
+            }
+        }
+        catch (Exception ex)
+        {
+            // Not committed: leave it unacknowledged so the broker delivers it again (here or to another ingest).
+            _logger.LogError(ex, "Batch on {Topic} could not be processed; leaving it to the broker to redeliver", m.Topic);
+            e.AutoAcknowledge = false;
+        }
+    }
+
+    public async Task PublishAsync(string topic, byte[] payload, bool retain, CancellationToken cancellationToken)
+    {
+        MqttApplicationMessage message = new MqttApplicationMessageBuilder()
+            .WithTopic(topic)
+            .WithPayload(payload)
+            .WithRetainFlag(retain)
+            .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
+            .Build();
+        await _client.PublishAsync(message, cancellationToken);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stopping.CancelAsync();
+        if (_reconnectLoop is not null)
+        {
+            await _reconnectLoop;
+        }
+
+        if (_client.IsConnected)
+        {
+            await _client.DisconnectAsync(new MqttClientDisconnectOptionsBuilder().WithSessionExpiryInterval((uint)SessionExpiry.TotalSeconds).Build());
+        }
+
+        _client.Dispose();
+        _stopping.Dispose();
+    }
+}

@@ -1,0 +1,125 @@
+using Maebashi.Edge.Contract.Messages;
+using Maebashi.Edge.Ingest.Rules;
+
+namespace Maebashi.Edge.Ingest.Store;
+
+// The ingest's persistent state, behind one interface so that a PostgreSQL store (several ingest
+// processes sharing a broker's shared subscription) can follow without touching the pipeline or the rules.
+//
+// Rules of the interface, which every implementation keeps:
+// - Everything done inside one Write(...) commits atomically and durably (on disk, not only in the
+//   OS cache) before Write returns, or not at all. The pipeline publishes acks only after Write returns.
+// - TryAddTap is the de-duplication record: it inserts (device, seq) or reports that it exists.
+//   In PostgreSQL: INSERT … ON CONFLICT DO NOTHING on the primary key (device, seq); a concurrent
+//   process inserting the same key waits on the row lock and then sees the conflict.
+// - GetPersonForUpdate locks the person for the rest of the unit (PostgreSQL: SELECT … FOR UPDATE on
+//   the persons row, inserting it first if missing), so two processes never evaluate one person at once.
+// - Reads outside Write see only committed state.
+
+/// <summary>A stored tap: the de-duplication record and the fact the rules read.</summary>
+public sealed record TapRecord(string Device, ulong Seq, string? Pid, string Type, string? Vehicle, DateTimeOffset At, DateTimeOffset ReceivedAt, TapEvent Event)
+{
+    public StoredTap ToStoredTap() => new(Device, Seq, Event);
+}
+
+/// <summary>What the store keeps of a person's wallet after the last evaluation.</summary>
+public sealed record PersonState(
+    string Pid,
+    long Value,
+    long Points,
+    long PointsBus,
+    long PointsVolunteer,
+    long PointsHealth,
+    bool InDebt,
+    DateTimeOffset? NextCloseAt,
+    IReadOnlyList<Trip> Trips,
+    IReadOnlyList<Posting> Postings,
+    long Revision);
+
+/// <summary>One wallet entry: a posting as it first appeared, or an adjustment when a re-evaluation changed or withdrew it.</summary>
+public sealed record WalletEntry(string Pid, string Key, string Kind, long Value, long Points, string Source, DateTimeOffset At, DateTimeOffset RecordedAt, string Description, bool Adjustment);
+
+/// <summary>A clinic check-in as the clinic may see it (the PID is kept only to replace the person's rows).</summary>
+public sealed record CheckInRecord(string Pid, string Clinic, DateOnly Date, string PatientNo, int Queue, bool ChildMedicalSubsidy, DateTimeOffset At);
+
+/// <summary>A participation as the welfare sector may see it: the person's welfare sector ID.</summary>
+public sealed record ParticipationRecord(string Pid, string Event, string Sector, string SectorId, DateTimeOffset In, DateTimeOffset? Out, long Points);
+
+/// <summary>Where a device stands: the highest seq settled (the ack's upTo) and when it was last heard.</summary>
+public sealed record DeviceProgress(string Device, ulong UpTo, DateTimeOffset LastSeen, long EventsApplied);
+
+/// <summary>A quarantined batch or event: the raw payload and the reason, once per distinct payload (and seq).</summary>
+public sealed record QuarantineRecord(string Id, string Scope, string Device, string Topic, string Code, string Reason, ulong? Seq, DateTimeOffset At, byte[] Payload);
+
+/// <summary>A retained MQTT message kept across restarts (MQTTnet keeps them in memory only).</summary>
+public sealed record RetainedRecord(string Topic, byte[] Payload);
+
+/// <summary>The unit of work of <see cref="IIngestStore.Write{T}"/>.</summary>
+public interface IIngestWrite
+{
+    /// <summary>Inserts the tap, or returns false when (device, seq) is already stored.</summary>
+    bool TryAddTap(TapRecord tap);
+
+    IReadOnlyList<TapRecord> TapsOfPerson(string pid);
+
+    /// <summary><c>trip_end</c> events of a vehicle with <c>from ≤ at ≤ to</c>.</summary>
+    IReadOnlyList<TapRecord> TripEnds(string vehicle, DateTimeOffset from, DateTimeOffset to);
+
+    /// <summary>Persons with a <c>board</c> on the vehicle with <c>from ≤ at ≤ to</c> (a trip_end may close their trip).</summary>
+    IReadOnlyCollection<string> PersonsBoarded(string vehicle, DateTimeOffset from, DateTimeOffset to);
+
+    IReadOnlyList<TopUp> TopUpsOf(string pid);
+
+    /// <summary>The top-up stored under the receipt and its person, or null.</summary>
+    (string Pid, TopUp TopUp)? FindTopUp(string receipt);
+
+    bool TryAddTopUp(string pid, TopUp topUp);
+
+    PersonState? GetPersonForUpdate(string pid);
+
+    /// <summary>Replaces the person's state, check-ins and participations and appends the new entries.</summary>
+    void PutPerson(PersonState state, IReadOnlyList<WalletEntry> newEntries, IReadOnlyList<CheckInRecord> checkIns, IReadOnlyList<ParticipationRecord> participations);
+
+    DeviceProgress? GetDevice(string device);
+
+    void PutDevice(DeviceProgress progress);
+
+    /// <summary>Adds the record unless one with the same id exists; false then.</summary>
+    bool AddQuarantine(QuarantineRecord record);
+
+    string? GetMeta(string key);
+
+    void SetMeta(string key, string value);
+}
+
+public interface IIngestStore : IDisposable
+{
+    /// <summary>Runs <paramref name="work"/> as one atomic, durable unit (see the file's comment).</summary>
+    T Write<T>(Func<IIngestWrite, T> work);
+
+    PersonState? GetPerson(string pid);
+
+    IReadOnlyList<WalletEntry> EntriesOf(string pid);
+
+    IReadOnlyList<CheckInRecord> CheckIns(string clinic, DateOnly date);
+
+    IReadOnlyList<ParticipationRecord> Participations(string eventId);
+
+    IReadOnlyList<DeviceProgress> Devices();
+
+    IReadOnlyList<QuarantineRecord> Quarantine(int limit);
+
+    long QuarantineCount();
+
+    IReadOnlyList<string> PersonsInDebt();
+
+    /// <summary>Persons with an open trip whose board + 180 min is at or before <paramref name="now"/>.</summary>
+    IReadOnlyList<string> PersonsDueForClose(DateTimeOffset now);
+
+    string? GetMeta(string key);
+
+    IReadOnlyList<RetainedRecord> RetainedMessages();
+
+    /// <summary>Stores (or, with an empty payload, removes) a retained message; durable on return.</summary>
+    void PutRetained(RetainedRecord message);
+}

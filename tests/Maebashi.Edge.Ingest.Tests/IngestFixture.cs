@@ -1,0 +1,99 @@
+using System.Net.Http.Headers;
+using System.Text;
+using Maebashi.Edge.Contract.Identity;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Maebashi.Edge.Ingest.Tests;
+
+/// <summary>An ingest started in the test process on free ports, with its own data directory and operators.</summary>
+internal sealed class RunningIngest : IAsyncDisposable
+{
+    public const string AdminToken = "admin-token-0123456789";
+    public const string TransportToken = "transport-token-0123456789";
+    public const string WelfareToken = "welfare-token-0123456789";
+    public const string Clinic1Token = "clinic-c01-token-0123456789";
+    public const string Clinic2Token = "clinic-c02-token-0123456789";
+
+    private RunningIngest(IngestHost host, string data, TimeProvider time)
+    {
+        Host = host;
+        Data = data;
+        Time = time;
+        Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{host.HttpPort}") };
+    }
+
+    public IngestHost Host { get; }
+    public string Data { get; }
+    public TimeProvider Time { get; }
+    public HttpClient Http { get; }
+
+    public static async Task<RunningIngest> StartAsync(TimeProvider? time = null, string? data = null, Uri? broker = null, string? brokerUser = null, string? brokerPassword = null)
+    {
+        data ??= TestKit.TempDir();
+        string ops = Path.Combine(data, "operators.json");
+        await File.WriteAllTextAsync(ops, $$"""
+            [
+              {"name": "城 管理者", "token": "{{AdminToken}}", "scope": "admin"},
+              {"name": "交通 係", "token": "{{TransportToken}}", "scope": "transport"},
+              {"name": "福祉 係", "token": "{{WelfareToken}}", "scope": "welfare"},
+              {"name": "C01 受付", "token": "{{Clinic1Token}}", "scope": "clinic:C01"},
+              {"name": "C02 受付", "token": "{{Clinic2Token}}", "scope": "clinic:C02"}
+            ]
+            """);
+        time ??= TimeProvider.System;
+        IngestHost host = await IngestHost.StartAsync(
+            new IngestOptions
+            {
+                RegistryPath = SharedFixtures.RegistryPath,
+                DataDirectory = Path.Combine(data, "store"),
+                MqttPort = 0,
+                HttpPort = 0,
+                OperatorsPath = ops,
+                Broker = broker,
+                BrokerUser = brokerUser,
+                BrokerPassword = brokerPassword,
+            },
+            NullLoggerFactory.Instance,
+            time,
+            CancellationToken.None);
+        return new RunningIngest(host, data, time);
+    }
+
+    public async Task<(int Status, string Body)> Get(string path, string? token)
+    {
+        using var req = new HttpRequestMessage(HttpMethod.Get, path);
+        if (token is not null)
+        {
+            req.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        }
+
+        using HttpResponseMessage r = await Http.SendAsync(req);
+        return ((int)r.StatusCode, await r.Content.ReadAsStringAsync());
+    }
+
+    public async Task<(int Status, string Body)> Post(string path, string? token, string json)
+    {
+        using var req = new HttpRequestMessage(HttpMethod.Post, path) { Content = new StringContent(json, Encoding.UTF8, "application/json") };
+        if (token is not null)
+        {
+            req.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        }
+
+        using HttpResponseMessage r = await Http.SendAsync(req);
+        return ((int)r.StatusCode, await r.Content.ReadAsStringAsync());
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Http.Dispose();
+        await Host.DisposeAsync();
+    }
+}
+
+/// <summary>A fake clock starting at a fixed instant, for tests whose taps sit on the sample's event days.</summary>
+internal static class Clocks
+{
+    public static FakeTimeProvider At(string iso) => new(DateTimeOffset.Parse(iso, System.Globalization.CultureInfo.InvariantCulture));
+}

@@ -1,0 +1,169 @@
+using System.Diagnostics;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Maebashi.Edge.Contract.Messages;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Maebashi.Edge.Ingest.Tests;
+
+/// <summary>
+/// The real <c>maebashi-edge ingest run</c> killed with SIGKILL mid-stream and restarted on the same data:
+/// the device redelivers everything, nothing is applied twice and nothing is lost.
+/// </summary>
+[Trait("Category", "Ingest")]
+[Trait("Category", "Fault")]
+public sealed class KillRestartTests
+{
+    private static readonly string[] Cards = ["04A1B2C3D4E5F6", "DEADBEEF", "0101120012345678", "04C0FFEE123456", "CAFEBABE", "0F0E0D0C", "04BADA55C0FFEE"];
+    private static readonly string[] Stops = ["S01", "S02", "S03", "S04", "S05", "S06", "S07"];
+
+    private sealed class IngestProcess : IAsyncDisposable
+    {
+        private readonly Process _p;
+
+        private IngestProcess(Process p, int mqtt, int http)
+        {
+            _p = p;
+            MqttPort = mqtt;
+            HttpPort = http;
+        }
+
+        public int MqttPort { get; }
+        public int HttpPort { get; }
+
+        public static async Task<IngestProcess> StartAsync(string data, string operators)
+        {
+            var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            foreach (string a in new[] { Path.Combine(AppContext.BaseDirectory, "maebashi-edge.dll"), "ingest", "run", "--registry", SharedFixtures.RegistryPath, "--data", data, "--mqtt-port", "0", "--http-port", "0", "--operators", operators })
+            {
+                psi.ArgumentList.Add(a);
+            }
+
+            Process p = Process.Start(psi)!;
+            p.ErrorDataReceived += (_, _) => { };
+            p.BeginErrorReadLine();
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            while (await p.StandardOutput.ReadLineAsync(cts.Token) is { } line)
+            {
+                if (line.StartsWith("mqtt-port=", StringComparison.Ordinal))
+                {
+                    Dictionary<string, string> kv = line.Split(' ').Select(x => x.Split('=', 2)).ToDictionary(x => x[0], x => x[1]);
+                    _ = p.StandardOutput.ReadToEndAsync(CancellationToken.None);
+                    return new IngestProcess(p, int.Parse(kv["mqtt-port"], System.Globalization.CultureInfo.InvariantCulture), int.Parse(kv["http-port"], System.Globalization.CultureInfo.InvariantCulture));
+                }
+            }
+
+            throw new InvalidOperationException("the ingest ended before printing its ports");
+        }
+
+        public void KillHard() => _p.Kill(); // SIGKILL: no shutdown code runs
+
+        public async ValueTask DisposeAsync()
+        {
+            if (!_p.HasExited)
+            {
+                _p.Kill();
+            }
+
+            await _p.WaitForExitAsync();
+            _p.Dispose();
+        }
+    }
+
+    private static List<JsonObject[]> Batches(DateTimeOffset start)
+    {
+        var events = new List<JsonObject>();
+        for (int k = 0; k < 300; k++)
+        {
+            string card = Cards[k % Cards.Length];
+            DateTimeOffset board = start.AddMinutes(k * 17);
+            events.Add(TestKit.Board((ulong)(2 * k + 1), card, board, Stops[k % 3]));
+            events.Add(TestKit.Alight((ulong)(2 * k + 2), card, board.AddMinutes(9), Stops[3 + k % 4]));
+        }
+
+        return events.Chunk(10).ToList();
+    }
+
+    [Fact]
+    public async Task Killed_mid_stream_and_restarted_on_the_same_data_nothing_is_applied_twice_and_nothing_is_lost()
+    {
+        string dir = TestKit.TempDir();
+        string data = Path.Combine(dir, "data");
+        string ops = Path.Combine(dir, "operators.json");
+        await File.WriteAllTextAsync(ops, $$"""[{"name": "admin", "token": "{{RunningIngest.AdminToken}}", "scope": "admin"}]""");
+        DateTimeOffset now = DateTimeOffset.UtcNow;
+        List<JsonObject[]> batches = Batches(now.AddDays(-4));
+
+        // Run 1: stream batches and kill the process once 20 have been acknowledged, with more in flight.
+        var appliedBeforeKill = new HashSet<ulong>();
+        IngestProcess first = await IngestProcess.StartAsync(data, ops);
+        await using (first)
+        {
+            await using DeviceClient bus = await DeviceClient.ConnectAsync("BUS0042", first.MqttPort);
+            var acked = new TaskCompletionSource();
+            Task stream = Task.Run(async () =>
+            {
+                foreach (JsonObject[] b in batches)
+                {
+                    await bus.PublishAsync(TestKit.Batch("BUS0042", b));
+                }
+            });
+            for (int n = 0; n < 20; n++)
+            {
+                Ack ack = await bus.NextAckAsync(TimeSpan.FromSeconds(30));
+                appliedBeforeKill.UnionWith(ack.Results.Where(r => r.Status == ResultStatus.Applied).Select(r => r.Seq));
+            }
+
+            first.KillHard();
+            await Assert.ThrowsAnyAsync<Exception>(() => stream.WaitAsync(TimeSpan.FromSeconds(30)));
+        }
+
+        Assert.True(appliedBeforeKill.Count >= 200);
+        Assert.True(appliedBeforeKill.Count < 600, "the kill came too late to be mid-stream");
+
+        // Run 2 on the same data: the device redelivers everything it holds.
+        await using IngestProcess second = await IngestProcess.StartAsync(data, ops);
+        await using (DeviceClient bus = await DeviceClient.ConnectAsync("BUS0042", second.MqttPort))
+        {
+            var appliedAfter = new HashSet<ulong>();
+            var duplicates = new HashSet<ulong>();
+            foreach (JsonObject[] b in batches)
+            {
+                Ack ack = await bus.SendAsync(TestKit.Batch("BUS0042", b), TimeSpan.FromSeconds(30));
+                appliedAfter.UnionWith(ack.Results.Where(r => r.Status == ResultStatus.Applied).Select(r => r.Seq));
+                duplicates.UnionWith(ack.Results.Where(r => r.Status == ResultStatus.Duplicate).Select(r => r.Seq));
+                Assert.DoesNotContain(ack.Results, r => r.Status == ResultStatus.Rejected);
+            }
+
+            Assert.Empty(appliedBeforeKill.Intersect(appliedAfter));
+            Assert.Superset(appliedBeforeKill, duplicates);
+            Assert.Equal(600, appliedAfter.Count + duplicates.Count);
+        }
+
+        // Every wallet equals one clean in-order delivery of the same batches.
+        using var expected = new PipelineKit(new FakeTimeProvider(now));
+        foreach (JsonObject[] b in batches)
+        {
+            expected.Send("BUS0042", b);
+        }
+
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{second.HttpPort}") };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", RunningIngest.AdminToken);
+        foreach (string card in Cards)
+        {
+            JsonElement w = TestKit.ParseJson(await http.GetStringAsync($"/api/v1/cards/{TestKit.Tok(card)}/wallet"));
+            string pid = TestKit.Registry.FindCard(TestKit.Tok(card))!.Pid;
+            var want = expected.Pipeline.WalletOf(pid);
+            Assert.Equal(want.Value, w.GetProperty("value").GetInt64());
+            Assert.Equal(want.Points, w.GetProperty("points").GetInt64());
+            Assert.Equal(want.Trips.Count, w.GetProperty("trips").GetArrayLength());
+            Assert.Equal(want.Value, w.GetProperty("entries").EnumerateArray().Sum(e => e.GetProperty("value").GetInt64()));
+        }
+
+        JsonElement devices = TestKit.ParseJson(await http.GetStringAsync("/api/v1/devices"));
+        JsonElement bus42 = devices.EnumerateArray().Single(d => d.GetProperty("id").GetString() == "BUS0042");
+        Assert.Equal(600UL, bus42.GetProperty("lastSeq").GetUInt64());
+        Assert.Equal(600, bus42.GetProperty("eventsApplied").GetInt64());
+    }
+}
