@@ -1,0 +1,97 @@
+using System.Device.Gpio;
+using System.Security.Cryptography.X509Certificates;
+using Iot.Device.Mfrc522;
+using Iot.Device.Pn532;
+using Iot.Device.Pn532.ListPassive;
+using Iot.Device.Rfid;
+using Maebashi.Edge.Emulation;
+using Maebashi.Edge.Emulation.Cards;
+using Maebashi.Edge.Emulation.Mfrc522;
+using Maebashi.Edge.Emulation.Pn532;
+
+namespace Maebashi.Edge.Readers.Tests;
+
+/// <summary>The real Iot.Device.Bindings Pn532 driver against the frame-level emulator, on each transport.</summary>
+[Trait("Category", "Readers")]
+public sealed class Pn532EmulatorTests
+{
+    [Fact]
+    public void I2c_lists_type_a_felica_and_type_b_targets()
+    {
+        var field = new RfField();
+        var chip = new Pn532Chip(field);
+        using var pn = new Pn532(new Pn532I2cDevice(chip));
+        Assert.Equal(0x32, pn.FirmwareVersion!.IdentificationCode);
+
+        byte[] uid = [0x04, 0xA1, 0xB2, 0xC3, 0xD4, 0xE5, 0xF6];
+        var typeA = new TypeACard(uid);
+        field.Place(typeA);
+        byte[]? listed = pn.ListPassiveTarget(MaxTarget.One, TargetBaudRate.B106kbpsTypeA);
+        Assert.NotNull(listed);
+        Data106kbpsTypeA? a = pn.TryDecode106kbpsTypeA(listed.AsSpan(1));
+        Assert.Equal(uid, a!.NfcId);
+        field.Clear();
+
+        byte[] idm = Convert.FromHexString("0101120012345678");
+        field.Place(new FelicaCard(idm));
+        listed = pn.ListPassiveTarget(MaxTarget.One, TargetBaudRate.B212kbps, [0x00, 0xFF, 0xFF, 0x01, 0x00]);
+        Data212_424kbps? f = pn.TryDecodeData212_424Kbps(listed.AsSpan(1));
+        Assert.Equal(idm, f!.NfcId);
+        field.Clear();
+
+        byte[] cert = MyNumberCard.CreateUserAuthenticationCertificate([0x12, 0x34, 0x56]);
+        field.Place(new MyNumberCard(cert));
+        listed = pn.ListPassiveTarget(MaxTarget.One, TargetBaudRate.B106kbpsTypeB, [0x00]);
+        Data106kbpsTypeB? b = pn.TryDecodeData106kbpsTypeB(listed.AsSpan(1));
+        Assert.NotNull(b);
+        byte[] response = new byte[4];
+        byte[] select = [0x00, 0xA4, 0x04, 0x0C, 0x0A, .. MyNumberCard.JpkiAid];
+        Assert.Equal(2, pn.Transceive(b!.TargetNumber, select, response, Iot.Device.Card.NfcProtocol.Iso14443_4));
+        Assert.Equal([0x90, 0x00], response[..2]);
+    }
+
+    [Fact]
+    public void Spi_with_chip_select_through_emulated_gpio()
+    {
+        var field = new RfField();
+        var chip = new Pn532Chip(field);
+        using var gpio = new GpioController(new EmulatedGpioDriver());
+        using var pn = new Pn532(new Pn532SpiDevice(chip), 8, gpio);
+        Assert.NotNull(pn.FirmwareVersion);
+        field.Place(new TypeACard([1, 2, 3, 4]));
+        byte[]? listed = pn.ListPassiveTarget(MaxTarget.One, TargetBaudRate.B106kbpsTypeA);
+        Assert.Equal(new byte[] { 1, 2, 3, 4 }, pn.TryDecode106kbpsTypeA(listed.AsSpan(1))!.NfcId);
+    }
+
+    [Fact]
+    public void Hsu_over_a_pseudo_terminal()
+    {
+        var field = new RfField();
+        var chip = new Pn532Chip(field);
+        using var hsu = new Pn532Hsu(chip);
+        using var pn = new Pn532(hsu.PortName);
+        Assert.NotNull(pn.FirmwareVersion);
+        field.Place(new TypeACard([1, 2, 3, 4]));
+        byte[]? listed = pn.ListPassiveTarget(MaxTarget.One, TargetBaudRate.B106kbpsTypeA);
+        Assert.Equal(new byte[] { 1, 2, 3, 4 }, pn.TryDecode106kbpsTypeA(listed.AsSpan(1))!.NfcId);
+    }
+
+    [Fact]
+    public void Mfrc522_uart_over_a_pseudo_terminal()
+    {
+        var field = new RfField();
+        field.Place(new TypeACard([9, 8, 7, 6]));
+        using var uart = new Mfrc522SerialPort(new Mfrc522Chip(field));
+        using var mfrc = new MfRc522(uart.PortName);
+        Assert.True(mfrc.ListenToCardIso14443TypeA(out Data106kbpsTypeA card, TimeSpan.Zero));
+        Assert.Equal(new byte[] { 9, 8, 7, 6 }, card.NfcId);
+    }
+
+    [Fact]
+    public void Certificate_serial_round_trips()
+    {
+        byte[] cert = MyNumberCard.CreateUserAuthenticationCertificate([0x01, 0x02, 0xAB]);
+        using var x = X509CertificateLoader.LoadCertificate(cert);
+        Assert.Equal("0102AB", x.SerialNumber);
+    }
+}
