@@ -385,9 +385,9 @@ public sealed class Mfrc522Chip
                         answers.Add((card, atqa));
                     }
                 }
-                else if (card.State == TypeAState.Active)
+                else if (card.State is TypeAState.Active or TypeAState.Ready)
                 {
-                    // A REQA to an active card sends it back to idle, and it is silent.
+                    // REQA/WUPA is unexpected in READY and ACTIVE: the card goes back to idle, silent (ISO 14443-3 6.3).
                     card.Reset();
                 }
             }
@@ -400,6 +400,7 @@ public sealed class Mfrc522Chip
         if (sent.Length >= 2 && sent[0] is 0x93 or 0x95 or 0x97)
         {
             int level = sent[0] == 0x93 ? 1 : sent[0] == 0x95 ? 2 : 3;
+            IdleReadyCards(present, level);
             List<TypeACard> ready = present.FindAll(c => c.State == TypeAState.Ready && c.CascadeLevel == level);
             if (sent[1] == 0x70 && sent.Length == 9)
             {
@@ -467,6 +468,8 @@ public sealed class Mfrc522Chip
             return null;
         }
 
+        // Any other frame is unexpected for a card in READY: back to idle (ISO 14443-3 6.3).
+        IdleReadyCards(present, 0);
         if (_selected is not { } selected)
         {
             return null;
@@ -507,6 +510,18 @@ public sealed class Mfrc522Chip
         }
 
         return (received, r.FourBit ? 4 : 0, false);
+    }
+
+    /// <summary>Cards in READY not addressed at <paramref name="level"/> return to idle.</summary>
+    private static void IdleReadyCards(List<TypeACard> present, int level)
+    {
+        foreach (TypeACard card in present)
+        {
+            if (card.State == TypeAState.Ready && card.CascadeLevel != level)
+            {
+                card.Reset();
+            }
+        }
     }
 
     /// <summary>Superposes simultaneous answers: identical ones read clean, differing ones give a collision.</summary>
