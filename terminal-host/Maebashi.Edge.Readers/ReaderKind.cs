@@ -42,6 +42,9 @@ public static class ReaderKinds
         return index >= 0;
     }
 
+    public static ReaderKind Parse(string wire) =>
+        TryParse(wire, out ReaderKind kind) ? kind : throw new ArgumentException($"unknown reader kind '{wire}' (expected {string.Join(", ", All)})", nameof(wire));
+
     public static ReaderChip Chip(this ReaderKind kind) => kind <= ReaderKind.Mfrc522Uart ? ReaderChip.Mfrc522 : ReaderChip.Pn532;
 
     public static ReaderBusType Bus(this ReaderKind kind) => kind switch
