@@ -410,39 +410,44 @@ public sealed class Mfrc522Chip
                 }
 
                 byte[] uidPart = sent[2..6];
+                List<byte[]> answers = [];
+                List<TypeACard> chosen = [];
                 foreach (TypeACard card in ready)
                 {
                     byte[] part = card.CascadeBytes(level);
                     if (part.AsSpan().SequenceEqual(uidPart) && sent[6] == (byte)(part[0] ^ part[1] ^ part[2] ^ part[3]))
                     {
-                        byte sak = card.SakAt(level);
-                        byte[]? answer = Field.OnAnswer(card, Iso14443Crc.AppendCrcA([sak]));
-                        if (answer is null)
+                        // Every card whose UID part matches answers (cards sharing the first bytes of a
+                        // longer UID both go on to the next cascade level, where they collide).
+                        if (Field.OnAnswer(card, Iso14443Crc.AppendCrcA([card.SakAt(level)])) is { } answer)
                         {
-                            return null;
+                            answers.Add(answer);
+                            chosen.Add(card);
                         }
-
-                        if (level < card.CascadeLevels)
-                        {
-                            card.CascadeLevel = level + 1;
-                        }
-                        else
-                        {
-                            card.State = TypeAState.Active;
-                            _selected = card;
-                        }
-
-                        // Cards not selected return to idle (ISO 14443-3 6.5.3.4).
-                        foreach (TypeACard other in ready)
-                        {
-                            if (other != card)
-                            {
-                                other.Reset();
-                            }
-                        }
-
-                        return (answer, 0, false);
                     }
+                    else
+                    {
+                        // Cards not selected return to idle (ISO 14443-3 6.5.3.4).
+                        card.Reset();
+                    }
+                }
+
+                foreach (TypeACard card in chosen)
+                {
+                    if (level < card.CascadeLevels)
+                    {
+                        card.CascadeLevel = level + 1;
+                    }
+                    else
+                    {
+                        card.State = TypeAState.Active;
+                        _selected ??= card;
+                    }
+                }
+
+                if (answers.Count > 0)
+                {
+                    return Merge(answers, 0);
                 }
 
                 return null;
