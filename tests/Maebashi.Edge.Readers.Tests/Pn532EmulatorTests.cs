@@ -87,11 +87,23 @@ public sealed class Pn532EmulatorTests
         Assert.Equal(new byte[] { 9, 8, 7, 6 }, card.NfcId);
     }
 
-    [Fact]
-    public void Certificate_serial_round_trips()
+    [Theory]
+    [InlineData("0102AB")]
+    [InlineData("8A01")]
+    [InlineData("00AB")]
+    [InlineData("7F")]
+    [InlineData("3F00112233445566778899AABBCCDDEEFF0011")]
+    public void Certificate_serial_reads_back_as_given(string serial)
     {
-        byte[] cert = MyNumberCard.CreateUserAuthenticationCertificate([0x01, 0x02, 0xAB]);
+        byte[] cert = MyNumberCard.CreateUserAuthenticationCertificate(Convert.FromHexString(serial));
         using var x = X509CertificateLoader.LoadCertificate(cert);
-        Assert.Equal("0102AB", x.SerialNumber);
+        Assert.Equal(serial, x.SerialNumber);
+        Assert.Contains("前橋 太郎", x.SubjectName.Name, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Certificate_serial_with_a_redundant_leading_byte_is_refused()
+    {
+        Assert.Throws<ArgumentException>(() => MyNumberCard.CreateUserAuthenticationCertificate([0x00, 0x12]));
     }
 }
