@@ -106,4 +106,28 @@ public sealed class Pn532EmulatorTests
     {
         Assert.Throws<ArgumentException>(() => MyNumberCard.CreateUserAuthenticationCertificate([0x00, 0x12]));
     }
+
+    [Fact]
+    public void Mifare_classic_over_pn532_reads_with_the_right_key_and_fails_with_a_wrong_one()
+    {
+        byte[] uid = [0x0A, 0x0B, 0x0C, 0x0D];
+        byte[] keyB = [0xA0, 0xA1, 0xA2, 0xA3, 0xA4, 0xA5];
+        var classic = new MifareClassic1KCard(uid, keyB: keyB);
+        classic.SetBlock(9, Enumerable.Repeat((byte)0x5A, 16).ToArray());
+        var field = new RfField();
+        field.Place(classic);
+        using var pn = new Pn532(new Pn532I2cDevice(new Pn532Chip(field)));
+        byte[]? listed = pn.ListPassiveTarget(MaxTarget.One, TargetBaudRate.B106kbpsTypeA);
+        byte target = listed![1];
+
+        var mifare = new Iot.Device.Card.Mifare.MifareCard(pn, target) { BlockNumber = 9, Command = Iot.Device.Card.Mifare.MifareCardCommand.AuthenticationB, KeyB = keyB, SerialNumber = uid, ReselectAfterError = false };
+        Assert.True(mifare.RunMifareCardCommand() >= 0);
+        mifare.Command = Iot.Device.Card.Mifare.MifareCardCommand.Read16Bytes;
+        Assert.Equal(16, mifare.RunMifareCardCommand());
+        Assert.All(mifare.Data, b => Assert.Equal(0x5A, b));
+
+        mifare.KeyB = [0, 0, 0, 0, 0, 0];
+        mifare.Command = Iot.Device.Card.Mifare.MifareCardCommand.AuthenticationB;
+        Assert.True(mifare.RunMifareCardCommand() < 0);
+    }
 }
