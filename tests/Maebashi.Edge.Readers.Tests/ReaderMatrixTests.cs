@@ -54,7 +54,7 @@ public sealed class ReaderMatrixTests
         using CardReader reader = Rigs.Reader(rig, time);
         rig.Field.Place(make());
 
-        List<ReaderEvent> events = Rigs.PollFor(reader, time, TimeSpan.FromSeconds(1));
+        List<ReaderEvent> events = Rigs.PollUntilTap(reader, time, TimeSpan.FromSeconds(3));
 
         CardRead tap = Assert.Single(events.Taps());
         Assert.Equal(tech, tap.Tech);

@@ -43,6 +43,29 @@ internal static class Rigs
         return events;
     }
 
+    /// <summary>Polls until a tap and half a second beyond it (to see no second tap), or until <paramref name="limit"/>.</summary>
+    public static List<ReaderEvent> PollUntilTap(CardReader reader, FakeTimeProvider time, TimeSpan limit)
+    {
+        List<ReaderEvent> events = [];
+        TimeSpan step = reader.Settings.PollInterval;
+        TimeSpan? stopAt = null;
+        for (TimeSpan elapsed = TimeSpan.Zero; elapsed <= (stopAt ?? limit); elapsed += step)
+        {
+            if (reader.Poll() is { } happened)
+            {
+                events.Add(happened);
+                if (happened.Kind == ReaderEventKind.Tap && stopAt is null)
+                {
+                    stopAt = elapsed + TimeSpan.FromMilliseconds(500);
+                }
+            }
+
+            time.Advance(step);
+        }
+
+        return events;
+    }
+
     public static List<CardRead> Taps(this IEnumerable<ReaderEvent> events) =>
         [.. events.Where(e => e.Kind == ReaderEventKind.Tap).Select(e => e.Card!)];
 

@@ -33,6 +33,16 @@ public sealed class Pn532Hsu : IDisposable
 
     private void OnBytes(byte[] bytes)
     {
+        if (bytes.Length > 0 && bytes[0] == 0x55)
+        {
+            // The wake-up sequence (55 55 00 … then a SAMConfiguration frame): the chip wakes and
+            // runs the command, but its answer is dropped. The binding discards that answer
+            // anyway (DumpSerial after 5 ms); on a loaded machine a late one would otherwise be
+            // read as the answer to the next command.
+            Exchange(_chip, bytes);
+            return;
+        }
+
         byte[] answer = Exchange(_chip, bytes);
         if (answer.Length > 0)
         {
