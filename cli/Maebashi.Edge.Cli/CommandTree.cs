@@ -12,6 +12,7 @@ internal static class CommandTree
         RegistryCommands.AddTo(root);
         BrokerCommands.AddTo(root);
         IngestCommands.AddTo(root);
+        ReadCommands.AddTo(root);
         return root;
     }
 }
