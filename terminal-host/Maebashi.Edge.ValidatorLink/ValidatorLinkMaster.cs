@@ -273,7 +273,12 @@ public sealed partial class ValidatorLinkMaster
                 peer.Firmware = hello.Firmware;
                 peer.Backlog = hello.Backlog;
                 peer.ChipOk = hello.ChipOk;
-                peer.NeedsConfig = true;
+                if (sent.Type != MessageType.Config)
+                {
+                    // The validator (re)started and wants its configuration and clock.
+                    peer.NeedsConfig = true;
+                }
+
                 LogHello(_logger, peer.Address, hello.DeviceId, hello.Firmware, hello.Backlog);
                 if (sent.Type == MessageType.Provision && answer.AckLinkSeq == sent.LinkSeq)
                 {

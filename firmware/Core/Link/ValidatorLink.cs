@@ -121,7 +121,7 @@ namespace Maebashi.Edge.Firmware.Link
             int p = LinkProtocol.PayloadAt;
             int length = _decoder.Length;
             byte replyAddress = _settings.Address;
-            bool provisioned = false;
+            bool sendHello = false;
             switch (type)
             {
                 case MessageType.Verdict:
@@ -167,6 +167,9 @@ namespace Maebashi.Edge.Firmware.Link
                         }
 
                         _helloAcknowledged = true;
+
+                        // Config is the host's handshake: the answer tells it who we are (it may have restarted).
+                        sendHello = true;
                     }
 
                     break;
@@ -197,14 +200,14 @@ namespace Maebashi.Edge.Firmware.Link
                             }
 
                             _settingsStore.Save(_settings);
-                            provisioned = true;
+                            sendHello = true;
                         }
                     }
 
                     break;
             }
 
-            Reply(replyAddress, provisioned);
+            Reply(replyAddress, sendHello);
         }
 
         private void Reply(byte address, bool sendHello)
