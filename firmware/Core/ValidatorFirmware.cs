@@ -13,12 +13,18 @@ namespace Maebashi.Edge.Firmware
     public sealed class ValidatorFirmware
     {
         public ValidatorFirmware(IRegisterBus bus, ISerialPort port, IFlashStorage tapFlash, IFlashStorage settingsFlash, IFeedback feedback, IClock clock)
+            : this(bus, null, port, tapFlash, settingsFlash, feedback, clock)
+        {
+        }
+
+        /// <summary><paramref name="resetLine"/>: the MFRC522's NRSTPD pin, or null when not wired.</summary>
+        public ValidatorFirmware(IRegisterBus bus, IChipResetLine? resetLine, ISerialPort port, IFlashStorage tapFlash, IFlashStorage settingsFlash, IFeedback feedback, IClock clock)
         {
             Clock = clock;
             Settings = new ValidatorSettings();
             SettingsStore = new SettingsStore(settingsFlash);
             Ring = new TapRingBuffer(tapFlash);
-            Reader = new Mfrc522Driver(bus, AntennaGain.Db48);
+            Reader = new Mfrc522Driver(bus, AntennaGain.Db48, resetLine);
             Feedback = new FeedbackPlayer(feedback);
             Link = new ValidatorLink(port, Settings, SettingsStore, Ring);
             Taps = new TapLoop(Reader, Ring, Link, Settings, clock, Feedback);

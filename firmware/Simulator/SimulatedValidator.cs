@@ -49,7 +49,7 @@ public sealed class SimulatedValidator
             new SettingsStore(SettingsFlash).Save(settings);
         }
 
-        Firmware = new ValidatorFirmware(new SpiRegisterBus(new Mfrc522SpiDevice(Chip)), _port, TapFlash, SettingsFlash, Indicators, new TimeProviderClock(time));
+        Firmware = new ValidatorFirmware(new SpiRegisterBus(new Mfrc522SpiDevice(Chip)), new ResetLine(Chip), _port, TapFlash, SettingsFlash, Indicators, new TimeProviderClock(time));
         Firmware.Start();
         line.Attach(this);
     }
@@ -105,6 +105,12 @@ public sealed class SimulatedValidator
 
     /// <summary>Another validator's answer: the UART receives it too; the link discards it on the next pump.</summary>
     internal void Overhear(byte[] bytes) => _port.Enqueue(bytes);
+
+    /// <summary>The board's GPIO to the chip's NRSTPD pin.</summary>
+    private sealed class ResetLine(Mfrc522Chip chip) : Mfrc522.IChipResetLine
+    {
+        public void Pulse() => chip.HardReset();
+    }
 
     private sealed class Port(SimulatedValidator owner) : ISerialPort
     {

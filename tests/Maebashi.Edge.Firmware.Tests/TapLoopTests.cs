@@ -85,19 +85,34 @@ public sealed class TapLoopTests
     }
 
     [Fact]
-    public void A_chip_that_stays_dead_shows_out_of_service_and_comes_back_after_a_reset_pulse()
+    public void A_chip_deaf_to_soft_reset_is_brought_back_by_a_reset_pulse()
     {
         var v = new SimulatedValidator(_line, new ValidatorSpec("bus-1-front", 1, 1), _time);
         v.Chip.StopAnswering(softResetRecovers: false);
         Step(v, 50);
+        Step(v, 50);
+        Assert.Equal(1, v.Chip.HardResets);
+        Assert.Equal(1, v.Firmware.Reader.HardResets);
+        TapOffline(v, new TypeACard(Uids.Make(4, 9)));
+        Assert.Equal(1, v.Firmware.Taps.TapsRecorded);
+    }
+
+    [Fact]
+    public void A_missing_chip_shows_out_of_service_and_the_validator_recovers_when_it_answers_again()
+    {
+        var v = new SimulatedValidator(_line, new ValidatorSpec("bus-1-front", 1, 1), _time);
+        v.Chip.VersionValue = 0x00;
+        Step(v, 50);
         Step(v, 1_000);
         Assert.Equal(TapLoopState.ChipFault, v.Firmware.Taps.State);
         Assert.True(v.Firmware.Feedback.Played[(int)FeedbackPattern.OutOfService] >= 1);
+        Assert.True(v.Indicators.Red);
         Assert.False(v.Firmware.Link.ChipOk);
 
-        v.Chip.HardReset();
+        v.Chip.VersionValue = 0x92;
         Step(v, 1_000);
         Assert.Equal(TapLoopState.Looking, v.Firmware.Taps.State);
+        Assert.True(v.Firmware.Link.ChipOk);
         TapOffline(v, new TypeACard(Uids.Make(4, 9)));
         Assert.Equal(1, v.Firmware.Taps.TapsRecorded);
     }

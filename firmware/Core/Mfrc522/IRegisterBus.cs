@@ -14,4 +14,11 @@ namespace Maebashi.Edge.Firmware.Mfrc522
         /// <summary>Writes <paramref name="count"/> bytes to FIFODataReg.</summary>
         void WriteFifo(byte[] buffer, int offset, int count);
     }
+
+    /// <summary>The MFRC522's NRSTPD pin (datasheet 8.8.1 hard power-down): low then high restarts the chip from power-on.
+    /// The last resort when a soft reset no longer reaches it.</summary>
+    public interface IChipResetLine
+    {
+        void Pulse();
+    }
 }

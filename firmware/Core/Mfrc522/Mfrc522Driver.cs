@@ -45,6 +45,7 @@ namespace Maebashi.Edge.Firmware.Mfrc522
         private const byte SakCascadeBit = 0x04;
 
         private readonly IRegisterBus _bus;
+        private readonly IChipResetLine? _resetLine;
         private readonly byte[] _tx = new byte[9];
         private readonly byte[] _rx = new byte[16];
         private readonly byte[] _crc = new byte[2];
@@ -52,11 +53,21 @@ namespace Maebashi.Edge.Firmware.Mfrc522
         private int _rxLength;
         private int _rxLastBits;
 
-        public Mfrc522Driver(IRegisterBus bus, AntennaGain gain)
+        /// <summary><paramref name="resetLine"/> may be null when NRSTPD is not wired (soft reset only).</summary>
+        public Mfrc522Driver(IRegisterBus bus, AntennaGain gain, IChipResetLine? resetLine)
         {
             _bus = bus;
             _gain = gain;
+            _resetLine = resetLine;
         }
+
+        public Mfrc522Driver(IRegisterBus bus, AntennaGain gain)
+            : this(bus, gain, null)
+        {
+        }
+
+        /// <summary>Reset pulses on NRSTPD after a soft reset did not bring the chip back.</summary>
+        public int HardResets { get; private set; }
 
         /// <summary>VersionReg as last read at initialisation (0 when the chip did not answer).</summary>
         public byte Version { get; private set; }
@@ -134,10 +145,23 @@ namespace Maebashi.Edge.Firmware.Mfrc522
             return Reinitialise();
         }
 
-        /// <summary>Soft reset + initialisation after the chip stopped answering.</summary>
+        /// <summary>Soft reset + initialisation after the chip stopped answering; if the chip still does not answer and the
+        /// reset line is wired, a hard reset pulse and initialisation again.</summary>
         public bool Reinitialise()
         {
             Reinitialisations++;
+            if (Initialize())
+            {
+                return true;
+            }
+
+            if (_resetLine == null)
+            {
+                return false;
+            }
+
+            _resetLine.Pulse();
+            HardResets++;
             return Initialize();
         }
 

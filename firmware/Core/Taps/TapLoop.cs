@@ -96,11 +96,8 @@ namespace Maebashi.Edge.Firmware.Taps
                 _link.ChipOk = healthy;
                 if (!healthy)
                 {
-                    if (State != TapLoopState.ChipFault)
-                    {
-                        _feedback.Play(FeedbackPattern.OutOfService, now);
-                    }
-
+                    // Blink red every second for as long as the reader is out of order.
+                    _feedback.Play(FeedbackPattern.OutOfService, now);
                     State = TapLoopState.ChipFault;
                     return;
                 }
