@@ -79,7 +79,15 @@ public sealed partial class ValidatorLinkMaster
                         continue;
                     }
 
-                    await TurnAsync(peer, stop.Token).ConfigureAwait(false);
+                    try
+                    {
+                        await TurnAsync(peer, stop.Token).ConfigureAwait(false);
+                    }
+                    catch (Exception e) when (e is not OperationCanceledException)
+                    {
+                        // One validator's bad turn must not stop the line for the others.
+                        LogTurnFailed(_logger, e, peer.Address);
+                    }
                 }
 
                 await Task.Delay(_options.RoundGap, _time, stop.Token).ConfigureAwait(false);
@@ -443,6 +451,9 @@ public sealed partial class ValidatorLinkMaster
             }
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "polling validator {Address} failed")]
+    private static partial void LogTurnFailed(ILogger logger, Exception e, byte address);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "validator {Address} ({DeviceId}) stopped answering")]
     private static partial void LogOffline(ILogger logger, byte address, string deviceId);
