@@ -13,18 +13,42 @@ public sealed class ValidatorBusSimulator : IAsyncDisposable
 
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
+    private readonly TimeProvider _time;
+    private readonly List<SimulatedValidator> _validators;
 
     private ValidatorBusSimulator(IReadOnlyList<ValidatorSpec> specs, TimeProvider time)
     {
         Line = new SimulatedRs485Line();
-        Validators = [.. specs.Select(s => new SimulatedValidator(Line, s, time))];
+        _time = time;
+        _validators = [.. specs.Select(s => new SimulatedValidator(Line, s, time))];
         HostPort = Line.OpenHostPort();
         _loop = RunAsync(time, _stop.Token);
     }
 
     public SimulatedRs485Line Line { get; }
 
-    public IReadOnlyList<SimulatedValidator> Validators { get; }
+    public IReadOnlyList<SimulatedValidator> Validators
+    {
+        get
+        {
+            lock (_validators)
+            {
+                return [.. _validators];
+            }
+        }
+    }
+
+    /// <summary>Adds a factory-fresh validator (address 127) to the line, e.g. to try provisioning.</summary>
+    public SimulatedValidator AddUnprovisioned()
+    {
+        var v = new SimulatedValidator(Line, null, _time);
+        lock (_validators)
+        {
+            _validators.Add(v);
+        }
+
+        return v;
+    }
 
     /// <summary>The host's end of the line (give it to the link master).</summary>
     public Stream HostPort { get; }
