@@ -20,7 +20,8 @@ namespace Maebashi.Edge.Firmware.Taps
     /// </summary>
     public sealed class TapLoop
     {
-        public const int PollIntervalMs = 50;
+        /// <summary>How often the reader looks for a card: the first part of the passenger's wait.</summary>
+        public const int PollIntervalMs = 20;
         public const int HealthCheckIntervalMs = 1000;
 
         private readonly Mfrc522Driver _reader;
