@@ -13,6 +13,7 @@ internal static class CommandTree
         BrokerCommands.AddTo(root);
         IngestCommands.AddTo(root);
         ReadCommands.AddTo(root);
+        ValidatorCommands.AddTo(root);
         return root;
     }
 }
