@@ -83,7 +83,13 @@ public interface ILedgerStorage
 
     /// <summary>Where free space is measured; null for storage that is not a directory (tests).</summary>
     string? Directory { get; }
+
+    /// <summary>Takes the ledger for this process alone (a second writer would corrupt it); null where there is nothing to lock.</summary>
+    IDisposable? Lock();
 }
+
+/// <summary>The ledger is open in another process (the running service).</summary>
+public sealed class LedgerInUseException(string message, Exception inner) : IOException(message, inner);
 
 /// <summary>The ledger's files in the terminal's state directory.</summary>
 public sealed class FileLedgerStorage(string directory) : ILedgerStorage
@@ -95,6 +101,21 @@ public sealed class FileLedgerStorage(string directory) : ILedgerStorage
 
     public string DataPath => System.IO.Path.Combine(directory, DataFileName);
     public string LogPath => System.IO.Path.Combine(directory, LogFileName);
+
+    public string LockPath => System.IO.Path.Combine(directory, "ledger.lock");
+
+    public IDisposable? Lock()
+    {
+        try
+        {
+            // FileShare.None is an exclusive flock on Linux: a second process gets an IOException at once.
+            return new FileStream(LockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException e)
+        {
+            throw new LedgerInUseException($"the ledger in {directory} is open in another process (is the terminal service running?)", e);
+        }
+    }
 
     public Stream OpenData() => new DurableFileStream(DataPath);
     public Stream OpenLog() => new DurableFileStream(LogPath);

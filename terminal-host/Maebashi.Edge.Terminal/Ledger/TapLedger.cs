@@ -66,8 +66,9 @@ public sealed class TapLedger : IDisposable
 
     private readonly object _gate = new();
     private readonly LiteDatabase _db;
-    private readonly Stream _data;
-    private readonly Stream _log;
+    private readonly Stream _data = null!;
+    private readonly Stream _log = null!;
+    private readonly IDisposable? _lock;
     private readonly ILiteCollection<LedgerEntry> _taps;
     private readonly ILiteCollection<LedgerMeta> _meta;
     private readonly ILiteCollection<QueueTicket> _tickets;
@@ -97,14 +98,16 @@ public sealed class TapLedger : IDisposable
         _time = time;
         _space = space;
         _log2 = log;
-        _data = storage.OpenData();
+        _lock = storage.Lock();
         try
         {
+            _data = storage.OpenData();
             _log = storage.OpenLog();
         }
         catch
         {
-            _data.Dispose();
+            _data?.Dispose();
+            _lock?.Dispose();
             throw;
         }
 
@@ -121,6 +124,7 @@ public sealed class TapLedger : IDisposable
         {
             _data.Dispose();
             _log.Dispose();
+            _lock?.Dispose();
             throw;
         }
 
@@ -654,6 +658,7 @@ public sealed class TapLedger : IDisposable
             {
                 _data.Dispose();
                 _log.Dispose();
+                _lock?.Dispose();
             }
         }
     }
