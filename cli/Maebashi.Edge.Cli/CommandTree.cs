@@ -10,6 +10,7 @@ internal static class CommandTree
         var root = new RootCommand("Maebashi Edge — city common-ID card terminals and ingest (前橋 共通IDカード)");
         IdentityCommands.AddTo(root);
         RegistryCommands.AddTo(root);
+        TerminalCommands.AddTo(root);
         return root;
     }
 }
