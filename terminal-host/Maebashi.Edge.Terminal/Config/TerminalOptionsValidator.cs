@@ -72,6 +72,7 @@ public sealed class TerminalOptionsValidator : IValidateOptions<TerminalOptions>
         Ledger.LedgerOptions l = o.Ledger;
         Duration(p, "Ledger:Retention", l.Retention, TimeSpan.Zero, TimeSpan.FromDays(366));
         Range(p, "Ledger:SeqBlock", l.SeqBlock, 1, 1_000_000);
+        Range(p, "Ledger:CheckpointPages", l.CheckpointPages, 1, 100_000);
         if (l.MinFreeBytes < 0)
         {
             p.Add($"Ledger:MinFreeBytes: expected a number of bytes ≥ 0, got {l.MinFreeBytes}");
@@ -244,6 +245,25 @@ public static class TerminalConfig
                 _ => type,
             };
             return $"{key}: expected {expected}";
+        }
+
+        // "'ErrorOnUnknownConfiguration' was set …, but the following properties were not found on the instance of T: 'A', 'B'"
+        int on = m.IndexOf("on the instance of ", StringComparison.Ordinal);
+        if (on > 0 && m.IndexOf(": ", on, StringComparison.Ordinal) is int colon and > 0)
+        {
+            string type = m[(on + 19)..colon];
+            string section = type[(type.LastIndexOf('.') + 1)..] switch
+            {
+                nameof(BrokerOptions) => "Broker:",
+                nameof(UplinkOptions) => "Uplink:",
+                nameof(Ledger.LedgerOptions) => "Ledger:",
+                nameof(FeedbackOptions) => "Feedback:",
+                nameof(ControlOptions) => "Control:",
+                nameof(ReaderOptions) => "Readers:n:",
+                _ => "",
+            };
+            string keys = string.Join(", ", m[(colon + 2)..].Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(k => section + k.Trim('\'', '.')));
+            return $"{keys}: unknown key (a misspelling? see docs/terminal.md for the keys)";
         }
 
         return m;

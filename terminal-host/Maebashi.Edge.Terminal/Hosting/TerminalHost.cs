@@ -28,21 +28,15 @@ public static class TerminalHost
             DisableDefaults = true,
             ContentRootPath = dir,
         });
-        try
-        {
-            builder.Configuration.AddJsonFile(full, optional: false, reloadOnChange: false);
-        }
-        catch (Exception e) when (e is FormatException or InvalidDataException)
-        {
-            throw new TerminalConfigException(configPath, [$"not valid JSON: {e.InnerException?.Message ?? e.Message}"]);
-        }
+        // The file alone is the configuration (not the host's own keys such as contentRoot).
+        IConfigurationRoot file = TerminalConfig.Build(configPath);
 
         builder.Services.AddSystemd();
         builder.Logging.ClearProviders();
         builder.Logging.AddConsole();
         builder.Logging.SetMinimumLevel(minimumLevel);
         builder.Services.AddOptions<TerminalOptions>()
-            .Bind(builder.Configuration, b => b.ErrorOnUnknownConfiguration = true)
+            .Bind(file, b => b.ErrorOnUnknownConfiguration = true)
             .PostConfigure(o => o.BaseDirectory = dir)
             .ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<TerminalOptions>, TerminalOptionsValidator>();
@@ -65,6 +59,9 @@ public static class TerminalHost
     {
         try
         {
+            // Checked here first so that a wrong value stops the service with the key named and
+            // no stack trace; the host validates again at start (ValidateOnStart).
+            TerminalConfig.Load(configPath);
             using IHost host = Build(configPath, customize);
             await host.RunAsync(ct);
             return 0;

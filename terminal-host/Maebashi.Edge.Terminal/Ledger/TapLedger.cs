@@ -29,6 +29,9 @@ public sealed class LedgerOptions
     /// restored from an old backup or a wiped SD card cannot reissue a number the cloud has seen.
     /// </summary>
     public bool SeqFloorFromClock { get; set; } = true;
+
+    /// <summary>LiteDB copies its log into the data file after this many pages (its default is 1000).</summary>
+    public int CheckpointPages { get; set; } = 1000;
 }
 
 /// <summary>A tap could not be recorded because the disk (or the ledger's ceiling) is full.</summary>
@@ -128,6 +131,7 @@ public sealed class TapLedger : IDisposable
             throw;
         }
 
+        _db.CheckpointSize = Math.Max(1, options.CheckpointPages);
         _taps = _db.GetCollection<LedgerEntry>(Taps);
         _meta = _db.GetCollection<LedgerMeta>(Meta);
         _tickets = _db.GetCollection<QueueTicket>(QueueTickets);
@@ -290,10 +294,7 @@ public sealed class TapLedger : IDisposable
             Check = Checksum(json),
         };
 
-        if (!_db.BeginTrans())
-        {
-            throw new InvalidOperationException("ledger: a transaction is already open on this thread");
-        }
+        Begin();
 
         try
         {
@@ -322,6 +323,21 @@ public sealed class TapLedger : IDisposable
         _unacked.Add(seq);
         _unackedAt[seq] = e.At;
         return e;
+    }
+
+    /// <summary>Starts a transaction; one left open by a failed write (an I/O error mid-commit) is rolled back first.</summary>
+    private void Begin()
+    {
+        if (_db.BeginTrans())
+        {
+            return;
+        }
+
+        TryRollback();
+        if (!_db.BeginTrans())
+        {
+            throw new IOException("ledger: a transaction could not be started after a failed write");
+        }
     }
 
     private void TryRollback()
@@ -454,7 +470,7 @@ public sealed class TapLedger : IDisposable
                 return 0;
             }
 
-            _db.BeginTrans();
+            Begin();
             try
             {
                 foreach (ulong seq in fresh)
@@ -510,7 +526,7 @@ public sealed class TapLedger : IDisposable
             return 0;
         }
 
-        _db.BeginTrans();
+        Begin();
         try
         {
             foreach (ulong seq in doomed)
