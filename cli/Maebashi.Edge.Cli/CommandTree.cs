@@ -14,6 +14,7 @@ internal static class CommandTree
         IngestCommands.AddTo(root);
         ReadCommands.AddTo(root);
         ValidatorCommands.AddTo(root);
+        TerminalCommands.AddTo(root);
         return root;
     }
 }

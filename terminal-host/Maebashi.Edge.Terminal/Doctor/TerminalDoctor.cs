@@ -1,0 +1,207 @@
+using System.Globalization;
+using System.Net.Sockets;
+using Maebashi.Edge.Contract.Messages;
+using Maebashi.Edge.Terminal.Config;
+using Maebashi.Edge.Terminal.Hosting;
+using Maebashi.Edge.Terminal.Ledger;
+using Maebashi.Edge.Terminal.Uplink;
+using Microsoft.Extensions.Logging.Abstractions;
+using MQTTnet;
+using MQTTnet.Formatter;
+
+namespace Maebashi.Edge.Terminal.Doctor;
+
+public enum CheckLevel
+{
+    Ok,
+    Warn,
+    Fail,
+}
+
+public sealed record DoctorCheck(string Name, CheckLevel Level, string Detail)
+{
+    public override string ToString() => $"{Level.ToString().ToUpperInvariant(),-4}  {Name,-14} {Detail}";
+}
+
+/// <summary>
+/// <c>maebashi-edge terminal doctor</c>: what a field technician checks on a terminal — readers,
+/// broker reachability and credentials, clock, disk space, ledger integrity, cfg and deny-list age.
+/// </summary>
+public static class TerminalDoctor
+{
+    /// <summary>A clock before this is not set (a Pi has no real-time clock).</summary>
+    public static readonly DateTimeOffset EarliestSaneClock = new(2025, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    public static readonly TimeSpan StaleAfter = TimeSpan.FromDays(7);
+
+    public static async Task<List<DoctorCheck>> RunAsync(TerminalOptions o, TerminalParts? parts = null, CancellationToken ct = default)
+    {
+        parts ??= new TerminalParts();
+        TimeProvider time = parts.Time;
+        var checks = new List<DoctorCheck> { new("config", CheckLevel.Ok, $"device {o.DeviceId}, role {o.Role}") };
+
+        TerminalSecrets? secrets = null;
+        try
+        {
+            secrets = TerminalSecrets.Load(o);
+            checks.Add(new("keys", CheckLevel.Ok, "device and region keys readable, owner-only"));
+        }
+        catch (SecretFileException e)
+        {
+            checks.Add(new("keys", CheckLevel.Fail, e.Message));
+        }
+
+        foreach (ReaderOptions r in o.Readers)
+        {
+            checks.Add(CheckReader(r, o, parts));
+        }
+
+        if (o.Readers.Count == 0 && parts.ExtraSources.Count == 0)
+        {
+            checks.Add(new("readers", CheckLevel.Warn, "no reader configured"));
+        }
+
+        checks.AddRange(await CheckBrokerAsync(o, secrets, ct));
+
+        DateTimeOffset now = time.GetUtcNow();
+        string state = o.Resolve(o.StateDirectory);
+        LedgerSummary? summary = null;
+        try
+        {
+            using LedgerAccess access = LedgerAccess.Open(o);
+            summary = access.Ledger.Summary();
+            IReadOnlyList<string> problems = access.Ledger.Verify();
+            string how = access.IsSnapshot ? " (a copy: the service is running)" : "";
+            checks.Add(problems.Count == 0
+                ? new("ledger", CheckLevel.Ok, $"{summary.Entries} entries intact, backlog {summary.Backlog}, last seq {summary.LastSeq}{how}")
+                : new("ledger", CheckLevel.Fail, $"{problems.Count} problem(s): {string.Join("; ", problems.Take(5))}"));
+        }
+        catch (FileNotFoundException e)
+        {
+            checks.Add(new("ledger", CheckLevel.Warn, e.Message));
+        }
+        catch (Exception e) when (e is IOException or LiteDB.LiteException or InvalidOperationException)
+        {
+            checks.Add(new("ledger", CheckLevel.Fail, $"cannot be opened: {e.Message}"));
+        }
+
+        if (now < EarliestSaneClock)
+        {
+            checks.Add(new("clock", CheckLevel.Fail, $"{now:O} is before {EarliestSaneClock:yyyy-MM-dd}: the clock is not set (check NTP / the RTC)"));
+        }
+        else if (summary?.OldestUnackedAt is { } oldest && oldest > now + TimeSpan.FromMinutes(5))
+        {
+            checks.Add(new("clock", CheckLevel.Fail, $"the ledger has taps from {oldest:O}, later than now ({now:O}): the clock went back"));
+        }
+        else
+        {
+            checks.Add(new("clock", CheckLevel.Ok, now.ToOffset(o.UtcOffset).ToString("yyyy-MM-dd HH:mm:ss zzz", CultureInfo.InvariantCulture)));
+        }
+
+        long? free = Directory.Exists(state) ? parts.DiskSpace.FreeBytes(state) : null;
+        checks.Add(free switch
+        {
+            null => new("disk", CheckLevel.Warn, $"free space of {state} unknown"),
+            { } f when f < o.Ledger.MinFreeBytes => new("disk", CheckLevel.Fail, $"{Mib(f)} free in {state}, below the {Mib(o.Ledger.MinFreeBytes)} floor: new taps are refused"),
+            { } f => new("disk", CheckLevel.Ok, $"{Mib(f)} free in {state}" + (summary is { } s ? $", ledger {Mib(s.SizeBytes)}" : "")),
+        });
+
+        var cloud = new CloudState(Directory.Exists(state) ? state : null, o.DeviceId, o.Role, time, NullLogger.Instance);
+        checks.Add(Age("cfg", cloud.Config?.Version, cloud.ConfigReceivedAt, now));
+        checks.Add(Age("deny list", cloud.DenyVersion, cloud.DenyReceivedAt, now));
+        return checks;
+    }
+
+    private static DoctorCheck CheckReader(ReaderOptions r, TerminalOptions o, TerminalParts parts)
+    {
+        try
+        {
+            var source = parts.ReaderFactories.Select(f => f.Create(r, o, parts.Loggers)).FirstOrDefault(s => s is not null);
+            if (source is null)
+            {
+                return new($"reader {r.Name}", CheckLevel.Fail, $"no driver '{r.Driver}' on this terminal");
+            }
+
+            ReaderStatus s = source.Snapshot();
+            (source as IDisposable)?.Dispose();
+            return new($"reader {r.Name}", s.Healthy ? CheckLevel.Ok : CheckLevel.Fail,
+                $"{r.Driver}, reads {string.Join("/", s.Techs)}" + (s.LastError is { } err ? $", last error: {err}" : ""));
+        }
+        catch (Exception e)
+        {
+            return new($"reader {r.Name}", CheckLevel.Fail, $"{r.Driver}: {e.Message}");
+        }
+    }
+
+    private static async Task<List<DoctorCheck>> CheckBrokerAsync(TerminalOptions o, TerminalSecrets? secrets, CancellationToken ct)
+    {
+        BrokerOptions b = o.Broker;
+        var list = new List<DoctorCheck>();
+        try
+        {
+            using var tcp = new TcpClient();
+            using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            cts.CancelAfter(b.ConnectTimeout);
+            await tcp.ConnectAsync(b.Host, b.Port, cts.Token);
+            list.Add(new("broker", CheckLevel.Ok, $"{b.Host}:{b.Port} reachable"));
+        }
+        catch (Exception e) when (e is SocketException or OperationCanceledException)
+        {
+            list.Add(new("broker", CheckLevel.Fail, $"{b.Host}:{b.Port} not reachable ({(e is OperationCanceledException ? "timeout" : e.Message)}); taps wait in the ledger"));
+            return list;
+        }
+
+        if (secrets is null)
+        {
+            list.Add(new("credentials", CheckLevel.Fail, "not tried: the keys could not be read"));
+            return list;
+        }
+
+        // Another client id with a clean session, so the running service keeps its session.
+        using IMqttClient client = new MqttClientFactory().CreateMqttClient();
+        var builder = new MqttClientOptionsBuilder()
+            .WithTcpServer(b.Host, b.Port)
+            .WithProtocolVersion(MqttProtocolVersion.V500)
+            .WithClientId(o.DeviceId + "-doctor")
+            .WithCredentials(o.DeviceId, secrets.MqttPassword)
+            .WithCleanStart(true)
+            .WithTimeout(b.ConnectTimeout);
+        if (b.Tls)
+        {
+            builder.WithTlsOptions(t => t.UseTls());
+        }
+
+        try
+        {
+            MqttClientConnectResult r = await client.ConnectAsync(builder.Build(), ct);
+            list.Add(r.ResultCode == MqttClientConnectResultCode.Success
+                ? new("credentials", CheckLevel.Ok, $"broker accepted user {o.DeviceId}")
+                : new("credentials", CheckLevel.Fail, $"broker refused user {o.DeviceId}: {r.ResultCode}"));
+            await client.DisconnectAsync(cancellationToken: ct);
+        }
+        catch (MQTTnet.Exceptions.MqttCommunicationException e)
+        {
+            string reason = e.Message;
+            list.Add(new("credentials", CheckLevel.Fail, $"broker refused user {o.DeviceId}: {reason}"));
+        }
+
+        return list;
+    }
+
+    private static DoctorCheck Age(string what, long? version, DateTimeOffset? at, DateTimeOffset now)
+    {
+        if (version is null || at is null)
+        {
+            return new(what, CheckLevel.Warn, "none received yet (the terminal decides without it)");
+        }
+
+        TimeSpan age = now - at.Value;
+        string detail = $"version {version}, received {FormatAge(age)} ago";
+        return new(what, age > StaleAfter ? CheckLevel.Warn : CheckLevel.Ok, age > StaleAfter ? detail + " (stale: is the terminal offline?)" : detail);
+    }
+
+    private static string FormatAge(TimeSpan t) =>
+        t.TotalDays >= 1 ? $"{(int)t.TotalDays} d {t.Hours} h" : t.TotalHours >= 1 ? $"{(int)t.TotalHours} h {t.Minutes} min" : $"{Math.Max(0, (int)t.TotalMinutes)} min";
+
+    private static string Mib(long bytes) => string.Create(CultureInfo.InvariantCulture, $"{bytes / (1024.0 * 1024.0):0.#} MiB");
+}

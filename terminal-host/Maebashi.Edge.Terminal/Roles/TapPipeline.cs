@@ -1,0 +1,299 @@
+using System.Globalization;
+using Maebashi.Edge.Contract.Identity;
+using Maebashi.Edge.Contract.Messages;
+using Maebashi.Edge.Contract.Registry;
+using Maebashi.Edge.Terminal.Config;
+using Maebashi.Edge.Terminal.Feedback;
+using Maebashi.Edge.Terminal.Ledger;
+using Maebashi.Edge.Terminal.Taps;
+using Maebashi.Edge.Terminal.Uplink;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Maebashi.Edge.Terminal.Roles;
+
+/// <summary>
+/// Decides each tap for the terminal's role (bus, event site, clinic reception), commits it to the
+/// ledger durably and only then shows the feedback. Taps are decided one at a time; the uplink
+/// never takes this path, so a draining backlog cannot hold a tap up.
+/// </summary>
+public sealed class TapPipeline : ITapSink
+{
+    /// <summary>A trip's boarding is remembered this long for the fare shown on alighting (DESIGN.md §3).</summary>
+    public static readonly TimeSpan TripWindow = TimeSpan.FromMinutes(180);
+
+    private readonly TerminalOptions _options;
+    private readonly byte[] _regionKey;
+    private readonly TapLedger _ledger;
+    private readonly CloudState _cloud;
+    private readonly VehicleState _vehicle;
+    private readonly TerminalFeedback _feedback;
+    private readonly TimeProvider _time;
+    private readonly ILogger _log;
+    private readonly object _gate = new();
+    private readonly Dictionary<string, (DateTimeOffset First, TapOutcome Outcome)> _recent = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (string Route, string Stop, DateTimeOffset At)> _boarded = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, ReaderOptions> _readers;
+    private DateTimeOffset _recentSweptAt;
+
+    public TapPipeline(TerminalOptions options, byte[] regionKey, TapLedger ledger, CloudState cloud, VehicleState vehicle,
+        TerminalFeedback feedback, TimeProvider? time = null, ILogger? log = null)
+    {
+        _options = options;
+        _regionKey = regionKey;
+        _ledger = ledger;
+        _cloud = cloud;
+        _vehicle = vehicle;
+        _feedback = feedback;
+        _time = time ?? TimeProvider.System;
+        _log = log ?? NullLogger.Instance;
+        _readers = options.Readers.ToDictionary(r => r.Name, StringComparer.Ordinal);
+    }
+
+    public long Taps { get; private set; }
+
+    public ValueTask<TapOutcome> TapAsync(CardRead read, CancellationToken cancellationToken = default) => ValueTask.FromResult(Tap(read));
+
+    /// <summary>Decides, records (fsync) and shows one tap. Never throws for a bad tap: the outcome says what happened.</summary>
+    public TapOutcome Tap(CardRead read)
+    {
+        TapOutcome outcome;
+        lock (_gate)
+        {
+            outcome = Decide(read);
+            Taps++;
+        }
+
+        _feedback.Show(outcome);
+        return outcome;
+    }
+
+    private TapOutcome Decide(CardRead read)
+    {
+        DateTimeOffset now = Now(read.At);
+        string tok = CardToken.Compute(_regionKey, read.Tech, read.Uid.Span);
+        SweepRecent(now);
+        if (_recent.TryGetValue(tok, out var recent) && now - recent.First < _options.RepeatWindow && now >= recent.First)
+        {
+            // The same tap (DESIGN.md §3): the first one's feedback again, nothing recorded.
+            return recent.Outcome with { Verdict = Verdict.Repeat };
+        }
+
+        ReaderOptions? reader = _readers.GetValueOrDefault(read.Reader);
+        TapOutcome outcome;
+        try
+        {
+            outcome = _options.Role switch
+            {
+                DeviceRoles.Bus => Bus(read, reader, tok, now),
+                DeviceRoles.Event => EventSite(read, reader, tok, now),
+                DeviceRoles.Clinic => Clinic(read, tok, now),
+                _ => Refused("設定エラー / Configuration error"),
+            };
+        }
+        catch (LedgerFullException)
+        {
+            _feedback.SetIdle(StorageFullLine);
+            return Refused(StorageFullLine);
+        }
+        catch (Exception e) when (e is IOException or LiteDB.LiteException)
+        {
+            _log.LogError("Tap not recorded: {Error}", e.Message);
+            return Refused("記録できません / Cannot record — please use another reader");
+        }
+
+        if (outcome.Verdict is Verdict.Accept or Verdict.Deny)
+        {
+            _recent[tok] = (now, outcome);
+        }
+
+        return outcome;
+    }
+
+    public const string StorageFullLine = "記録容量がいっぱいです / Storage full — taps cannot be recorded";
+
+    private TapOutcome Bus(CardRead read, ReaderOptions? reader, string tok, DateTimeOffset now)
+    {
+        (string? route, string? stop) = _vehicle.Current;
+        if (route is null || stop is null)
+        {
+            return Refused("運行情報がありません / Not in service (no route or stop)");
+        }
+
+        bool alight = reader?.Tap == "alight";
+        string type = alight ? EventTypes.Alight : EventTypes.Board;
+        bool denied = _cloud.IsDenied(tok);
+        long? fare = null;
+        if (!denied && alight)
+        {
+            RouteDef? def = _cloud.Config?.Routes?.FirstOrDefault(r => r.Id == route);
+            if (def is not null)
+            {
+                fare = _boarded.TryGetValue(tok, out var b) && b.Route == route && now - b.At <= TripWindow
+                    ? FareRater.Fare(def, b.Stop, stop)
+                    : FareRater.HighestFareTo(def, stop);
+            }
+        }
+
+        TapEvent e = _ledger.Append(seq => new TapEvent
+        {
+            Seq = seq,
+            Type = type,
+            At = now,
+            Card = new CardRef { Tok = tok, Tech = read.Tech.ToWire() },
+            Ctx = new TapContext { Route = route, Vehicle = VehicleId, Stop = stop, Door = reader?.Door ?? read.Reader, Offline = read.Offline ? true : null },
+            Decision = denied ? Decisions.Deny : Decisions.Accept,
+            Reason = denied ? "deny_list" : null,
+        });
+
+        if (denied)
+        {
+            return Recorded(e, Verdict.Deny, "このカードは使えません / Card not accepted — please see the driver");
+        }
+
+        if (alight)
+        {
+            _boarded.Remove(tok);
+            return Recorded(e, Verdict.Accept, fare is { } f
+                ? string.Create(CultureInfo.InvariantCulture, $"運賃 {f}円 / Fare ¥{f}")
+                : "降車 / Alighted");
+        }
+
+        _boarded[tok] = (route, stop, now);
+        return Recorded(e, Verdict.Accept, "乗車 / Boarded");
+    }
+
+    private TapOutcome EventSite(CardRead read, ReaderOptions? reader, string tok, DateTimeOffset now)
+    {
+        bool isOut = reader?.Tap == "out";
+        List<EventDef> here = [.. (_cloud.Config?.Events ?? []).Where(ev => ev.Sites.Count == 0 || ev.Sites.Contains(_options.DeviceId))];
+        // event_out counts up to 60 minutes after the window (points per hour, DESIGN.md §3).
+        TimeSpan grace = isOut ? TimeSpan.FromMinutes(60) : TimeSpan.Zero;
+        EventDef? current = here.Where(ev => ev.Start <= now && now <= ev.End + grace).OrderBy(ev => ev.Start).FirstOrDefault();
+        string? reason = null;
+        if (current is null)
+        {
+            DateOnly today = LocalDay(now);
+            current = here.FirstOrDefault(ev => LocalDay(ev.Start) <= today && today <= LocalDay(ev.End));
+            if (current is null)
+            {
+                return Refused("本日の受付はありません / No event here now");
+            }
+
+            reason = "outside_window";
+        }
+
+        if (_cloud.IsDenied(tok))
+        {
+            reason = "deny_list";
+        }
+
+        TapEvent e = _ledger.Append(seq => new TapEvent
+        {
+            Seq = seq,
+            Type = isOut ? EventTypes.EventOut : EventTypes.EventIn,
+            At = now,
+            Card = new CardRef { Tok = tok, Tech = read.Tech.ToWire() },
+            Ctx = new TapContext { Event = current.Id, Door = reader?.Door },
+            Decision = reason is null ? Decisions.Accept : Decisions.Deny,
+            Reason = reason,
+        });
+
+        return reason switch
+        {
+            null => Recorded(e, Verdict.Accept, isOut ? "退場しました / Checked out — thank you" : "受付しました / Checked in — welcome"),
+            "outside_window" => Recorded(e, Verdict.Deny, "受付時間外です / Outside event hours"),
+            _ => Recorded(e, Verdict.Deny, "このカードは使えません / Card not accepted"),
+        };
+    }
+
+    private TapOutcome Clinic(CardRead read, string tok, DateTimeOffset now)
+    {
+        // The deny list is the transport debt and lost-card list: reception does not turn patients away on it.
+        if (_cloud.Config?.Clinic?.Id is not { Length: > 0 } clinic)
+        {
+            return Refused("設定を待っています / Waiting for configuration");
+        }
+
+        string day = LocalDay(now).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+        (int queue, TapEvent? e) = _ledger.AppendCheckin(day, tok, (seq, number) => new TapEvent
+        {
+            Seq = seq,
+            Type = EventTypes.ClinicCheckin,
+            At = now,
+            Card = new CardRef { Tok = tok, Tech = read.Tech.ToWire() },
+            Ctx = new TapContext { Clinic = clinic, Queue = number },
+            Decision = Decisions.Accept,
+        });
+
+        string line = string.Create(CultureInfo.InvariantCulture, $"受付番号 {queue}番 / Queue No. {queue}");
+        return e is null
+            ? new TapOutcome(Verdict.Repeat, line, null, null) { Green = true }
+            : Recorded(e, Verdict.Accept, line);
+    }
+
+    /// <summary>End of the run (the vehicle says so): a trip_end event closes the trips still open on this bus.</summary>
+    public TapEvent? EndOfRun()
+    {
+        TapEvent? e;
+        lock (_gate)
+        {
+            (string? route, string? stop) = _vehicle.Current;
+            if (_options.Role != DeviceRoles.Bus)
+            {
+                return null;
+            }
+
+            e = _ledger.Append(seq => new TapEvent
+            {
+                Seq = seq,
+                Type = EventTypes.TripEnd,
+                At = Now(null),
+                Ctx = new TapContext { Route = route, Vehicle = VehicleId, Stop = stop },
+                Decision = Decisions.Accept,
+            });
+            _boarded.Clear();
+            _vehicle.Clear();
+        }
+
+        _feedback.SetIdle("回送 / Out of service");
+        return e;
+    }
+
+    public string VehicleId => _options.Vehicle ?? _cloud.Config?.Vehicle ?? _options.DeviceId;
+
+    private static TapOutcome Recorded(TapEvent e, Verdict verdict, string line) =>
+        new(verdict, line, e.Seq, e) { Green = verdict == Verdict.Accept };
+
+    private static TapOutcome Refused(string line) => new(Verdict.Refused, line, null, null);
+
+    private DateTimeOffset Now(DateTimeOffset? at)
+    {
+        DateTimeOffset t = at ?? _time.GetUtcNow();
+        // Milliseconds are enough and keep the wire form short.
+        t = new DateTimeOffset(t.UtcTicks - t.UtcTicks % TimeSpan.TicksPerMillisecond, TimeSpan.Zero);
+        return t.ToOffset(_options.UtcOffset);
+    }
+
+    private DateOnly LocalDay(DateTimeOffset t) => DateOnly.FromDateTime(t.ToOffset(_options.UtcOffset).DateTime);
+
+    private void SweepRecent(DateTimeOffset now)
+    {
+        // Keep the repeat and trip memories small: the terminal runs for months.
+        if (now - _recentSweptAt < TimeSpan.FromMinutes(1))
+        {
+            return;
+        }
+
+        _recentSweptAt = now;
+        foreach (string k in _recent.Where(kv => now - kv.Value.First >= _options.RepeatWindow).Select(kv => kv.Key).ToList())
+        {
+            _recent.Remove(k);
+        }
+
+        foreach (string k in _boarded.Where(kv => now - kv.Value.At > TripWindow).Select(kv => kv.Key).ToList())
+        {
+            _boarded.Remove(k);
+        }
+    }
+}

@@ -1,0 +1,490 @@
+using System.Buffers;
+using System.Security.Cryptography.X509Certificates;
+using Maebashi.Edge.Contract.Identity;
+using Maebashi.Edge.Contract.Messages;
+using Maebashi.Edge.Terminal.Config;
+using Maebashi.Edge.Terminal.Ledger;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using MQTTnet;
+using MQTTnet.Formatter;
+using MQTTnet.Protocol;
+
+namespace Maebashi.Edge.Terminal.Uplink;
+
+/// <summary>
+/// Store-and-forward to the cloud over MQTT 5: publishes the ledger's unacknowledged entries as
+/// <c>evt</c> batches, oldest first, each signed with the <c>mac</c> user property; keeps every entry
+/// until the ingest's <c>ack</c> covers it (a broker's PUBACK is not enough, DESIGN.md §8) and sends
+/// a batch again when its ack does not come, with a growing timeout. Receives the retained
+/// <c>cfg</c> and the deny list, and keeps a retained <c>status</c> with a last will of offline.
+/// Runs beside the tap pipeline: it reads the ledger, it never holds a tap up.
+/// </summary>
+public sealed class MqttUplink : IAsyncDisposable
+{
+    /// <summary>The ingest rejects bigger batches whole (DESIGN.md §5).</summary>
+    public const int MaxBatchBytes = 256 * 1024;
+
+    private readonly TerminalOptions _options;
+    private readonly byte[] _deviceKey;
+    private readonly string _password;
+    private readonly TapLedger _ledger;
+    private readonly CloudState _cloud;
+    private readonly Func<string, DeviceStatus> _status;
+    private readonly TimeProvider _time;
+    private readonly ILogger _log;
+    private readonly IMqttClient _client;
+    private readonly AsyncSignal _wake = new();
+    private readonly object _gate = new();
+    private readonly Dictionary<long, Batch> _inflight = [];
+    private readonly HashSet<ulong> _inflightSeqs = [];
+    private long _nextBatchId;
+    private long _lastBacklogReported = -1;
+    private bool _lastDiskFullReported;
+
+    public MqttUplink(TerminalOptions options, byte[] deviceKey, string password, TapLedger ledger, CloudState cloud,
+        Func<string, DeviceStatus> status, TimeProvider? time = null, ILogger? log = null)
+    {
+        _options = options;
+        _deviceKey = deviceKey;
+        _password = password;
+        _ledger = ledger;
+        _cloud = cloud;
+        _status = status;
+        _time = time ?? TimeProvider.System;
+        _log = log ?? NullLogger.Instance;
+        _client = new MqttClientFactory().CreateMqttClient();
+        _client.ApplicationMessageReceivedAsync += OnMessageAsync;
+        _client.DisconnectedAsync += _ =>
+        {
+            _wake.Set();
+            return Task.CompletedTask;
+        };
+        _ledger.Appended += _wake.Set;
+        _cloud.Changed += _wake.Set;
+    }
+
+    public bool IsConnected => _client.IsConnected;
+
+    public long BatchesPublished => Interlocked.Read(ref _batchesPublished);
+    public long BatchesResent => Interlocked.Read(ref _batchesResent);
+    public long AcksApplied => Interlocked.Read(ref _acksApplied);
+    public long MessagesIgnored => Interlocked.Read(ref _messagesIgnored);
+
+    private long _batchesPublished;
+    private long _batchesResent;
+    private long _acksApplied;
+    private long _messagesIgnored;
+
+    /// <summary>Raised after an ack was applied (tests and the demo wait on it).</summary>
+    public event Action? AckApplied;
+
+    /// <summary>Raised when a cfg, deny or ack message was ignored, with the reason.</summary>
+    public event Action<string, string>? MessageIgnored;
+
+    /// <summary>Connects, keeps the session and drains the ledger until cancelled, reconnecting with backoff.</summary>
+    public async Task RunAsync(CancellationToken ct)
+    {
+        TimeSpan delay = _options.Broker.ReconnectMin;
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                await ConnectAsync(ct);
+                delay = _options.Broker.ReconnectMin;
+                await SessionAsync(ct);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception e)
+            {
+                _log.LogWarning("Broker {Host}:{Port} unavailable ({Error}); {Backlog} entries wait in the ledger",
+                    _options.Broker.Host, _options.Broker.Port, e.Message, _ledger.Backlog);
+            }
+
+            lock (_gate)
+            {
+                // After a reconnect every unacknowledged entry is sent again; the ingest de-duplicates.
+                _inflight.Clear();
+                _inflightSeqs.Clear();
+            }
+
+            try
+            {
+                await Task.Delay(delay, _time, ct);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+
+            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, _options.Broker.ReconnectMax.Ticks));
+        }
+
+        await GoOfflineAsync();
+    }
+
+    internal MqttClientOptions BuildClientOptions()
+    {
+        BrokerOptions b = _options.Broker;
+        var offline = _status("offline");
+        var builder = new MqttClientOptionsBuilder()
+            .WithTcpServer(b.Host, b.Port)
+            .WithProtocolVersion(MqttProtocolVersion.V500)
+            .WithClientId(_options.DeviceId)
+            .WithCredentials(_options.DeviceId, _password)
+            .WithCleanStart(false)
+            .WithSessionExpiryInterval((uint)b.SessionExpiry.TotalSeconds)
+            .WithKeepAlivePeriod(b.KeepAlive)
+            .WithTimeout(b.ConnectTimeout)
+            .WithWillTopic(Topics.Status(_options.DeviceId))
+            .WithWillPayload(ContractJson.Serialize(offline))
+            .WithWillRetain(true)
+            .WithWillQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce);
+        if (b.Tls)
+        {
+            builder.WithTlsOptions(tls =>
+            {
+                tls.UseTls();
+                if (b.CaFile is { Length: > 0 } ca)
+                {
+                    var authority = X509CertificateLoader.LoadCertificateFromFile(_options.Resolve(ca));
+                    tls.WithCertificateValidationHandler(args =>
+                    {
+                        if (args.Certificate is null)
+                        {
+                            return false;
+                        }
+
+                        using var chain = new X509Chain();
+                        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+                        chain.ChainPolicy.CustomTrustStore.Add(authority);
+                        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+                        using var cert = new X509Certificate2(args.Certificate);
+                        return chain.Build(cert) && args.SslPolicyErrors is System.Net.Security.SslPolicyErrors.None or System.Net.Security.SslPolicyErrors.RemoteCertificateChainErrors;
+                    });
+                }
+            });
+        }
+
+        return builder.Build();
+    }
+
+    private async Task ConnectAsync(CancellationToken ct)
+    {
+        MqttClientConnectResult result = await _client.ConnectAsync(BuildClientOptions(), ct);
+        if (result.ResultCode != MqttClientConnectResultCode.Success)
+        {
+            throw new InvalidOperationException($"broker refused the connection: {result.ResultCode}");
+        }
+
+        _log.LogInformation("Connected to broker {Host}:{Port} as {Device} (session present: {Session})",
+            _options.Broker.Host, _options.Broker.Port, _options.DeviceId, result.IsSessionPresent);
+        var subscribe = new MqttClientSubscribeOptionsBuilder()
+            .WithTopicFilter(Topics.Ack(_options.DeviceId), MqttQualityOfServiceLevel.AtLeastOnce)
+            .WithTopicFilter(Topics.Config(_options.DeviceId), MqttQualityOfServiceLevel.AtLeastOnce)
+            .WithTopicFilter(Topics.Deny, MqttQualityOfServiceLevel.AtLeastOnce)
+            .Build();
+        MqttClientSubscribeResult sub = await _client.SubscribeAsync(subscribe, ct);
+        foreach (var item in sub.Items)
+        {
+            if ((int)item.ResultCode > 2)
+            {
+                _log.LogError("Subscription to {Topic} refused: {Code}", item.TopicFilter.Topic, item.ResultCode);
+            }
+        }
+
+        await PublishStatusAsync(ct);
+    }
+
+    private async Task SessionAsync(CancellationToken ct)
+    {
+        DateTimeOffset nextStatus = _time.GetUtcNow() + _options.Uplink.StatusInterval;
+        DateTimeOffset nextPrune = _time.GetUtcNow();
+        while (_client.IsConnected)
+        {
+            ct.ThrowIfCancellationRequested();
+            DateTimeOffset now = _time.GetUtcNow();
+            await ResendExpiredAsync(now, ct);
+            await PublishNewAsync(now, ct);
+
+            long backlog = _ledger.Backlog;
+            bool full = _ledger.DiskFull;
+            if (now >= nextStatus || (backlog == 0) != (_lastBacklogReported == 0) || full != _lastDiskFullReported)
+            {
+                await PublishStatusAsync(ct);
+                nextStatus = now + _options.Uplink.StatusInterval;
+            }
+
+            if (now >= nextPrune)
+            {
+                int pruned = _ledger.Prune();
+                if (pruned > 0)
+                {
+                    _log.LogInformation("Pruned {Count} acknowledged entries past retention", pruned);
+                }
+
+                nextPrune = now + (pruned >= 1000 ? TimeSpan.Zero : _options.Uplink.PruneInterval);
+            }
+
+            DateTimeOffset wakeAt = Min(nextStatus, nextPrune);
+            lock (_gate)
+            {
+                foreach (Batch b in _inflight.Values)
+                {
+                    wakeAt = Min(wakeAt, b.Deadline);
+                }
+            }
+
+            TimeSpan wait = wakeAt - _time.GetUtcNow();
+            if (wait > TimeSpan.Zero)
+            {
+                await _wake.WaitAsync(wait, _time, ct);
+            }
+        }
+    }
+
+    private static DateTimeOffset Min(DateTimeOffset a, DateTimeOffset b) => a < b ? a : b;
+
+    private async Task PublishNewAsync(DateTimeOffset now, CancellationToken ct)
+    {
+        while (_client.IsConnected)
+        {
+            List<ulong> seqs;
+            lock (_gate)
+            {
+                if (_inflight.Count >= _options.Uplink.MaxInflightBatches)
+                {
+                    return;
+                }
+
+                seqs = _ledger.UnackedSeqs(_options.Uplink.BatchSize, s => !_inflightSeqs.Contains(s));
+                if (seqs.Count == 0)
+                {
+                    return;
+                }
+
+                var batch = new Batch(Interlocked.Increment(ref _nextBatchId), seqs, now + _options.Uplink.AckTimeout, 0);
+                _inflight[batch.Id] = batch;
+                _inflightSeqs.UnionWith(seqs);
+            }
+
+            await PublishBatchAsync(seqs, ct);
+            Interlocked.Increment(ref _batchesPublished);
+        }
+    }
+
+    private async Task ResendExpiredAsync(DateTimeOffset now, CancellationToken ct)
+    {
+        List<(long Id, List<ulong> Seqs)> due = [];
+        lock (_gate)
+        {
+            foreach (Batch b in _inflight.Values.Where(b => b.Deadline <= now).ToList())
+            {
+                b.Seqs.RemoveAll(s => !_ledger.IsUnacked(s));
+                if (b.Seqs.Count == 0)
+                {
+                    _inflight.Remove(b.Id);
+                    continue;
+                }
+
+                b.Attempts++;
+                long grown = Math.Min(_options.Uplink.AckTimeout.Ticks << Math.Min(b.Attempts, 20), _options.Uplink.AckTimeoutMax.Ticks);
+                b.Deadline = now + TimeSpan.FromTicks(grown);
+                due.Add((b.Id, [.. b.Seqs]));
+            }
+        }
+
+        foreach ((long id, List<ulong> seqs) in due)
+        {
+            _log.LogInformation("No ack for batch of {Count} events from {First}: sending it again", seqs.Count, seqs[0]);
+            await PublishBatchAsync(seqs, ct);
+            Interlocked.Increment(ref _batchesResent);
+        }
+    }
+
+    private async Task PublishBatchAsync(List<ulong> seqs, CancellationToken ct)
+    {
+        List<TapEvent> events = _ledger.Read(seqs);
+        byte[] payload = ContractJson.Serialize(new EventBatch { Device = _options.DeviceId, Events = events });
+        if (payload.Length > MaxBatchBytes && events.Count > 1)
+        {
+            // Split in halves: each half is its own batch with its own MAC.
+            int half = seqs.Count / 2;
+            await PublishBatchAsync(seqs[..half], ct);
+            await PublishBatchAsync(seqs[half..], ct);
+            return;
+        }
+
+        MqttApplicationMessage message = new MqttApplicationMessageBuilder()
+            .WithTopic(Topics.Events(_options.DeviceId))
+            .WithPayload(payload)
+            .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
+            .WithContentType("application/json")
+            .WithUserProperty(DeviceAuth.MacProperty, System.Text.Encoding.ASCII.GetBytes(DeviceAuth.ComputeMac(_deviceKey, payload)).AsMemory())
+            .Build();
+        MqttClientPublishResult result = await _client.PublishAsync(message, ct);
+        if (!result.IsSuccess)
+        {
+            _log.LogWarning("Broker did not take the batch ({Reason}); it is sent again after the ack timeout", result.ReasonCode);
+        }
+    }
+
+    public async Task PublishStatusAsync(CancellationToken ct)
+    {
+        if (!_client.IsConnected)
+        {
+            return;
+        }
+
+        DeviceStatus status = _status(_ledger.DiskFull ? "degraded" : "online");
+        _lastBacklogReported = status.Backlog;
+        _lastDiskFullReported = status.DiskFull ?? false;
+        await _client.PublishAsync(new MqttApplicationMessageBuilder()
+            .WithTopic(Topics.Status(_options.DeviceId))
+            .WithPayload(ContractJson.Serialize(status))
+            .WithRetainFlag(true)
+            .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
+            .Build(), ct);
+    }
+
+    private Task OnMessageAsync(MqttApplicationMessageReceivedEventArgs e)
+    {
+        string topic = e.ApplicationMessage.Topic;
+        byte[] payload = e.ApplicationMessage.Payload.ToArray();
+        try
+        {
+            if (topic == Topics.Ack(_options.DeviceId))
+            {
+                OnAck(payload);
+            }
+            else if (topic == Topics.Config(_options.DeviceId))
+            {
+                if (_cloud.ApplyConfig(payload) is { } why)
+                {
+                    Ignored("cfg", why);
+                }
+            }
+            else if (topic == Topics.Deny)
+            {
+                if (_cloud.ApplyDeny(payload) is { } why)
+                {
+                    Ignored("deny", why);
+                }
+            }
+        }
+        catch (Exception x)
+        {
+            // Never let one message take the uplink down.
+            _log.LogError("Message on {Topic} could not be handled: {Error}", topic, x.Message);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    private void Ignored(string what, string why)
+    {
+        Interlocked.Increment(ref _messagesIgnored);
+        MessageIgnored?.Invoke(what, why);
+    }
+
+    /// <summary>
+    /// Applies an ack. A seq listed in <c>results</c> is settled. <c>upTo</c> settles the entries of
+    /// batches the ingest has answered (one of their seqs is in the results): a whole batch is read
+    /// or rejected together, so the ingest has the rest of it. upTo alone does not settle a batch
+    /// the ingest may never have received (a broker drops queued messages silently, DESIGN.md §8).
+    /// </summary>
+    internal void OnAck(byte[] payload)
+    {
+        Ack ack;
+        try
+        {
+            ack = ContractJson.ParseAck(payload);
+        }
+        catch (ContractFormatException x)
+        {
+            _log.LogWarning("Ignored an ack message: {Problem}", x.Message);
+            Ignored("ack", x.Message);
+            return;
+        }
+
+        var listed = new HashSet<ulong>(ack.Results.Select(r => r.Seq));
+        var settled = new List<ulong>(listed);
+        lock (_gate)
+        {
+            foreach (Batch b in _inflight.Values)
+            {
+                if (b.Seqs.Any(listed.Contains))
+                {
+                    settled.AddRange(b.Seqs.Where(s => s <= ack.UpTo));
+                }
+            }
+        }
+
+        foreach (EventResult r in ack.Results.Where(r => r.Status == ResultStatus.Rejected))
+        {
+            _log.LogWarning("Ingest rejected event {Seq}: {Reason}", r.Seq, r.Reason);
+        }
+
+        int applied = _ledger.MarkAcked(settled);
+        lock (_gate)
+        {
+            foreach (Batch b in _inflight.Values.ToList())
+            {
+                b.Seqs.RemoveAll(s => !_ledger.IsUnacked(s));
+                if (b.Seqs.Count == 0)
+                {
+                    _inflight.Remove(b.Id);
+                }
+            }
+
+            _inflightSeqs.RemoveWhere(s => !_ledger.IsUnacked(s));
+        }
+
+        Interlocked.Add(ref _acksApplied, applied);
+        _wake.Set();
+        AckApplied?.Invoke();
+    }
+
+    private async Task GoOfflineAsync()
+    {
+        if (!_client.IsConnected)
+        {
+            return;
+        }
+
+        try
+        {
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(3));
+            await _client.PublishAsync(new MqttApplicationMessageBuilder()
+                .WithTopic(Topics.Status(_options.DeviceId))
+                .WithPayload(ContractJson.Serialize(_status("offline")))
+                .WithRetainFlag(true)
+                .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
+                .Build(), cts.Token);
+            await _client.DisconnectAsync(new MqttClientDisconnectOptionsBuilder().Build(), cts.Token);
+        }
+        catch (Exception e)
+        {
+            _log.LogDebug("Clean disconnect failed: {Error}", e.Message);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _ledger.Appended -= _wake.Set;
+        _cloud.Changed -= _wake.Set;
+        await GoOfflineAsync();
+        _client.Dispose();
+    }
+
+    private sealed class Batch(long id, List<ulong> seqs, DateTimeOffset deadline, int attempts)
+    {
+        public long Id { get; } = id;
+        public List<ulong> Seqs { get; } = seqs;
+        public DateTimeOffset Deadline { get; set; } = deadline;
+        public int Attempts { get; set; } = attempts;
+    }
+}
