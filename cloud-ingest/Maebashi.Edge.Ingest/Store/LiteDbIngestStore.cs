@@ -40,7 +40,10 @@ public sealed class LiteDbIngestStore : IIngestStore
     private readonly Dictionary<string, string> _topUpPerson = new(StringComparer.Ordinal);
     private readonly Dictionary<string, CachedPerson> _persons = new(StringComparer.Ordinal);
 
-    private sealed record CachedPerson(PersonState State, int CheckIns, int Participations);
+    private sealed record CachedPerson(PersonState State, int CheckIns, int Participations, BsonArray RecentEntries);
+
+    /// <summary>Entries kept inline in the person's document (one write per person and unit); older ones move to <c>entries</c>.</summary>
+    private const int InlineEntries = 128;
 
     public LiteDbIngestStore(string directory)
     {
@@ -77,7 +80,7 @@ public sealed class LiteDbIngestStore : IIngestStore
         foreach (BsonDocument d in _db.GetCollection(Persons).FindAll())
         {
             PersonState st = ReadPerson(d)!;
-            _persons[st.Pid] = new CachedPerson(st, checkIns.GetValueOrDefault(st.Pid), participations.GetValueOrDefault(st.Pid));
+            _persons[st.Pid] = new CachedPerson(st, checkIns.GetValueOrDefault(st.Pid), participations.GetValueOrDefault(st.Pid), d["e"].AsArray);
         }
 
         foreach (BsonDocument d in _db.GetCollection(TopUps).FindAll())
@@ -166,7 +169,9 @@ public sealed class LiteDbIngestStore : IIngestStore
     public PersonState? GetPerson(string pid) => ReadPerson(_db.GetCollection(Persons).FindById(pid));
 
     public IReadOnlyList<WalletEntry> EntriesOf(string pid) =>
-        _db.GetCollection(Entries).Find(Query.EQ("p", pid)).SelectMany(d => d["e"].AsArray.Select(e => ReadEntry(pid, e.AsDocument))).OrderBy(e => e.RecordedAt).ToList();
+        _db.GetCollection(Entries).Find(Query.EQ("p", pid)).SelectMany(d => d["e"].AsArray)
+            .Concat(_db.GetCollection(Persons).FindById(pid)?["e"].AsArray ?? [])
+            .Select(e => ReadEntry(pid, e.AsDocument)).OrderBy(e => e.RecordedAt).ToList();
 
     public IReadOnlyList<CheckInRecord> CheckIns(string clinic, DateOnly date) =>
         _db.GetCollection(CheckInsCol).Find(Query.EQ("cd", clinic + "|" + Day(date))).Select(ReadCheckIn).OrderBy(c => c.Queue).ToList();
@@ -369,6 +374,26 @@ public sealed class LiteDbIngestStore : IIngestStore
 
         public void PutPerson(PersonState s, IReadOnlyList<WalletEntry> newEntries, IReadOnlyList<CheckInRecord> checkIns, IReadOnlyList<ParticipationRecord> participations)
         {
+            CachedPerson? before = _newPersons.TryGetValue(s.Pid, out CachedPerson? p) || store._persons.TryGetValue(s.Pid, out p) ? p : null;
+            var recent = new BsonArray((IEnumerable<BsonValue>?)before?.RecentEntries ?? []);
+            recent.AddRange(newEntries.Select(e => new BsonDocument
+            {
+                ["key"] = e.Key,
+                ["kind"] = e.Kind,
+                ["value"] = e.Value,
+                ["points"] = e.Points,
+                ["src"] = e.Source,
+                ["at"] = e.At.UtcTicks,
+                ["rec"] = e.RecordedAt.UtcTicks,
+                ["desc"] = e.Description,
+                ["adj"] = e.Adjustment,
+            }));
+            if (recent.Count > InlineEntries)
+            {
+                Db.GetCollection(Entries).Insert(new BsonDocument { ["p"] = s.Pid, ["e"] = recent });
+                recent = [];
+            }
+
             Db.GetCollection(Persons).Upsert(new BsonDocument
             {
                 ["_id"] = s.Pid,
@@ -382,31 +407,9 @@ public sealed class LiteDbIngestStore : IIngestStore
                 ["trips"] = StoreJson.Trips(s.Trips),
                 ["postings"] = StoreJson.Postings(s.Postings),
                 ["rev"] = s.Revision,
+                ["e"] = recent,
             });
-
-            if (newEntries.Count > 0)
-            {
-                // One document per person and unit: the entries one evaluation recorded.
-                Db.GetCollection(Entries).Insert(new BsonDocument
-                {
-                    ["p"] = s.Pid,
-                    ["e"] = new BsonArray(newEntries.Select(e => new BsonDocument
-                    {
-                        ["key"] = e.Key,
-                        ["kind"] = e.Kind,
-                        ["value"] = e.Value,
-                        ["points"] = e.Points,
-                        ["src"] = e.Source,
-                        ["at"] = e.At.UtcTicks,
-                        ["rec"] = e.RecordedAt.UtcTicks,
-                        ["desc"] = e.Description,
-                        ["adj"] = e.Adjustment,
-                    })),
-                });
-            }
-
-            CachedPerson? before = _newPersons.TryGetValue(s.Pid, out CachedPerson? p) || store._persons.TryGetValue(s.Pid, out p) ? p : null;
-            _newPersons[s.Pid] = new CachedPerson(s, checkIns.Count, participations.Count);
+            _newPersons[s.Pid] = new CachedPerson(s, checkIns.Count, participations.Count, recent);
 
             // Most persons have neither check-ins nor participations: skip rewriting empty sets.
             ILiteCollection<BsonDocument> ci = Db.GetCollection(CheckInsCol);
