@@ -77,9 +77,14 @@ public sealed class LiteDbIngestStore : IIngestStore
 
         var checkIns = _db.GetCollection(CheckInsCol).FindAll().GroupBy(d => d["p"].AsString).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
         var participations = _db.GetCollection(ParticipationsCol).FindAll().GroupBy(d => d["p"].AsString).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
+        // The postings an evaluation is diffed against are the entries summed by key (entries are the diffs).
+        Dictionary<string, List<BsonValue>> archived = _db.GetCollection(Entries).FindAll()
+            .GroupBy(d => d["p"].AsString).ToDictionary(g => g.Key, g => g.SelectMany(d => d["e"].AsArray).ToList(), StringComparer.Ordinal);
         foreach (BsonDocument d in _db.GetCollection(Persons).FindAll())
         {
             PersonState st = ReadPerson(d)!;
+            IEnumerable<BsonValue> entries = archived.GetValueOrDefault(st.Pid, []).Concat(d["e"].AsArray);
+            st = st with { Postings = PostingsFromEntries(st.Pid, entries) };
             _persons[st.Pid] = new CachedPerson(st, checkIns.GetValueOrDefault(st.Pid), participations.GetValueOrDefault(st.Pid), d["e"].AsArray);
         }
 
@@ -88,6 +93,11 @@ public sealed class LiteDbIngestStore : IIngestStore
             CacheTopUp(d["p"].AsString, new TopUp(d["_id"].AsString, d["amount"].AsInt64, Ticks(d["at"])));
         }
     }
+
+    private static List<Posting> PostingsFromEntries(string pid, IEnumerable<BsonValue> entries) =>
+        [.. entries.Select(e => ReadEntry(pid, e.AsDocument)).GroupBy(e => e.Key, StringComparer.Ordinal)
+            .Select(g => new Posting(g.Key, g.First().Kind, g.Sum(e => e.Value), g.Sum(e => e.Points), g.First().Source, g.First().At, g.First().Description))
+            .Where(p => p.Value != 0 || p.Points != 0)];
 
     private void CacheTap(TapRecord t)
     {
@@ -248,7 +258,7 @@ public sealed class LiteDbIngestStore : IIngestStore
         d["debt"].AsBoolean,
         d["nc"].AsInt64 == long.MaxValue ? null : Ticks(d["nc"]),
         StoreJson.Trips(d["trips"].AsString),
-        StoreJson.Postings(d["postings"].AsString),
+        [],
         d["rev"].AsInt64);
 
     private static WalletEntry ReadEntry(string pid, BsonDocument d) => new(
@@ -394,7 +404,7 @@ public sealed class LiteDbIngestStore : IIngestStore
                 recent = [];
             }
 
-            Db.GetCollection(Persons).Upsert(new BsonDocument
+            var doc = new BsonDocument
             {
                 ["_id"] = s.Pid,
                 ["value"] = s.Value,
@@ -405,10 +415,18 @@ public sealed class LiteDbIngestStore : IIngestStore
                 ["debt"] = s.InDebt,
                 ["nc"] = s.NextCloseAt?.UtcTicks ?? long.MaxValue,
                 ["trips"] = StoreJson.Trips(s.Trips),
-                ["postings"] = StoreJson.Postings(s.Postings),
                 ["rev"] = s.Revision,
                 ["e"] = recent,
-            });
+            };
+            if (before is null)
+            {
+                Db.GetCollection(Persons).Insert(doc);
+            }
+            else
+            {
+                Db.GetCollection(Persons).Update(doc);
+            }
+
             _newPersons[s.Pid] = new CachedPerson(s, checkIns.Count, participations.Count, recent);
 
             // Most persons have neither check-ins nor participations: skip rewriting empty sets.
