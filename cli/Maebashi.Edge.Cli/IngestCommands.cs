@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Runtime.InteropServices;
 using Maebashi.Edge.Contract.Registry;
 using Maebashi.Edge.Ingest;
 using Maebashi.Edge.Ingest.Http;
@@ -117,9 +118,14 @@ internal static class IngestCommands
             }
 
             Console.Out.Flush();
+
+            // Ctrl+C and SIGTERM (systemd's stop) both end the wait; the host then stops cleanly.
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            using PosixSignalRegistration sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
+            using PosixSignalRegistration sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
             try
             {
-                await Task.Delay(Timeout.Infinite, ct);
+                await Task.Delay(Timeout.Infinite, stop.Token);
             }
             catch (OperationCanceledException)
             {

@@ -59,6 +59,14 @@ public sealed class KillRestartTests
 
         public void KillHard() => _p.Kill(); // SIGKILL: no shutdown code runs
 
+        public int Pid => _p.Id;
+
+        public async Task<int> WaitExitAsync(TimeSpan timeout)
+        {
+            await _p.WaitForExitAsync().WaitAsync(timeout);
+            return _p.ExitCode;
+        }
+
         public async ValueTask DisposeAsync()
         {
             if (!_p.HasExited)
@@ -165,5 +173,34 @@ public sealed class KillRestartTests
         JsonElement bus42 = devices.EnumerateArray().Single(d => d.GetProperty("id").GetString() == "BUS0042");
         Assert.Equal(600UL, bus42.GetProperty("lastSeq").GetUInt64());
         Assert.Equal(600, bus42.GetProperty("eventsApplied").GetInt64());
+    }
+
+    [Fact]
+    public async Task SIGTERM_stops_the_ingest_cleanly_and_the_data_opens_again()
+    {
+        string dir = TestKit.TempDir();
+        string data = Path.Combine(dir, "data");
+        string ops = Path.Combine(dir, "operators.json");
+        await File.WriteAllTextAsync(ops, $$"""[{"name": "admin", "token": "{{RunningIngest.AdminToken}}", "scope": "admin"}]""");
+        IngestProcess first = await IngestProcess.StartAsync(data, ops);
+        await using (first)
+        {
+            await using (DeviceClient bus = await DeviceClient.ConnectAsync("BUS0042", first.MqttPort))
+            {
+                DateTimeOffset now = DateTimeOffset.UtcNow;
+                Ack ack = await bus.SendAsync(TestKit.Batch("BUS0042", TestKit.Board(1, "04A1B2C3D4E5F6", now.AddMinutes(-30), "S01"), TestKit.Alight(2, "04A1B2C3D4E5F6", now.AddMinutes(-20), "S03")));
+                Assert.Equal(2UL, ack.UpTo);
+            }
+
+            (int killExit, _, string killErr) = await TestKit.Run("kill", ["-TERM", first.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture)], TimeSpan.FromSeconds(10));
+            Assert.True(killExit == 0, killErr);
+            Assert.Equal(0, await first.WaitExitAsync(TimeSpan.FromSeconds(30)));
+        }
+
+        await using IngestProcess second = await IngestProcess.StartAsync(data, ops);
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{second.HttpPort}") };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", RunningIngest.AdminToken);
+        JsonElement w = TestKit.ParseJson(await http.GetStringAsync($"/api/v1/cards/{TestKit.Tok("04A1B2C3D4E5F6")}/wallet"));
+        Assert.Equal(1000 - 220, w.GetProperty("value").GetInt64());
     }
 }

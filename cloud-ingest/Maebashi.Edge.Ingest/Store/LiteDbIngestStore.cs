@@ -27,6 +27,24 @@ public sealed class LiteDbIngestStore : IIngestStore
     private readonly FsyncStream _log;
     private readonly LiteDatabase _db;
 
+    // Write-path caches, touched only under _writeLock and only after a commit succeeded. LiteDB's index
+    // lookups cost milliseconds here once a unit holds pending pages, so the facts the rules read per person
+    // (taps, trip ends, top-ups, the stored state) and the de-duplication keys are served from memory; LiteDB
+    // stays the durable record and the source of these caches at start. A multi-process store (PostgreSQL)
+    // reads them from the database inside its transaction instead.
+    private readonly Dictionary<string, HashSet<ulong>> _seqs = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, List<TapRecord>> _tapsByPerson = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, List<TapRecord>> _tripEndsByVehicle = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, List<TapRecord>> _boardsByVehicle = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, List<TopUp>> _topUpsByPerson = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _topUpPerson = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, CachedPerson> _persons = new(StringComparer.Ordinal);
+
+    private sealed record CachedPerson(PersonState State, int CheckIns, int Participations, BsonArray RecentEntries);
+
+    /// <summary>Entries kept inline in the person's document (one write per person and unit); older ones move to <c>entries</c>.</summary>
+    private const int InlineEntries = 128;
+
     public LiteDbIngestStore(string directory)
     {
         Directory.CreateDirectory(directory);
@@ -37,8 +55,7 @@ public sealed class LiteDbIngestStore : IIngestStore
         // Checkpoints are explicit (after each unit); keep LiteDB from starting its own mid-unit.
         _db.CheckpointSize = 0;
 
-        _db.GetCollection(Taps).EnsureIndex("p");
-        _db.GetCollection(Taps).EnsureIndex("v");
+        // Taps keep only their primary key (device/seq): every lookup the pipeline makes is served by the caches.
         _db.GetCollection(Persons).EnsureIndex("debt");
         _db.GetCollection(Persons).EnsureIndex("nc");
         _db.GetCollection(Entries).EnsureIndex("p");
@@ -48,6 +65,76 @@ public sealed class LiteDbIngestStore : IIngestStore
         _db.GetCollection(ParticipationsCol).EnsureIndex("ev");
         _db.GetCollection(TopUps).EnsureIndex("p");
         Durable();
+        LoadCaches();
+    }
+
+    private void LoadCaches()
+    {
+        foreach (BsonDocument d in _db.GetCollection(Taps).FindAll())
+        {
+            CacheTap(ReadTap(d));
+        }
+
+        var checkIns = _db.GetCollection(CheckInsCol).FindAll().GroupBy(d => d["p"].AsString).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
+        var participations = _db.GetCollection(ParticipationsCol).FindAll().GroupBy(d => d["p"].AsString).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
+        // The postings an evaluation is diffed against are the entries summed by key (entries are the diffs).
+        Dictionary<string, List<BsonValue>> archived = _db.GetCollection(Entries).FindAll()
+            .GroupBy(d => d["p"].AsString).ToDictionary(g => g.Key, g => g.SelectMany(d => d["e"].AsArray).ToList(), StringComparer.Ordinal);
+        foreach (BsonDocument d in _db.GetCollection(Persons).FindAll())
+        {
+            PersonState st = ReadPerson(d)!;
+            IEnumerable<BsonValue> entries = archived.GetValueOrDefault(st.Pid, []).Concat(d["e"].AsArray);
+            st = st with { Postings = PostingsFromEntries(st.Pid, entries) };
+            _persons[st.Pid] = new CachedPerson(st, checkIns.GetValueOrDefault(st.Pid), participations.GetValueOrDefault(st.Pid), d["e"].AsArray);
+        }
+
+        foreach (BsonDocument d in _db.GetCollection(TopUps).FindAll())
+        {
+            CacheTopUp(d["p"].AsString, new TopUp(d["_id"].AsString, d["amount"].AsInt64, Ticks(d["at"])));
+        }
+    }
+
+    private static List<Posting> PostingsFromEntries(string pid, IEnumerable<BsonValue> entries) =>
+        [.. entries.Select(e => ReadEntry(pid, e.AsDocument)).GroupBy(e => e.Key, StringComparer.Ordinal)
+            .Select(g => new Posting(g.Key, g.First().Kind, g.Sum(e => e.Value), g.Sum(e => e.Points), g.First().Source, g.First().At, g.First().Description))
+            .Where(p => p.Value != 0 || p.Points != 0)];
+
+    private void CacheTap(TapRecord t)
+    {
+        if (!_seqs.TryGetValue(t.Device, out HashSet<ulong>? seqs))
+        {
+            _seqs[t.Device] = seqs = [];
+        }
+
+        seqs.Add(t.Seq);
+        if (t.Pid is not null)
+        {
+            Add(_tapsByPerson, t.Pid, t);
+            if (t.Type == EventTypes.Board && t.Vehicle is not null)
+            {
+                Add(_boardsByVehicle, t.Vehicle, t);
+            }
+        }
+        else if (t.Type == EventTypes.TripEnd && t.Vehicle is not null)
+        {
+            Add(_tripEndsByVehicle, t.Vehicle, t);
+        }
+    }
+
+    private void CacheTopUp(string pid, TopUp topUp)
+    {
+        Add(_topUpsByPerson, pid, topUp);
+        _topUpPerson[topUp.Receipt] = pid;
+    }
+
+    private static void Add<T>(Dictionary<string, List<T>> d, string key, T value)
+    {
+        if (!d.TryGetValue(key, out List<T>? list))
+        {
+            d[key] = list = new List<T>(4);
+        }
+
+        list.Add(value);
     }
 
     public string DataPath { get; }
@@ -62,9 +149,10 @@ public sealed class LiteDbIngestStore : IIngestStore
             }
 
             T result;
+            var unit = new Unit(this);
             try
             {
-                result = work(new Unit(_db));
+                result = work(unit);
                 _db.Commit();
             }
             catch
@@ -74,6 +162,7 @@ public sealed class LiteDbIngestStore : IIngestStore
             }
 
             Durable();
+            unit.Publish();
             return result;
         }
     }
@@ -90,7 +179,9 @@ public sealed class LiteDbIngestStore : IIngestStore
     public PersonState? GetPerson(string pid) => ReadPerson(_db.GetCollection(Persons).FindById(pid));
 
     public IReadOnlyList<WalletEntry> EntriesOf(string pid) =>
-        _db.GetCollection(Entries).Find(Query.EQ("p", pid)).Select(ReadEntry).OrderBy(e => e.RecordedAt).ToList();
+        _db.GetCollection(Entries).Find(Query.EQ("p", pid)).SelectMany(d => d["e"].AsArray)
+            .Concat(_db.GetCollection(Persons).FindById(pid)?["e"].AsArray ?? [])
+            .Select(e => ReadEntry(pid, e.AsDocument)).OrderBy(e => e.RecordedAt).ToList();
 
     public IReadOnlyList<CheckInRecord> CheckIns(string clinic, DateOnly date) =>
         _db.GetCollection(CheckInsCol).Find(Query.EQ("cd", clinic + "|" + Day(date))).Select(ReadCheckIn).OrderBy(c => c.Queue).ToList();
@@ -167,11 +258,11 @@ public sealed class LiteDbIngestStore : IIngestStore
         d["debt"].AsBoolean,
         d["nc"].AsInt64 == long.MaxValue ? null : Ticks(d["nc"]),
         StoreJson.Trips(d["trips"].AsString),
-        StoreJson.Postings(d["postings"].AsString),
+        [],
         d["rev"].AsInt64);
 
-    private static WalletEntry ReadEntry(BsonDocument d) => new(
-        d["p"].AsString, d["key"].AsString, d["kind"].AsString, d["value"].AsInt64, d["points"].AsInt64, d["src"].AsString,
+    private static WalletEntry ReadEntry(string pid, BsonDocument d) => new(
+        pid, d["key"].AsString, d["kind"].AsString, d["value"].AsInt64, d["points"].AsInt64, d["src"].AsString,
         Ticks(d["at"]), Ticks(d["rec"]), d["desc"].AsString, d["adj"].AsBoolean);
 
     private static CheckInRecord ReadCheckIn(BsonDocument d) => new(
@@ -188,19 +279,44 @@ public sealed class LiteDbIngestStore : IIngestStore
         d["seq"].IsNull ? null : unchecked((ulong)d["seq"].AsInt64), Ticks(d["at"]), d["b"].AsBinary);
 
     /// <summary>One unit of work inside the LiteDB transaction of <see cref="Write{T}"/>.</summary>
-    private sealed class Unit(LiteDatabase db) : IIngestWrite
+    private sealed class Unit(LiteDbIngestStore store) : IIngestWrite
     {
-        public LiteDatabase Db { get; } = db;
+        private readonly List<TapRecord> _newTaps = [];
+        private readonly HashSet<(string, ulong)> _newKeys = [];
+        private readonly List<(string Pid, TopUp TopUp)> _newTopUps = [];
+        private readonly Dictionary<string, CachedPerson> _newPersons = new(StringComparer.Ordinal);
+
+        public LiteDatabase Db { get; } = store._db;
+
+        /// <summary>After the commit: what this unit wrote becomes part of the caches.</summary>
+        public void Publish()
+        {
+            foreach (TapRecord t in _newTaps)
+            {
+                store.CacheTap(t);
+            }
+
+            foreach ((string pid, TopUp t) in _newTopUps)
+            {
+                store.CacheTopUp(pid, t);
+            }
+
+            foreach ((string pid, CachedPerson p) in _newPersons)
+            {
+                store._persons[pid] = p;
+            }
+        }
 
         public bool TryAddTap(TapRecord tap)
         {
             ILiteCollection<BsonDocument> col = Db.GetCollection(Taps);
             string id = TapId(tap.Device, tap.Seq);
-            if (col.FindById(id) is not null)
+            if ((store._seqs.TryGetValue(tap.Device, out HashSet<ulong>? seqs) && seqs.Contains(tap.Seq)) || !_newKeys.Add((tap.Device, tap.Seq)))
             {
                 return false;
             }
 
+            _newTaps.Add(tap);
             col.Insert(new BsonDocument
             {
                 ["_id"] = id,
@@ -216,20 +332,33 @@ public sealed class LiteDbIngestStore : IIngestStore
             return true;
         }
 
-        public IReadOnlyList<TapRecord> TapsOfPerson(string pid) => Db.GetCollection(Taps).Find(Query.EQ("p", pid)).Select(ReadTap).ToList();
+        public IReadOnlyList<TapRecord> TapsOfPerson(string pid)
+        {
+            List<TapRecord> list = store._tapsByPerson.TryGetValue(pid, out List<TapRecord>? cached) ? [.. cached] : [];
+            list.AddRange(_newTaps.Where(t => t.Pid == pid));
+            return list;
+        }
 
-        public IReadOnlyList<TapRecord> TripEnds(string vehicle, DateTimeOffset from, DateTimeOffset to) =>
-            Db.GetCollection(Taps).Find(Query.EQ("v", vehicle))
-                .Where(d => d["t"].AsString == EventTypes.TripEnd && d["a"].AsInt64 >= from.UtcTicks && d["a"].AsInt64 <= to.UtcTicks)
-                .Select(ReadTap).ToList();
+        public IReadOnlyList<TapRecord> TripEnds(string vehicle, DateTimeOffset from, DateTimeOffset to)
+        {
+            IEnumerable<TapRecord> all = store._tripEndsByVehicle.TryGetValue(vehicle, out List<TapRecord>? cached) ? cached : [];
+            return [.. all.Concat(_newTaps.Where(t => t.Pid is null && t.Type == EventTypes.TripEnd && t.Vehicle == vehicle)).Where(t => t.At >= from && t.At <= to)];
+        }
 
-        public IReadOnlyCollection<string> PersonsBoarded(string vehicle, DateTimeOffset from, DateTimeOffset to) =>
-            Db.GetCollection(Taps).Find(Query.EQ("v", vehicle))
-                .Where(d => d["t"].AsString == EventTypes.Board && !d["p"].IsNull && d["a"].AsInt64 >= from.UtcTicks && d["a"].AsInt64 <= to.UtcTicks)
-                .Select(d => d["p"].AsString).ToHashSet(StringComparer.Ordinal);
+        public IReadOnlyCollection<string> PersonsBoarded(string vehicle, DateTimeOffset from, DateTimeOffset to)
+        {
+            IEnumerable<TapRecord> all = store._boardsByVehicle.TryGetValue(vehicle, out List<TapRecord>? cached) ? cached : [];
+            return all.Concat(_newTaps.Where(t => t.Type == EventTypes.Board && t.Vehicle == vehicle))
+                .Where(t => t.Pid is not null && t.At >= from && t.At <= to)
+                .Select(t => t.Pid!).ToHashSet(StringComparer.Ordinal);
+        }
 
-        public IReadOnlyList<TopUp> TopUpsOf(string pid) =>
-            Db.GetCollection(TopUps).Find(Query.EQ("p", pid)).Select(d => new TopUp(d["_id"].AsString, d["amount"].AsInt64, Ticks(d["at"]))).ToList();
+        public IReadOnlyList<TopUp> TopUpsOf(string pid)
+        {
+            List<TopUp> list = store._topUpsByPerson.TryGetValue(pid, out List<TopUp>? cached) ? [.. cached] : [];
+            list.AddRange(_newTopUps.Where(t => t.Pid == pid).Select(t => t.TopUp));
+            return list;
+        }
 
         public (string Pid, TopUp TopUp)? FindTopUp(string receipt)
         {
@@ -246,14 +375,36 @@ public sealed class LiteDbIngestStore : IIngestStore
             }
 
             col.Insert(new BsonDocument { ["_id"] = topUp.Receipt, ["p"] = pid, ["amount"] = topUp.Amount, ["at"] = topUp.At.UtcTicks });
+            _newTopUps.Add((pid, topUp));
             return true;
         }
 
-        public PersonState? GetPersonForUpdate(string pid) => ReadPerson(Db.GetCollection(Persons).FindById(pid));
+        public PersonState? GetPersonForUpdate(string pid) =>
+            _newPersons.TryGetValue(pid, out CachedPerson? p) || store._persons.TryGetValue(pid, out p) ? p.State : null;
 
         public void PutPerson(PersonState s, IReadOnlyList<WalletEntry> newEntries, IReadOnlyList<CheckInRecord> checkIns, IReadOnlyList<ParticipationRecord> participations)
         {
-            Db.GetCollection(Persons).Upsert(new BsonDocument
+            CachedPerson? before = _newPersons.TryGetValue(s.Pid, out CachedPerson? p) || store._persons.TryGetValue(s.Pid, out p) ? p : null;
+            var recent = new BsonArray((IEnumerable<BsonValue>?)before?.RecentEntries ?? []);
+            recent.AddRange(newEntries.Select(e => new BsonDocument
+            {
+                ["key"] = e.Key,
+                ["kind"] = e.Kind,
+                ["value"] = e.Value,
+                ["points"] = e.Points,
+                ["src"] = e.Source,
+                ["at"] = e.At.UtcTicks,
+                ["rec"] = e.RecordedAt.UtcTicks,
+                ["desc"] = e.Description,
+                ["adj"] = e.Adjustment,
+            }));
+            if (recent.Count > InlineEntries)
+            {
+                Db.GetCollection(Entries).Insert(new BsonDocument { ["p"] = s.Pid, ["e"] = recent });
+                recent = [];
+            }
+
+            var doc = new BsonDocument
             {
                 ["_id"] = s.Pid,
                 ["value"] = s.Value,
@@ -264,29 +415,27 @@ public sealed class LiteDbIngestStore : IIngestStore
                 ["debt"] = s.InDebt,
                 ["nc"] = s.NextCloseAt?.UtcTicks ?? long.MaxValue,
                 ["trips"] = StoreJson.Trips(s.Trips),
-                ["postings"] = StoreJson.Postings(s.Postings),
                 ["rev"] = s.Revision,
-            });
-
-            if (newEntries.Count > 0)
+                ["e"] = recent,
+            };
+            if (before is null)
             {
-                Db.GetCollection(Entries).InsertBulk(newEntries.Select(e => new BsonDocument
-                {
-                    ["p"] = e.Pid,
-                    ["key"] = e.Key,
-                    ["kind"] = e.Kind,
-                    ["value"] = e.Value,
-                    ["points"] = e.Points,
-                    ["src"] = e.Source,
-                    ["at"] = e.At.UtcTicks,
-                    ["rec"] = e.RecordedAt.UtcTicks,
-                    ["desc"] = e.Description,
-                    ["adj"] = e.Adjustment,
-                }));
+                Db.GetCollection(Persons).Insert(doc);
+            }
+            else
+            {
+                Db.GetCollection(Persons).Update(doc);
             }
 
+            _newPersons[s.Pid] = new CachedPerson(s, checkIns.Count, participations.Count, recent);
+
+            // Most persons have neither check-ins nor participations: skip rewriting empty sets.
             ILiteCollection<BsonDocument> ci = Db.GetCollection(CheckInsCol);
-            ci.DeleteMany(Query.EQ("p", s.Pid));
+            if ((before?.CheckIns ?? 0) > 0)
+            {
+                ci.DeleteMany(Query.EQ("p", s.Pid));
+            }
+
             if (checkIns.Count > 0)
             {
                 ci.InsertBulk(checkIns.Select(c => new BsonDocument
@@ -304,7 +453,11 @@ public sealed class LiteDbIngestStore : IIngestStore
             }
 
             ILiteCollection<BsonDocument> pa = Db.GetCollection(ParticipationsCol);
-            pa.DeleteMany(Query.EQ("p", s.Pid));
+            if ((before?.Participations ?? 0) > 0)
+            {
+                pa.DeleteMany(Query.EQ("p", s.Pid));
+            }
+
             if (participations.Count > 0)
             {
                 pa.InsertBulk(participations.Select(p => new BsonDocument

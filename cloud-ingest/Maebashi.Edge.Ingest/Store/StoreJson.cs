@@ -21,11 +21,14 @@ internal static class StoreJson
 
     public static TapEvent Tap(string json) => JsonSerializer.Deserialize(json, TapInfo) ?? throw new InvalidDataException("stored tap is null");
 
-    public static string Trips(IReadOnlyList<Trip> trips) => JsonSerializer.Serialize(trips, Options);
+    public static string Trips(IReadOnlyList<Trip> trips) => JsonSerializer.Serialize(trips as List<Trip> ?? [.. trips], StoreJsonContext.Default.ListTrip);
 
-    public static IReadOnlyList<Trip> Trips(string json) => JsonSerializer.Deserialize<List<Trip>>(json, Options) ?? [];
+    public static IReadOnlyList<Trip> Trips(string json) => JsonSerializer.Deserialize(json, StoreJsonContext.Default.ListTrip) ?? [];
+}
 
-    public static string Postings(IReadOnlyList<Posting> postings) => JsonSerializer.Serialize(postings, Options);
-
-    public static IReadOnlyList<Posting> Postings(string json) => JsonSerializer.Deserialize<List<Posting>>(json, Options) ?? [];
+/// <summary>Source-generated (de)serialisation of what the store keeps as JSON: it runs once per person per batch.</summary>
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull, UseStringEnumConverter = true)]
+[JsonSerializable(typeof(List<Trip>))]
+internal sealed partial class StoreJsonContext : JsonSerializerContext
+{
 }

@@ -1,0 +1,199 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json.Nodes;
+using Maebashi.Edge.Bench.Ingest;
+using Maebashi.Edge.Contract.Identity;
+using Maebashi.Edge.Contract.Messages;
+using Maebashi.Edge.Contract.Registry;
+using Maebashi.Edge.Ingest;
+using Maebashi.Edge.Ingest.Store;
+using Microsoft.Extensions.Logging.Abstractions;
+using MQTTnet;
+using MQTTnet.Formatter;
+using MQTTnet.Protocol;
+
+// Ingest benchmarks (DESIGN.md §10):
+//  1. registry scale: 1,000,000 cards / 340,000 persons loaded by the ingest (time to ready, resident memory);
+//  2. end to end over the embedded broker: device batches → verify → de-dup → resolve → rules → durable store → ack;
+//  3. the store-only baseline: the same batches, one de-duplication record per event, one durable unit per batch.
+bool quick = args.Contains("--quick");
+int persons = quick ? 34_000 : 340_000;
+int cards = quick ? 100_000 : 1_000_000;
+int devices = 8;
+int batchSize = 100;
+int eventsTotal = quick ? 16_000 : 80_000;
+string dir = Path.Combine(Path.GetTempPath(), "maebashi-bench-ingest-" + Guid.NewGuid().ToString("N")[..8]);
+Directory.CreateDirectory(dir);
+string registryPath = Path.Combine(dir, "registry.json");
+
+Console.WriteLine($"Ingest benchmark{(quick ? " (--quick)" : "")}: {Environment.ProcessorCount} cores, .NET {Environment.Version}, {DateTime.UtcNow:yyyy-MM-dd}");
+var sw = Stopwatch.StartNew();
+RegistryGenerator.Write(registryPath, persons, cards, devices);
+Console.WriteLine($"generated registry: {persons:N0} persons, {cards:N0} cards, {devices} buses, {new FileInfo(registryPath).Length / 1_000_000.0:F0} MB in {sw.Elapsed.TotalSeconds:F1} s");
+
+// 1. Registry scale: the ingest starting on it.
+GC.Collect();
+sw.Restart();
+IngestHost host = await IngestHost.StartAsync(
+    new IngestOptions { RegistryPath = registryPath, DataDirectory = Path.Combine(dir, "e2e"), MqttPort = 0, HttpPort = 0 },
+    NullLoggerFactory.Instance, TimeProvider.System, CancellationToken.None);
+double startSeconds = sw.Elapsed.TotalSeconds;
+using (Process self = Process.GetCurrentProcess())
+{
+    self.Refresh();
+    Console.WriteLine($"registry load: ingest ready in {startSeconds:F2} s; resident {self.WorkingSet64 / 1_048_576.0:F0} MiB, peak {self.PeakWorkingSet64 / 1_048_576.0:F0} MiB");
+}
+
+// The batches every device sends: board/alight pairs of random cards, in the past, times rising per device.
+CityRegistry registry = host.Pipeline.Registry;
+var rnd = new Random(42);
+int perDevice = eventsTotal / devices;
+DateTimeOffset start = DateTimeOffset.UtcNow.AddDays(-20);
+var batches = new List<byte[]>[devices];
+var rawEvents = new List<List<(ulong Seq, string Type, DateTimeOffset At, string Tok)>>[devices];
+for (int d = 0; d < devices; d++)
+{
+    batches[d] = [];
+    rawEvents[d] = [];
+    var events = new List<JsonObject>(perDevice);
+    var raw = new List<(ulong, string, DateTimeOffset, string)>(perDevice);
+    DateTimeOffset at = start.AddMinutes(d);
+    for (int k = 0; k < perDevice / 2; k++)
+    {
+        int card;
+        do
+        {
+            card = rnd.Next(cards);
+        }
+        while (card % 997 == 0);
+
+        string tok = CardToken.Compute(registry.RegionKey, CardTech.Iso14443A, RegistryGenerator.Uid(card));
+        int boardStop = 1 + rnd.Next(3);
+        events.Add(Tap((ulong)(2 * k + 1), "board", at, tok, $"S{boardStop:D2}", d));
+        events.Add(Tap((ulong)(2 * k + 2), "alight", at.AddMinutes(12), tok, $"S{boardStop + 1 + rnd.Next(4):D2}", d));
+        raw.Add(((ulong)(2 * k + 1), "board", at, tok));
+        raw.Add(((ulong)(2 * k + 2), "alight", at.AddMinutes(12), tok));
+        at = at.AddSeconds(20);
+    }
+
+    foreach (JsonObject[] chunk in events.Chunk(batchSize))
+    {
+        var arr = new JsonArray();
+        foreach (JsonObject e in chunk)
+        {
+            arr.Add(e);
+        }
+
+        batches[d].Add(Encoding.UTF8.GetBytes(new JsonObject { ["device"] = RegistryGenerator.DeviceId(d), ["events"] = arr }.ToJsonString()));
+    }
+
+    rawEvents[d] = [.. raw.Chunk(batchSize).Select(c => c.ToList())];
+}
+
+int eventCount = batches.Sum(b => b.Count) * batchSize;
+
+// 2. End to end through the embedded broker.
+var clients = new List<IMqttClient>();
+var done = new TaskCompletionSource[devices];
+for (int d = 0; d < devices; d++)
+{
+    int dev = d;
+    done[d] = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+    ulong last = (ulong)(batches[d].Count * batchSize);
+    IMqttClient c = new MqttClientFactory().CreateMqttClient();
+    c.ApplicationMessageReceivedAsync += e =>
+    {
+        Ack ack = ContractJson.ParseAck(e.ApplicationMessage.Payload.ToArray());
+        if (ack.UpTo >= last)
+        {
+            done[dev].TrySetResult();
+        }
+
+        return Task.CompletedTask;
+    };
+    byte[] key = registry.FindDevice(RegistryGenerator.DeviceId(d))!.Key;
+    await c.ConnectAsync(new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", host.MqttPort).WithProtocolVersion(MqttProtocolVersion.V500)
+        .WithClientId(RegistryGenerator.DeviceId(d)).WithCredentials(RegistryGenerator.DeviceId(d), DeviceAuth.ComputeMqttPassword(key)).Build());
+    await c.SubscribeAsync(Topics.Ack(RegistryGenerator.DeviceId(d)), MqttQualityOfServiceLevel.AtLeastOnce);
+    clients.Add(c);
+}
+
+long applied0 = host.Pipeline.Metrics.Applied;
+sw.Restart();
+double cpu0 = Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds;
+await Task.WhenAll(Enumerable.Range(0, devices).Select(async d =>
+{
+    byte[] key = registry.FindDevice(RegistryGenerator.DeviceId(d))!.Key;
+    foreach (byte[] payload in batches[d])
+    {
+        MqttApplicationMessage m = new MqttApplicationMessageBuilder().WithTopic(Topics.Events(RegistryGenerator.DeviceId(d))).WithPayload(payload)
+            .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
+            .WithUserProperty(DeviceAuth.MacProperty, Encoding.ASCII.GetBytes(DeviceAuth.ComputeMac(key, payload)).AsMemory()).Build();
+        await clients[d].PublishAsync(m);
+    }
+}));
+await Task.WhenAll(done.Select(t => t.Task)).WaitAsync(TimeSpan.FromMinutes(10));
+double e2eSeconds = sw.Elapsed.TotalSeconds;
+double e2eCpu = Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds - cpu0;
+long applied = host.Pipeline.Metrics.Applied - applied0;
+double e2eRate = eventCount / e2eSeconds;
+Console.WriteLine($"end to end: {eventCount:N0} events ({applied:N0} applied) in {batches.Sum(b => b.Count)} batches of {batchSize} from {devices} devices: {e2eSeconds:F2} s, {e2eRate:N0} events/s (CPU {e2eCpu:F1} s)");
+using (Process self = Process.GetCurrentProcess())
+{
+    self.Refresh();
+    Console.WriteLine($"resident after the run: {self.WorkingSet64 / 1_048_576.0:F0} MiB, peak {self.PeakWorkingSet64 / 1_048_576.0:F0} MiB");
+}
+
+foreach (IMqttClient c in clients)
+{
+    await c.DisconnectAsync();
+    c.Dispose();
+}
+
+await host.DisposeAsync();
+
+// 3. Store-only baseline: one durable unit per batch holding one de-duplication record per event.
+using (var store = new LiteDbIngestStore(Path.Combine(dir, "baseline")))
+{
+    sw.Restart();
+    for (int i = 0; i < batches[0].Count; i++)
+    {
+        for (int d = 0; d < devices; d++)
+        {
+            string device = RegistryGenerator.DeviceId(d);
+            List<(ulong Seq, string Type, DateTimeOffset At, string Tok)> batch = rawEvents[d][i];
+            store.Write(w =>
+            {
+                foreach ((ulong seq, string type, DateTimeOffset at, string tok) in batch)
+                {
+                    var ev = new TapEvent { Seq = seq, Type = type, At = at, Card = new CardRef { Tok = tok, Tech = "iso14443a" }, Ctx = new TapContext { Route = "R01", Vehicle = $"V{d:D4}", Stop = "S01" } };
+                    w.TryAddTap(new TapRecord(device, seq, "P", type, ev.Ctx.Vehicle, at, DateTimeOffset.UtcNow, ev));
+                }
+
+                return true;
+            });
+        }
+    }
+
+    double baseSeconds = sw.Elapsed.TotalSeconds;
+    double baseRate = eventCount / baseSeconds;
+    Console.WriteLine($"store-only baseline: {eventCount:N0} de-duplication records in the same batches: {baseSeconds:F2} s, {baseRate:N0} events/s");
+    Console.WriteLine($"ratio end to end / store-only: {e2eRate / baseRate:F2}");
+    Console.WriteLine();
+    Console.WriteLine($"| {DateTime.UtcNow:yyyy-MM-dd} | {(quick ? "quick" : "full")} | {cards:N0} cards / {persons:N0} persons: ready in {startSeconds:F1} s | {eventCount:N0} | {e2eRate:N0} | {baseRate:N0} | {e2eRate / baseRate:F2} |");
+}
+
+Directory.Delete(dir, recursive: true);
+return 0;
+
+static JsonObject Tap(ulong seq, string type, DateTimeOffset at, string tok, string stop, int device) => new()
+{
+    ["seq"] = seq,
+    ["type"] = type,
+    ["at"] = at.ToOffset(TimeSpan.FromHours(9)).ToString("yyyy-MM-dd'T'HH:mm:ss.fffzzz", CultureInfo.InvariantCulture),
+    ["card"] = new JsonObject { ["tok"] = tok, ["tech"] = "iso14443a" },
+    ["ctx"] = new JsonObject { ["route"] = "R01", ["vehicle"] = $"V{device:D4}", ["stop"] = stop },
+    ["decision"] = "accept",
+};
