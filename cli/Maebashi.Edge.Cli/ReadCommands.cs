@@ -70,7 +70,7 @@ internal static class ReadCommands
 
                 using EmulatedReaderRig rig = EmulatedReaderRig.Create(kind.ToWire());
                 rig.Field.Place(MakeCard(tech, uid));
-                using var emulated = new CardReader(kind, EmulatedBus(rig));
+                using CardReader emulated = rig.OpenReader();
                 return await ReadOne(emulated, TimeSpan.FromSeconds(seconds), regionKey, cancel);
             }
 
@@ -216,13 +216,6 @@ internal static class ReadCommands
         },
         CardTech.Felica => new FelicaCard(uid),
         _ => new MyNumberCard(MyNumberCard.CreateUserAuthenticationCertificate(uid)),
-    };
-
-    private static ReaderBus EmulatedBus(EmulatedReaderRig rig) => rig.Bus switch
-    {
-        "spi" => ReaderBus.Spi(rig.OpenSpi, rig.Gpio, EmulatedReaderRig.ResetPin, rig.IsPn532 ? EmulatedReaderRig.ChipSelectPin : -1),
-        "i2c" => ReaderBus.I2c(rig.OpenI2c, rig.Gpio, EmulatedReaderRig.ResetPin),
-        _ => ReaderBus.Serial(rig.PortName, rig.Gpio, EmulatedReaderRig.ResetPin),
     };
 
     private static bool TryParseAddress(string text, out int address)

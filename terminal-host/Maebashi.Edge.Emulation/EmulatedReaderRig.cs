@@ -3,6 +3,8 @@ using System.Device.I2c;
 using System.Device.Spi;
 using Maebashi.Edge.Emulation.Mfrc522;
 using Maebashi.Edge.Emulation.Pn532;
+using Maebashi.Edge.Readers;
+using Microsoft.Extensions.Logging;
 
 namespace Maebashi.Edge.Emulation;
 
@@ -91,6 +93,25 @@ public sealed class EmulatedReaderRig : IDisposable
     public SpiDevice OpenSpi() => Mfrc522 is { } m ? new Mfrc522SpiDevice(m) : new Pn532SpiDevice(Pn532!);
 
     public I2cDevice OpenI2c() => Mfrc522 is { } m ? new Mfrc522I2cDevice(m) : new Pn532I2cDevice(Pn532!);
+
+    /// <summary>
+    /// The rig as a reader bus: the GPIO controller always (the PN532 on SPI needs it for chip
+    /// select), the reset pin only when <paramref name="wireReset"/>.
+    /// </summary>
+    public ReaderBus ReaderBus(bool wireReset = true)
+    {
+        int reset = wireReset ? ResetPin : -1;
+        return Bus switch
+        {
+            "spi" => Readers.ReaderBus.Spi(OpenSpi, Gpio, reset, IsPn532 ? ChipSelectPin : -1),
+            "i2c" => Readers.ReaderBus.I2c(OpenI2c, wireReset ? Gpio : null, reset),
+            _ => Readers.ReaderBus.Serial(PortName, wireReset ? Gpio : null, reset),
+        };
+    }
+
+    /// <summary>A <see cref="CardReader"/> running the real binding against this rig's chip.</summary>
+    public CardReader OpenReader(bool wireReset = true, ReaderSettings? settings = null, TimeProvider? time = null, ILogger<CardReader>? logger = null) =>
+        new(ReaderKinds.Parse(Kind), ReaderBus(wireReset), settings, time, logger);
 
     /// <summary>Fault: the chip stops answering (see <see cref="Mfrc522Chip.StopAnswering"/>, <see cref="Pn532Chip.StopAnswering"/>).</summary>
     public void StopAnswering(bool softResetRecovers = true)

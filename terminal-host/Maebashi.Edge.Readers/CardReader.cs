@@ -96,7 +96,7 @@ public sealed class CardReader : IDisposable
     /// </summary>
     public async IAsyncEnumerable<ReaderEvent> ReadEventsAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        while (!cancellationToken.IsCancellationRequested)
+        while (!cancellationToken.IsCancellationRequested && !IsDisposed)
         {
             // The bindings block on their own bus timeouts: keep them off the caller's thread.
             ReaderEvent? happened = await Task.Run(Poll, cancellationToken).ConfigureAwait(false);
@@ -129,12 +129,30 @@ public sealed class CardReader : IDisposable
         }
     }
 
-    /// <summary>One step of the state machine. Never throws; returns what happened, if anything a user would notice.</summary>
+    private bool IsDisposed
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _disposed;
+            }
+        }
+    }
+
+    /// <summary>
+    /// One step of the state machine. Never throws; returns what happened, if anything a user
+    /// would notice. After <see cref="Dispose"/> it does nothing and returns null.
+    /// </summary>
     public ReaderEvent? Poll()
     {
         lock (_gate)
         {
-            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_disposed)
+            {
+                return null;
+            }
+
             DateTimeOffset now = _time.GetUtcNow();
             try
             {

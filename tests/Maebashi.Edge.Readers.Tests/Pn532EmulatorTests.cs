@@ -147,4 +147,27 @@ public sealed class Pn532EmulatorTests
         mifare.Command = Iot.Device.Card.Mifare.MifareCardCommand.AuthenticationB;
         Assert.True(mifare.RunMifareCardCommand() < 0);
     }
+
+    [Fact]
+    public void Hsu_stream_answers_ack_then_response_and_nacks_a_bad_checksum()
+    {
+        using var stream = new Pn532HsuStream(new Pn532Chip(new RfField()));
+        // GetFirmwareVersion: 00 00 FF 02 FE D4 02 2A 00.
+        stream.Write([0x00, 0x00, 0xFF, 0x02, 0xFE, 0xD4, 0x02, 0x2A, 0x00]);
+        byte[] answer = new byte[6 + 13];
+        int read = 0;
+        while (read < answer.Length)
+        {
+            read += stream.Read(answer, read, answer.Length - read);
+        }
+
+        Assert.Equal(Pn532Chip.AckFrame, answer[..6]);
+        Assert.Equal([0x00, 0x00, 0xFF, 0x06, 0xFA, 0xD5, 0x03, 0x32, 0x01, 0x06, 0x07, 0xE8, 0x00], answer[6..]);
+
+        stream.Write([0x00, 0x00, 0xFF, 0x02, 0xFE, 0xD4, 0x02, 0x2B, 0x00]);
+        byte[] nack = new byte[6];
+        Assert.Equal(6, stream.Read(nack));
+        Assert.Equal(Pn532Chip.NackFrame, nack);
+        Assert.Throws<TimeoutException>(() => stream.Read(nack));
+    }
 }

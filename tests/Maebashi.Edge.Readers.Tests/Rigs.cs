@@ -8,22 +8,10 @@ namespace Maebashi.Edge.Readers.Tests;
 /// <summary>Wires an emulated reader rig to a <see cref="CardReader"/>, as a technician wires a module.</summary>
 internal static class Rigs
 {
-    public static ReaderBus Bus(EmulatedReaderRig rig, bool wireReset = false)
-    {
-        int reset = wireReset ? EmulatedReaderRig.ResetPin : -1;
-        return rig.Bus switch
-        {
-            "spi" => ReaderBus.Spi(rig.OpenSpi, rig.Gpio, reset, rig.IsPn532 ? EmulatedReaderRig.ChipSelectPin : -1),
-            "i2c" => ReaderBus.I2c(rig.OpenI2c, wireReset ? rig.Gpio : null, reset),
-            _ => ReaderBus.Serial(rig.PortName, wireReset ? rig.Gpio : null, reset),
-        };
-    }
+    public static ReaderBus Bus(EmulatedReaderRig rig, bool wireReset = false) => rig.ReaderBus(wireReset);
 
-    public static CardReader Reader(EmulatedReaderRig rig, TimeProvider time, bool wireReset = false, ReaderSettings? settings = null)
-    {
-        ReaderKind kind = ReaderKinds.Parse(rig.Kind);
-        return new CardReader(kind, Bus(rig, wireReset), settings, time);
-    }
+    public static CardReader Reader(EmulatedReaderRig rig, TimeProvider time, bool wireReset = false, ReaderSettings? settings = null) =>
+        rig.OpenReader(wireReset, settings, time);
 
     /// <summary>Polls, advancing the fake clock by the poll interval each time, and collects what happened.</summary>
     public static List<ReaderEvent> PollFor(CardReader reader, FakeTimeProvider time, TimeSpan duration)

@@ -194,7 +194,8 @@ public sealed class Mfrc522Chip
         switch (address)
         {
             case Command:
-                _registers[Command] = (byte)((_registers[Command] & 0xF0 & ~0x10) | (value & 0x3F));
+                // RcvOff, PowerDown and the command; the command runs at once (the air is instantaneous here).
+                _registers[Command] = (byte)(value & 0x3F);
                 RunCommand((byte)(value & 0x0F));
                 break;
             case ComIrq:
@@ -272,13 +273,8 @@ public sealed class Mfrc522Chip
                 }
 
                 break;
-            case CmdGenerateRandomId:
-                _registers[DivIrq] |= 0x00;
-                _registers[ComIrq] |= IrqIdle;
-                _registers[Command] &= 0xF0;
-                break;
             default:
-                // Mem, Transmit, Receive: not used by the drivers this emulator serves; complete at once.
+                // Mem, GenerateRandomID, Transmit, Receive: not used by the drivers this emulator serves; complete at once.
                 _registers[ComIrq] |= IrqIdle;
                 _registers[Command] &= 0xF0;
                 break;
