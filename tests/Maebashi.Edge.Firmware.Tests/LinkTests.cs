@@ -258,6 +258,24 @@ public sealed class LinkTests : IDisposable
         Assert.Equal(5001u, validator.Firmware.Ring.NextSeq());
     }
 
+    [Fact]
+    public async Task A_monitor_handler_that_throws_does_not_stop_the_line()
+    {
+        var validator = new SimulatedValidator(_line, new ValidatorSpec("bus-2-front", 1, Doors.Front), _validatorTime);
+        var master = new ValidatorLinkMaster(_line.OpenHostPort(), Options(1), _handler);
+        master.FrameSeen += _ => throw new InvalidOperationException("monitor broke");
+        using var stop = new CancellationTokenSource();
+        Task run = master.RunAsync(stop.Token);
+        await FrameWait.UntilAsync(master, () => validator.Inspect(f => f.Link.ClockSynced), Patience, "validator configured");
+
+        await TapWithVerdictAsync(master, validator, new TypeACard(Uids.Make(4, 3)));
+        validator.Step();
+        await _handler.WaitForStoredAsync(1, Patience);
+        await stop.CancelAsync();
+        await run;
+        Assert.Single(_handler.Stored);
+    }
+
     private static ValidatorLinkOptions Options(params byte[] addresses)
     {
         var options = new ValidatorLinkOptions { ResponseTimeout = TimeSpan.FromMilliseconds(40) };
