@@ -11,6 +11,7 @@ internal static class CommandTree
         IdentityCommands.AddTo(root);
         RegistryCommands.AddTo(root);
         ValidatorCommands.AddTo(root);
+        ReadCommands.AddTo(root);
         return root;
     }
 }

@@ -194,7 +194,8 @@ public sealed class Mfrc522Chip
         switch (address)
         {
             case Command:
-                _registers[Command] = (byte)((_registers[Command] & 0xF0 & ~0x10) | (value & 0x3F));
+                // RcvOff, PowerDown and the command; the command runs at once (the air is instantaneous here).
+                _registers[Command] = (byte)(value & 0x3F);
                 RunCommand((byte)(value & 0x0F));
                 break;
             case ComIrq:
@@ -272,13 +273,8 @@ public sealed class Mfrc522Chip
                 }
 
                 break;
-            case CmdGenerateRandomId:
-                _registers[DivIrq] |= 0x00;
-                _registers[ComIrq] |= IrqIdle;
-                _registers[Command] &= 0xF0;
-                break;
             default:
-                // Mem, Transmit, Receive: not used by the drivers this emulator serves; complete at once.
+                // Mem, GenerateRandomID, Transmit, Receive: not used by the drivers this emulator serves; complete at once.
                 _registers[ComIrq] |= IrqIdle;
                 _registers[Command] &= 0xF0;
                 break;
@@ -385,9 +381,9 @@ public sealed class Mfrc522Chip
                         answers.Add((card, atqa));
                     }
                 }
-                else if (card.State == TypeAState.Active)
+                else if (card.State is TypeAState.Active or TypeAState.Ready)
                 {
-                    // A REQA to an active card sends it back to idle, and it is silent.
+                    // REQA/WUPA is unexpected in READY and ACTIVE: the card goes back to idle, silent (ISO 14443-3 6.3).
                     card.Reset();
                 }
             }
@@ -400,6 +396,7 @@ public sealed class Mfrc522Chip
         if (sent.Length >= 2 && sent[0] is 0x93 or 0x95 or 0x97)
         {
             int level = sent[0] == 0x93 ? 1 : sent[0] == 0x95 ? 2 : 3;
+            IdleReadyCards(present, level);
             List<TypeACard> ready = present.FindAll(c => c.State == TypeAState.Ready && c.CascadeLevel == level);
             if (sent[1] == 0x70 && sent.Length == 9)
             {
@@ -409,39 +406,44 @@ public sealed class Mfrc522Chip
                 }
 
                 byte[] uidPart = sent[2..6];
+                List<byte[]> answers = [];
+                List<TypeACard> chosen = [];
                 foreach (TypeACard card in ready)
                 {
                     byte[] part = card.CascadeBytes(level);
                     if (part.AsSpan().SequenceEqual(uidPart) && sent[6] == (byte)(part[0] ^ part[1] ^ part[2] ^ part[3]))
                     {
-                        byte sak = card.SakAt(level);
-                        byte[]? answer = Field.OnAnswer(card, Iso14443Crc.AppendCrcA([sak]));
-                        if (answer is null)
+                        // Every card whose UID part matches answers (cards sharing the first bytes of a
+                        // longer UID both go on to the next cascade level, where they collide).
+                        if (Field.OnAnswer(card, Iso14443Crc.AppendCrcA([card.SakAt(level)])) is { } answer)
                         {
-                            return null;
+                            answers.Add(answer);
+                            chosen.Add(card);
                         }
-
-                        if (level < card.CascadeLevels)
-                        {
-                            card.CascadeLevel = level + 1;
-                        }
-                        else
-                        {
-                            card.State = TypeAState.Active;
-                            _selected = card;
-                        }
-
-                        // Cards not selected return to idle (ISO 14443-3 6.5.3.4).
-                        foreach (TypeACard other in ready)
-                        {
-                            if (other != card)
-                            {
-                                other.Reset();
-                            }
-                        }
-
-                        return (answer, 0, false);
                     }
+                    else
+                    {
+                        // Cards not selected return to idle (ISO 14443-3 6.5.3.4).
+                        card.Reset();
+                    }
+                }
+
+                foreach (TypeACard card in chosen)
+                {
+                    if (level < card.CascadeLevels)
+                    {
+                        card.CascadeLevel = level + 1;
+                    }
+                    else
+                    {
+                        card.State = TypeAState.Active;
+                        _selected ??= card;
+                    }
+                }
+
+                if (answers.Count > 0)
+                {
+                    return Merge(answers, 0);
                 }
 
                 return null;
@@ -467,6 +469,8 @@ public sealed class Mfrc522Chip
             return null;
         }
 
+        // Any other frame is unexpected for a card in READY: back to idle (ISO 14443-3 6.3).
+        IdleReadyCards(present, 0);
         if (_selected is not { } selected)
         {
             return null;
@@ -507,6 +511,18 @@ public sealed class Mfrc522Chip
         }
 
         return (received, r.FourBit ? 4 : 0, false);
+    }
+
+    /// <summary>Cards in READY not addressed at <paramref name="level"/> return to idle.</summary>
+    private static void IdleReadyCards(List<TypeACard> present, int level)
+    {
+        foreach (TypeACard card in present)
+        {
+            if (card.State == TypeAState.Ready && card.CascadeLevel != level)
+            {
+                card.Reset();
+            }
+        }
     }
 
     /// <summary>Superposes simultaneous answers: identical ones read clean, differing ones give a collision.</summary>
