@@ -206,7 +206,7 @@ public sealed class LinkTests : IDisposable
             for (int i = 0; i < perDoor; i++)
             {
                 var card = new TypeACard(Uids.Make(7, (door * 1000) + i));
-                await bus.TapAsync(door, card, TimeSpan.FromMilliseconds(120));
+                await bus.TapAsync(door, card, TimeSpan.FromMilliseconds(300));
                 await Task.Delay(TimeSpan.FromMilliseconds(20));
             }
         }
