@@ -15,6 +15,8 @@ internal static class CommandTree
         ReadCommands.AddTo(root);
         ValidatorCommands.AddTo(root);
         TerminalCommands.AddTo(root);
+        ValidatorCommands.AddTo(root);
+        ReadCommands.AddTo(root);
         return root;
     }
 }

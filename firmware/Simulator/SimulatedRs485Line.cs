@@ -29,6 +29,7 @@ public sealed class SimulatedRs485Line
     private int _corruptHostToValidator = -1;
     private int _corruptValidatorToHost = -1;
     private long _collisions;
+    private readonly HashSet<SimulatedValidator> _unplugged = [];
 
     /// <summary>Collisions seen (must stay 0).</summary>
     public long Collisions => Interlocked.Read(ref _collisions);
@@ -58,6 +59,22 @@ public sealed class SimulatedRs485Line
         lock (_gate)
         {
             _validators.Add(validator);
+        }
+    }
+
+    /// <summary>Fault: the validator's cable is pulled (false) or plugged back (true); unplugged, it hears and sends nothing.</summary>
+    public void SetConnected(SimulatedValidator validator, bool connected)
+    {
+        lock (_gate)
+        {
+            if (connected)
+            {
+                _unplugged.Remove(validator);
+            }
+            else
+            {
+                _unplugged.Add(validator);
+            }
         }
     }
 
@@ -96,7 +113,7 @@ public sealed class SimulatedRs485Line
                     }
                 }
 
-                targets = [.. _validators];
+                targets = [.. _validators.Where(v => !_unplugged.Contains(v))];
             }
 
             foreach (SimulatedValidator v in targets)
@@ -119,6 +136,11 @@ public sealed class SimulatedRs485Line
             SimulatedValidator[] others;
             lock (_gate)
             {
+                if (_unplugged.Contains(sender))
+                {
+                    return;
+                }
+
                 foreach (byte b in bytes)
                 {
                     if (_validatorFrames.Push(b))
@@ -135,7 +157,7 @@ public sealed class SimulatedRs485Line
                 }
 
                 Corrupt(bytes, ref _corruptValidatorToHost);
-                others = [.. _validators.Where(v => v != sender)];
+                others = [.. _validators.Where(v => v != sender && !_unplugged.Contains(v))];
             }
 
             _toMaster.Writer.TryWrite(bytes);

@@ -215,14 +215,17 @@ namespace Maebashi.Edge.Validator
         }
     }
 
-    /// <summary>Monotonic milliseconds from the tick counter; Unix time from the RTC until the host sets the clock.</summary>
+    /// <summary>
+    /// Milliseconds from the ESP32's RTC (mscorlib 1.17 has no tick counter). The firmware never sets the system clock
+    /// (the host's time is kept as an offset, ValidatorLink.UnixOffsetMs), so this only moves forward.
+    /// </summary>
     internal sealed class DeviceClock : IClock
     {
         private static readonly DateTime Epoch = new DateTime(1970, 1, 1, 0, 0, 0, DateTimeKind.Utc);
 
         public long MonotonicMs
         {
-            get { return Environment.TickCount64; }
+            get { return DateTime.UtcNow.Ticks / TimeSpan.TicksPerMillisecond; }
         }
 
         public long UnixMs

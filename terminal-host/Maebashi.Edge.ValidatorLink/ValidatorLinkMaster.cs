@@ -418,8 +418,8 @@ public sealed partial class ValidatorLinkMaster
                     if (decoder.Push(buffer[i]))
                     {
                         var frame = new LinkFrame(decoder.Frame, decoder.Length);
-                        FrameSeen?.Invoke(LinkFrames.Info(frame, _time.GetUtcNow()));
                         _received.Writer.TryWrite(frame);
+                        Notify(frame);
                     }
                     else if (decoder.Rejected != rejectedSeen)
                     {
@@ -437,7 +437,7 @@ public sealed partial class ValidatorLinkMaster
 
     private void Observe(byte[] wire)
     {
-        if (FrameSeen is not { } seen)
+        if (FrameSeen is null)
         {
             return;
         }
@@ -447,10 +447,35 @@ public sealed partial class ValidatorLinkMaster
         {
             if (decoder.Push(b))
             {
-                seen(LinkFrames.Info(new LinkFrame(decoder.Frame, decoder.Length), _time.GetUtcNow()));
+                Notify(new LinkFrame(decoder.Frame, decoder.Length));
             }
         }
     }
+
+    /// <summary>A monitor's handler that throws must not stop the line, nor the other handlers.</summary>
+    private void Notify(LinkFrame frame)
+    {
+        if (FrameSeen is not { } seen)
+        {
+            return;
+        }
+
+        LinkFrameInfo info = LinkFrames.Info(frame, _time.GetUtcNow());
+        foreach (Action<LinkFrameInfo> handler in seen.GetInvocationList().Cast<Action<LinkFrameInfo>>())
+        {
+            try
+            {
+                handler(info);
+            }
+            catch (Exception e)
+            {
+                LogObserverFailed(_logger, e);
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "a FrameSeen handler failed")]
+    private static partial void LogObserverFailed(ILogger logger, Exception e);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "polling validator {Address} failed")]
     private static partial void LogTurnFailed(ILogger logger, Exception e, byte address);

@@ -155,6 +155,44 @@ public sealed class LinkTests : IDisposable
     }
 
     [Fact]
+    public async Task A_validator_cut_off_the_line_is_seen_offline_and_its_backlog_is_taken_when_it_returns()
+    {
+        var validator = new SimulatedValidator(_line, new ValidatorSpec("bus-8-front", 1, Doors.Front), _validatorTime);
+        ValidatorLinkOptions options = Options(1);
+        options.OfflinePollInterval = TimeSpan.FromMilliseconds(100);
+        var master = new ValidatorLinkMaster(_line.OpenHostPort(), options, _handler);
+        using var stop = new CancellationTokenSource();
+        Task run = master.RunAsync(stop.Token);
+        await FrameWait.UntilAsync(master, () => master.Validators.Single().Online && validator.Inspect(f => f.Link.ClockSynced), Patience, "validator online");
+
+        _line.SetConnected(validator, false);
+        await FrameWait.UntilAsync(master, () => !master.Validators.Single().Online, Patience, "validator seen offline");
+        for (int i = 0; i < 20; i++)
+        {
+            var card = new TypeACard(Uids.Make(7, 500 + i));
+            validator.Present(card);
+            _validatorTime.Advance(TimeSpan.FromMilliseconds(TapLoop.PollIntervalMs));
+            validator.Step();
+            _validatorTime.Advance(TimeSpan.FromMilliseconds(100));
+            validator.Step();
+            validator.Lift(card);
+        }
+
+        Assert.Equal(20, validator.Firmware.Ring.PendingCount);
+        Assert.Empty(_handler.Stored);
+
+        _line.SetConnected(validator, true);
+        await _handler.WaitForStoredAsync(20, Patience);
+        await FrameWait.UntilAsync(master, () => validator.Inspect(f => f.Ring.PendingCount) == 0, Patience, "backlog acknowledged");
+        await stop.CancelAsync();
+        await run;
+
+        Assert.Equal(Enumerable.Range(1, 20).Select(i => (uint)i), _handler.Stored.Select(t => t.Seq));
+        Assert.All(_handler.Stored, t => Assert.True(t.Offline));
+        Assert.True(master.Validators.Single().Online);
+    }
+
+    [Fact]
     public async Task Two_validators_on_one_line_never_collide()
     {
         await using ValidatorBusSimulator bus = ValidatorBusSimulator.Start(ValidatorBusSimulator.FrontAndRear("bus-12"));
@@ -168,7 +206,7 @@ public sealed class LinkTests : IDisposable
             for (int i = 0; i < perDoor; i++)
             {
                 var card = new TypeACard(Uids.Make(7, (door * 1000) + i));
-                await bus.TapAsync(door, card, TimeSpan.FromMilliseconds(120));
+                await bus.TapAsync(door, card, TimeSpan.FromMilliseconds(300));
                 await Task.Delay(TimeSpan.FromMilliseconds(20));
             }
         }
@@ -256,6 +294,24 @@ public sealed class LinkTests : IDisposable
         Assert.Equal(2, settings.Address);
         Assert.Equal(Doors.Rear, settings.Door);
         Assert.Equal(5001u, validator.Firmware.Ring.NextSeq());
+    }
+
+    [Fact]
+    public async Task A_monitor_handler_that_throws_does_not_stop_the_line()
+    {
+        var validator = new SimulatedValidator(_line, new ValidatorSpec("bus-2-front", 1, Doors.Front), _validatorTime);
+        var master = new ValidatorLinkMaster(_line.OpenHostPort(), Options(1), _handler);
+        master.FrameSeen += _ => throw new InvalidOperationException("monitor broke");
+        using var stop = new CancellationTokenSource();
+        Task run = master.RunAsync(stop.Token);
+        await FrameWait.UntilAsync(master, () => validator.Inspect(f => f.Link.ClockSynced), Patience, "validator configured");
+
+        await TapWithVerdictAsync(master, validator, new TypeACard(Uids.Make(4, 3)));
+        validator.Step();
+        await _handler.WaitForStoredAsync(1, Patience);
+        await stop.CancelAsync();
+        await run;
+        Assert.Single(_handler.Stored);
     }
 
     private static ValidatorLinkOptions Options(params byte[] addresses)

@@ -70,7 +70,8 @@ internal static class FrameWait
 {
     public static async Task UntilAsync(ValidatorLinkMaster master, Func<bool> condition, TimeSpan timeout, string what)
     {
-        using var signal = new SemaphoreSlim(0);
+        // Not disposed: the master may still raise an event it took before the handler was removed.
+        var signal = new SemaphoreSlim(0);
         void OnFrame(LinkFrameInfo _) => signal.Release();
         master.FrameSeen += OnFrame;
         try
