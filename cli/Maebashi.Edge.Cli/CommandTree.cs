@@ -11,6 +11,7 @@ internal static class CommandTree
         IdentityCommands.AddTo(root);
         RegistryCommands.AddTo(root);
         TerminalCommands.AddTo(root);
+        ReadCommands.AddTo(root);
         return root;
     }
 }

@@ -1,0 +1,137 @@
+using System.Device.Gpio;
+using System.Device.I2c;
+using System.Device.Spi;
+using Maebashi.Edge.Emulation.Mfrc522;
+using Maebashi.Edge.Emulation.Pn532;
+using Maebashi.Edge.Readers;
+using Microsoft.Extensions.Logging;
+
+namespace Maebashi.Edge.Emulation;
+
+/// <summary>
+/// An emulated reader module as a technician would wire it: the chip, its bus (SPI, I²C, or a
+/// UART on a pseudo-terminal), and a GPIO controller whose <see cref="ResetPin"/> is wired to
+/// the chip's reset line (and, for the PN532 on SPI, <see cref="ChipSelectPin"/> as chip
+/// select). Kinds: mfrc522-spi, mfrc522-i2c, mfrc522-uart, pn532-spi, pn532-i2c, pn532-hsu.
+/// </summary>
+public sealed class EmulatedReaderRig : IDisposable
+{
+    public const int ResetPin = 25;
+    public const int ChipSelectPin = 8;
+
+    public static readonly IReadOnlyList<string> Kinds = ["mfrc522-spi", "mfrc522-i2c", "mfrc522-uart", "pn532-spi", "pn532-i2c", "pn532-hsu"];
+
+    private readonly Mfrc522SerialPort? _mfrcUart;
+    private readonly Pn532Hsu? _pnHsu;
+
+    private EmulatedReaderRig(string kind, RfField field, byte mfrc522Version)
+    {
+        Kind = kind;
+        Field = field;
+        GpioDriver = new EmulatedGpioDriver();
+        Gpio = new GpioController(GpioDriver);
+        Bus = kind[(kind.IndexOf('-', StringComparison.Ordinal) + 1)..] switch
+        {
+            "spi" => "spi",
+            "i2c" => "i2c",
+            _ => "serial",
+        };
+        if (kind.StartsWith("mfrc522", StringComparison.Ordinal))
+        {
+            Mfrc522 = new Mfrc522Chip(field, mfrc522Version);
+            GpioDriver.WireReset(ResetPin, Mfrc522.HardReset);
+            if (Bus == "serial")
+            {
+                _mfrcUart = new Mfrc522SerialPort(Mfrc522);
+            }
+        }
+        else
+        {
+            Pn532 = new Pn532Chip(field);
+            GpioDriver.WireReset(ResetPin, Pn532.Reset);
+            if (Bus == "serial")
+            {
+                _pnHsu = new Pn532Hsu(Pn532);
+            }
+        }
+    }
+
+    public static EmulatedReaderRig Create(string kind, RfField? field = null, byte mfrc522Version = 0x92)
+    {
+        if (!Kinds.Contains(kind))
+        {
+            throw new ArgumentException($"unknown reader kind '{kind}' (expected {string.Join(", ", Kinds)})", nameof(kind));
+        }
+
+        return new EmulatedReaderRig(kind, field ?? new RfField(), mfrc522Version);
+    }
+
+    public string Kind { get; }
+
+    /// <summary>"spi", "i2c" or "serial".</summary>
+    public string Bus { get; }
+
+    public RfField Field { get; }
+
+    public Mfrc522Chip? Mfrc522 { get; }
+
+    public Pn532Chip? Pn532 { get; }
+
+    public EmulatedGpioDriver GpioDriver { get; }
+
+    public GpioController Gpio { get; }
+
+    public bool IsPn532 => Pn532 is not null;
+
+    /// <summary>The pseudo-terminal a serial driver opens (mfrc522-uart, pn532-hsu).</summary>
+    public string PortName => _mfrcUart?.PortName ?? _pnHsu?.PortName ?? throw new InvalidOperationException($"{Kind} has no serial port");
+
+    /// <summary>Reset pulses the chip has seen on its reset pin.</summary>
+    public int HardResets => Mfrc522?.HardResets ?? Pn532!.Resets;
+
+    /// <summary>A new bus device, as the kernel gives one per open.</summary>
+    public SpiDevice OpenSpi() => Mfrc522 is { } m ? new Mfrc522SpiDevice(m) : new Pn532SpiDevice(Pn532!);
+
+    public I2cDevice OpenI2c() => Mfrc522 is { } m ? new Mfrc522I2cDevice(m) : new Pn532I2cDevice(Pn532!);
+
+    /// <summary>
+    /// The rig as a reader bus: the GPIO controller always (the PN532 on SPI needs it for chip
+    /// select), the reset pin only when <paramref name="wireReset"/>.
+    /// </summary>
+    public ReaderBus ReaderBus(bool wireReset = true)
+    {
+        int reset = wireReset ? ResetPin : -1;
+        return Bus switch
+        {
+            "spi" => Readers.ReaderBus.Spi(OpenSpi, Gpio, reset, IsPn532 ? ChipSelectPin : -1),
+            "i2c" => Readers.ReaderBus.I2c(OpenI2c, wireReset ? Gpio : null, reset),
+            _ => Readers.ReaderBus.Serial(PortName, wireReset ? Gpio : null, reset),
+        };
+    }
+
+    /// <summary>A <see cref="CardReader"/> running the real binding against this rig's chip.</summary>
+    public CardReader OpenReader(bool wireReset = true, ReaderSettings? settings = null, TimeProvider? time = null, ILogger<CardReader>? logger = null) =>
+        new(ReaderKinds.Parse(Kind), ReaderBus(wireReset), settings, time, logger);
+
+    /// <summary>Fault: the chip stops answering (see <see cref="Mfrc522Chip.StopAnswering"/>, <see cref="Pn532Chip.StopAnswering"/>).</summary>
+    public void StopAnswering(bool softResetRecovers = true)
+    {
+        if (Mfrc522 is { } m)
+        {
+            m.StopAnswering(softResetRecovers);
+        }
+        else
+        {
+            Pn532!.StopAnswering();
+        }
+    }
+
+    public bool IsAnswering => Mfrc522?.IsAnswering ?? Pn532!.IsAnswering;
+
+    public void Dispose()
+    {
+        _mfrcUart?.Dispose();
+        _pnHsu?.Dispose();
+        Gpio.Dispose();
+    }
+}

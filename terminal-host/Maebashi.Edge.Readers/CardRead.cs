@@ -1,0 +1,45 @@
+using Maebashi.Edge.Contract.Identity;
+
+namespace Maebashi.Edge.Readers;
+
+/// <summary>
+/// A card as a reader saw it: its tech and uid (Type A UID, FeliCa IDm, or the JPKI
+/// certificate serial). <see cref="ToString"/> names only the tech, so a card never reaches a
+/// log line by accident.
+/// </summary>
+public sealed class CardRead : IEquatable<CardRead>
+{
+    private readonly byte[] _uid;
+
+    public CardRead(CardTech tech, ReadOnlySpan<byte> uid)
+    {
+        if (CardTechs.CheckUidLength(tech, uid.Length) is { } why)
+        {
+            throw new CardIOException(why);
+        }
+
+        Tech = tech;
+        _uid = uid.ToArray();
+    }
+
+    public CardTech Tech { get; }
+
+    public ReadOnlySpan<byte> Uid => _uid;
+
+    /// <summary>The uid as DESIGN.md §2 writes it: uppercase hex, no separators.</summary>
+    public string UidHex => Convert.ToHexString(_uid);
+
+    public bool Equals(CardRead? other) => other is not null && other.Tech == Tech && other._uid.AsSpan().SequenceEqual(_uid);
+
+    public override bool Equals(object? obj) => obj is CardRead other && Equals(other);
+
+    public override int GetHashCode()
+    {
+        var hash = new HashCode();
+        hash.Add(Tech);
+        hash.AddBytes(_uid);
+        return hash.ToHashCode();
+    }
+
+    public override string ToString() => $"{Tech.ToWire()} card";
+}
