@@ -54,6 +54,8 @@ public sealed class TapPipeline : ITapSink
 
     public ValueTask<TapOutcome> TapAsync(CardRead read, CancellationToken cancellationToken = default) => ValueTask.FromResult(Tap(read));
 
+    public void Notice(string line) => _feedback.Display.Show(line);
+
     /// <summary>Decides, records (fsync) and shows one tap. Never throws for a bad tap: the outcome says what happened.</summary>
     public TapOutcome Tap(CardRead read)
     {
