@@ -16,6 +16,7 @@ internal static class CommandTree
         ValidatorCommands.AddTo(root);
         TerminalCommands.AddTo(root);
         ValidatorCommands.AddTo(root);
+        TerminalCommands.AddTo(root);
         ReadCommands.AddTo(root);
         return root;
     }

@@ -5,12 +5,13 @@ using Maebashi.Edge.Terminal.Ledger;
 using Maebashi.Edge.Terminal.Roles;
 using Maebashi.Edge.Terminal.Taps;
 using Microsoft.Extensions.Time.Testing;
+using Xunit.Abstractions;
 
 namespace Maebashi.Edge.Terminal.Tests;
 
 /// <summary>Sequence numbers, retention, capacity and a full disk.</summary>
 [Trait("Category", "Terminal")]
-public class LedgerTests
+public class LedgerTests(ITestOutputHelper output)
 {
     private sealed class AdjustableDisk : IDiskSpace
     {
@@ -133,6 +134,7 @@ public class LedgerTests
         Assert.False(s.DiskFull);
         // Well inside the default ceiling (512 MiB): the measured size is in docs/terminal.md.
         Assert.True(s.SizeBytes < 64L * 1024 * 1024, $"ledger of 45,000 taps takes {s.SizeBytes} bytes");
+        output.WriteLine($"45,000 taps unacknowledged: ledger {s.SizeBytes} bytes");
         Assert.Equal(s.OldestUnackedSeq, rig.Ledger.UnackedSeqs(1)[0]);
         Assert.Empty(rig.Ledger.Verify());
     }

@@ -98,7 +98,14 @@ public static class TerminalDoctor
             checks.Add(new("clock", CheckLevel.Ok, now.ToOffset(o.UtcOffset).ToString("yyyy-MM-dd HH:mm:ss zzz", CultureInfo.InvariantCulture)));
         }
 
-        long? free = Directory.Exists(state) ? parts.DiskSpace.FreeBytes(state) : null;
+        // Before the first run the state directory does not exist yet: measure where it will be made.
+        string? where = state;
+        while (where is not null && !Directory.Exists(where))
+        {
+            where = Path.GetDirectoryName(where);
+        }
+
+        long? free = where is null ? null : parts.DiskSpace.FreeBytes(where);
         checks.Add(free switch
         {
             null => new("disk", CheckLevel.Warn, $"free space of {state} unknown"),

@@ -18,6 +18,8 @@ namespace Maebashi.Edge.Terminal.Hosting;
 /// at R01 S03           both at once
 /// end                  end of the run: trip_end
 /// tap TECH UIDHEX [READER]   a card read at a reader (default: the first injected one)
+/// place READER TECH UIDHEX    a virtual card held on an emulated reader (driver emulated:KIND)
+/// remove READER        the card taken away
 /// status               the status JSON
 /// </code>
 /// </summary>
@@ -106,10 +108,15 @@ public sealed class ControlListener : IDisposable
                     return e is null ? "error not a bus terminal" : $"ok trip_end seq={e.Seq}";
                 case "tap" when w.Length is 3 or 4:
                     return await TapAsync(w[1], w[2], w.Length == 4 ? w[3] : null);
+                case "place" when w.Length == 4:
+                    return Place(w[1], w[2], w[3]);
+                case "remove" when w.Length == 2:
+                    _terminal.Emulated(w[1]).Rig!.Field.Clear();
+                    return $"ok removed from {w[1]}";
                 case "status" when w.Length == 1:
                     return "ok " + Encoding.UTF8.GetString(ContractJson.Serialize(_terminal.Status(_terminal.Ledger.DiskFull ? "degraded" : "online")));
                 default:
-                    return "error unknown command (route R | stop S | at R S | end | tap TECH UIDHEX [READER] | status)";
+                    return "error unknown command (route R | stop S | at R S | end | tap TECH UIDHEX [READER] | place READER TECH UIDHEX | remove READER | status)";
             }
         }
         catch (Exception e)
@@ -137,6 +144,20 @@ public sealed class ControlListener : IDisposable
         _terminal.Vehicle.Set(route, stop);
         (string? r2, string? s2) = _terminal.Vehicle.Current;
         return $"ok route={r2 ?? "-"} stop={s2 ?? "-"}";
+    }
+
+    /// <summary>Puts a virtual card on an emulated reader's field: the real driver reads it like a card held there.</summary>
+    private string Place(string reader, string tech, string uidHex)
+    {
+        if (!CardTechs.TryParse(tech, out CardTech t) || !Hex.TryParse(uidHex, out byte[] uid) || CardTechs.CheckUidLength(t, uid.Length) is not null)
+        {
+            return "error expected place READER TECH UIDHEX with a known tech and a uid of its length";
+        }
+
+        var field = _terminal.Emulated(reader).Rig!.Field;
+        field.Clear();
+        field.Place(CardReaderTapSourceFactory.VirtualCardFor(t, uid));
+        return $"ok placed on {reader}";
     }
 
     private async Task<string> TapAsync(string tech, string uidHex, string? readerName)

@@ -41,7 +41,7 @@ public sealed class TerminalParts
     public ILedgerStorage? LedgerStorage { get; set; }
 
     /// <summary>Reader drivers, asked in order; the first to return a source wins. <c>injected</c> is always known.</summary>
-    public List<ITapSourceFactory> ReaderFactories { get; } = [new InjectedTapSourceFactory()];
+    public List<ITapSourceFactory> ReaderFactories { get; } = [new InjectedTapSourceFactory(), new CardReaderTapSourceFactory()];
 
     /// <summary>Extra sources not in the configuration (a validator link, the demo's emulated readers).</summary>
     public List<ITapSource> ExtraSources { get; } = [];
@@ -146,6 +146,10 @@ public sealed class TerminalRuntime : IAsyncDisposable
     public IReadOnlyList<ITapSource> Sources { get; }
     public ControlListener? Control { get; }
 
+    /// <summary>The emulated reader of that name (driver <c>emulated:KIND</c>): place and remove cards on its field.</summary>
+    public ReaderTapSource Emulated(string name) =>
+        Sources.OfType<ReaderTapSource>().FirstOrDefault(s => s.Name == name && s.Rig is not null) ?? throw new KeyNotFoundException($"no emulated reader named {name}");
+
     /// <summary>The injected reader of that name (configured with driver <c>injected</c>).</summary>
     public InjectedTapSource Injected(string name) =>
         Sources.OfType<InjectedTapSource>().FirstOrDefault(s => s.Name == name) ?? throw new KeyNotFoundException($"no injected reader named {name}");
@@ -249,6 +253,11 @@ public sealed class TerminalRuntime : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await StopAsync();
+        foreach (IDisposable d in Sources.OfType<IDisposable>())
+        {
+            d.Dispose();
+        }
+
         Control?.Dispose();
         await Uplink.DisposeAsync();
         Feedback.Dispose();

@@ -141,6 +141,9 @@ public sealed class TapLedger : IDisposable
     /// <summary>Raised (outside the ledger's lock) after each appended entry, so the uplink wakes up.</summary>
     public event Action? Appended;
 
+    /// <summary>Raised after entries were pruned, with how many.</summary>
+    public event Action<int>? Pruned;
+
     /// <summary>Opens (or creates) the ledger and rebuilds the outbox from it.</summary>
     public static TapLedger Open(ILedgerStorage storage, LedgerOptions? options = null, TimeProvider? time = null, IDiskSpace? space = null, ILogger? log = null)
     {
@@ -506,10 +509,24 @@ public sealed class TapLedger : IDisposable
     /// <summary>Deletes acknowledged entries older than the retention period (at most <paramref name="max"/> per call).</summary>
     public int Prune(int max = 1000)
     {
+        int n;
         lock (_gate)
         {
-            return PruneLocked(all: false, max);
+            n = PruneLocked(all: false, max);
         }
+
+        if (n > 0)
+        {
+            Pruned?.Invoke(n);
+        }
+
+        return n;
+    }
+
+    /// <summary>Entries kept (acknowledged or not).</summary>
+    public long Entries
+    {
+        get { lock (_gate) { return _entries; } }
     }
 
     private int PruneLocked(bool all, int max)

@@ -54,6 +54,8 @@ public sealed class TapPipeline : ITapSink
 
     public ValueTask<TapOutcome> TapAsync(CardRead read, CancellationToken cancellationToken = default) => ValueTask.FromResult(Tap(read));
 
+    public void Notice(string line) => _feedback.Display.Show(line);
+
     /// <summary>Decides, records (fsync) and shows one tap. Never throws for a bad tap: the outcome says what happened.</summary>
     public TapOutcome Tap(CardRead read)
     {
@@ -277,10 +279,13 @@ public sealed class TapPipeline : ITapSink
 
     private DateOnly LocalDay(DateTimeOffset t) => DateOnly.FromDateTime(t.ToOffset(_options.UtcOffset).DateTime);
 
+    /// <summary>Open boardings remembered at most (a bus carries far fewer; bounds memory whatever the clock does).</summary>
+    private const int MaxRemembered = 5_000;
+
     private void SweepRecent(DateTimeOffset now)
     {
         // Keep the repeat and trip memories small: the terminal runs for months.
-        if (now - _recentSweptAt < TimeSpan.FromMinutes(1))
+        if (now - _recentSweptAt < TimeSpan.FromMinutes(1) && _recent.Count < MaxRemembered && _boarded.Count < MaxRemembered)
         {
             return;
         }
@@ -294,6 +299,15 @@ public sealed class TapPipeline : ITapSink
         foreach (string k in _boarded.Where(kv => now - kv.Value.At > TripWindow).Select(kv => kv.Key).ToList())
         {
             _boarded.Remove(k);
+        }
+
+        if (_boarded.Count >= MaxRemembered)
+        {
+            // Only the fare shown is at stake: the oldest boardings are forgotten first.
+            foreach (string k in _boarded.OrderBy(kv => kv.Value.At).Take(_boarded.Count - MaxRemembered / 2).Select(kv => kv.Key).ToList())
+            {
+                _boarded.Remove(k);
+            }
         }
     }
 }

@@ -68,6 +68,11 @@ public interface ITapSink
 {
     /// <summary>Decides the tap, commits it durably, shows the feedback and returns the outcome.</summary>
     ValueTask<TapOutcome> TapAsync(CardRead read, CancellationToken cancellationToken = default);
+
+    /// <summary>A reader's own word for the passenger (one card at a time, tap again); shown, nothing recorded.</summary>
+    void Notice(string line)
+    {
+    }
 }
 
 /// <summary>

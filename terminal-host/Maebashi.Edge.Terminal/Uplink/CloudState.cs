@@ -47,6 +47,11 @@ public sealed class CloudState
     public string? ApplyConfig(ReadOnlySpan<byte> payload, bool persist = true)
     {
         DeviceConfig cfg;
+        if (MissingFields(payload, "version", "role") is { } missing)
+        {
+            return Ignored("cfg", missing);
+        }
+
         try
         {
             cfg = ContractJson.ParseConfig(payload);
@@ -92,6 +97,12 @@ public sealed class CloudState
     public string? ApplyDeny(ReadOnlySpan<byte> payload, bool persist = true)
     {
         DenyList deny;
+        // A deny list without its tokens must not pass for an empty one: that would let every lost card ride.
+        if (MissingFields(payload, "version", "tokens") is { } missing)
+        {
+            return Ignored("deny", missing);
+        }
+
         try
         {
             deny = ContractJson.ParseDeny(payload);
@@ -121,6 +132,34 @@ public sealed class CloudState
         _log.LogInformation("Deny list version {Version} in force ({Count} tokens)", deny.Version, deny.Tokens.Count);
         Changed?.Invoke();
         return null;
+    }
+
+    /// <summary>Names the first required top-level field the JSON lacks (the DTOs have defaults that would hide it).</summary>
+    private static string? MissingFields(ReadOnlySpan<byte> payload, params string[] fields)
+    {
+        try
+        {
+            var reader = new System.Text.Json.Utf8JsonReader(payload, new System.Text.Json.JsonReaderOptions { CommentHandling = System.Text.Json.JsonCommentHandling.Skip, AllowTrailingCommas = true });
+            using var doc = System.Text.Json.JsonDocument.ParseValue(ref reader);
+            if (doc.RootElement.ValueKind != System.Text.Json.JsonValueKind.Object)
+            {
+                return "$: expected a JSON object";
+            }
+
+            foreach (string f in fields)
+            {
+                if (!doc.RootElement.TryGetProperty(f, out var v) || v.ValueKind == System.Text.Json.JsonValueKind.Null)
+                {
+                    return $"{f}: missing";
+                }
+            }
+
+            return null;
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            return $"not JSON: {e.Message}";
+        }
     }
 
     private static string? CheckConfig(DeviceConfig cfg)

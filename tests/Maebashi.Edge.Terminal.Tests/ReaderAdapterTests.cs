@@ -1,0 +1,49 @@
+using Maebashi.Edge.Contract.Identity;
+using Maebashi.Edge.Emulation.Cards;
+using Maebashi.Edge.Terminal.Config;
+using Maebashi.Edge.Terminal.Feedback;
+using Maebashi.Edge.Terminal.Hosting;
+using Maebashi.Edge.Terminal.Taps;
+
+namespace Maebashi.Edge.Terminal.Tests;
+
+/// <summary>Configured readers (the readers library's drivers on chip emulators) feed the terminal.</summary>
+[Trait("Category", "Terminal")]
+public class ReaderAdapterTests
+{
+    [Theory]
+    [InlineData("emulated:mfrc522-spi", CardTech.Iso14443A, "04A1B2C3D4E5F6")]
+    [InlineData("emulated:pn532-i2c", CardTech.Felica, "0101120012345678")]
+    public async Task A_card_held_on_an_emulated_reader_is_decided_and_recorded(string driver, CardTech tech, string uid)
+    {
+        using var site = new TestSite();
+        site.Options.Readers = [new ReaderOptions { Name = "door", Driver = driver, Tap = "board", Door = "rear" }];
+        await using TerminalRuntime t = TerminalRuntime.Create(site.Options, new TerminalParts { Gpio = new System.Device.Gpio.GpioController(new EmulatedGpioDriver()) });
+        t.Vehicle.Set("R01", "S01");
+        var recorded = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        t.Ledger.Appended += () => recorded.TrySetResult();
+        await t.StartAsync();
+
+        ReaderTapSource reader = t.Emulated("door");
+        Assert.Contains(tech, reader.Techs);
+        reader.Rig!.Field.Place(CardReaderTapSourceFactory.VirtualCardFor(tech, Convert.FromHexString(uid)));
+        await recorded.Task.WaitAsync(TimeSpan.FromSeconds(30));
+
+        var entry = Assert.Single(t.Ledger.Records(false));
+        Assert.Equal(TestSite.Token(tech, uid), entry.Event.Card!.Tok);
+        Assert.Equal(tech.ToWire(), entry.Event.Card.Tech);
+        Assert.Equal("rear", entry.Event.Ctx.Door);
+        Assert.Equal("乗車 / Boarded", t.Display.Line);
+        Assert.Equal(1, t.Status("online").Readers!.Single().Taps);
+        Assert.True(t.Status("online").Readers!.Single().Healthy);
+    }
+
+    [Fact]
+    public void A_driver_nobody_provides_is_a_configuration_error_naming_the_reader()
+    {
+        using var site = new TestSite();
+        site.Options.Readers = [new ReaderOptions { Name = "door", Driver = "acr122u" }];
+        var e = Assert.Throws<TerminalConfigException>(() => TerminalRuntime.Create(site.Options, new TerminalParts { Gpio = new System.Device.Gpio.GpioController(new EmulatedGpioDriver()) }));
+        Assert.Contains("Readers[door]:Driver: no driver 'acr122u'", e.Message, StringComparison.Ordinal);
+    }
+}
