@@ -37,6 +37,7 @@ internal sealed class WalletEvaluation
     private readonly Dictionary<(string Clinic, DateOnly Date), CheckIn> _checkInByDay = [];
     private readonly List<CheckIn> _checkIns = [];
     private Dictionary<string, string>? _patientNos;
+    private List<StoredTap>? _malformed;
 
     public WalletEvaluation(CityRegistry registry, PersonHistory history, DateTimeOffset now)
     {
@@ -117,13 +118,22 @@ internal sealed class WalletEvaluation
         for (int i = 0; i < taps.Count; i++)
         {
             StoredTap t = taps[i];
+            if (!WellFormed(t))
+            {
+                (_malformed ??= []).Add(t);
+                continue;
+            }
+
             all[n++] = new Entry { Tap = t, Ticks = t.Event.At.UtcTicks, Kind = KindOrder(t.Event.Type), FromTaps = true };
         }
 
         for (int i = 0; i < ends.Count; i++)
         {
             StoredTap t = ends[i];
-            all[n++] = new Entry { Tap = t, Ticks = t.Event.At.UtcTicks, Kind = KindOrder(EventTypes.TripEnd), FromTaps = false };
+            if (WellFormed(t) && t.Event.Type == EventTypes.TripEnd)
+            {
+                all[n++] = new Entry { Tap = t, Ticks = t.Event.At.UtcTicks, Kind = KindOrder(EventTypes.TripEnd), FromTaps = false };
+            }
         }
 
         SortByTime(all, n);
@@ -188,6 +198,13 @@ internal sealed class WalletEvaluation
             start = end;
         }
     }
+
+    /// <summary>
+    /// The contract's validation keeps these out, but facts come back from a store: a fact without its event,
+    /// type or context is reported rejected rather than crashing the evaluation of the person.
+    /// </summary>
+    private static bool WellFormed(StoredTap? t) =>
+        t is { Device: not null, Event: { Type: not null, Ctx: not null } };
 
     private StoredTapRef RefOf(int i) => _refs[i] ??= new StoredTapRef(_entries[i].Tap.Device, _entries[i].Tap.Seq);
 
@@ -605,9 +622,11 @@ internal sealed class WalletEvaluation
             }
 
             p.Points = Math.Max(ev.Points, earned);
+            _eventTaps.Add((i, p)); // reports the participation's credit as it now stands
+            return;
         }
 
-        _eventTaps.Add((i, p));
+        _outcome[i] = new TapOutcome(Applied, $"event {ev.Id} credits no points by duration", null, 0, null, null, null);
     }
 
     // ---- clinics --------------------------------------------------------------------------------------
@@ -694,7 +713,7 @@ internal sealed class WalletEvaluation
     }
 
     private static string TapKey(string prefix, StoredTap tap) =>
-        string.Concat(prefix, tap.Device, ":", tap.Seq.ToString(CultureInfo.InvariantCulture));
+        string.Create(CultureInfo.InvariantCulture, $"{prefix}{tap.Device}:{tap.Seq}");
 
     private WalletView Settle()
     {
@@ -833,6 +852,14 @@ internal sealed class WalletEvaluation
         }
 
         var outcomes = new Dictionary<StoredTapRef, TapOutcome>(_count);
+        foreach (StoredTap t in _malformed ?? [])
+        {
+            if (t?.Device is not null)
+            {
+                outcomes[new StoredTapRef(t.Device, t.Seq)] = new TapOutcome(Rejected, "stored fact without its event, type or context", null, null, null, null, null);
+            }
+        }
+
         for (int i = 0; i < _count; i++)
         {
             if (_entries[i].FromTaps)
@@ -888,8 +915,7 @@ internal sealed class WalletEvaluation
         string route = (t.BoardRoute ?? t.AlightRoute)!.Route.Id;
         string from = t.Board >= 0 ? StopOf(t.Board) ?? "?" : "?";
         string to = t.Alight >= 0 ? StopOf(t.Alight) ?? "?" : "?";
-        string ride = string.Concat(route, " ", from, "→", to);
-        return string.Concat("運賃 ", ride, " / Fare ", ride);
+        return string.Concat("運賃 / Fare ", route, " ", from, "→", to);
     }
 
     private string DayText(DateOnly day)

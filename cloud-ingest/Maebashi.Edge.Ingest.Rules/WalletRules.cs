@@ -67,8 +67,15 @@ public static class PostingKinds
 /// top-ups before credits before fares. Deny status follows the replay: on below −debtLimit, off at ≥ 0.</item>
 /// <item>Points by source count the points credited by each source (ride points, event credits); point
 /// payments and opening points show only in <see cref="WalletView.Points"/> and postings.</item>
+/// <item>Point payments are recomputed in the replay, so a re-rating that withdraws ride points shrinks a later
+/// point payment instead of leaving points negative (keeping payments fixed would make the wallet depend on
+/// arrival order). Points are negative only from a negative opening balance; credits then repay them first.</item>
 /// <item>Event tap-out minutes are whole minutes elapsed since the first event_in; without maxPoints there is no
-/// upper bound. An event_out with no earlier event_in, or more than 60 min after the window, is <c>rejected</c>.</item>
+/// upper bound. An event_out with no earlier event_in, or more than 60 min after the window, is <c>rejected</c>.
+/// The outcome of a crediting event_in or a replacing event_out carries the participation's credit as it now
+/// stands; an event_out of an event without pointsPerHour carries 0.</item>
+/// <item>A stored fact without its event, type or context is <c>rejected</c>; nothing the store hands over makes
+/// the evaluation throw.</item>
 /// <item>A clinic tap on a reception device registered to another clinic is <c>rejected</c>.</item>
 /// <item>Top-ups listed twice under one receipt count once (the earliest, then the smallest amount).</item>
 /// <item>Postings with neither value nor points are left out (an infant's trip is in <see cref="WalletView.Trips"/>).</item>
@@ -81,7 +88,10 @@ public static class WalletRules
     public static readonly TimeSpan TransferWindow = TimeSpan.FromMinutes(60);
     public static readonly TimeSpan EventOutGrace = TimeSpan.FromMinutes(60);
 
-    /// <summary>Evaluates every rule of DESIGN.md §3 for one person.</summary>
+    /// <summary>
+/// Evaluates every rule of DESIGN.md §3 for one person. <paramref name="now"/> is the ingest's clock; it
+/// only closes trips left open for more than 180 minutes (see <see cref="WalletView.ReviewAt"/>).
+/// </summary>
     public static WalletView Evaluate(CityRegistry registry, PersonHistory history, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(registry);

@@ -114,17 +114,33 @@ public class EventAndClinicTests
     {
         var r = new Rider(EventRegistry(), "Q1");
         StoredTapRef tapIn = r.EventIn(device, "2026-12-01 " + inAt, eventId, decision: decision);
-        if (outAt is not null)
-        {
-            r.EventOut(device, "2026-12-01 " + outAt, eventId);
-        }
+        StoredTapRef? tapOut = outAt is null ? null : r.EventOut(device, "2026-12-01 " + outAt, eventId);
 
         WalletView w = r.Eval("2026-12-02 00:00");
 
         Assert.Equal(status, w.Outcomes[tapIn].Status);
+        if (tapOut is not null)
+        {
+            Assert.Equal(health + volunteer, w.Outcomes[tapOut].Points); // the credit as it now stands
+        }
         Assert.Equal(health, w.PointsHealth);
         Assert.Equal(volunteer, w.PointsVolunteer);
         Assert.Equal(health + volunteer, w.Points);
+    }
+
+    [Fact]
+    public void Event_out_of_an_event_without_points_per_hour_credits_nothing_more()
+    {
+        var r = new Rider(Sample.Registry, "P0001");
+        StoredTapRef tapIn = r.EventIn("EVT01", "2026-11-29 09:10", Cleanup);
+        StoredTapRef tapOut = r.EventOut("EVT01", "2026-11-29 11:40", Cleanup);
+
+        WalletView w = r.Eval("2026-11-29 23:00");
+
+        Assert.Equal(50, w.Outcomes[tapIn].Points);
+        Assert.Equal((ResultStatus.Applied, 0L), (w.Outcomes[tapOut].Status, w.Outcomes[tapOut].Points!.Value));
+        Assert.Equal(50, w.PointsVolunteer);
+        Assert.Equal(Jst.At("2026-11-29 11:40"), Assert.Single(w.Participations).Out);
     }
 
     [Fact]

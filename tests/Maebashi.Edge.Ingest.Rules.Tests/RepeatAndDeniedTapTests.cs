@@ -75,6 +75,40 @@ public class RepeatAndDeniedTapTests
     }
 
     [Fact]
+    public void Tap_a_validator_accepted_offline_is_a_ride_even_for_a_debtor()
+    {
+        // P0005 pays no points automatically: two rides of 340 put value at −680, below −500 (on the deny list).
+        var r = new Rider(Sample.Registry, "P0005");
+        r.Ride("BUS0042", "R01", "S01", D + "08:00", "S07", D + "08:30");
+        r.Ride("BUS0042", "R01", "S07", D + "09:00", "S01", D + "09:30");
+        // The validator got no verdict in 100 ms and accepted on its own (first-ride risk): the ride happened.
+        StoredTapRef offline = r.Board("BUS0043", D + "10:00", "R02", "M01");
+        r.Taps[^1].Event.Ctx.Offline = true;
+        r.Alight("BUS0043", D + "10:10", "R02", "M02");
+
+        WalletView w = r.Eval(D + "23:00");
+
+        Assert.Equal(20, w.Outcomes[offline].Fare); // 100, capped: 340 + 340 + 20 = 700
+        Assert.Equal(-700, w.Value);
+        Assert.True(w.InDebt);
+    }
+
+    [Fact]
+    public void Fact_stored_without_its_context_is_rejected_and_the_rest_applies()
+    {
+        var r = new Rider(Sample.Registry, "P0001");
+        r.Ride("BUS0042", "R01", "S01", D + "08:00", "S06", D + "08:30");
+        StoredTapRef broken = r.Board("BUS0043", D + "09:00", "R02", "M01");
+        r.Taps[^1].Event.Ctx = null!;
+
+        WalletView w = r.Eval(D + "23:00");
+
+        Assert.Equal(ResultStatus.Rejected, w.Outcomes[broken].Status);
+        Assert.Equal(700, w.Value);
+        Assert.Single(w.Trips);
+    }
+
+    [Fact]
     public void Same_fact_listed_twice_counts_once()
     {
         var r = new Rider(Sample.Registry, "P0001");
