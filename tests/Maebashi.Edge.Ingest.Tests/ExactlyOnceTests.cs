@@ -169,6 +169,24 @@ public sealed class ExactlyOnceTests
     }
 
     [Fact]
+    public void Persons_dropped_from_the_memory_cache_are_read_back_and_give_the_same_wallets()
+    {
+        string expected = InOrder();
+
+        // A cache of 3 taps forces nearly every person out and back in from disk.
+        using var kit = new PipelineKit(Clock(), maxCachedTaps: 3);
+        foreach (JsonObject e in Bus42)
+        {
+            kit.Send("BUS0042", e);
+        }
+
+        kit.Send("BUS0043", Bus43);
+        kit.Send("EVT01", Evt);
+        kit.Send("CLN01", Clinic);
+        Assert.Equal(expected, kit.Wallets());
+    }
+
+    [Fact]
     public void A_restart_on_the_same_store_keeps_every_de_duplication_record()
     {
         string dir = TestKit.TempDir();

@@ -41,6 +41,11 @@ public sealed record ChargeOutcome(ChargeStatus Status, long Value, long Points)
 /// verify → quarantine → de-duplicate → resolve token → card → PID → rules → store (one durable unit per
 /// batch, the de-duplication records committed with their effects) → ack. Thread-safe; units are serialised.
 /// </summary>
+/// <remarks>
+/// The debtors behind the deny list are kept in this process's memory, filled from the store at start and
+/// updated after each commit. With several ingest processes on one PostgreSQL store, each would instead read
+/// the debtors (and the deny version) from the store after its commit.
+/// </remarks>
 public sealed class IngestPipeline
 {
     /// <summary>A trip left open this long after its board is closed by the clock (DESIGN.md §3).</summary>

@@ -34,6 +34,11 @@ public sealed class LiteDbIngestStore : IIngestStore
     // reads them from the database inside its transaction instead.
     private readonly Dictionary<string, HashSet<ulong>> _seqs = new(StringComparer.Ordinal);
     private readonly Dictionary<string, List<TapRecord>> _tapsByPerson = new(StringComparer.Ordinal);
+
+    // Persons whose taps were dropped from memory to keep it bounded; their taps are read back from LiteDB.
+    private readonly HashSet<string> _evicted = new(StringComparer.Ordinal);
+    private readonly int _maxCachedTaps;
+    private int _cachedTaps;
     private readonly Dictionary<string, List<TapRecord>> _tripEndsByVehicle = new(StringComparer.Ordinal);
     private readonly Dictionary<string, List<TapRecord>> _boardsByVehicle = new(StringComparer.Ordinal);
     private readonly Dictionary<string, List<TopUp>> _topUpsByPerson = new(StringComparer.Ordinal);
@@ -45,8 +50,10 @@ public sealed class LiteDbIngestStore : IIngestStore
     /// <summary>Entries kept inline in the person's document (one write per person and unit); older ones move to <c>entries</c>.</summary>
     private const int InlineEntries = 128;
 
-    public LiteDbIngestStore(string directory)
+    /// <param name="maxCachedTaps">Taps kept in memory for the rules; beyond it the least recently added persons are read from disk.</param>
+    public LiteDbIngestStore(string directory, int maxCachedTaps = 2_000_000)
     {
+        _maxCachedTaps = maxCachedTaps;
         Directory.CreateDirectory(directory);
         DataPath = Path.Combine(directory, "ingest.db");
         _data = new FsyncStream(DataPath);
@@ -55,7 +62,8 @@ public sealed class LiteDbIngestStore : IIngestStore
         // Checkpoints are explicit (after each unit); keep LiteDB from starting its own mid-unit.
         _db.CheckpointSize = 0;
 
-        // Taps keep only their primary key (device/seq): every lookup the pipeline makes is served by the caches.
+        // Besides the primary key (device/seq), taps are indexed by person only to read evicted persons back.
+        _db.GetCollection(Taps).EnsureIndex("p");
         _db.GetCollection(Persons).EnsureIndex("debt");
         _db.GetCollection(Persons).EnsureIndex("nc");
         _db.GetCollection(Entries).EnsureIndex("p");
@@ -74,6 +82,8 @@ public sealed class LiteDbIngestStore : IIngestStore
         {
             CacheTap(ReadTap(d));
         }
+
+        EvictIfOver();
 
         var checkIns = _db.GetCollection(CheckInsCol).FindAll().GroupBy(d => d["p"].AsString).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
         var participations = _db.GetCollection(ParticipationsCol).FindAll().GroupBy(d => d["p"].AsString).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
@@ -109,15 +119,56 @@ public sealed class LiteDbIngestStore : IIngestStore
         seqs.Add(t.Seq);
         if (t.Pid is not null)
         {
-            Add(_tapsByPerson, t.Pid, t);
+            if (!_evicted.Contains(t.Pid))
+            {
+                Add(_tapsByPerson, t.Pid, t);
+                _cachedTaps++;
+            }
+
             if (t.Type == EventTypes.Board && t.Vehicle is not null)
             {
                 Add(_boardsByVehicle, t.Vehicle, t);
+                List<TapRecord> boards = _boardsByVehicle[t.Vehicle];
+                if (boards.Count > 4096)
+                {
+                    // Boards only matter to a trip_end within 180 min of them; by a day later the clock has closed
+                    // those trips with the same charge a trip_end would give.
+                    DateTimeOffset newest = boards.Max(b => b.At);
+                    boards.RemoveAll(b => b.At < newest.AddDays(-1));
+                }
             }
         }
         else if (t.Type == EventTypes.TripEnd && t.Vehicle is not null)
         {
             Add(_tripEndsByVehicle, t.Vehicle, t);
+        }
+    }
+
+    // Drops whole persons, oldest-added first (dictionary order), down to 90% of the limit.
+    private void EvictIfOver()
+    {
+        if (_cachedTaps <= _maxCachedTaps)
+        {
+            return;
+        }
+
+        var drop = new List<string>();
+        int target = _maxCachedTaps / 10 * 9;
+        foreach ((string pid, List<TapRecord> taps) in _tapsByPerson)
+        {
+            if (_cachedTaps <= target)
+            {
+                break;
+            }
+
+            drop.Add(pid);
+            _cachedTaps -= taps.Count;
+        }
+
+        foreach (string pid in drop)
+        {
+            _tapsByPerson.Remove(pid);
+            _evicted.Add(pid);
         }
     }
 
@@ -296,6 +347,8 @@ public sealed class LiteDbIngestStore : IIngestStore
                 store.CacheTap(t);
             }
 
+            store.EvictIfOver();
+
             foreach ((string pid, TopUp t) in _newTopUps)
             {
                 store.CacheTopUp(pid, t);
@@ -334,7 +387,21 @@ public sealed class LiteDbIngestStore : IIngestStore
 
         public IReadOnlyList<TapRecord> TapsOfPerson(string pid)
         {
-            List<TapRecord> list = store._tapsByPerson.TryGetValue(pid, out List<TapRecord>? cached) ? [.. cached] : [];
+            List<TapRecord> list;
+            if (store._evicted.Contains(pid))
+            {
+                // Read back from disk (committed taps only; this unit's own are added below) and cache again.
+                List<TapRecord> loaded = [.. Db.GetCollection(Taps).Find(Query.EQ("p", pid)).Select(ReadTap).Where(t => !_newKeys.Contains((t.Device, t.Seq)))];
+                store._evicted.Remove(pid);
+                store._tapsByPerson[pid] = loaded;
+                store._cachedTaps += loaded.Count;
+                list = [.. loaded];
+            }
+            else
+            {
+                list = store._tapsByPerson.TryGetValue(pid, out List<TapRecord>? cached) ? [.. cached] : [];
+            }
+
             list.AddRange(_newTaps.Where(t => t.Pid == pid));
             return list;
         }
