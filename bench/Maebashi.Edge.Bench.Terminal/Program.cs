@@ -26,14 +26,44 @@ try
     Console.WriteLine($"Terminal host benchmark ({(quick ? "quick" : "full")}), {Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}");
     Console.WriteLine($"state directory {dir}");
 
-    bool memoryOnly = args.Contains("--memory-only");
+    bool memoryOnly = args.Contains("--memory-only") || args.Contains("--memory-child");
     if (!memoryOnly)
     {
         Latency(dir, latencyTaps);
     }
 
     Directory.CreateDirectory(memoryDir);
-    Memory(memoryDir, memoryTaps);
+    if (args.Contains("--memory-child"))
+    {
+        Memory(memoryDir, memoryTaps);
+    }
+    else
+    {
+        // Measured in a child process that runs with the systemd unit's environment
+        // (terminal-host/systemd/maebashi-edge-terminal.service), as the service would.
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true };
+        psi.ArgumentList.Add(typeof(Rig).Assembly.Location);
+        psi.ArgumentList.Add("--memory-child");
+        if (quick)
+        {
+            psi.ArgumentList.Add("--quick");
+        }
+
+        foreach (string line in File.ReadLines(Path.Combine(AppContext.BaseDirectory, "maebashi-edge-terminal.service")))
+        {
+            if (line.StartsWith("Environment=DOTNET_", StringComparison.Ordinal))
+            {
+                string[] kv = line["Environment=".Length..].Split('=', 2);
+                psi.Environment[kv[0]] = kv[1];
+                Console.WriteLine($"  {kv[0]}={kv[1]}");
+            }
+        }
+
+        using Process child = Process.Start(psi)!;
+        string text = child.StandardOutput.ReadToEnd();
+        child.WaitForExit();
+        Console.Write(string.Join('\n', text.Split('\n').Where(l => l.StartsWith("resident", StringComparison.Ordinal) || l.StartsWith("Rss", StringComparison.Ordinal))) + "\n");
+    }
 }
 finally
 {

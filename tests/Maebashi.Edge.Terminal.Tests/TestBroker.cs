@@ -42,7 +42,28 @@ internal sealed class TestBroker : IAsyncDisposable
         return ((IPEndPoint)l.LocalEndpoint).Port;
     }
 
+    /// <summary>Starts on <paramref name="port"/>, or with 0 on a free port (tried again if another socket took it meanwhile).</summary>
     public static async Task<TestBroker> StartAsync(int port, Dictionary<string, byte[]> deviceKeys)
+    {
+        if (port != 0)
+        {
+            return await StartOnAsync(port, deviceKeys);
+        }
+
+        for (int attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await StartOnAsync(FreePort(), deviceKeys);
+            }
+            catch (SocketException) when (attempt < 5)
+            {
+                // The port was taken between probing and binding (an outgoing connection's local port).
+            }
+        }
+    }
+
+    private static async Task<TestBroker> StartOnAsync(int port, Dictionary<string, byte[]> deviceKeys)
     {
         var factory = new MqttServerFactory();
         MqttServerOptions options = factory.CreateServerOptionsBuilder()

@@ -111,11 +111,11 @@ public class UplinkTests
     public async Task An_ack_that_never_comes_gets_the_batch_resent_and_a_duplicate_ack_is_harmless()
     {
         using var site = new TestSite();
-        int port = TestBroker.FreePort();
-        site.Options.Broker.Port = port;
         site.Options.Uplink.AckTimeout = TimeSpan.FromSeconds(30);
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        await using TestBroker broker = await TestBroker.StartAsync(port, new() { ["BUS0042"] = TestSite.DeviceKey });
+        await using TestBroker broker = await TestBroker.StartAsync(0, new() { ["BUS0042"] = TestSite.DeviceKey });
+        int port = broker.Port;
+        site.Options.Broker.Port = port;
         await using TestIngest ingest = await TestIngest.StartAsync(port, TestSite.DeviceKey);
         ingest.AutoAck = false;
         var firstBatch = new TaskCompletionSource<List<ulong>>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -163,10 +163,10 @@ public class UplinkTests
     public async Task Malformed_cfg_deny_and_ack_are_ignored_and_the_last_good_stay_in_force_also_after_an_offline_restart()
     {
         using var site = new TestSite();
-        int port = TestBroker.FreePort();
-        site.Options.Broker.Port = port;
         string denied = TestSite.Token(CardTech.Iso14443A, "04000000000007");
-        await using TestBroker broker = await TestBroker.StartAsync(port, new() { ["BUS0042"] = TestSite.DeviceKey });
+        await using TestBroker broker = await TestBroker.StartAsync(0, new() { ["BUS0042"] = TestSite.DeviceKey });
+        int port = broker.Port;
+        site.Options.Broker.Port = port;
         await using TestIngest cloud = await TestIngest.StartAsync(port, TestSite.DeviceKey);
         await cloud.PublishAsync(Topics.Config("BUS0042"), SampleConfig.BusBytes(2), retain: true);
         await cloud.PublishAsync(Topics.Deny, SampleConfig.Deny(5, denied), retain: true);
@@ -231,9 +231,9 @@ public class UplinkTests
     public async Task Status_is_retained_with_the_backlog_and_says_offline_when_the_terminal_stops()
     {
         using var site = new TestSite();
-        int port = TestBroker.FreePort();
+        await using TestBroker broker = await TestBroker.StartAsync(0, new() { ["BUS0042"] = TestSite.DeviceKey });
+        int port = broker.Port;
         site.Options.Broker.Port = port;
-        await using TestBroker broker = await TestBroker.StartAsync(port, new() { ["BUS0042"] = TestSite.DeviceKey });
         await using TestIngest ingest = await TestIngest.StartAsync(port, TestSite.DeviceKey);
         ingest.AutoAck = false;
         TerminalRuntime t = TerminalRuntime.Create(site.Options, Parts());
