@@ -41,7 +41,18 @@ public sealed class TerminalParts
     public ILedgerStorage? LedgerStorage { get; set; }
 
     /// <summary>Reader drivers, asked in order; the first to return a source wins. <c>injected</c> is always known.</summary>
-    public List<ITapSourceFactory> ReaderFactories { get; } = [new InjectedTapSourceFactory(), new CardReaderTapSourceFactory()];
+    /// <summary>
+    /// Validator lines opened by code instead of a serial device (the demo's and tests' simulated RS-485 lines),
+    /// by the name a reader's <c>line</c> setting gives.
+    /// </summary>
+    public Dictionary<string, Func<Stream>> ValidatorLines { get; } = new(StringComparer.Ordinal);
+
+    public List<ITapSourceFactory> ReaderFactories { get; }
+
+    public TerminalParts()
+    {
+        ReaderFactories = [new InjectedTapSourceFactory(), new CardReaderTapSourceFactory(), new ValidatorLineTapSourceFactory(ValidatorLines, () => Time)];
+    }
 
     /// <summary>Extra sources not in the configuration (a validator link, the demo's emulated readers).</summary>
     public List<ITapSource> ExtraSources { get; } = [];

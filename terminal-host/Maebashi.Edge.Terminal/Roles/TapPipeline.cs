@@ -114,17 +114,51 @@ public sealed class TapPipeline : ITapSink
 
     public const string StorageFullLine = "記録容量がいっぱいです / Storage full — taps cannot be recorded";
 
-    private TapOutcome Bus(CardRead read, ReaderOptions? reader, string tok, DateTimeOffset now)
+    /// <summary>
+    /// What a tap would get, decided but not recorded: a validator asks this first (it must answer within
+    /// 100 ms), then sends the tap it recorded with its own final decision (<see cref="CardRead.Decision"/>).
+    /// </summary>
+    public TapOutcome Preview(CardRead read)
+    {
+        lock (_gate)
+        {
+            DateTimeOffset now = Now(read.At);
+            string tok = CardToken.Compute(_regionKey, read.Tech, read.Uid.Span);
+            SweepRecent(now);
+            if (_recent.TryGetValue(tok, out var recent) && now - recent.First < _options.RepeatWindow && now >= recent.First)
+            {
+                return recent.Outcome with { Verdict = Verdict.Repeat };
+            }
+
+            if (_options.Role != DeviceRoles.Bus)
+            {
+                return _cloud.IsDenied(tok)
+                    ? new TapOutcome(Verdict.Deny, "このカードは使えません / Card not accepted", null, null)
+                    : new TapOutcome(Verdict.Accept, "受付しました / Accepted", null, null) { Green = true };
+            }
+
+            BusDecision d = DecideBus(read, _readers.GetValueOrDefault(read.Reader), tok, now);
+            return d.Refusal ?? (d.Denied
+                ? new TapOutcome(Verdict.Deny, DeniedLine, null, null)
+                : new TapOutcome(Verdict.Accept, BusLine(d), null, null) { Green = true, Fare = d.Fare });
+        }
+    }
+
+    private const string DeniedLine = "このカードは使えません / Card not accepted — please see the driver";
+
+    private sealed record BusDecision(TapOutcome? Refusal, string Route, string Stop, bool Alight, bool Denied, long? Fare);
+
+    private BusDecision DecideBus(CardRead read, ReaderOptions? reader, string tok, DateTimeOffset now)
     {
         (string? route, string? stop) = _vehicle.Current;
         if (route is null || stop is null)
         {
-            return Refused("運行情報がありません / Not in service (no route or stop)");
+            return new BusDecision(Refused("運行情報がありません / Not in service (no route or stop)"), "", "", false, false, null);
         }
 
         bool alight = reader?.Tap == "alight";
-        string type = alight ? EventTypes.Alight : EventTypes.Board;
-        bool denied = _cloud.IsDenied(tok);
+        // A validator's recorded tap carries its own decision (the ride happened if it accepted offline).
+        bool denied = read.Decision is { } decided ? decided == Decisions.Deny : _cloud.IsDenied(tok);
         long? fare = null;
         if (!denied && alight)
         {
@@ -137,6 +171,23 @@ public sealed class TapPipeline : ITapSink
             }
         }
 
+        return new BusDecision(null, route, stop, alight, denied, fare);
+    }
+
+    private static string BusLine(BusDecision d) => d.Alight
+        ? d.Fare is { } f ? string.Create(CultureInfo.InvariantCulture, $"運賃 {f}円 / Fare ¥{f}") : "降車 / Alighted"
+        : "乗車 / Boarded";
+
+    private TapOutcome Bus(CardRead read, ReaderOptions? reader, string tok, DateTimeOffset now)
+    {
+        BusDecision d = DecideBus(read, reader, tok, now);
+        if (d.Refusal is { } refusal)
+        {
+            return refusal;
+        }
+
+        (string route, string stop, bool alight, bool denied, long? fare) = (d.Route, d.Stop, d.Alight, d.Denied, d.Fare);
+        string type = alight ? EventTypes.Alight : EventTypes.Board;
         TapEvent e = _ledger.Append(seq => new TapEvent
         {
             Seq = seq,
@@ -150,19 +201,19 @@ public sealed class TapPipeline : ITapSink
 
         if (denied)
         {
-            return Recorded(e, Verdict.Deny, "このカードは使えません / Card not accepted — please see the driver");
+            return Recorded(e, Verdict.Deny, DeniedLine);
         }
 
         if (alight)
         {
             _boarded.Remove(tok);
-            return Recorded(e, Verdict.Accept, fare is { } f
-                ? string.Create(CultureInfo.InvariantCulture, $"運賃 {f}円 / Fare ¥{f}")
-                : "降車 / Alighted");
+        }
+        else
+        {
+            _boarded[tok] = (route, stop, now);
         }
 
-        _boarded[tok] = (route, stop, now);
-        return Recorded(e, Verdict.Accept, "乗車 / Boarded");
+        return Recorded(e, Verdict.Accept, BusLine(d)) with { Fare = fare };
     }
 
     private TapOutcome EventSite(CardRead read, ReaderOptions? reader, string tok, DateTimeOffset now)

@@ -36,6 +36,12 @@ public sealed class CardRead
     /// <summary>When a validator read the card, if earlier than now (a validator's backlog); null means now.</summary>
     public DateTimeOffset? At { get; init; }
 
+    /// <summary>
+    /// A validator's own final decision (<c>accept</c>/<c>deny</c>) for the tap it recorded; null means the
+    /// terminal decides. The ride happened if the validator accepted, whatever the deny list says now.
+    /// </summary>
+    public string? Decision { get; init; }
+
     /// <summary>Never prints the UID (logs are written from objects more often than one expects).</summary>
     public override string ToString() => $"{Tech.ToWire()} card at reader {Reader}";
 }
@@ -61,6 +67,9 @@ public sealed record TapOutcome(Verdict Verdict, string Display, ulong? Seq, Tap
 {
     /// <summary>Green light: accepted now or a repeat of an accepted tap.</summary>
     public bool Green { get; init; }
+
+    /// <summary>The provisional fare shown on alighting, in yen.</summary>
+    public long? Fare { get; init; }
 }
 
 /// <summary>Where tap sources deliver card reads: the terminal's tap pipeline.</summary>
@@ -73,6 +82,12 @@ public interface ITapSink
     void Notice(string line)
     {
     }
+
+    /// <summary>
+    /// Decides a tap without recording it (a validator asks before it records the tap itself). Sinks that
+    /// can only decide by recording do not offer it.
+    /// </summary>
+    TapOutcome Preview(CardRead read) => throw new NotSupportedException("this tap sink cannot decide a tap without recording it");
 }
 
 /// <summary>

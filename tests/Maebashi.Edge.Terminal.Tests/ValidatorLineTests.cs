@@ -1,0 +1,139 @@
+using System.Threading.Channels;
+using Maebashi.Edge.Contract.Identity;
+using Maebashi.Edge.Contract.Messages;
+using Maebashi.Edge.Emulation.Cards;
+using Maebashi.Edge.Firmware.Simulator;
+using Maebashi.Edge.Terminal.Config;
+using Maebashi.Edge.Terminal.Hosting;
+using Maebashi.Edge.Terminal.Taps;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Maebashi.Edge.Terminal.Tests;
+
+/// <summary>
+/// Door validators on the bus's RS-485 line feed the terminal like any other reader: the firmware core
+/// (simulated, over the MFRC522 emulator) asks the terminal for the verdict and the fare, then its
+/// recorded tap lands in the ledger.
+/// </summary>
+[Trait("Category", "Terminal")]
+[Trait("Category", "Firmware")]
+public sealed class ValidatorLineTests : IAsyncLifetime, IDisposable
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
+    private readonly TestSite _site = new();
+    private readonly MemoryLedgerStorage _storage = new();
+    private readonly CancellationTokenSource _stop = new(TimeSpan.FromMinutes(2));
+    private PipelineRig _rig = null!;
+    private ValidatorBusSimulator _validators = null!;
+    private ITapSource _line = null!;
+    private ITapSource _rearStatus = null!;
+    private RecordingSink _sink = null!;
+    private Task _running = Task.CompletedTask;
+
+    public async Task InitializeAsync()
+    {
+        _site.Options.Readers =
+        [
+            new ReaderOptions { Name = "front", Driver = "validator", Door = "front", Tap = "board", Settings = { ["line"] = "sim", ["address"] = "1" } },
+            new ReaderOptions { Name = "rear", Driver = "validator", Door = "rear", Tap = "alight", Settings = { ["line"] = "sim", ["address"] = "2" } },
+        ];
+        // A ride takes minutes; here the alighting follows within a second on the real clock the link runs on,
+        // so the terminal's repeat window (same card within 10 s is the same tap) is shortened for the test.
+        _site.Options.RepeatWindow = TimeSpan.FromMilliseconds(1);
+        _rig = new PipelineRig(_site.Options, _storage);
+        Assert.Null(_rig.Cloud.ApplyConfig(SampleConfig.BusBytes()));
+        _rig.Vehicle.Set("R01", "S01");
+        _validators = ValidatorBusSimulator.Start(ValidatorBusSimulator.FrontAndRear("V0042"));
+        var parts = new TerminalParts();
+        parts.ValidatorLines["sim"] = () => _validators.HostPort;
+        ValidatorLineTapSourceFactory factory = parts.ReaderFactories.OfType<ValidatorLineTapSourceFactory>().Single();
+        _line = factory.Create(_site.Options.Readers[0], _site.Options, NullLoggerFactory.Instance)!;
+        _rearStatus = factory.Create(_site.Options.Readers[1], _site.Options, NullLoggerFactory.Instance)!;
+        _sink = new RecordingSink(_rig.Pipeline);
+        _running = _line.RunAsync(_sink, _stop.Token);
+        await Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        await _running.WaitAsync(Timeout);
+        await _validators.DisposeAsync();
+        Dispose();
+    }
+
+    public void Dispose()
+    {
+        _rig?.Dispose();
+        _storage.Dispose();
+        _site.Dispose();
+        _stop.Dispose();
+    }
+
+    [Fact]
+    public async Task A_ride_through_the_door_validators_is_recorded_with_the_fare_shown_on_alighting()
+    {
+        byte[] uid = Convert.FromHexString("04A1B2C3D4E5F6");
+        await _validators.TapAsync(0, new TypeACard(uid), TimeSpan.FromMilliseconds(300), _stop.Token);
+        TapOutcome board = await _sink.Next(_stop.Token);
+        Assert.Equal(Verdict.Accept, board.Verdict);
+        Assert.Equal(EventTypes.Board, board.Event!.Type);
+        Assert.Equal("front", board.Event.Ctx.Door);
+        Assert.Equal(TestSite.Token(CardTech.Iso14443A, "04A1B2C3D4E5F6"), board.Event.Card!.Tok);
+
+        _rig.Vehicle.Set(null, "S03");
+        await _validators.TapAsync(1, new TypeACard(uid), TimeSpan.FromMilliseconds(300), _stop.Token);
+        TapOutcome alight = await _sink.Next(_stop.Token);
+        Assert.Equal(EventTypes.Alight, alight.Event!.Type);
+        Assert.Equal("rear", alight.Event.Ctx.Door);
+        Assert.Equal("運賃 220円 / Fare ¥220", alight.Display);
+        Assert.Equal(220, alight.Fare);
+        Assert.Equal(Decisions.Accept, alight.Event.Decision);
+        // The host answered in time: neither tap is an offline accept.
+        Assert.Null(board.Event.Ctx.Offline);
+        Assert.Null(alight.Event.Ctx.Offline);
+        Assert.Equal(2, _rig.Ledger.UnackedSeqs(10).Count);
+        Assert.True(_line.Snapshot().Taps >= 2);
+        Assert.Equal("rear", _rearStatus.Snapshot().Name);
+    }
+
+    [Fact]
+    public async Task A_card_on_the_deny_list_is_refused_at_the_door_and_kept_for_audit()
+    {
+        byte[] uid = Convert.FromHexString("DEADBEEF");
+        Assert.Null(_rig.Cloud.ApplyDeny(SampleConfig.Deny(1, TestSite.Token(CardTech.Iso14443A, "DEADBEEF"))));
+        await _validators.TapAsync(0, new TypeACard(uid), TimeSpan.FromMilliseconds(300), _stop.Token);
+        TapOutcome denied = await _sink.Next(_stop.Token);
+        Assert.Null(denied.Event!.Ctx.Offline);
+        Assert.Equal(Decisions.Deny, denied.Event!.Decision);
+        Assert.Equal(EventTypes.Board, denied.Event.Type);
+        Assert.True(_validators.Validators[0].Indicators.Red || _validators.Validators[0].Indicators.Beeps > 0);
+    }
+
+    /// <summary>The pipeline, with each recorded outcome of a validator tap handed to the test as it happens.</summary>
+    private sealed class RecordingSink(ITapSink inner) : ITapSink
+    {
+        private readonly Channel<TapOutcome> _outcomes = Channel.CreateUnbounded<TapOutcome>();
+
+        public TapOutcome Preview(CardRead read) => inner.Preview(read);
+
+        public async ValueTask<TapOutcome> TapAsync(CardRead read, CancellationToken cancellationToken = default)
+        {
+            TapOutcome o = await inner.TapAsync(read, cancellationToken);
+            if (o.Verdict != Verdict.Repeat)
+            {
+                // A validator resends a tap whose acknowledgement it missed; the terminal knows it already.
+                _outcomes.Writer.TryWrite(o);
+            }
+
+            return o;
+        }
+
+        public async Task<TapOutcome> Next(CancellationToken ct)
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            timeout.CancelAfter(Timeout);
+            return await _outcomes.Reader.ReadAsync(timeout.Token);
+        }
+    }
+}
