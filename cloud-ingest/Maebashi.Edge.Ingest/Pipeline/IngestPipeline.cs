@@ -178,16 +178,11 @@ public sealed class IngestPipeline
             return Reject(error.Code.ToString(), device, topic, payload.Span, error.ToString());
         }
 
-        Applied applied;
-        lock (_gate)
-        {
-            applied = _store.Write(w => ApplyBatch(w, device, topic, payload.Span, read, now));
-            AfterCommit(applied.Unit);
-        }
+        Applied applied = CommitInGroup(new PendingBatch(device, topic, payload, read, now));
 
         _metrics.RecordBatch(applied.Ack.Results, _time.GetElapsedTime(started), applied.NewestAt is { } at ? now - at : null);
         _metrics.SetDeviceSeq(device, applied.Ack.UpTo);
-        _metrics.AddQuarantined(applied.Unit.Quarantined);
+        _metrics.AddQuarantined(applied.Quarantined);
         return new BatchOutcome { Device = device, Ack = applied.Ack };
     }
 
@@ -257,18 +252,116 @@ public sealed class IngestPipeline
         return ToState(pid, v, 0);
     }
 
+    /// <summary>A verified batch waiting for the next group commit, and what became of it.</summary>
+    private sealed class PendingBatch(string device, string topic, ReadOnlyMemory<byte> payload, BatchReadResult read, DateTimeOffset now)
+    {
+        public string Device { get; } = device;
+        public string Topic { get; } = topic;
+        public ReadOnlyMemory<byte> Payload { get; } = payload;
+        public BatchReadResult Read { get; } = read;
+        public DateTimeOffset Now { get; } = now;
+        public ManualResetEventSlim Done { get; } = new();
+        public Applied? Result { get; set; }
+        public Exception? Error { get; set; }
+    }
+
+    private readonly Lock _queueLock = new();
+    private readonly List<PendingBatch> _queue = [];
+    private bool _leaderActive;
+
+    /// <summary>
+    /// Group commit: batches arriving while a unit is being written wait and then go together into the next
+    /// unit (one LiteDB transaction, one durable checkpoint + fsync); each still gets its own ack, only after
+    /// that unit is durable. The first waiting caller leads and writes for the others.
+    /// </summary>
+    private Applied CommitInGroup(PendingBatch mine)
+    {
+        bool lead;
+        lock (_queueLock)
+        {
+            _queue.Add(mine);
+            lead = !_leaderActive;
+            _leaderActive = true;
+        }
+
+        if (lead)
+        {
+            while (true)
+            {
+                PendingBatch[] group;
+                lock (_queueLock)
+                {
+                    if (_queue.Count == 0)
+                    {
+                        _leaderActive = false;
+                        break;
+                    }
+
+                    group = [.. _queue.Take(32)];
+                    _queue.RemoveRange(0, group.Length);
+                }
+
+                WriteGroup(group);
+            }
+        }
+
+        mine.Done.Wait();
+        mine.Done.Dispose();
+        return mine.Error is null ? mine.Result! : throw new InvalidOperationException("the batch could not be stored", mine.Error);
+    }
+
+    private void WriteGroup(PendingBatch[] group)
+    {
+        try
+        {
+            lock (_gate)
+            {
+                UnitState unit = _store.Write(w =>
+                {
+                    var u = new UnitState();
+                    foreach (PendingBatch b in group)
+                    {
+                        b.Result = ApplyBatch(w, u, b.Device, b.Topic, b.Payload.Span, b.Read, b.Now);
+                    }
+
+                    FinishUnit(w, u);
+                    return u;
+                });
+                AfterCommit(unit);
+            }
+        }
+        catch (Exception e)
+        {
+            foreach (PendingBatch b in group)
+            {
+                b.Result = null;
+                b.Error = e;
+            }
+        }
+        finally
+        {
+            foreach (PendingBatch b in group)
+            {
+                b.Done.Set();
+            }
+        }
+    }
+
     private sealed class UnitState
     {
+        /// <summary>Debt status of each evaluated person before the unit, to tell a real change from a round trip.</summary>
+        public Dictionary<string, bool> DebtBefore { get; } = new(StringComparer.Ordinal);
+
         public Dictionary<string, bool> DebtChanges { get; } = new(StringComparer.Ordinal);
         public long? NewDenyVersion { get; set; }
         public int Quarantined { get; set; }
     }
 
-    private sealed record Applied(Ack Ack, UnitState Unit, DateTimeOffset? NewestAt);
+    private sealed record Applied(Ack Ack, int Quarantined, DateTimeOffset? NewestAt);
 
-    private Applied ApplyBatch(IIngestWrite w, string device, string topic, ReadOnlySpan<byte> payload, BatchReadResult read, DateTimeOffset now)
+    private Applied ApplyBatch(IIngestWrite w, UnitState unit, string device, string topic, ReadOnlySpan<byte> payload, BatchReadResult read, DateTimeOffset now)
     {
-        var unit = new UnitState();
+        int quarantinedBefore = unit.Quarantined;
         var results = new EventResult[read.Events.Count];
         var fresh = new List<(int Index, TapRecord Tap)>(read.Events.Count);
         var affected = new HashSet<string>(StringComparer.Ordinal);
@@ -359,8 +452,7 @@ public sealed class IngestPipeline
         DeviceProgress? progress = w.GetDevice(device);
         ulong upTo = read.Events.Count == 0 ? progress?.UpTo ?? 0 : Math.Max(progress?.UpTo ?? 0, read.Events[^1].Seq);
         w.PutDevice(new DeviceProgress(device, upTo, now, (progress?.EventsApplied ?? 0) + fresh.Count));
-        FinishUnit(w, unit);
-        return new Applied(new Ack { UpTo = upTo, Results = [.. results] }, unit, newest);
+        return new Applied(new Ack { UpTo = upTo, Results = [.. results] }, unit.Quarantined - quarantinedBefore, newest);
     }
 
     private WalletView EvaluatePerson(IIngestWrite w, string pid, DateTimeOffset now, UnitState unit)
@@ -399,7 +491,12 @@ public sealed class IngestPipeline
             [.. view.CheckIns.Select(c => new CheckInRecord(pid, c.Clinic, c.Date, c.PatientNo, c.Queue, c.ChildMedicalSubsidy, c.At))],
             [.. view.Participations.Select(p => new ParticipationRecord(pid, p.Event, p.Sector, welfareId, p.In, p.Out, p.Points))]);
 
-        bool wasInDebt = old?.InDebt ?? false;
+        // Against the state before the unit: a person may be evaluated by several batches of one group.
+        if (!unit.DebtBefore.TryGetValue(pid, out bool wasInDebt))
+        {
+            unit.DebtBefore[pid] = wasInDebt = old?.InDebt ?? false;
+        }
+
         if (wasInDebt != view.InDebt)
         {
             unit.DebtChanges[pid] = view.InDebt;
