@@ -1,0 +1,121 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace Maebashi.Edge.Demo;
+
+/// <summary>
+/// A loopback TCP relay between one terminal and the broker that can be cut, as a bus loses its mobile
+/// network: while cut, open connections are dropped and new ones closed at once.
+/// </summary>
+public sealed class NetworkCut : IAsyncDisposable
+{
+    private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+    private readonly int _target;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly List<TcpClient> _open = [];
+    private readonly Task _accepting;
+    private volatile bool _cut;
+
+    public NetworkCut(int targetPort)
+    {
+        _target = targetPort;
+        _listener.Start();
+        Port = ((IPEndPoint)_listener.LocalEndpoint).Port;
+        _accepting = AcceptAsync();
+    }
+
+    public int Port { get; }
+
+    public bool IsCut => _cut;
+
+    public void Cut()
+    {
+        _cut = true;
+        lock (_open)
+        {
+            foreach (TcpClient c in _open)
+            {
+                c.Dispose();
+            }
+
+            _open.Clear();
+        }
+    }
+
+    public void Restore() => _cut = false;
+
+    private async Task AcceptAsync()
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            TcpClient inbound;
+            try
+            {
+                inbound = await _listener.AcceptTcpClientAsync(_stop.Token);
+            }
+            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)
+            {
+                return;
+            }
+
+            if (_cut)
+            {
+                inbound.Dispose();
+                continue;
+            }
+
+            _ = RelayAsync(inbound);
+        }
+    }
+
+    private async Task RelayAsync(TcpClient inbound)
+    {
+        var outbound = new TcpClient();
+        try
+        {
+            await outbound.ConnectAsync(IPAddress.Loopback, _target, _stop.Token);
+            lock (_open)
+            {
+                _open.Add(inbound);
+                _open.Add(outbound);
+            }
+
+            using var pair = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
+            Task up = inbound.GetStream().CopyToAsync(outbound.GetStream(), pair.Token);
+            Task down = outbound.GetStream().CopyToAsync(inbound.GetStream(), pair.Token);
+            await Task.WhenAny(up, down);
+            await pair.CancelAsync();
+        }
+        catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
+        {
+            // A cut or a closed side ends the relay; the terminal reconnects.
+        }
+        finally
+        {
+            lock (_open)
+            {
+                _open.Remove(inbound);
+                _open.Remove(outbound);
+            }
+
+            inbound.Dispose();
+            outbound.Dispose();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        _listener.Stop();
+        Cut();
+        try
+        {
+            await _accepting;
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        _stop.Dispose();
+    }
+}

@@ -1,0 +1,63 @@
+using System.Text.Json.Nodes;
+using Maebashi.Edge.Contract.Identity;
+using Maebashi.Edge.Demo;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Maebashi.Edge.System.Tests;
+
+/// <summary>
+/// The demo end to end, on both brokers: real terminals, door validators (firmware core over the MFRC522
+/// emulator and the RS-485 link), PN532 readers, the ingest and its HTTP API; one bus loses its network.
+/// </summary>
+[Trait("Category", "System")]
+public sealed class DemoTests
+{
+    [Theory]
+    [InlineData("embedded")]
+    [InlineData("mosquitto")]
+    public async Task The_fleet_rides_volunteers_and_checks_in_and_every_tap_is_applied_once(string broker)
+    {
+        var output = new StringWriter();
+        await using DemoFleet fleet = await DemoFleet.StartAsync(
+            new DemoOptions { Duration = TimeSpan.FromSeconds(30), Speed = 3, Broker = broker, HttpPort = 0 },
+            TextWriter.Synchronized(output), NullLoggerFactory.Instance, CancellationToken.None);
+        await fleet.RunAsync(CancellationToken.None);
+        Assert.True(await fleet.DrainAsync(TimeSpan.FromSeconds(90)), "backlogs did not drain:\n" + output);
+        DemoReport report = await fleet.ReportAsync(CancellationToken.None);
+
+        string live = output.ToString();
+        Assert.Contains("devices online 4/4", live, StringComparison.Ordinal);
+        Assert.Contains("network lost", live, StringComparison.Ordinal);
+        Assert.True(report.Trips > 0, live);
+        Assert.True(report.Fares > 0, live);
+        Assert.True(report.Participants.Values.Sum() > 0, live);
+        Assert.Equal(0, report.Quarantined);
+
+        // The My Number patient was checked in under the clinic's own patient number.
+        string today = DateTimeOffset.UtcNow.ToOffset(TimeSpan.FromHours(9)).ToString("yyyy-MM-dd", global::System.Globalization.CultureInfo.InvariantCulture);
+        JsonArray checkins = (await fleet.GetJson($"api/v1/clinics/C01/checkins?date={today}", CancellationToken.None))["checkins"]!.AsArray();
+        string patientNo = SectorId.Compute(fleet.Registry.LinkKey, DemoRegistry.MyNumberPid, "clinic:C01");
+        Assert.Contains(checkins, c => c!["patientNo"]!.GetValue<string>() == patientNo);
+        Assert.Equal(report.CheckIns["C01"], checkins.Count);
+
+        // Exactly once: what the ingest applied per device is what each terminal recorded.
+        JsonArray devices = (await fleet.GetJson("api/v1/devices", CancellationToken.None)).AsArray();
+        foreach (var terminal in fleet.Terminals)
+        {
+            JsonNode d = devices.Single(x => x!["id"]!.GetValue<string>() == terminal.Options.DeviceId)!;
+            Assert.Equal(terminal.Ledger.Summary().Entries, d["eventsApplied"]!.GetValue<long>());
+            Assert.True(d["online"]!.GetValue<bool>(), $"{terminal.Options.DeviceId} offline at the end");
+        }
+
+        // The report's totals are what the API returns for each person, whichever of their cards is asked.
+        foreach (PersonReport p in report.People)
+        {
+            foreach (var card in fleet.Registry.CardsOf(p.Pid))
+            {
+                JsonNode w = await fleet.GetJson($"api/v1/cards/{card.Token}/wallet", CancellationToken.None);
+                Assert.Equal(p.Value, w["value"]!.GetValue<long>());
+                Assert.Equal(p.Trips, w["trips"]!.AsArray().Count);
+            }
+        }
+    }
+}
