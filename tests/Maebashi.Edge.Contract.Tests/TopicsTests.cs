@@ -47,3 +47,29 @@ public class TopicsTests
     public void Shared_subscription_names_the_group() =>
         Assert.Equal("$share/ingest/maebashi/v1/dev/+/evt", Topics.Shared("ingest", Topics.AllEvents));
 }
+
+[Trait("Category", "Contract")]
+public class DeviceMessageParsingTests
+{
+    [Theory]
+    [InlineData("""{"version":3}""", "deny: tokens: missing")]
+    [InlineData("""{"tokens":[]}""", "deny: version: missing")]
+    [InlineData("""{"version":3,"tokens":"x"}""", "deny: $.tokens")]
+    [InlineData("""[1]""", "deny: $: expected an object")]
+    [InlineData("""{not json""", "deny: not JSON")]
+    public void A_deny_list_missing_its_parts_is_refused_not_read_as_empty(string json, string expected)
+    {
+        var e = Assert.Throws<ContractFormatException>(() => ContractJson.ParseDeny(global::System.Text.Encoding.UTF8.GetBytes(json)));
+        Assert.StartsWith(expected, e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_deny_list_and_a_config_read_back_as_written()
+    {
+        DenyList deny = ContractJson.ParseDeny(ContractJson.Serialize(new DenyList { Version = 7, Tokens = ["fYLPTEcc3V8cNDIWtme8Bw"] }));
+        Assert.Equal(7, deny.Version);
+        Assert.Equal(["fYLPTEcc3V8cNDIWtme8Bw"], deny.Tokens);
+        Assert.Throws<ContractFormatException>(() => ContractJson.ParseConfig("""{"version":1}"""u8));
+        Assert.Equal("bus", ContractJson.ParseConfig("""{"version":1,"role":"bus","device":"BUS0042"}"""u8).Role);
+    }
+}

@@ -46,6 +46,7 @@ public static class ContractJson
 
     public static DeviceConfig ParseConfig(ReadOnlySpan<byte> json)
     {
+        RequireProperties(json, "cfg", "version", "role");
         DeviceConfig cfg = Parse(json, ContractJsonContext.Wire.DeviceConfig, "cfg");
         if (string.IsNullOrEmpty(cfg.Role) || !DeviceRoles.IsKnown(cfg.Role))
         {
@@ -57,6 +58,8 @@ public static class ContractJson
 
     public static DenyList ParseDeny(ReadOnlySpan<byte> json)
     {
+        // A deny list without its tokens must not read as an empty list: that would clear every denial.
+        RequireProperties(json, "deny", "version", "tokens");
         DenyList deny = Parse(json, ContractJsonContext.Wire.DenyList, "deny");
         if (deny.Tokens is null)
         {
@@ -77,6 +80,39 @@ public static class ContractJson
         catch (JsonException e)
         {
             throw new ContractFormatException(what, $"{e.Path ?? "$"}: {FirstSentence(e.Message)}");
+        }
+    }
+
+    /// <summary>Top-level properties a message must carry; defaults would otherwise stand in for them silently.</summary>
+    private static void RequireProperties(ReadOnlySpan<byte> json, string what, params string[] names)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(json, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                throw new ContractFormatException(what, "$: expected an object");
+            }
+
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                seen.Add(reader.GetString()!);
+                reader.Read();
+                reader.Skip();
+            }
+
+            foreach (string name in names)
+            {
+                if (!seen.Contains(name))
+                {
+                    throw new ContractFormatException(what, $"{name}: missing");
+                }
+            }
+        }
+        catch (JsonException e)
+        {
+            throw new ContractFormatException(what, $"not JSON ({FirstSentence(e.Message)})");
         }
     }
 
