@@ -36,6 +36,7 @@ public sealed class DemoFleet : IAsyncDisposable
     private readonly object _gate = new();
     private readonly Random _random = new(20261126);
     private MosquittoProcess? _mosquitto;
+    private volatile bool _myNumberShown;
     private HttpClient? _http;
 
     private DemoFleet(DemoOptions options, TextWriter output, ILoggerFactory loggers, string dir)
@@ -241,8 +242,8 @@ public sealed class DemoFleet : IAsyncDisposable
         TerminalRuntime terminal = _terminals.Single(t => t.Options.DeviceId == bus.Device);
         List<RouteDef> routes = [.. Registry.Routes.OrderBy(r => r.Id, StringComparer.Ordinal)];
         RouteDef route = routes[index % routes.Count];
-        // Let the validators say hello and take their configuration.
-        await Delay(TimeSpan.FromSeconds(1), ct);
+        // Let the validators say hello and take their configuration (and the clinic its first patient).
+        await Delay(TimeSpan.FromSeconds(1.5), ct);
         int stop = 0;
         while (!ct.IsCancellationRequested)
         {
@@ -329,21 +330,20 @@ public sealed class DemoFleet : IAsyncDisposable
     private async Task ClinicAsync(CancellationToken ct)
     {
         TerminalRuntime clinic = _terminals.Single(t => t.Options.Role == DeviceRoles.Clinic);
-        await Delay(TimeSpan.FromSeconds(3), ct);
-        bool myNumberShown = false;
         while (!ct.IsCancellationRequested)
         {
             // The first patient shows the My Number card (JPKI over the PN532); the others their city cards.
-            List<Person> free = Free();
+            // Its holder waits at the clinic (goes nowhere else) until that check-in has been read.
+            bool myNumberShown = _myNumberShown;
             Person? patient = myNumberShown
-                ? free.FirstOrDefault(_ => _random.NextDouble() < 0.7)
-                : free.FirstOrDefault(p => p.Cards.Any(c => c.Tech == CardTech.Jpki));
+                ? Free().FirstOrDefault(_ => _random.NextDouble() < 0.7)
+                : _people.FirstOrDefault(p => p.Cards.Any(c => c.Tech == CardTech.Jpki));
             if (patient is not null)
             {
                 (CardTech tech, byte[] uid, _) = patient.Cards.FirstOrDefault(c => c.Tech == CardTech.Jpki && !myNumberShown, patient.Cards.First(c => !c.Lost));
-                myNumberShown = true;
                 Take(patient, clinic.Options.DeviceId);
-                await Present(clinic, "reception", (tech, uid), ct);
+                bool taken = await Present(clinic, "reception", (tech, uid), ct);
+                _myNumberShown |= taken && tech == CardTech.Jpki;
                 Leave(patient);
             }
 
@@ -351,14 +351,23 @@ public sealed class DemoFleet : IAsyncDisposable
         }
     }
 
-    private static async Task Present(TerminalRuntime terminal, string reader, (CardTech Tech, byte[] Uid) card, CancellationToken ct)
+    /// <summary>Holds a card to an emulated reader until the reader has taken it (or 3 s); true when it did.</summary>
+    private static async Task<bool> Present(TerminalRuntime terminal, string reader, (CardTech Tech, byte[] Uid) card, CancellationToken ct)
     {
         ReaderTapSource source = terminal.Emulated(reader);
         VirtualCard virtualCard = CardReaderTapSourceFactory.VirtualCardFor(card.Tech, card.Uid);
+        long before = source.Snapshot().Taps;
         source.Rig!.Field.Place(virtualCard);
         try
         {
-            await Task.Delay(TimeSpan.FromMilliseconds(700), ct);
+            // A My Number card takes several APDUs; a person holds the card until the reader beeps.
+            var deadline = DateTimeOffset.UtcNow + TimeSpan.FromSeconds(3);
+            while (source.Snapshot().Taps == before && DateTimeOffset.UtcNow < deadline)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(20), ct);
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(200), ct);
         }
         catch (OperationCanceledException)
         {
@@ -367,6 +376,8 @@ public sealed class DemoFleet : IAsyncDisposable
         {
             source.Rig.Field.Remove(virtualCard);
         }
+
+        return source.Snapshot().Taps > before;
     }
 
     /// <summary>The second bus loses its mobile network for a while, keeps taking taps, and catches up.</summary>
@@ -496,7 +507,8 @@ public sealed class DemoFleet : IAsyncDisposable
         lock (_gate)
         {
             // Someone who just got off a bus or left the site waits a little (and a repeat tap is 10 s).
-            return [.. _people.Where(p => p.Where is null && DateTimeOffset.UtcNow - p.Since >= TimeSpan.FromSeconds(11)).OrderBy(_ => _random.Next())];
+            return [.. _people.Where(p => p.Where is null && DateTimeOffset.UtcNow - p.Since >= TimeSpan.FromSeconds(11)
+                && (_myNumberShown || !p.Cards.Any(c => c.Tech == CardTech.Jpki))).OrderBy(_ => _random.Next())];
         }
     }
 
