@@ -144,6 +144,11 @@ for (int d = 0; d < devices; d++)
 
 await PublishAll(warmup);
 await Task.WhenAll(warmed.Select(t => t.Task)).WaitAsync(TimeSpan.FromMinutes(10));
+long exceptions = 0;
+AppDomain.CurrentDomain.FirstChanceException += (_, _) => Interlocked.Increment(ref exceptions);
+int[] gc0 = [GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)];
+TimeSpan gcPause0 = GC.GetTotalPauseDuration();
+long allocated0 = GC.GetTotalAllocatedBytes();
 long applied0 = host.Pipeline.Metrics.Applied;
 sw.Restart();
 double cpu0 = Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds;
@@ -166,6 +171,7 @@ double e2eCpu = Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds - cp
 long applied = host.Pipeline.Metrics.Applied - applied0;
 double e2eRate = eventCount / e2eSeconds;
 Console.WriteLine($"end to end: {eventCount:N0} events ({applied:N0} applied) in {batches.Sum(b => b.Count)} batches of {batchSize} from {devices} devices after {warmBatches * devices} warm-up batches: {e2eSeconds:F2} s, {e2eRate:N0} events/s (CPU {e2eCpu:F1} s, {e2eCpu * 1e6 / eventCount:F0} µs/event, the devices' MQTT clients included)");
+Console.WriteLine($"first-chance exceptions during the run: {Interlocked.Read(ref exceptions):N0}; collections during the run gen0/1/2: {GC.CollectionCount(0) - gc0[0]}/{GC.CollectionCount(1) - gc0[1]}/{GC.CollectionCount(2) - gc0[2]}, paused {(GC.GetTotalPauseDuration() - gcPause0).TotalSeconds:F2} s, allocated {(GC.GetTotalAllocatedBytes() - allocated0) / (double)eventCount:N0} bytes/event");
 using (Process self = Process.GetCurrentProcess())
 {
     self.Refresh();

@@ -48,6 +48,7 @@ public sealed class LiteDbIngestStore : IIngestStore
     private readonly Dictionary<string, List<TopUp>> _topUpsByPerson = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _topUpPerson = new(StringComparer.Ordinal);
     private readonly Dictionary<string, CachedPerson> _persons = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, DeviceProgress> _devices = new(StringComparer.Ordinal);
 
     private sealed record CachedPerson(PersonState State, int CheckIns, int Participations, BsonArray RecentEntries, BsonValue DocId);
 
@@ -118,6 +119,12 @@ public sealed class LiteDbIngestStore : IIngestStore
             }
         }
 
+        foreach (BsonDocument d in _db.GetCollection(DevicesCol).FindAll())
+        {
+            DeviceProgress p = ReadDevice(d);
+            _devices[p.Device] = p;
+        }
+
         foreach (BsonDocument d in _db.GetCollection(TopUps).FindAll())
         {
             CacheTopUp(d["p"].AsString, new TopUp(d["_id"].AsString, d["amount"].AsInt64, Ticks(d["at"])));
@@ -153,10 +160,11 @@ public sealed class LiteDbIngestStore : IIngestStore
             {
                 Add(_boardsByVehicle, t.Vehicle, t);
                 List<TapRecord> boards = _boardsByVehicle[t.Vehicle];
-                if (boards.Count > 4096)
+                if (boards.Count > 4096 && boards.Count % 1024 == 0)
                 {
                     // Boards only matter to a trip_end within 180 min of them; by a day later the clock has closed
-                    // those trips with the same charge a trip_end would give.
+                    // those trips with the same charge a trip_end would give. Pruned every 1,024 boards, so a
+                    // vehicle with more than 4,096 boards in a day does not rescan its list at every tap.
                     DateTimeOffset newest = boards.Max(b => b.At);
                     boards.RemoveAll(b => b.At < newest.AddDays(-1));
                 }
@@ -336,7 +344,7 @@ public sealed class LiteDbIngestStore : IIngestStore
         d["v"].IsNull ? null : d["v"].AsString,
         Ticks(d["a"]),
         Ticks(d["r"]),
-        StoreJson.Tap(d["e"].AsString));
+        d["e"].IsString ? StoreJson.Tap(d["e"].AsString) : StoreJson.Tap(d["e"].AsBinary));
 
     // Documents written before persons were keyed by number carry the PID as _id.
     private static PersonState? ReadPerson(BsonDocument? d) => d is null ? null : new PersonState(
@@ -373,9 +381,14 @@ public sealed class LiteDbIngestStore : IIngestStore
     private sealed class Unit(LiteDbIngestStore store) : IIngestWrite
     {
         private readonly List<TapRecord> _newTaps = [];
+
+        // This unit's taps by person: a unit of a group commit holds hundreds of persons and taps, so scanning
+        // _newTaps once per evaluated person grew with the square of the group's size.
+        private readonly Dictionary<string, List<TapRecord>> _newTapsByPerson = new(StringComparer.Ordinal);
         private readonly HashSet<(string, ulong)> _newKeys = [];
         private readonly List<(string Pid, TopUp TopUp)> _newTopUps = [];
         private readonly Dictionary<string, CachedPerson> _newPersons = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, DeviceProgress> _newDevices = new(StringComparer.Ordinal);
 
         public LiteDatabase Db { get; } = store._db;
 
@@ -399,6 +412,11 @@ public sealed class LiteDbIngestStore : IIngestStore
                 store._persons[pid] = p;
                 store._personDocIds[pid] = p.DocId;
             }
+
+            foreach ((string device, DeviceProgress p) in _newDevices)
+            {
+                store._devices[device] = p;
+            }
         }
 
         public bool TryAddTap(TapRecord tap)
@@ -411,6 +429,11 @@ public sealed class LiteDbIngestStore : IIngestStore
             }
 
             _newTaps.Add(tap);
+            if (tap.Pid is not null)
+            {
+                Add(_newTapsByPerson, tap.Pid, tap);
+            }
+
             col.Insert(new BsonDocument
             {
                 ["_id"] = id,
@@ -421,7 +444,7 @@ public sealed class LiteDbIngestStore : IIngestStore
                 ["v"] = tap.Vehicle is null ? BsonValue.Null : tap.Vehicle,
                 ["a"] = tap.At.UtcTicks,
                 ["r"] = tap.ReceivedAt.UtcTicks,
-                ["e"] = StoreJson.Tap(tap.Event),
+                ["e"] = StoreJson.TapUtf8(tap.Event),
             });
             return true;
         }
@@ -443,7 +466,11 @@ public sealed class LiteDbIngestStore : IIngestStore
                 list = store._tapsByPerson.TryGetValue(pid, out List<TapRecord>? cached) ? [.. cached] : [];
             }
 
-            list.AddRange(_newTaps.Where(t => t.Pid == pid));
+            if (_newTapsByPerson.TryGetValue(pid, out List<TapRecord>? mine))
+            {
+                list.AddRange(mine);
+            }
+
             return list;
         }
 
@@ -584,19 +611,22 @@ public sealed class LiteDbIngestStore : IIngestStore
             }
         }
 
-        public DeviceProgress? GetDevice(string device)
+        public DeviceProgress? GetDevice(string device) =>
+            _newDevices.TryGetValue(device, out DeviceProgress? p) || store._devices.TryGetValue(device, out p) ? p : null;
+
+        public void PutDevice(DeviceProgress p)
         {
-            BsonDocument? d = Db.GetCollection(DevicesCol).FindById(device);
-            return d is null ? null : ReadDevice(d);
+            _newDevices[p.Device] = p;
+            Db.GetCollection(DevicesCol).Upsert(DeviceDocument(p));
         }
 
-        public void PutDevice(DeviceProgress p) => Db.GetCollection(DevicesCol).Upsert(new BsonDocument
+        private static BsonDocument DeviceDocument(DeviceProgress p) => new()
         {
             ["_id"] = p.Device,
             ["upTo"] = unchecked((long)p.UpTo),
             ["seen"] = p.LastSeen.UtcTicks,
             ["n"] = p.EventsApplied,
-        });
+        };
 
         public bool AddQuarantine(QuarantineRecord q)
         {
