@@ -187,6 +187,54 @@ public sealed class ExactlyOnceTests
     }
 
     [Fact]
+    public void A_store_written_in_the_earlier_layout_opens_with_its_wallets_and_de_duplication_records()
+    {
+        // The earlier layout: persons keyed by PID, taps' events as JSON strings, secondary indexes on
+        // taps.p and persons.debt / persons.nc. Written here by rewriting a store to that layout.
+        string expected = InOrder();
+        string dir = TestKit.TempDir();
+        using (var kit = new PipelineKit(Clock(), dir))
+        {
+            foreach (JsonObject e in Bus42)
+            {
+                kit.Send("BUS0042", e);
+            }
+
+            kit.Send("BUS0043", Bus43);
+            kit.Send("EVT01", Evt);
+        }
+
+        using (var db = new LiteDB.LiteDatabase(Path.Combine(dir, "ingest.db")))
+        {
+            LiteDB.ILiteCollection<LiteDB.BsonDocument> persons = db.GetCollection("persons");
+            foreach (LiteDB.BsonDocument d in persons.FindAll().ToList())
+            {
+                persons.Delete(d["_id"]);
+                d["_id"] = d["pid"];
+                d.Remove("pid");
+                persons.Insert(d);
+            }
+
+            LiteDB.ILiteCollection<LiteDB.BsonDocument> taps = db.GetCollection("taps");
+            foreach (LiteDB.BsonDocument d in taps.FindAll().ToList())
+            {
+                d["e"] = System.Text.Encoding.UTF8.GetString(d["e"].AsBinary);
+                taps.Update(d);
+            }
+
+            taps.EnsureIndex("p");
+            persons.EnsureIndex("debt");
+            persons.EnsureIndex("nc");
+        }
+
+        using var again = new PipelineKit(Clock(), dir);
+        Ack ack = again.Send("BUS0043", Bus43);
+        Assert.All(ack.Results, r => Assert.Equal(ResultStatus.Duplicate, r.Status));
+        again.Send("CLN01", Clinic);
+        Assert.Equal(expected, again.Wallets());
+    }
+
+    [Fact]
     public void A_restart_on_the_same_store_keeps_every_de_duplication_record()
     {
         string dir = TestKit.TempDir();

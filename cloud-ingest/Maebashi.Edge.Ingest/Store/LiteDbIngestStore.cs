@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using LiteDB;
 using Maebashi.Edge.Contract.Messages;
@@ -35,8 +36,11 @@ public sealed class LiteDbIngestStore : IIngestStore
     private readonly Dictionary<string, HashSet<ulong>> _seqs = new(StringComparer.Ordinal);
     private readonly Dictionary<string, List<TapRecord>> _tapsByPerson = new(StringComparer.Ordinal);
 
-    // Persons whose taps were dropped from memory to keep it bounded; their taps are read back from LiteDB.
-    private readonly HashSet<string> _evicted = new(StringComparer.Ordinal);
+    // Persons whose taps were dropped from memory to keep it bounded, with the keys (device, seq) of those
+    // taps: they are read back from LiteDB by primary key. Keeping the keys (16 bytes a tap) spares the taps
+    // collection a secondary index by person, whose random keys made every tap insert dirty pages all over
+    // the index (the largest cost of a unit once the store holds many persons).
+    private readonly Dictionary<string, List<(string Device, ulong Seq)>> _evicted = new(StringComparer.Ordinal);
     private readonly int _maxCachedTaps;
     private int _cachedTaps;
     private readonly Dictionary<string, List<TapRecord>> _tripEndsByVehicle = new(StringComparer.Ordinal);
@@ -44,8 +48,16 @@ public sealed class LiteDbIngestStore : IIngestStore
     private readonly Dictionary<string, List<TopUp>> _topUpsByPerson = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _topUpPerson = new(StringComparer.Ordinal);
     private readonly Dictionary<string, CachedPerson> _persons = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, DeviceProgress> _devices = new(StringComparer.Ordinal);
 
-    private sealed record CachedPerson(PersonState State, int CheckIns, int Participations, BsonArray RecentEntries);
+    private sealed record CachedPerson(PersonState State, int CheckIns, int Participations, BsonArray RecentEntries, BsonValue DocId);
+
+    // A person's document is keyed by a number given in order of first write, not by the PID: new persons then
+    // append to the primary index instead of inserting at random places in it (which dirtied a page of the
+    // index per new person). The PID is a field of the document; this map (complete: loaded at start, updated
+    // after each commit) finds the document of a PID for readers on other threads.
+    private readonly ConcurrentDictionary<string, BsonValue> _personDocIds = new(StringComparer.Ordinal);
+    private long _nextPersonDocId = 1;
 
     /// <summary>Entries kept inline in the person's document (one write per person and unit); older ones move to <c>entries</c>.</summary>
     private const int InlineEntries = 128;
@@ -62,10 +74,13 @@ public sealed class LiteDbIngestStore : IIngestStore
         // Checkpoints are explicit (after each unit); keep LiteDB from starting its own mid-unit.
         _db.CheckpointSize = 0;
 
-        // Besides the primary key (device/seq), taps are indexed by person only to read evicted persons back.
-        _db.GetCollection(Taps).EnsureIndex("p");
-        _db.GetCollection(Persons).EnsureIndex("debt");
-        _db.GetCollection(Persons).EnsureIndex("nc");
+        // Taps have only their primary key (device/seq): evicted persons are read back by key (see _evicted).
+        _db.GetCollection(Taps).DropIndex("p");
+        // Debtors and persons due for the clock are answered from the person cache (every person's state is
+        // in memory): secondary indexes on them cost two index updates per person write. Stores made before
+        // this still carry them; drop them so they are no longer maintained.
+        _db.GetCollection(Persons).DropIndex("debt");
+        _db.GetCollection(Persons).DropIndex("nc");
         _db.GetCollection(Entries).EnsureIndex("p");
         _db.GetCollection(CheckInsCol).EnsureIndex("p");
         _db.GetCollection(CheckInsCol).EnsureIndex("cd");
@@ -95,7 +110,19 @@ public sealed class LiteDbIngestStore : IIngestStore
             PersonState st = ReadPerson(d)!;
             IEnumerable<BsonValue> entries = archived.GetValueOrDefault(st.Pid, []).Concat(d["e"].AsArray);
             st = st with { Postings = PostingsFromEntries(st.Pid, entries) };
-            _persons[st.Pid] = new CachedPerson(st, checkIns.GetValueOrDefault(st.Pid), participations.GetValueOrDefault(st.Pid), d["e"].AsArray);
+            BsonValue docId = d["_id"];
+            _persons[st.Pid] = new CachedPerson(st, checkIns.GetValueOrDefault(st.Pid), participations.GetValueOrDefault(st.Pid), d["e"].AsArray, docId);
+            _personDocIds[st.Pid] = docId;
+            if (docId.IsInt64)
+            {
+                _nextPersonDocId = Math.Max(_nextPersonDocId, docId.AsInt64 + 1);
+            }
+        }
+
+        foreach (BsonDocument d in _db.GetCollection(DevicesCol).FindAll())
+        {
+            DeviceProgress p = ReadDevice(d);
+            _devices[p.Device] = p;
         }
 
         foreach (BsonDocument d in _db.GetCollection(TopUps).FindAll())
@@ -119,7 +146,11 @@ public sealed class LiteDbIngestStore : IIngestStore
         seqs.Add(t.Seq);
         if (t.Pid is not null)
         {
-            if (!_evicted.Contains(t.Pid))
+            if (_evicted.TryGetValue(t.Pid, out List<(string, ulong)>? keys))
+            {
+                keys.Add((t.Device, t.Seq));
+            }
+            else
             {
                 Add(_tapsByPerson, t.Pid, t);
                 _cachedTaps++;
@@ -129,10 +160,11 @@ public sealed class LiteDbIngestStore : IIngestStore
             {
                 Add(_boardsByVehicle, t.Vehicle, t);
                 List<TapRecord> boards = _boardsByVehicle[t.Vehicle];
-                if (boards.Count > 4096)
+                if (boards.Count > 4096 && boards.Count % 1024 == 0)
                 {
                     // Boards only matter to a trip_end within 180 min of them; by a day later the clock has closed
-                    // those trips with the same charge a trip_end would give.
+                    // those trips with the same charge a trip_end would give. Pruned every 1,024 boards, so a
+                    // vehicle with more than 4,096 boards in a day does not rescan its list at every tap.
                     DateTimeOffset newest = boards.Max(b => b.At);
                     boards.RemoveAll(b => b.At < newest.AddDays(-1));
                 }
@@ -167,8 +199,8 @@ public sealed class LiteDbIngestStore : IIngestStore
 
         foreach (string pid in drop)
         {
-            _tapsByPerson.Remove(pid);
-            _evicted.Add(pid);
+            _tapsByPerson.Remove(pid, out List<TapRecord>? taps);
+            _evicted[pid] = [.. taps!.Select(t => (t.Device, t.Seq))];
         }
     }
 
@@ -227,11 +259,14 @@ public sealed class LiteDbIngestStore : IIngestStore
         _data.FlushToDisk();
     }
 
-    public PersonState? GetPerson(string pid) => ReadPerson(_db.GetCollection(Persons).FindById(pid));
+    public PersonState? GetPerson(string pid) => ReadPerson(PersonDocument(pid));
+
+    private BsonDocument? PersonDocument(string pid) =>
+        _personDocIds.TryGetValue(pid, out BsonValue? id) ? _db.GetCollection(Persons).FindById(id) : null;
 
     public IReadOnlyList<WalletEntry> EntriesOf(string pid) =>
         _db.GetCollection(Entries).Find(Query.EQ("p", pid)).SelectMany(d => d["e"].AsArray)
-            .Concat(_db.GetCollection(Persons).FindById(pid)?["e"].AsArray ?? [])
+            .Concat(PersonDocument(pid)?["e"].AsArray ?? [])
             .Select(e => ReadEntry(pid, e.AsDocument)).OrderBy(e => e.RecordedAt).ToList();
 
     public IReadOnlyList<CheckInRecord> CheckIns(string clinic, DateOnly date) =>
@@ -247,10 +282,22 @@ public sealed class LiteDbIngestStore : IIngestStore
 
     public long QuarantineCount() => _db.GetCollection(QuarantineCol).LongCount();
 
-    public IReadOnlyList<string> PersonsInDebt() => _db.GetCollection(Persons).Find(Query.EQ("debt", true)).Select(d => d["_id"].AsString).ToList();
+    // The person cache holds every stored person's committed state (loaded at start, updated after each commit).
+    public IReadOnlyList<string> PersonsInDebt()
+    {
+        lock (_writeLock)
+        {
+            return [.. _persons.Values.Where(p => p.State.InDebt).Select(p => p.State.Pid)];
+        }
+    }
 
-    public IReadOnlyList<string> PersonsDueForClose(DateTimeOffset now) =>
-        _db.GetCollection(Persons).Find(Query.LTE("nc", now.UtcTicks)).Select(d => d["_id"].AsString).ToList();
+    public IReadOnlyList<string> PersonsDueForClose(DateTimeOffset now)
+    {
+        lock (_writeLock)
+        {
+            return [.. _persons.Values.Where(p => p.State.NextCloseAt is { } at && at <= now).Select(p => p.State.Pid)];
+        }
+    }
 
     public string? GetMeta(string key) => _db.GetCollection(Meta).FindById(key)?["v"].AsString;
 
@@ -297,10 +344,11 @@ public sealed class LiteDbIngestStore : IIngestStore
         d["v"].IsNull ? null : d["v"].AsString,
         Ticks(d["a"]),
         Ticks(d["r"]),
-        StoreJson.Tap(d["e"].AsString));
+        d["e"].IsString ? StoreJson.Tap(d["e"].AsString) : StoreJson.Tap(d["e"].AsBinary));
 
+    // Documents written before persons were keyed by number carry the PID as _id.
     private static PersonState? ReadPerson(BsonDocument? d) => d is null ? null : new PersonState(
-        d["_id"].AsString,
+        d.TryGetValue("pid", out BsonValue? pid) ? pid.AsString : d["_id"].AsString,
         d["value"].AsInt64,
         d["points"].AsInt64,
         d["pBus"].AsInt64,
@@ -333,9 +381,14 @@ public sealed class LiteDbIngestStore : IIngestStore
     private sealed class Unit(LiteDbIngestStore store) : IIngestWrite
     {
         private readonly List<TapRecord> _newTaps = [];
+
+        // This unit's taps by person: a unit of a group commit holds hundreds of persons and taps, so scanning
+        // _newTaps once per evaluated person grew with the square of the group's size.
+        private readonly Dictionary<string, List<TapRecord>> _newTapsByPerson = new(StringComparer.Ordinal);
         private readonly HashSet<(string, ulong)> _newKeys = [];
         private readonly List<(string Pid, TopUp TopUp)> _newTopUps = [];
         private readonly Dictionary<string, CachedPerson> _newPersons = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, DeviceProgress> _newDevices = new(StringComparer.Ordinal);
 
         public LiteDatabase Db { get; } = store._db;
 
@@ -357,6 +410,12 @@ public sealed class LiteDbIngestStore : IIngestStore
             foreach ((string pid, CachedPerson p) in _newPersons)
             {
                 store._persons[pid] = p;
+                store._personDocIds[pid] = p.DocId;
+            }
+
+            foreach ((string device, DeviceProgress p) in _newDevices)
+            {
+                store._devices[device] = p;
             }
         }
 
@@ -370,6 +429,11 @@ public sealed class LiteDbIngestStore : IIngestStore
             }
 
             _newTaps.Add(tap);
+            if (tap.Pid is not null)
+            {
+                Add(_newTapsByPerson, tap.Pid, tap);
+            }
+
             col.Insert(new BsonDocument
             {
                 ["_id"] = id,
@@ -380,7 +444,7 @@ public sealed class LiteDbIngestStore : IIngestStore
                 ["v"] = tap.Vehicle is null ? BsonValue.Null : tap.Vehicle,
                 ["a"] = tap.At.UtcTicks,
                 ["r"] = tap.ReceivedAt.UtcTicks,
-                ["e"] = StoreJson.Tap(tap.Event),
+                ["e"] = StoreJson.TapUtf8(tap.Event),
             });
             return true;
         }
@@ -388,11 +452,11 @@ public sealed class LiteDbIngestStore : IIngestStore
         public IReadOnlyList<TapRecord> TapsOfPerson(string pid)
         {
             List<TapRecord> list;
-            if (store._evicted.Contains(pid))
+            if (store._evicted.Remove(pid, out List<(string Device, ulong Seq)>? keys))
             {
-                // Read back from disk (committed taps only; this unit's own are added below) and cache again.
-                List<TapRecord> loaded = [.. Db.GetCollection(Taps).Find(Query.EQ("p", pid)).Select(ReadTap).Where(t => !_newKeys.Contains((t.Device, t.Seq)))];
-                store._evicted.Remove(pid);
+                // Read back from disk by key (committed taps only; this unit's own are added below) and cache again.
+                ILiteCollection<BsonDocument> col = Db.GetCollection(Taps);
+                List<TapRecord> loaded = [.. keys.Select(k => ReadTap(col.FindById(TapId(k.Device, k.Seq)))).Where(t => !_newKeys.Contains((t.Device, t.Seq)))];
                 store._tapsByPerson[pid] = loaded;
                 store._cachedTaps += loaded.Count;
                 list = [.. loaded];
@@ -402,7 +466,11 @@ public sealed class LiteDbIngestStore : IIngestStore
                 list = store._tapsByPerson.TryGetValue(pid, out List<TapRecord>? cached) ? [.. cached] : [];
             }
 
-            list.AddRange(_newTaps.Where(t => t.Pid == pid));
+            if (_newTapsByPerson.TryGetValue(pid, out List<TapRecord>? mine))
+            {
+                list.AddRange(mine);
+            }
+
             return list;
         }
 
@@ -471,9 +539,11 @@ public sealed class LiteDbIngestStore : IIngestStore
                 recent = [];
             }
 
+            BsonValue docId = before?.DocId ?? new BsonValue(store._nextPersonDocId++);
             var doc = new BsonDocument
             {
-                ["_id"] = s.Pid,
+                ["_id"] = docId,
+                ["pid"] = s.Pid,
                 ["value"] = s.Value,
                 ["points"] = s.Points,
                 ["pBus"] = s.PointsBus,
@@ -494,7 +564,7 @@ public sealed class LiteDbIngestStore : IIngestStore
                 Db.GetCollection(Persons).Update(doc);
             }
 
-            _newPersons[s.Pid] = new CachedPerson(s, checkIns.Count, participations.Count, recent);
+            _newPersons[s.Pid] = new CachedPerson(s, checkIns.Count, participations.Count, recent, docId);
 
             // Most persons have neither check-ins nor participations: skip rewriting empty sets.
             ILiteCollection<BsonDocument> ci = Db.GetCollection(CheckInsCol);
@@ -541,19 +611,22 @@ public sealed class LiteDbIngestStore : IIngestStore
             }
         }
 
-        public DeviceProgress? GetDevice(string device)
+        public DeviceProgress? GetDevice(string device) =>
+            _newDevices.TryGetValue(device, out DeviceProgress? p) || store._devices.TryGetValue(device, out p) ? p : null;
+
+        public void PutDevice(DeviceProgress p)
         {
-            BsonDocument? d = Db.GetCollection(DevicesCol).FindById(device);
-            return d is null ? null : ReadDevice(d);
+            _newDevices[p.Device] = p;
+            Db.GetCollection(DevicesCol).Upsert(DeviceDocument(p));
         }
 
-        public void PutDevice(DeviceProgress p) => Db.GetCollection(DevicesCol).Upsert(new BsonDocument
+        private static BsonDocument DeviceDocument(DeviceProgress p) => new()
         {
             ["_id"] = p.Device,
             ["upTo"] = unchecked((long)p.UpTo),
             ["seen"] = p.LastSeen.UtcTicks,
             ["n"] = p.EventsApplied,
-        });
+        };
 
         public bool AddQuarantine(QuarantineRecord q)
         {

@@ -17,9 +17,12 @@ internal static class StoreJson
 
     private static readonly JsonTypeInfo<TapEvent> TapInfo = (JsonTypeInfo<TapEvent>)ContractJsonContext.Wire.GetTypeInfo(typeof(TapEvent))!;
 
-    public static string Tap(TapEvent e) => JsonSerializer.Serialize(e, TapInfo);
-
     public static TapEvent Tap(string json) => JsonSerializer.Deserialize(json, TapInfo) ?? throw new InvalidDataException("stored tap is null");
+
+    // Taps are stored as UTF-8 JSON bytes (no transcoding to a string and back); older stores hold strings.
+    public static byte[] TapUtf8(TapEvent e) => JsonSerializer.SerializeToUtf8Bytes(e, TapInfo);
+
+    public static TapEvent Tap(byte[] utf8) => JsonSerializer.Deserialize(utf8, TapInfo) ?? throw new InvalidDataException("stored tap is null");
 
     public static string Trips(IReadOnlyList<Trip> trips) => JsonSerializer.Serialize(trips as List<Trip> ?? [.. trips], StoreJsonContext.Default.ListTrip);
 
