@@ -155,6 +155,7 @@ foreach (IMqttClient c in clients)
 await host.DisposeAsync();
 
 // 3. Store-only baseline: one durable unit per batch holding one de-duplication record per event.
+double baseRate;
 using (var store = new LiteDbIngestStore(Path.Combine(dir, "baseline")))
 {
     sw.Restart();
@@ -178,7 +179,7 @@ using (var store = new LiteDbIngestStore(Path.Combine(dir, "baseline")))
     }
 
     double baseSeconds = sw.Elapsed.TotalSeconds;
-    double baseRate = eventCount / baseSeconds;
+    baseRate = eventCount / baseSeconds;
     Console.WriteLine($"store-only baseline: {eventCount:N0} de-duplication records in the same batches: {baseSeconds:F2} s, {baseRate:N0} events/s");
     Console.WriteLine($"ratio end to end / store-only: {e2eRate / baseRate:F2}");
     Console.WriteLine();
@@ -186,6 +187,10 @@ using (var store = new LiteDbIngestStore(Path.Combine(dir, "baseline")))
 }
 
 Directory.Delete(dir, recursive: true);
+
+// Last line: the figures as JSON, for `maebashi-edge bench`.
+Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+    $"{{\"ingest_registry_cards\":{cards},\"ingest_registry_persons\":{persons},\"ingest_ready_s\":{startSeconds:F2},\"ingest_events\":{eventCount},\"ingest_events_per_s\":{e2eRate:F0},\"store_only_events_per_s\":{baseRate:F0},\"ingest_vs_store_ratio\":{e2eRate / baseRate:F3}}}"));
 return 0;
 
 static JsonObject Tap(ulong seq, string type, DateTimeOffset at, string tok, string stop, int device) => new()

@@ -15,6 +15,7 @@ internal static class CommandTree
         ReadCommands.AddTo(root);
         ValidatorCommands.AddTo(root);
         TerminalCommands.AddTo(root);
+        BenchCommands.AddTo(root);
         return root;
     }
 }
