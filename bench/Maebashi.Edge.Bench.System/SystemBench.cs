@@ -339,7 +339,10 @@ internal sealed class SystemBench : IAsyncDisposable
     private async Task<Terminal> StartTerminalAsync(string config, CancellationToken ct)
     {
         string portFile = Path.Combine(Path.GetDirectoryName(config)!, "state", "control.port");
-        File.Delete(portFile);
+        if (File.Exists(portFile))
+        {
+            File.Delete(portFile);
+        }
         var env = new Dictionary<string, string>(StringComparer.Ordinal);
         // The service's own runtime settings (GC limits), as systemd would start it.
         foreach (string line in File.ReadLines(Path.Combine(_o.Repo, "terminal-host", "systemd", "maebashi-edge-terminal.service")))
@@ -370,13 +373,14 @@ internal sealed class SystemBench : IAsyncDisposable
 
     private async Task CliAsync(string[] args, CancellationToken ct)
     {
-        using ChildProcess p = ChildProcess.StartDotnet("maebashi-edge " + args[0], _o.CliDll, args, new Dictionary<string, string>());
-        Track(p);
+        ChildProcess p = Track(ChildProcess.StartDotnet("maebashi-edge " + args[0], _o.CliDll, args, new Dictionary<string, string>()));
         await p.Process.WaitForExitAsync(ct).WaitAsync(TimeSpan.FromMinutes(1), ct);
+        int exit = p.Process.ExitCode;
+        string errors = p.ErrorTail;
         Untrack(p);
-        if (p.Process.ExitCode != 0)
+        if (exit != 0)
         {
-            throw new InvalidOperationException($"maebashi-edge {string.Join(' ', args)}: exit {p.Process.ExitCode}: {p.ErrorTail}");
+            throw new InvalidOperationException($"maebashi-edge {string.Join(' ', args)}: exit {exit}: {errors}");
         }
     }
 
