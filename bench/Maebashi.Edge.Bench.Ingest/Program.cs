@@ -187,6 +187,7 @@ foreach (IMqttClient c in clients)
 await host.DisposeAsync();
 
 // 3. Store-only baseline: one durable unit per batch holding one de-duplication record per event.
+double baseRate;
 using (var store = new LiteDbIngestStore(Path.Combine(dir, "baseline")))
 {
     StoreOnly(store, warmRaw);
@@ -196,7 +197,7 @@ using (var store = new LiteDbIngestStore(Path.Combine(dir, "baseline")))
     double baseSeconds = sw.Elapsed.TotalSeconds;
     double baseCpu = Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds - baseCpu0;
     Console.WriteLine($"store-only CPU {baseCpu:F1} s, {baseCpu * 1e6 / eventCount:F0} µs/event");
-    double baseRate = eventCount / baseSeconds;
+    baseRate = eventCount / baseSeconds;
     Console.WriteLine($"store-only baseline: {eventCount:N0} de-duplication records in the same batches: {baseSeconds:F2} s, {baseRate:N0} events/s");
     Console.WriteLine($"ratio end to end / store-only: {e2eRate / baseRate:F2}");
     Console.WriteLine();
@@ -204,6 +205,10 @@ using (var store = new LiteDbIngestStore(Path.Combine(dir, "baseline")))
 }
 
 Directory.Delete(dir, recursive: true);
+
+// Last line: the figures as JSON, for `maebashi-edge bench`.
+Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+    $"{{\"ingest_registry_cards\":{cards},\"ingest_registry_persons\":{persons},\"ingest_ready_s\":{startSeconds:F2},\"ingest_events\":{eventCount},\"ingest_events_per_s\":{e2eRate:F0},\"store_only_events_per_s\":{baseRate:F0},\"ingest_vs_store_ratio\":{e2eRate / baseRate:F3}}}"));
 return 0;
 
 void StoreOnly(LiteDbIngestStore store, List<List<(ulong Seq, string Type, DateTimeOffset At, string Tok)>>[] raw)

@@ -16,11 +16,14 @@ bool quick = args.Contains("--quick");
 int latencyTaps = quick ? 2_000 : 20_000;
 int memoryTaps = 100_000;
 
+var figures = new SortedDictionary<string, double>(StringComparer.Ordinal);
 string dir = Path.Combine(Path.GetTempPath(), "mbe-bench-terminal-" + Guid.NewGuid().ToString("N"));
 Directory.CreateDirectory(dir);
 // --quick runs the 100,000-tap memory test on tmpfs: the same code path, but the fsync returns at
 // once, so it takes seconds instead of minutes. The full run puts it on the disk too.
-string memoryDir = quick && Directory.Exists("/dev/shm") ? Path.Combine("/dev/shm", "mbe-bench-terminal-" + Guid.NewGuid().ToString("N")) : Path.Combine(dir, "memory");
+// MBE_BENCH_SHM names another tmpfs folder (`maebashi-edge bench` passes one it removes even on Ctrl+C).
+string shm = Environment.GetEnvironmentVariable("MBE_BENCH_SHM") is { Length: > 0 } custom ? custom : "/dev/shm";
+string memoryDir = quick && Directory.Exists(shm) ? Path.Combine(shm, "mbe-bench-terminal-" + Guid.NewGuid().ToString("N")) : Path.Combine(dir, "memory");
 try
 {
     Console.WriteLine($"Terminal host benchmark ({(quick ? "quick" : "full")}), {Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}");
@@ -29,13 +32,13 @@ try
     bool memoryOnly = args.Contains("--memory-only") || args.Contains("--memory-child");
     if (!memoryOnly)
     {
-        Latency(dir, latencyTaps);
+        Latency(dir, latencyTaps, figures);
     }
 
     Directory.CreateDirectory(memoryDir);
     if (args.Contains("--memory-child"))
     {
-        Memory(memoryDir, memoryTaps);
+        Memory(memoryDir, memoryTaps, figures);
     }
     else
     {
@@ -63,10 +66,21 @@ try
         string text = child.StandardOutput.ReadToEnd();
         child.WaitForExit();
         Console.Write(string.Join('\n', text.Split('\n').Where(l => l.StartsWith("resident", StringComparison.Ordinal) || l.StartsWith("Rss", StringComparison.Ordinal))) + "\n");
+        // The child's own JSON line (its last) carries the memory figure.
+        string? json = text.Split('\n', StringSplitOptions.RemoveEmptyEntries).LastOrDefault(l => l.StartsWith('{'));
+        if (json is not null)
+        {
+            foreach (KeyValuePair<string, System.Text.Json.JsonElement> kv in System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, System.Text.Json.JsonElement>>(json)!)
+            {
+                figures[kv.Key] = kv.Value.GetDouble();
+            }
+        }
     }
 }
 finally
 {
+    // Last line: the figures as JSON, for `maebashi-edge bench` (and the parent of --memory-child).
+    Console.WriteLine("{" + string.Join(',', figures.Select(kv => string.Create(CultureInfo.InvariantCulture, $"\"{kv.Key}\":{kv.Value:0.###}"))) + "}");
     Directory.Delete(dir, recursive: true);
     if (Directory.Exists(memoryDir))
     {
@@ -74,7 +88,7 @@ finally
     }
 }
 
-static void Latency(string dir, int latencyTaps)
+static void Latency(string dir, int latencyTaps, SortedDictionary<string, double> figures)
 {
     using (var rig = new Rig(Path.Combine(dir, "latency")))
     {
@@ -98,6 +112,8 @@ static void Latency(string dir, int latencyTaps)
         Array.Sort(samples);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"tap → verdict (durable commit), {latencyTaps} taps: p50 {Pct(samples, 0.50):0.000} ms, p99 {Pct(samples, 0.99):0.000} ms, max {samples[^1]:0.000} ms  (budget p99 ≤ 5 ms)"));
+        figures["pipeline_tap_verdict_p50_ms"] = Pct(samples, 0.50);
+        figures["pipeline_tap_verdict_p99_ms"] = Pct(samples, 0.99);
     }
 
     // The disk's own fsync latency, for context: the floor under any durable commit here.
@@ -117,6 +133,7 @@ static void Latency(string dir, int latencyTaps)
         Array.Sort(syncs);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"the disk alone: 8 KiB write + fsync, 500 times: p50 {Pct(syncs, 0.50):0.000} ms, p99 {Pct(syncs, 0.99):0.000} ms"));
+        figures["disk_fsync_p99_ms"] = Pct(syncs, 0.99);
     }
 
     using (var rig = new Rig(Path.Combine(dir, "cpu"), durable: false))
@@ -139,7 +156,7 @@ static void Latency(string dir, int latencyTaps)
 
 }
 
-static void Memory(string memoryDir, int memoryTaps)
+static void Memory(string memoryDir, int memoryTaps, SortedDictionary<string, double> figures)
 {
     using (var rig = new Rig(memoryDir))
     {
@@ -162,6 +179,7 @@ static void Memory(string memoryDir, int memoryTaps)
         self.Refresh();
         string rss = string.Join(", ", File.ReadLines("/proc/self/status").Where(l => l.StartsWith("Rss", StringComparison.Ordinal)).Select(l => string.Join(' ', l.Split((char[])[' ', '\t'], StringSplitOptions.RemoveEmptyEntries))));
         Console.WriteLine(rss);
+        figures["terminal_rss_after_100k_taps_mb"] = self.WorkingSet64 / (1024.0 * 1024.0);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"resident memory after {memoryTaps} taps: {self.WorkingSet64 / (1024.0 * 1024.0):0.0} MB (managed heap {GC.GetTotalMemory(false) / (1024.0 * 1024.0):0.0} MB, GC committed {GC.GetGCMemoryInfo().TotalCommittedBytes / (1024.0 * 1024.0):0.0} MB), {memoryTaps / sw.Elapsed.TotalSeconds:0} taps/s  (budget ≤ 100 MB)"));
     }

@@ -15,7 +15,11 @@ internal static class CommandTree
         ReadCommands.AddTo(root);
         ValidatorCommands.AddTo(root);
         TerminalCommands.AddTo(root);
+<<<<<<< HEAD
         DemoCommands.AddTo(root);
+=======
+        BenchCommands.AddTo(root);
+>>>>>>> bench
         return root;
     }
 }

@@ -1,0 +1,122 @@
+using System.CommandLine;
+using System.Diagnostics;
+
+namespace Maebashi.Edge.Cli;
+
+/// <summary>
+/// <c>bench [--quick]</c>: builds the benchmark harnesses in Release (once; later runs are
+/// incremental) and runs bench/Maebashi.Edge.Bench.System, which runs every part's harness and the
+/// whole-system benchmarks with this program's <c>terminal run</c> and <c>ingest run</c> as separate
+/// processes. Its last output line is one JSON object with every figure.
+/// </summary>
+internal static class BenchCommands
+{
+    private const string Project = "Maebashi.Edge.Bench.System";
+
+    public static void AddTo(RootCommand root)
+    {
+        var quick = new Option<bool>("--quick") { Description = "a short run (about 2–3 minutes; a smaller registry, said so in the output)" };
+        var systemOnly = new Option<bool>("--system-only") { Description = "only the whole-system part (terminal and ingest processes through Mosquitto), not the part harnesses" };
+        var bench = new Command("bench", "benchmarks against DESIGN.md §10; the last line is JSON") { quick, systemOnly };
+        bench.SetAction(async (parse, ct) => await RunAsync(parse.GetValue(quick), parse.GetValue(systemOnly), ct));
+        root.Subcommands.Add(bench);
+    }
+
+    private static async Task<int> RunAsync(bool quick, bool systemOnly, CancellationToken ct)
+    {
+        string? repo = FindRepository(AppContext.BaseDirectory);
+        if (repo is null)
+        {
+            return Fail($"bench: no source tree (Maebashi.Edge.sln) above {AppContext.BaseDirectory}; run it through ./maebashi-edge of a clone");
+        }
+
+        string project = Path.Combine(repo, "bench", Project, Project + ".csproj");
+        Console.Out.WriteLine("maebashi-edge bench: building the harnesses (Release)…");
+        Console.Out.Flush();
+        var build = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (string a in new[] { "build", project, "-c", "Release", "--nologo", "-v", "quiet", "-clp:ErrorsOnly" })
+        {
+            build.ArgumentList.Add(a);
+        }
+
+        using (Process b = Process.Start(build) ?? throw new InvalidOperationException("dotnet did not start"))
+        {
+            Task<string> output = b.StandardOutput.ReadToEndAsync(CancellationToken.None);
+            Task<string> errors = b.StandardError.ReadToEndAsync(CancellationToken.None);
+            try
+            {
+                await b.WaitForExitAsync(ct);
+            }
+            catch (OperationCanceledException)
+            {
+                b.Kill(entireProcessTree: true);
+                return ExitCodes.Usage;
+            }
+
+            if (b.ExitCode != 0)
+            {
+                Console.Error.WriteLine(await output + await errors);
+                return Fail("bench: the harnesses did not build");
+            }
+        }
+
+        var psi = new ProcessStartInfo("dotnet") { UseShellExecute = false };
+        psi.ArgumentList.Add(Path.Combine(repo, "bench", Project, "bin", "Release", "net10.0", Project + ".dll"));
+        if (quick)
+        {
+            psi.ArgumentList.Add("--quick");
+        }
+
+        if (systemOnly)
+        {
+            psi.ArgumentList.Add("--system-only");
+        }
+
+        psi.ArgumentList.Add("--cli");
+        psi.ArgumentList.Add(typeof(BenchCommands).Assembly.Location);
+        psi.ArgumentList.Add("--repo");
+        psi.ArgumentList.Add(repo);
+        using Process run = Process.Start(psi) ?? throw new InvalidOperationException("dotnet did not start");
+        try
+        {
+            await run.WaitForExitAsync(ct);
+        }
+        catch (OperationCanceledException)
+        {
+            // Ctrl+C reaches the whole process group; a SIGINT sent to this process alone is passed on.
+            // Either way the benchmark stops what it started and removes its files; wait for that.
+            using (Process? kill = Process.Start(new ProcessStartInfo("kill") { ArgumentList = { "-INT", run.Id.ToString(System.Globalization.CultureInfo.InvariantCulture) }, UseShellExecute = false }))
+            {
+                kill?.WaitForExit();
+            }
+
+            if (!run.WaitForExit(60_000))
+            {
+                run.Kill(entireProcessTree: true);
+            }
+
+            return ExitCodes.Usage;
+        }
+
+        return run.ExitCode;
+    }
+
+    private static string? FindRepository(string start)
+    {
+        for (DirectoryInfo? d = new(start); d is not null; d = d.Parent)
+        {
+            if (File.Exists(Path.Combine(d.FullName, "Maebashi.Edge.sln")) && Directory.Exists(Path.Combine(d.FullName, "bench", Project)))
+            {
+                return d.FullName;
+            }
+        }
+
+        return null;
+    }
+
+    private static int Fail(string message)
+    {
+        Console.Error.WriteLine($"maebashi-edge: {message}");
+        return ExitCodes.Usage;
+    }
+}
