@@ -15,11 +15,8 @@ internal static class CommandTree
         ReadCommands.AddTo(root);
         ValidatorCommands.AddTo(root);
         TerminalCommands.AddTo(root);
-<<<<<<< HEAD
         DemoCommands.AddTo(root);
-=======
         BenchCommands.AddTo(root);
->>>>>>> bench
         return root;
     }
 }
