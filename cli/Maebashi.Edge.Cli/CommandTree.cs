@@ -15,9 +15,6 @@ internal static class CommandTree
         ReadCommands.AddTo(root);
         ValidatorCommands.AddTo(root);
         TerminalCommands.AddTo(root);
-        ValidatorCommands.AddTo(root);
-        TerminalCommands.AddTo(root);
-        ReadCommands.AddTo(root);
         return root;
     }
 }
