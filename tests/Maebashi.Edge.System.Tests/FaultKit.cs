@@ -82,7 +82,9 @@ internal static class FaultRegistry
                 ["birthDate"] = birth,
                 ["flags"] = new JsonArray(),
                 ["autoPointPay"] = i % 2 == 0,
-                ["openingValue"] = i % 3 == 0 ? 0 : 2000,
+                // Enough for four days at the daily cap: a rider in debt would go on the deny list, and a terminal that
+                // hears of it denies their next tap while an offline one accepts it — both right, but not comparable.
+                ["openingValue"] = 3000 + (100 * (i % 5)),
             };
             persons.Add(person);
             cards.Add(new JsonObject { ["uid"] = RiderUid(i), ["tech"] = "iso14443a", ["pid"] = person["pid"]!.GetValue<string>(), ["status"] = "active" });
