@@ -27,7 +27,7 @@ public enum BrokerKind
 /// </summary>
 internal static class FaultRegistry
 {
-    public const int Riders = 120;
+    public const int Riders = 200;
     public const string EventId = "E-FAULT-PARK";
 
     /// <summary>The event's window: 2026-11-20 09:00–12:00 JST (simulated scripts run in the days around it).</summary>
@@ -397,7 +397,17 @@ internal sealed class FaultStack : IDisposable
         {
             if (clock.Elapsed > limit)
             {
-                Assert.Fail($"timed out after {limit.TotalSeconds:0} s waiting until {what}\n{Diagnostics}");
+                string devices;
+                try
+                {
+                    devices = await Http.GetStringAsync("/api/v1/devices") + "\n" + string.Join('\n', (await Http.GetStringAsync("/metrics")).Split('\n').Where(l => l.StartsWith("maebashi_ingest_events_total", StringComparison.Ordinal) || l.StartsWith("maebashi_ingest_batches", StringComparison.Ordinal)));
+                }
+                catch (HttpRequestException e)
+                {
+                    devices = e.Message;
+                }
+
+                Assert.Fail($"timed out after {limit.TotalSeconds:0} s waiting until {what}\n--- devices ---\n{devices}\n{Diagnostics}");
             }
 
             await Task.Delay(25);

@@ -15,6 +15,7 @@ namespace Maebashi.Edge.System.Tests;
 [Trait("Category", "System")]
 public sealed class FaultTests
 {
+    private const int Burst = 160;
     private static readonly string[] AllDevices = ["BUS0042", "EVT01", "CLN01"];
     private static readonly ConcurrentDictionary<string, Lazy<Task<Reference>>> References = new();
     private static readonly TimeSpan Jst = TimeSpan.FromHours(9);
@@ -270,7 +271,7 @@ public sealed class FaultTests
         await fleet.PlayAsync(ahead);
         var aheadSeqs = fleet.Accepted.Skip(before).Select(a => a.Seq).ToHashSet();
         await fleet.PlayAsync(behind);
-        Assert.Equal(40, aheadSeqs.Count);
+        Assert.Equal(ahead.Count, aheadSeqs.Count);
         await fleet.DrainedAsync(stack);
 
         // Nothing lost: every tap an hour ahead is in the quarantine once, with its reason and raw event.
@@ -278,7 +279,7 @@ public sealed class FaultTests
         var quarantined = quarantine.Where(q => q!["device"]?.GetValue<string>() == "BUS0042" && q["seq"] is not null)
             .Select(q => (ulong)q!["seq"]!.GetValue<long>()).ToList();
         Assert.Equal(aheadSeqs.Order(), quarantined.Order());
-        Assert.All(quarantine, q => Assert.Contains("future", q!["reason"]!.GetValue<string>(), StringComparison.OrdinalIgnoreCase));
+        Assert.All(quarantine, q => Assert.Contains("more than 5 minutes ahead of the ingest's clock", q!["reason"]!.GetValue<string>(), StringComparison.Ordinal));
 
         // Applied once: the correct and the behind taps, and nothing of the ahead ones.
         Assert.Equal(fleet.Accepted.Count - aheadSeqs.Count, await stack.EventsAppliedAsync("BUS0042"));
@@ -365,7 +366,7 @@ public sealed class FaultTests
             await stack.Until("the terminal has its cfg", async () => (await control.SendAsync("status")).Contains("\"cfgVersion\":", StringComparison.Ordinal)
                 && !(await control.SendAsync("status")).Contains("\"cfgVersion\":null", StringComparison.Ordinal));
             Assert.StartsWith("ok", await control.SendAsync("at R01 S01"), StringComparison.Ordinal);
-            const int Burst = 100;
+
             Task writer = Task.Run(async () =>
             {
                 try
@@ -399,7 +400,7 @@ public sealed class FaultTests
 
                 Assert.StartsWith("ok accept seq=", line, StringComparison.Ordinal);
                 shown.Add(FaultRegistry.RiderUid(i));
-                if (i == 40)
+                if (i == 20)
                 {
                     terminal.KillHard(); // answers already in the socket were shown before the kill
                 }
@@ -408,23 +409,30 @@ public sealed class FaultTests
             await writer;
         }
 
-        Assert.InRange(shown.Count, 41, 99);
+        Assert.InRange(shown.Count, 21, Burst - 1);
         await terminal.StartAsync();
         using (ControlClient control = terminal.Control())
         {
             Assert.StartsWith("ok", await control.SendAsync("at R01 S03"), StringComparison.Ordinal);
-            for (int i = 100; i < 110; i++)
+            for (int i = Burst; i < Burst + 10; i++)
             {
                 Assert.StartsWith("ok accept", await control.SendAsync($"tap iso14443a {FaultRegistry.RiderUid(i)} rear"), StringComparison.Ordinal);
             }
 
             Assert.StartsWith("ok trip_end", await control.SendAsync("end"), StringComparison.Ordinal);
-            await stack.Until("the terminal has drained its backlog", async () => (await control.SendAsync("status")).Contains("\"backlog\":0", StringComparison.Ordinal));
+            try
+            {
+                await stack.Until("the terminal has drained its backlog", async () => (await control.SendAsync("status")).Contains("\"backlog\":0", StringComparison.Ordinal));
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                throw new InvalidOperationException(e.Message + "\n--- terminal ---\n" + terminal.Output + "\n--- status ---\n" + await control.SendAsync("status"), e);
+            }
         }
 
         // The taps the terminal recorded: read back from the ingest, which has applied each once.
         var recordedBurst = new List<int>();
-        foreach (int i in Enumerable.Range(0, 100))
+        foreach (int i in Enumerable.Range(0, Burst))
         {
             JsonNode w = await stack.GetAsync($"/api/v1/cards/{FaultRegistry.Token(Maebashi.Edge.Contract.Identity.CardTech.Iso14443A, FaultRegistry.RiderUid(i))}/wallet");
             int trips = w["trips"]!.AsArray().Count;
@@ -440,10 +448,10 @@ public sealed class FaultTests
         Assert.Equal(recordedBurst.Count + 10 + 1, applied);
 
         // The fault-free run of the same taps: the recorded burst at S01, ten at S03, the end of the run.
-        List<Step> script = [.. recordedBurst.Select(i => Step.Board(null, FaultRegistry.RiderUid(i), "S01")), .. Enumerable.Range(100, 10).Select(i => Step.Board(null, FaultRegistry.RiderUid(i), "S03")), Step.End(null, "S03")];
+        List<Step> script = [.. recordedBurst.Select(i => Step.Board(null, FaultRegistry.RiderUid(i), "S01")), .. Enumerable.Range(Burst, 10).Select(i => Step.Board(null, FaultRegistry.RiderUid(i), "S03")), Step.End(null, "S03")];
         string key = "kill-terminal-" + broker + "-" + string.Join(',', recordedBurst.Select(i => i.ToString(CultureInfo.InvariantCulture)));
         Reference reference = await ReferenceAsync(key, script, withTimes: false);
         Assert.Equal(reference.Applied["BUS0042"], applied);
-        AssertSameView(reference.Snapshot, await stack.SnapshotAsync([DateOnly.FromDateTime(DateTimeOffset.UtcNow.ToOffset(Jst).DateTime)], withTimes: false));
+        AssertSameView(reference.Snapshot, await stack.SnapshotAsync(Days(script), withTimes: false));
     }
 }

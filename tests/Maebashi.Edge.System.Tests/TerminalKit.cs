@@ -52,6 +52,9 @@ internal sealed class Fleet : IAsyncDisposable
 
     public SimClock Clock { get; } = new();
 
+    /// <summary>The terminals' log (information and above), for failure messages.</summary>
+    public MemoryLog Log { get; } = new();
+
     /// <summary>Every tap the terminals accepted and recorded: (device, seq).</summary>
     public List<(string Device, ulong Seq, Step Step)> Accepted { get; } = [];
 
@@ -89,7 +92,7 @@ internal sealed class Fleet : IAsyncDisposable
                     _ => [new ReaderOptions { Name = "reception" }],
                 },
             };
-            var parts = new TerminalParts { Time = fleet.Clock };
+            var parts = new TerminalParts { Time = fleet.Clock, Loggers = new Microsoft.Extensions.Logging.LoggerFactory([fleet.Log]) };
             if (disk is not null)
             {
                 parts.DiskSpace = disk;
@@ -151,7 +154,14 @@ internal sealed class Fleet : IAsyncDisposable
     {
         foreach (TerminalRuntime t in _terminals.Values)
         {
-            await stack.Until($"{t.Options.DeviceId} has drained its backlog (now {t.Ledger.Backlog})", () => Task.FromResult(t.Ledger.Backlog == 0), timeout);
+            try
+            {
+                await stack.Until($"{t.Options.DeviceId} has drained its backlog (now {t.Ledger.Backlog})", () => Task.FromResult(t.Ledger.Backlog == 0), timeout);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                throw new InvalidOperationException(e.Message + "\n--- terminals ---\n" + Log, e);
+            }
         }
     }
 
@@ -352,6 +362,7 @@ internal sealed class TerminalProcess : IDisposable
 
         p.OutputDataReceived += (_, e) => OnLine(e.Data);
         p.ErrorDataReceived += (_, e) => OnLine(e.Data);
+        Directory.CreateDirectory(StateDirectory);
         File.Delete(Path.Combine(StateDirectory, "control.port"));
         p.Start();
         p.BeginOutputReadLine();
@@ -415,5 +426,40 @@ internal sealed class ControlClient : IDisposable
         _reader.Dispose();
         _writer.Dispose();
         _tcp.Dispose();
+    }
+}
+
+/// <summary>Keeps the in-process terminals' log lines (warnings and above) for failure messages.</summary>
+internal sealed class MemoryLog : Microsoft.Extensions.Logging.ILoggerProvider, Microsoft.Extensions.Logging.ILogger
+{
+    private readonly StringBuilder _text = new();
+
+    public override string ToString()
+    {
+        lock (_text)
+        {
+            return _text.ToString();
+        }
+    }
+
+    public Microsoft.Extensions.Logging.ILogger CreateLogger(string categoryName) => this;
+
+    public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+    public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => logLevel >= Microsoft.Extensions.Logging.LogLevel.Information;
+
+    public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+    {
+        if (IsEnabled(logLevel))
+        {
+            lock (_text)
+            {
+                _text.Append(DateTime.UtcNow.ToString("HH:mm:ss.fff", CultureInfo.InvariantCulture)).Append(' ').Append(logLevel).Append(' ').AppendLine(formatter(state, exception));
+            }
+        }
+    }
+
+    public void Dispose()
+    {
     }
 }
