@@ -104,6 +104,20 @@ public sealed class MqttUplink : IAsyncDisposable
                     _options.Broker.Host, _options.Broker.Port, e.Message, _ledger.Backlog);
             }
 
+            if (_client.IsConnected)
+            {
+                // The session failed while the connection stayed up: close it, or every later ConnectAsync
+                // throws "not allowed to connect … after the connection is established" and the uplink is stuck.
+                try
+                {
+                    await _client.DisconnectAsync(new MqttClientDisconnectOptionsBuilder().WithReason(MqttClientDisconnectOptionsReason.UnspecifiedError).Build(), CancellationToken.None);
+                }
+                catch (Exception e) when (e is not OutOfMemoryException)
+                {
+                    _log.LogDebug("Disconnect after a failed session: {Error}", e.Message);
+                }
+            }
+
             lock (_gate)
             {
                 // After a reconnect every unacknowledged entry is sent again; the ingest de-duplicates.
@@ -266,7 +280,9 @@ public sealed class MqttUplink : IAsyncDisposable
                     return;
                 }
 
-                var batch = new Batch(Interlocked.Increment(ref _nextBatchId), seqs, now + _options.Uplink.AckTimeout, 0);
+                // The batch keeps its own copy: an ack may trim it (OnAck, on the client's thread) while this
+                // list is still being read and published.
+                var batch = new Batch(Interlocked.Increment(ref _nextBatchId), [.. seqs], now + _options.Uplink.AckTimeout, 0);
                 _inflight[batch.Id] = batch;
                 _inflightSeqs.UnionWith(seqs);
             }

@@ -1,0 +1,465 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json.Nodes;
+using Maebashi.Edge.Contract.Identity;
+using Maebashi.Edge.Contract.Registry;
+using Maebashi.Edge.Terminal.Config;
+using Maebashi.Edge.Terminal.Hosting;
+using Maebashi.Edge.Terminal.Ledger;
+using Maebashi.Edge.Terminal.Taps;
+
+namespace Maebashi.Edge.System.Tests;
+
+/// <summary>One step of a tap script: a card at a reader of a device at a (simulated) time, or a bus's end of run.</summary>
+internal sealed record Step(string Device, DateTimeOffset? At, CardTech Tech, string? Uid, string? Reader, string? Route = null, string? Stop = null)
+{
+    public bool IsEndOfRun => Uid is null;
+
+    public static Step Board(DateTimeOffset? at, string uid, string stop, string route = "R01", string device = "BUS0042") => new(device, at, CardTech.Iso14443A, uid, "rear", route, stop);
+
+    public static Step Alight(DateTimeOffset? at, string uid, string stop, string route = "R01", string device = "BUS0042") => new(device, at, CardTech.Iso14443A, uid, "front", route, stop);
+
+    public static Step End(DateTimeOffset? at, string stop, string route = "R01", string device = "BUS0042") => new(device, at, CardTech.Iso14443A, null, null, route, stop);
+
+    public static Step EventIn(DateTimeOffset at, string uid) => new("EVT01", at, CardTech.Iso14443A, uid, "entrance");
+
+    public static Step EventOut(DateTimeOffset at, string uid) => new("EVT01", at, CardTech.Iso14443A, uid, "exit");
+
+    public static Step Checkin(DateTimeOffset at, string uid, CardTech tech = CardTech.Iso14443A) => new("CLN01", at, tech, uid, "reception");
+}
+
+/// <summary>A disk whose free space a test turns off and on.</summary>
+internal sealed class SwitchableDisk : IDiskSpace
+{
+    public volatile bool Full;
+
+    public long? FreeBytes(string path) => Full ? 1024 : 10L << 30;
+}
+
+/// <summary>
+/// In-process terminal hosts (the real <see cref="TerminalRuntime"/>: pipeline, LiteDB ledger, MQTT uplink) for
+/// the registry's bus, event site and clinic reception, on one simulated clock, each behind its own
+/// <see cref="NetLink"/> so the test can cut a terminal's network.
+/// </summary>
+internal sealed class Fleet : IAsyncDisposable
+{
+    private readonly Dictionary<string, TerminalRuntime> _terminals = [];
+    private readonly Dictionary<string, NetLink> _links = [];
+    private readonly string _dir = Directory.CreateTempSubdirectory("maebashi-fleet-").FullName;
+
+    public SimClock Clock { get; } = new();
+
+    /// <summary>The terminals' log (information and above), for failure messages.</summary>
+    public MemoryLog Log { get; } = new();
+
+    /// <summary>Every tap the terminals accepted and recorded: (device, seq).</summary>
+    public List<(string Device, ulong Seq, Step Step)> Accepted { get; } = [];
+
+    public TerminalRuntime this[string device] => _terminals[device];
+
+    public NetLink Link(string device) => _links[device];
+
+    public static async Task<Fleet> StartAsync(int brokerPort, IEnumerable<string> devices, IDiskSpace? disk = null, int batchSize = 200)
+    {
+        var fleet = new Fleet();
+        CityRegistry registry = FaultRegistry.Load();
+        foreach (string id in devices)
+        {
+            DeviceEntry dev = registry.FindDevice(id) ?? throw new ArgumentException("no device " + id);
+            string dir = Path.Combine(fleet._dir, id);
+            Directory.CreateDirectory(dir);
+            SecretFile.Write(Path.Combine(dir, "device.key"), FaultRegistry.DeviceKeyHex(id));
+            SecretFile.Write(Path.Combine(dir, "region.key"), Convert.ToHexString(FaultRegistry.RegionKey));
+            var link = new NetLink(brokerPort);
+            fleet._links[id] = link;
+            var options = new TerminalOptions
+            {
+                DeviceId = id,
+                Role = dev.Def.Role,
+                StateDirectory = Path.Combine(dir, "state"),
+                DeviceKeyFile = Path.Combine(dir, "device.key"),
+                RegionKeyFile = Path.Combine(dir, "region.key"),
+                Control = new ControlOptions { Enabled = false },
+                Broker = new BrokerOptions { Host = "127.0.0.1", Port = link.Port, ReconnectMin = TimeSpan.FromMilliseconds(50), ReconnectMax = TimeSpan.FromMilliseconds(500), ConnectTimeout = TimeSpan.FromSeconds(5) },
+                Uplink = new UplinkOptions { BatchSize = batchSize, AckTimeout = TimeSpan.FromSeconds(5), AckTimeoutMax = TimeSpan.FromSeconds(10) },
+                Readers = dev.Def.Role switch
+                {
+                    DeviceRoles.Bus => [new ReaderOptions { Name = "rear", Door = "rear", Tap = "board" }, new ReaderOptions { Name = "front", Door = "front", Tap = "alight" }],
+                    DeviceRoles.Event => [new ReaderOptions { Name = "entrance", Tap = "in" }, new ReaderOptions { Name = "exit", Tap = "out" }],
+                    _ => [new ReaderOptions { Name = "reception" }],
+                },
+            };
+            var parts = new TerminalParts { Time = fleet.Clock, Loggers = new Microsoft.Extensions.Logging.LoggerFactory([fleet.Log]) };
+            if (disk is not null)
+            {
+                parts.DiskSpace = disk;
+            }
+
+            TerminalRuntime t = TerminalRuntime.Create(options, parts);
+            fleet._terminals[id] = t;
+            await t.StartAsync();
+        }
+
+        return fleet;
+    }
+
+    /// <summary>Waits until every terminal holds its configuration from the ingest (the retained cfg).</summary>
+    public async Task ConfiguredAsync(FaultStack stack)
+    {
+        foreach (TerminalRuntime t in _terminals.Values)
+        {
+            await stack.Until($"{t.Options.DeviceId} has its cfg", () => Task.FromResult(t.Cloud.Config is not null));
+        }
+    }
+
+    /// <summary>Plays the steps at their simulated times; returns the outcome of each.</summary>
+    public async Task<List<TapOutcome?>> PlayAsync(IEnumerable<Step> steps)
+    {
+        var outcomes = new List<TapOutcome?>();
+        foreach (Step s in steps)
+        {
+            Clock.Set(s.At);
+            TerminalRuntime t = _terminals[s.Device];
+            if (s.Route is not null)
+            {
+                t.Vehicle.Set(s.Route, s.Stop);
+            }
+
+            if (s.IsEndOfRun)
+            {
+                var e = t.Pipeline.EndOfRun();
+                Assert.NotNull(e);
+                Accepted.Add((s.Device, e.Seq, s));
+                outcomes.Add(null);
+                continue;
+            }
+
+            TapOutcome o = await t.Pipeline.TapAsync(new CardRead(s.Tech, Convert.FromHexString(s.Uid!), s.Reader!));
+            if (o.Seq is ulong seq)
+            {
+                Accepted.Add((s.Device, seq, s));
+            }
+
+            outcomes.Add(o);
+        }
+
+        return outcomes;
+    }
+
+    /// <summary>Waits until every terminal's ledger has no entry the ingest has not acknowledged.</summary>
+    public async Task DrainedAsync(FaultStack stack, TimeSpan? timeout = null)
+    {
+        foreach (TerminalRuntime t in _terminals.Values)
+        {
+            try
+            {
+                await stack.Until($"{t.Options.DeviceId} has drained its backlog (now {t.Ledger.Backlog})", () => Task.FromResult(t.Ledger.Backlog == 0), timeout);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                throw new InvalidOperationException(e.Message + "\n--- terminals ---\n" + Log, e);
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (TerminalRuntime t in _terminals.Values)
+        {
+            await t.DisposeAsync();
+        }
+
+        foreach (NetLink l in _links.Values)
+        {
+            l.Dispose();
+        }
+
+        try
+        {
+            Directory.Delete(_dir, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
+
+/// <summary>
+/// The terminal's network: a TCP relay between the terminal and its broker that a test cuts (every
+/// connection dropped, new ones closed at once, as a dead mobile link) and restores.
+/// </summary>
+internal sealed class NetLink : IDisposable
+{
+    private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+    private readonly int _target;
+    private readonly List<TcpClient> _open = [];
+    private readonly CancellationTokenSource _stop = new();
+    private volatile bool _cut;
+
+    public NetLink(int target)
+    {
+        _target = target;
+        _listener.Start();
+        Port = ((IPEndPoint)_listener.LocalEndpoint).Port;
+        _ = Task.Run(AcceptAsync);
+    }
+
+    public int Port { get; }
+
+    public void Cut()
+    {
+        _cut = true;
+        lock (_open)
+        {
+            foreach (TcpClient c in _open)
+            {
+                c.Dispose();
+            }
+
+            _open.Clear();
+        }
+    }
+
+    public void Restore() => _cut = false;
+
+    private async Task AcceptAsync()
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            TcpClient inbound;
+            try
+            {
+                inbound = await _listener.AcceptTcpClientAsync(_stop.Token);
+            }
+            catch (Exception) when (_stop.IsCancellationRequested)
+            {
+                return;
+            }
+
+            if (_cut)
+            {
+                inbound.Dispose();
+                continue;
+            }
+
+            var outbound = new TcpClient();
+            try
+            {
+                await outbound.ConnectAsync(IPAddress.Loopback, _target, _stop.Token);
+            }
+            catch (Exception)
+            {
+                inbound.Dispose();
+                outbound.Dispose();
+                continue;
+            }
+
+            lock (_open)
+            {
+                _open.Add(inbound);
+                _open.Add(outbound);
+            }
+
+            _ = PumpAsync(inbound, outbound);
+            _ = PumpAsync(outbound, inbound);
+        }
+    }
+
+    private async Task PumpAsync(TcpClient from, TcpClient to)
+    {
+        try
+        {
+            await from.GetStream().CopyToAsync(to.GetStream(), _stop.Token);
+        }
+        catch (Exception)
+        {
+            // A cut or a closed side: close both.
+        }
+
+        from.Dispose();
+        to.Dispose();
+    }
+
+    public void Dispose()
+    {
+        _stop.Cancel();
+        Cut();
+        _listener.Stop();
+        _stop.Dispose();
+    }
+}
+
+/// <summary>The real service, <c>maebashi-edge terminal run --config FILE</c>, as a child process, with its control socket.</summary>
+internal sealed class TerminalProcess : IDisposable
+{
+    private readonly StringBuilder _output = new();
+    private readonly string _config;
+    private Process? _process;
+
+    public TerminalProcess(string dir, int brokerPort)
+    {
+        Directory.CreateDirectory(dir);
+        StateDirectory = Path.Combine(dir, "state");
+        SecretFile.Write(Path.Combine(dir, "device.key"), FaultRegistry.DeviceKeyHex("BUS0042"));
+        SecretFile.Write(Path.Combine(dir, "region.key"), Convert.ToHexString(FaultRegistry.RegionKey));
+        var cfg = new JsonObject
+        {
+            ["DeviceId"] = "BUS0042",
+            ["Role"] = "bus",
+            [nameof(StateDirectory)] = "state",
+            ["DeviceKeyFile"] = "device.key",
+            ["RegionKeyFile"] = "region.key",
+            ["Broker"] = new JsonObject { ["Host"] = "127.0.0.1", ["Port"] = brokerPort, ["ReconnectMin"] = "00:00:00.100", ["ReconnectMax"] = "00:00:01" },
+            ["Uplink"] = new JsonObject { ["BatchSize"] = 10, ["AckTimeout"] = "00:00:05", ["AckTimeoutMax"] = "00:00:10" },
+            ["Readers"] = new JsonArray
+            {
+                new JsonObject { ["Name"] = "rear", ["Driver"] = "injected", ["Door"] = "rear", ["Tap"] = "board" },
+                new JsonObject { ["Name"] = "front", ["Driver"] = "injected", ["Door"] = "front", ["Tap"] = "alight" },
+            },
+        };
+        _config = Path.Combine(dir, "terminal.json");
+        File.WriteAllText(_config, cfg.ToJsonString());
+    }
+
+    public string StateDirectory { get; }
+
+    public string Output
+    {
+        get { lock (_output) { return _output.ToString(); } }
+    }
+
+    public async Task StartAsync()
+    {
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "maebashi-edge.dll"));
+        foreach (string a in new[] { "terminal", "run", "--config", _config })
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var p = new Process { StartInfo = psi };
+        void OnLine(string? line)
+        {
+            if (line is null)
+            {
+                return;
+            }
+
+            lock (_output)
+            {
+                _output.AppendLine(line);
+            }
+
+            if (line.Contains(" running: ", StringComparison.Ordinal))
+            {
+                ready.TrySetResult();
+            }
+        }
+
+        p.OutputDataReceived += (_, e) => OnLine(e.Data);
+        p.ErrorDataReceived += (_, e) => OnLine(e.Data);
+        Directory.CreateDirectory(StateDirectory);
+        File.Delete(Path.Combine(StateDirectory, "control.port"));
+        p.Start();
+        p.BeginOutputReadLine();
+        p.BeginErrorReadLine();
+        _process = p;
+        Task exited = p.WaitForExitAsync();
+        Task first = await Task.WhenAny(ready.Task, exited).WaitAsync(TimeSpan.FromSeconds(60));
+        if (first == exited)
+        {
+            throw new InvalidOperationException("the terminal exited at start: " + Output);
+        }
+    }
+
+    /// <summary>kill -9: no shutdown code runs.</summary>
+    public void KillHard()
+    {
+        if (_process is { HasExited: false } p)
+        {
+            p.Kill(entireProcessTree: true);
+            p.WaitForExit(30_000);
+        }
+    }
+
+    public ControlClient Control() => new(StateDirectory);
+
+    public void Dispose()
+    {
+        KillHard();
+        _process?.Dispose();
+    }
+}
+
+/// <summary>A connection to a terminal's control socket: one command line, one answer line.</summary>
+internal sealed class ControlClient : IDisposable
+{
+    private readonly TcpClient _tcp;
+    private readonly StreamReader _reader;
+    private readonly StreamWriter _writer;
+
+    public ControlClient(string stateDirectory)
+    {
+        int port = int.Parse(File.ReadAllText(Path.Combine(stateDirectory, "control.port")).Trim(), CultureInfo.InvariantCulture);
+        _tcp = new TcpClient("127.0.0.1", port);
+        NetworkStream s = _tcp.GetStream();
+        _reader = new StreamReader(s, Encoding.UTF8);
+        _writer = new StreamWriter(s, new UTF8Encoding(false)) { NewLine = "\n", AutoFlush = true };
+    }
+
+    public async Task<string> SendAsync(string line)
+    {
+        await _writer.WriteLineAsync(line);
+        return await _reader.ReadLineAsync() ?? throw new IOException("control socket closed");
+    }
+
+    public Task WriteAsync(string line) => _writer.WriteLineAsync(line);
+
+    public Task<string?> ReadAsync() => _reader.ReadLineAsync();
+
+    public void Dispose()
+    {
+        _reader.Dispose();
+        _writer.Dispose();
+        _tcp.Dispose();
+    }
+}
+
+/// <summary>Keeps the in-process terminals' log lines (warnings and above) for failure messages.</summary>
+internal sealed class MemoryLog : Microsoft.Extensions.Logging.ILoggerProvider, Microsoft.Extensions.Logging.ILogger
+{
+    private readonly StringBuilder _text = new();
+
+    public override string ToString()
+    {
+        lock (_text)
+        {
+            return _text.ToString();
+        }
+    }
+
+    public Microsoft.Extensions.Logging.ILogger CreateLogger(string categoryName) => this;
+
+    public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+    public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => logLevel >= Microsoft.Extensions.Logging.LogLevel.Information;
+
+    public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+    {
+        if (IsEnabled(logLevel))
+        {
+            lock (_text)
+            {
+                _text.Append(DateTime.UtcNow.ToString("HH:mm:ss.fff", CultureInfo.InvariantCulture)).Append(' ').Append(logLevel).Append(' ').AppendLine(formatter(state, exception));
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+    }
+}
