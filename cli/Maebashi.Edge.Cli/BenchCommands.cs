@@ -34,7 +34,9 @@ internal static class BenchCommands
         string dll = Path.Combine(repo, "bench", Project, "bin", "Release", "net10.0", Project + ".dll");
         if (NewerSource(repo, dll) is { } changed)
         {
-            Console.Out.WriteLine($"maebashi-edge bench: building the harnesses (Release; {Path.GetRelativePath(repo, changed)} changed)…");
+            Console.Out.WriteLine(changed == dll
+                ? "maebashi-edge bench: building the harnesses (Release, first run)…"
+                : $"maebashi-edge bench: building the harnesses (Release; {Path.GetRelativePath(repo, changed)} changed)…");
             Console.Out.Flush();
             if (await BuildAsync(project, ct) is { } failed)
             {
