@@ -31,37 +31,24 @@ internal static class BenchCommands
         }
 
         string project = Path.Combine(repo, "bench", Project, Project + ".csproj");
-        Console.Out.WriteLine("maebashi-edge bench: building the harnesses (Release)…");
-        Console.Out.Flush();
-        var build = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string a in new[] { "build", project, "-c", "Release", "--nologo", "-v", "quiet", "-clp:ErrorsOnly" })
+        string dll = Path.Combine(repo, "bench", Project, "bin", "Release", "net10.0", Project + ".dll");
+        if (NewerSource(repo, dll) is { } changed)
         {
-            build.ArgumentList.Add(a);
-        }
-
-        using (Process b = Process.Start(build) ?? throw new InvalidOperationException("dotnet did not start"))
-        {
-            Task<string> output = b.StandardOutput.ReadToEndAsync(CancellationToken.None);
-            Task<string> errors = b.StandardError.ReadToEndAsync(CancellationToken.None);
-            try
+            Console.Out.WriteLine(changed == dll
+                ? "maebashi-edge bench: building the harnesses (Release, first run)…"
+                : $"maebashi-edge bench: building the harnesses (Release; {Path.GetRelativePath(repo, changed)} changed)…");
+            Console.Out.Flush();
+            if (await BuildAsync(project, ct) is { } failed)
             {
-                await b.WaitForExitAsync(ct);
-            }
-            catch (OperationCanceledException)
-            {
-                b.Kill(entireProcessTree: true);
-                return ExitCodes.Usage;
+                return failed;
             }
 
-            if (b.ExitCode != 0)
-            {
-                Console.Error.WriteLine(await output + await errors);
-                return Fail("bench: the harnesses did not build");
-            }
+            // A build with nothing to compile leaves the DLL's time alone: the stamp says when it was checked.
+            await File.WriteAllTextAsync(Stamp(dll), DateTime.UtcNow.ToString("O", System.Globalization.CultureInfo.InvariantCulture) + "\n", CancellationToken.None);
         }
 
         var psi = new ProcessStartInfo("dotnet") { UseShellExecute = false };
-        psi.ArgumentList.Add(Path.Combine(repo, "bench", Project, "bin", "Release", "net10.0", Project + ".dll"));
+        psi.ArgumentList.Add(dll);
         if (quick)
         {
             psi.ArgumentList.Add("--quick");
@@ -100,6 +87,79 @@ internal static class BenchCommands
 
         return run.ExitCode;
     }
+
+    /// <summary>Builds the benchmark project and the harnesses it lists; null when it built, else the exit code.</summary>
+    private static async Task<int?> BuildAsync(string project, CancellationToken ct)
+    {
+        var build = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (string a in new[] { "build", project, "-c", "Release", "--nologo", "-v", "quiet", "-clp:ErrorsOnly" })
+        {
+            build.ArgumentList.Add(a);
+        }
+
+        using (Process b = Process.Start(build) ?? throw new InvalidOperationException("dotnet did not start"))
+        {
+            Task<string> output = b.StandardOutput.ReadToEndAsync(CancellationToken.None);
+            Task<string> errors = b.StandardError.ReadToEndAsync(CancellationToken.None);
+            try
+            {
+                await b.WaitForExitAsync(ct);
+            }
+            catch (OperationCanceledException)
+            {
+                b.Kill(entireProcessTree: true);
+                return ExitCodes.Usage;
+            }
+
+            if (b.ExitCode != 0)
+            {
+                Console.Error.WriteLine(await output + await errors);
+                return Fail("bench: the harnesses did not build");
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// A source, project or props file newer than the built benchmark (or the benchmark's own path when
+    /// it was never built); null when the Release build is up to date, so a second run starts at once.
+    /// </summary>
+    private static string? NewerSource(string repo, string dll)
+    {
+        if (!File.Exists(dll) || !File.Exists(Stamp(dll)))
+        {
+            return dll;
+        }
+
+        DateTime built = File.GetLastWriteTimeUtc(Stamp(dll));
+        var pending = new Stack<string>([repo]);
+        while (pending.Count > 0)
+        {
+            string dir = pending.Pop();
+            foreach (string sub in Directory.EnumerateDirectories(dir))
+            {
+                string name = Path.GetFileName(sub);
+                if (name is not ("bin" or "obj" or ".git" or ".build" or "node_modules"))
+                {
+                    pending.Push(sub);
+                }
+            }
+
+            foreach (string file in Directory.EnumerateFiles(dir))
+            {
+                if ((file.EndsWith(".cs", StringComparison.Ordinal) || file.EndsWith(".csproj", StringComparison.Ordinal) || file.EndsWith(".props", StringComparison.Ordinal))
+                    && File.GetLastWriteTimeUtc(file) > built)
+                {
+                    return file;
+                }
+            }
+        }
+
+        return null;
+    }
+
+    private static string Stamp(string dll) => Path.Combine(Path.GetDirectoryName(dll)!, ".bench-built");
 
     private static string? FindRepository(string start)
     {
