@@ -70,12 +70,30 @@ public sealed class SimulatedValidator
 
     public byte Address => Firmware.Settings.Address;
 
-    /// <summary>One pass of the validator's main loop.</summary>
+    /// <summary>True once the emulated power was cut (a flash operation threw <see cref="PowerCutException"/>): the board
+    /// is dead from then on, runs no loop and neither hears nor answers the line. Restart it as a new
+    /// <see cref="SimulatedValidator"/> on the same flash.</summary>
+    public bool PoweredOff { get; private set; }
+
+    /// <summary>One pass of the validator's main loop; throws <see cref="PowerCutException"/> on the pass the power is cut.</summary>
     public void Step()
     {
         lock (_gate)
         {
-            Firmware.Step();
+            if (PoweredOff)
+            {
+                return;
+            }
+
+            try
+            {
+                Firmware.Step();
+            }
+            catch (PowerCutException)
+            {
+                PoweredOff = true;
+                throw;
+            }
         }
     }
 
@@ -98,13 +116,33 @@ public sealed class SimulatedValidator
     {
         lock (_gate)
         {
+            if (PoweredOff)
+            {
+                return;
+            }
+
             _port.Enqueue(bytes);
-            Firmware.Link.Pump(Firmware.Clock.MonotonicMs);
+            try
+            {
+                Firmware.Link.Pump(Firmware.Clock.MonotonicMs);
+            }
+            catch (PowerCutException)
+            {
+                // The cut came during the host's frame (e.g. marking taps acknowledged): the board dies, the host's
+                // side of the line does not notice beyond the silence.
+                PoweredOff = true;
+            }
         }
     }
 
     /// <summary>Another validator's answer: the UART receives it too; the link discards it on the next pump.</summary>
-    internal void Overhear(byte[] bytes) => _port.Enqueue(bytes);
+    internal void Overhear(byte[] bytes)
+    {
+        if (!PoweredOff)
+        {
+            _port.Enqueue(bytes);
+        }
+    }
 
     /// <summary>The board's GPIO to the chip's NRSTPD pin.</summary>
     private sealed class ResetLine(Mfrc522Chip chip) : Mfrc522.IChipResetLine

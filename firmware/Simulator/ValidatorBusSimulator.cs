@@ -50,6 +50,25 @@ public sealed class ValidatorBusSimulator : IAsyncDisposable
         return v;
     }
 
+    /// <summary>
+    /// Fault: the validator at <paramref name="validatorIndex"/> is powered up again after a power cut (its flash's
+    /// scheduled cut, <see cref="EmulatedFlash.CutPowerAt"/>): a new board on the same tap and settings flash takes its
+    /// place on the line, and the dead one stays silent.
+    /// </summary>
+    public SimulatedValidator Restart(int validatorIndex)
+    {
+        lock (_validators)
+        {
+            SimulatedValidator dead = _validators[validatorIndex];
+            Line.SetConnected(dead, false);
+            dead.TapFlash.PowerOn();
+            dead.SettingsFlash.PowerOn();
+            var fresh = new SimulatedValidator(Line, null, _time, dead.TapFlash, dead.SettingsFlash);
+            _validators[validatorIndex] = fresh;
+            return fresh;
+        }
+    }
+
     /// <summary>The host's end of the line (give it to the link master).</summary>
     public Stream HostPort { get; }
 
@@ -107,7 +126,14 @@ public sealed class ValidatorBusSimulator : IAsyncDisposable
         {
             foreach (SimulatedValidator v in Validators)
             {
-                v.Step();
+                try
+                {
+                    v.Step();
+                }
+                catch (PowerCutException)
+                {
+                    // That board is dead (PoweredOff) until Restart; the others run on.
+                }
             }
         }
     }

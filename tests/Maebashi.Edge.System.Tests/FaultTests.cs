@@ -1,6 +1,12 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text.Json.Nodes;
+using Maebashi.Edge.Contract.Registry;
+using Maebashi.Edge.Emulation.Cards;
+using Maebashi.Edge.Firmware.Simulator;
+using Maebashi.Edge.Firmware.Taps;
+using Maebashi.Edge.Terminal.Config;
+using Maebashi.Edge.Terminal.Hosting;
 using Maebashi.Edge.Terminal.Roles;
 using Maebashi.Edge.Terminal.Taps;
 
@@ -99,11 +105,11 @@ public sealed class FaultTests
     private static IEnumerable<DateOnly> Days(IEnumerable<Step> steps) => steps.Where(s => s.At is not null).Select(s => DateOnly.FromDateTime(s.At!.Value.ToOffset(Jst).DateTime));
 
     /// <summary>The fault-free run of a script (embedded broker, no fault), computed once per script.</summary>
-    private static Task<Reference> ReferenceAsync(string name, IReadOnlyList<Step> steps, bool withTimes = true) =>
+    private static Task<Reference> ReferenceAsync(string name, IReadOnlyList<Step> steps, bool withTimes = true, Action<TerminalOptions, TerminalParts>? configure = null) =>
         References.GetOrAdd(name, _ => new Lazy<Task<Reference>>(async () =>
         {
             using FaultStack stack = await FaultStack.StartAsync(BrokerKind.Embedded);
-            await using Fleet fleet = await Fleet.StartAsync(stack.DevicePort, AllDevices);
+            await using Fleet fleet = await Fleet.StartAsync(stack.DevicePort, AllDevices, configure: configure);
             await fleet.ConfiguredAsync(stack);
             await fleet.PlayAsync(steps);
             await fleet.DrainedAsync(stack);
@@ -461,6 +467,117 @@ public sealed class FaultTests
         string key = "kill-terminal-" + broker + "-" + string.Join(',', recordedBurst.Select(i => i.ToString(CultureInfo.InvariantCulture)));
         Reference reference = await ReferenceAsync(key, script, withTimes: false);
         Assert.Equal(reference.Applied["BUS0042"], applied);
+        AssertSameView(reference.Snapshot, await stack.SnapshotAsync(Days(script), withTimes: false));
+    }
+
+    /// <summary>
+    /// The bus's door validators (the firmware core on emulated hardware, two on a simulated RS-485 line the terminal
+    /// masters): 12 riders board at the rear validator and alight at the front one; the rear validator loses its power
+    /// while it writes the 7th boarding to its flash (a torn record, no light shown), is powered up again on the same
+    /// flash and the rider taps again.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Brokers))]
+    public async Task Validator_power_cut_mid_record_then_restarted_on_its_flash_delivers_every_shown_tap_once(BrokerKind broker)
+    {
+        const int Riders = 12;
+        const int CutRider = 6;
+        const int Rear = 1; // address 2, boarding
+        const int Front = 0; // address 1, alighting
+        TimeSpan hold = TimeSpan.FromSeconds(20);
+        await using ValidatorBusSimulator line = ValidatorBusSimulator.Start(ValidatorBusSimulator.FrontAndRear("V0042"));
+        using FaultStack stack = await FaultStack.StartAsync(broker);
+        await using Fleet fleet = await Fleet.StartAsync(stack.DevicePort, AllDevices, configure: (options, parts) =>
+        {
+            if (options.Role != DeviceRoles.Bus)
+            {
+                return;
+            }
+
+            options.Readers =
+            [
+                new ReaderOptions { Name = "rear", Driver = ValidatorLineTapSourceFactory.Driver, Door = "rear", Tap = "board", Settings = { ["line"] = "bus", ["address"] = "2" } },
+                new ReaderOptions { Name = "front", Driver = ValidatorLineTapSourceFactory.Driver, Door = "front", Tap = "alight", Settings = { ["line"] = "bus", ["address"] = "1" } },
+            ];
+            // Boarding and alighting follow within seconds here: the same card is a new tap, not a repeat.
+            options.RepeatWindow = TimeSpan.FromMilliseconds(1);
+            parts.ValidatorLines["bus"] = () => line.HostPort;
+        });
+        await fleet.ConfiguredAsync(stack);
+        TerminalRuntime bus = fleet["BUS0042"];
+        int shown = 0;
+
+        static int Lights(SimulatedValidator v) => v.Inspect(f => f.Feedback.Played[(int)FeedbackPattern.Accept] + f.Feedback.Played[(int)FeedbackPattern.AcceptOffline] + f.Feedback.Played[(int)FeedbackPattern.Deny]);
+
+        // A passenger holds the card until the validator shows green or red, then takes it away; the terminal records it.
+        async Task TapAsync(int validator, string uid)
+        {
+            SimulatedValidator v = line.Validators[validator];
+            int before = Lights(v);
+            var card = new TypeACard(Convert.FromHexString(uid));
+            v.Present(card);
+            try
+            {
+                await stack.Until($"validator {validator} shows a light for a tap", () => Task.FromResult(Lights(v) > before), hold);
+            }
+            finally
+            {
+                v.Lift(card);
+            }
+
+            shown++;
+            await stack.Until($"the terminal has recorded the {shown} shown taps (ledger {bus.Ledger.Entries})", () => Task.FromResult(bus.Ledger.Entries == shown), hold);
+        }
+
+        bus.Vehicle.Set("R01", "S01");
+        for (int i = 0; i < CutRider; i++)
+        {
+            await TapAsync(Rear, FaultRegistry.RiderUid(i));
+        }
+
+        // The cut: nothing else of this validator is waiting for its flash, so its next flash operation is writing
+        // the next tap; the power fails 20 bytes into it.
+        SimulatedValidator dying = line.Validators[Rear];
+        await stack.Until("the rear validator has handed over its taps", () => Task.FromResult(dying.Inspect(f => f.Ring.PendingCount) == 0), hold);
+        int lightsBefore = Lights(dying);
+        dying.TapFlash.CutPowerAt(dying.TapFlash.Operations, 20);
+        var torn = new TypeACard(Convert.FromHexString(FaultRegistry.RiderUid(CutRider)));
+        dying.Present(torn);
+        await stack.Until("the rear validator lost its power writing the tap", () => Task.FromResult(dying.PoweredOff), hold);
+        dying.Lift(torn);
+        Assert.Equal(lightsBefore, Lights(dying)); // no light: the passenger was not told the tap counted
+
+        // Power returns: the validator starts on the same flash (the torn record is skipped) and the passenger taps again.
+        SimulatedValidator restarted = line.Restart(Rear);
+        Assert.Equal(0, restarted.Inspect(f => f.Ring.PendingCount));
+        for (int i = CutRider; i < Riders; i++)
+        {
+            await TapAsync(Rear, FaultRegistry.RiderUid(i));
+        }
+
+        bus.Vehicle.Set("R01", "S03");
+        for (int i = 0; i < Riders; i++)
+        {
+            await TapAsync(Front, FaultRegistry.RiderUid(i));
+        }
+
+        Assert.Equal(2 * Riders, shown);
+        await fleet.DrainedAsync(stack);
+
+        // Every shown tap reached the ingest once: its count for the bus equals the ledger's entries, and every rider
+        // has exactly the one ride.
+        Assert.Equal(bus.Ledger.Entries, await stack.EventsAppliedAsync("BUS0042"));
+        Assert.Equal(2 * Riders, await stack.EventsAppliedAsync("BUS0042"));
+        for (int i = 0; i < Riders; i++)
+        {
+            JsonNode w = await stack.GetAsync($"/api/v1/cards/{FaultRegistry.Token(Maebashi.Edge.Contract.Identity.CardTech.Iso14443A, FaultRegistry.RiderUid(i))}/wallet");
+            Assert.Single(w["trips"]!.AsArray());
+        }
+
+        // The fault-free run of the same rides (on the real clock, times dropped).
+        List<Step> script = [.. Enumerable.Range(0, Riders).Select(i => Step.Board(null, FaultRegistry.RiderUid(i), "S01")), .. Enumerable.Range(0, Riders).Select(i => Step.Alight(null, FaultRegistry.RiderUid(i), "S03"))];
+        Reference reference = await ReferenceAsync("validator-power-cut", script, withTimes: false, (options, _) => options.RepeatWindow = TimeSpan.FromMilliseconds(1));
+        Assert.Equal(reference.Applied["BUS0042"], await stack.EventsAppliedAsync("BUS0042"));
         AssertSameView(reference.Snapshot, await stack.SnapshotAsync(Days(script), withTimes: false));
     }
 }

@@ -62,7 +62,7 @@ internal sealed class Fleet : IAsyncDisposable
 
     public NetLink Link(string device) => _links[device];
 
-    public static async Task<Fleet> StartAsync(int brokerPort, IEnumerable<string> devices, IDiskSpace? disk = null, int batchSize = 200)
+    public static async Task<Fleet> StartAsync(int brokerPort, IEnumerable<string> devices, IDiskSpace? disk = null, int batchSize = 200, Action<TerminalOptions, TerminalParts>? configure = null)
     {
         var fleet = new Fleet();
         CityRegistry registry = FaultRegistry.Load();
@@ -97,6 +97,9 @@ internal sealed class Fleet : IAsyncDisposable
             {
                 parts.DiskSpace = disk;
             }
+
+            // A fault may put other readers on a terminal (e.g. the bus's door validators on their RS-485 line).
+            configure?.Invoke(options, parts);
 
             TerminalRuntime t = TerminalRuntime.Create(options, parts);
             fleet._terminals[id] = t;
