@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Maebashi.Edge.Contract.Identity;
 using Maebashi.Edge.Contract.Messages;
 using Maebashi.Edge.Terminal.Feedback;
@@ -139,6 +140,13 @@ public class UplinkTests
         // No ack: when the timeout passes, the same batch goes again.
         time.Advance(TimeSpan.FromSeconds(31));
         Assert.Equal(seqs, await resent.Task.WaitAsync(Patience));
+        // The broker may hand the batch on before the uplink counts its resend: wait for the count.
+        var counted = Stopwatch.StartNew();
+        while (t.Uplink.BatchesResent < 1 && counted.Elapsed < Patience)
+        {
+            await Task.Delay(5);
+        }
+
         Assert.True(t.Uplink.BatchesResent >= 1);
         Assert.Equal(3, t.Ledger.Backlog);
 

@@ -100,11 +100,25 @@ public sealed class ValidatorLineTests : IAsyncLifetime, IDisposable
     [Fact]
     public async Task A_card_on_the_deny_list_is_refused_at_the_door_and_kept_for_audit()
     {
-        byte[] uid = Convert.FromHexString("DEADBEEF");
-        Assert.Null(_rig.Cloud.ApplyDeny(SampleConfig.Deny(1, TestSite.Token(CardTech.Iso14443A, "DEADBEEF"))));
-        await _validators.TapAsync(0, new TypeACard(uid), TimeSpan.FromMilliseconds(300), _stop.Token);
-        TapOutcome denied = await _sink.Next(_stop.Token);
-        Assert.Null(denied.Event!.Ctx.Offline);
+        string[] listed = ["DEADBEEF", "CAFEBABE", "1A2B3C4D", "0F0E0D0C"];
+        Assert.Null(_rig.Cloud.ApplyDeny(SampleConfig.Deny(1, [.. listed.Select(u => TestSite.Token(CardTech.Iso14443A, u))])));
+        TapOutcome? denied = null;
+        foreach (string card in listed)
+        {
+            await _validators.TapAsync(0, new TypeACard(Convert.FromHexString(card)), TimeSpan.FromMilliseconds(300), _stop.Token);
+            TapOutcome o = await _sink.Next(_stop.Token);
+            if (o.Event!.Ctx.Offline is null)
+            {
+                denied = o;
+                break;
+            }
+
+            // The host's verdict missed the validator's 100 ms (a loaded machine): it accepted on its own and
+            // says so; that ride is recorded as it happened. Try the next listed card.
+            Assert.Equal(Decisions.Accept, o.Event.Decision);
+        }
+
+        Assert.NotNull(denied);
         Assert.Equal(Decisions.Deny, denied.Event!.Decision);
         Assert.Equal(EventTypes.Board, denied.Event.Type);
         Assert.True(_validators.Validators[0].Indicators.Red || _validators.Validators[0].Indicators.Beeps > 0);
