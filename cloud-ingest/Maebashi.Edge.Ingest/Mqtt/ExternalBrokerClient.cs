@@ -23,6 +23,14 @@ public sealed class ExternalBrokerClient : IMqttPublisher, IAsyncDisposable
     /// <summary>How long the broker keeps the session (and queues batches) while the ingest is away.</summary>
     public static readonly TimeSpan SessionExpiry = TimeSpan.FromDays(7);
 
+    /// <summary>
+    /// How long a publish waits for its PUBACK. MQTTnet can register the PUBACK waiter after a dropped
+    /// connection has already failed the others, and such a waiter is never completed; without a bound the
+    /// receive handler awaiting it never returns, the client's disconnect waits on that handler forever and
+    /// the client can neither reconnect properly nor publish an ack again.
+    /// </summary>
+    public static readonly TimeSpan PublishTimeout = TimeSpan.FromSeconds(10);
+
     private readonly IngestPipeline _pipeline;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
@@ -137,7 +145,15 @@ public sealed class ExternalBrokerClient : IMqttPublisher, IAsyncDisposable
             BatchOutcome outcome = _pipeline.ProcessBatch(m.Topic, m.Payload.ToArray(), mac);
             if (outcome.Ack is { } ack)
             {
-                await PublishAsync(Topics.Ack(outcome.Device), ContractJson.Serialize(ack), retain: false, CancellationToken.None);
+                try
+                {
+                    await PublishAsync(Topics.Ack(outcome.Device), ContractJson.Serialize(ack), retain: false, CancellationToken.None);
+                }
+                catch (Exception ex)
+                {
+                    // Committed, only the ack is lost: the device sends the batch again and gets it acked as duplicates.
+                    _logger.LogWarning("Ack to {Device} not sent ({Error}); the device's resend will be acked", outcome.Device, ex.Message);
+                }
             }
         }
         catch (Exception ex)
@@ -156,7 +172,9 @@ public sealed class ExternalBrokerClient : IMqttPublisher, IAsyncDisposable
             .WithRetainFlag(retain)
             .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
             .Build();
-        await _client.PublishAsync(message, cancellationToken);
+        using var timeout = new CancellationTokenSource(PublishTimeout, _time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token, _stopping.Token);
+        await _client.PublishAsync(message, linked.Token);
     }
 
     public async ValueTask DisposeAsync()
