@@ -356,13 +356,14 @@ public sealed class DemoFleet : IAsyncDisposable
     {
         ReaderTapSource source = terminal.Emulated(reader);
         VirtualCard virtualCard = CardReaderTapSourceFactory.VirtualCardFor(card.Tech, card.Uid);
-        long before = source.Snapshot().Taps;
+        // Taken means recorded: a read that failed half-way (a card pulled early) records nothing.
+        long before = terminal.Ledger.Summary().Entries;
         source.Rig!.Field.Place(virtualCard);
         try
         {
             // A My Number card takes several APDUs; a person holds the card until the reader beeps.
-            var deadline = DateTimeOffset.UtcNow + TimeSpan.FromSeconds(3);
-            while (source.Snapshot().Taps == before && DateTimeOffset.UtcNow < deadline)
+            var deadline = DateTimeOffset.UtcNow + TimeSpan.FromSeconds(5);
+            while (terminal.Ledger.Summary().Entries == before && DateTimeOffset.UtcNow < deadline)
             {
                 await Task.Delay(TimeSpan.FromMilliseconds(20), ct);
             }
@@ -377,7 +378,7 @@ public sealed class DemoFleet : IAsyncDisposable
             source.Rig.Field.Remove(virtualCard);
         }
 
-        return source.Snapshot().Taps > before;
+        return terminal.Ledger.Summary().Entries > before;
     }
 
     /// <summary>The second bus loses its mobile network for a while, keeps taking taps, and catches up.</summary>
