@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace Maebashi.Edge.System.Tests;
+namespace Maebashi.Edge.TestSupport;
 
 /// <summary>Finds ../shared/fixtures beside the repository (the layout of the workplace and of CI).</summary>
 internal static class SharedFixtures
