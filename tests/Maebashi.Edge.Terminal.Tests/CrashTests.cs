@@ -45,7 +45,7 @@ public class CrashTests
         using (var control = new ControlClient(state))
         {
             Assert.StartsWith("ok", await control.SendAsync("at R01 S01"), StringComparison.Ordinal);
-            const int Burst = 400;
+            const int Burst = 3000;
             Task writer = Task.Run(async () =>
             {
                 try
@@ -90,7 +90,7 @@ public class CrashTests
         }
 
         Assert.True(shown.Count > 150, $"{shown.Count} taps answered before the kill");
-        Assert.True(shown.Count < 400, "the kill came during the burst");
+        Assert.True(shown.Count < 3000, "the kill came during the burst");
 
         // Restart: the burst's taps are all there; new taps get new numbers.
         var after = new List<ulong>();
