@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Maebashi.Edge.Bench.Ingest;
 using Maebashi.Edge.Contract.Identity;
@@ -186,14 +187,16 @@ foreach (IMqttClient c in clients)
 
 await host.DisposeAsync();
 
-// 3. Store-only baseline: one durable unit per batch holding one de-duplication record per event.
+// 3. Store-only baseline: one durable unit per batch holding one de-duplication record per event — the tap
+//    as one LiteDB document keyed by (device, seq), the unique primary key being the de-duplication check —
+//    on the same durable LiteDB files as the store (fsync of the log per unit, checkpoint at 16 MiB).
 double baseRate;
-using (var store = new LiteDbIngestStore(Path.Combine(dir, "baseline")))
+using (var baseline = new DurableLiteDatabase(Path.Combine(dir, "baseline", "baseline.db")))
 {
-    StoreOnly(store, warmRaw);
+    StoreOnly(baseline, warmRaw);
     sw.Restart();
     double baseCpu0 = Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds;
-    StoreOnly(store, rawEvents);
+    StoreOnly(baseline, rawEvents);
     double baseSeconds = sw.Elapsed.TotalSeconds;
     double baseCpu = Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds - baseCpu0;
     Console.WriteLine($"store-only CPU {baseCpu:F1} s, {baseCpu * 1e6 / eventCount:F0} µs/event");
@@ -211,25 +214,30 @@ Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
     $"{{\"ingest_registry_cards\":{cards},\"ingest_registry_persons\":{persons},\"ingest_ready_s\":{startSeconds:F2},\"ingest_events\":{eventCount},\"ingest_events_per_s\":{e2eRate:F0},\"store_only_events_per_s\":{baseRate:F0},\"ingest_vs_store_ratio\":{e2eRate / baseRate:F3}}}"));
 return 0;
 
-void StoreOnly(LiteDbIngestStore store, List<List<(ulong Seq, string Type, DateTimeOffset At, string Tok)>>[] raw)
+void StoreOnly(DurableLiteDatabase baseline, List<List<(ulong Seq, string Type, DateTimeOffset At, string Tok)>>[] raw)
 {
+    LiteDB.ILiteCollection<LiteDB.BsonDocument> records = baseline.Db.GetCollection("dedup");
     for (int i = 0; i < raw[0].Count; i++)
     {
         for (int d = 0; d < devices; d++)
         {
             string device = RegistryGenerator.DeviceId(d);
-            List<(ulong Seq, string Type, DateTimeOffset At, string Tok)> batch = raw[d][i];
-            int dev = d;
-            store.Write(w =>
+            baseline.Db.BeginTrans();
+            foreach ((ulong seq, string type, DateTimeOffset at, string tok) in raw[d][i])
             {
-                foreach ((ulong seq, string type, DateTimeOffset at, string tok) in batch)
+                var ev = new TapEvent { Seq = seq, Type = type, At = at, Card = new CardRef { Tok = tok, Tech = "iso14443a" }, Ctx = new TapContext { Route = "R01", Vehicle = $"V{d:D4}", Stop = "S01" } };
+                records.Insert(new LiteDB.BsonDocument
                 {
-                    var ev = new TapEvent { Seq = seq, Type = type, At = at, Card = new CardRef { Tok = tok, Tech = "iso14443a" }, Ctx = new TapContext { Route = "R01", Vehicle = $"V{dev:D4}", Stop = "S01" } };
-                    w.TryAddTap(new TapRecord(device, seq, "P", type, ev.Ctx.Vehicle, at, DateTimeOffset.UtcNow, ev));
-                }
+                    ["_id"] = device + "/" + seq.ToString("D20", CultureInfo.InvariantCulture),
+                    ["t"] = type,
+                    ["a"] = at.UtcTicks,
+                    ["r"] = DateTimeOffset.UtcNow.UtcTicks,
+                    ["e"] = JsonSerializer.SerializeToUtf8Bytes(ev, ContractJsonContext.Wire.TapEvent),
+                });
+            }
 
-                return true;
-            });
+            baseline.Db.Commit();
+            baseline.MakeDurable();
         }
     }
 }

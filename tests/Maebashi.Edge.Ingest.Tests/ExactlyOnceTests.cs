@@ -187,13 +187,35 @@ public sealed class ExactlyOnceTests
     }
 
     [Fact]
-    public void A_store_written_in_the_earlier_layout_opens_with_its_wallets_and_de_duplication_records()
+    public void A_store_written_in_an_earlier_development_layout_is_refused_with_a_clear_error_and_left_untouched()
     {
-        // The earlier layout: persons keyed by PID, taps' events as JSON strings, secondary indexes on
-        // taps.p and persons.debt / persons.nc. Written here by rewriting a store to that layout.
+        // The earlier layout kept one document per tap ("taps") and one per person ("persons"); no store in that
+        // layout was ever deployed, so it is refused instead of migrated — with a message that says what to do.
+        string dir = TestKit.TempDir();
+        string db = Path.Combine(dir, "ingest.db");
+        using (var old = new LiteDB.LiteDatabase(db))
+        {
+            old.GetCollection("taps").Insert(new LiteDB.BsonDocument { ["_id"] = "BUS0042/00000000000000000001", ["d"] = "BUS0042" });
+        }
+
+        long sizeBefore = new FileInfo(db).Length;
+        InvalidDataException e = Assert.Throws<InvalidDataException>(() => new PipelineKit(Clock(), dir));
+        Assert.Contains("earlier development layout", e.Message);
+        Assert.Contains("'taps'", e.Message);
+        Assert.Contains("empty --data directory", e.Message);
+        using var check = new LiteDB.LiteDatabase(db);
+        Assert.Equal(1, check.GetCollection("taps").Count());
+        Assert.True(new FileInfo(db).Length >= sizeBefore);
+    }
+
+    [Fact]
+    public void After_a_snapshot_of_every_person_a_restart_gives_the_same_wallets_and_keeps_every_de_duplication_record()
+    {
         string expected = InOrder();
         string dir = TestKit.TempDir();
-        using (var kit = new PipelineKit(Clock(), dir))
+
+        // A snapshot after every 2 person states logged: several snapshots happen, with states logged after the last.
+        using (var kit = new PipelineKit(Clock(), dir, snapshotEvery: 2))
         {
             foreach (JsonObject e in Bus42)
             {
@@ -206,32 +228,40 @@ public sealed class ExactlyOnceTests
 
         using (var db = new LiteDB.LiteDatabase(Path.Combine(dir, "ingest.db")))
         {
-            LiteDB.ILiteCollection<LiteDB.BsonDocument> persons = db.GetCollection("persons");
-            foreach (LiteDB.BsonDocument d in persons.FindAll().ToList())
-            {
-                persons.Delete(d["_id"]);
-                d["_id"] = d["pid"];
-                d.Remove("pid");
-                persons.Insert(d);
-            }
-
-            LiteDB.ILiteCollection<LiteDB.BsonDocument> taps = db.GetCollection("taps");
-            foreach (LiteDB.BsonDocument d in taps.FindAll().ToList())
-            {
-                d["e"] = System.Text.Encoding.UTF8.GetString(d["e"].AsBinary);
-                taps.Update(d);
-            }
-
-            taps.EnsureIndex("p");
-            persons.EnsureIndex("debt");
-            persons.EnsureIndex("nc");
+            Assert.True(db.GetCollection("personsnap").Count() > 0, "no snapshot was written");
         }
 
-        using var again = new PipelineKit(Clock(), dir);
+        using var again = new PipelineKit(Clock(), dir, snapshotEvery: 2);
         Ack ack = again.Send("BUS0043", Bus43);
         Assert.All(ack.Results, r => Assert.Equal(ResultStatus.Duplicate, r.Status));
         again.Send("CLN01", Clinic);
         Assert.Equal(expected, again.Wallets());
+    }
+
+    [Fact]
+    public void A_wallet_with_more_entries_than_kept_with_the_person_archives_them_and_reads_the_same_after_a_restart()
+    {
+        // 80 daily rides, one batch each: a fare and ride points per ride is more than the 128 entries kept
+        // with the person's state, so the oldest move to the archive, mid-way, and both are read back.
+        string dir = TestKit.TempDir();
+        string before;
+        int entries;
+        using (var kit = new PipelineKit(Clock(), dir))
+        {
+            for (int day = 80; day >= 1; day--)
+            {
+                ulong seq = (ulong)(81 - day) * 2;
+                kit.Send("BUS0042", TestKit.Board(seq - 1, "DEADBEEF", J(8, 0).AddDays(-day), "S01"), TestKit.Alight(seq, "DEADBEEF", J(8, 20).AddDays(-day), "S03"));
+            }
+
+            before = kit.Wallets();
+            string pid = TestKit.Registry.FindCard(TestKit.Tok("DEADBEEF"))!.Pid;
+            entries = kit.Store.EntriesOf(pid).Count;
+        }
+
+        Assert.True(entries > 128, $"only {entries} entries: the archive was not exercised");
+        using var again = new PipelineKit(Clock(), dir);
+        Assert.Equal(before, again.Wallets());
     }
 
     [Fact]

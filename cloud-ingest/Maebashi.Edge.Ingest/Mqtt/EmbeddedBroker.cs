@@ -138,7 +138,7 @@ public sealed class EmbeddedBroker : IMqttPublisher, IAsyncDisposable
         string? mac = e.ApplicationMessage.UserProperties?.FirstOrDefault(p => p.Name == DeviceAuth.MacProperty)?.ReadValueAsString();
         try
         {
-            BatchOutcome outcome = _pipeline.ProcessBatch(topic, payload, mac);
+            BatchOutcome outcome = await _pipeline.ProcessBatchAsync(topic, payload, mac);
             if (outcome.Ack is { } ack)
             {
                 await PublishAsync(Topics.Ack(outcome.Device), ContractJson.Serialize(ack), retain: false, e.CancellationToken);

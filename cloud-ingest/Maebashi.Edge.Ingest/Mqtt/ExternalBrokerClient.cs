@@ -142,7 +142,7 @@ public sealed class ExternalBrokerClient : IMqttPublisher, IAsyncDisposable
         string? mac = m.UserProperties?.FirstOrDefault(p => p.Name == DeviceAuth.MacProperty)?.ReadValueAsString();
         try
         {
-            BatchOutcome outcome = _pipeline.ProcessBatch(m.Topic, m.Payload.ToArray(), mac);
+            BatchOutcome outcome = await _pipeline.ProcessBatchAsync(m.Topic, m.Payload.ToArray(), mac);
             if (outcome.Ack is { } ack)
             {
                 try

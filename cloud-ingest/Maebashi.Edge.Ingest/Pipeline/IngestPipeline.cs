@@ -148,8 +148,16 @@ public sealed class IngestPipeline
         Quarantine("ForeignTopic", publisher, topic, payload.Span, $"device '{publisher}' published on '{topic}', which is not its own topic");
     }
 
-    /// <summary>Processes one <c>evt</c> publish durably; the returned ack may be published once this returns.</summary>
-    public BatchOutcome ProcessBatch(string topic, ReadOnlyMemory<byte> payload, string? mac)
+    /// <summary>Processes one <c>evt</c> publish durably (blocking); for tests and tools, the brokers use <see cref="ProcessBatchAsync"/>.</summary>
+    public BatchOutcome ProcessBatch(string topic, ReadOnlyMemory<byte> payload, string? mac) =>
+        ProcessBatchAsync(topic, payload, mac).GetAwaiter().GetResult();
+
+    /// <summary>
+    /// Processes one <c>evt</c> publish durably; the returned ack may be published once the task completes.
+    /// Verification runs on the caller's thread (batches of different devices in parallel); the unit of work
+    /// runs in the next group commit, and the caller's thread is not blocked while it waits for it.
+    /// </summary>
+    public async Task<BatchOutcome> ProcessBatchAsync(string topic, ReadOnlyMemory<byte> payload, string? mac)
     {
         long started = _time.GetTimestamp();
         DateTimeOffset now = _time.GetUtcNow();
@@ -178,7 +186,7 @@ public sealed class IngestPipeline
             return Reject(error.Code.ToString(), device, topic, payload.Span, error.ToString());
         }
 
-        Applied applied = CommitInGroup(new PendingBatch(device, topic, payload, read, now));
+        Applied applied = await CommitInGroup(new PendingBatch(device, topic, payload, read, now)).ConfigureAwait(false);
 
         _metrics.RecordBatch(applied.Ack.Results, _time.GetElapsedTime(started), applied.NewestAt is { } at ? now - at : null);
         _metrics.SetDeviceSeq(device, applied.Ack.UpTo);
@@ -260,9 +268,7 @@ public sealed class IngestPipeline
         public ReadOnlyMemory<byte> Payload { get; } = payload;
         public BatchReadResult Read { get; } = read;
         public DateTimeOffset Now { get; } = now;
-        public ManualResetEventSlim Done { get; } = new();
-        public Applied? Result { get; set; }
-        public Exception? Error { get; set; }
+        public TaskCompletionSource<Applied> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
     private readonly Lock _queueLock = new();
@@ -271,47 +277,51 @@ public sealed class IngestPipeline
 
     /// <summary>
     /// Group commit: batches arriving while a unit is being written wait and then go together into the next
-    /// unit (one LiteDB transaction, one durable checkpoint + fsync); each still gets its own ack, only after
-    /// that unit is durable. The first waiting caller leads and writes for the others.
+    /// unit (one LiteDB transaction, one durable point); each still gets its own ack, only after that unit is
+    /// durable. One writer drains the queue on a pool thread while it is not empty; the callers only await.
     /// </summary>
-    private Applied CommitInGroup(PendingBatch mine)
+    private Task<Applied> CommitInGroup(PendingBatch mine)
     {
-        bool lead;
+        bool start;
         lock (_queueLock)
         {
             _queue.Add(mine);
-            lead = !_leaderActive;
+            start = !_leaderActive;
             _leaderActive = true;
         }
 
-        if (lead)
+        if (start)
         {
-            while (true)
-            {
-                PendingBatch[] group;
-                lock (_queueLock)
-                {
-                    if (_queue.Count == 0)
-                    {
-                        _leaderActive = false;
-                        break;
-                    }
-
-                    group = [.. _queue.Take(32)];
-                    _queue.RemoveRange(0, group.Length);
-                }
-
-                WriteGroup(group);
-            }
+            ThreadPool.UnsafeQueueUserWorkItem(_ => DrainQueue(), null);
         }
 
-        mine.Done.Wait();
-        mine.Done.Dispose();
-        return mine.Error is null ? mine.Result! : throw new InvalidOperationException("the batch could not be stored", mine.Error);
+        return mine.Done.Task;
+    }
+
+    private void DrainQueue()
+    {
+        while (true)
+        {
+            PendingBatch[] group;
+            lock (_queueLock)
+            {
+                if (_queue.Count == 0)
+                {
+                    _leaderActive = false;
+                    return;
+                }
+
+                group = [.. _queue.Take(32)];
+                _queue.RemoveRange(0, group.Length);
+            }
+
+            WriteGroup(group);
+        }
     }
 
     private void WriteGroup(PendingBatch[] group)
     {
+        var results = new Applied[group.Length];
         try
         {
             lock (_gate)
@@ -319,9 +329,10 @@ public sealed class IngestPipeline
                 UnitState unit = _store.Write(w =>
                 {
                     var u = new UnitState();
-                    foreach (PendingBatch b in group)
+                    for (int i = 0; i < group.Length; i++)
                     {
-                        b.Result = ApplyBatch(w, u, b.Device, b.Topic, b.Payload.Span, b.Read, b.Now);
+                        PendingBatch b = group[i];
+                        results[i] = ApplyBatch(w, u, b.Device, b.Topic, b.Payload.Span, b.Read, b.Now);
                     }
 
                     FinishUnit(w, u);
@@ -332,18 +343,18 @@ public sealed class IngestPipeline
         }
         catch (Exception e)
         {
+            var error = new InvalidOperationException("the batch could not be stored", e);
             foreach (PendingBatch b in group)
             {
-                b.Result = null;
-                b.Error = e;
+                b.Done.TrySetException(error);
             }
+
+            return;
         }
-        finally
+
+        for (int i = 0; i < group.Length; i++)
         {
-            foreach (PendingBatch b in group)
-            {
-                b.Done.Set();
-            }
+            group[i].Done.TrySetResult(results[i]);
         }
     }
 

@@ -2,8 +2,8 @@ namespace Maebashi.Edge.Ingest.Store;
 
 /// <summary>
 /// A file stream for LiteDB whose <see cref="Flush()"/> reaches the disk (fsync). LiteDB itself commits
-/// without fsync (FACTS.md); the store checkpoints after each unit of work and then calls
-/// <see cref="FlushToDisk"/> so an acknowledged batch survives a power cut, not only a killed process.
+/// without fsync (FACTS.md); <see cref="DurableLiteDatabase"/> calls <see cref="FlushToDisk"/> on the log after
+/// each unit of work so an acknowledged batch survives a power cut, not only a killed process.
 /// </summary>
 internal sealed class FsyncStream(string path) : Stream
 {

@@ -7,13 +7,37 @@ using Maebashi.Edge.Ingest.Rules;
 namespace Maebashi.Edge.Ingest.Store;
 
 /// <summary>
-/// The default store: one LiteDB file under the data directory (one ingest process). Units of work
-/// are serialised by a lock and made durable by a checkpoint and fsync before <see cref="Write{T}"/> returns.
+/// The default store: one LiteDB file under the data directory (one ingest process). Units of work are
+/// serialised by a lock and made durable (fsync of LiteDB's log) before <see cref="Write{T}"/> returns.
 /// </summary>
+/// <remarks>
+/// Layout (docs/ingest.md, "Store"): a unit of work writes its taps as one document of <c>units</c> and the
+/// persons it re-evaluated as one document of <c>personlog</c> — two inserts per unit however many events
+/// and persons it holds, instead of one per tap and one per person (LiteDB spends ~20–40 µs on each
+/// document insert or update, which bounded the ingest near 10,000 events/s). Every person's state is in
+/// memory; <c>personsnap</c> holds all of them as of a snapshot, written once as many person states were
+/// logged as there are persons (at least 100,000), after which the person log is emptied. Opening the
+/// store reads the snapshot, then the person log in order: the latest state of each person wins.
+/// </remarks>
 public sealed class LiteDbIngestStore : IIngestStore
 {
-    private const string Taps = "taps";
-    private const string Persons = "persons";
+    // The de-duplication records and the facts: documents of up to MaxPerDocument taps, in commit order (see WriteUnit).
+    private const string Units = "units";
+
+    // Persons re-evaluated by each unit (full states), in commit order, since the last snapshot.
+    private const string PersonLog = "personlog";
+
+    // Every person as of the last snapshot, MaxPerDocument persons to a document.
+    private const string PersonSnapshot = "personsnap";
+
+    // Earlier development layouts (one document per tap, one per person); refused at open (see the constructor).
+    private static readonly string[] EarlierLayout = ["taps", "persons"];
+
+    /// <summary>Taps or persons per document: keeps every document far below LiteDB's 16 MiB (a person with 128 entries is ~20 KB).</summary>
+    private const int MaxPerDocument = 256;
+
+    /// <summary>Fewest person states logged between two snapshots (more when there are more persons).</summary>
+    private const long MinSnapshotInterval = 100_000;
     private const string Entries = "entries";
     private const string CheckInsCol = "checkins";
     private const string ParticipationsCol = "participations";
@@ -24,8 +48,7 @@ public sealed class LiteDbIngestStore : IIngestStore
     private const string Retained = "retained";
 
     private readonly Lock _writeLock = new();
-    private readonly FsyncStream _data;
-    private readonly FsyncStream _log;
+    private readonly DurableLiteDatabase _files;
     private readonly LiteDatabase _db;
 
     // Write-path caches, touched only under _writeLock and only after a commit succeeded. LiteDB's index
@@ -34,53 +57,57 @@ public sealed class LiteDbIngestStore : IIngestStore
     // stays the durable record and the source of these caches at start. A multi-process store (PostgreSQL)
     // reads them from the database inside its transaction instead.
     private readonly Dictionary<string, HashSet<ulong>> _seqs = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, List<TapRecord>> _tapsByPerson = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, List<CachedTap>> _tapsByPerson = new(StringComparer.Ordinal);
 
-    // Persons whose taps were dropped from memory to keep it bounded, with the keys (device, seq) of those
-    // taps: they are read back from LiteDB by primary key. Keeping the keys (16 bytes a tap) spares the taps
-    // collection a secondary index by person, whose random keys made every tap insert dirty pages all over
-    // the index (the largest cost of a unit once the store holds many persons).
-    private readonly Dictionary<string, List<(string Device, ulong Seq)>> _evicted = new(StringComparer.Ordinal);
+    // Persons whose taps were dropped from memory to keep it bounded, with the document holding each of those
+    // taps: they are read back by primary key, which spares the taps a secondary index by person.
+    private readonly Dictionary<string, List<TapLocation>> _evicted = new(StringComparer.Ordinal);
+    private long _nextUnitDoc = 1;
+    private long _nextPersonLogDoc = 1;
+    private long _personsLogged;
+    private readonly long? _snapshotEvery;
     private readonly int _maxCachedTaps;
     private int _cachedTaps;
     private readonly Dictionary<string, List<TapRecord>> _tripEndsByVehicle = new(StringComparer.Ordinal);
     private readonly Dictionary<string, List<TapRecord>> _boardsByVehicle = new(StringComparer.Ordinal);
     private readonly Dictionary<string, List<TopUp>> _topUpsByPerson = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _topUpPerson = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, CachedPerson> _persons = new(StringComparer.Ordinal);
+
+    // Every stored person's committed state: written under _writeLock after each commit, read by any thread.
+    private readonly ConcurrentDictionary<string, CachedPerson> _persons = new(StringComparer.Ordinal);
     private readonly Dictionary<string, DeviceProgress> _devices = new(StringComparer.Ordinal);
 
-    private sealed record CachedPerson(PersonState State, int CheckIns, int Participations, BsonArray RecentEntries, BsonValue DocId);
+    /// <summary>A tap held for the rules, with the id of the <c>units</c> document that stores it.</summary>
+    private readonly record struct CachedTap(TapRecord Tap, long Batch);
 
-    // A person's document is keyed by a number given in order of first write, not by the PID: new persons then
-    // append to the primary index instead of inserting at random places in it (which dirtied a page of the
-    // index per new person). The PID is a field of the document; this map (complete: loaded at start, updated
-    // after each commit) finds the document of a PID for readers on other threads.
-    private readonly ConcurrentDictionary<string, BsonValue> _personDocIds = new(StringComparer.Ordinal);
-    private long _nextPersonDocId = 1;
+    private readonly record struct TapLocation(long Batch, string Device, ulong Seq);
 
-    /// <summary>Entries kept inline in the person's document (one write per person and unit); older ones move to <c>entries</c>.</summary>
+    /// <summary>A person's committed state, the entries not yet archived (never mutated once published) and how many check-ins and participations are stored.</summary>
+    private sealed record CachedPerson(PersonState State, int CheckIns, int Participations, IReadOnlyList<WalletEntry> RecentEntries);
+
+    /// <summary>Entries kept with the person's state (logged with it each time); older ones move to <c>entries</c>.</summary>
     private const int InlineEntries = 128;
 
     /// <param name="maxCachedTaps">Taps kept in memory for the rules; beyond it the least recently added persons are read from disk.</param>
-    public LiteDbIngestStore(string directory, int maxCachedTaps = 2_000_000)
+    /// <param name="snapshotEvery">Person states logged between snapshots; by default the number of persons, at least 100,000.</param>
+    public LiteDbIngestStore(string directory, int maxCachedTaps = 2_000_000, long? snapshotEvery = null)
     {
         _maxCachedTaps = maxCachedTaps;
+        _snapshotEvery = snapshotEvery;
         Directory.CreateDirectory(directory);
         DataPath = Path.Combine(directory, "ingest.db");
-        _data = new FsyncStream(DataPath);
-        _log = new FsyncStream(Path.Combine(directory, "ingest-log.db"));
-        _db = new LiteDatabase(_data, new BsonMapper(), _log);
-        // Checkpoints are explicit (after each unit); keep LiteDB from starting its own mid-unit.
-        _db.CheckpointSize = 0;
+        _files = new DurableLiteDatabase(DataPath);
+        _db = _files.Db;
+        foreach (string earlier in EarlierLayout)
+        {
+            if (_db.CollectionExists(earlier))
+            {
+                _files.Dispose();
+                throw new InvalidDataException(
+                    $"{DataPath} was written by an earlier development layout of the ingest store (collection '{earlier}'), which this version does not read; start the ingest on an empty --data directory");
+            }
+        }
 
-        // Taps have only their primary key (device/seq): evicted persons are read back by key (see _evicted).
-        _db.GetCollection(Taps).DropIndex("p");
-        // Debtors and persons due for the clock are answered from the person cache (every person's state is
-        // in memory): secondary indexes on them cost two index updates per person write. Stores made before
-        // this still carry them; drop them so they are no longer maintained.
-        _db.GetCollection(Persons).DropIndex("debt");
-        _db.GetCollection(Persons).DropIndex("nc");
         _db.GetCollection(Entries).EnsureIndex("p");
         _db.GetCollection(CheckInsCol).EnsureIndex("p");
         _db.GetCollection(CheckInsCol).EnsureIndex("cd");
@@ -93,30 +120,53 @@ public sealed class LiteDbIngestStore : IIngestStore
 
     private void LoadCaches()
     {
-        foreach (BsonDocument d in _db.GetCollection(Taps).FindAll())
+        foreach (BsonDocument d in _db.GetCollection(Units).FindAll())
         {
-            CacheTap(ReadTap(d));
+            long doc = d["_id"].AsInt64;
+            foreach (BsonValue t in d["t"].AsArray)
+            {
+                CacheTap(ReadTap(t.AsDocument), doc);
+            }
+
+            _nextUnitDoc = Math.Max(_nextUnitDoc, doc + 1);
         }
 
         EvictIfOver();
 
         var checkIns = _db.GetCollection(CheckInsCol).FindAll().GroupBy(d => d["p"].AsString).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
         var participations = _db.GetCollection(ParticipationsCol).FindAll().GroupBy(d => d["p"].AsString).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
-        // The postings an evaluation is diffed against are the entries summed by key (entries are the diffs).
-        Dictionary<string, List<BsonValue>> archived = _db.GetCollection(Entries).FindAll()
-            .GroupBy(d => d["p"].AsString).ToDictionary(g => g.Key, g => g.SelectMany(d => d["e"].AsArray).ToList(), StringComparer.Ordinal);
-        foreach (BsonDocument d in _db.GetCollection(Persons).FindAll())
+        Dictionary<string, List<WalletEntry>> archived = _db.GetCollection(Entries).FindAll()
+            .GroupBy(d => d["p"].AsString)
+            .ToDictionary(g => g.Key, g => g.SelectMany(d => d["e"].AsArray.Select(e => ReadEntry(g.Key, e.AsDocument))).ToList(), StringComparer.Ordinal);
+
+        // The snapshot, then the log in commit order (primary key order): the latest state of a person wins.
+        var latest = new Dictionary<string, StoredPerson>(StringComparer.Ordinal);
+        foreach (BsonDocument d in _db.GetCollection(PersonSnapshot).FindAll())
         {
-            PersonState st = ReadPerson(d)!;
-            IEnumerable<BsonValue> entries = archived.GetValueOrDefault(st.Pid, []).Concat(d["e"].AsArray);
-            st = st with { Postings = PostingsFromEntries(st.Pid, entries) };
-            BsonValue docId = d["_id"];
-            _persons[st.Pid] = new CachedPerson(st, checkIns.GetValueOrDefault(st.Pid), participations.GetValueOrDefault(st.Pid), d["e"].AsArray, docId);
-            _personDocIds[st.Pid] = docId;
-            if (docId.IsInt64)
+            foreach (StoredPerson p in StoreJson.Persons(d["b"].AsBinary))
             {
-                _nextPersonDocId = Math.Max(_nextPersonDocId, docId.AsInt64 + 1);
+                latest[p.Pid] = p;
             }
+        }
+
+        foreach (BsonDocument d in _db.GetCollection(PersonLog).FindAll())
+        {
+            List<StoredPerson> logged = StoreJson.Persons(d["b"].AsBinary);
+            foreach (StoredPerson p in logged)
+            {
+                latest[p.Pid] = p;
+            }
+
+            _personsLogged += logged.Count;
+            _nextPersonLogDoc = Math.Max(_nextPersonLogDoc, d["_id"].AsInt64 + 1);
+        }
+
+        foreach (StoredPerson p in latest.Values)
+        {
+            List<WalletEntry> recent = [.. p.Entries.Select(e => FromStored(p.Pid, e))];
+            // The postings an evaluation is diffed against are the entries summed by key (entries are the diffs).
+            PersonState state = FromStored(p, PostingsFromEntries(archived.GetValueOrDefault(p.Pid, []).Concat(recent)));
+            _persons[p.Pid] = new CachedPerson(state, checkIns.GetValueOrDefault(p.Pid), participations.GetValueOrDefault(p.Pid), recent);
         }
 
         foreach (BsonDocument d in _db.GetCollection(DevicesCol).FindAll())
@@ -131,12 +181,12 @@ public sealed class LiteDbIngestStore : IIngestStore
         }
     }
 
-    private static List<Posting> PostingsFromEntries(string pid, IEnumerable<BsonValue> entries) =>
-        [.. entries.Select(e => ReadEntry(pid, e.AsDocument)).GroupBy(e => e.Key, StringComparer.Ordinal)
+    private static List<Posting> PostingsFromEntries(IEnumerable<WalletEntry> entries) =>
+        [.. entries.GroupBy(e => e.Key, StringComparer.Ordinal)
             .Select(g => new Posting(g.Key, g.First().Kind, g.Sum(e => e.Value), g.Sum(e => e.Points), g.First().Source, g.First().At, g.First().Description))
             .Where(p => p.Value != 0 || p.Points != 0)];
 
-    private void CacheTap(TapRecord t)
+    private void CacheTap(TapRecord t, long batch)
     {
         if (!_seqs.TryGetValue(t.Device, out HashSet<ulong>? seqs))
         {
@@ -146,13 +196,13 @@ public sealed class LiteDbIngestStore : IIngestStore
         seqs.Add(t.Seq);
         if (t.Pid is not null)
         {
-            if (_evicted.TryGetValue(t.Pid, out List<(string, ulong)>? keys))
+            if (_evicted.TryGetValue(t.Pid, out List<TapLocation>? keys))
             {
-                keys.Add((t.Device, t.Seq));
+                keys.Add(new TapLocation(batch, t.Device, t.Seq));
             }
             else
             {
-                Add(_tapsByPerson, t.Pid, t);
+                Add(_tapsByPerson, t.Pid, new CachedTap(t, batch));
                 _cachedTaps++;
             }
 
@@ -186,7 +236,7 @@ public sealed class LiteDbIngestStore : IIngestStore
 
         var drop = new List<string>();
         int target = _maxCachedTaps / 10 * 9;
-        foreach ((string pid, List<TapRecord> taps) in _tapsByPerson)
+        foreach ((string pid, List<CachedTap> taps) in _tapsByPerson)
         {
             if (_cachedTaps <= target)
             {
@@ -199,8 +249,8 @@ public sealed class LiteDbIngestStore : IIngestStore
 
         foreach (string pid in drop)
         {
-            _tapsByPerson.Remove(pid, out List<TapRecord>? taps);
-            _evicted[pid] = [.. taps!.Select(t => (t.Device, t.Seq))];
+            _tapsByPerson.Remove(pid, out List<CachedTap>? taps);
+            _evicted[pid] = [.. taps!.Select(t => new TapLocation(t.Batch, t.Tap.Device, t.Tap.Seq))];
         }
     }
 
@@ -236,6 +286,7 @@ public sealed class LiteDbIngestStore : IIngestStore
             try
             {
                 result = work(unit);
+                unit.WriteUnit();
                 _db.Commit();
             }
             catch
@@ -246,28 +297,64 @@ public sealed class LiteDbIngestStore : IIngestStore
 
             Durable();
             unit.Publish();
+            if (_personsLogged >= (_snapshotEvery ?? Math.Max(MinSnapshotInterval, _persons.Count)))
+            {
+                WriteSnapshot();
+            }
+
             return result;
         }
     }
 
-    // LiteDB's commit reaches its log without fsync; the checkpoint waits for the log writer, copies
-    // the pages into the data file, and the fsyncs make both files durable before the caller acks.
-    private void Durable()
+    /// <summary>
+    /// Writes every person's state as the new snapshot and empties the person log, in one transaction: its
+    /// cost (about a second per 300,000 persons) is spread over at least as many logged person states.
+    /// </summary>
+    private void WriteSnapshot()
     {
-        _db.Checkpoint();
-        _log.FlushToDisk();
-        _data.FlushToDisk();
+        if (!_db.BeginTrans())
+        {
+            throw new InvalidOperationException("a LiteDB transaction is already open on this thread");
+        }
+
+        try
+        {
+            ILiteCollection<BsonDocument> snapshot = _db.GetCollection(PersonSnapshot);
+            snapshot.DeleteAll();
+            long id = 1;
+            foreach (CachedPerson[] part in _persons.Values.Chunk(MaxPerDocument))
+            {
+                snapshot.Insert(new BsonDocument { ["_id"] = id++, ["b"] = StoreJson.Persons([.. part.Select(p => ToStored(p.State, p.RecentEntries))]) });
+            }
+
+            _db.GetCollection(PersonLog).DeleteAll();
+            _db.Commit();
+        }
+        catch (Exception e) when (e is IOException or LiteException)
+        {
+            // The log still holds every state: nothing is lost. Try again after half as many more.
+            _db.Rollback();
+            _personsLogged /= 2;
+            return;
+        }
+
+        Durable();
+        _personsLogged = 0;
     }
 
-    public PersonState? GetPerson(string pid) => ReadPerson(PersonDocument(pid));
+    private void Durable() => _files.MakeDurable();
 
-    private BsonDocument? PersonDocument(string pid) =>
-        _personDocIds.TryGetValue(pid, out BsonValue? id) ? _db.GetCollection(Persons).FindById(id) : null;
+    public PersonState? GetPerson(string pid) => _persons.TryGetValue(pid, out CachedPerson? p) ? p.State : null;
 
-    public IReadOnlyList<WalletEntry> EntriesOf(string pid) =>
-        _db.GetCollection(Entries).Find(Query.EQ("p", pid)).SelectMany(d => d["e"].AsArray)
-            .Concat(PersonDocument(pid)?["e"].AsArray ?? [])
-            .Select(e => ReadEntry(pid, e.AsDocument)).OrderBy(e => e.RecordedAt).ToList();
+    public IReadOnlyList<WalletEntry> EntriesOf(string pid)
+    {
+        // Recent entries first (committed state as of now), then the archive: an archive written after this
+        // read could only repeat entries, which the key (recorded time, key, kind) removes.
+        IReadOnlyList<WalletEntry> recent = _persons.TryGetValue(pid, out CachedPerson? p) ? p.RecentEntries : [];
+        IEnumerable<WalletEntry> archivedEntries = _db.GetCollection(Entries).Find(Query.EQ("p", pid))
+            .SelectMany(d => d["e"].AsArray).Select(e => ReadEntry(pid, e.AsDocument));
+        return [.. archivedEntries.Concat(recent).Distinct().OrderBy(e => e.RecordedAt)];
+    }
 
     public IReadOnlyList<CheckInRecord> CheckIns(string clinic, DateOnly date) =>
         _db.GetCollection(CheckInsCol).Find(Query.EQ("cd", clinic + "|" + Day(date))).Select(ReadCheckIn).OrderBy(c => c.Queue).ToList();
@@ -283,21 +370,10 @@ public sealed class LiteDbIngestStore : IIngestStore
     public long QuarantineCount() => _db.GetCollection(QuarantineCol).LongCount();
 
     // The person cache holds every stored person's committed state (loaded at start, updated after each commit).
-    public IReadOnlyList<string> PersonsInDebt()
-    {
-        lock (_writeLock)
-        {
-            return [.. _persons.Values.Where(p => p.State.InDebt).Select(p => p.State.Pid)];
-        }
-    }
+    public IReadOnlyList<string> PersonsInDebt() => [.. _persons.Values.Where(p => p.State.InDebt).Select(p => p.State.Pid)];
 
-    public IReadOnlyList<string> PersonsDueForClose(DateTimeOffset now)
-    {
-        lock (_writeLock)
-        {
-            return [.. _persons.Values.Where(p => p.State.NextCloseAt is { } at && at <= now).Select(p => p.State.Pid)];
-        }
-    }
+    public IReadOnlyList<string> PersonsDueForClose(DateTimeOffset now) =>
+        [.. _persons.Values.Where(p => p.State.NextCloseAt is { } at && at <= now).Select(p => p.State.Pid)];
 
     public string? GetMeta(string key) => _db.GetCollection(Meta).FindById(key)?["v"].AsString;
 
@@ -321,12 +397,11 @@ public sealed class LiteDbIngestStore : IIngestStore
 
     public void Dispose()
     {
-        _db.Dispose();
-        _data.Dispose();
-        _log.Dispose();
+        lock (_writeLock)
+        {
+            _files.Dispose();
+        }
     }
-
-    internal static string TapId(string device, ulong seq) => device + "/" + seq.ToString("D20", CultureInfo.InvariantCulture);
 
     private static string Day(DateOnly d) => d.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
 
@@ -336,6 +411,7 @@ public sealed class LiteDbIngestStore : IIngestStore
 
     private static DateTimeOffset? ReadOptTicks(BsonValue v) => v.IsNull ? null : Ticks(v);
 
+    // Reads a tap as stored inside a units document.
     private static TapRecord ReadTap(BsonDocument d) => new(
         d["d"].AsString,
         unchecked((ulong)d["s"].AsInt64),
@@ -346,19 +422,51 @@ public sealed class LiteDbIngestStore : IIngestStore
         Ticks(d["r"]),
         d["e"].IsString ? StoreJson.Tap(d["e"].AsString) : StoreJson.Tap(d["e"].AsBinary));
 
-    // Documents written before persons were keyed by number carry the PID as _id.
-    private static PersonState? ReadPerson(BsonDocument? d) => d is null ? null : new PersonState(
-        d.TryGetValue("pid", out BsonValue? pid) ? pid.AsString : d["_id"].AsString,
-        d["value"].AsInt64,
-        d["points"].AsInt64,
-        d["pBus"].AsInt64,
-        d["pVol"].AsInt64,
-        d["pHealth"].AsInt64,
-        d["debt"].AsBoolean,
-        d["nc"].AsInt64 == long.MaxValue ? null : Ticks(d["nc"]),
-        StoreJson.Trips(d["trips"].AsString),
-        [],
-        d["rev"].AsInt64);
+    private static StoredPerson ToStored(PersonState s, IReadOnlyList<WalletEntry> recent) => new()
+    {
+        Pid = s.Pid,
+        Value = s.Value,
+        Points = s.Points,
+        PointsBus = s.PointsBus,
+        PointsVolunteer = s.PointsVolunteer,
+        PointsHealth = s.PointsHealth,
+        InDebt = s.InDebt,
+        NextCloseAt = s.NextCloseAt?.UtcTicks,
+        Trips = s.Trips as List<Trip> ?? [.. s.Trips],
+        Revision = s.Revision,
+        Entries = [.. recent.Select(e => new StoredEntry
+        {
+            Key = e.Key,
+            Kind = e.Kind,
+            Value = e.Value,
+            Points = e.Points,
+            Source = e.Source,
+            At = e.At.UtcTicks,
+            RecordedAt = e.RecordedAt.UtcTicks,
+            Description = e.Description,
+            Adjustment = e.Adjustment,
+        })],
+    };
+
+    private static PersonState FromStored(StoredPerson p, IReadOnlyList<Posting> postings) => new(
+        p.Pid, p.Value, p.Points, p.PointsBus, p.PointsVolunteer, p.PointsHealth, p.InDebt,
+        p.NextCloseAt is { } nc ? new DateTimeOffset(nc, TimeSpan.Zero) : null, p.Trips, postings, p.Revision);
+
+    private static WalletEntry FromStored(string pid, StoredEntry e) => new(
+        pid, e.Key, e.Kind, e.Value, e.Points, e.Source, new DateTimeOffset(e.At, TimeSpan.Zero), new DateTimeOffset(e.RecordedAt, TimeSpan.Zero), e.Description, e.Adjustment);
+
+    private static BsonDocument EntryDocument(WalletEntry e) => new()
+    {
+        ["key"] = e.Key,
+        ["kind"] = e.Kind,
+        ["value"] = e.Value,
+        ["points"] = e.Points,
+        ["src"] = e.Source,
+        ["at"] = e.At.UtcTicks,
+        ["rec"] = e.RecordedAt.UtcTicks,
+        ["desc"] = e.Description,
+        ["adj"] = e.Adjustment,
+    };
 
     private static WalletEntry ReadEntry(string pid, BsonDocument d) => new(
         pid, d["key"].AsString, d["kind"].AsString, d["value"].AsInt64, d["points"].AsInt64, d["src"].AsString,
@@ -392,12 +500,59 @@ public sealed class LiteDbIngestStore : IIngestStore
 
         public LiteDatabase Db { get; } = store._db;
 
+        // Where this unit's taps go: the units document of each, by index in _newTaps.
+        private long _firstUnitDoc;
+        private long _unitDocs;
+        private long _personLogDocs;
+
+        /// <summary>
+        /// Writes the unit's taps and re-evaluated persons as a few documents, before the commit: two inserts
+        /// per unit instead of one per tap and one per person. Layouts (ids rise, so inserts append to the index):
+        /// <c>units { _id: Int64, t: [ { d: device, s: seq (Int64), p: PID or null, t: type, v: vehicle or null,
+        /// a: tap time (UTC ticks), r: received (UTC ticks), e: the event as UTF-8 wire JSON (binary) } ] }</c>;
+        /// <c>personlog { _id: Int64, b: UTF-8 JSON array of <see cref="StoredPerson"/> (binary) }</c>.
+        /// At most <see cref="MaxPerDocument"/> taps or persons per document.
+        /// </summary>
+        public void WriteUnit()
+        {
+            _firstUnitDoc = store._nextUnitDoc;
+            foreach (TapRecord[] part in _newTaps.Chunk(MaxPerDocument))
+            {
+                var taps = new BsonArray();
+                foreach (TapRecord tap in part)
+                {
+                    taps.Add(new BsonDocument
+                    {
+                        ["d"] = tap.Device,
+                        ["s"] = unchecked((long)tap.Seq),
+                        ["p"] = tap.Pid is null ? BsonValue.Null : tap.Pid,
+                        ["t"] = tap.Type,
+                        ["v"] = tap.Vehicle is null ? BsonValue.Null : tap.Vehicle,
+                        ["a"] = tap.At.UtcTicks,
+                        ["r"] = tap.ReceivedAt.UtcTicks,
+                        ["e"] = StoreJson.TapUtf8(tap.Event),
+                    });
+                }
+
+                Db.GetCollection(Units).Insert(new BsonDocument { ["_id"] = _firstUnitDoc + _unitDocs++, ["t"] = taps });
+            }
+
+            foreach (CachedPerson[] part in _newPersons.Values.Chunk(MaxPerDocument))
+            {
+                byte[] persons = StoreJson.Persons([.. part.Select(p => ToStored(p.State, p.RecentEntries))]);
+                Db.GetCollection(PersonLog).Insert(new BsonDocument { ["_id"] = store._nextPersonLogDoc + _personLogDocs++, ["b"] = persons });
+            }
+        }
+
         /// <summary>After the commit: what this unit wrote becomes part of the caches.</summary>
         public void Publish()
         {
-            foreach (TapRecord t in _newTaps)
+            store._nextUnitDoc += _unitDocs;
+            store._nextPersonLogDoc += _personLogDocs;
+            store._personsLogged += _newPersons.Count;
+            for (int i = 0; i < _newTaps.Count; i++)
             {
-                store.CacheTap(t);
+                store.CacheTap(_newTaps[i], _firstUnitDoc + (i / MaxPerDocument));
             }
 
             store.EvictIfOver();
@@ -410,7 +565,6 @@ public sealed class LiteDbIngestStore : IIngestStore
             foreach ((string pid, CachedPerson p) in _newPersons)
             {
                 store._persons[pid] = p;
-                store._personDocIds[pid] = p.DocId;
             }
 
             foreach ((string device, DeviceProgress p) in _newDevices)
@@ -421,8 +575,6 @@ public sealed class LiteDbIngestStore : IIngestStore
 
         public bool TryAddTap(TapRecord tap)
         {
-            ILiteCollection<BsonDocument> col = Db.GetCollection(Taps);
-            string id = TapId(tap.Device, tap.Seq);
             if ((store._seqs.TryGetValue(tap.Device, out HashSet<ulong>? seqs) && seqs.Contains(tap.Seq)) || !_newKeys.Add((tap.Device, tap.Seq)))
             {
                 return false;
@@ -434,36 +586,23 @@ public sealed class LiteDbIngestStore : IIngestStore
                 Add(_newTapsByPerson, tap.Pid, tap);
             }
 
-            col.Insert(new BsonDocument
-            {
-                ["_id"] = id,
-                ["d"] = tap.Device,
-                ["s"] = unchecked((long)tap.Seq),
-                ["p"] = tap.Pid is null ? BsonValue.Null : tap.Pid,
-                ["t"] = tap.Type,
-                ["v"] = tap.Vehicle is null ? BsonValue.Null : tap.Vehicle,
-                ["a"] = tap.At.UtcTicks,
-                ["r"] = tap.ReceivedAt.UtcTicks,
-                ["e"] = StoreJson.TapUtf8(tap.Event),
-            });
             return true;
         }
 
         public IReadOnlyList<TapRecord> TapsOfPerson(string pid)
         {
             List<TapRecord> list;
-            if (store._evicted.Remove(pid, out List<(string Device, ulong Seq)>? keys))
+            if (store._evicted.Remove(pid, out List<TapLocation>? keys))
             {
                 // Read back from disk by key (committed taps only; this unit's own are added below) and cache again.
-                ILiteCollection<BsonDocument> col = Db.GetCollection(Taps);
-                List<TapRecord> loaded = [.. keys.Select(k => ReadTap(col.FindById(TapId(k.Device, k.Seq)))).Where(t => !_newKeys.Contains((t.Device, t.Seq)))];
+                List<CachedTap> loaded = ReadBack(keys);
                 store._tapsByPerson[pid] = loaded;
                 store._cachedTaps += loaded.Count;
-                list = [.. loaded];
+                list = [.. loaded.Select(c => c.Tap)];
             }
             else
             {
-                list = store._tapsByPerson.TryGetValue(pid, out List<TapRecord>? cached) ? [.. cached] : [];
+                list = store._tapsByPerson.TryGetValue(pid, out List<CachedTap>? cached) ? [.. cached.Select(c => c.Tap)] : [];
             }
 
             if (_newTapsByPerson.TryGetValue(pid, out List<TapRecord>? mine))
@@ -472,6 +611,25 @@ public sealed class LiteDbIngestStore : IIngestStore
             }
 
             return list;
+        }
+
+        private List<CachedTap> ReadBack(List<TapLocation> keys)
+        {
+            var loaded = new List<CachedTap>(keys.Count);
+            ILiteCollection<BsonDocument> units = Db.GetCollection(Units);
+            foreach (IGrouping<long, TapLocation> inDoc in keys.GroupBy(k => k.Batch))
+            {
+                var wanted = inDoc.Select(k => (k.Device, k.Seq)).ToHashSet();
+                foreach (BsonValue t in units.FindById(inDoc.Key)["t"].AsArray)
+                {
+                    if (wanted.Contains((t["d"].AsString, unchecked((ulong)t["s"].AsInt64))))
+                    {
+                        loaded.Add(new CachedTap(ReadTap(t.AsDocument), inDoc.Key));
+                    }
+                }
+            }
+
+            return loaded;
         }
 
         public IReadOnlyList<TapRecord> TripEnds(string vehicle, DateTimeOffset from, DateTimeOffset to)
@@ -520,51 +678,15 @@ public sealed class LiteDbIngestStore : IIngestStore
         public void PutPerson(PersonState s, IReadOnlyList<WalletEntry> newEntries, IReadOnlyList<CheckInRecord> checkIns, IReadOnlyList<ParticipationRecord> participations)
         {
             CachedPerson? before = _newPersons.TryGetValue(s.Pid, out CachedPerson? p) || store._persons.TryGetValue(s.Pid, out p) ? p : null;
-            var recent = new BsonArray((IEnumerable<BsonValue>?)before?.RecentEntries ?? []);
-            recent.AddRange(newEntries.Select(e => new BsonDocument
-            {
-                ["key"] = e.Key,
-                ["kind"] = e.Kind,
-                ["value"] = e.Value,
-                ["points"] = e.Points,
-                ["src"] = e.Source,
-                ["at"] = e.At.UtcTicks,
-                ["rec"] = e.RecordedAt.UtcTicks,
-                ["desc"] = e.Description,
-                ["adj"] = e.Adjustment,
-            }));
+            List<WalletEntry> recent = [.. before?.RecentEntries ?? [], .. newEntries];
             if (recent.Count > InlineEntries)
             {
-                Db.GetCollection(Entries).Insert(new BsonDocument { ["p"] = s.Pid, ["e"] = recent });
+                Db.GetCollection(Entries).Insert(new BsonDocument { ["p"] = s.Pid, ["e"] = new BsonArray(recent.Select(e => (BsonValue)EntryDocument(e))) });
                 recent = [];
             }
 
-            BsonValue docId = before?.DocId ?? new BsonValue(store._nextPersonDocId++);
-            var doc = new BsonDocument
-            {
-                ["_id"] = docId,
-                ["pid"] = s.Pid,
-                ["value"] = s.Value,
-                ["points"] = s.Points,
-                ["pBus"] = s.PointsBus,
-                ["pVol"] = s.PointsVolunteer,
-                ["pHealth"] = s.PointsHealth,
-                ["debt"] = s.InDebt,
-                ["nc"] = s.NextCloseAt?.UtcTicks ?? long.MaxValue,
-                ["trips"] = StoreJson.Trips(s.Trips),
-                ["rev"] = s.Revision,
-                ["e"] = recent,
-            };
-            if (before is null)
-            {
-                Db.GetCollection(Persons).Insert(doc);
-            }
-            else
-            {
-                Db.GetCollection(Persons).Update(doc);
-            }
-
-            _newPersons[s.Pid] = new CachedPerson(s, checkIns.Count, participations.Count, recent, docId);
+            // Logged (with the unit's other persons) in WriteUnit.
+            _newPersons[s.Pid] = new CachedPerson(s, checkIns.Count, participations.Count, recent);
 
             // Most persons have neither check-ins nor participations: skip rewriting empty sets.
             ILiteCollection<BsonDocument> ci = Db.GetCollection(CheckInsCol);
