@@ -27,14 +27,21 @@ public sealed class LiteDbIngestStore : IIngestStore
     // Persons re-evaluated by each unit (full states), in commit order, since the last snapshot.
     private const string PersonLog = "personlog";
 
-    // Every person as of the last snapshot, MaxPerDocument persons to a document.
+    // Every person as of the last snapshot, PersonsPerDocument persons to a document.
     private const string PersonSnapshot = "personsnap";
 
     // Earlier development layouts (one document per tap, one per person); refused at open (see the constructor).
     private static readonly string[] EarlierLayout = ["taps", "persons"];
 
-    /// <summary>Taps or persons per document: keeps every document far below LiteDB's 16 MiB (a person with 128 entries is ~20 KB).</summary>
+    /// <summary>Taps per document: keeps every document far below LiteDB's 16 MiB.</summary>
     private const int MaxPerDocument = 256;
+
+    /// <summary>
+    /// Persons per log or snapshot document: their JSON (~500 bytes a person) stays below the 85,000 bytes at
+    /// which .NET allocates on the large object heap, whose collections are full, blocking ones over the whole
+    /// heap (the registry alone is ~700 MB at city scale). A person with 128 entries is ~20 KB: rare.
+    /// </summary>
+    private const int PersonsPerDocument = 64;
 
     /// <summary>Fewest person states logged between two snapshots (more when there are more persons).</summary>
     private const long MinSnapshotInterval = 100_000;
@@ -306,6 +313,16 @@ public sealed class LiteDbIngestStore : IIngestStore
         }
     }
 
+    /// <summary>Writes a snapshot now (benchmarks); returns how many persons it holds.</summary>
+    internal int SnapshotNow()
+    {
+        lock (_writeLock)
+        {
+            WriteSnapshot();
+            return _persons.Count;
+        }
+    }
+
     /// <summary>
     /// Writes every person's state as the new snapshot and empties the person log, in one transaction: its
     /// cost (about a second per 300,000 persons) is spread over at least as many logged person states.
@@ -322,7 +339,7 @@ public sealed class LiteDbIngestStore : IIngestStore
             ILiteCollection<BsonDocument> snapshot = _db.GetCollection(PersonSnapshot);
             snapshot.DeleteAll();
             long id = 1;
-            foreach (CachedPerson[] part in _persons.Values.Chunk(MaxPerDocument))
+            foreach (CachedPerson[] part in _persons.Values.Chunk(PersonsPerDocument))
             {
                 snapshot.Insert(new BsonDocument { ["_id"] = id++, ["b"] = StoreJson.Persons([.. part.Select(p => ToStored(p.State, p.RecentEntries))]) });
             }
@@ -511,7 +528,7 @@ public sealed class LiteDbIngestStore : IIngestStore
         /// <c>units { _id: Int64, t: [ { d: device, s: seq (Int64), p: PID or null, t: type, v: vehicle or null,
         /// a: tap time (UTC ticks), r: received (UTC ticks), e: the event as UTF-8 wire JSON (binary) } ] }</c>;
         /// <c>personlog { _id: Int64, b: UTF-8 JSON array of <see cref="StoredPerson"/> (binary) }</c>.
-        /// At most <see cref="MaxPerDocument"/> taps or persons per document.
+        /// At most <see cref="MaxPerDocument"/> taps or <see cref="PersonsPerDocument"/> persons per document.
         /// </summary>
         public void WriteUnit()
         {
@@ -537,7 +554,7 @@ public sealed class LiteDbIngestStore : IIngestStore
                 Db.GetCollection(Units).Insert(new BsonDocument { ["_id"] = _firstUnitDoc + _unitDocs++, ["t"] = taps });
             }
 
-            foreach (CachedPerson[] part in _newPersons.Values.Chunk(MaxPerDocument))
+            foreach (CachedPerson[] part in _newPersons.Values.Chunk(PersonsPerDocument))
             {
                 byte[] persons = StoreJson.Persons([.. part.Select(p => ToStored(p.State, p.RecentEntries))]);
                 Db.GetCollection(PersonLog).Insert(new BsonDocument { ["_id"] = store._nextPersonLogDoc + _personLogDocs++, ["b"] = persons });
