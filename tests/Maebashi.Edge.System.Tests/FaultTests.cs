@@ -217,7 +217,7 @@ public sealed class FaultTests
         AssertSameView(reference.Snapshot, await stack.SnapshotAsync(Days(steps)));
     }
 
-    [Fact(Skip = "Open: after Mosquitto is killed -9 and restarted on its persistence, the ingest receives no more batches (backlog stuck); see docs/faults.md")]
+    [Fact]
     public async Task Mosquitto_killed_9_mid_drain_and_restarted_on_its_persistence_loses_and_doubles_nothing()
     {
         List<Step> steps = FourDays();

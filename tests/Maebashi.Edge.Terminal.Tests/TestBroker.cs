@@ -35,6 +35,9 @@ internal sealed class TestBroker : IAsyncDisposable
     /// <summary>Completed when the first held publish arrived.</summary>
     public TaskCompletionSource EventHeld { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+    /// <summary>Completed when the broker first had no subscriber for a device's evt (its PUBACK says 16, no matching subscribers).</summary>
+    public TaskCompletionSource EventNotConsumed { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
     public static int FreePort()
     {
         using var l = new TcpListener(IPAddress.Loopback, 0);
@@ -76,6 +79,15 @@ internal sealed class TestBroker : IAsyncDisposable
         var broker = new TestBroker(server, port, deviceKeys);
         server.ValidatingConnectionAsync += broker.Validate;
         server.InterceptingPublishAsync += broker.InterceptAsync;
+        server.ApplicationMessageNotConsumedAsync += e =>
+        {
+            if (Topics.TryParse(e.ApplicationMessage.Topic, out TopicKind kind, out _) && kind == TopicKind.Events)
+            {
+                broker.EventNotConsumed.TrySetResult();
+            }
+
+            return Task.CompletedTask;
+        };
         await server.StartAsync();
         return broker;
     }

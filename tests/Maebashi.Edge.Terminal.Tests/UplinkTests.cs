@@ -167,6 +167,48 @@ public class UplinkTests
         Assert.Equal(1, t.Ledger.Backlog);
     }
 
+    /// <summary>
+    /// docs/faults.md, Mosquitto kill -9: after a broker restart a device may be back before the ingest has
+    /// subscribed again, and the broker answers its batches with PUBACK 16 (no matching subscribers) and drops
+    /// them. The device sends them again soon — not after the ack timeout — and, with its wall clock standing
+    /// still (a Pi without a real-time clock, or the fault suite's simulated clock), its timeouts still run.
+    /// </summary>
+    [Fact]
+    [Trait("Category", "Fault")]
+    public async Task Batches_no_subscriber_received_are_sent_again_soon_even_when_the_wall_clock_stands_still()
+    {
+        using var site = new TestSite();
+        site.Options.Uplink.BatchSize = 5;
+        site.Options.Uplink.AckTimeout = TimeSpan.FromMinutes(2);
+        site.Options.Uplink.AckTimeoutMax = TimeSpan.FromMinutes(4);
+        site.Options.Uplink.UndeliveredRetry = TimeSpan.FromMilliseconds(200);
+        await using TestBroker broker = await TestBroker.StartAsync(0, new() { ["BUS0042"] = TestSite.DeviceKey });
+        site.Options.Broker.Port = broker.Port;
+
+        await using TerminalRuntime t = TerminalRuntime.Create(site.Options, Parts(new StandingWallClock(DateTimeOffset.UtcNow)));
+        t.Vehicle.Set("R01", "S01");
+        ulong[] seqs = [.. Enumerable.Range(0, 12).Select(i => t.Pipeline.Tap(Card(i)).Seq!.Value)];
+
+        // No ingest subscribed yet: the broker drops the batches and says so.
+        await t.StartAsync();
+        await broker.EventNotConsumed.Task.WaitAsync(Patience);
+        Assert.Equal(seqs.Length, t.Ledger.Backlog);
+
+        // The ingest subscribes: the dropped batches arrive well before an ack timeout could have passed.
+        await using TestIngest ingest = await TestIngest.StartAsync(broker.Port, TestSite.DeviceKey);
+        await WhenAsync(t, () => t.Ledger.Backlog == 0).WaitAsync(site.Options.Uplink.AckTimeout / 2);
+
+        Assert.Equal(seqs.Order(), ingest.Applied.Order());
+        Assert.All(seqs, s => Assert.Equal(1, ingest.Received[s])); // a dropped batch is sent again, a delivered one is not
+        Assert.Equal(seqs.Length, t.Uplink.AcksApplied);
+    }
+
+    /// <summary>A wall clock that stands still while timers and the monotonic clock run in real time.</summary>
+    private sealed class StandingWallClock(DateTimeOffset now) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => now;
+    }
+
     [Fact]
     public async Task Malformed_cfg_deny_and_ack_are_ignored_and_the_last_good_stay_in_force_also_after_an_offline_restart()
     {

@@ -85,6 +85,13 @@ public sealed class UplinkOptions
 
     public TimeSpan AckTimeoutMax { get; set; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>
+    /// A batch the broker answers with "no matching subscribers" (PUBACK 16: no ingest subscribed, e.g. right after
+    /// a broker restart, before the ingest is back) was dropped: it is sent again after this delay, doubling while
+    /// it stays undelivered (up to <see cref="AckTimeoutMax"/>), instead of after the ack timeout.
+    /// </summary>
+    public TimeSpan UndeliveredRetry { get; set; } = TimeSpan.FromSeconds(2);
+
     /// <summary>How often the retained status is refreshed (it is also sent when the backlog empties or fills).</summary>
     public TimeSpan StatusInterval { get; set; } = TimeSpan.FromMinutes(1);
 

@@ -66,6 +66,7 @@ public sealed class TerminalOptionsValidator : IValidateOptions<TerminalOptions>
         Range(p, "Uplink:MaxInflightBatches", u.MaxInflightBatches, 1, 64);
         Duration(p, "Uplink:AckTimeout", u.AckTimeout, TimeSpan.FromMilliseconds(50), TimeSpan.FromHours(1));
         Duration(p, "Uplink:AckTimeoutMax", u.AckTimeoutMax, u.AckTimeout, TimeSpan.FromDays(1));
+        Duration(p, "Uplink:UndeliveredRetry", u.UndeliveredRetry, TimeSpan.FromMilliseconds(50), TimeSpan.FromHours(1));
         Duration(p, "Uplink:StatusInterval", u.StatusInterval, TimeSpan.FromSeconds(1), TimeSpan.FromDays(1));
         Duration(p, "Uplink:PruneInterval", u.PruneInterval, TimeSpan.FromSeconds(1), TimeSpan.FromDays(1));
 

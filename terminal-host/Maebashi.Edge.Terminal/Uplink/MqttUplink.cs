@@ -16,9 +16,11 @@ namespace Maebashi.Edge.Terminal.Uplink;
 /// Store-and-forward to the cloud over MQTT 5: publishes the ledger's unacknowledged entries as
 /// <c>evt</c> batches, oldest first, each signed with the <c>mac</c> user property; keeps every entry
 /// until the ingest's <c>ack</c> covers it (a broker's PUBACK is not enough, DESIGN.md §8) and sends
-/// a batch again when its ack does not come, with a growing timeout. Receives the retained
-/// <c>cfg</c> and the deny list, and keeps a retained <c>status</c> with a last will of offline.
-/// Runs beside the tap pipeline: it reads the ledger, it never holds a tap up.
+/// a batch again when its ack does not come, with a growing timeout, and soon when the broker answers that
+/// nobody received it (PUBACK 16). Receives the retained <c>cfg</c> and the deny list, and keeps a retained
+/// <c>status</c> with a last will of offline. Runs beside the tap pipeline: it reads the ledger, it never
+/// holds a tap up. Its timeouts and intervals run on the monotonic clock (<see cref="TimeProvider.GetTimestamp"/>),
+/// never on the wall clock, which a terminal without a real-time clock may see step back or stand still.
 /// </summary>
 public sealed class MqttUplink : IAsyncDisposable
 {
@@ -33,6 +35,7 @@ public sealed class MqttUplink : IAsyncDisposable
     private readonly Func<string, DeviceStatus> _status;
     private readonly TimeProvider _time;
     private readonly ILogger _log;
+    private readonly long _epoch;
     private readonly IMqttClient _client;
     private readonly AsyncSignal _wake = new();
     private readonly object _gate = new();
@@ -53,6 +56,7 @@ public sealed class MqttUplink : IAsyncDisposable
         _status = status;
         _time = time ?? TimeProvider.System;
         _log = log ?? NullLogger.Instance;
+        _epoch = _time.GetTimestamp();
         _client = new MqttClientFactory().CreateMqttClient();
         _client.ApplicationMessageReceivedAsync += OnMessageAsync;
         _client.DisconnectedAsync += _ =>
@@ -65,6 +69,16 @@ public sealed class MqttUplink : IAsyncDisposable
     }
 
     public bool IsConnected => _client.IsConnected;
+
+    /// <summary>
+    /// How long a publish may wait for its PUBACK. MQTTnet can register a PUBACK waiter on a connection that has
+    /// just dropped, and such a waiter is never completed: unbounded, the session would wait on it for good.
+    /// A connection that answers nothing for a keep-alive plus a connect timeout is dead anyway.
+    /// </summary>
+    internal TimeSpan PublishTimeout => _options.Broker.KeepAlive + _options.Broker.ConnectTimeout;
+
+    /// <summary>Time on the monotonic clock since the uplink was made: what its deadlines are measured in.</summary>
+    private TimeSpan Now => _time.GetElapsedTime(_epoch);
 
     public long BatchesPublished => Interlocked.Read(ref _batchesPublished);
     public long BatchesResent => Interlocked.Read(ref _batchesResent);
@@ -215,12 +229,12 @@ public sealed class MqttUplink : IAsyncDisposable
 
     private async Task SessionAsync(CancellationToken ct)
     {
-        DateTimeOffset nextStatus = _time.GetUtcNow() + _options.Uplink.StatusInterval;
-        DateTimeOffset nextPrune = _time.GetUtcNow();
+        TimeSpan nextStatus = Now + _options.Uplink.StatusInterval;
+        TimeSpan nextPrune = Now;
         while (_client.IsConnected)
         {
             ct.ThrowIfCancellationRequested();
-            DateTimeOffset now = _time.GetUtcNow();
+            TimeSpan now = Now;
             await ResendExpiredAsync(now, ct);
             await PublishNewAsync(now, ct);
 
@@ -243,7 +257,7 @@ public sealed class MqttUplink : IAsyncDisposable
                 nextPrune = now + (pruned >= 1000 ? TimeSpan.Zero : _options.Uplink.PruneInterval);
             }
 
-            DateTimeOffset wakeAt = Min(nextStatus, nextPrune);
+            TimeSpan wakeAt = Min(nextStatus, nextPrune);
             lock (_gate)
             {
                 foreach (Batch b in _inflight.Values)
@@ -252,7 +266,7 @@ public sealed class MqttUplink : IAsyncDisposable
                 }
             }
 
-            TimeSpan wait = wakeAt - _time.GetUtcNow();
+            TimeSpan wait = wakeAt - Now;
             if (wait > TimeSpan.Zero)
             {
                 await _wake.WaitAsync(wait, _time, ct);
@@ -260,13 +274,14 @@ public sealed class MqttUplink : IAsyncDisposable
         }
     }
 
-    private static DateTimeOffset Min(DateTimeOffset a, DateTimeOffset b) => a < b ? a : b;
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
 
-    private async Task PublishNewAsync(DateTimeOffset now, CancellationToken ct)
+    private async Task PublishNewAsync(TimeSpan now, CancellationToken ct)
     {
         while (_client.IsConnected)
         {
             List<ulong> seqs;
+            long id;
             lock (_gate)
             {
                 if (_inflight.Count >= _options.Uplink.MaxInflightBatches)
@@ -285,14 +300,15 @@ public sealed class MqttUplink : IAsyncDisposable
                 var batch = new Batch(Interlocked.Increment(ref _nextBatchId), [.. seqs], now + _options.Uplink.AckTimeout, 0);
                 _inflight[batch.Id] = batch;
                 _inflightSeqs.UnionWith(seqs);
+                id = batch.Id;
             }
 
-            await PublishBatchAsync(seqs, ct);
+            await PublishBatchAsync(id, seqs, ct);
             Interlocked.Increment(ref _batchesPublished);
         }
     }
 
-    private async Task ResendExpiredAsync(DateTimeOffset now, CancellationToken ct)
+    private async Task ResendExpiredAsync(TimeSpan now, CancellationToken ct)
     {
         List<(long Id, List<ulong> Seqs)> due = [];
         lock (_gate)
@@ -316,12 +332,40 @@ public sealed class MqttUplink : IAsyncDisposable
         foreach ((long id, List<ulong> seqs) in due)
         {
             _log.LogInformation("No ack for batch of {Count} events from {First}: sending it again", seqs.Count, seqs[0]);
-            await PublishBatchAsync(seqs, ct);
+            await PublishBatchAsync(id, seqs, ct);
             Interlocked.Increment(ref _batchesResent);
         }
     }
 
-    private async Task PublishBatchAsync(List<ulong> seqs, CancellationToken ct)
+    /// <summary>
+    /// Publishes a batch. When the broker answers that no subscriber received it (PUBACK 16: the ingest is not
+    /// subscribed, e.g. just after a broker restart that lost the ingest's shared subscription), the broker has
+    /// dropped it: no ack can come, so the batch goes again after <see cref="UplinkOptions.UndeliveredRetry"/>
+    /// (doubling while it stays undelivered), not after the ack timeout.
+    /// </summary>
+    private async Task PublishBatchAsync(long id, List<ulong> seqs, CancellationToken ct)
+    {
+        if (!await SendBatchAsync(seqs, ct))
+        {
+            return;
+        }
+
+        TimeSpan now = Now;
+        lock (_gate)
+        {
+            if (_inflight.TryGetValue(id, out Batch? b))
+            {
+                b.Undelivered++;
+                long retry = Math.Min(_options.Uplink.UndeliveredRetry.Ticks << Math.Min(b.Undelivered - 1, 20), _options.Uplink.AckTimeoutMax.Ticks);
+                b.Deadline = Min(b.Deadline, now + TimeSpan.FromTicks(retry));
+                _log.LogWarning("Batch of {Count} events from {First} reached no subscriber (the ingest is not subscribed); sending it again in {Retry}",
+                    seqs.Count, seqs[0], TimeSpan.FromTicks(retry));
+            }
+        }
+    }
+
+    /// <summary>Publishes the events (in halves when too big); true when the broker said nobody received (part of) them.</summary>
+    private async Task<bool> SendBatchAsync(List<ulong> seqs, CancellationToken ct)
     {
         List<TapEvent> events = _ledger.Read(seqs);
         byte[] payload = ContractJson.Serialize(new EventBatch { Device = _options.DeviceId, Events = events });
@@ -329,9 +373,9 @@ public sealed class MqttUplink : IAsyncDisposable
         {
             // Split in halves: each half is its own batch with its own MAC.
             int half = seqs.Count / 2;
-            await PublishBatchAsync(seqs[..half], ct);
-            await PublishBatchAsync(seqs[half..], ct);
-            return;
+            bool first = await SendBatchAsync(seqs[..half], ct);
+            bool second = await SendBatchAsync(seqs[half..], ct);
+            return first || second;
         }
 
         MqttApplicationMessage message = new MqttApplicationMessageBuilder()
@@ -341,10 +385,34 @@ public sealed class MqttUplink : IAsyncDisposable
             .WithContentType("application/json")
             .WithUserProperty(DeviceAuth.MacProperty, System.Text.Encoding.ASCII.GetBytes(DeviceAuth.ComputeMac(_deviceKey, payload)).AsMemory())
             .Build();
-        MqttClientPublishResult result = await _client.PublishAsync(message, ct);
+        MqttClientPublishResult result = await PublishBoundedAsync(message, ct);
+        _log.LogDebug("Batch of {Count} events from {First} published: {Reason}", seqs.Count, seqs[0], result.ReasonCode);
+        if (result.ReasonCode == MqttClientPublishReasonCode.NoMatchingSubscribers)
+        {
+            return true;
+        }
+
         if (!result.IsSuccess)
         {
-            _log.LogWarning("Broker did not take the batch ({Reason}); it is sent again after the ack timeout", result.ReasonCode);
+            _log.LogWarning("Broker did not take the batch of {Count} events from {First} ({Reason}); it is sent again after the ack timeout",
+                seqs.Count, seqs[0], result.ReasonCode);
+        }
+
+        return false;
+    }
+
+    /// <summary>A publish bounded by <see cref="PublishTimeout"/> (on the injected clock) and the caller's token.</summary>
+    private async Task<MqttClientPublishResult> PublishBoundedAsync(MqttApplicationMessage message, CancellationToken ct)
+    {
+        using var timeout = new CancellationTokenSource(PublishTimeout, _time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, timeout.Token);
+        try
+        {
+            return await _client.PublishAsync(message, linked.Token);
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !ct.IsCancellationRequested)
+        {
+            throw new TimeoutException($"no PUBACK for a publish on {message.Topic} within {PublishTimeout}");
         }
     }
 
@@ -358,7 +426,7 @@ public sealed class MqttUplink : IAsyncDisposable
         DeviceStatus status = _status(_ledger.DiskFull ? "degraded" : "online");
         _lastBacklogReported = status.Backlog;
         _lastDiskFullReported = status.DiskFull ?? false;
-        await _client.PublishAsync(new MqttApplicationMessageBuilder()
+        await PublishBoundedAsync(new MqttApplicationMessageBuilder()
             .WithTopic(Topics.Status(_options.DeviceId))
             .WithPayload(ContractJson.Serialize(status))
             .WithRetainFlag(true)
@@ -496,11 +564,16 @@ public sealed class MqttUplink : IAsyncDisposable
         _client.Dispose();
     }
 
-    private sealed class Batch(long id, List<ulong> seqs, DateTimeOffset deadline, int attempts)
+    private sealed class Batch(long id, List<ulong> seqs, TimeSpan deadline, int attempts)
     {
         public long Id { get; } = id;
         public List<ulong> Seqs { get; } = seqs;
-        public DateTimeOffset Deadline { get; set; } = deadline;
+
+        /// <summary>When to send it again, on the uplink's monotonic clock (<see cref="Now"/>).</summary>
+        public TimeSpan Deadline { get; set; } = deadline;
         public int Attempts { get; set; } = attempts;
+
+        /// <summary>Times the broker answered that no subscriber received it.</summary>
+        public int Undelivered { get; set; }
     }
 }
