@@ -130,9 +130,9 @@ public sealed class LiteDbIngestStore : IIngestStore
         foreach (BsonDocument d in _db.GetCollection(Units).FindAll())
         {
             long doc = d["_id"].AsInt64;
-            foreach (BsonValue t in d["t"].AsArray)
+            foreach (TapRecord t in StoreJson.Taps(d["b"].AsBinary))
             {
-                CacheTap(ReadTap(t.AsDocument), doc);
+                CacheTap(t, doc);
             }
 
             _nextUnitDoc = Math.Max(_nextUnitDoc, doc + 1);
@@ -428,17 +428,6 @@ public sealed class LiteDbIngestStore : IIngestStore
 
     private static DateTimeOffset? ReadOptTicks(BsonValue v) => v.IsNull ? null : Ticks(v);
 
-    // Reads a tap as stored inside a units document.
-    private static TapRecord ReadTap(BsonDocument d) => new(
-        d["d"].AsString,
-        unchecked((ulong)d["s"].AsInt64),
-        d["p"].IsNull ? null : d["p"].AsString,
-        d["t"].AsString,
-        d["v"].IsNull ? null : d["v"].AsString,
-        Ticks(d["a"]),
-        Ticks(d["r"]),
-        d["e"].IsString ? StoreJson.Tap(d["e"].AsString) : StoreJson.Tap(d["e"].AsBinary));
-
     private static StoredPerson ToStored(PersonState s, IReadOnlyList<WalletEntry> recent) => new()
     {
         Pid = s.Pid,
@@ -525,8 +514,7 @@ public sealed class LiteDbIngestStore : IIngestStore
         /// <summary>
         /// Writes the unit's taps and re-evaluated persons as a few documents, before the commit: two inserts
         /// per unit instead of one per tap and one per person. Layouts (ids rise, so inserts append to the index):
-        /// <c>units { _id: Int64, t: [ { d: device, s: seq (Int64), p: PID or null, t: type, v: vehicle or null,
-        /// a: tap time (UTC ticks), r: received (UTC ticks), e: the event as UTF-8 wire JSON (binary) } ] }</c>;
+        /// <c>units { _id: Int64, b: UTF-8 JSON array of taps (binary, see <see cref="StoreJson.Taps(IReadOnlyList{TapRecord})"/>) }</c>;
         /// <c>personlog { _id: Int64, b: UTF-8 JSON array of <see cref="StoredPerson"/> (binary) }</c>.
         /// At most <see cref="MaxPerDocument"/> taps or <see cref="PersonsPerDocument"/> persons per document.
         /// </summary>
@@ -535,23 +523,7 @@ public sealed class LiteDbIngestStore : IIngestStore
             _firstUnitDoc = store._nextUnitDoc;
             foreach (TapRecord[] part in _newTaps.Chunk(MaxPerDocument))
             {
-                var taps = new BsonArray();
-                foreach (TapRecord tap in part)
-                {
-                    taps.Add(new BsonDocument
-                    {
-                        ["d"] = tap.Device,
-                        ["s"] = unchecked((long)tap.Seq),
-                        ["p"] = tap.Pid is null ? BsonValue.Null : tap.Pid,
-                        ["t"] = tap.Type,
-                        ["v"] = tap.Vehicle is null ? BsonValue.Null : tap.Vehicle,
-                        ["a"] = tap.At.UtcTicks,
-                        ["r"] = tap.ReceivedAt.UtcTicks,
-                        ["e"] = StoreJson.TapUtf8(tap.Event),
-                    });
-                }
-
-                Db.GetCollection(Units).Insert(new BsonDocument { ["_id"] = _firstUnitDoc + _unitDocs++, ["t"] = taps });
+                Db.GetCollection(Units).Insert(new BsonDocument { ["_id"] = _firstUnitDoc + _unitDocs++, ["b"] = StoreJson.Taps(part) });
             }
 
             foreach (CachedPerson[] part in _newPersons.Values.Chunk(PersonsPerDocument))
@@ -637,11 +609,11 @@ public sealed class LiteDbIngestStore : IIngestStore
             foreach (IGrouping<long, TapLocation> inDoc in keys.GroupBy(k => k.Batch))
             {
                 var wanted = inDoc.Select(k => (k.Device, k.Seq)).ToHashSet();
-                foreach (BsonValue t in units.FindById(inDoc.Key)["t"].AsArray)
+                foreach (TapRecord t in StoreJson.Taps(units.FindById(inDoc.Key)["b"].AsBinary))
                 {
-                    if (wanted.Contains((t["d"].AsString, unchecked((ulong)t["s"].AsInt64))))
+                    if (wanted.Contains((t.Device, t.Seq)))
                     {
-                        loaded.Add(new CachedTap(ReadTap(t.AsDocument), inDoc.Key));
+                        loaded.Add(new CachedTap(t, inDoc.Key));
                     }
                 }
             }

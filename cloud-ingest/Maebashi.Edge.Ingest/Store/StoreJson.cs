@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Text.Json.Serialization.Metadata;
@@ -17,16 +18,98 @@ internal static class StoreJson
 
     private static readonly JsonTypeInfo<TapEvent> TapInfo = (JsonTypeInfo<TapEvent>)ContractJsonContext.Wire.GetTypeInfo(typeof(TapEvent))!;
 
-    public static TapEvent Tap(string json) => JsonSerializer.Deserialize(json, TapInfo) ?? throw new InvalidDataException("stored tap is null");
-
-    // Taps are stored as UTF-8 JSON bytes (no transcoding to a string and back); older stores hold strings.
-    public static byte[] TapUtf8(TapEvent e) => JsonSerializer.SerializeToUtf8Bytes(e, TapInfo);
-
-    public static TapEvent Tap(byte[] utf8) => JsonSerializer.Deserialize(utf8, TapInfo) ?? throw new InvalidDataException("stored tap is null");
-
     public static string Trips(IReadOnlyList<Trip> trips) => JsonSerializer.Serialize(trips as List<Trip> ?? [.. trips], StoreJsonContext.Default.ListTrip);
 
     public static IReadOnlyList<Trip> Trips(string json) => JsonSerializer.Deserialize(json, StoreJsonContext.Default.ListTrip) ?? [];
+
+    /// <summary>
+    /// Taps as one UTF-8 JSON array: <c>[{"d": device, "s": seq, "p": PID (absent for trip_end), "t": type,
+    /// "v": vehicle (absent if none), "a": tap time (UTC ticks), "r": received (UTC ticks), "e": the event as
+    /// on the wire}]</c>. Written with one writer for the whole array: per-tap BSON documents cost ~15 µs a tap.
+    /// </summary>
+    public static byte[] Taps(IReadOnlyList<TapRecord> taps)
+    {
+        var buffer = new ArrayBufferWriter<byte>(taps.Count * 320);
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartArray();
+            foreach (TapRecord t in taps)
+            {
+                w.WriteStartObject();
+                w.WriteString("d", t.Device);
+                w.WriteNumber("s", t.Seq);
+                if (t.Pid is not null)
+                {
+                    w.WriteString("p", t.Pid);
+                }
+
+                w.WriteString("t", t.Type);
+                if (t.Vehicle is not null)
+                {
+                    w.WriteString("v", t.Vehicle);
+                }
+
+                w.WriteNumber("a", t.At.UtcTicks);
+                w.WriteNumber("r", t.ReceivedAt.UtcTicks);
+                w.WritePropertyName("e");
+                JsonSerializer.Serialize(w, t.Event, TapInfo);
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+        }
+
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>Reads what <see cref="Taps(IReadOnlyList{TapRecord})"/> wrote.</summary>
+    public static List<TapRecord> Taps(byte[] utf8)
+    {
+        var taps = new List<TapRecord>();
+        var r = new Utf8JsonReader(utf8);
+        Expect(ref r, JsonTokenType.StartArray);
+        while (r.Read() && r.TokenType == JsonTokenType.StartObject)
+        {
+            string? device = null, pid = null, type = null, vehicle = null;
+            ulong seq = 0;
+            long at = 0, received = 0;
+            TapEvent? e = null;
+            while (r.Read() && r.TokenType == JsonTokenType.PropertyName)
+            {
+                string name = r.GetString()!;
+                r.Read();
+                switch (name)
+                {
+                    case "d": device = r.GetString(); break;
+                    case "s": seq = r.GetUInt64(); break;
+                    case "p": pid = r.GetString(); break;
+                    case "t": type = r.GetString(); break;
+                    case "v": vehicle = r.GetString(); break;
+                    case "a": at = r.GetInt64(); break;
+                    case "r": received = r.GetInt64(); break;
+                    case "e": e = JsonSerializer.Deserialize(ref r, TapInfo); break;
+                    default: r.Skip(); break;
+                }
+            }
+
+            if (device is null || type is null || e is null)
+            {
+                throw new InvalidDataException("a stored tap lacks its device, type or event");
+            }
+
+            taps.Add(new TapRecord(device, seq, pid, type, vehicle, new DateTimeOffset(at, TimeSpan.Zero), new DateTimeOffset(received, TimeSpan.Zero), e));
+        }
+
+        return taps;
+    }
+
+    private static void Expect(ref Utf8JsonReader r, JsonTokenType token)
+    {
+        if (!r.Read() || r.TokenType != token)
+        {
+            throw new InvalidDataException($"stored taps: expected {token}");
+        }
+    }
 
     public static byte[] Persons(List<StoredPerson> persons) => JsonSerializer.SerializeToUtf8Bytes(persons, StoreJsonContext.Default.ListStoredPerson);
 
