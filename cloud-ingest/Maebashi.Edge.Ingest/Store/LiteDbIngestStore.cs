@@ -55,6 +55,9 @@ public sealed class LiteDbIngestStore : IIngestStore
     private const string Retained = "retained";
 
     private readonly Lock _writeLock = new();
+
+    // Set when a committed unit could not be made durable (see Write).
+    private Exception? _failed;
     private readonly DurableLiteDatabase _files;
     private readonly LiteDatabase _db;
 
@@ -283,6 +286,11 @@ public sealed class LiteDbIngestStore : IIngestStore
     {
         lock (_writeLock)
         {
+            if (_failed is not null)
+            {
+                throw new IOException("the store could not make an earlier unit durable and takes no more; restart the ingest", _failed);
+            }
+
             if (!_db.BeginTrans())
             {
                 throw new InvalidOperationException("a LiteDB transaction is already open on this thread");
@@ -302,7 +310,19 @@ public sealed class LiteDbIngestStore : IIngestStore
                 throw;
             }
 
-            Durable();
+            try
+            {
+                Durable();
+            }
+            catch (Exception e)
+            {
+                // Committed but not known to be on disk (an fsync that failed may have dropped the pages):
+                // acknowledging anything more could acknowledge a tap a power cut then loses, so this store
+                // takes no more units; a restart recovers from what the files hold.
+                _failed = e;
+                throw;
+            }
+
             unit.Publish();
             if (_personsLogged >= (_snapshotEvery ?? Math.Max(MinSnapshotInterval, _persons.Count)))
             {
@@ -346,16 +366,17 @@ public sealed class LiteDbIngestStore : IIngestStore
 
             _db.GetCollection(PersonLog).DeleteAll();
             _db.Commit();
+            Durable();
         }
         catch (Exception e) when (e is IOException or LiteException)
         {
-            // The log still holds every state: nothing is lost. Try again after half as many more.
+            // Not committed, or committed but not known to be durable: either way the snapshot and the log
+            // that replaced it are one transaction, so the store holds every state. Try again later.
             _db.Rollback();
             _personsLogged /= 2;
             return;
         }
 
-        Durable();
         _personsLogged = 0;
     }
 
