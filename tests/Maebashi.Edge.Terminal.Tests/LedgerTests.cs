@@ -111,6 +111,44 @@ public class LedgerTests(ITestOutputHelper output)
         Assert.Equal(5, ledger.Backlog);
     }
 
+    [Fact]
+    public void Acknowledgements_survive_a_restart_and_their_marks_go_with_the_pruned_entries()
+    {
+        using var storage = new MemoryLedgerStorage();
+        var options = new LedgerOptions { Retention = TimeSpan.FromDays(2), SeqFloorFromClock = false };
+        var time = new FakeTimeProvider();
+        var ledger = TapLedger.Open(storage, options, time);
+        for (int i = 0; i < 10; i++)
+        {
+            ledger.Append(0);
+        }
+
+        // Two runs (1..3 and 5..6) in one ack, unordered and with a repeat; 8 alone in another.
+        Assert.Equal(5, ledger.MarkAcked([6, 2, 1, 3, 5, 2]));
+        time.Advance(TimeSpan.FromHours(1));
+        Assert.Equal(1, ledger.MarkAcked([8]));
+        ledger.Dispose();
+
+        ledger = TapLedger.Open(storage, options, time);
+        Assert.Equal([4UL, 7, 9, 10], ledger.UnackedSeqs(100));
+        Assert.Equal([4UL, 7, 9, 10], ledger.Records(unackedOnly: true).Select(r => r.Event.Seq));
+        Assert.All(ledger.Records(false).Where(r => r.Event.Seq is 1 or 2 or 3 or 5 or 6 or 8), r => Assert.NotNull(r.AckedAt));
+        Assert.Equal(0, ledger.MarkAcked([1, 8]));
+
+        // The retention runs from each ack: the first five go, 8 (acknowledged an hour later) stays.
+        time.Advance(TimeSpan.FromDays(2) - TimeSpan.FromMinutes(30));
+        Assert.Equal(5, ledger.Prune());
+        time.Advance(TimeSpan.FromHours(1));
+        Assert.Equal(1, ledger.Prune());
+        ledger.Dispose();
+
+        ledger = TapLedger.Open(storage, options, time);
+        Assert.Equal([4UL, 7, 9, 10], ledger.Records(false).Select(r => r.Event.Seq));
+        Assert.Equal(4, ledger.Backlog);
+        Assert.Empty(ledger.Verify());
+        ledger.Dispose();
+    }
+
     /// <summary>30 days of a busy bus (1,500 taps a day) with no network: all kept, far from any limit.</summary>
     [Fact]
     public void Thirty_days_of_a_busy_bus_offline_fit_in_the_ledger()

@@ -170,6 +170,16 @@ public sealed class TerminalRuntime : IAsyncDisposable
     {
         _stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         CancellationToken ct = _stop.Token;
+        try
+        {
+            Pipeline.WarmUp();
+        }
+        catch (Exception e) when (e is IOException or LiteDB.LiteException)
+        {
+            // The first tap pays for the JIT then, and reports its own failure to record.
+            _log.LogWarning("Tap path warm-up failed: {Error}", e.Message);
+        }
+
         foreach (ITapSource source in Sources)
         {
             _running.Add(Task.Run(() => RunSourceAsync(source, ct), CancellationToken.None));

@@ -67,6 +67,12 @@ public sealed class TapPipeline : ITapSink
         }
 
         _feedback.Show(outcome);
+        if (outcome.Verdict is Verdict.Accept or Verdict.Deny && outcome.Seq is not null)
+        {
+            // Recorded: the uplink hears of it only now, after the verdict is shown.
+            _ledger.NotifyAppended();
+        }
+
         return outcome;
     }
 
@@ -197,7 +203,7 @@ public sealed class TapPipeline : ITapSink
             Ctx = new TapContext { Route = route, Vehicle = VehicleId, Stop = stop, Door = reader?.Door ?? read.Reader, Offline = read.Offline ? true : null },
             Decision = denied ? Decisions.Deny : Decisions.Accept,
             Reason = denied ? "deny_list" : null,
-        });
+        }, notify: false);
 
         if (denied)
         {
@@ -250,7 +256,7 @@ public sealed class TapPipeline : ITapSink
             Ctx = new TapContext { Event = current.Id, Door = reader?.Door },
             Decision = reason is null ? Decisions.Accept : Decisions.Deny,
             Reason = reason,
-        });
+        }, notify: false);
 
         return reason switch
         {
@@ -277,7 +283,7 @@ public sealed class TapPipeline : ITapSink
             Card = new CardRef { Tok = tok, Tech = read.Tech.ToWire() },
             Ctx = new TapContext { Clinic = clinic, Queue = number },
             Decision = Decisions.Accept,
-        });
+        }, notify: false);
 
         string line = string.Create(CultureInfo.InvariantCulture, $"受付番号 {queue}番 / Queue No. {queue}");
         return e is null
@@ -311,6 +317,26 @@ public sealed class TapPipeline : ITapSink
 
         _feedback.SetIdle("回送 / Out of service");
         return e;
+    }
+
+    /// <summary>
+    /// Runs the tap path once on a synthetic card before the first tap (token, event, ledger write rolled back,
+    /// feedback text), recording and showing nothing: the first passenger after a start does not wait for the JIT.
+    /// </summary>
+    public void WarmUp()
+    {
+        lock (_gate)
+        {
+            string tok = CardToken.Compute(_regionKey, CardTech.Iso14443A, stackalloc byte[7]);
+            DateTimeOffset now = Now(null);
+            SweepRecent(now);
+            _ = _recent.TryGetValue(tok, out _);
+            _ = _cloud.IsDenied(tok);
+            var d = new BusDecision(null, "R", "S", false, false, null);
+            _ = Recorded(new TapEvent { Seq = 0, Type = EventTypes.Board, At = now, Card = new CardRef { Tok = tok, Tech = CardTech.Iso14443A.ToWire() } }, Verdict.Accept, BusLine(d));
+        }
+
+        _ledger.WarmUp();
     }
 
     public string VehicleId => _options.Vehicle ?? _cloud.Config?.Vehicle ?? _options.DeviceId;
