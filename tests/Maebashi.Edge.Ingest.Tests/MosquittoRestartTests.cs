@@ -45,7 +45,14 @@ public sealed class MosquittoRestartTests
             {
                 // NoMatchingSubscribers until the ingest has subscribed again; the bus keeps the batch either way.
                 await after.PublishAsync(second);
-                ack = await after.NextAckAsync(TimeSpan.FromSeconds(3));
+                Ack got = await after.NextAckAsync(TimeSpan.FromSeconds(3));
+
+                // Mosquitto may deliver the first batch's ack again after its restart (persisted in flight when it
+                // was killed); a bus ignores an ack below what it waits for, and so does this device.
+                if (got.UpTo >= 4)
+                {
+                    ack = got;
+                }
             }
             catch (OperationCanceledException) when (!deadline.IsCancellationRequested)
             {
