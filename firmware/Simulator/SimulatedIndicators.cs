@@ -11,14 +11,38 @@ public sealed class SimulatedIndicators : IFeedback
 
     public bool Buzzer { get; private set; }
 
+    // Made only when somebody waits (the firmware's allocation-free tap loop drives Set).
+    private readonly Lock _beepGate = new();
+    private TaskCompletionSource? _nextBeep;
+
     /// <summary>Times the buzzer was switched on.</summary>
     public int Beeps { get; private set; }
+
+    /// <summary>Completes the next time the buzzer is switched on (every verdict beeps: accept, offline accept, deny).</summary>
+    public Task NextBeep
+    {
+        get
+        {
+            lock (_beepGate)
+            {
+                return (_nextBeep ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+            }
+        }
+    }
 
     public void Set(bool green, bool red, bool buzzer)
     {
         if (buzzer && !Buzzer)
         {
             Beeps++;
+            TaskCompletionSource? waiting;
+            lock (_beepGate)
+            {
+                waiting = _nextBeep;
+                _nextBeep = null;
+            }
+
+            waiting?.TrySetResult();
         }
 
         Green = green;

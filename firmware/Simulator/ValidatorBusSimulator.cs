@@ -88,14 +88,32 @@ public sealed class ValidatorBusSimulator : IAsyncDisposable
         return new ValidatorBusSimulator(specs, time ?? TimeProvider.System);
     }
 
-    /// <summary>A card held to a validator for <paramref name="holdFor"/>, then taken away (as a passenger taps).</summary>
+    /// <summary>The longest a card is held waiting for the validator's verdict.</summary>
+    public static readonly TimeSpan MaxHold = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// A card held to a validator for <paramref name="holdFor"/> and until its verdict beeps (at most
+    /// <see cref="MaxHold"/>), then taken away, as a passenger taps.
+    /// </summary>
     public async Task TapAsync(int validatorIndex, VirtualCard card, TimeSpan holdFor, CancellationToken cancellationToken = default)
     {
         SimulatedValidator v = Validators[validatorIndex];
+        Task beep = v.Indicators.NextBeep;
         v.Present(card);
         try
         {
             await Task.Delay(holdFor, cancellationToken).ConfigureAwait(false);
+
+            // As a passenger keeps the card on the reader until the beep: on a loaded machine the simulated
+            // validator's poll may not have run within holdFor, and a card lifted unread is a tap nobody made.
+            try
+            {
+                await beep.WaitAsync(MaxHold, cancellationToken).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                // No verdict (a validator out of service or powered off): the passenger walks on.
+            }
         }
         finally
         {
