@@ -11,9 +11,9 @@ namespace Maebashi.Edge.Ingest.Store;
 /// serialised by a lock and made durable (fsync of LiteDB's log) before <see cref="Write{T}"/> returns.
 /// </summary>
 /// <remarks>
-/// Layout (docs/ingest.md, "Store"): a unit of work writes its taps as one document of <c>units</c> and the
-/// persons it re-evaluated as one document of <c>personlog</c> — two inserts per unit however many events
-/// and persons it holds, instead of one per tap and one per person (LiteDB spends ~20–40 µs on each
+/// Layout (docs/ingest.md, "Storage"): a unit of work writes its taps as one document of <c>units</c> per 256
+/// taps and the persons it re-evaluated as one document of <c>personlog</c> per 64 persons — a few inserts
+/// per unit instead of one per tap and one per person (LiteDB spends ~20–40 µs on each
 /// document insert or update, which bounded the ingest near 10,000 events/s). Every person's state is in
 /// memory; <c>personsnap</c> holds all of them as of a snapshot, written once as many person states were
 /// logged as there are persons (at least 100,000), after which the person log is emptied. Opening the
