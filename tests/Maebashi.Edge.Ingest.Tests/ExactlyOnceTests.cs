@@ -265,6 +265,44 @@ public sealed class ExactlyOnceTests
     }
 
     [Fact]
+    public void A_batch_whose_fsync_fails_is_not_acknowledged_the_store_takes_no_more_and_a_restart_applies_every_tap_once()
+    {
+        string expected = InOrder();
+        string dir = TestKit.TempDir();
+        using (var kit = new PipelineKit(Clock(), dir))
+        {
+            foreach (JsonObject e in Bus42)
+            {
+                kit.Send("BUS0042", e);
+            }
+
+            bool fail = true;
+            kit.Store.Files.BeforeLogFsync = () =>
+            {
+                if (fail)
+                {
+                    fail = false;
+                    throw new IOException("EIO (simulated): the disk failed the fsync");
+                }
+            };
+
+            // Committed but not known to be on disk: no ack, and nothing more is taken (not even on a good disk).
+            byte[] bus43 = TestKit.Batch("BUS0043", Bus43);
+            Assert.Throws<InvalidOperationException>(() => kit.Pipeline.ProcessBatch(TestKit.Topic("BUS0043"), bus43, TestKit.Mac("BUS0043", bus43)));
+            byte[] evt = TestKit.Batch("EVT01", Evt);
+            InvalidOperationException refused = Assert.Throws<InvalidOperationException>(() => kit.Pipeline.ProcessBatch(TestKit.Topic("EVT01"), evt, TestKit.Mac("EVT01", evt)));
+            Assert.Contains("restart the ingest", refused.InnerException!.Message);
+        }
+
+        // After the restart the devices send again what was not acknowledged: each tap counts once.
+        using var again = new PipelineKit(Clock(), dir);
+        again.Send("BUS0043", Bus43);
+        again.Send("EVT01", Evt);
+        again.Send("CLN01", Clinic);
+        Assert.Equal(expected, again.Wallets());
+    }
+
+    [Fact]
     public void A_restart_on_the_same_store_keeps_every_de_duplication_record()
     {
         string dir = TestKit.TempDir();

@@ -36,9 +36,13 @@ internal sealed class DurableLiteDatabase : IDisposable
 
     public LiteDatabase Db { get; }
 
+    /// <summary>Tests: runs before each fsync of the log (e.g. to throw as a failing disk would).</summary>
+    internal Action? BeforeLogFsync { get; set; }
+
     /// <summary>Call after <c>Commit</c>, before telling anyone the transaction happened.</summary>
     public void MakeDurable()
     {
+        BeforeLogFsync?.Invoke();
         _log.FlushToDisk();
         if (_log.Length >= CheckpointLogBytes)
         {

@@ -282,6 +282,9 @@ public sealed class LiteDbIngestStore : IIngestStore
 
     public string DataPath { get; }
 
+    /// <summary>The durable files (tests reach the fsync through it).</summary>
+    internal DurableLiteDatabase Files => _files;
+
     public T Write<T>(Func<IIngestWrite, T> work)
     {
         lock (_writeLock)
