@@ -536,12 +536,7 @@ internal sealed class SystemBench : IAsyncDisposable
         }
     }
 
-    private static int FreePort()
-    {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
-    }
+    private static int FreePort() => Maebashi.Edge.Broker.LoopbackPorts.Free();
 
     /// <summary>A running terminal process with its control connection; disposing stops it (SIGTERM) and waits.</summary>
     private sealed class Terminal(SystemBench bench, ChildProcess process, ControlClient control, int port, Stopwatch running, double startupSeconds) : IAsyncDisposable

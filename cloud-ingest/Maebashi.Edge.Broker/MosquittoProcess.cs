@@ -111,12 +111,7 @@ public sealed class MosquittoProcess : IDisposable
         }
     }
 
-    private static int FreePort()
-    {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
-    }
+    private static int FreePort() => Maebashi.Edge.Broker.LoopbackPorts.Free();
 
     private sealed class StringWriterLog
     {

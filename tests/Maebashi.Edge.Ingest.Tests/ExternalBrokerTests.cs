@@ -92,14 +92,7 @@ public sealed class ExternalBrokerTests
         }
     }
 
-    private static int FreePort()
-    {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        int port = ((IPEndPoint)l.LocalEndpoint).Port;
-        l.Stop();
-        return port;
-    }
+    private static int FreePort() => Maebashi.Edge.Broker.LoopbackPorts.Free();
 
     [Fact]
     public async Task The_ingest_as_a_client_of_Mosquitto_applies_and_acknowledges_batches_through_its_shared_subscription()

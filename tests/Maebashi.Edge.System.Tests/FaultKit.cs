@@ -414,12 +414,7 @@ internal sealed class FaultStack : IDisposable
         }
     }
 
-    public static int FreePort()
-    {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
-    }
+    public static int FreePort() => Maebashi.Edge.Broker.LoopbackPorts.Free();
 
     public void Dispose()
     {
