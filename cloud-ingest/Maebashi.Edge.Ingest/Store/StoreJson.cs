@@ -7,20 +7,10 @@ using Maebashi.Edge.Ingest.Rules;
 
 namespace Maebashi.Edge.Ingest.Store;
 
-/// <summary>JSON for what the store keeps as text (taps as on the wire, trips and postings).</summary>
+/// <summary>JSON for what the store keeps as bytes: taps (events as on the wire) and person states.</summary>
 internal static class StoreJson
 {
-    public static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web)
-    {
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
-    };
-
     private static readonly JsonTypeInfo<TapEvent> TapInfo = (JsonTypeInfo<TapEvent>)ContractJsonContext.Wire.GetTypeInfo(typeof(TapEvent))!;
-
-    public static string Trips(IReadOnlyList<Trip> trips) => JsonSerializer.Serialize(trips as List<Trip> ?? [.. trips], StoreJsonContext.Default.ListTrip);
-
-    public static IReadOnlyList<Trip> Trips(string json) => JsonSerializer.Deserialize(json, StoreJsonContext.Default.ListTrip) ?? [];
 
     /// <summary>
     /// Taps as one UTF-8 JSON array: <c>[{"d": device, "s": seq, "p": PID (absent for trip_end), "t": type,
@@ -155,7 +145,6 @@ internal sealed class StoredEntry
 
 /// <summary>Source-generated (de)serialisation of what the store keeps as JSON: it runs once per person per batch.</summary>
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull, UseStringEnumConverter = true)]
-[JsonSerializable(typeof(List<Trip>))]
 [JsonSerializable(typeof(List<StoredPerson>))]
 internal sealed partial class StoreJsonContext : JsonSerializerContext
 {
