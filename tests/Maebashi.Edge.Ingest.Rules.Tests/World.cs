@@ -19,7 +19,7 @@ internal static class Jst
     }
 }
 
-/// <summary>The sample registry of shared/fixtures, loaded once.</summary>
+/// <summary>The sample registry of the repository's fixtures/, loaded once.</summary>
 internal static class Sample
 {
     private static readonly Lazy<CityRegistry> Loaded = new(() => RegistryLoader.Load(SharedFixtures.RegistryPath));

@@ -2,10 +2,16 @@ using System.Text.Json;
 
 namespace Maebashi.Edge.TestSupport;
 
-/// <summary>Finds ../shared/fixtures beside the repository (the layout of the workplace and of CI).</summary>
+/// <summary>
+/// The sample registry and known-answer vectors every test project shares, in the repository's own
+/// <c>fixtures/</c> folder, so a clone with nothing beside it tests itself.
+/// </summary>
 internal static class SharedFixtures
 {
-    public static string Directory { get; } = Find();
+    /// <summary>The folder holding <c>Maebashi.Edge.sln</c>, found upwards from the test assembly.</summary>
+    public static string RepositoryRoot { get; } = FindRepositoryRoot();
+
+    public static string Directory => Path.Combine(RepositoryRoot, "fixtures");
 
     public static string RegistryPath => Path.Combine(Directory, "registry.sample.json");
     public static string VectorsPath => Path.Combine(Directory, "vectors.sample.json");
@@ -16,17 +22,16 @@ internal static class SharedFixtures
         return doc.RootElement.Clone();
     }
 
-    private static string Find()
+    private static string FindRepositoryRoot()
     {
         for (DirectoryInfo? d = new(AppContext.BaseDirectory); d is not null; d = d.Parent)
         {
-            string candidate = Path.Combine(d.FullName, "shared", "fixtures");
-            if (File.Exists(Path.Combine(candidate, "vectors.sample.json")))
+            if (File.Exists(Path.Combine(d.FullName, "Maebashi.Edge.sln")))
             {
-                return candidate;
+                return d.FullName;
             }
         }
 
-        throw new DirectoryNotFoundException("shared/fixtures not found above " + AppContext.BaseDirectory);
+        throw new DirectoryNotFoundException("no Maebashi.Edge.sln above " + AppContext.BaseDirectory);
     }
 }
