@@ -15,7 +15,7 @@ using MQTTnet;
 using MQTTnet.Formatter;
 using MQTTnet.Protocol;
 
-// Ingest benchmarks (DESIGN.md §10):
+// Ingest benchmarks (docs/contract.md §10):
 //  1. registry scale: 1,000,000 cards / 340,000 persons loaded by the ingest (time to ready, resident memory);
 //  2. end to end over the embedded broker: device batches → verify → de-dup → resolve → rules → durable store → ack;
 //  3. the store-only baseline: the same batches, one de-duplication record per event, one durable unit per batch.

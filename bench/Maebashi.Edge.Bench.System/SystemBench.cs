@@ -20,7 +20,7 @@ internal sealed class SystemBench : IAsyncDisposable
     private const string Device = "BUS0000";
     private const string ReaderBoard = "rear";
 
-    /// <summary>A week of a busy bus (DESIGN.md §10).</summary>
+    /// <summary>A week of a busy bus (docs/contract.md §10).</summary>
     private const int BacklogTaps = 10_500;
 
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
@@ -415,7 +415,7 @@ internal sealed class SystemBench : IAsyncDisposable
     private void Report()
     {
         Say("");
-        Say("── against DESIGN.md §10");
+        Say("── against docs/contract.md §10");
         if (_figures.TryGetValue("drain_events_per_s", out double through) && _figures.TryGetValue("store_only_events_per_s", out double store) && store > 0)
         {
             // The drain through Mosquitto, one device, against the same store-only baseline.

@@ -9,7 +9,7 @@ using Maebashi.Edge.Terminal.Roles;
 using Maebashi.Edge.Terminal.Taps;
 using Maebashi.Edge.Terminal.Uplink;
 
-// Terminal host benchmarks (DESIGN.md §10): tap → verdict with the durable ledger commit
+// Terminal host benchmarks (docs/contract.md §10): tap → verdict with the durable ledger commit
 // (token, decision, LiteDB commit + fsync, feedback), and resident memory after many taps.
 // `--quick` keeps the run short on the shared 2-core machine.
 bool quick = args.Contains("--quick");

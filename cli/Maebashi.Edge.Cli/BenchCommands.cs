@@ -17,7 +17,7 @@ internal static class BenchCommands
     {
         var quick = new Option<bool>("--quick") { Description = "a short run (about 2–3 minutes; a smaller registry, said so in the output)" };
         var systemOnly = new Option<bool>("--system-only") { Description = "only the whole-system part (terminal and ingest processes through Mosquitto), not the part harnesses" };
-        var bench = new Command("bench", "benchmarks against DESIGN.md §10; the last line is JSON") { quick, systemOnly };
+        var bench = new Command("bench", "benchmarks against docs/contract.md §10; the last line is JSON") { quick, systemOnly };
         bench.SetAction(async (parse, ct) => await RunAsync(parse.GetValue(quick), parse.GetValue(systemOnly), ct));
         root.Subcommands.Add(bench);
     }

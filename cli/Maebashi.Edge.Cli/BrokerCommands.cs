@@ -4,7 +4,7 @@ using Maebashi.Edge.Contract.Registry;
 
 namespace Maebashi.Edge.Cli;
 
-/// <summary><c>broker mosquitto-config</c>: Mosquitto as the production broker (DESIGN.md §8, §9).</summary>
+/// <summary><c>broker mosquitto-config</c>: Mosquitto as the production broker (docs/contract.md §8, §9).</summary>
 internal static class BrokerCommands
 {
     public static void AddTo(RootCommand root)

@@ -4,7 +4,7 @@ using Maebashi.Edge.Contract.Registry;
 
 namespace Maebashi.Edge.Cli;
 
-/// <summary><c>token</c> and <c>sector-id</c>: the identities of DESIGN.md §2 from a registry's keys.</summary>
+/// <summary><c>token</c> and <c>sector-id</c>: the identities of docs/contract.md §2 from a registry's keys.</summary>
 internal static class IdentityCommands
 {
     public static void AddTo(RootCommand root)

@@ -14,7 +14,7 @@ internal static class IngestCommands
 {
     public static void AddTo(RootCommand root)
     {
-        var registry = new Option<string>("--registry") { Description = "registry file (DESIGN.md §7)", Required = true };
+        var registry = new Option<string>("--registry") { Description = "registry file (docs/contract.md §7)", Required = true };
         var data = new Option<string?>("--data") { Description = "data directory (store, audit log); a temp directory when omitted" };
         var mqttPort = new Option<int>("--mqtt-port") { Description = "embedded broker port on 127.0.0.1 (0: any free port)", DefaultValueFactory = _ => 1883 };
         var httpPort = new Option<int>("--http-port") { Description = "HTTP API port on 127.0.0.1 (0: any free port)", DefaultValueFactory = _ => 8080 };

@@ -14,7 +14,7 @@ public sealed class MosquittoConfigOptions
     public required string OutDir { get; init; }
     public int Port { get; init; } = 1883;
 
-    /// <summary>Loopback unless told otherwise (DESIGN.md §9: TLS where the broker is not on loopback).</summary>
+    /// <summary>Loopback unless told otherwise (docs/contract.md §9: TLS where the broker is not on loopback).</summary>
     public string BindAddress { get; init; } = "127.0.0.1";
 
     /// <summary>The ingest's broker user; its password is generated and written to <c>ingest.pass</c>.</summary>
@@ -54,7 +54,7 @@ public sealed class MosquittoConfigOptions
 public sealed record MosquittoConfigFiles(string Config, string PasswordFile, string AclFile, string IngestPasswordFile, string DataDir, int Devices);
 
 /// <summary>
-/// Writes a Mosquitto 2.0 configuration for the city's devices (DESIGN.md §8, §9): per-device
+/// Writes a Mosquitto 2.0 configuration for the city's devices (docs/contract.md §8, §9): per-device
 /// credentials (password = HMAC of the device key, so the key never travels), topic ACLs, persistence
 /// on, and queue limits that never drop QoS 1 messages silently (Mosquitto's default drops past 1,000).
 /// </summary>
@@ -107,7 +107,7 @@ public static class MosquittoConfigWriter
     }
 
     private static string Acl(string ingestUser) => $"""
-        # Maebashi Edge topic ACL (DESIGN.md §9). Patterns apply to every client; %u is the user name = device id.
+        # Maebashi Edge topic ACL (docs/contract.md §9). Patterns apply to every client; %u is the user name = device id.
         # A device writes only its own evt/status and reads only its own ack/cfg and the deny list.
         pattern write {Topics.Root}/dev/%u/evt
         pattern write {Topics.Root}/dev/%u/status

@@ -1,8 +1,8 @@
 namespace Maebashi.Edge.Ingest.Rules;
 
 /// <summary>
-/// Turns two evaluations of one person into the wallet's adjustment entries (DESIGN.md §3: "a late tap
-/// re-rates that person's service day, and the wallet records the difference as adjustment entries").
+/// Turns two evaluations of one person into the wallet's adjustment entries (docs/contract.md §3.4: a late tap
+/// re-rates the person, and the difference from the previous evaluation is booked as adjustment entries).
 /// </summary>
 public static class PostingDiff
 {

@@ -2,7 +2,7 @@ using Maebashi.Edge.Contract.Registry;
 
 namespace Maebashi.Edge.Ingest.Rules;
 
-/// <summary>Fare categories (DESIGN.md §3, bus).</summary>
+/// <summary>Fare categories (docs/contract.md §3, bus).</summary>
 public static class FareCategories
 {
     public const string Adult = "adult";
@@ -34,12 +34,12 @@ public static class PostingKinds
 }
 
 /// <summary>
-/// The rules of DESIGN.md §3 for one person: a pure, deterministic function of the SET of the person's
+/// The rules of docs/contract.md §3 for one person: a pure, deterministic function of the SET of the person's
 /// facts (taps, trip ends, top-ups) and the ingest's clock. The same facts in any order, split or
 /// re-listed, give an identical <see cref="WalletView"/>.
 /// </summary>
 /// <remarks>
-/// Choices where DESIGN.md is silent (also in docs/decisions.md, "Ingest rules"):
+/// Choices in the details docs/contract.md §3 leaves open (also in docs/decisions.md, "Ingest rules"):
 /// <list type="bullet">
 /// <item>Facts are sorted by (at, kind, device, seq), kinds at one instant in the order alight, trip_end,
 /// board, event_in, event_out, clinic_checkin, so an alight at the instant of a trip_end still closes its trip
@@ -89,7 +89,7 @@ public static class WalletRules
     public static readonly TimeSpan EventOutGrace = TimeSpan.FromMinutes(60);
 
     /// <summary>
-/// Evaluates every rule of DESIGN.md §3 for one person. <paramref name="now"/> is the ingest's clock; it
+/// Evaluates every rule of docs/contract.md §3 for one person. <paramref name="now"/> is the ingest's clock; it
 /// only closes trips left open for more than 180 minutes (see <see cref="WalletView.ReviewAt"/>).
 /// </summary>
     public static WalletView Evaluate(CityRegistry registry, PersonHistory history, DateTimeOffset now)

@@ -251,7 +251,7 @@ public sealed class DemoFleet : IAsyncDisposable
             bool last = stop == route.Stops.Count - 1;
             foreach (Person p in Riders(bus.Device))
             {
-                // Riders stay aboard at least 12 s: within 10 s the same card is the same tap (DESIGN.md §3).
+                // Riders stay aboard at least 12 s: within 10 s the same card is the same tap (docs/contract.md §3).
                 if ((last || _random.NextDouble() < 0.45) && DateTimeOffset.UtcNow - p.Since >= TimeSpan.FromSeconds(12))
                 {
                     // Now and then a passenger forgets to tap off: the trip closes with the highest fare.

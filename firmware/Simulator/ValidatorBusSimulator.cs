@@ -72,7 +72,7 @@ public sealed class ValidatorBusSimulator : IAsyncDisposable
     /// <summary>The host's end of the line (give it to the link master).</summary>
     public Stream HostPort { get; }
 
-    /// <summary>The bus of DESIGN.md: front door at address 1, rear door at address 2.</summary>
+    /// <summary>A bus as docs/decisions.md addresses its link: front door at address 1, rear door at address 2.</summary>
     public static IReadOnlyList<ValidatorSpec> FrontAndRear(string vehicle) =>
         [new ValidatorSpec($"{vehicle}-front", 1, 1), new ValidatorSpec($"{vehicle}-rear", 2, 2)];
 

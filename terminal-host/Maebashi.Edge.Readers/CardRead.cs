@@ -26,7 +26,7 @@ public sealed class CardRead : IEquatable<CardRead>
 
     public ReadOnlySpan<byte> Uid => _uid;
 
-    /// <summary>The uid as DESIGN.md §2 writes it: uppercase hex, no separators.</summary>
+    /// <summary>The uid as docs/contract.md §2 writes it: uppercase hex, no separators.</summary>
     public string UidHex => Convert.ToHexString(_uid);
 
     public bool Equals(CardRead? other) => other is not null && other.Tech == Tech && other._uid.AsSpan().SequenceEqual(_uid);

@@ -54,7 +54,7 @@ public static class ReaderKinds
         _ => ReaderBusType.Serial,
     };
 
-    /// <summary>The card techs a chip can see (DESIGN.md §2): the MFRC522 reads Type A alone.</summary>
+    /// <summary>The card techs a chip can see (docs/contract.md §2): the MFRC522 reads Type A alone.</summary>
     public static IReadOnlyList<CardTech> Techs(this ReaderChip chip) => chip == ReaderChip.Mfrc522 ? Mfrc522Techs : Pn532Techs;
 
     public static IReadOnlyList<CardTech> Techs(this ReaderKind kind) => kind.Chip().Techs();

@@ -6,7 +6,7 @@ public sealed record ReaderSettings
     /// <summary>Time between polls of the field.</summary>
     public TimeSpan PollInterval { get; init; } = TimeSpan.FromMilliseconds(100);
 
-    /// <summary>A card that returns within this time of its tap is the same tap (DESIGN.md §3, repeat taps).</summary>
+    /// <summary>A card that returns within this time of its tap is the same tap (docs/contract.md §3, repeat taps).</summary>
     public TimeSpan RepeatWindow { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>How often an idle reader is asked whether it still answers; detection stays within 2 s.</summary>

@@ -5,7 +5,7 @@ using Maebashi.Edge.Firmware.Taps;
 
 namespace Maebashi.Edge.Firmware.Tests;
 
-/// <summary>DESIGN.md §10: no managed allocation per tap once the validator runs (on the .NET build of the core).</summary>
+/// <summary>docs/contract.md §10: no managed allocation per tap once the validator runs (on the .NET build of the core).</summary>
 [Trait("Category", "Firmware")]
 public sealed class AllocationTests
 {

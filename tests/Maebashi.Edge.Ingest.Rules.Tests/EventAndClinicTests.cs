@@ -3,7 +3,7 @@ using Maebashi.Edge.Contract.Registry;
 
 namespace Maebashi.Edge.Ingest.Rules.Tests;
 
-/// <summary>DESIGN.md §3: event points (once per person, duration-based with tap-out) and clinic check-ins.</summary>
+/// <summary>docs/contract.md §3: event points (once per person, duration-based with tap-out) and clinic check-ins.</summary>
 [Trait("Category", "Ingest")]
 public class EventAndClinicTests
 {

@@ -2,7 +2,7 @@ using Maebashi.Edge.Contract.Registry;
 
 namespace Maebashi.Edge.Ingest.Rules.Tests;
 
-/// <summary>DESIGN.md §3 bus: flat and zonal adult fares, fare categories.</summary>
+/// <summary>docs/contract.md §3 bus: flat and zonal adult fares, fare categories.</summary>
 [Trait("Category", "Ingest")]
 public class FareTests
 {

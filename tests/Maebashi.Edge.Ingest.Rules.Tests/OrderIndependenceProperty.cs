@@ -8,7 +8,7 @@ using Maebashi.Edge.Contract.Registry;
 namespace Maebashi.Edge.Ingest.Rules.Tests;
 
 /// <summary>
-/// DESIGN.md §3: "the same taps delivered in any order or split give the same wallet". Random sets of facts
+/// docs/contract.md §3: "the same taps delivered in any order or split give the same wallet". Random sets of facts
 /// for random persons over several days, evaluated as listed in random orders with facts re-listed, always
 /// give the wallet of the in-order evaluation.
 /// </summary>

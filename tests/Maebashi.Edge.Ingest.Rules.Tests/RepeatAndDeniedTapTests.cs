@@ -2,7 +2,7 @@ using Maebashi.Edge.Contract.Messages;
 
 namespace Maebashi.Edge.Ingest.Rules.Tests;
 
-/// <summary>DESIGN.md §3: repeat taps within 10 s are one tap; only bus taps the device accepted have effects.</summary>
+/// <summary>docs/contract.md §3: repeat taps within 10 s are one tap; only bus taps the device accepted have effects.</summary>
 [Trait("Category", "Ingest")]
 public class RepeatAndDeniedTapTests
 {

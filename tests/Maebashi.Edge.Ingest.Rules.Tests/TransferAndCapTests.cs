@@ -2,7 +2,7 @@ using Maebashi.Edge.Contract.Registry;
 
 namespace Maebashi.Edge.Ingest.Rules.Tests;
 
-/// <summary>DESIGN.md §3 bus: transfers, the daily cap, and the charge order adult → category → transfer → cap.</summary>
+/// <summary>docs/contract.md §3 bus: transfers, the daily cap, and the charge order adult → category → transfer → cap.</summary>
 [Trait("Category", "Ingest")]
 public class TransferAndCapTests
 {

@@ -2,7 +2,7 @@ using Maebashi.Edge.Contract.Messages;
 
 namespace Maebashi.Edge.Ingest.Rules.Tests;
 
-/// <summary>DESIGN.md §3 bus: how trips open and close, missing and unmatched tap-offs, late taps re-rating.</summary>
+/// <summary>docs/contract.md §3 bus: how trips open and close, missing and unmatched tap-offs, late taps re-rating.</summary>
 [Trait("Category", "Ingest")]
 public class TripTests
 {

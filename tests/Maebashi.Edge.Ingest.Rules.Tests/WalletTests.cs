@@ -2,7 +2,7 @@ using Maebashi.Edge.Contract.Registry;
 
 namespace Maebashi.Edge.Ingest.Rules.Tests;
 
-/// <summary>DESIGN.md §3: payment from value then points, debt and the deny list, ride points, opening balances, top-ups.</summary>
+/// <summary>docs/contract.md §3: payment from value then points, debt and the deny list, ride points, opening balances, top-ups.</summary>
 [Trait("Category", "Ingest")]
 public class WalletTests
 {

@@ -32,7 +32,7 @@ public sealed class DemoTests
         Assert.True(report.Fares > 0, live);
         Assert.True(report.Participants.Values.Sum() > 0, live);
         // The only quarantine the scenario may cause: a volunteer tapping just as one event ends and the next
-        // starts, which the ingest re-checks and rejects by rule (DESIGN.md §3). Nothing else.
+        // starts, which the ingest re-checks and rejects by rule (docs/contract.md §3). Nothing else.
         JsonNode q = await fleet.GetJson("api/v1/quarantine", CancellationToken.None);
         Assert.All(q["items"]!.AsArray(), i => Assert.True(
             i!["scope"]!.GetValue<string>() == "event" && i["code"]!.GetValue<string>() == "Rule"

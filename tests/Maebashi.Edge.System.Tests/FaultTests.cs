@@ -243,7 +243,7 @@ public sealed class FaultTests
     }
 
     /// <summary>
-    /// A bus whose clock is an hour off. DESIGN.md §5: an event whose <c>at</c> is more than 5 minutes in the future
+    /// A bus whose clock is an hour off. docs/contract.md §5: an event whose <c>at</c> is more than 5 minutes in the future
     /// is rejected in the ack with its reason and kept in quarantine; the rest of its batch is applied. So: the taps
     /// stamped an hour ahead are each acknowledged as rejected (they leave the ledger), each appear in the quarantine
     /// exactly once with their seq and raw payload, and have no effect; the taps stamped an hour behind are late taps

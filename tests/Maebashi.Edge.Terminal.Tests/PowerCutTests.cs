@@ -6,7 +6,7 @@ using Microsoft.Extensions.Time.Testing;
 namespace Maebashi.Edge.Terminal.Tests;
 
 /// <summary>
-/// The durable-commit proof (DESIGN.md §4, §8): the power goes at every single write, flush or
+/// The durable-commit proof (docs/contract.md §4, §8): the power goes at every single write, flush or
 /// resize of a run of taps, with a disk that keeps only what was flushed. After each cut the
 /// ledger reopens, and every tap whose feedback was shown is there, intact.
 /// </summary>

@@ -20,7 +20,7 @@ using Microsoft.Extensions.Logging;
 namespace Maebashi.Edge.Ingest.Http;
 
 /// <summary>
-/// The HTTP API of DESIGN.md §6 on 127.0.0.1: bearer tokens per scope, each scope seeing only its sector;
+/// The HTTP API of docs/contract.md §6 on 127.0.0.1: bearer tokens per scope, each scope seeing only its sector;
 /// no response carries a PID, a raw UID or another sector's ID; every read of a person's data is audited.
 /// </summary>
 public sealed class HttpApi : IAsyncDisposable

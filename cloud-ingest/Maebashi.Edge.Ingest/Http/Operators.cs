@@ -16,7 +16,7 @@ public sealed record Operator(string Name, string Token, string Scope)
 
 public sealed class OperatorsFileException(string message) : Exception(message);
 
-/// <summary>The operators file: <c>[{"name", "token", "scope"}]</c> (DESIGN.md §6).</summary>
+/// <summary>The operators file: <c>[{"name", "token", "scope"}]</c> (docs/contract.md §6).</summary>
 public static class OperatorsFile
 {
     private static readonly JsonSerializerOptions FileOptions = new(JsonSerializerDefaults.Web);

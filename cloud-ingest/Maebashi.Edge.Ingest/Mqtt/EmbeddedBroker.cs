@@ -17,7 +17,7 @@ namespace Maebashi.Edge.Ingest.Mqtt;
 
 /// <summary>
 /// The default broker: MQTTnet's server on 127.0.0.1 only. Devices log in with their id and derived
-/// password (DESIGN.md §9); the topic ACL lets a device write only its own evt/status and read only its own
+/// password (docs/contract.md §9); the topic ACL lets a device write only its own evt/status and read only its own
 /// ack/cfg and the deny list. Each evt publish is processed durably inside the publish hook, so the PUBACK
 /// (and the ingest's ack) follow the commit. Retained messages are kept in the store across restarts.
 /// </summary>

@@ -48,7 +48,7 @@ public sealed record ChargeOutcome(ChargeStatus Status, long Value, long Points)
 /// </remarks>
 public sealed class IngestPipeline
 {
-    /// <summary>A trip left open this long after its board is closed by the clock (DESIGN.md §3).</summary>
+    /// <summary>A trip left open this long after its board is closed by the clock (docs/contract.md §3).</summary>
     public static readonly TimeSpan TripWindow = TimeSpan.FromMinutes(180);
 
     private readonly CityRegistry _registry;
@@ -194,7 +194,7 @@ public sealed class IngestPipeline
         return new BatchOutcome { Device = device, Ack = applied.Ack };
     }
 
-    /// <summary>A top-up, idempotent by receipt (DESIGN.md §3).</summary>
+    /// <summary>A top-up, idempotent by receipt (docs/contract.md §3).</summary>
     public ChargeOutcome Charge(CardEntry card, long amount, string receipt)
     {
         DateTimeOffset now = _time.GetUtcNow();

@@ -1,6 +1,6 @@
 namespace Maebashi.Edge.Contract.Identity;
 
-/// <summary>RFC 4648 base32, uppercase alphabet, no padding (the sector ID encoding of DESIGN.md §2).</summary>
+/// <summary>RFC 4648 base32, uppercase alphabet, no padding (the sector ID encoding of docs/contract.md §2).</summary>
 public static class Base32
 {
     private const string Alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";

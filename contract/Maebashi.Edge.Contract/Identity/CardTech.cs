@@ -1,6 +1,6 @@
 namespace Maebashi.Edge.Contract.Identity;
 
-/// <summary>The card technologies of DESIGN.md §2, with their wire names.</summary>
+/// <summary>The card technologies of docs/contract.md §2, with their wire names.</summary>
 public enum CardTech
 {
     /// <summary>City-issued ISO 14443 Type A card; uid is its 4-, 7- or 10-byte UID.</summary>

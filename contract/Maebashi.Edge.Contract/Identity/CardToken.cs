@@ -5,7 +5,7 @@ using System.Text;
 namespace Maebashi.Edge.Contract.Identity;
 
 /// <summary>
-/// The card token of DESIGN.md §2: raw UIDs never leave the terminal host, only
+/// The card token of docs/contract.md §2: raw UIDs never leave the terminal host, only
 /// <c>base64url_nopad(HMAC-SHA256(regionKey, ASCII(tech ":" UPPERHEX(uid)))[0..16))</c>.
 /// </summary>
 public static class CardToken

@@ -4,7 +4,7 @@ using System.Security.Cryptography;
 namespace Maebashi.Edge.Contract.Identity;
 
 /// <summary>
-/// Device-side secrets derived from the device key (DESIGN.md §5 and §9), so the key itself never travels.
+/// Device-side secrets derived from the device key (docs/contract.md §2 and §9), so the key itself never travels.
 /// </summary>
 public static class DeviceAuth
 {

@@ -1,6 +1,6 @@
 namespace Maebashi.Edge.Contract.Identity;
 
-/// <summary>Uppercase hex without separators, the only way UIDs and keys are written (DESIGN.md §2).</summary>
+/// <summary>Uppercase hex without separators, the only way UIDs and keys are written (docs/contract.md §2).</summary>
 public static class Hex
 {
     /// <summary>Parses hex (either case). Returns false for odd length, empty input or a non-hex character.</summary>

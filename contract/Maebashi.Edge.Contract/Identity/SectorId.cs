@@ -4,7 +4,7 @@ using System.Text;
 namespace Maebashi.Edge.Contract.Identity;
 
 /// <summary>
-/// What a service sees instead of the person's common ID (DESIGN.md §2, the bPK idea):
+/// What a service sees instead of the person's common ID (docs/contract.md §2, the bPK idea):
 /// <c>base32_nopad_upper(HMAC-SHA256(linkKey, ASCII(pid "|" sector))[0..10))</c>, 16 characters.
 /// </summary>
 public static class SectorId
@@ -16,7 +16,7 @@ public static class SectorId
 
     public static string Clinic(string clinicId) => ClinicPrefix + clinicId;
 
-    /// <summary>Whether a sector name is one DESIGN.md §2 defines, or why not.</summary>
+    /// <summary>Whether a sector name is one docs/contract.md §2 defines, or why not.</summary>
     public static string? CheckSector(string? sector) => sector switch
     {
         null or "" => "sector is empty",

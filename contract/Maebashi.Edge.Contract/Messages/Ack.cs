@@ -1,6 +1,6 @@
 namespace Maebashi.Edge.Contract.Messages;
 
-/// <summary>Statuses of a per-event result (DESIGN.md §5).</summary>
+/// <summary>Statuses of a per-event result (docs/contract.md §5).</summary>
 public static class ResultStatus
 {
     public const string Applied = "applied";

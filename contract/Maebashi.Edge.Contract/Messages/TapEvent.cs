@@ -1,6 +1,6 @@
 namespace Maebashi.Edge.Contract.Messages;
 
-/// <summary>Event types of MQTT contract v1 (DESIGN.md §5).</summary>
+/// <summary>Event types of MQTT contract v1 (docs/contract.md §5).</summary>
 public static class EventTypes
 {
     public const string Board = "board";

@@ -10,7 +10,7 @@ public enum TopicKind
     Deny,
 }
 
-/// <summary>Every topic name of MQTT contract v1 (DESIGN.md §5), built and parsed here only.</summary>
+/// <summary>Every topic name of MQTT contract v1 (docs/contract.md §5), built and parsed here only.</summary>
 public static class Topics
 {
     public const string Root = "maebashi/v1";

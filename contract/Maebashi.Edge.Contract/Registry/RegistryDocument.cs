@@ -3,7 +3,7 @@ using System.Text.Json.Serialization;
 namespace Maebashi.Edge.Contract.Registry;
 
 /// <summary>
-/// The city's export as it is written (DESIGN.md §7). Fields are kept close to the file so that
+/// The city's export as it is written (docs/contract.md §7). Fields are kept close to the file so that
 /// <see cref="RegistryValidator"/> can name the entry and field of every problem.
 /// </summary>
 public sealed class RegistryDocument
@@ -20,10 +20,10 @@ public sealed class RegistryDocument
 
 public sealed class RegistryKeys
 {
-    /// <summary>Hex; keys card tokens (DESIGN.md §2).</summary>
+    /// <summary>Hex; keys card tokens (docs/contract.md §2).</summary>
     public string? RegionKey { get; set; }
 
-    /// <summary>Hex; keys sector IDs (DESIGN.md §2).</summary>
+    /// <summary>Hex; keys sector IDs (docs/contract.md §2).</summary>
     public string? LinkKey { get; set; }
 }
 

@@ -4,7 +4,7 @@ using Maebashi.Edge.Contract.Messages;
 
 namespace Maebashi.Edge.Contract.Registry;
 
-/// <summary>Loads the city's registry export (DESIGN.md §7), refusing a bad file with every problem listed.</summary>
+/// <summary>Loads the city's registry export (docs/contract.md §7), refusing a bad file with every problem listed.</summary>
 public static class RegistryLoader
 {
     /// <summary>Loads and checks a registry file; throws <see cref="RegistryException"/> listing every problem.</summary>

@@ -6,7 +6,7 @@ namespace Maebashi.Edge.Contract.Registry;
 
 /// <summary>
 /// Checks a registry document and lists every problem, each naming its entry and field
-/// (DESIGN.md §7). UIDs and keys are never echoed into a problem.
+/// (docs/contract.md §7). UIDs and keys are never echoed into a problem.
 /// </summary>
 public static class RegistryValidator
 {

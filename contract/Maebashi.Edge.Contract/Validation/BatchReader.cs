@@ -36,7 +36,7 @@ public sealed class BatchReadResult
 }
 
 /// <summary>
-/// Reads and checks an event batch against MQTT contract v1 (DESIGN.md §5), telling what rejects
+/// Reads and checks an event batch against MQTT contract v1 (docs/contract.md §5), telling what rejects
 /// the whole batch (cannot be trusted or read) from what rejects a single event.
 /// Checks that need the registry (MAC, known device, known card) belong to the ingest.
 /// </summary>

@@ -1,6 +1,6 @@
 namespace Maebashi.Edge.Contract.Validation;
 
-/// <summary>Whether a problem rejects the whole batch or only one event (DESIGN.md §5).</summary>
+/// <summary>Whether a problem rejects the whole batch or only one event (docs/contract.md §5).</summary>
 public enum ErrorScope
 {
     /// <summary>Nothing of the batch is applied or acknowledged; it is quarantined once per distinct payload.</summary>

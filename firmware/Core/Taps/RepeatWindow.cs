@@ -1,6 +1,6 @@
 namespace Maebashi.Edge.Firmware.Taps
 {
-    /// <summary>DESIGN.md §3: a tap of the same card on the same device within the window (10 s) of its first tap is the
+    /// <summary>docs/contract.md §3: a tap of the same card on the same device within the window (10 s) of its first tap is the
     /// same tap. Remembers the last few cards in fixed arrays.</summary>
     public sealed class RepeatWindow
     {

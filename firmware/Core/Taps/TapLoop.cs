@@ -16,7 +16,7 @@ namespace Maebashi.Edge.Firmware.Taps
     /// One card at a time: look for a card every <see cref="PollIntervalMs"/>; a card seen again within the repeat window
     /// gets the same feedback and no new tap; otherwise ask the host for a verdict and wait at most the verdict timeout
     /// (100 ms), then accept on its own and flag the tap offline. The tap is written to flash before the passenger sees or
-    /// hears anything (DESIGN.md §4). Non-blocking: the board calls <see cref="Step"/> in its main loop. Allocation-free.
+    /// hears anything (docs/contract.md §4). Non-blocking: the board calls <see cref="Step"/> in its main loop. Allocation-free.
     /// </summary>
     public sealed class TapLoop
     {

@@ -5,7 +5,7 @@ namespace Maebashi.Edge.Terminal.Config;
 /// <summary>A secret file could not be used; the message names the file and what is wrong (never its content).</summary>
 public sealed class SecretFileException(string message) : Exception(message);
 
-/// <summary>Keys and passwords live in files only their owner can read (DESIGN.md §9); anything else is refused.</summary>
+/// <summary>Keys and passwords live in files only their owner can read (docs/contract.md §9); anything else is refused.</summary>
 public static class SecretFile
 {
     public const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite;

@@ -51,7 +51,7 @@ public sealed class BrokerOptions
     public string Host { get; set; } = "127.0.0.1";
     public int Port { get; set; } = 1883;
 
-    /// <summary>TLS to the broker (required where the broker is not on loopback, DESIGN.md §9).</summary>
+    /// <summary>TLS to the broker (for any broker not on loopback, docs/contract.md §9).</summary>
     public bool Tls { get; set; }
 
     /// <summary>PEM file of the CA that signed the broker's certificate; the system's trust store if absent.</summary>

@@ -2,7 +2,7 @@ namespace Maebashi.Edge.Terminal.Ledger;
 
 /// <summary>
 /// The file stream the ledger gives LiteDB. LiteDB 5 writes each commit to its log without fsync
-/// (DESIGN.md §8); this stream is unbuffered (every write reaches the OS at once, so a killed
+/// (docs/contract.md §8); this stream is unbuffered (every write reaches the OS at once, so a killed
 /// process loses nothing) and its <see cref="Flush"/> is an fsync, which the ledger calls after
 /// each commit, before the feedback is shown.
 /// </summary>

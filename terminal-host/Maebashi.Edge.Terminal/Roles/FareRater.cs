@@ -3,7 +3,7 @@ using Maebashi.Edge.Contract.Registry;
 namespace Maebashi.Edge.Terminal.Roles;
 
 /// <summary>
-/// The provisional adult fare shown on alighting (DESIGN.md §3): flat routes the flat fare; zonal
+/// The provisional adult fare shown on alighting (docs/contract.md §3): flat routes the flat fare; zonal
 /// routes <c>min(maxFare, baseFare + zoneFare × |Δzone|)</c>. The ingest applies category, transfer
 /// and daily cap; the display shows what the route alone charges.
 /// </summary>

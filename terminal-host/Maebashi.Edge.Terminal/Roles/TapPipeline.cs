@@ -19,7 +19,7 @@ namespace Maebashi.Edge.Terminal.Roles;
 /// </summary>
 public sealed class TapPipeline : ITapSink
 {
-    /// <summary>A trip's boarding is remembered this long for the fare shown on alighting (DESIGN.md §3).</summary>
+    /// <summary>A trip's boarding is remembered this long for the fare shown on alighting (docs/contract.md §3).</summary>
     public static readonly TimeSpan TripWindow = TimeSpan.FromMinutes(180);
 
     private readonly TerminalOptions _options;
@@ -83,7 +83,7 @@ public sealed class TapPipeline : ITapSink
         SweepRecent(now);
         if (_recent.TryGetValue(tok, out var recent) && now - recent.First < _options.RepeatWindow && now >= recent.First)
         {
-            // The same tap (DESIGN.md §3): the first one's feedback again, nothing recorded.
+            // The same tap (docs/contract.md §3): the first one's feedback again, nothing recorded.
             return recent.Outcome with { Verdict = Verdict.Repeat };
         }
 
@@ -226,7 +226,7 @@ public sealed class TapPipeline : ITapSink
     {
         bool isOut = reader?.Tap == "out";
         List<EventDef> here = [.. (_cloud.Config?.Events ?? []).Where(ev => ev.Sites.Count == 0 || ev.Sites.Contains(_options.DeviceId))];
-        // event_out counts up to 60 minutes after the window (points per hour, DESIGN.md §3).
+        // event_out counts up to 60 minutes after the window (points per hour, docs/contract.md §3).
         TimeSpan grace = isOut ? TimeSpan.FromMinutes(60) : TimeSpan.Zero;
         EventDef? current = here.Where(ev => ev.Start <= now && now <= ev.End + grace).OrderBy(ev => ev.Start).FirstOrDefault();
         string? reason = null;

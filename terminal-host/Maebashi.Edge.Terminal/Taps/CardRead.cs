@@ -30,7 +30,7 @@ public sealed class CardRead
     /// <summary>The configured name of the reader (or validator) that saw the card.</summary>
     public string Reader { get; }
 
-    /// <summary>Set by a validator that accepted on its own without the host's verdict (DESIGN.md §3).</summary>
+    /// <summary>Set by a validator that accepted on its own without the host's verdict (docs/contract.md §3).</summary>
     public bool Offline { get; init; }
 
     /// <summary>When a validator read the card, if earlier than now (a validator's backlog); null means now.</summary>

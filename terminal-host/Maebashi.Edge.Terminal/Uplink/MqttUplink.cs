@@ -15,7 +15,7 @@ namespace Maebashi.Edge.Terminal.Uplink;
 /// <summary>
 /// Store-and-forward to the cloud over MQTT 5: publishes the ledger's unacknowledged entries as
 /// <c>evt</c> batches, oldest first, each signed with the <c>mac</c> user property; keeps every entry
-/// until the ingest's <c>ack</c> covers it (a broker's PUBACK is not enough, DESIGN.md §8) and sends
+/// until the ingest's <c>ack</c> covers it (a broker's PUBACK is not enough, docs/contract.md §8) and sends
 /// a batch again when its ack does not come, with a growing timeout, and soon when the broker answers that
 /// nobody received it (PUBACK 16). Receives the retained <c>cfg</c> and the deny list, and keeps a retained
 /// <c>status</c> with a last will of offline. Runs beside the tap pipeline: it reads the ledger, it never
@@ -24,7 +24,7 @@ namespace Maebashi.Edge.Terminal.Uplink;
 /// </summary>
 public sealed class MqttUplink : IAsyncDisposable
 {
-    /// <summary>The ingest rejects bigger batches whole (DESIGN.md §5).</summary>
+    /// <summary>The ingest rejects bigger batches whole (docs/contract.md §5).</summary>
     public const int MaxBatchBytes = 256 * 1024;
 
     private readonly TerminalOptions _options;
@@ -478,7 +478,7 @@ public sealed class MqttUplink : IAsyncDisposable
     /// Applies an ack. A seq listed in <c>results</c> is settled. <c>upTo</c> settles the entries of
     /// batches the ingest has answered (one of their seqs is in the results): a whole batch is read
     /// or rejected together, so the ingest has the rest of it. upTo alone does not settle a batch
-    /// the ingest may never have received (a broker drops queued messages silently, DESIGN.md §8).
+    /// the ingest may never have received (a broker drops queued messages silently, docs/contract.md §8).
     /// </summary>
     internal void OnAck(byte[] payload)
     {
