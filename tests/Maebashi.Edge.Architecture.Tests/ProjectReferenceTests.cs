@@ -55,9 +55,9 @@ public class ProjectReferenceTests
     public void The_terminal_references_no_cloud_emulation_or_demo_project(string project)
     {
         HashSet<string> closure = Closure(project);
-        Assert.Empty(closure.Where(n => n.StartsWith("Maebashi.Edge.Ingest", StringComparison.Ordinal)
+        Assert.DoesNotContain(closure, n => n.StartsWith("Maebashi.Edge.Ingest", StringComparison.Ordinal)
             || n is "Maebashi.Edge.Broker" or "Maebashi.Edge.Demo" or "Maebashi.Edge.Emulation" or "Maebashi.Edge.Terminal.Emulation"
-                or "Maebashi.Edge.Firmware.Simulator" or "Maebashi.Edge.TestSupport"));
+                or "Maebashi.Edge.Firmware.Simulator" or "Maebashi.Edge.TestSupport");
     }
 
     [Fact]
@@ -65,9 +65,9 @@ public class ProjectReferenceTests
     {
         HashSet<string> closure = Closure("Maebashi.Edge.Ingest.Service");
         Assert.Contains("Maebashi.Edge.Ingest", closure);
-        Assert.Empty(closure.Where(n => n.StartsWith("Maebashi.Edge.Terminal", StringComparison.Ordinal)
+        Assert.DoesNotContain(closure, n => n.StartsWith("Maebashi.Edge.Terminal", StringComparison.Ordinal)
             || n is "Maebashi.Edge.Readers" or "Maebashi.Edge.Emulation" or "Maebashi.Edge.ValidatorLink" or "Maebashi.Edge.Demo"
-                or "Maebashi.Edge.Firmware.Core" or "Maebashi.Edge.Firmware.Simulator" or "Maebashi.Edge.TestSupport"));
+                or "Maebashi.Edge.Firmware.Core" or "Maebashi.Edge.Firmware.Simulator" or "Maebashi.Edge.TestSupport");
         Assert.DoesNotContain("Iot.Device.Bindings", Packages("Maebashi.Edge.Ingest.Service"));
     }
 
@@ -83,6 +83,6 @@ public class ProjectReferenceTests
     [InlineData("Maebashi.Edge.Cli")]
     public void No_program_references_a_test_or_bench_project(string program)
     {
-        Assert.Empty(Closure(program).Where(n => n.EndsWith(".Tests", StringComparison.Ordinal) || n.Contains(".Bench", StringComparison.Ordinal)));
+        Assert.DoesNotContain(Closure(program), n => n.EndsWith(".Tests", StringComparison.Ordinal) || n.Contains(".Bench", StringComparison.Ordinal));
     }
 }
