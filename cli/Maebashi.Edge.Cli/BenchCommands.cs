@@ -24,7 +24,7 @@ internal static class BenchCommands
 
     private static async Task<int> RunAsync(bool quick, bool systemOnly, CancellationToken ct)
     {
-        string? repo = FindRepository(AppContext.BaseDirectory);
+        string? repo = SourceTree.Find(AppContext.BaseDirectory);
         if (repo is null)
         {
             return Fail($"bench: no source tree (Maebashi.Edge.sln) above {AppContext.BaseDirectory}; run it through ./maebashi-edge of a clone");
@@ -160,19 +160,6 @@ internal static class BenchCommands
     }
 
     private static string Stamp(string dll) => Path.Combine(Path.GetDirectoryName(dll)!, ".bench-built");
-
-    private static string? FindRepository(string start)
-    {
-        for (DirectoryInfo? d = new(start); d is not null; d = d.Parent)
-        {
-            if (File.Exists(Path.Combine(d.FullName, "Maebashi.Edge.sln")) && Directory.Exists(Path.Combine(d.FullName, "bench", Project)))
-            {
-                return d.FullName;
-            }
-        }
-
-        return null;
-    }
 
     private static int Fail(string message)
     {

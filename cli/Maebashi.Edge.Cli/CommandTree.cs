@@ -17,6 +17,7 @@ internal static class CommandTree
         TerminalCommands.AddTo(root);
         DemoCommands.AddTo(root);
         BenchCommands.AddTo(root);
+        PublishCommands.AddTo(root);
         return root;
     }
 }
