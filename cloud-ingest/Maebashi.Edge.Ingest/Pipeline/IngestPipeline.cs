@@ -494,7 +494,8 @@ public sealed class IngestPipeline
         WalletView view = _evaluate(_registry, history, now);
 
         PersonState state = ToState(pid, view, (old?.Revision ?? 0) + 1);
-        List<WalletEntry> entries = DiffPostings(pid, old?.Postings ?? [], view.Postings, now);
+        List<WalletEntry> entries = [.. PostingDiff.Changes(old?.Postings ?? [], view.Postings)
+            .Select(c => new WalletEntry(pid, c.Key, c.Kind, c.Value, c.Points, c.Source, c.At, now, c.Description, c.IsAdjustment))];
         string welfareId = _registry.SectorIdFor(pid, SectorId.Welfare);
         w.PutPerson(
             state,
@@ -523,52 +524,6 @@ public sealed class IngestPipeline
     // ReviewAt: when the clock alone can change the view (an open trip closing at board + 180 min).
     private static PersonState ToState(string pid, WalletView v, long revision) =>
         new(pid, v.Value, v.Points, v.PointsBus, v.PointsVolunteer, v.PointsHealth, v.InDebt, v.ReviewAt, v.Trips, v.Postings, revision);
-
-    /// <summary>
-    /// New postings become entries; a posting whose amount changed, or that disappeared, becomes an
-    /// adjustment entry of the difference, so the entries always add up to the wallet.
-    /// </summary>
-    internal static List<WalletEntry> DiffPostings(string pid, IReadOnlyList<Posting> before, IReadOnlyList<Posting> after, DateTimeOffset now)
-    {
-        Dictionary<string, Posting> old = Merge(before);
-        Dictionary<string, Posting> cur = Merge(after);
-        var entries = new List<WalletEntry>();
-        foreach (Posting p in cur.Values)
-        {
-            if (!old.TryGetValue(p.Key, out Posting? o))
-            {
-                if (p.Value != 0 || p.Points != 0)
-                {
-                    entries.Add(new WalletEntry(pid, p.Key, p.Kind, p.Value, p.Points, p.Source, p.At, now, p.Description, Adjustment: false));
-                }
-            }
-            else if (o.Value != p.Value || o.Points != p.Points)
-            {
-                entries.Add(new WalletEntry(pid, p.Key, "adjustment", p.Value - o.Value, p.Points - o.Points, p.Source, p.At, now, "re-rated: " + p.Description, Adjustment: true));
-            }
-        }
-
-        foreach (Posting o in old.Values)
-        {
-            if (!cur.ContainsKey(o.Key) && (o.Value != 0 || o.Points != 0))
-            {
-                entries.Add(new WalletEntry(pid, o.Key, "adjustment", -o.Value, -o.Points, o.Source, o.At, now, "withdrawn: " + o.Description, Adjustment: true));
-            }
-        }
-
-        return entries;
-    }
-
-    private static Dictionary<string, Posting> Merge(IReadOnlyList<Posting> postings)
-    {
-        var d = new Dictionary<string, Posting>(postings.Count, StringComparer.Ordinal);
-        foreach (Posting p in postings)
-        {
-            d[p.Key] = d.TryGetValue(p.Key, out Posting? prev) ? prev with { Value = prev.Value + p.Value, Points = prev.Points + p.Points } : p;
-        }
-
-        return d;
-    }
 
     private void FinishUnit(IIngestWrite w, UnitState unit)
     {
