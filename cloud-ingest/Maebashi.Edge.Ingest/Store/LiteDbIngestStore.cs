@@ -30,9 +30,6 @@ public sealed class LiteDbIngestStore : IIngestStore
     // Every person as of the last snapshot, PersonsPerDocument persons to a document.
     private const string PersonSnapshot = "personsnap";
 
-    // Earlier development layouts (one document per tap, one per person); refused at open (see the constructor).
-    private static readonly string[] EarlierLayout = ["taps", "persons"];
-
     /// <summary>Taps per document: keeps every document far below LiteDB's 16 MiB.</summary>
     private const int MaxPerDocument = 256;
 
@@ -108,16 +105,6 @@ public sealed class LiteDbIngestStore : IIngestStore
         DataPath = Path.Combine(directory, "ingest.db");
         _files = new DurableLiteDatabase(DataPath);
         _db = _files.Db;
-        foreach (string earlier in EarlierLayout)
-        {
-            if (_db.CollectionExists(earlier))
-            {
-                _files.Dispose();
-                throw new InvalidDataException(
-                    $"{DataPath} was written by an earlier development layout of the ingest store (collection '{earlier}'), which this version does not read; start the ingest on an empty --data directory");
-            }
-        }
-
         _db.GetCollection(Entries).EnsureIndex("p");
         _db.GetCollection(CheckInsCol).EnsureIndex("p");
         _db.GetCollection(CheckInsCol).EnsureIndex("cd");
