@@ -42,13 +42,14 @@ public sealed class LiteDbIngestStore : IIngestStore
 
     /// <param name="maxCachedTaps">Taps kept in memory for the rules; beyond it the least recently added persons are read from disk.</param>
     /// <param name="snapshotEvery">Person states logged between snapshots; by default the number of persons, at least 100,000.</param>
-    public LiteDbIngestStore(string directory, int maxCachedTaps = 2_000_000, long? snapshotEvery = null)
+    /// <param name="logFsync">How each unit is made durable; by default the operating system's fsync of LiteDB's log.</param>
+    public LiteDbIngestStore(string directory, int maxCachedTaps = 2_000_000, long? snapshotEvery = null, ILogFsync? logFsync = null)
     {
         _cache = new LiteDbWriteCache(maxCachedTaps);
         _snapshotEvery = snapshotEvery;
         Directory.CreateDirectory(directory);
         DataPath = Path.Combine(directory, "ingest.db");
-        _files = new DurableLiteDatabase(DataPath);
+        _files = new DurableLiteDatabase(DataPath, logFsync);
         _db = _files.Db;
         _db.GetCollection(Layout.Entries).EnsureIndex("p");
         _db.GetCollection(Layout.CheckIns).EnsureIndex("p");
@@ -124,9 +125,6 @@ public sealed class LiteDbIngestStore : IIngestStore
 
     public string DataPath { get; }
 
-    /// <summary>The durable files (tests reach the fsync through it).</summary>
-    internal DurableLiteDatabase Files => _files;
-
     public T Write<T>(Func<IIngestWrite, T> work) => WriteUnit(work);
 
     private T WriteUnit<T>(Func<LiteDbUnitOfWork, T> work)
@@ -176,19 +174,19 @@ public sealed class LiteDbIngestStore : IIngestStore
             _personsLogged += unit.PersonsLogged;
             if (_personsLogged >= (_snapshotEvery ?? Math.Max(MinSnapshotInterval, _cache.PersonCount)))
             {
-                WriteSnapshot();
+                SnapshotUnderLock();
             }
 
             return result;
         }
     }
 
-    /// <summary>Writes a snapshot now (benchmarks); returns how many persons it holds.</summary>
-    internal int SnapshotNow()
+    /// <summary>Writes the person snapshot now rather than when due; returns how many persons it holds.</summary>
+    public int WriteSnapshot()
     {
         lock (_writeLock)
         {
-            WriteSnapshot();
+            SnapshotUnderLock();
             return _cache.PersonCount;
         }
     }
@@ -197,7 +195,7 @@ public sealed class LiteDbIngestStore : IIngestStore
     /// Writes every person's state as the new snapshot and empties the person log, in one transaction: its
     /// cost (about a second per 300,000 persons) is spread over at least as many logged person states.
     /// </summary>
-    private void WriteSnapshot()
+    private void SnapshotUnderLock()
     {
         if (!_db.BeginTrans())
         {
