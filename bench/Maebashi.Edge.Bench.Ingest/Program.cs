@@ -182,7 +182,7 @@ using (Process self = Process.GetCurrentProcess())
 // The person snapshot the store writes once per at least max(100,000, persons) person states logged: its
 // cost per person, i.e. an upper bound of what it adds per person state to the end-to-end figure above.
 sw.Restart();
-int snapshotPersons = ((LiteDbIngestStore)host.Pipeline.Store).SnapshotNow();
+int snapshotPersons = host.Pipeline.Store.WriteSnapshot();
 double snapshotSeconds = sw.Elapsed.TotalSeconds;
 Console.WriteLine($"person snapshot: {snapshotPersons:N0} persons in {snapshotSeconds:F2} s, {snapshotSeconds * 1e6 / snapshotPersons:F1} µs per person (written once per ≥ max(100,000, persons) person states logged)");
 

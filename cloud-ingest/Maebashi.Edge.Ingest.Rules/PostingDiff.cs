@@ -1,51 +1,85 @@
 namespace Maebashi.Edge.Ingest.Rules;
 
+/// <summary>Why <see cref="PostingDiff.Changes"/> wrote an entry.</summary>
+public enum PostingChangeKind
+{
+    /// <summary>A posting seen for the first time: written as it is.</summary>
+    Posted,
+
+    /// <summary>A posting whose value or points changed: an adjustment of the difference.</summary>
+    Rerated,
+
+    /// <summary>A posting that is no longer part of the wallet: an adjustment of its negation.</summary>
+    Withdrawn,
+}
+
 /// <summary>
-/// Turns two evaluations of one person into the wallet's adjustment entries (docs/contract.md §3.4: a late tap
-/// re-rates the person, and the difference from the previous evaluation is booked as adjustment entries).
+/// One wallet entry as the difference of two evaluations gives it; the store adds whose it is and when it
+/// was recorded. Value and points are signed, as in <see cref="Posting"/>.
+/// </summary>
+public sealed record PostingChange(PostingChangeKind Change, string Key, string Kind, long Value, long Points, string Source, DateTimeOffset At, string Description)
+{
+    /// <summary>A correction of an earlier entry (re-rated or withdrawn), not a posting seen for the first time.</summary>
+    public bool IsAdjustment => Change != PostingChangeKind.Posted;
+}
+
+/// <summary>
+/// Turns two evaluations of one person into the wallet's entries (docs/contract.md §3.4: "a late tap re-rates that
+/// person's service day, and the wallet records the difference as adjustment entries"). The ingest writes
+/// exactly these entries after every evaluation, so they always add up to the wallet.
 /// </summary>
 public static class PostingDiff
 {
     /// <summary>
-    /// For every key whose value or points changed between <paramref name="before"/> and <paramref name="after"/>,
-    /// one entry carrying the difference (a posting that appeared is all difference, one that vanished is its
-    /// negation), in the order of <paramref name="after"/> then the vanished ones in the order of
-    /// <paramref name="before"/>. Summing the entries onto the old balance gives the new one.
+    /// A posting of <paramref name="after"/> not in <paramref name="before"/> becomes an entry as it is; one whose
+    /// value or points changed becomes an <see cref="PostingKinds.Adjustment"/> of the difference; one that
+    /// disappeared becomes an adjustment of its negation. Postings listed twice under one key count as their
+    /// sum, and nothing is written for an amount of zero. Entries come in the order of <paramref name="after"/>,
+    /// then the withdrawn ones in the order of <paramref name="before"/>. Summing them onto the old balance
+    /// gives the new one.
     /// </summary>
-    public static IReadOnlyList<Posting> Adjustments(IReadOnlyList<Posting> before, IReadOnlyList<Posting> after)
+    public static IReadOnlyList<PostingChange> Changes(IReadOnlyList<Posting> before, IReadOnlyList<Posting> after)
     {
         ArgumentNullException.ThrowIfNull(before);
         ArgumentNullException.ThrowIfNull(after);
-        var old = new Dictionary<string, Posting>(before.Count, StringComparer.Ordinal);
-        foreach (Posting p in before)
+        Dictionary<string, Posting> old = SumByKey(before);
+        Dictionary<string, Posting> cur = SumByKey(after);
+        var changes = new List<PostingChange>();
+        foreach (Posting p in cur.Values)
         {
-            old[p.Key] = p;
-        }
-
-        var result = new List<Posting>();
-        foreach (Posting p in after)
-        {
-            if (old.Remove(p.Key, out Posting? was))
+            if (!old.TryGetValue(p.Key, out Posting? o))
             {
-                if (was.Value != p.Value || was.Points != p.Points)
+                if (p.Value != 0 || p.Points != 0)
                 {
-                    result.Add(p with { Value = p.Value - was.Value, Points = p.Points - was.Points });
+                    changes.Add(new PostingChange(PostingChangeKind.Posted, p.Key, p.Kind, p.Value, p.Points, p.Source, p.At, p.Description));
                 }
             }
-            else
+            else if (o.Value != p.Value || o.Points != p.Points)
             {
-                result.Add(p);
+                changes.Add(new PostingChange(PostingChangeKind.Rerated, p.Key, PostingKinds.Adjustment, p.Value - o.Value, p.Points - o.Points, p.Source, p.At, "re-rated: " + p.Description));
             }
         }
 
-        foreach (Posting p in before)
+        foreach (Posting o in old.Values)
         {
-            if (old.ContainsKey(p.Key))
+            if (!cur.ContainsKey(o.Key) && (o.Value != 0 || o.Points != 0))
             {
-                result.Add(p with { Value = -p.Value, Points = -p.Points });
+                changes.Add(new PostingChange(PostingChangeKind.Withdrawn, o.Key, PostingKinds.Adjustment, -o.Value, -o.Points, o.Source, o.At, "withdrawn: " + o.Description));
             }
         }
 
-        return result;
+        return changes;
+    }
+
+    // Insertion order is kept (nothing is removed), which gives the entries their documented order.
+    private static Dictionary<string, Posting> SumByKey(IReadOnlyList<Posting> postings)
+    {
+        var d = new Dictionary<string, Posting>(postings.Count, StringComparer.Ordinal);
+        foreach (Posting p in postings)
+        {
+            d[p.Key] = d.TryGetValue(p.Key, out Posting? prev) ? prev with { Value = prev.Value + p.Value, Points = prev.Points + p.Points } : p;
+        }
+
+        return d;
     }
 }

@@ -31,6 +31,12 @@ public static class PostingKinds
 
     /// <summary><c>event:{eventId}</c>: the person's credit for an event (replaced, not added to, on tap-out).</summary>
     public const string EventPoints = "event-points";
+
+    /// <summary>
+    /// Not a posting of the rules but the kind of a wallet entry that corrects an earlier one (under that
+    /// one's key): see <see cref="PostingDiff.Changes"/>.
+    /// </summary>
+    public const string Adjustment = "adjustment";
 }
 
 /// <summary>

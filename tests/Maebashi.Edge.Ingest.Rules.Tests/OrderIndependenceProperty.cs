@@ -85,14 +85,14 @@ public class OrderIndependenceProperty
                 throw new InvalidOperationException("not every tap has an outcome");
             }
 
-            // Delivered in batches (splits of the shuffled list): the adjustments between successive
-            // evaluations add up to the in-order wallet.
+            // Delivered in batches (splits of the shuffled list): the entries the ingest writes between
+            // successive evaluations (PostingDiff.Changes, which the pipeline runs) add up to the in-order wallet.
             long value = 0, points = 0;
             IReadOnlyList<Posting> previous = [];
             foreach (PersonHistory part in Splits(shuffled, random))
             {
                 WalletView step = WalletRules.Evaluate(World.Value, part, now);
-                foreach (Posting adj in PostingDiff.Adjustments(previous, step.Postings))
+                foreach (PostingChange adj in PostingDiff.Changes(previous, step.Postings))
                 {
                     value += adj.Value;
                     points += adj.Points;

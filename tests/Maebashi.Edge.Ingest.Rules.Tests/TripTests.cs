@@ -99,8 +99,9 @@ public class TripTests
         Assert.Equal(2, after.PointsBus);
 
         // The wallet records the difference as adjustment entries: +120 yen on the fare, −1 ride point.
-        IReadOnlyList<Posting> adjustments = PostingDiff.Adjustments(before.Postings, after.Postings);
+        IReadOnlyList<PostingChange> adjustments = PostingDiff.Changes(before.Postings, after.Postings);
         Assert.Equal([(key, 120L, 0L), ($"ridepoints:{board.Device}:{board.Seq}", 0L, -1L)], adjustments.Select(a => (a.Key, a.Value, a.Points)));
+        Assert.All(adjustments, a => Assert.Equal(PostingChangeKind.Rerated, a.Change));
     }
 
     [Fact]

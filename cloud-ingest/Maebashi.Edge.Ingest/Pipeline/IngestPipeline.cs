@@ -11,40 +11,14 @@ using Microsoft.Extensions.Logging;
 
 namespace Maebashi.Edge.Ingest.Pipeline;
 
-/// <summary>The rules as the pipeline calls them (WalletRules.Evaluate by default).</summary>
-public delegate WalletView WalletEvaluator(CityRegistry registry, PersonHistory history, DateTimeOffset now);
-
-/// <summary>What became of one <c>evt</c> publish.</summary>
-public sealed class BatchOutcome
-{
-    public required string Device { get; init; }
-
-    /// <summary>Set when the whole batch was rejected (quarantined, not acknowledged).</summary>
-    public string? RejectedReason { get; init; }
-
-    /// <summary>The ack to publish on the device's ack topic; null for a rejected batch.</summary>
-    public Ack? Ack { get; init; }
-
-    public bool IsRejected => RejectedReason is not null;
-}
-
-public enum ChargeStatus
-{
-    Applied,
-    Duplicate,
-    Conflict,
-}
-
-public sealed record ChargeOutcome(ChargeStatus Status, long Value, long Points);
-
 /// <summary>
 /// verify → quarantine → de-duplicate → resolve token → card → PID → rules → store (one durable unit per
 /// batch, the de-duplication records committed with their effects) → ack. Thread-safe; units are serialised.
 /// </summary>
 /// <remarks>
-/// The debtors behind the deny list are kept in this process's memory, filled from the store at start and
-/// updated after each commit. With several ingest processes on one PostgreSQL store, each would instead read
-/// the debtors (and the deny version) from the store after its commit.
+/// The parts: <see cref="GroupCommitQueue{TItem, TResult}"/> batches units, <see cref="PersonEvaluator"/> runs
+/// the rules for a person inside a unit, <see cref="DenyListTracker"/> keeps the deny list; this class
+/// verifies, de-duplicates, resolves and builds the acks.
 /// </remarks>
 public sealed class IngestPipeline
 {
@@ -56,12 +30,16 @@ public sealed class IngestPipeline
     private readonly TimeProvider _time;
     private readonly IngestMetrics _metrics;
     private readonly ILogger _logger;
-    private readonly WalletEvaluator _evaluate;
+    private readonly PersonEvaluator _persons;
+
+    // Serialises the units of work and guards the deny list.
     private readonly Lock _gate = new();
-    private readonly HashSet<string> _debtors;
-    private readonly string[] _lostTokens;
+    private readonly DenyListTracker _denyList;
+    private readonly GroupCommitQueue<PendingBatch, Applied> _groupCommit;
     private readonly ConcurrentDictionary<string, DeviceStatus> _statuses = new(StringComparer.Ordinal);
-    private long _denyVersion;
+
+    /// <summary>Most batches written as one unit of work.</summary>
+    private const int MaxBatchesPerUnit = 32;
 
     public IngestPipeline(CityRegistry registry, IIngestStore store, TimeProvider time, IngestMetrics metrics, ILogger logger, WalletEvaluator? evaluate = null)
     {
@@ -70,17 +48,9 @@ public sealed class IngestPipeline
         _time = time;
         _metrics = metrics;
         _logger = logger;
-        _evaluate = evaluate ?? WalletRules.Evaluate;
-        _lostTokens = registry.Cards.Where(c => c.Lost).Select(c => c.Token).ToArray();
-        _debtors = new HashSet<string>(store.PersonsInDebt(), StringComparer.Ordinal);
-
-        // Every start publishes a fresh version, so a device never keeps a list the ingest no longer holds.
-        _denyVersion = store.Write(w =>
-        {
-            long v = long.Parse(w.GetMeta("denyVersion") ?? "0", CultureInfo.InvariantCulture) + 1;
-            w.SetMeta("denyVersion", v.ToString(CultureInfo.InvariantCulture));
-            return v;
-        });
+        _persons = new PersonEvaluator(registry, evaluate ?? WalletRules.Evaluate);
+        _denyList = new DenyListTracker(registry, store);
+        _groupCommit = new GroupCommitQueue<PendingBatch, Applied>(WriteGroup, MaxBatchesPerUnit);
         metrics.SetQuarantineCount(store.QuarantineCount());
         foreach (DeviceProgress d in store.Devices())
         {
@@ -101,22 +71,8 @@ public sealed class IngestPipeline
     {
         lock (_gate)
         {
-            return BuildDenyList();
+            return _denyList.Current();
         }
-    }
-
-    private DenyList BuildDenyList()
-    {
-        var tokens = new SortedSet<string>(_lostTokens, StringComparer.Ordinal);
-        foreach (string pid in _debtors)
-        {
-            foreach (CardEntry c in _registry.CardsOf(pid))
-            {
-                tokens.Add(c.Token);
-            }
-        }
-
-        return new DenyList { Version = _denyVersion, Tokens = [.. tokens] };
     }
 
     public IReadOnlyDictionary<string, DeviceStatus> Statuses => _statuses;
@@ -186,7 +142,8 @@ public sealed class IngestPipeline
             return Reject(error.Code.ToString(), device, topic, payload.Span, error.ToString());
         }
 
-        Applied applied = await CommitInGroup(new PendingBatch(device, topic, payload, read, now)).ConfigureAwait(false);
+        // Verification ran on the caller's thread; the unit of work runs in the next group commit.
+        Applied applied = await _groupCommit.Enqueue(new PendingBatch(device, topic, payload, read, now)).ConfigureAwait(false);
 
         _metrics.RecordBatch(applied.Ack.Results, _time.GetElapsedTime(started), applied.NewestAt is { } at ? now - at : null);
         _metrics.SetDeviceSeq(device, applied.Ack.UpTo);
@@ -211,7 +168,7 @@ public sealed class IngestPipeline
                 }
 
                 w.TryAddTopUp(card.Pid, new TopUp(receipt, amount, now));
-                WalletView view = EvaluatePerson(w, card.Pid, now, unit);
+                WalletView view = _persons.Evaluate(w, card.Pid, now, unit.Debts);
                 FinishUnit(w, unit);
                 return (new ChargeOutcome(ChargeStatus.Applied, view.Value, view.Points), unit);
             });
@@ -234,7 +191,7 @@ public sealed class IngestPipeline
                     var u = new UnitState();
                     foreach (string pid in chunk)
                     {
-                        EvaluatePerson(w, pid, now, u);
+                        _persons.Evaluate(w, pid, now, u.Debts);
                     }
 
                     FinishUnit(w, u);
@@ -255,71 +212,14 @@ public sealed class IngestPipeline
             return s;
         }
 
-        PersonEntry person = _registry.FindPerson(pid) ?? throw new InvalidOperationException("card of an unknown person");
-        WalletView v = _evaluate(_registry, new PersonHistory { Person = person, Taps = [], TripEnds = [], TopUps = [] }, _time.GetUtcNow());
-        return ToState(pid, v, 0);
+        return _persons.Untouched(pid, _time.GetUtcNow());
     }
 
-    /// <summary>A verified batch waiting for the next group commit, and what became of it.</summary>
-    private sealed class PendingBatch(string device, string topic, ReadOnlyMemory<byte> payload, BatchReadResult read, DateTimeOffset now)
-    {
-        public string Device { get; } = device;
-        public string Topic { get; } = topic;
-        public ReadOnlyMemory<byte> Payload { get; } = payload;
-        public BatchReadResult Read { get; } = read;
-        public DateTimeOffset Now { get; } = now;
-        public TaskCompletionSource<Applied> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    }
+    /// <summary>A verified batch waiting for the next group commit.</summary>
+    private sealed record PendingBatch(string Device, string Topic, ReadOnlyMemory<byte> Payload, BatchReadResult Read, DateTimeOffset Now);
 
-    private readonly Lock _queueLock = new();
-    private readonly List<PendingBatch> _queue = [];
-    private bool _leaderActive;
-
-    /// <summary>
-    /// Group commit: batches arriving while a unit is being written wait and then go together into the next
-    /// unit (one LiteDB transaction, one durable point); each still gets its own ack, only after that unit is
-    /// durable. One writer drains the queue on a pool thread while it is not empty; the callers only await.
-    /// </summary>
-    private Task<Applied> CommitInGroup(PendingBatch mine)
-    {
-        bool start;
-        lock (_queueLock)
-        {
-            _queue.Add(mine);
-            start = !_leaderActive;
-            _leaderActive = true;
-        }
-
-        if (start)
-        {
-            ThreadPool.UnsafeQueueUserWorkItem(_ => DrainQueue(), null);
-        }
-
-        return mine.Done.Task;
-    }
-
-    private void DrainQueue()
-    {
-        while (true)
-        {
-            PendingBatch[] group;
-            lock (_queueLock)
-            {
-                if (_queue.Count == 0)
-                {
-                    _leaderActive = false;
-                    return;
-                }
-
-                group = [.. _queue.Take(32)];
-                _queue.RemoveRange(0, group.Length);
-            }
-
-            WriteGroup(group);
-        }
-    }
-
-    private void WriteGroup(PendingBatch[] group)
+    // The group's batches as one unit of work; their acks once it is durable.
+    private Applied[] WriteGroup(PendingBatch[] group)
     {
         var results = new Applied[group.Length];
         try
@@ -343,28 +243,16 @@ public sealed class IngestPipeline
         }
         catch (Exception e)
         {
-            var error = new InvalidOperationException("the batch could not be stored", e);
-            foreach (PendingBatch b in group)
-            {
-                b.Done.TrySetException(error);
-            }
-
-            return;
+            throw new InvalidOperationException("the batch could not be stored", e);
         }
 
-        for (int i = 0; i < group.Length; i++)
-        {
-            group[i].Done.TrySetResult(results[i]);
-        }
+        return results;
     }
 
+    /// <summary>What one unit of work changed beyond the store: who went into or out of debt, how much it quarantined.</summary>
     private sealed class UnitState
     {
-        /// <summary>Debt status of each evaluated person before the unit, to tell a real change from a round trip.</summary>
-        public Dictionary<string, bool> DebtBefore { get; } = new(StringComparer.Ordinal);
-
-        public Dictionary<string, bool> DebtChanges { get; } = new(StringComparer.Ordinal);
-        public long? NewDenyVersion { get; set; }
+        public DebtChanges Debts { get; } = new();
         public int Quarantined { get; set; }
     }
 
@@ -428,7 +316,7 @@ public sealed class IngestPipeline
         var views = new Dictionary<string, WalletView>(affected.Count, StringComparer.Ordinal);
         foreach (string pid in affected)
         {
-            views[pid] = EvaluatePerson(w, pid, now, unit);
+            views[pid] = _persons.Evaluate(w, pid, now, unit.Debts);
         }
 
         foreach ((int index, TapRecord tap) in fresh)
@@ -466,142 +354,17 @@ public sealed class IngestPipeline
         return new Applied(new Ack { UpTo = upTo, Results = [.. results] }, unit.Quarantined - quarantinedBefore, newest);
     }
 
-    private WalletView EvaluatePerson(IIngestWrite w, string pid, DateTimeOffset now, UnitState unit)
-    {
-        PersonEntry person = _registry.FindPerson(pid) ?? throw new InvalidOperationException("a card names a person the registry does not hold");
-        PersonState? old = w.GetPersonForUpdate(pid);
-        IReadOnlyList<TapRecord> taps = w.TapsOfPerson(pid);
-
-        // trip_ends of the vehicles the person boarded, within the 180 minutes after each board.
-        var tripEnds = new Dictionary<(string, ulong), StoredTap>();
-        foreach (IGrouping<string, TapRecord> g in taps.Where(t => t.Type == EventTypes.Board && t.Vehicle is not null).GroupBy(t => t.Vehicle!))
-        {
-            DateTimeOffset from = g.Min(t => t.At);
-            DateTimeOffset to = g.Max(t => t.At) + TripWindow;
-            foreach (TapRecord te in w.TripEnds(g.Key, from, to))
-            {
-                tripEnds[(te.Device, te.Seq)] = te.ToStoredTap();
-            }
-        }
-
-        var history = new PersonHistory
-        {
-            Person = person,
-            Taps = taps.Select(t => t.ToStoredTap()).ToList(),
-            TripEnds = [.. tripEnds.Values],
-            TopUps = w.TopUpsOf(pid),
-        };
-        WalletView view = _evaluate(_registry, history, now);
-
-        PersonState state = ToState(pid, view, (old?.Revision ?? 0) + 1);
-        List<WalletEntry> entries = DiffPostings(pid, old?.Postings ?? [], view.Postings, now);
-        string welfareId = _registry.SectorIdFor(pid, SectorId.Welfare);
-        w.PutPerson(
-            state,
-            entries,
-            [.. view.CheckIns.Select(c => new CheckInRecord(pid, c.Clinic, c.Date, c.PatientNo, c.Queue, c.ChildMedicalSubsidy, c.At))],
-            [.. view.Participations.Select(p => new ParticipationRecord(pid, p.Event, p.Sector, welfareId, p.In, p.Out, p.Points))]);
-
-        // Against the state before the unit: a person may be evaluated by several batches of one group.
-        if (!unit.DebtBefore.TryGetValue(pid, out bool wasInDebt))
-        {
-            unit.DebtBefore[pid] = wasInDebt = old?.InDebt ?? false;
-        }
-
-        if (wasInDebt != view.InDebt)
-        {
-            unit.DebtChanges[pid] = view.InDebt;
-        }
-        else
-        {
-            unit.DebtChanges.Remove(pid);
-        }
-
-        return view;
-    }
-
-    // ReviewAt: when the clock alone can change the view (an open trip closing at board + 180 min).
-    private static PersonState ToState(string pid, WalletView v, long revision) =>
-        new(pid, v.Value, v.Points, v.PointsBus, v.PointsVolunteer, v.PointsHealth, v.InDebt, v.ReviewAt, v.Trips, v.Postings, revision);
-
-    /// <summary>
-    /// New postings become entries; a posting whose amount changed, or that disappeared, becomes an
-    /// adjustment entry of the difference, so the entries always add up to the wallet.
-    /// </summary>
-    internal static List<WalletEntry> DiffPostings(string pid, IReadOnlyList<Posting> before, IReadOnlyList<Posting> after, DateTimeOffset now)
-    {
-        Dictionary<string, Posting> old = Merge(before);
-        Dictionary<string, Posting> cur = Merge(after);
-        var entries = new List<WalletEntry>();
-        foreach (Posting p in cur.Values)
-        {
-            if (!old.TryGetValue(p.Key, out Posting? o))
-            {
-                if (p.Value != 0 || p.Points != 0)
-                {
-                    entries.Add(new WalletEntry(pid, p.Key, p.Kind, p.Value, p.Points, p.Source, p.At, now, p.Description, Adjustment: false));
-                }
-            }
-            else if (o.Value != p.Value || o.Points != p.Points)
-            {
-                entries.Add(new WalletEntry(pid, p.Key, "adjustment", p.Value - o.Value, p.Points - o.Points, p.Source, p.At, now, "re-rated: " + p.Description, Adjustment: true));
-            }
-        }
-
-        foreach (Posting o in old.Values)
-        {
-            if (!cur.ContainsKey(o.Key) && (o.Value != 0 || o.Points != 0))
-            {
-                entries.Add(new WalletEntry(pid, o.Key, "adjustment", -o.Value, -o.Points, o.Source, o.At, now, "withdrawn: " + o.Description, Adjustment: true));
-            }
-        }
-
-        return entries;
-    }
-
-    private static Dictionary<string, Posting> Merge(IReadOnlyList<Posting> postings)
-    {
-        var d = new Dictionary<string, Posting>(postings.Count, StringComparer.Ordinal);
-        foreach (Posting p in postings)
-        {
-            d[p.Key] = d.TryGetValue(p.Key, out Posting? prev) ? prev with { Value = prev.Value + p.Value, Points = prev.Points + p.Points } : p;
-        }
-
-        return d;
-    }
-
-    private void FinishUnit(IIngestWrite w, UnitState unit)
-    {
-        if (unit.DebtChanges.Count > 0)
-        {
-            unit.NewDenyVersion = _denyVersion + 1;
-            w.SetMeta("denyVersion", unit.NewDenyVersion.Value.ToString(CultureInfo.InvariantCulture));
-        }
-    }
+    private void FinishUnit(IIngestWrite w, UnitState unit) => _denyList.Stage(w, unit.Debts);
 
     // Runs under _gate after the unit committed: the in-memory deny list follows the store.
     private void AfterCommit(UnitState unit)
     {
-        if (unit.NewDenyVersion is not { } version)
+        if (_denyList.Commit(unit.Debts) is not { } list)
         {
             return;
         }
 
-        foreach ((string pid, bool inDebt) in unit.DebtChanges)
-        {
-            if (inDebt)
-            {
-                _debtors.Add(pid);
-            }
-            else
-            {
-                _debtors.Remove(pid);
-            }
-        }
-
-        _denyVersion = version;
-        DenyList list = BuildDenyList();
-        _logger.LogInformation("Deny list version {Version}: {Count} tokens ({Debtors} persons in debt)", list.Version, list.Tokens.Count, _debtors.Count);
+        _logger.LogInformation("Deny list version {Version}: {Count} tokens ({Debtors} persons in debt)", list.Version, list.Tokens.Count, _denyList.DebtorCount);
         DenyListChanged?.Invoke(list);
     }
 

@@ -14,17 +14,20 @@ namespace Maebashi.Edge.Ingest.Store;
 /// data pages, fsyncs the data file (<c>DiskService.WriteDataDisk</c> → <see cref="FsyncStream.Flush"/>) and
 /// only then truncates the log, so a transaction is never only in a file that was not made durable.
 /// </remarks>
-internal sealed class DurableLiteDatabase : IDisposable
+public sealed class DurableLiteDatabase : IDisposable
 {
     /// <summary>Log size at which the log is copied into the data file (LiteDB's own default is 1,000 pages of 8 KiB).</summary>
     public const long CheckpointLogBytes = 16L << 20;
 
     private readonly FsyncStream _data;
     private readonly FsyncStream _log;
+    private readonly ILogFsync _logFsync;
 
     /// <param name="dataPath">The data file; the log is <c>name-log.ext</c> beside it, as LiteDB names it.</param>
-    public DurableLiteDatabase(string dataPath)
+    /// <param name="logFsync">How the log is made durable; by default the operating system's fsync.</param>
+    public DurableLiteDatabase(string dataPath, ILogFsync? logFsync = null)
     {
+        _logFsync = logFsync ?? SystemLogFsync.Instance;
         string logPath = Path.Combine(Path.GetDirectoryName(dataPath) ?? ".", Path.GetFileNameWithoutExtension(dataPath) + "-log" + Path.GetExtension(dataPath));
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(dataPath))!);
         _data = new FsyncStream(dataPath);
@@ -36,18 +39,14 @@ internal sealed class DurableLiteDatabase : IDisposable
 
     public LiteDatabase Db { get; }
 
-    /// <summary>Tests: runs before each fsync of the log (e.g. to throw as a failing disk would).</summary>
-    internal Action? BeforeLogFsync { get; set; }
-
     /// <summary>Call after <c>Commit</c>, before telling anyone the transaction happened.</summary>
     public void MakeDurable()
     {
-        BeforeLogFsync?.Invoke();
-        _log.FlushToDisk();
+        _log.FlushToDisk(_logFsync);
         if (_log.Length >= CheckpointLogBytes)
         {
             Db.Checkpoint();
-            _log.FlushToDisk();
+            _log.FlushToDisk(_logFsync);
         }
     }
 

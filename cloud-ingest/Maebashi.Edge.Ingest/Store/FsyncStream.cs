@@ -23,12 +23,12 @@ internal sealed class FsyncStream(string path) : Stream
 
     public override void Flush() => _file.Flush(flushToDisk: true);
 
-    /// <summary>fsync, serialised with LiteDB's own use of the stream (it locks on the stream instance).</summary>
-    public void FlushToDisk()
+    /// <summary>fsync by <paramref name="fsync"/>, serialised with LiteDB's own use of the stream (it locks on the stream instance).</summary>
+    public void FlushToDisk(ILogFsync fsync)
     {
         lock (this)
         {
-            _file.Flush(flushToDisk: true);
+            fsync.Fsync(_file);
         }
     }
 

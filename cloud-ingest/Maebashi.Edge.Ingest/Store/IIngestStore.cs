@@ -92,7 +92,17 @@ public interface IIngestWrite
     void SetMeta(string key, string value);
 }
 
-public interface IIngestStore : IDisposable
+/// <summary>Upkeep a store does by itself when due, which an operator or a benchmark may ask for now.</summary>
+public interface IStoreMaintenance
+{
+    /// <summary>
+    /// Writes what lets the store open quickly — the LiteDB store: a snapshot of every person's state, which
+    /// empties the person log — now rather than when due; returns how many persons it holds.
+    /// </summary>
+    int WriteSnapshot();
+}
+
+public interface IIngestStore : IStoreMaintenance, IDisposable
 {
     /// <summary>Runs <paramref name="work"/> as one atomic, durable unit (see the file's comment).</summary>
     T Write<T>(Func<IIngestWrite, T> work);

@@ -1,0 +1,130 @@
+using System.Globalization;
+using Maebashi.Edge.Contract.Messages;
+using Maebashi.Edge.Contract.Registry;
+using Maebashi.Edge.Ingest.Store;
+
+namespace Maebashi.Edge.Ingest.Pipeline;
+
+/// <summary>
+/// The deny list: the registry's lost cards and every card of a person in debt, under a version the store
+/// keeps. Not thread-safe: the pipeline calls it under its unit lock.
+/// </summary>
+/// <remarks>
+/// The debtors are kept in this process's memory, filled from the store at start and updated after each
+/// commit. With several ingest processes on one PostgreSQL store, each would instead read the debtors (and
+/// the deny version) from the store after its commit.
+/// </remarks>
+internal sealed class DenyListTracker
+{
+    private const string VersionKey = "denyVersion";
+
+    private readonly CityRegistry _registry;
+    private readonly string[] _lostTokens;
+    private readonly HashSet<string> _debtors;
+    private long _version;
+
+    public DenyListTracker(CityRegistry registry, IIngestStore store)
+    {
+        _registry = registry;
+        _lostTokens = registry.Cards.Where(c => c.Lost).Select(c => c.Token).ToArray();
+        _debtors = new HashSet<string>(store.PersonsInDebt(), StringComparer.Ordinal);
+
+        // Every start publishes a fresh version, so a device never keeps a list the ingest no longer holds.
+        _version = store.Write(w =>
+        {
+            long v = ReadVersion(w) + 1;
+            WriteVersion(w, v);
+            return v;
+        });
+    }
+
+    public int DebtorCount => _debtors.Count;
+
+    public DenyList Current()
+    {
+        var tokens = new SortedSet<string>(_lostTokens, StringComparer.Ordinal);
+        foreach (string pid in _debtors)
+        {
+            foreach (CardEntry c in _registry.CardsOf(pid))
+            {
+                tokens.Add(c.Token);
+            }
+        }
+
+        return new DenyList { Version = _version, Tokens = [.. tokens] };
+    }
+
+    /// <summary>Inside the unit, last: a unit that changes who is in debt also stores the next version.</summary>
+    public void Stage(IIngestWrite w, DebtChanges changes)
+    {
+        if (changes.Any)
+        {
+            changes.NewVersion = _version + 1;
+            WriteVersion(w, changes.NewVersion.Value);
+        }
+    }
+
+    /// <summary>After the unit committed: the list in memory follows the store; the new list, or null when it did not change.</summary>
+    public DenyList? Commit(DebtChanges changes)
+    {
+        if (changes.NewVersion is not { } version)
+        {
+            return null;
+        }
+
+        foreach ((string pid, bool inDebt) in changes.Changed)
+        {
+            if (inDebt)
+            {
+                _debtors.Add(pid);
+            }
+            else
+            {
+                _debtors.Remove(pid);
+            }
+        }
+
+        _version = version;
+        return Current();
+    }
+
+    private static long ReadVersion(IIngestWrite w) => long.Parse(w.GetMeta(VersionKey) ?? "0", CultureInfo.InvariantCulture);
+
+    private static void WriteVersion(IIngestWrite w, long version) => w.SetMeta(VersionKey, version.ToString(CultureInfo.InvariantCulture));
+}
+
+/// <summary>Who went into debt or out of it during one unit of work.</summary>
+internal sealed class DebtChanges
+{
+    // Debt status of each evaluated person before the unit, to tell a real change from a round trip.
+    private readonly Dictionary<string, bool> _before = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, bool> _changed = new(StringComparer.Ordinal);
+
+    public bool Any => _changed.Count > 0;
+
+    public IReadOnlyDictionary<string, bool> Changed => _changed;
+
+    /// <summary>Set by <see cref="DenyListTracker.Stage"/> when the unit stores a new deny version.</summary>
+    public long? NewVersion { get; set; }
+
+    /// <summary>
+    /// The person was evaluated: <paramref name="wasInDebt"/> as stored before this evaluation. Compared with
+    /// the state before the unit, since a person may be evaluated by several batches of one group.
+    /// </summary>
+    public void Record(string pid, bool wasInDebt, bool inDebt)
+    {
+        if (!_before.TryGetValue(pid, out bool before))
+        {
+            _before[pid] = before = wasInDebt;
+        }
+
+        if (before != inDebt)
+        {
+            _changed[pid] = inDebt;
+        }
+        else
+        {
+            _changed.Remove(pid);
+        }
+    }
+}

@@ -1,0 +1,38 @@
+namespace Maebashi.Edge.Ingest.Store;
+
+/// <summary>
+/// The collections of the LiteDB store's file and the sizes of its documents (docs/ingest.md, "Storage").
+/// </summary>
+internal static class LiteDbLayout
+{
+    /// <summary>The de-duplication records and the facts: documents of up to <see cref="MaxTapsPerDocument"/> taps, in commit order.</summary>
+    public const string Units = "units";
+
+    /// <summary>Persons re-evaluated by each unit (full states), in commit order, since the last snapshot.</summary>
+    public const string PersonLog = "personlog";
+
+    /// <summary>Every person as of the last snapshot, <see cref="PersonsPerDocument"/> persons to a document.</summary>
+    public const string PersonSnapshot = "personsnap";
+
+    public const string Entries = "entries";
+    public const string CheckIns = "checkins";
+    public const string Participations = "participations";
+    public const string Devices = "devices";
+    public const string Quarantine = "quarantine";
+    public const string TopUps = "topups";
+    public const string Meta = "meta";
+    public const string Retained = "retained";
+
+    /// <summary>Taps per document: keeps every document far below LiteDB's 16 MiB.</summary>
+    public const int MaxTapsPerDocument = 256;
+
+    /// <summary>
+    /// Persons per log or snapshot document: their JSON (~500 bytes a person) stays below the 85,000 bytes at
+    /// which .NET allocates on the large object heap, whose collections are full, blocking ones over the whole
+    /// heap (the registry alone is ~700 MB at city scale). A person with 128 entries is ~20 KB: rare.
+    /// </summary>
+    public const int PersonsPerDocument = 64;
+
+    /// <summary>Entries kept with the person's state (logged with it each time); older ones move to <see cref="Entries"/>.</summary>
+    public const int InlineEntries = 128;
+}

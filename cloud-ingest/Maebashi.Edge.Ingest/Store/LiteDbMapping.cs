@@ -1,0 +1,147 @@
+using System.Globalization;
+using LiteDB;
+using Maebashi.Edge.Ingest.Rules;
+
+namespace Maebashi.Edge.Ingest.Store;
+
+/// <summary>The store's model as LiteDB documents and stored JSON, and back.</summary>
+internal static class LiteDbMapping
+{
+    public static StoredPerson ToStored(PersonState s, IReadOnlyList<WalletEntry> recent) => new()
+    {
+        Pid = s.Pid,
+        Value = s.Value,
+        Points = s.Points,
+        PointsBus = s.PointsBus,
+        PointsVolunteer = s.PointsVolunteer,
+        PointsHealth = s.PointsHealth,
+        InDebt = s.InDebt,
+        NextCloseAt = s.NextCloseAt?.UtcTicks,
+        Trips = s.Trips as List<Trip> ?? [.. s.Trips],
+        Revision = s.Revision,
+        Entries = [.. recent.Select(e => new StoredEntry
+        {
+            Key = e.Key,
+            Kind = e.Kind,
+            Value = e.Value,
+            Points = e.Points,
+            Source = e.Source,
+            At = e.At.UtcTicks,
+            RecordedAt = e.RecordedAt.UtcTicks,
+            Description = e.Description,
+            Adjustment = e.Adjustment,
+        })],
+    };
+
+    public static PersonState FromStored(StoredPerson p, IReadOnlyList<Posting> postings) => new(
+        p.Pid, p.Value, p.Points, p.PointsBus, p.PointsVolunteer, p.PointsHealth, p.InDebt,
+        p.NextCloseAt is { } nc ? new DateTimeOffset(nc, TimeSpan.Zero) : null, p.Trips, postings, p.Revision);
+
+    public static WalletEntry FromStored(string pid, StoredEntry e) => new(
+        pid, e.Key, e.Kind, e.Value, e.Points, e.Source, new DateTimeOffset(e.At, TimeSpan.Zero), new DateTimeOffset(e.RecordedAt, TimeSpan.Zero), e.Description, e.Adjustment);
+
+    /// <summary>The postings an evaluation is diffed against: the entries summed by key (entries are the diffs).</summary>
+    public static List<Posting> PostingsFromEntries(IEnumerable<WalletEntry> entries) =>
+        [.. entries.GroupBy(e => e.Key, StringComparer.Ordinal)
+            .Select(g => new Posting(g.Key, g.First().Kind, g.Sum(e => e.Value), g.Sum(e => e.Points), g.First().Source, g.First().At, g.First().Description))
+            .Where(p => p.Value != 0 || p.Points != 0)];
+
+    public static BsonDocument EntryDocument(WalletEntry e) => new()
+    {
+        ["key"] = e.Key,
+        ["kind"] = e.Kind,
+        ["value"] = e.Value,
+        ["points"] = e.Points,
+        ["src"] = e.Source,
+        ["at"] = e.At.UtcTicks,
+        ["rec"] = e.RecordedAt.UtcTicks,
+        ["desc"] = e.Description,
+        ["adj"] = e.Adjustment,
+    };
+
+    public static WalletEntry ReadEntry(string pid, BsonDocument d) => new(
+        pid, d["key"].AsString, d["kind"].AsString, d["value"].AsInt64, d["points"].AsInt64, d["src"].AsString,
+        Ticks(d["at"]), Ticks(d["rec"]), d["desc"].AsString, d["adj"].AsBoolean);
+
+    /// <summary>Check-ins are found by clinic and day (<c>cd</c>) and replaced by person (<c>p</c>).</summary>
+    public static BsonDocument CheckInDocument(CheckInRecord c) => new()
+    {
+        ["_id"] = c.Pid + "|" + c.Clinic + "|" + Day(c.Date),
+        ["p"] = c.Pid,
+        ["c"] = c.Clinic,
+        ["dt"] = Day(c.Date),
+        ["cd"] = ClinicDay(c.Clinic, c.Date),
+        ["no"] = c.PatientNo,
+        ["q"] = c.Queue,
+        ["child"] = c.ChildMedicalSubsidy,
+        ["at"] = c.At.UtcTicks,
+    };
+
+    public static string ClinicDay(string clinic, DateOnly date) => clinic + "|" + Day(date);
+
+    public static CheckInRecord ReadCheckIn(BsonDocument d) => new(
+        d["p"].AsString, d["c"].AsString, DateOnly.ParseExact(d["dt"].AsString, "yyyy-MM-dd", CultureInfo.InvariantCulture),
+        d["no"].AsString, d["q"].AsInt32, d["child"].AsBoolean, Ticks(d["at"]));
+
+    public static BsonDocument ParticipationDocument(ParticipationRecord p) => new()
+    {
+        ["_id"] = p.Pid + "|" + p.Event,
+        ["p"] = p.Pid,
+        ["ev"] = p.Event,
+        ["sec"] = p.Sector,
+        ["sid"] = p.SectorId,
+        ["in"] = p.In.UtcTicks,
+        ["out"] = OptTicks(p.Out),
+        ["pts"] = p.Points,
+    };
+
+    public static ParticipationRecord ReadParticipation(BsonDocument d) => new(
+        d["p"].AsString, d["ev"].AsString, d["sec"].AsString, d["sid"].AsString, Ticks(d["in"]), ReadOptTicks(d["out"]), d["pts"].AsInt64);
+
+    public static BsonDocument DeviceDocument(DeviceProgress p) => new()
+    {
+        ["_id"] = p.Device,
+        ["upTo"] = unchecked((long)p.UpTo),
+        ["seen"] = p.LastSeen.UtcTicks,
+        ["n"] = p.EventsApplied,
+    };
+
+    public static DeviceProgress ReadDevice(BsonDocument d) => new(d["_id"].AsString, unchecked((ulong)d["upTo"].AsInt64), Ticks(d["seen"]), d["n"].AsInt64);
+
+    public static BsonDocument QuarantineDocument(QuarantineRecord q) => new()
+    {
+        ["_id"] = q.Id,
+        ["scope"] = q.Scope,
+        ["dev"] = q.Device,
+        ["topic"] = q.Topic,
+        ["code"] = q.Code,
+        ["reason"] = q.Reason,
+        ["seq"] = q.Seq is { } s ? new BsonValue(unchecked((long)s)) : BsonValue.Null,
+        ["at"] = q.At.UtcTicks,
+        ["b"] = q.Payload,
+    };
+
+    public static QuarantineRecord ReadQuarantine(BsonDocument d) => new(
+        d["_id"].AsString, d["scope"].AsString, d["dev"].AsString, d["topic"].AsString, d["code"].AsString, d["reason"].AsString,
+        d["seq"].IsNull ? null : unchecked((ulong)d["seq"].AsInt64), Ticks(d["at"]), d["b"].AsBinary);
+
+    public static BsonDocument TopUpDocument(string pid, TopUp t) => new() { ["_id"] = t.Receipt, ["p"] = pid, ["amount"] = t.Amount, ["at"] = t.At.UtcTicks };
+
+    public static (string Pid, TopUp TopUp) ReadTopUp(BsonDocument d) => (d["p"].AsString, new TopUp(d["_id"].AsString, d["amount"].AsInt64, Ticks(d["at"])));
+
+    public static BsonDocument MetaDocument(string key, string value) => new() { ["_id"] = key, ["v"] = value };
+
+    public static string ReadMeta(BsonDocument d) => d["v"].AsString;
+
+    public static BsonDocument RetainedDocument(RetainedRecord r) => new() { ["_id"] = r.Topic, ["b"] = r.Payload };
+
+    public static RetainedRecord ReadRetained(BsonDocument d) => new(d["_id"].AsString, d["b"].AsBinary);
+
+    private static string Day(DateOnly d) => d.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+
+    private static DateTimeOffset Ticks(BsonValue v) => new(v.AsInt64, TimeSpan.Zero);
+
+    private static BsonValue OptTicks(DateTimeOffset? at) => at is { } a ? new BsonValue(a.UtcTicks) : BsonValue.Null;
+
+    private static DateTimeOffset? ReadOptTicks(BsonValue v) => v.IsNull ? null : Ticks(v);
+}
