@@ -1,6 +1,7 @@
 using System.Globalization;
 using Maebashi.Edge.Contract.Messages;
 using Maebashi.Edge.Contract.Registry;
+using Maebashi.Edge.Contract.Rules;
 
 namespace Maebashi.Edge.Ingest.Rules;
 
@@ -214,7 +215,7 @@ internal sealed class WalletEvaluation
     /// </summary>
     private void MarkRepeats()
     {
-        long window = WalletRules.RepeatWindow.Ticks;
+        long window = RuleWindows.Repeat.Ticks;
         for (int i = 1; i < _count; i++)
         {
             ref Entry e = ref _entries[i];
@@ -232,7 +233,7 @@ internal sealed class WalletEvaluation
                     && string.Equals(prior.Tap.Device, e.Tap.Device, StringComparison.Ordinal))
                 {
                     e.Duplicate = true;
-                    _outcome[i] = new TapOutcome(ResultStatus.Duplicate, $"repeat of seq {prior.Tap.Seq} on this device within 10 s", null, null, null, null, null);
+                    _outcome[i] = new TapOutcome(ResultStatus.Duplicate, $"repeat of seq {prior.Tap.Seq} on this device within {RuleWindows.Repeat.TotalSeconds:0} s", null, null, null, null, null);
                     break;
                 }
             }
@@ -310,7 +311,7 @@ internal sealed class WalletEvaluation
 
     private void CloseIfTimedOut(long ticks)
     {
-        if (_open is not null && ticks > _open.KeyTicks + WalletRules.TripWindow.Ticks)
+        if (_open is not null && ticks > _open.KeyTicks + RuleWindows.Trip.Ticks)
         {
             _open.Close = TripClose.MissingTapOff;
             _open = null;
@@ -412,7 +413,7 @@ internal sealed class WalletEvaluation
             return;
         }
 
-        long deadline = _open.KeyTicks + WalletRules.TripWindow.Ticks;
+        long deadline = _open.KeyTicks + RuleWindows.Trip.Ticks;
         if (_now.UtcTicks > deadline)
         {
             CloseOpen();
@@ -506,7 +507,7 @@ internal sealed class WalletEvaluation
                 && !string.Equals(previous.AlightRoute!.Route.Id, t.BoardRoute!.Route.Id, StringComparison.Ordinal))
             {
                 long gap = t.KeyTicks - _entries[previous.Alight].Ticks;
-                if (gap >= 0 && gap <= WalletRules.TransferWindow.Ticks)
+                if (gap >= 0 && gap <= RuleWindows.Transfer.Ticks)
                 {
                     t.Transfer = true;
                     fare = Math.Max(0, fare - t.BoardRoute.Route.TransferDiscount);
@@ -599,9 +600,9 @@ internal sealed class WalletEvaluation
         }
 
         DateTimeOffset at = _entries[i].Tap.Event.At;
-        if (at > ev.End + WalletRules.EventOutGrace)
+        if (at > ev.End + RuleWindows.EventOutGrace)
         {
-            Reject(i, $"more than 60 min after the window of event {ev.Id}");
+            Reject(i, $"more than {RuleWindows.EventOutGrace.TotalMinutes:0} min after the window of event {ev.Id}");
             return;
         }
 

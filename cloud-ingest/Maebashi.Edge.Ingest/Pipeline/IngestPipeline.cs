@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using Maebashi.Edge.Contract.Identity;
 using Maebashi.Edge.Contract.Messages;
 using Maebashi.Edge.Contract.Registry;
+using Maebashi.Edge.Contract.Rules;
 using Maebashi.Edge.Contract.Validation;
 using Maebashi.Edge.Ingest.Rules;
 using Maebashi.Edge.Ingest.Store;
@@ -48,9 +49,6 @@ public sealed record ChargeOutcome(ChargeStatus Status, long Value, long Points)
 /// </remarks>
 public sealed class IngestPipeline
 {
-    /// <summary>A trip left open this long after its board is closed by the clock (DESIGN.md §3).</summary>
-    public static readonly TimeSpan TripWindow = TimeSpan.FromMinutes(180);
-
     private readonly CityRegistry _registry;
     private readonly IIngestStore _store;
     private readonly TimeProvider _time;
@@ -421,7 +419,7 @@ public sealed class IngestPipeline
             else if (e.Type == EventTypes.TripEnd && e.Ctx.Vehicle is { } vehicle)
             {
                 // A trip_end closes the open trips of everyone who boarded this vehicle in the last 180 minutes.
-                affected.UnionWith(w.PersonsBoarded(vehicle, e.At - TripWindow, e.At));
+                affected.UnionWith(w.PersonsBoarded(vehicle, e.At - RuleWindows.Trip, e.At));
             }
         }
 
@@ -477,7 +475,7 @@ public sealed class IngestPipeline
         foreach (IGrouping<string, TapRecord> g in taps.Where(t => t.Type == EventTypes.Board && t.Vehicle is not null).GroupBy(t => t.Vehicle!))
         {
             DateTimeOffset from = g.Min(t => t.At);
-            DateTimeOffset to = g.Max(t => t.At) + TripWindow;
+            DateTimeOffset to = g.Max(t => t.At) + RuleWindows.Trip;
             foreach (TapRecord te in w.TripEnds(g.Key, from, to))
             {
                 tripEnds[(te.Device, te.Seq)] = te.ToStoredTap();
