@@ -23,6 +23,7 @@ public sealed class TapPipeline : ITapSink
     private readonly TerminalOptions _options;
     private readonly byte[] _regionKey;
     private readonly TapLedger _ledger;
+    private readonly ClinicQueue _clinicQueue;
     private readonly CloudState _cloud;
     private readonly VehicleState _vehicle;
     private readonly TerminalFeedback _feedback;
@@ -40,6 +41,7 @@ public sealed class TapPipeline : ITapSink
         _options = options;
         _regionKey = regionKey;
         _ledger = ledger;
+        _clinicQueue = new ClinicQueue(ledger);
         _cloud = cloud;
         _vehicle = vehicle;
         _feedback = feedback;
@@ -273,7 +275,7 @@ public sealed class TapPipeline : ITapSink
         }
 
         string day = LocalDay(now).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
-        (int queue, TapEvent? e) = _ledger.AppendCheckin(day, tok, (seq, number) => new TapEvent
+        (int queue, TapEvent? e) = _clinicQueue.CheckIn(day, tok, (seq, number) => new TapEvent
         {
             Seq = seq,
             Type = EventTypes.ClinicCheckin,
