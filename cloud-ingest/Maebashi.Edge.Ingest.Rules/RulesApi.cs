@@ -78,7 +78,22 @@ public sealed record CheckIn(string Clinic, DateOnly Date, int Queue, string Pat
 public sealed record Participation(string Event, string Sector, DateTimeOffset In, DateTimeOffset? Out, long Points, StoredTapRef Tap);
 
 /// <summary>The ingest's word on one tap, for the ack (provisional for fares and points).</summary>
-public sealed record TapOutcome(string Status, string? Reason, long? Fare, long? Points, string? PatientNo, int? Queue, bool? ChildMedicalSubsidy);
+public sealed record TapOutcome(string Status, string? Reason, long? Fare, long? Points, string? PatientNo, int? Queue, bool? ChildMedicalSubsidy)
+{
+    /// <summary>The tap is kept but has no effect, for <paramref name="reason"/>.</summary>
+    public static TapOutcome Rejected(string reason) => new(ResultStatus.Rejected, reason, null, null, null, null, null);
+
+    /// <summary>The tap repeats an earlier one (<paramref name="reason"/> names it) and counts once.</summary>
+    public static TapOutcome Duplicate(string reason) => new(ResultStatus.Duplicate, reason, null, null, null, null, null);
+
+    /// <summary>The tap counts; a fare tap carries its charge, an event tap the points it credits.</summary>
+    public static TapOutcome Applied(string? reason = null, long? fare = null, long? points = null) =>
+        new(ResultStatus.Applied, reason, fare, points, null, null, null);
+
+    /// <summary>A clinic check-in that counts, with what reception needs: the patient number, queue and subsidy.</summary>
+    public static TapOutcome CheckedIn(string? reason, string patientNo, int queue, bool childMedicalSubsidy) =>
+        new(ResultStatus.Applied, reason, null, null, patientNo, queue, childMedicalSubsidy);
+}
 
 /// <summary>The person's wallet and records as the rules see them now.</summary>
 public sealed class WalletView

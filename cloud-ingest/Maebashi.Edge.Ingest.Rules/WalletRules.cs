@@ -89,11 +89,6 @@ public static class PostingKinds
 /// </remarks>
 public static class WalletRules
 {
-    public static readonly TimeSpan RepeatWindow = TimeSpan.FromSeconds(10);
-    public static readonly TimeSpan TripWindow = TimeSpan.FromMinutes(180);
-    public static readonly TimeSpan TransferWindow = TimeSpan.FromMinutes(60);
-    public static readonly TimeSpan EventOutGrace = TimeSpan.FromMinutes(60);
-
     /// <summary>
 /// Evaluates every rule of docs/contract.md §3 for one person. <paramref name="now"/> is the ingest's clock; it
 /// only closes trips left open for more than 180 minutes (see <see cref="WalletView.ReviewAt"/>).

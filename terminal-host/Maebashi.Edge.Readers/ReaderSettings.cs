@@ -1,3 +1,5 @@
+using Maebashi.Edge.Contract.Rules;
+
 namespace Maebashi.Edge.Readers;
 
 /// <summary>Timing of the reader loop; defaults suit a bus validator or a station terminal.</summary>
@@ -7,7 +9,7 @@ public sealed record ReaderSettings
     public TimeSpan PollInterval { get; init; } = TimeSpan.FromMilliseconds(100);
 
     /// <summary>A card that returns within this time of its tap is the same tap (docs/contract.md §3, repeat taps).</summary>
-    public TimeSpan RepeatWindow { get; init; } = TimeSpan.FromSeconds(10);
+    public TimeSpan RepeatWindow { get; init; } = RuleWindows.Repeat;
 
     /// <summary>How often an idle reader is asked whether it still answers; detection stays within 2 s.</summary>
     public TimeSpan ProbeInterval { get; init; } = TimeSpan.FromMilliseconds(500);

@@ -1,3 +1,5 @@
+using Maebashi.Edge.Contract.Rules;
+
 namespace Maebashi.Edge.ValidatorLink;
 
 /// <summary>How the host polls its validators. Defaults suit 115200 Bd 8N1 RS-485 with two validators.</summary>
@@ -28,7 +30,8 @@ public sealed class ValidatorLinkOptions
     /// <summary>Sent to validators in Config.</summary>
     public int VerdictTimeoutMs { get; set; } = 100;
 
-    public int RepeatWindowSeconds { get; set; } = 10;
+    /// <summary>Sent to validators in Config: the repeat window in whole seconds (the link's unit).</summary>
+    public int RepeatWindowSeconds { get; set; } = (int)RuleWindows.Repeat.TotalSeconds;
 
     /// <summary>Antenna gain (RFCfgReg RxGain: 0x00–0x70), null to leave the validator's own.</summary>
     public byte? AntennaGain { get; set; }

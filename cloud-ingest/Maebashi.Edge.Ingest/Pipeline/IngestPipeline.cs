@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using Maebashi.Edge.Contract.Identity;
 using Maebashi.Edge.Contract.Messages;
 using Maebashi.Edge.Contract.Registry;
+using Maebashi.Edge.Contract.Rules;
 using Maebashi.Edge.Contract.Validation;
 using Maebashi.Edge.Ingest.Rules;
 using Maebashi.Edge.Ingest.Store;
@@ -22,9 +23,6 @@ namespace Maebashi.Edge.Ingest.Pipeline;
 /// </remarks>
 public sealed class IngestPipeline
 {
-    /// <summary>A trip left open this long after its board is closed by the clock (docs/contract.md §3).</summary>
-    public static readonly TimeSpan TripWindow = TimeSpan.FromMinutes(180);
-
     private readonly CityRegistry _registry;
     private readonly IIngestStore _store;
     private readonly TimeProvider _time;
@@ -309,7 +307,7 @@ public sealed class IngestPipeline
             else if (e.Type == EventTypes.TripEnd && e.Ctx.Vehicle is { } vehicle)
             {
                 // A trip_end closes the open trips of everyone who boarded this vehicle in the last 180 minutes.
-                affected.UnionWith(w.PersonsBoarded(vehicle, e.At - TripWindow, e.At));
+                affected.UnionWith(w.PersonsBoarded(vehicle, e.At - RuleWindows.Trip, e.At));
             }
         }
 

@@ -1,6 +1,7 @@
 using Maebashi.Edge.Contract.Identity;
 using Maebashi.Edge.Contract.Messages;
 using Maebashi.Edge.Contract.Registry;
+using Maebashi.Edge.Contract.Rules;
 using Maebashi.Edge.Ingest.Rules;
 using Maebashi.Edge.Ingest.Store;
 
@@ -24,7 +25,7 @@ internal sealed class PersonEvaluator(CityRegistry registry, WalletEvaluator eva
         foreach (IGrouping<string, TapRecord> g in taps.Where(t => t.Type == EventTypes.Board && t.Vehicle is not null).GroupBy(t => t.Vehicle!))
         {
             DateTimeOffset from = g.Min(t => t.At);
-            DateTimeOffset to = g.Max(t => t.At) + IngestPipeline.TripWindow;
+            DateTimeOffset to = g.Max(t => t.At) + RuleWindows.Trip;
             foreach (TapRecord te in w.TripEnds(g.Key, from, to))
             {
                 tripEnds[(te.Device, te.Seq)] = te.ToStoredTap();

@@ -1,3 +1,4 @@
+using Maebashi.Edge.Contract.Rules;
 using Maebashi.Edge.Terminal.Ledger;
 
 namespace Maebashi.Edge.Terminal.Config;
@@ -28,7 +29,7 @@ public sealed class TerminalOptions
     public string? Vehicle { get; set; }
 
     /// <summary>A tap of the same card within this time of its first tap is the same tap.</summary>
-    public TimeSpan RepeatWindow { get; set; } = TimeSpan.FromSeconds(10);
+    public TimeSpan RepeatWindow { get; set; } = RuleWindows.Repeat;
 
     /// <summary>The local time zone's offset (Japan: 09:00); events carry it and clinic days follow it.</summary>
     public TimeSpan UtcOffset { get; set; } = TimeSpan.FromHours(9);

@@ -2,6 +2,7 @@ using System.Globalization;
 using Maebashi.Edge.Contract.Identity;
 using Maebashi.Edge.Contract.Messages;
 using Maebashi.Edge.Contract.Registry;
+using Maebashi.Edge.Contract.Rules;
 using Maebashi.Edge.Terminal.Config;
 using Maebashi.Edge.Terminal.Feedback;
 using Maebashi.Edge.Terminal.Ledger;
@@ -19,12 +20,10 @@ namespace Maebashi.Edge.Terminal.Roles;
 /// </summary>
 public sealed class TapPipeline : ITapSink
 {
-    /// <summary>A trip's boarding is remembered this long for the fare shown on alighting (docs/contract.md §3).</summary>
-    public static readonly TimeSpan TripWindow = TimeSpan.FromMinutes(180);
-
     private readonly TerminalOptions _options;
     private readonly byte[] _regionKey;
     private readonly TapLedger _ledger;
+    private readonly ClinicQueue _clinicQueue;
     private readonly CloudState _cloud;
     private readonly VehicleState _vehicle;
     private readonly TerminalFeedback _feedback;
@@ -42,6 +41,7 @@ public sealed class TapPipeline : ITapSink
         _options = options;
         _regionKey = regionKey;
         _ledger = ledger;
+        _clinicQueue = new ClinicQueue(ledger);
         _cloud = cloud;
         _vehicle = vehicle;
         _feedback = feedback;
@@ -171,7 +171,7 @@ public sealed class TapPipeline : ITapSink
             RouteDef? def = _cloud.Config?.Routes?.FirstOrDefault(r => r.Id == route);
             if (def is not null)
             {
-                fare = _boarded.TryGetValue(tok, out var b) && b.Route == route && now - b.At <= TripWindow
+                fare = _boarded.TryGetValue(tok, out var b) && b.Route == route && now - b.At <= RuleWindows.Trip
                     ? FareRater.Fare(def, b.Stop, stop)
                     : FareRater.HighestFareTo(def, stop);
             }
@@ -226,8 +226,8 @@ public sealed class TapPipeline : ITapSink
     {
         bool isOut = reader?.Tap == "out";
         List<EventDef> here = [.. (_cloud.Config?.Events ?? []).Where(ev => ev.Sites.Count == 0 || ev.Sites.Contains(_options.DeviceId))];
-        // event_out counts up to 60 minutes after the window (points per hour, docs/contract.md §3).
-        TimeSpan grace = isOut ? TimeSpan.FromMinutes(60) : TimeSpan.Zero;
+        // event_out counts for a while after the window (points per hour, docs/contract.md §3).
+        TimeSpan grace = isOut ? RuleWindows.EventOutGrace : TimeSpan.Zero;
         EventDef? current = here.Where(ev => ev.Start <= now && now <= ev.End + grace).OrderBy(ev => ev.Start).FirstOrDefault();
         string? reason = null;
         if (current is null)
@@ -275,7 +275,7 @@ public sealed class TapPipeline : ITapSink
         }
 
         string day = LocalDay(now).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
-        (int queue, TapEvent? e) = _ledger.AppendCheckin(day, tok, (seq, number) => new TapEvent
+        (int queue, TapEvent? e) = _clinicQueue.CheckIn(day, tok, (seq, number) => new TapEvent
         {
             Seq = seq,
             Type = EventTypes.ClinicCheckin,
@@ -373,7 +373,7 @@ public sealed class TapPipeline : ITapSink
             _recent.Remove(k);
         }
 
-        foreach (string k in _boarded.Where(kv => now - kv.Value.At > TripWindow).Select(kv => kv.Key).ToList())
+        foreach (string k in _boarded.Where(kv => now - kv.Value.At > RuleWindows.Trip).Select(kv => kv.Key).ToList())
         {
             _boarded.Remove(k);
         }

@@ -38,10 +38,8 @@ public sealed class MqttUplink : IAsyncDisposable
     private readonly long _epoch;
     private readonly IMqttClient _client;
     private readonly AsyncSignal _wake = new();
-    private readonly object _gate = new();
-    private readonly Dictionary<long, Batch> _inflight = [];
-    private readonly HashSet<ulong> _inflightSeqs = [];
-    private long _nextBatchId;
+    private readonly InFlightBatches _inflight;
+    private readonly LedgerMaintenance _maintenance;
     private long _lastBacklogReported = -1;
     private bool _lastDiskFullReported;
 
@@ -57,6 +55,8 @@ public sealed class MqttUplink : IAsyncDisposable
         _time = time ?? TimeProvider.System;
         _log = log ?? NullLogger.Instance;
         _epoch = _time.GetTimestamp();
+        _inflight = new InFlightBatches(ledger, options.Uplink);
+        _maintenance = new LedgerMaintenance(ledger, options.Uplink, _log);
         _client = new MqttClientFactory().CreateMqttClient();
         _client.ApplicationMessageReceivedAsync += OnMessageAsync;
         _client.DisconnectedAsync += _ =>
@@ -132,12 +132,8 @@ public sealed class MqttUplink : IAsyncDisposable
                 }
             }
 
-            lock (_gate)
-            {
-                // After a reconnect every unacknowledged entry is sent again; the ingest de-duplicates.
-                _inflight.Clear();
-                _inflightSeqs.Clear();
-            }
+            // After a reconnect every unacknowledged entry is sent again; the ingest de-duplicates.
+            _inflight.Clear();
 
             try
             {
@@ -230,7 +226,7 @@ public sealed class MqttUplink : IAsyncDisposable
     private async Task SessionAsync(CancellationToken ct)
     {
         TimeSpan nextStatus = Now + _options.Uplink.StatusInterval;
-        TimeSpan nextPrune = Now;
+        _maintenance.Start(Now);
         while (_client.IsConnected)
         {
             ct.ThrowIfCancellationRequested();
@@ -246,26 +242,9 @@ public sealed class MqttUplink : IAsyncDisposable
                 nextStatus = now + _options.Uplink.StatusInterval;
             }
 
-            if (now >= nextPrune)
-            {
-                int pruned = _ledger.Prune();
-                if (pruned > 0)
-                {
-                    _log.LogInformation("Pruned {Count} acknowledged entries past retention", pruned);
-                }
+            _maintenance.RunIfDue(now);
 
-                nextPrune = now + (pruned >= 1000 ? TimeSpan.Zero : _options.Uplink.PruneInterval);
-            }
-
-            TimeSpan wakeAt = Min(nextStatus, nextPrune);
-            lock (_gate)
-            {
-                foreach (Batch b in _inflight.Values)
-                {
-                    wakeAt = Min(wakeAt, b.Deadline);
-                }
-            }
-
+            TimeSpan wakeAt = _inflight.NextDeadline(Min(nextStatus, _maintenance.NextDue));
             TimeSpan wait = wakeAt - Now;
             if (wait > TimeSpan.Zero)
             {
@@ -280,27 +259,9 @@ public sealed class MqttUplink : IAsyncDisposable
     {
         while (_client.IsConnected)
         {
-            List<ulong> seqs;
-            long id;
-            lock (_gate)
+            if (_inflight.Open(now) is not (long id, List<ulong> seqs))
             {
-                if (_inflight.Count >= _options.Uplink.MaxInflightBatches)
-                {
-                    return;
-                }
-
-                seqs = _ledger.UnackedSeqs(_options.Uplink.BatchSize, s => !_inflightSeqs.Contains(s));
-                if (seqs.Count == 0)
-                {
-                    return;
-                }
-
-                // The batch keeps its own copy: an ack may trim it (OnAck, on the client's thread) while this
-                // list is still being read and published.
-                var batch = new Batch(Interlocked.Increment(ref _nextBatchId), [.. seqs], now + _options.Uplink.AckTimeout, 0);
-                _inflight[batch.Id] = batch;
-                _inflightSeqs.UnionWith(seqs);
-                id = batch.Id;
+                return;
             }
 
             await PublishBatchAsync(id, seqs, ct);
@@ -310,26 +271,7 @@ public sealed class MqttUplink : IAsyncDisposable
 
     private async Task ResendExpiredAsync(TimeSpan now, CancellationToken ct)
     {
-        List<(long Id, List<ulong> Seqs)> due = [];
-        lock (_gate)
-        {
-            foreach (Batch b in _inflight.Values.Where(b => b.Deadline <= now).ToList())
-            {
-                b.Seqs.RemoveAll(s => !_ledger.IsUnacked(s));
-                if (b.Seqs.Count == 0)
-                {
-                    _inflight.Remove(b.Id);
-                    continue;
-                }
-
-                b.Attempts++;
-                long grown = Math.Min(_options.Uplink.AckTimeout.Ticks << Math.Min(b.Attempts, 20), _options.Uplink.AckTimeoutMax.Ticks);
-                b.Deadline = now + TimeSpan.FromTicks(grown);
-                due.Add((b.Id, [.. b.Seqs]));
-            }
-        }
-
-        foreach ((long id, List<ulong> seqs) in due)
+        foreach ((long id, List<ulong> seqs) in _inflight.TakeExpired(now))
         {
             _log.LogInformation("No ack for batch of {Count} events from {First}: sending it again", seqs.Count, seqs[0]);
             await PublishBatchAsync(id, seqs, ct);
@@ -350,17 +292,10 @@ public sealed class MqttUplink : IAsyncDisposable
             return;
         }
 
-        TimeSpan now = Now;
-        lock (_gate)
+        if (_inflight.Undelivered(id, Now) is { } retry)
         {
-            if (_inflight.TryGetValue(id, out Batch? b))
-            {
-                b.Undelivered++;
-                long retry = Math.Min(_options.Uplink.UndeliveredRetry.Ticks << Math.Min(b.Undelivered - 1, 20), _options.Uplink.AckTimeoutMax.Ticks);
-                b.Deadline = Min(b.Deadline, now + TimeSpan.FromTicks(retry));
-                _log.LogWarning("Batch of {Count} events from {First} reached no subscriber (the ingest is not subscribed); sending it again in {Retry}",
-                    seqs.Count, seqs[0], TimeSpan.FromTicks(retry));
-            }
+            _log.LogWarning("Batch of {Count} events from {First} reached no subscriber (the ingest is not subscribed); sending it again in {Retry}",
+                seqs.Count, seqs[0], retry);
         }
     }
 
@@ -494,18 +429,7 @@ public sealed class MqttUplink : IAsyncDisposable
             return;
         }
 
-        var listed = new HashSet<ulong>(ack.Results.Select(r => r.Seq));
-        var settled = new List<ulong>(listed);
-        lock (_gate)
-        {
-            foreach (Batch b in _inflight.Values)
-            {
-                if (b.Seqs.Any(listed.Contains))
-                {
-                    settled.AddRange(b.Seqs.Where(s => s <= ack.UpTo));
-                }
-            }
-        }
+        List<ulong> settled = _inflight.Settled([.. ack.Results.Select(r => r.Seq)], ack.UpTo);
 
         foreach (EventResult r in ack.Results.Where(r => r.Status == ResultStatus.Rejected))
         {
@@ -513,19 +437,7 @@ public sealed class MqttUplink : IAsyncDisposable
         }
 
         int applied = _ledger.MarkAcked(settled);
-        lock (_gate)
-        {
-            foreach (Batch b in _inflight.Values.ToList())
-            {
-                b.Seqs.RemoveAll(s => !_ledger.IsUnacked(s));
-                if (b.Seqs.Count == 0)
-                {
-                    _inflight.Remove(b.Id);
-                }
-            }
-
-            _inflightSeqs.RemoveWhere(s => !_ledger.IsUnacked(s));
-        }
+        _inflight.DropAcknowledged();
 
         Interlocked.Add(ref _acksApplied, applied);
         _wake.Set();
@@ -562,18 +474,5 @@ public sealed class MqttUplink : IAsyncDisposable
         _cloud.Changed -= _wake.Set;
         await GoOfflineAsync();
         _client.Dispose();
-    }
-
-    private sealed class Batch(long id, List<ulong> seqs, TimeSpan deadline, int attempts)
-    {
-        public long Id { get; } = id;
-        public List<ulong> Seqs { get; } = seqs;
-
-        /// <summary>When to send it again, on the uplink's monotonic clock (<see cref="Now"/>).</summary>
-        public TimeSpan Deadline { get; set; } = deadline;
-        public int Attempts { get; set; } = attempts;
-
-        /// <summary>Times the broker answered that no subscriber received it.</summary>
-        public int Undelivered { get; set; }
     }
 }
