@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Maebashi.Edge.Broker;
 using Maebashi.Edge.Contract.Identity;
 using Maebashi.Edge.Contract.Registry;
 using Maebashi.Edge.Emulation.Cards;
@@ -11,6 +10,7 @@ using Maebashi.Edge.Ingest;
 using Maebashi.Edge.Terminal.Config;
 using Maebashi.Edge.Terminal.Hosting;
 using Maebashi.Edge.Terminal.Taps;
+using Maebashi.Edge.TestSupport;
 using Microsoft.Extensions.Logging;
 
 namespace Maebashi.Edge.Demo;
