@@ -4,12 +4,12 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Maebashi.Edge.Bench.Ingest;
 using Maebashi.Edge.Contract.Identity;
 using Maebashi.Edge.Contract.Messages;
 using Maebashi.Edge.Contract.Registry;
 using Maebashi.Edge.Ingest;
 using Maebashi.Edge.Ingest.Store;
+using Maebashi.Edge.TestSupport;
 using Microsoft.Extensions.Logging.Abstractions;
 using MQTTnet;
 using MQTTnet.Formatter;
@@ -35,7 +35,7 @@ string registryPath = Path.Combine(dir, "registry.json");
 
 Console.WriteLine($"Ingest benchmark{(quick ? " (--quick)" : "")}: {Environment.ProcessorCount} cores, .NET {Environment.Version}, {DateTime.UtcNow:yyyy-MM-dd}");
 var sw = Stopwatch.StartNew();
-RegistryGenerator.Write(registryPath, persons, cards, devices);
+RegistryGenerator.WriteBusFleet(registryPath, persons, cards, devices);
 Console.WriteLine($"generated registry: {persons:N0} persons, {cards:N0} cards, {devices} buses, {new FileInfo(registryPath).Length / 1_000_000.0:F0} MB in {sw.Elapsed.TotalSeconds:F1} s");
 
 // 1. Registry scale: the ingest starting on it.

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
-using Maebashi.Edge.Bench.Registry;
 using Maebashi.Edge.Contract.Registry;
+using Maebashi.Edge.TestSupport;
 
 // Usage: dotnet run -c Release -- [--quick] [--persons N] [--cards N]
 // Prints a human summary and, last, one JSON line with the figures.
@@ -13,7 +13,7 @@ string path = Path.Combine(Path.GetTempPath(), $"maebashi-registry-{persons}-{ca
 if (!File.Exists(path))
 {
     var gen = Stopwatch.StartNew();
-    RegistryGenerator.Write(path + ".tmp", persons, cards);
+    RegistryGenerator.WriteMixedCards(path + ".tmp", persons, cards);
     File.Move(path + ".tmp", path, overwrite: true);
     Console.WriteLine($"generated {path} ({new FileInfo(path).Length / 1_000_000.0:F0} MB) in {gen.Elapsed.TotalSeconds:F1} s");
 }

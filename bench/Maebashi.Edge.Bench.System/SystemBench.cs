@@ -3,9 +3,8 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json.Nodes;
-using Maebashi.Edge.Bench.Ingest;
-using Maebashi.Edge.Broker;
 using Maebashi.Edge.Contract.Registry;
+using Maebashi.Edge.TestSupport;
 
 namespace Maebashi.Edge.Bench.WholeSystem;
 
@@ -122,7 +121,7 @@ internal sealed class SystemBench : IAsyncDisposable
         Directory.CreateDirectory(tmp);
         var env = new Dictionary<string, string> { ["TMPDIR"] = tmp, ["MBE_BENCH_SHM"] = _shm };
         var sw = Stopwatch.StartNew();
-        ChildProcess child = Track(ChildProcess.StartDotnet(project, dll, args.Where(a => a.Length > 0), env, line => Say("   │ " + line)));
+        ChildProcess child = Track(ChildProcess.StartDotnet(project, dll, args.Where(a => a.Length > 0), new ProcessOptions { Environment = env }, line => Say("   │ " + line)));
         try
         {
             await child.Process.WaitForExitAsync(ct).WaitAsync(limit, ct);
@@ -170,13 +169,13 @@ internal sealed class SystemBench : IAsyncDisposable
         string e2e = Path.Combine(_root, "e2e");
         Directory.CreateDirectory(e2e);
         string registryPath = Path.Combine(e2e, "registry.json");
-        RegistryGenerator.Write(registryPath, E2ePersons, E2eCards, buses: 1);
+        RegistryGenerator.WriteBusFleet(registryPath, E2ePersons, E2eCards, buses: 1);
         _figures["e2e_registry_cards"] = E2eCards;
         _figures["e2e_registry_persons"] = E2ePersons;
 
         // The terminal: provisioned by the CLI from the registry, first pointed at a port where no broker listens.
         string terminalDir = Path.Combine(e2e, "terminal");
-        int nowhere = FreePort();
+        int nowhere = LoopbackPorts.Free();
         await CliAsync(["terminal", "provision", "--out", terminalDir, "--device", Device, "--registry", registryPath, "--broker-port", nowhere.ToString(Inv), "--state", "state"], ct);
         string config = Path.Combine(terminalDir, "terminal.json");
 
@@ -203,8 +202,7 @@ internal sealed class SystemBench : IAsyncDisposable
         var ingestStart = Stopwatch.StartNew();
         ChildProcess ingest = Track(ChildProcess.StartDotnet("ingest", _o.CliDll,
             ["ingest", "run", "--registry", registryPath, "--data", Path.Combine(e2e, "ingest"), "--http-port", "0", "--mqtt-port", "0",
-             "--broker", $"mqtt://127.0.0.1:{_mosquitto.Port}", "--broker-user", "ingest", "--broker-pass-file", _mosquitto.Files.IngestPasswordFile],
-            new Dictionary<string, string>()));
+             "--broker", $"mqtt://127.0.0.1:{_mosquitto.Port}", "--broker-user", "ingest", "--broker-pass-file", _mosquitto.Files.IngestPasswordFile]));
         await ingest.WaitForLineAsync(l => l.StartsWith("mqtt-port=", StringComparison.Ordinal), TimeSpan.FromMinutes(3), ct);
         _figures["ingest_ready_s"] = ingestStart.Elapsed.TotalSeconds;
         Say($"   ingest (pid {ingest.Pid}) ready in {ingestStart.Elapsed.TotalSeconds:F1} s, a client of mosquitto; resident {BenchFigures.ProcessMb(ingest.Pid, "VmRSS"):F0} MB");
@@ -257,14 +255,14 @@ internal sealed class SystemBench : IAsyncDisposable
             int taps = _o.Quick ? 500 : 3_000;
             for (int i = 0; i < 50; i++)
             {
-                await tapper.AskAsync(TapCommand(), ct);
+                await tapper.SendAsync(TapCommand(), ct);
             }
 
             var samples = new List<double>(taps);
             for (int i = 0; i < taps; i++)
             {
                 long t0 = Stopwatch.GetTimestamp();
-                string answer = await tapper.AskAsync(TapCommand(), ct);
+                string answer = await tapper.SendAsync(TapCommand(), ct);
                 samples.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
                 if (!answer.StartsWith("ok accept", StringComparison.Ordinal))
                 {
@@ -314,7 +312,7 @@ internal sealed class SystemBench : IAsyncDisposable
             while (!ct.IsCancellationRequested)
             {
                 long t0 = Stopwatch.GetTimestamp();
-                string answer = await client.AskAsync(TapCommand(), CancellationToken.None);
+                string answer = await client.SendAsync(TapCommand(), CancellationToken.None);
                 samples.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
                 if (!answer.StartsWith("ok accept", StringComparison.Ordinal))
                 {
@@ -335,7 +333,7 @@ internal sealed class SystemBench : IAsyncDisposable
     /// <summary>A tap of the next card of the registry not marked lost (each card once: no repeat window).</summary>
     private string TapCommand()
     {
-        while (_nextCard % 997 == 0)
+        while (_nextCard % RegistryGenerator.LostCardEvery == 0)
         {
             _nextCard++;
         }
@@ -362,14 +360,14 @@ internal sealed class SystemBench : IAsyncDisposable
         }
 
         var started = Stopwatch.StartNew();
-        ChildProcess p = Track(ChildProcess.StartDotnet("terminal", _o.CliDll, ["terminal", "run", "--config", config], env));
+        ChildProcess p = Track(ChildProcess.StartDotnet("terminal", _o.CliDll, ["terminal", "run", "--config", config], new ProcessOptions { Environment = env }));
         // The runtime writes control.port before it logs that it runs.
         await p.WaitForLineAsync(l => l.Contains($"Terminal {Device} (bus) running", StringComparison.Ordinal), TimeSpan.FromMinutes(2), ct);
         var running = Stopwatch.StartNew();
         double startup = started.Elapsed.TotalSeconds;
         int port = int.Parse((await File.ReadAllTextAsync(portFile, ct)).Trim(), Inv);
         ControlClient control = await ControlClient.ConnectAsync(port, ct);
-        string at = await control.AskAsync("at R01 S01", ct);
+        string at = await control.SendAsync("at R01 S01", ct);
         if (!at.StartsWith("ok", StringComparison.Ordinal))
         {
             throw new InvalidOperationException($"terminal: at R01 S01: {at}");
@@ -380,7 +378,7 @@ internal sealed class SystemBench : IAsyncDisposable
 
     private async Task CliAsync(string[] args, CancellationToken ct)
     {
-        ChildProcess p = Track(ChildProcess.StartDotnet("maebashi-edge " + args[0], _o.CliDll, args, new Dictionary<string, string>()));
+        ChildProcess p = Track(ChildProcess.StartDotnet("maebashi-edge " + args[0], _o.CliDll, args));
         await p.Process.WaitForExitAsync(ct).WaitAsync(TimeSpan.FromMinutes(1), ct);
         int exit = p.Process.ExitCode;
         string errors = p.ErrorTail;
@@ -535,8 +533,6 @@ internal sealed class SystemBench : IAsyncDisposable
             return double.NaN;
         }
     }
-
-    private static int FreePort() => Maebashi.Edge.Broker.LoopbackPorts.Free();
 
     /// <summary>A running terminal process with its control connection; disposing stops it (SIGTERM) and waits.</summary>
     private sealed class Terminal(SystemBench bench, ChildProcess process, ControlClient control, int port, Stopwatch running, double startupSeconds) : IAsyncDisposable

@@ -8,6 +8,7 @@ using Maebashi.Edge.Terminal.Ledger;
 using Maebashi.Edge.Terminal.Roles;
 using Maebashi.Edge.Terminal.Taps;
 using Maebashi.Edge.Terminal.Uplink;
+using Maebashi.Edge.TestSupport;
 
 // Terminal host benchmarks (docs/contract.md §10): tap → verdict with the durable ledger commit
 // (token, decision, LiteDB commit + fsync, feedback), and resident memory after many taps.
@@ -42,39 +43,7 @@ try
     }
     else
     {
-        // Measured in a child process that runs with the systemd unit's environment
-        // (terminal-host/systemd/maebashi-edge-terminal.service), as the service would.
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true };
-        psi.ArgumentList.Add(typeof(Rig).Assembly.Location);
-        psi.ArgumentList.Add("--memory-child");
-        if (quick)
-        {
-            psi.ArgumentList.Add("--quick");
-        }
-
-        foreach (string line in File.ReadLines(Path.Combine(AppContext.BaseDirectory, "maebashi-edge-terminal.service")))
-        {
-            if (line.StartsWith("Environment=DOTNET_", StringComparison.Ordinal))
-            {
-                string[] kv = line["Environment=".Length..].Split('=', 2);
-                psi.Environment[kv[0]] = kv[1];
-                Console.WriteLine($"  {kv[0]}={kv[1]}");
-            }
-        }
-
-        using Process child = Process.Start(psi)!;
-        string text = child.StandardOutput.ReadToEnd();
-        child.WaitForExit();
-        Console.Write(string.Join('\n', text.Split('\n').Where(l => l.StartsWith("resident", StringComparison.Ordinal) || l.StartsWith("Rss", StringComparison.Ordinal))) + "\n");
-        // The child's own JSON line (its last) carries the memory figure.
-        string? json = text.Split('\n', StringSplitOptions.RemoveEmptyEntries).LastOrDefault(l => l.StartsWith('{'));
-        if (json is not null)
-        {
-            foreach (KeyValuePair<string, System.Text.Json.JsonElement> kv in System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, System.Text.Json.JsonElement>>(json)!)
-            {
-                figures[kv.Key] = kv.Value.GetDouble();
-            }
-        }
+        MemoryInChild(quick, figures);
     }
 }
 finally
@@ -154,6 +123,43 @@ static void Latency(string dir, int latencyTaps, SortedDictionary<string, double
             $"tap → verdict without the fsync (the software's own part), {latencyTaps} taps: p50 {Pct(samples, 0.50):0.000} ms, p99 {Pct(samples, 0.99):0.000} ms"));
     }
 
+}
+
+// The memory figure is measured in a child process that runs with the systemd unit's environment
+// (terminal-host/systemd/maebashi-edge-terminal.service), as the service would. A method of its own, so that
+// the child (which runs Memory) never loads what starting a process takes.
+static void MemoryInChild(bool quick, SortedDictionary<string, double> figures)
+{
+    var environment = new Dictionary<string, string>(StringComparer.Ordinal);
+    foreach (string line in File.ReadLines(Path.Combine(AppContext.BaseDirectory, "maebashi-edge-terminal.service")))
+    {
+        if (line.StartsWith("Environment=DOTNET_", StringComparison.Ordinal))
+        {
+            string[] kv = line["Environment=".Length..].Split('=', 2);
+            environment[kv[0]] = kv[1];
+            Console.WriteLine($"  {kv[0]}={kv[1]}");
+        }
+    }
+
+    using ChildProcess child = ChildProcess.StartDotnet("memory run", typeof(Rig).Assembly.Location, quick ? ["--memory-child", "--quick"] : ["--memory-child"],
+        new ProcessOptions { Environment = environment });
+    child.Process.WaitForExit();
+    if (child.ErrorTail.Length > 0)
+    {
+        Console.Error.WriteLine(child.ErrorTail);
+    }
+
+    IReadOnlyList<string> lines = child.Output;
+    Console.Write(string.Join('\n', lines.Where(l => l.StartsWith("resident", StringComparison.Ordinal) || l.StartsWith("Rss", StringComparison.Ordinal))) + "\n");
+    // The child's own JSON line (its last) carries the memory figure.
+    string? json = lines.LastOrDefault(l => l.StartsWith('{'));
+    if (json is not null)
+    {
+        foreach (KeyValuePair<string, System.Text.Json.JsonElement> kv in System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, System.Text.Json.JsonElement>>(json)!)
+        {
+            figures[kv.Key] = kv.Value.GetDouble();
+        }
+    }
 }
 
 static void Memory(string memoryDir, int memoryTaps, SortedDictionary<string, double> figures)

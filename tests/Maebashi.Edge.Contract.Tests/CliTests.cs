@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json.Nodes;
 
 namespace Maebashi.Edge.Contract.Tests;
@@ -7,26 +6,10 @@ namespace Maebashi.Edge.Contract.Tests;
 [Trait("Category", "Contract")]
 public class CliTests
 {
-    internal static (int Exit, string Out, string Err) Run(params string[] args)
-    {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "maebashi-edge.dll"));
-        foreach (string a in args)
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        using Process p = Process.Start(psi)!;
-        Task<string> stdout = p.StandardOutput.ReadToEndAsync();
-        Task<string> stderr = p.StandardError.ReadToEndAsync();
-        Assert.True(p.WaitForExit(60_000), "maebashi-edge did not finish within 60 s");
-        return (p.ExitCode, stdout.Result, stderr.Result);
-    }
-
     [Fact]
     public void Token_prints_the_token_alone_on_a_line()
     {
-        (int exit, string output, _) = Run("token", "--tech", "iso14443a", "--uid", "04A1B2C3D4E5F6", "--registry", SharedFixtures.RegistryPath);
+        (int exit, string output, _) = EdgeCli.Run("token", "--tech", "iso14443a", "--uid", "04A1B2C3D4E5F6", "--registry", SharedFixtures.RegistryPath);
         Assert.Equal(0, exit);
         Assert.Equal("fYLPTEcc3V8cNDIWtme8Bw\n", output);
     }
@@ -34,7 +17,7 @@ public class CliTests
     [Fact]
     public void Sector_id_prints_the_sector_id_alone_on_a_line()
     {
-        (int exit, string output, _) = Run("sector-id", "--pid", "P0003", "--sector", "clinic:C02", "--registry", SharedFixtures.RegistryPath);
+        (int exit, string output, _) = EdgeCli.Run("sector-id", "--pid", "P0003", "--sector", "clinic:C02", "--registry", SharedFixtures.RegistryPath);
         Assert.Equal(0, exit);
         Assert.Equal("N3DH3KN2H6TPCQWB\n", output);
     }
@@ -49,8 +32,8 @@ public class CliTests
         File.WriteAllText(path, doc.ToJsonString());
         try
         {
-            string tok = Run("token", "--tech", "iso14443a", "--uid", "04A1B2C3D4E5F6", "--registry", path).Out.Trim();
-            string sid = Run("sector-id", "--pid", "P0001", "--sector", "transport", "--registry", path).Out.Trim();
+            string tok = EdgeCli.Run("token", "--tech", "iso14443a", "--uid", "04A1B2C3D4E5F6", "--registry", path).Out.Trim();
+            string sid = EdgeCli.Run("sector-id", "--pid", "P0001", "--sector", "transport", "--registry", path).Out.Trim();
             Assert.Equal(Identity.CardToken.Compute(Convert.FromHexString("ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100"), Identity.CardTech.Iso14443A, "04A1B2C3D4E5F6"), tok);
             Assert.Equal(Identity.SectorId.Compute(Convert.FromHexString("0123456789abcdef0123456789abcdef"), "P0001", "transport"), sid);
             Assert.NotEqual("fYLPTEcc3V8cNDIWtme8Bw", tok);
@@ -65,15 +48,15 @@ public class CliTests
     [Fact]
     public void Bad_arguments_say_what_is_wrong_and_exit_2()
     {
-        (int exit, _, string err) = Run("token", "--tech", "barcode", "--uid", "04A1B2C3D4E5F6", "--registry", SharedFixtures.RegistryPath);
+        (int exit, _, string err) = EdgeCli.Run("token", "--tech", "barcode", "--uid", "04A1B2C3D4E5F6", "--registry", SharedFixtures.RegistryPath);
         Assert.Equal(2, exit);
         Assert.Contains("--tech: unknown card tech 'barcode'", err, StringComparison.Ordinal);
 
-        (exit, _, err) = Run("token", "--tech", "felica", "--uid", "0101", "--registry", SharedFixtures.RegistryPath);
+        (exit, _, err) = EdgeCli.Run("token", "--tech", "felica", "--uid", "0101", "--registry", SharedFixtures.RegistryPath);
         Assert.Equal(2, exit);
         Assert.Contains("FeliCa IDm has 8 bytes", err, StringComparison.Ordinal);
 
-        (exit, _, err) = Run("sector-id", "--pid", "P0001", "--sector", "hospital", "--registry", SharedFixtures.RegistryPath);
+        (exit, _, err) = EdgeCli.Run("sector-id", "--pid", "P0001", "--sector", "hospital", "--registry", SharedFixtures.RegistryPath);
         Assert.Equal(2, exit);
         Assert.Contains("unknown sector 'hospital'", err, StringComparison.Ordinal);
     }
@@ -81,7 +64,7 @@ public class CliTests
     [Fact]
     public void Registry_check_summarises_the_sample_and_exits_0()
     {
-        (int exit, string output, _) = Run("registry", "check", SharedFixtures.RegistryPath);
+        (int exit, string output, _) = EdgeCli.Run("registry", "check", SharedFixtures.RegistryPath);
         Assert.Equal(0, exit);
         Assert.Contains("persons  7", output, StringComparison.Ordinal);
         Assert.Contains("cards    9 (1 lost)", output, StringComparison.Ordinal);
@@ -104,7 +87,7 @@ public class CliTests
         File.WriteAllText(path, doc.ToJsonString());
         try
         {
-            (int exit, string output, _) = Run("registry", "check", path);
+            (int exit, string output, _) = EdgeCli.Run("registry", "check", path);
             Assert.Equal(1, exit);
             Assert.Contains("persons[1] (pid P0001).pid: duplicate pid", output, StringComparison.Ordinal);
             Assert.Contains("cards[0].pid: unknown pid 'P9999'", output, StringComparison.Ordinal);

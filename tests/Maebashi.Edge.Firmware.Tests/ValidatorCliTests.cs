@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace Maebashi.Edge.Firmware.Tests;
 
 /// <summary>The technician's validator verbs, run as the program a technician runs (against <c>--port sim</c>).</summary>
@@ -91,25 +89,13 @@ public sealed class ValidatorCliTests
         Assert.Contains("StrappingPin", output, StringComparison.Ordinal);
     }
 
-    private static (int Exit, string Out, string Err) Run(string? path, params string[] args)
-    {
-        string dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet";
-        var psi = new ProcessStartInfo(dotnet) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = AppContext.BaseDirectory };
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "maebashi-edge.dll"));
-        foreach (string a in args)
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        if (path is not null)
-        {
-            psi.Environment["PATH"] = path;
-        }
-
-        using Process p = Process.Start(psi)!;
-        Task<string> stdout = p.StandardOutput.ReadToEndAsync();
-        Task<string> stderr = p.StandardError.ReadToEndAsync();
-        Assert.True(p.WaitForExit(60_000), "maebashi-edge did not finish within 60 s");
-        return (p.ExitCode, stdout.Result, stderr.Result);
-    }
+    /// <summary>The CLI run in the output folder, with PATH replaced when given (a stand-in nanoff, or none at all).</summary>
+    private static ProcessResult Run(string? path, params string[] args) =>
+        EdgeCli.Run(
+            new ProcessOptions
+            {
+                WorkingDirectory = AppContext.BaseDirectory,
+                Environment = path is null ? null : new Dictionary<string, string> { ["PATH"] = path },
+            },
+            args);
 }

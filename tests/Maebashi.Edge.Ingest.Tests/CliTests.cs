@@ -4,8 +4,7 @@ namespace Maebashi.Edge.Ingest.Tests;
 [Trait("Category", "Ingest")]
 public sealed class CliTests
 {
-    private static Task<(int Exit, string Out, string Err)> Ingest(params string[] args) =>
-        TestKit.Run("dotnet", [Path.Combine(AppContext.BaseDirectory, "maebashi-edge.dll"), "ingest", "run", .. args], TimeSpan.FromSeconds(60));
+    private static Task<ProcessResult> Ingest(params string[] args) => EdgeCli.RunAsync(["ingest", "run", .. args]);
 
     [Fact]
     public async Task A_registry_with_problems_exits_1_naming_them()

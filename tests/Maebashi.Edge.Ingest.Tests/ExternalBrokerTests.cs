@@ -1,6 +1,3 @@
-using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using Maebashi.Edge.Contract.Messages;
 
 namespace Maebashi.Edge.Ingest.Tests;
@@ -14,9 +11,9 @@ public sealed class ExternalBrokerTests
 
     private sealed class Mosquitto : IAsyncDisposable
     {
-        private readonly Process _process;
+        private readonly ChildProcess _process;
 
-        private Mosquitto(Process process, int port)
+        private Mosquitto(ChildProcess process, int port)
         {
             _process = process;
             Port = port;
@@ -26,7 +23,7 @@ public sealed class ExternalBrokerTests
 
         public static async Task<Mosquitto> StartAsync(string dir)
         {
-            int port = FreePort();
+            int port = LoopbackPorts.Free();
             string passwd = Path.Combine(dir, "passwd");
             string acl = Path.Combine(dir, "acl");
             await Run("mosquitto_passwd", ["-c", "-b", passwd, IngestUser, IngestPassword]);
@@ -56,43 +53,32 @@ public sealed class ExternalBrokerTests
                 max_queued_messages 0
                 log_dest stderr
                 """);
-            var psi = new ProcessStartInfo("/usr/sbin/mosquitto") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
-            psi.ArgumentList.Add("-c");
-            psi.ArgumentList.Add(conf);
-            Process p = Process.Start(psi)!;
-            var started = new TaskCompletionSource();
-            p.ErrorDataReceived += (_, e) =>
+            ChildProcess p = ChildProcess.Start("mosquitto", MosquittoProcess.DefaultBinary, ["-c", conf]);
+            try
             {
-                if (e.Data?.Contains("running", StringComparison.Ordinal) == true)
-                {
-                    started.TrySetResult();
-                }
-            };
-            p.BeginErrorReadLine();
-            p.BeginOutputReadLine();
-            await started.Task.WaitAsync(TimeSpan.FromSeconds(10));
+                await p.WaitForLineAsync(l => l.Contains("running", StringComparison.Ordinal), TimeSpan.FromSeconds(10));
+            }
+            catch
+            {
+                p.Dispose();
+                throw;
+            }
+
             return new Mosquitto(p, port);
         }
 
         private static async Task Run(string file, string[] args)
         {
-            (int exit, _, string err) = await TestKit.Run(file, args, TimeSpan.FromSeconds(10));
+            (int exit, _, string err) = await ProcessRunner.RunAsync(file, args, TimeSpan.FromSeconds(10));
             Assert.True(exit == 0, $"{file}: {err}");
         }
 
-        public async ValueTask DisposeAsync()
+        public ValueTask DisposeAsync()
         {
-            if (!_process.HasExited)
-            {
-                _process.Kill();
-                await _process.WaitForExitAsync();
-            }
-
             _process.Dispose();
+            return ValueTask.CompletedTask;
         }
     }
-
-    private static int FreePort() => Maebashi.Edge.Broker.LoopbackPorts.Free();
 
     [Fact]
     public async Task The_ingest_as_a_client_of_Mosquitto_applies_and_acknowledges_batches_through_its_shared_subscription()

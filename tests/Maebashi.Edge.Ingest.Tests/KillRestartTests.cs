@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -18,66 +17,8 @@ public sealed class KillRestartTests
     private static readonly string[] Cards = ["04A1B2C3D4E5F6", "DEADBEEF", "0101120012345678", "04C0FFEE123456", "CAFEBABE", "0F0E0D0C", "04BADA55C0FFEE"];
     private static readonly string[] Stops = ["S01", "S02", "S03", "S04", "S05", "S06", "S07"];
 
-    private sealed class IngestProcess : IAsyncDisposable
-    {
-        private readonly Process _p;
-
-        private IngestProcess(Process p, int mqtt, int http)
-        {
-            _p = p;
-            MqttPort = mqtt;
-            HttpPort = http;
-        }
-
-        public int MqttPort { get; }
-        public int HttpPort { get; }
-
-        public static async Task<IngestProcess> StartAsync(string data, string operators)
-        {
-            var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-            foreach (string a in new[] { Path.Combine(AppContext.BaseDirectory, "maebashi-edge.dll"), "ingest", "run", "--registry", SharedFixtures.RegistryPath, "--data", data, "--mqtt-port", "0", "--http-port", "0", "--operators", operators })
-            {
-                psi.ArgumentList.Add(a);
-            }
-
-            Process p = Process.Start(psi)!;
-            p.ErrorDataReceived += (_, _) => { };
-            p.BeginErrorReadLine();
-            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-            while (await p.StandardOutput.ReadLineAsync(cts.Token) is { } line)
-            {
-                if (line.StartsWith("mqtt-port=", StringComparison.Ordinal))
-                {
-                    Dictionary<string, string> kv = line.Split(' ').Select(x => x.Split('=', 2)).ToDictionary(x => x[0], x => x[1]);
-                    _ = p.StandardOutput.ReadToEndAsync(CancellationToken.None);
-                    return new IngestProcess(p, int.Parse(kv["mqtt-port"], System.Globalization.CultureInfo.InvariantCulture), int.Parse(kv["http-port"], System.Globalization.CultureInfo.InvariantCulture));
-                }
-            }
-
-            throw new InvalidOperationException("the ingest ended before printing its ports");
-        }
-
-        public void KillHard() => _p.Kill(); // SIGKILL: no shutdown code runs
-
-        public int Pid => _p.Id;
-
-        public async Task<int> WaitExitAsync(TimeSpan timeout)
-        {
-            await _p.WaitForExitAsync().WaitAsync(timeout);
-            return _p.ExitCode;
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            if (!_p.HasExited)
-            {
-                _p.Kill();
-            }
-
-            await _p.WaitForExitAsync();
-            _p.Dispose();
-        }
-    }
+    private static Task<RunningIngestProcess> StartIngestAsync(string data, string operators) =>
+        EdgeCli.StartIngestAsync(["--registry", SharedFixtures.RegistryPath, "--data", data, "--mqtt-port", "0", "--http-port", "0", "--operators", operators]);
 
     private static List<JsonObject[]> Batches(DateTimeOffset start)
     {
@@ -105,8 +46,8 @@ public sealed class KillRestartTests
 
         // Run 1: stream batches and kill the process once 10 have been acknowledged, with more in flight.
         var appliedBeforeKill = new HashSet<ulong>();
-        IngestProcess first = await IngestProcess.StartAsync(data, ops);
-        await using (first)
+        RunningIngestProcess first = await StartIngestAsync(data, ops);
+        using (first)
         {
             await using DeviceClient bus = await DeviceClient.ConnectAsync("BUS0042", first.MqttPort);
             var acked = new TaskCompletionSource();
@@ -123,7 +64,7 @@ public sealed class KillRestartTests
                 appliedBeforeKill.UnionWith(ack.Results.Where(r => r.Status == ResultStatus.Applied).Select(r => r.Seq));
             }
 
-            first.KillHard();
+            first.Process.KillHard(); // SIGKILL: no shutdown code runs
             await Assert.ThrowsAnyAsync<Exception>(() => stream.WaitAsync(TimeSpan.FromSeconds(30)));
         }
 
@@ -131,7 +72,7 @@ public sealed class KillRestartTests
         Assert.True(appliedBeforeKill.Count < 600, "the kill came too late to be mid-stream");
 
         // Run 2 on the same data: the device redelivers everything it holds.
-        await using IngestProcess second = await IngestProcess.StartAsync(data, ops);
+        using RunningIngestProcess second = await StartIngestAsync(data, ops);
         await using (DeviceClient bus = await DeviceClient.ConnectAsync("BUS0042", second.MqttPort))
         {
             var appliedAfter = new HashSet<ulong>();
@@ -182,8 +123,8 @@ public sealed class KillRestartTests
         string data = Path.Combine(dir, "data");
         string ops = Path.Combine(dir, "operators.json");
         await File.WriteAllTextAsync(ops, $$"""[{"name": "admin", "token": "{{RunningIngest.AdminToken}}", "scope": "admin"}]""");
-        IngestProcess first = await IngestProcess.StartAsync(data, ops);
-        await using (first)
+        RunningIngestProcess first = await StartIngestAsync(data, ops);
+        using (first)
         {
             await using (DeviceClient bus = await DeviceClient.ConnectAsync("BUS0042", first.MqttPort))
             {
@@ -192,12 +133,12 @@ public sealed class KillRestartTests
                 Assert.Equal(2UL, ack.UpTo);
             }
 
-            (int killExit, _, string killErr) = await TestKit.Run("kill", ["-TERM", first.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture)], TimeSpan.FromSeconds(10));
+            (int killExit, _, string killErr) = await ProcessRunner.RunAsync("kill", ["-TERM", first.Process.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture)], TimeSpan.FromSeconds(10));
             Assert.True(killExit == 0, killErr);
-            Assert.Equal(0, await first.WaitExitAsync(TimeSpan.FromSeconds(30)));
+            Assert.Equal(0, await first.Process.WaitForExitAsync(TimeSpan.FromSeconds(30)));
         }
 
-        await using IngestProcess second = await IngestProcess.StartAsync(data, ops);
+        using RunningIngestProcess second = await StartIngestAsync(data, ops);
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{second.HttpPort}") };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", RunningIngest.AdminToken);
         JsonElement w = TestKit.ParseJson(await http.GetStringAsync($"/api/v1/cards/{TestKit.Tok("04A1B2C3D4E5F6")}/wallet"));

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
 using Maebashi.Edge.Contract.Messages;
@@ -25,13 +24,13 @@ public sealed class MosquittoClientTests
     public async Task A_wrong_password_is_refused()
     {
         await using RunningIngest ingest = await RunningIngest.StartAsync();
-        (int exit, string o, string e) = await TestKit.Run("mosquitto_pub", PubArgs(ingest.Host.MqttPort, "BUS0042", "not-the-password", Topics.Events("BUS0042"), "{}", null), ClientTimeout);
+        (int exit, string o, string e) = await ProcessRunner.RunAsync("mosquitto_pub", PubArgs(ingest.Host.MqttPort, "BUS0042", "not-the-password", Topics.Events("BUS0042"), "{}", null), ClientTimeout);
         Assert.NotEqual(0, exit);
         Assert.Contains("password", (o + e).ToLowerInvariant(), StringComparison.Ordinal);
 
         // The right password is let in (the refusal was the password, not the client).
         byte[] good = TestKit.Batch("BUS0042");
-        (int okExit, _, string okErr) = await TestKit.Run("mosquitto_pub", PubArgs(ingest.Host.MqttPort, "BUS0042", TestKit.Password("BUS0042"), Topics.Events("BUS0042"), Encoding.UTF8.GetString(good), TestKit.Mac("BUS0042", good)), ClientTimeout);
+        (int okExit, _, string okErr) = await ProcessRunner.RunAsync("mosquitto_pub", PubArgs(ingest.Host.MqttPort, "BUS0042", TestKit.Password("BUS0042"), Topics.Events("BUS0042"), Encoding.UTF8.GetString(good), TestKit.Mac("BUS0042", good)), ClientTimeout);
         Assert.True(okExit == 0, okErr);
     }
 
@@ -47,38 +46,15 @@ public sealed class MosquittoClientTests
 
         // mosquitto_sub as the device on its own ack topic; wait for its SUBACK before publishing.
         // stdbuf: line-buffered output, so the SUBACK line arrives before the client exits.
-        var psi = new ProcessStartInfo("stdbuf") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (string a in new[] { "-oL", "mosquitto_sub", "-V", "5", "-d", "-h", "127.0.0.1", "-p", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-i", "BUS0042-sub", "-u", "BUS0042", "-P", TestKit.Password("BUS0042"), "-q", "1", "-t", Topics.Ack("BUS0042"), "-C", "1", "-W", "20" })
-        {
-            psi.ArgumentList.Add(a);
-        }
+        using ChildProcess sub = ChildProcess.Start("mosquitto_sub", "stdbuf",
+            ["-oL", "mosquitto_sub", "-V", "5", "-d", "-h", "127.0.0.1", "-p", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-i", "BUS0042-sub", "-u", "BUS0042", "-P", TestKit.Password("BUS0042"), "-q", "1", "-t", Topics.Ack("BUS0042"), "-C", "1", "-W", "20"]);
+        await sub.WaitForLineAsync(l => l.Contains("SUBACK", StringComparison.Ordinal), ClientTimeout);
 
-        using Process sub = Process.Start(psi)!;
-        var lines = new List<string>();
-        using var cts = new CancellationTokenSource(ClientTimeout);
-        while (await sub.StandardOutput.ReadLineAsync(cts.Token) is { } line)
-        {
-            if (line.Contains("SUBACK", StringComparison.Ordinal))
-            {
-                break;
-            }
-        }
-
-        (int exit, _, string err) = await TestKit.Run("mosquitto_pub", PubArgs(port, "BUS0042", TestKit.Password("BUS0042"), Topics.Events("BUS0042"), Encoding.UTF8.GetString(batch), TestKit.Mac("BUS0042", batch)), ClientTimeout);
+        (int exit, _, string err) = await ProcessRunner.RunAsync("mosquitto_pub", PubArgs(port, "BUS0042", TestKit.Password("BUS0042"), Topics.Events("BUS0042"), Encoding.UTF8.GetString(batch), TestKit.Mac("BUS0042", batch)), ClientTimeout);
         Assert.True(exit == 0, err);
 
-        string? ackLine = null;
-        while (await sub.StandardOutput.ReadLineAsync(cts.Token) is { } line)
-        {
-            if (line.StartsWith('{'))
-            {
-                ackLine = line;
-                break;
-            }
-        }
-
-        await sub.WaitForExitAsync(cts.Token);
-        Assert.NotNull(ackLine);
+        string ackLine = await sub.WaitForLineAsync(l => l.StartsWith('{'), ClientTimeout);
+        await sub.WaitForExitAsync(ClientTimeout);
         Ack ack = ContractJson.ParseAck(Encoding.UTF8.GetBytes(ackLine));
         Assert.Equal(2UL, ack.UpTo);
         Assert.All(ack.Results, r => Assert.Equal(ResultStatus.Applied, r.Status));
@@ -117,7 +93,7 @@ public sealed class MosquittoClientTests
             mac = TestKit.Mac("BUS0042", payload);
         }
 
-        (int exit, string o, string e) = await TestKit.Run("mosquitto_pub",
+        (int exit, string o, string e) = await ProcessRunner.RunAsync("mosquitto_pub",
             PubArgs(ingest.Host.MqttPort, "BUS0042", TestKit.Password("BUS0042"), topic, Encoding.UTF8.GetString(payload), mac), ClientTimeout);
         _ = (exit, o, e); // A refused batch may make mosquitto_pub report the PUBACK reason; the quarantine is what counts.
 
@@ -136,7 +112,7 @@ public sealed class MosquittoClientTests
         Assert.Equal(0, wallet.GetProperty("trips").GetArrayLength());
 
         // Sending the same bad batch again does not quarantine it twice.
-        await TestKit.Run("mosquitto_pub", PubArgs(ingest.Host.MqttPort, "BUS0042", TestKit.Password("BUS0042"), topic, Encoding.UTF8.GetString(payload), mac), ClientTimeout);
+        await ProcessRunner.RunAsync("mosquitto_pub", PubArgs(ingest.Host.MqttPort, "BUS0042", TestKit.Password("BUS0042"), topic, Encoding.UTF8.GetString(payload), mac), ClientTimeout);
         (_, string again) = await ingest.Get("/api/v1/quarantine", RunningIngest.AdminToken);
         Assert.Equal(items.GetArrayLength(), TestKit.ParseJson(again).GetProperty("items").GetArrayLength());
 

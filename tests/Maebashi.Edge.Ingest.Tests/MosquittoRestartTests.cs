@@ -1,4 +1,3 @@
-using Maebashi.Edge.Broker;
 using Maebashi.Edge.Contract.Messages;
 
 namespace Maebashi.Edge.Ingest.Tests;

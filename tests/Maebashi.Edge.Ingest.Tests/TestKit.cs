@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -104,32 +103,6 @@ internal static class TestKit
         string d = Path.Combine(Path.GetTempPath(), "maebashi-ingest-test-" + Guid.NewGuid().ToString("N")[..10]);
         Directory.CreateDirectory(d);
         return d;
-    }
-
-    /// <summary>Runs a program to its end and returns exit code and output.</summary>
-    public static async Task<(int Exit, string Out, string Err)> Run(string file, IEnumerable<string> args, TimeSpan timeout)
-    {
-        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (string a in args)
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        using Process p = Process.Start(psi)!;
-        Task<string> o = p.StandardOutput.ReadToEndAsync();
-        Task<string> e = p.StandardError.ReadToEndAsync();
-        using var cts = new CancellationTokenSource(timeout);
-        try
-        {
-            await p.WaitForExitAsync(cts.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            p.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{file} {string.Join(' ', args)} did not end within {timeout}");
-        }
-
-        return (p.ExitCode, await o, await e);
     }
 
     public static JsonElement ParseJson(string text)

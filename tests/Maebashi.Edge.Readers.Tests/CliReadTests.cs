@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using Maebashi.Edge.Contract.Identity;
 using Maebashi.Edge.Contract.Registry;
@@ -9,29 +8,13 @@ namespace Maebashi.Edge.Readers.Tests;
 [Trait("Category", "Readers")]
 public sealed class CliReadTests
 {
-    private static (int Exit, string Out, string Err) Run(params string[] args)
-    {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "maebashi-edge.dll"));
-        foreach (string a in args)
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        using Process p = Process.Start(psi)!;
-        Task<string> stdout = p.StandardOutput.ReadToEndAsync();
-        Task<string> stderr = p.StandardError.ReadToEndAsync();
-        Assert.True(p.WaitForExit(60_000), "maebashi-edge did not finish within 60 s");
-        return (p.ExitCode, stdout.Result, stderr.Result);
-    }
-
     [Theory]
     [InlineData("0C8F3A21")]
     [InlineData("8A01F3")]
     [InlineData("3F00112233445566778899AABBCCDDEEFF0011")]
     public void Read_jpki_on_pn532_i2c_prints_the_certificate_serial_and_nothing_personal(string serial)
     {
-        (int exit, string output, string error) = Run("read", "--reader", "pn532-i2c", "--emulate", $"jpki:{serial}");
+        (int exit, string output, string error) = EdgeCli.Run("read", "--reader", "pn532-i2c", "--emulate", $"jpki:{serial}");
 
         Assert.Equal(0, exit);
         Assert.Single(output.Split('\n', StringSplitOptions.RemoveEmptyEntries));
@@ -56,7 +39,7 @@ public sealed class CliReadTests
     [InlineData("pn532-hsu", "jpki:0C8F3A21")]
     public void Read_with_a_registry_prints_tech_uid_and_token(string kind, string spec)
     {
-        (int exit, string output, _) = Run("read", "--reader", kind, "--emulate", spec, "--registry", SharedFixtures.RegistryPath);
+        (int exit, string output, _) = EdgeCli.Run("read", "--reader", kind, "--emulate", spec, "--registry", SharedFixtures.RegistryPath);
 
         Assert.Equal(0, exit);
         using JsonDocument json = JsonDocument.Parse(output);
@@ -75,7 +58,7 @@ public sealed class CliReadTests
     [InlineData("mfrc522-uart", "felica:0101120012345678", "felica")]
     public void Read_of_a_tech_the_reader_cannot_see_is_a_clear_error(string kind, string spec, string tech)
     {
-        (int exit, string output, _) = Run("read", "--reader", kind, "--emulate", spec);
+        (int exit, string output, _) = EdgeCli.Run("read", "--reader", kind, "--emulate", spec);
 
         Assert.Equal(2, exit);
         using JsonDocument json = JsonDocument.Parse(output);
@@ -93,7 +76,7 @@ public sealed class CliReadTests
     [InlineData("pn532-usb", "iso14443a:04A1B2C3D4E5F6", "unknown reader kind")]
     public void Read_with_bad_arguments_says_what_was_wrong(string kind, string spec, string expected)
     {
-        (int exit, string output, _) = Run("read", "--reader", kind, "--emulate", spec);
+        (int exit, string output, _) = EdgeCli.Run("read", "--reader", kind, "--emulate", spec);
 
         Assert.Equal(2, exit);
         using JsonDocument json = JsonDocument.Parse(output);
@@ -103,7 +86,7 @@ public sealed class CliReadTests
     [Fact]
     public void Read_on_a_machine_without_the_reader_reports_the_reader_error()
     {
-        (int exit, string output, _) = Run("read", "--reader", "mfrc522-uart", "--port", "/dev/does-not-exist", "--timeout", "1");
+        (int exit, string output, _) = EdgeCli.Run("read", "--reader", "mfrc522-uart", "--port", "/dev/does-not-exist", "--timeout", "1");
 
         Assert.Equal(2, exit);
         using JsonDocument json = JsonDocument.Parse(output);

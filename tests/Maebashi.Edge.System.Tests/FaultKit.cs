@@ -1,11 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
 using System.Net.Http.Headers;
-using System.Net.Sockets;
-using System.Text;
 using System.Text.Json.Nodes;
-using Maebashi.Edge.Broker;
 using Maebashi.Edge.Contract.Identity;
 using Maebashi.Edge.Contract.Registry;
 
@@ -129,8 +125,8 @@ internal sealed class SimClock : TimeProvider
 /// <summary>A running ingest, <c>maebashi-edge ingest run</c>, as a child process; kill -9 and restart on the same --data.</summary>
 internal sealed class IngestProcess : IDisposable
 {
-    private readonly StringBuilder _log = new();
-    private Process? _process;
+    private string _earlierLog = "";
+    private ChildProcess? _process;
 
     public IngestProcess(string data, string operators, int mqttPort, int httpPort, MosquittoProcess? broker)
     {
@@ -147,84 +143,37 @@ internal sealed class IngestProcess : IDisposable
     public int HttpPort { get; }
     public MosquittoProcess? Broker { get; }
 
-    public string Log
-    {
-        get { lock (_log) { return _log.ToString(); } }
-    }
+    /// <summary>What every run so far printed.</summary>
+    public string Log => _earlierLog + _process?.Log;
 
     public bool Running => _process is { HasExited: false };
 
     public async Task StartAsync()
     {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "maebashi-edge.dll"));
-        foreach (string a in new[] { "ingest", "run", "--registry", FaultRegistry.Path, "--data", Data, "--http-port", HttpPort.ToString(CultureInfo.InvariantCulture), "--operators", Operators })
-        {
-            psi.ArgumentList.Add(a);
-        }
-
+        List<string> args = ["--registry", FaultRegistry.Path, "--data", Data, "--http-port", HttpPort.ToString(CultureInfo.InvariantCulture), "--operators", Operators];
         if (Broker is null)
         {
-            psi.ArgumentList.Add("--mqtt-port");
-            psi.ArgumentList.Add(MqttPort.ToString(CultureInfo.InvariantCulture));
+            args.AddRange(["--mqtt-port", MqttPort.ToString(CultureInfo.InvariantCulture)]);
         }
         else
         {
-            foreach (string a in new[] { "--broker", $"mqtt://127.0.0.1:{Broker.Port}", "--broker-user", "ingest", "--broker-pass-file", Broker.Files.IngestPasswordFile })
-            {
-                psi.ArgumentList.Add(a);
-            }
+            args.AddRange(["--broker", $"mqtt://127.0.0.1:{Broker.Port}", "--broker-user", "ingest", "--broker-pass-file", Broker.Files.IngestPasswordFile]);
         }
 
-        var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var p = new Process { StartInfo = psi };
-        p.OutputDataReceived += (_, e) =>
+        if (_process is not null)
         {
-            Append(e.Data);
-            if (e.Data?.Contains("http-port=", StringComparison.Ordinal) == true)
-            {
-                ready.TrySetResult();
-            }
-        };
-        p.ErrorDataReceived += (_, e) => Append(e.Data);
-        p.Start();
-        p.BeginOutputReadLine();
-        p.BeginErrorReadLine();
-        _process = p;
-        Task exited = p.WaitForExitAsync();
-        Task first = await Task.WhenAny(ready.Task, exited).WaitAsync(TimeSpan.FromSeconds(60));
-        if (first == exited)
-        {
-            throw new InvalidOperationException("the ingest exited at start: " + Log);
+            _earlierLog += _process.Log + "\n";
+            _process.Dispose();
+            _process = null;
         }
+
+        _process = (await EdgeCli.StartIngestAsync(args)).Process;
     }
 
     /// <summary>kill -9: no shutdown code runs.</summary>
-    public void KillHard()
-    {
-        if (_process is { HasExited: false } p)
-        {
-            p.Kill(entireProcessTree: true);
-            p.WaitForExit(30_000);
-        }
-    }
+    public void KillHard() => _process?.KillHard();
 
-    public void Dispose()
-    {
-        KillHard();
-        _process?.Dispose();
-    }
-
-    private void Append(string? line)
-    {
-        if (line is not null)
-        {
-            lock (_log)
-            {
-                _log.AppendLine(line);
-            }
-        }
-    }
+    public void Dispose() => _process?.Dispose();
 }
 
 /// <summary>
@@ -270,7 +219,7 @@ internal sealed class FaultStack : IDisposable
             mosquitto = MosquittoProcess.Start(FaultRegistry.Load(), mq, TimeSpan.FromSeconds(20));
         }
 
-        var ingest = new IngestProcess(Path.Combine(dir, "data"), ops, FreePort(), FreePort(), mosquitto);
+        var ingest = new IngestProcess(Path.Combine(dir, "data"), ops, LoopbackPorts.Free(), LoopbackPorts.Free(), mosquitto);
         var stack = new FaultStack(kind, dir, mosquitto, ingest);
         if (startIngest)
         {
@@ -413,8 +362,6 @@ internal sealed class FaultStack : IDisposable
             await Task.Delay(25);
         }
     }
-
-    public static int FreePort() => Maebashi.Edge.Broker.LoopbackPorts.Free();
 
     public void Dispose()
     {

@@ -115,14 +115,14 @@ public sealed class MosquittoConfigTests : IDisposable
     public void The_verb_writes_the_files_and_refuses_a_bad_port()
     {
         string outDir = Path.Combine(_dir, "verb");
-        (int exit, string output, _) = Cli.Run("broker", "mosquitto-config", "--registry", SharedFixtures.RegistryPath, "--out", outDir);
+        (int exit, string output, _) = EdgeCli.Run("broker", "mosquitto-config", "--registry", SharedFixtures.RegistryPath, "--out", outDir);
         Assert.Equal(0, exit);
         Assert.Contains("4 devices + ingest user", output, StringComparison.Ordinal);
         string passwd = File.ReadAllText(Path.Combine(outDir, "passwd"));
         Assert.Equal(["BUS0042", "BUS0043", "CLN01", "EVT01", "ingest"], passwd.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l[..l.IndexOf(':', StringComparison.Ordinal)]));
         Assert.All(passwd.Split('\n', StringSplitOptions.RemoveEmptyEntries), l => Assert.Contains(":$7$101$", l, StringComparison.Ordinal));
 
-        (exit, _, string err) = Cli.Run("broker", "mosquitto-config", "--registry", SharedFixtures.RegistryPath, "--out", outDir, "--port", "70000");
+        (exit, _, string err) = EdgeCli.Run("broker", "mosquitto-config", "--registry", SharedFixtures.RegistryPath, "--out", outDir, "--port", "70000");
         Assert.Equal(2, exit);
         Assert.Contains("--port: expected 1–65535, got 70000", err, StringComparison.Ordinal);
     }

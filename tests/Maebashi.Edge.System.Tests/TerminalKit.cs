@@ -1,7 +1,4 @@
-using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json.Nodes;
 using Maebashi.Edge.Contract.Identity;
@@ -42,12 +39,12 @@ internal sealed class SwitchableDisk : IDiskSpace
 /// <summary>
 /// In-process terminal hosts (the real <see cref="TerminalRuntime"/>: pipeline, LiteDB ledger, MQTT uplink) for
 /// the registry's bus, event site and clinic reception, on one simulated clock, each behind its own
-/// <see cref="NetLink"/> so the test can cut a terminal's network.
+/// <see cref="NetworkCut"/> so the test can cut a terminal's network.
 /// </summary>
 internal sealed class Fleet : IAsyncDisposable
 {
     private readonly Dictionary<string, TerminalRuntime> _terminals = [];
-    private readonly Dictionary<string, NetLink> _links = [];
+    private readonly Dictionary<string, NetworkCut> _links = [];
     private readonly string _dir = Directory.CreateTempSubdirectory("maebashi-fleet-").FullName;
 
     public SimClock Clock { get; } = new();
@@ -60,7 +57,7 @@ internal sealed class Fleet : IAsyncDisposable
 
     public TerminalRuntime this[string device] => _terminals[device];
 
-    public NetLink Link(string device) => _links[device];
+    public NetworkCut Link(string device) => _links[device];
 
     public static async Task<Fleet> StartAsync(int brokerPort, IEnumerable<string> devices, IDiskSpace? disk = null, int batchSize = 200, Action<TerminalOptions, TerminalParts>? configure = null)
     {
@@ -73,7 +70,7 @@ internal sealed class Fleet : IAsyncDisposable
             Directory.CreateDirectory(dir);
             SecretFile.Write(Path.Combine(dir, "device.key"), FaultRegistry.DeviceKeyHex(id));
             SecretFile.Write(Path.Combine(dir, "region.key"), Convert.ToHexString(FaultRegistry.RegionKey));
-            var link = new NetLink(brokerPort);
+            var link = new NetworkCut(brokerPort);
             fleet._links[id] = link;
             var options = new TerminalOptions
             {
@@ -175,9 +172,9 @@ internal sealed class Fleet : IAsyncDisposable
             await t.DisposeAsync();
         }
 
-        foreach (NetLink l in _links.Values)
+        foreach (NetworkCut l in _links.Values)
         {
-            l.Dispose();
+            await l.DisposeAsync();
         }
 
         try
@@ -190,117 +187,12 @@ internal sealed class Fleet : IAsyncDisposable
     }
 }
 
-/// <summary>
-/// The terminal's network: a TCP relay between the terminal and its broker that a test cuts (every
-/// connection dropped, new ones closed at once, as a dead mobile link) and restores.
-/// </summary>
-internal sealed class NetLink : IDisposable
-{
-    private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
-    private readonly int _target;
-    private readonly List<TcpClient> _open = [];
-    private readonly CancellationTokenSource _stop = new();
-    private volatile bool _cut;
-
-    public NetLink(int target)
-    {
-        _target = target;
-        _listener.Start();
-        Port = ((IPEndPoint)_listener.LocalEndpoint).Port;
-        _ = Task.Run(AcceptAsync);
-    }
-
-    public int Port { get; }
-
-    public void Cut()
-    {
-        _cut = true;
-        lock (_open)
-        {
-            foreach (TcpClient c in _open)
-            {
-                c.Dispose();
-            }
-
-            _open.Clear();
-        }
-    }
-
-    public void Restore() => _cut = false;
-
-    private async Task AcceptAsync()
-    {
-        while (!_stop.IsCancellationRequested)
-        {
-            TcpClient inbound;
-            try
-            {
-                inbound = await _listener.AcceptTcpClientAsync(_stop.Token);
-            }
-            catch (Exception) when (_stop.IsCancellationRequested)
-            {
-                return;
-            }
-
-            if (_cut)
-            {
-                inbound.Dispose();
-                continue;
-            }
-
-            var outbound = new TcpClient();
-            try
-            {
-                await outbound.ConnectAsync(IPAddress.Loopback, _target, _stop.Token);
-            }
-            catch (Exception)
-            {
-                inbound.Dispose();
-                outbound.Dispose();
-                continue;
-            }
-
-            lock (_open)
-            {
-                _open.Add(inbound);
-                _open.Add(outbound);
-            }
-
-            _ = PumpAsync(inbound, outbound);
-            _ = PumpAsync(outbound, inbound);
-        }
-    }
-
-    private async Task PumpAsync(TcpClient from, TcpClient to)
-    {
-        try
-        {
-            await from.GetStream().CopyToAsync(to.GetStream(), _stop.Token);
-        }
-        catch (Exception)
-        {
-            // A cut or a closed side: close both.
-        }
-
-        from.Dispose();
-        to.Dispose();
-    }
-
-    public void Dispose()
-    {
-        _stop.Cancel();
-        Cut();
-        _listener.Stop();
-        _stop.Dispose();
-    }
-}
-
 /// <summary>The real service, <c>maebashi-edge terminal run --config FILE</c>, as a child process, with its control socket.</summary>
 internal sealed class TerminalProcess : IDisposable
 {
-    private readonly StringBuilder _output = new();
     private readonly string _config;
-    private Process? _process;
+    private string _earlierOutput = "";
+    private ChildProcess? _process;
 
     public TerminalProcess(string dir, int brokerPort)
     {
@@ -329,73 +221,29 @@ internal sealed class TerminalProcess : IDisposable
 
     public string StateDirectory { get; }
 
-    public string Output
-    {
-        get { lock (_output) { return _output.ToString(); } }
-    }
+    /// <summary>What every run so far printed.</summary>
+    public string Output => _earlierOutput + _process?.Log;
 
     public async Task StartAsync()
     {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "maebashi-edge.dll"));
-        foreach (string a in new[] { "terminal", "run", "--config", _config })
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var p = new Process { StartInfo = psi };
-        void OnLine(string? line)
-        {
-            if (line is null)
-            {
-                return;
-            }
-
-            lock (_output)
-            {
-                _output.AppendLine(line);
-            }
-
-            if (line.Contains(" running: ", StringComparison.Ordinal))
-            {
-                ready.TrySetResult();
-            }
-        }
-
-        p.OutputDataReceived += (_, e) => OnLine(e.Data);
-        p.ErrorDataReceived += (_, e) => OnLine(e.Data);
         Directory.CreateDirectory(StateDirectory);
         File.Delete(Path.Combine(StateDirectory, "control.port"));
-        p.Start();
-        p.BeginOutputReadLine();
-        p.BeginErrorReadLine();
-        _process = p;
-        Task exited = p.WaitForExitAsync();
-        Task first = await Task.WhenAny(ready.Task, exited).WaitAsync(TimeSpan.FromSeconds(60));
-        if (first == exited)
+        if (_process is not null)
         {
-            throw new InvalidOperationException("the terminal exited at start: " + Output);
+            _earlierOutput += _process.Log + "\n";
+            _process.Dispose();
+            _process = null;
         }
+
+        _process = await EdgeCli.StartTerminalAsync(_config);
     }
 
     /// <summary>kill -9: no shutdown code runs.</summary>
-    public void KillHard()
-    {
-        if (_process is { HasExited: false } p)
-        {
-            p.Kill(entireProcessTree: true);
-            p.WaitForExit(30_000);
-        }
-    }
+    public void KillHard() => _process?.KillHard();
 
     public ControlClient Control() => new(StateDirectory);
 
-    public void Dispose()
-    {
-        KillHard();
-        _process?.Dispose();
-    }
+    public void Dispose() => _process?.Dispose();
 }
 
 /// <summary>Keeps the in-process terminals' log lines (warnings and above) for failure messages.</summary>

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json.Nodes;
 using Maebashi.Edge.Contract.Identity;
 using Maebashi.Edge.Terminal.Config;
@@ -13,22 +12,6 @@ namespace Maebashi.Edge.Terminal.Tests;
 [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
 public class CliTests
 {
-    internal static (int Exit, string Out, string Err) Run(params string[] args)
-    {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        psi.ArgumentList.Add(ServiceProcess.CliDll);
-        foreach (string a in args)
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        using Process p = Process.Start(psi)!;
-        Task<string> stdout = p.StandardOutput.ReadToEndAsync();
-        Task<string> stderr = p.StandardError.ReadToEndAsync();
-        Assert.True(p.WaitForExit(60_000), "maebashi-edge did not finish within 60 s");
-        return (p.ExitCode, stdout.Result, stderr.Result);
-    }
-
     private static string Edit(TestSite site, Action<JsonObject> change)
     {
         string path = CrashTests.WriteConfig(site);
@@ -48,7 +31,7 @@ public class CliTests
     {
         using var site = new TestSite();
         string config = Edit(site, c => (c[section] ??= new JsonObject()).AsObject()[key] = JsonNode.Parse(json));
-        (int exit, _, string err) = Run("terminal", "run", "--config", config);
+        (int exit, _, string err) = EdgeCli.Run("terminal", "run", "--config", config);
         Assert.Equal(1, exit);
         Assert.Contains(expected, err, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", err, StringComparison.Ordinal);
@@ -59,7 +42,7 @@ public class CliTests
     {
         using var site = new TestSite();
         string config = Edit(site, c => c["Role"] = "tram");
-        (int exit, _, string err) = Run("terminal", "run", "--config", config);
+        (int exit, _, string err) = EdgeCli.Run("terminal", "run", "--config", config);
         Assert.Equal(1, exit);
         Assert.Contains("Role: expected bus, event or clinic, got 'tram'", err, StringComparison.Ordinal);
     }
@@ -71,7 +54,7 @@ public class CliTests
         string config = CrashTests.WriteConfig(site);
         string key = Path.Combine(site.Directory, "device.key");
         File.SetUnixFileMode(key, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
-        (int exit, _, string err) = Run("terminal", "run", "--config", config);
+        (int exit, _, string err) = EdgeCli.Run("terminal", "run", "--config", config);
         Assert.Equal(1, exit);
         Assert.Contains($"DeviceKeyFile: {key}: mode 0644", err, StringComparison.Ordinal);
         Assert.DoesNotContain(Convert.ToHexString(TestSite.DeviceKey), err, StringComparison.OrdinalIgnoreCase);
@@ -84,7 +67,7 @@ public class CliTests
         string dir = Path.Combine(Path.GetTempPath(), "mbe-prov-" + Guid.NewGuid().ToString("N"));
         try
         {
-            (int exit, string output, string err) = Run("terminal", "provision", "--out", dir, "--device", "CLN01", "--registry", SharedFixtures.RegistryPath, "--broker-port", "1884");
+            (int exit, string output, string err) = EdgeCli.Run("terminal", "provision", "--out", dir, "--device", "CLN01", "--registry", SharedFixtures.RegistryPath, "--broker-port", "1884");
             Assert.True(exit == 0, err);
             Assert.Contains("CLN01", output, StringComparison.Ordinal);
             foreach (string f in new[] { "keys/device.key", "keys/region.key" })
@@ -99,11 +82,11 @@ public class CliTests
             // The region key of the registry: the sample card's token comes out as the registry's.
             Assert.Equal("fYLPTEcc3V8cNDIWtme8Bw", CardToken.Compute(secrets.RegionKey, CardTech.Iso14443A, "04A1B2C3D4E5F6"));
 
-            (int again, _, string why) = Run("terminal", "provision", "--out", dir, "--device", "CLN01", "--registry", SharedFixtures.RegistryPath);
+            (int again, _, string why) = EdgeCli.Run("terminal", "provision", "--out", dir, "--device", "CLN01", "--registry", SharedFixtures.RegistryPath);
             Assert.Equal(2, again);
             Assert.Contains("--force", why, StringComparison.Ordinal);
 
-            (int unknown, _, string whyUnknown) = Run("terminal", "provision", "--out", dir + "x", "--device", "NOPE", "--registry", SharedFixtures.RegistryPath);
+            (int unknown, _, string whyUnknown) = EdgeCli.Run("terminal", "provision", "--out", dir + "x", "--device", "NOPE", "--registry", SharedFixtures.RegistryPath);
             Assert.Equal(2, unknown);
             Assert.Contains("no device 'NOPE'", whyUnknown, StringComparison.Ordinal);
         }
@@ -131,20 +114,20 @@ public class CliTests
             t.Ledger.MarkAcked([seqs[0]]);
         }
 
-        (int exit, string show, _) = Run("ledger", "show", "--config", config);
+        (int exit, string show, _) = EdgeCli.Run("ledger", "show", "--config", config);
         Assert.Equal(0, exit);
         Assert.Contains("backlog        3", show, StringComparison.Ordinal);
         Assert.Contains($"oldest unacked seq {seqs[1]}", show, StringComparison.Ordinal);
 
         string outFile = Path.Combine(site.Directory, "export.jsonl");
-        (int exit2, _, string err) = Run("ledger", "export", "--config", config, "--out", outFile);
+        (int exit2, _, string err) = EdgeCli.Run("ledger", "export", "--config", config, "--out", outFile);
         Assert.Equal(0, exit2);
         Assert.Contains("exported 3 entries", err, StringComparison.Ordinal);
         string[] lines = File.ReadAllLines(outFile);
         Assert.Equal(seqs.Skip(1), lines.Select(l => (ulong)JsonNode.Parse(l)!["seq"]!));
         Assert.All(lines, l => Assert.DoesNotContain("0A0B0C", l, StringComparison.OrdinalIgnoreCase));
 
-        (int exit3, string all, _) = Run("ledger", "export", "--config", config, "--all");
+        (int exit3, string all, _) = EdgeCli.Run("ledger", "export", "--config", config, "--all");
         Assert.Equal(0, exit3);
         Assert.Equal(4, all.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
     }
@@ -153,15 +136,15 @@ public class CliTests
     public async Task Doctor_checks_broker_credentials_ledger_and_says_what_is_wrong()
     {
         using var site = new TestSite();
-        int port = TestBroker.FreePort();
+        int port = LoopbackPorts.Free();
         string config = Edit(site, c => c["Broker"]!["Port"] = port);
 
-        (int down, string report, _) = Run("terminal", "doctor", "--config", config);
+        (int down, string report, _) = EdgeCli.Run("terminal", "doctor", "--config", config);
         Assert.Equal(1, down);
         Assert.Matches(@"FAIL\s+broker\s+127\.0\.0\.1:\d+ not reachable", report);
 
         await using TestBroker broker = await TestBroker.StartAsync(port, new() { ["BUS0042"] = TestSite.DeviceKey });
-        (int ok, string good, _) = Run("terminal", "doctor", "--config", config);
+        (int ok, string good, _) = EdgeCli.Run("terminal", "doctor", "--config", config);
         Assert.Matches(@"OK\s+credentials\s+broker accepted user BUS0042", good);
         Assert.Matches(@"OK\s+reader rear", good);
         Assert.Matches(@"OK\s+clock", good);
@@ -171,7 +154,7 @@ public class CliTests
 
         // A key the broker does not know: the credentials are refused and doctor says so.
         SecretFile.Write(Path.Combine(site.Directory, "device.key"), new string('A', 64));
-        (int refused, string bad, _) = Run("terminal", "doctor", "--config", config);
+        (int refused, string bad, _) = EdgeCli.Run("terminal", "doctor", "--config", config);
         Assert.Equal(1, refused);
         Assert.Matches(@"FAIL\s+credentials\s+broker refused user BUS0042", bad);
     }

@@ -41,7 +41,7 @@ public class CrashTests
         string state = Path.Combine(site.Directory, "state");
         var shown = new Dictionary<ulong, string>(); // seq → uid whose feedback was shown
 
-        using (ServiceProcess service = await ServiceProcess.StartAsync(config))
+        using (ChildProcess service = await EdgeCli.StartTerminalAsync(config))
         using (var control = new ControlClient(state))
         {
             Assert.StartsWith("ok", await control.SendAsync("at R01 S01"), StringComparison.Ordinal);
@@ -94,7 +94,7 @@ public class CrashTests
 
         // Restart: the burst's taps are all there; new taps get new numbers.
         var after = new List<ulong>();
-        using (ServiceProcess service = await ServiceProcess.StartAsync(config))
+        using (ChildProcess service = await EdgeCli.StartTerminalAsync(config))
         using (var control = new ControlClient(state))
         {
             await control.SendAsync("at R01 S01");

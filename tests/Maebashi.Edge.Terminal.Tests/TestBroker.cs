@@ -38,8 +38,6 @@ internal sealed class TestBroker : IAsyncDisposable
     /// <summary>Completed when the broker first had no subscriber for a device's evt (its PUBACK says 16, no matching subscribers).</summary>
     public TaskCompletionSource EventNotConsumed { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public static int FreePort() => Maebashi.Edge.Broker.LoopbackPorts.Free();
-
     /// <summary>Starts on <paramref name="port"/>, or with 0 on a free port (tried again if another socket took it meanwhile).</summary>
     public static async Task<TestBroker> StartAsync(int port, Dictionary<string, byte[]> deviceKeys)
     {
@@ -52,7 +50,7 @@ internal sealed class TestBroker : IAsyncDisposable
         {
             try
             {
-                return await StartOnAsync(FreePort(), deviceKeys);
+                return await StartOnAsync(LoopbackPorts.Free(), deviceKeys);
             }
             catch (SocketException) when (attempt < 5)
             {

@@ -46,7 +46,7 @@ public class UplinkTests
     public async Task A_week_of_taps_taken_offline_is_delivered_and_acknowledged_once_when_the_broker_returns_and_taps_stay_fast_during_the_drain()
     {
         using var site = new TestSite();
-        int port = TestBroker.FreePort();
+        int port = LoopbackPorts.Free();
         site.Options.Broker.Port = port;
         site.Options.Uplink.BatchSize = 200;
         site.Options.Uplink.AckTimeout = TimeSpan.FromSeconds(20);

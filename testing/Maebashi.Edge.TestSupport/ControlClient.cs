@@ -1,29 +1,43 @@
+using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 
-namespace Maebashi.Edge.Bench.WholeSystem;
+namespace Maebashi.Edge.TestSupport;
 
-/// <summary>A connection to a terminal's local control socket (one command line, one answer line).</summary>
-internal sealed class ControlClient : IDisposable
+/// <summary>
+/// A connection to a terminal's local control socket (its port in <c>control.port</c> of the state directory):
+/// one command line, one answer line.
+/// </summary>
+public sealed class ControlClient : IDisposable
 {
     private readonly TcpClient _tcp;
     private readonly StreamReader _reader;
     private readonly StreamWriter _writer;
+
+    /// <summary>Connects to the terminal whose state directory is <paramref name="stateDirectory"/>.</summary>
+    public ControlClient(string stateDirectory)
+        : this(Connect(PortOf(stateDirectory)))
+    {
+    }
 
     private ControlClient(TcpClient tcp)
     {
         _tcp = tcp;
         NetworkStream s = tcp.GetStream();
         _reader = new StreamReader(s, Encoding.UTF8);
+        // Flushed by each method: a pipelined burst goes out as few segments, a single command at once.
         _writer = new StreamWriter(s, new UTF8Encoding(false)) { NewLine = "\n" };
     }
 
+    /// <summary>The control port the terminal wrote into its state directory.</summary>
+    public static int PortOf(string stateDirectory) =>
+        int.Parse(File.ReadAllText(Path.Combine(stateDirectory, "control.port")).Trim(), CultureInfo.InvariantCulture);
+
     public static async Task<ControlClient> ConnectAsync(int port, CancellationToken ct)
     {
-        // Small request/answer lines: without NoDelay, Nagle and delayed acks would add tens of ms.
-        var tcp = new TcpClient { NoDelay = true };
+        TcpClient tcp = NewTcp();
         try
         {
             await tcp.ConnectAsync(IPAddress.Loopback, port, ct);
@@ -36,12 +50,22 @@ internal sealed class ControlClient : IDisposable
         }
     }
 
-    public async Task<string> AskAsync(string command, CancellationToken ct)
+    /// <summary>Sends a command and returns its answer.</summary>
+    public async Task<string> SendAsync(string command, CancellationToken ct = default)
+    {
+        await WriteAsync(command, ct);
+        return await _reader.ReadLineAsync(ct) ?? throw new IOException("the terminal closed the control socket");
+    }
+
+    /// <summary>Sends a command without waiting for its answer (read it with <see cref="ReadAsync"/>).</summary>
+    public async Task WriteAsync(string command, CancellationToken ct = default)
     {
         await _writer.WriteLineAsync(command.AsMemory(), ct);
         await _writer.FlushAsync(ct);
-        return await _reader.ReadLineAsync(ct) ?? throw new IOException("the terminal closed the control socket");
     }
+
+    /// <summary>The next answer; null when the terminal closed the socket.</summary>
+    public async Task<string?> ReadAsync(CancellationToken ct = default) => await _reader.ReadLineAsync(ct);
 
     /// <summary>Sends many commands without waiting between them and returns the answers in order.</summary>
     public async Task<List<string>> PipelineAsync(IReadOnlyList<string> commands, CancellationToken ct)
@@ -68,7 +92,7 @@ internal sealed class ControlClient : IDisposable
     /// <summary>The backlog the terminal reports in its status (entries not yet acknowledged by the ingest).</summary>
     public async Task<long> BacklogAsync(CancellationToken ct)
     {
-        string answer = await AskAsync("status", ct);
+        string answer = await SendAsync("status", ct);
         if (!answer.StartsWith("ok ", StringComparison.Ordinal))
         {
             throw new InvalidOperationException($"status: {answer}");
@@ -83,5 +107,23 @@ internal sealed class ControlClient : IDisposable
         _reader.Dispose();
         _writer.Dispose();
         _tcp.Dispose();
+    }
+
+    // Small request/answer lines: without NoDelay, Nagle and delayed acks would add tens of ms.
+    private static TcpClient NewTcp() => new() { NoDelay = true };
+
+    private static TcpClient Connect(int port)
+    {
+        TcpClient tcp = NewTcp();
+        try
+        {
+            tcp.Connect(IPAddress.Loopback, port);
+            return tcp;
+        }
+        catch
+        {
+            tcp.Dispose();
+            throw;
+        }
     }
 }

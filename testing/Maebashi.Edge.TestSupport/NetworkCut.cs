@@ -1,13 +1,14 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace Maebashi.Edge.Demo;
+namespace Maebashi.Edge.TestSupport;
 
 /// <summary>
-/// A loopback TCP relay between one terminal and the broker that can be cut, as a bus loses its mobile
-/// network: while cut, open connections are dropped and new ones closed at once.
+/// A loopback TCP relay between one terminal and its broker that can be cut, as a bus loses its mobile
+/// network: while cut, open connections are dropped and new ones closed at once. The terminal connects
+/// to <see cref="Port"/> instead of the broker's.
 /// </summary>
-public sealed class NetworkCut : IAsyncDisposable
+public sealed class NetworkCut : IAsyncDisposable, IDisposable
 {
     private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
     private readonly int _target;
@@ -15,6 +16,7 @@ public sealed class NetworkCut : IAsyncDisposable
     private readonly List<TcpClient> _open = [];
     private readonly Task _accepting;
     private volatile bool _cut;
+    private bool _disposed;
 
     public NetworkCut(int targetPort)
     {
@@ -76,6 +78,12 @@ public sealed class NetworkCut : IAsyncDisposable
             await outbound.ConnectAsync(IPAddress.Loopback, _target, _stop.Token);
             lock (_open)
             {
+                // A cut while the relay was connecting to the broker: that connection is dropped too.
+                if (_cut)
+                {
+                    return;
+                }
+
                 _open.Add(inbound);
                 _open.Add(outbound);
             }
@@ -105,6 +113,12 @@ public sealed class NetworkCut : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
         await _stop.CancelAsync();
         _listener.Stop();
         Cut();
@@ -118,4 +132,6 @@ public sealed class NetworkCut : IAsyncDisposable
 
         _stop.Dispose();
     }
+
+    public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
 }

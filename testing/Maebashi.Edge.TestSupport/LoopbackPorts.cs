@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace Maebashi.Edge.Broker;
+namespace Maebashi.Edge.TestSupport;
 
 /// <summary>Free loopback ports for processes started here (Mosquitto, and the ingests and terminals of tests and benchmarks).</summary>
 /// <remarks>

@@ -1,0 +1,79 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Maebashi.Edge.Contract.Identity;
+using Maebashi.Edge.Contract.Registry;
+
+namespace Maebashi.Edge.Demo;
+
+/// <summary>One person's wallet as the API returns it.</summary>
+public sealed record PersonReport(string Pid, string Token, int Trips, long Fares, long Value, long Points, long PointsBus, long PointsVolunteer, long PointsHealth);
+
+/// <summary>The demo's final report.</summary>
+public sealed record DemoReport(IReadOnlyList<PersonReport> People, IReadOnlyDictionary<string, int> CheckIns, IReadOnlyDictionary<string, int> Participants, long Quarantined, long TapsTaken)
+{
+    private static readonly TimeSpan Jst = TimeSpan.FromHours(9);
+
+    public int Trips => People.Sum(p => p.Trips);
+    public long Fares => People.Sum(p => p.Fares);
+    public long PointsBus => People.Sum(p => p.PointsBus);
+    public long PointsVolunteer => People.Sum(p => p.PointsVolunteer);
+    public long PointsHealth => People.Sum(p => p.PointsHealth);
+
+    /// <summary>The final report, read from the ingest's HTTP API (so its totals are what the API returns).</summary>
+    internal static async Task<DemoReport> ReadAsync(DemoFleet fleet, CancellationToken ct)
+    {
+        var people = new List<PersonReport>();
+        foreach (DemoPerson p in fleet.People)
+        {
+            (CardTech tech, byte[] uid, _) = p.Cards.First(c => !c.Lost);
+            string tok = CardToken.Compute(fleet.Registry.RegionKey, tech, uid);
+            JsonNode w = await fleet.GetJson($"api/v1/cards/{tok}/wallet", ct);
+            JsonArray trips = w["trips"]!.AsArray();
+            people.Add(new PersonReport(
+                p.Pid, tok,
+                trips.Count,
+                trips.Sum(t => t!["charge"]!.GetValue<long>()),
+                w["value"]!.GetValue<long>(),
+                w["points"]!.GetValue<long>(),
+                w["pointsBySource"]!["bus"]!.GetValue<long>(),
+                w["pointsBySource"]!["volunteer"]!.GetValue<long>(),
+                w["pointsBySource"]!["health"]!.GetValue<long>()));
+        }
+
+        string today = DateTimeOffset.UtcNow.ToOffset(Jst).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+        var checkIns = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (ClinicDef c in fleet.Registry.Clinics)
+        {
+            checkIns[c.Id] = (await fleet.GetJson($"api/v1/clinics/{c.Id}/checkins?date={today}", ct))["checkins"]!.AsArray().Count;
+        }
+
+        var participants = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (EventDef e in fleet.Registry.Events)
+        {
+            participants[e.Id] = (await fleet.GetJson($"api/v1/events/{e.Id}/participants", ct))["participants"]!.AsArray().Count;
+        }
+
+        long quarantined = (await fleet.GetJson("api/v1/quarantine?limit=1", ct))["count"]!.GetValue<long>();
+        return new DemoReport(people, checkIns, participants, quarantined, fleet.TapsTaken);
+    }
+
+    public void Write(TextWriter w)
+    {
+        w.WriteLine();
+        w.WriteLine("== 報告 / Report ==");
+        w.WriteLine("person  trips  fares     value    points  (bus/volunteer/health)");
+        foreach (PersonReport p in People)
+        {
+            w.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{p.Pid,-7} {p.Trips,5}  ¥{p.Fares,6}  ¥{p.Value,6}  {p.Points,6}  ({p.PointsBus}/{p.PointsVolunteer}/{p.PointsHealth})"));
+        }
+
+        w.WriteLine(string.Create(CultureInfo.InvariantCulture, $"trips and fares / 乗車: {Trips} trips, ¥{Fares} in fares"));
+        w.WriteLine(string.Create(CultureInfo.InvariantCulture, $"points by source / ポイント: bus {PointsBus}, volunteer {PointsVolunteer}, health {PointsHealth}"));
+        w.WriteLine("check-ins / 受付: " + string.Join(", ", CheckIns.Select(c => $"{c.Key} {c.Value}")));
+        w.WriteLine("participants / 参加: " + string.Join(", ", Participants.Select(p => $"{p.Key} {p.Value}")));
+        w.WriteLine(string.Create(CultureInfo.InvariantCulture, $"quarantine / 隔離: {Quarantined}"));
+        w.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"TOTALS trips={Trips} fares={Fares} points_bus={PointsBus} points_volunteer={PointsVolunteer} points_health={PointsHealth} checkins={CheckIns.Values.Sum()} participants={Participants.Values.Sum()} quarantined={Quarantined} taps={TapsTaken}"));
+    }
+}

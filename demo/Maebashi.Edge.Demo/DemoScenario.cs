@@ -1,0 +1,291 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Maebashi.Edge.Contract.Identity;
+using Maebashi.Edge.Contract.Registry;
+using Maebashi.Edge.Emulation.Cards;
+using Maebashi.Edge.Terminal.Hosting;
+using Maebashi.Edge.Terminal.Taps;
+using Maebashi.Edge.TestSupport;
+
+namespace Maebashi.Edge.Demo;
+
+/// <summary>
+/// What happens on the fleet: the registry's people ride the buses (boarding at the front door, alighting at
+/// the rear, now and then forgetting to tap off, a lost card refused), volunteer at the event site, check in at
+/// the clinic (one with the My Number card), while the second bus loses its network for a while; live lines
+/// on the way.
+/// </summary>
+internal sealed class DemoScenario(DemoFleet fleet, DemoOptions options)
+{
+    private readonly DemoFleet _fleet = fleet;
+    private readonly DemoOptions _options = options;
+    private readonly object _gate = new();
+    private readonly Random _random = new(20261126);
+    private volatile bool _myNumberShown;
+
+    private IReadOnlyList<TerminalRuntime> Terminals => _fleet.Terminals;
+
+    /// <summary>Runs the scenario until the duration ends or <paramref name="ct"/> is cancelled (Ctrl+C).</summary>
+    public async Task RunAsync(CancellationToken ct)
+    {
+        using var run = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        if (_options.Duration is { } d)
+        {
+            run.CancelAfter(d);
+        }
+
+        var started = DateTimeOffset.UtcNow;
+        var tasks = new List<Task>
+        {
+            Task.Run(() => LiveAsync(started, run.Token), CancellationToken.None),
+            Task.Run(() => OutageAsync(run.Token), CancellationToken.None),
+            Task.Run(() => EventSiteAsync(run.Token), CancellationToken.None),
+            Task.Run(() => ClinicAsync(run.Token), CancellationToken.None),
+        };
+        tasks.AddRange(_fleet.Buses.Select((b, i) => Task.Run(() => BusAsync(b, i, run.Token), CancellationToken.None)));
+        await Task.WhenAll(tasks.Select(t => t.ContinueWith(_ => { }, TaskScheduler.Default)));
+        foreach (NetworkCut link in _fleet.Links)
+        {
+            link.Restore();
+        }
+    }
+
+    private TimeSpan Scaled(double seconds) => TimeSpan.FromSeconds(seconds / _options.Speed);
+
+    /// <summary>One bus runs its route stop by stop; passengers board at the front door and alight at the rear.</summary>
+    private async Task BusAsync(DemoBus bus, int index, CancellationToken ct)
+    {
+        TerminalRuntime terminal = Terminals.Single(t => t.Options.DeviceId == bus.Device);
+        List<RouteDef> routes = [.. _fleet.Registry.Routes.OrderBy(r => r.Id, StringComparer.Ordinal)];
+        RouteDef route = routes[index % routes.Count];
+        // Let the validators say hello and take their configuration (and the clinic its first patient).
+        await Delay(TimeSpan.FromSeconds(1.5), ct);
+        int stop = 0;
+        while (!ct.IsCancellationRequested)
+        {
+            terminal.Vehicle.Set(route.Id, route.Stops[stop].Id);
+            bool last = stop == route.Stops.Count - 1;
+            foreach (DemoPerson p in Riders(bus.Device))
+            {
+                // Riders stay aboard at least 12 s: within 10 s the same card is the same tap (docs/contract.md §3).
+                if ((last || _random.NextDouble() < 0.45) && DateTimeOffset.UtcNow - p.Since >= TimeSpan.FromSeconds(12))
+                {
+                    // Now and then a passenger forgets to tap off: the trip closes with the highest fare.
+                    if (!(last && _random.NextDouble() < 0.15))
+                    {
+                        await Tap(bus, 1, p.TypeA, ct);
+                    }
+
+                    Leave(p);
+                }
+            }
+
+            if (!last)
+            {
+                foreach (DemoPerson p in Free().Where(_ => _random.NextDouble() < 0.45).Take(3))
+                {
+                    Take(p, bus.Device);
+                    await Tap(bus, 0, p.TypeA, ct);
+                }
+
+                if (_random.NextDouble() < 0.05 && _fleet.People.FirstOrDefault(x => x.Cards.Any(c => c.Lost)) is { } loser)
+                {
+                    // A lost card is on the deny list: the door says no.
+                    await Tap(bus, 0, loser.Cards.First(c => c.Lost).Uid, ct);
+                }
+            }
+
+            await Delay(Scaled(6), ct);
+            stop++;
+            if (stop == route.Stops.Count)
+            {
+                terminal.Pipeline.EndOfRun();
+                stop = 0;
+            }
+        }
+    }
+
+    private static async Task Tap(DemoBus bus, int door, byte[] uid, CancellationToken ct)
+    {
+        try
+        {
+            await bus.Validators.TapAsync(door, new TypeACard(uid), TimeSpan.FromMilliseconds(300), ct);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    /// <summary>Volunteers tap in at the entrance and out at the exit (FeliCa cards too: the PN532 reads them).</summary>
+    private async Task EventSiteAsync(CancellationToken ct)
+    {
+        TerminalRuntime site = Terminals.Single(t => t.Options.Role == DeviceRoles.Event);
+        await Delay(TimeSpan.FromSeconds(2), ct);
+        while (!ct.IsCancellationRequested)
+        {
+            foreach (DemoPerson p in Volunteers(site.Options.DeviceId))
+            {
+                if (DateTimeOffset.UtcNow - p.Since >= TimeSpan.FromSeconds(20) && _random.NextDouble() < 0.5)
+                {
+                    await Present(site, "exit", p.Preferred(_random), ct);
+                    Leave(p);
+                }
+            }
+
+            if (Free().FirstOrDefault(_ => _random.NextDouble() < 0.4) is { } volunteer)
+            {
+                Take(volunteer, site.Options.DeviceId);
+                await Present(site, "entrance", volunteer.Preferred(_random), ct);
+            }
+
+            await Delay(Scaled(6), ct);
+        }
+    }
+
+    /// <summary>Patients tap at reception; one of them with the My Number card.</summary>
+    private async Task ClinicAsync(CancellationToken ct)
+    {
+        TerminalRuntime clinic = Terminals.Single(t => t.Options.Role == DeviceRoles.Clinic);
+        while (!ct.IsCancellationRequested)
+        {
+            // The first patient shows the My Number card (JPKI over the PN532); the others their city cards.
+            // Its holder waits at the clinic (goes nowhere else) until that check-in has been read.
+            bool myNumberShown = _myNumberShown;
+            DemoPerson? patient = myNumberShown
+                ? Free().FirstOrDefault(_ => _random.NextDouble() < 0.7)
+                : _fleet.People.FirstOrDefault(p => p.Cards.Any(c => c.Tech == CardTech.Jpki));
+            if (patient is not null)
+            {
+                (CardTech tech, byte[] uid, _) = patient.Cards.FirstOrDefault(c => c.Tech == CardTech.Jpki && !myNumberShown, patient.Cards.First(c => !c.Lost));
+                Take(patient, clinic.Options.DeviceId);
+                bool taken = await Present(clinic, "reception", (tech, uid), ct);
+                _myNumberShown |= taken && tech == CardTech.Jpki;
+                Leave(patient);
+            }
+
+            await Delay(Scaled(5), ct);
+        }
+    }
+
+    /// <summary>Holds a card to an emulated reader until the reader has taken it (or 3 s); true when it did.</summary>
+    private static async Task<bool> Present(TerminalRuntime terminal, string reader, (CardTech Tech, byte[] Uid) card, CancellationToken ct)
+    {
+        ReaderTapSource source = terminal.Emulated(reader);
+        VirtualCard virtualCard = CardReaderTapSourceFactory.VirtualCardFor(card.Tech, card.Uid);
+        // Taken means recorded: a read that failed half-way (a card pulled early) records nothing.
+        long before = terminal.Ledger.Summary().Entries;
+        source.Rig!.Field.Place(virtualCard);
+        try
+        {
+            // A My Number card takes several APDUs; a person holds the card until the reader beeps.
+            var deadline = DateTimeOffset.UtcNow + TimeSpan.FromSeconds(5);
+            while (terminal.Ledger.Summary().Entries == before && DateTimeOffset.UtcNow < deadline)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(20), ct);
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(200), ct);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        finally
+        {
+            source.Rig.Field.Remove(virtualCard);
+        }
+
+        return terminal.Ledger.Summary().Entries > before;
+    }
+
+    /// <summary>The second bus loses its mobile network for a while, keeps taking taps, and catches up.</summary>
+    private async Task OutageAsync(CancellationToken ct)
+    {
+        TerminalRuntime? bus = Terminals.LastOrDefault(t => t.Options.Role == DeviceRoles.Bus);
+        if (bus is null)
+        {
+            return;
+        }
+
+        NetworkCut link = _fleet.LinkOf(bus);
+        string device = bus.Options.DeviceId;
+        TimeSpan total = _options.Duration ?? TimeSpan.FromMinutes(3);
+        await Delay(total * 0.3, ct);
+        link.Cut();
+        _fleet.Say($"-- {device}: network lost / 通信断 (taps go on into its ledger)");
+        await Delay(total * 0.3, ct);
+        link.Restore();
+        _fleet.Say($"-- {device}: network back / 通信復旧 (backlog drains)");
+    }
+
+    private async Task LiveAsync(DateTimeOffset started, CancellationToken ct)
+    {
+        long lastTaps = 0;
+        DateTimeOffset lastAt = started;
+        while (!ct.IsCancellationRequested)
+        {
+            await Delay(_options.LiveEvery, ct);
+            long taps = _fleet.TapsTaken;
+            DateTimeOffset now = DateTimeOffset.UtcNow;
+            double rate = (taps - lastTaps) / Math.Max(0.001, (now - lastAt).TotalSeconds);
+            (lastTaps, lastAt) = (taps, now);
+            int online = 0;
+            try
+            {
+                JsonArray devices = (await _fleet.GetJson("api/v1/devices", CancellationToken.None)).AsArray();
+                online = devices.Count(d => d?["online"]?.GetValue<bool>() == true);
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException or JsonException)
+            {
+                online = -1;
+            }
+
+            string backlog = string.Join(", ", Terminals.Select(t =>
+                $"{t.Options.DeviceId} {t.Ledger.Summary().Backlog}{(_fleet.LinkOf(t).IsCut ? " (offline)" : "")}"));
+            _fleet.Say(string.Create(CultureInfo.InvariantCulture,
+                $"[{now - started:mm\\:ss}] taps {taps} ({rate:F1}/s) | backlog {backlog} | devices online {(online < 0 ? "?" : online.ToString(CultureInfo.InvariantCulture))}/{Terminals.Count}"));
+        }
+    }
+
+    private IEnumerable<DemoPerson> Riders(string device)
+    {
+        lock (_gate)
+        {
+            return [.. _fleet.People.Where(p => p.Where == device)];
+        }
+    }
+
+    private IEnumerable<DemoPerson> Volunteers(string device) => Riders(device);
+
+    private List<DemoPerson> Free()
+    {
+        lock (_gate)
+        {
+            // Someone who just got off a bus or left the site waits a little (and a repeat tap is 10 s).
+            return [.. _fleet.People.Where(p => p.Where is null && DateTimeOffset.UtcNow - p.Since >= TimeSpan.FromSeconds(11)
+                && (_myNumberShown || !p.Cards.Any(c => c.Tech == CardTech.Jpki))).OrderBy(_ => _random.Next())];
+        }
+    }
+
+    private void Take(DemoPerson p, string where)
+    {
+        lock (_gate)
+        {
+            p.Where = where;
+            p.Since = DateTimeOffset.UtcNow;
+        }
+    }
+
+    private void Leave(DemoPerson p) => Take(p, null!);
+
+    private static async Task Delay(TimeSpan t, CancellationToken ct)
+    {
+        try
+        {
+            await Task.Delay(t, ct);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+}

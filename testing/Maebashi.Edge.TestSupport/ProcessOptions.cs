@@ -1,0 +1,11 @@
+namespace Maebashi.Edge.TestSupport;
+
+/// <summary>How a child process is started beyond its program and arguments.</summary>
+public sealed record ProcessOptions
+{
+    /// <summary>Variables set (or replaced) in the child's environment, on top of ours.</summary>
+    public IReadOnlyDictionary<string, string>? Environment { get; init; }
+
+    /// <summary>The child's working directory; ours when null.</summary>
+    public string? WorkingDirectory { get; init; }
+}
