@@ -9,6 +9,7 @@ using Maebashi.Edge.Emulation.Cards;
 using Maebashi.Edge.Firmware.Simulator;
 using Maebashi.Edge.Ingest;
 using Maebashi.Edge.Terminal.Config;
+using Maebashi.Edge.Terminal.Emulation;
 using Maebashi.Edge.Terminal.Hosting;
 using Maebashi.Edge.Terminal.Taps;
 using Microsoft.Extensions.Logging;
@@ -157,7 +158,7 @@ public sealed class DemoFleet : IAsyncDisposable
             Uplink = new UplinkOptions { AckTimeout = TimeSpan.FromSeconds(5), AckTimeoutMax = TimeSpan.FromSeconds(20), StatusInterval = TimeSpan.FromSeconds(3) },
             Control = new ControlOptions { Enabled = false },
         };
-        var parts = new TerminalParts { Loggers = _loggers, Time = TimeProvider.System };
+        var parts = new TerminalParts { Loggers = _loggers, Time = TimeProvider.System }.AddEmulation();
         switch (device.Role)
         {
             case DeviceRoles.Bus:
@@ -354,11 +355,11 @@ public sealed class DemoFleet : IAsyncDisposable
     /// <summary>Holds a card to an emulated reader until the reader has taken it (or 3 s); true when it did.</summary>
     private static async Task<bool> Present(TerminalRuntime terminal, string reader, (CardTech Tech, byte[] Uid) card, CancellationToken ct)
     {
-        ReaderTapSource source = terminal.Emulated(reader);
-        VirtualCard virtualCard = CardReaderTapSourceFactory.VirtualCardFor(card.Tech, card.Uid);
+        EmulatedReaderTapSource source = terminal.Emulated(reader);
+        VirtualCard virtualCard = VirtualCards.For(card.Tech, card.Uid);
         // Taken means recorded: a read that failed half-way (a card pulled early) records nothing.
         long before = terminal.Ledger.Summary().Entries;
-        source.Rig!.Field.Place(virtualCard);
+        source.Rig.Field.Place(virtualCard);
         try
         {
             // A My Number card takes several APDUs; a person holds the card until the reader beeps.
