@@ -104,8 +104,6 @@ internal sealed class TerminalService(IOptions<TerminalOptions> options, Termina
 {
     private TerminalRuntime? _runtime;
 
-    public TerminalRuntime? Runtime => _runtime;
-
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         _runtime = TerminalRuntime.Create(options.Value, parts);
