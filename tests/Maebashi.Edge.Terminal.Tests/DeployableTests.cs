@@ -23,7 +23,9 @@ public class DeployableTests
         "Maebashi.Edge.Terminal", "Maebashi.Edge.Firmware.Core",
     ];
 
-    private static string ServiceDll => Path.Combine(AppContext.BaseDirectory, "maebashi-terminal.dll");
+    /// <summary>maebashi-terminal.dll in the service project's own output, with its own dependencies.</summary>
+    private static string ServiceDll => Path.GetFullPath(typeof(DeployableTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
+        .Single(a => a.Key == "MaebashiTerminalDll").Value!);
 
     /// <summary>Every Maebashi Edge assembly reachable by references from <paramref name="root"/>.</summary>
     private static SortedSet<string> OwnClosure(Assembly root)
