@@ -61,23 +61,35 @@ public class DeployableTests
         Assert.Contains("Maebashi.Edge.Terminal", closure);
     }
 
+    private static TerminalParts Parts() => new() { Gpio = new System.Device.Gpio.GpioController(new EmulatedGpioDriver()) };
+
     [Fact]
-    public async Task Place_and_remove_and_emulated_readers_exist_only_with_the_emulation_side_plugged_in()
+    public async Task Without_the_emulation_side_the_control_socket_knows_no_place_or_remove()
     {
         using var site = new TestSite();
         site.Options.Control = new ControlOptions { Enabled = true, Port = 0 };
-        await using (TerminalRuntime bare = TerminalRuntime.Create(site.Options, new TerminalParts { Gpio = new System.Device.Gpio.GpioController(new EmulatedGpioDriver()) }))
-        {
-            string answer = await bare.Control!.HandleAsync("place rear felica 0101120012345678");
-            Assert.StartsWith("error unknown command", answer, StringComparison.Ordinal);
-            Assert.DoesNotContain("place", answer, StringComparison.Ordinal);
-        }
+        await using TerminalRuntime bare = TerminalRuntime.Create(site.Options, Parts());
+        string answer = await bare.Control!.HandleAsync("place rear felica 0101120012345678");
+        Assert.StartsWith("error unknown command", answer, StringComparison.Ordinal);
+        Assert.DoesNotContain("place", answer, StringComparison.Ordinal);
+    }
 
+    [Fact]
+    public void Without_the_emulation_side_an_emulated_reader_is_a_driver_nobody_provides()
+    {
+        using var site = new TestSite();
         site.Options.Readers = [new ReaderOptions { Name = "door", Driver = "emulated:pn532-i2c", Tap = "board", Door = "rear" }];
-        var e = Assert.Throws<TerminalConfigException>(() => TerminalRuntime.Create(site.Options, new TerminalParts { Gpio = new System.Device.Gpio.GpioController(new EmulatedGpioDriver()) }));
+        var e = Assert.Throws<TerminalConfigException>(() => TerminalRuntime.Create(site.Options, Parts()));
         Assert.Contains("Readers[door]:Driver: no driver 'emulated:pn532-i2c'", e.Message, StringComparison.Ordinal);
+    }
 
-        await using TerminalRuntime emulated = TerminalRuntime.Create(site.Options, new TerminalParts { Gpio = new System.Device.Gpio.GpioController(new EmulatedGpioDriver()) }.AddEmulation());
+    [Fact]
+    public async Task With_the_emulation_side_plugged_in_place_and_remove_hold_and_take_a_card_on_an_emulated_reader()
+    {
+        using var site = new TestSite();
+        site.Options.Control = new ControlOptions { Enabled = true, Port = 0 };
+        site.Options.Readers = [new ReaderOptions { Name = "door", Driver = "emulated:pn532-i2c", Tap = "board", Door = "rear" }];
+        await using TerminalRuntime emulated = TerminalRuntime.Create(site.Options, Parts().AddEmulation());
         Assert.Equal("ok placed on door", await emulated.Control!.HandleAsync("place door felica 0101120012345678"));
         Assert.Single(emulated.Emulated("door").Rig.Field.Cards);
         Assert.Equal("ok removed from door", await emulated.Control.HandleAsync("remove door"));
