@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Maebashi.Edge.Contract.Identity;
 using Maebashi.Edge.Terminal.Config;
+using Maebashi.Edge.Terminal.Emulation.Feedback;
 using Maebashi.Edge.Terminal.Feedback;
 using Maebashi.Edge.Terminal.Ledger;
 using Maebashi.Edge.Terminal.Roles;

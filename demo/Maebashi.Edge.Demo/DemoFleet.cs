@@ -4,6 +4,7 @@ using Maebashi.Edge.Contract.Registry;
 using Maebashi.Edge.Firmware.Simulator;
 using Maebashi.Edge.Ingest;
 using Maebashi.Edge.Terminal.Config;
+using Maebashi.Edge.Terminal.Emulation;
 using Maebashi.Edge.Terminal.Hosting;
 using Maebashi.Edge.Terminal.Taps;
 using Maebashi.Edge.TestSupport;
@@ -167,7 +168,7 @@ public sealed class DemoFleet : IAsyncDisposable
             Uplink = new UplinkOptions { AckTimeout = TimeSpan.FromSeconds(5), AckTimeoutMax = TimeSpan.FromSeconds(20), StatusInterval = TimeSpan.FromSeconds(3) },
             Control = new ControlOptions { Enabled = false },
         };
-        var parts = new TerminalParts { Loggers = _loggers, Time = TimeProvider.System };
+        var parts = new TerminalParts { Loggers = _loggers, Time = TimeProvider.System }.AddEmulation();
         switch (device.Role)
         {
             case DeviceRoles.Bus:

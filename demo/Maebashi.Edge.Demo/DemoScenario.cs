@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using Maebashi.Edge.Contract.Identity;
 using Maebashi.Edge.Contract.Registry;
 using Maebashi.Edge.Emulation.Cards;
+using Maebashi.Edge.Terminal.Emulation;
 using Maebashi.Edge.Terminal.Hosting;
 using Maebashi.Edge.Terminal.Taps;
 using Maebashi.Edge.TestSupport;
@@ -171,11 +172,11 @@ internal sealed class DemoScenario(DemoFleet fleet, DemoOptions options)
     /// <summary>Holds a card to an emulated reader until the reader has taken it (or 3 s); true when it did.</summary>
     private static async Task<bool> Present(TerminalRuntime terminal, string reader, (CardTech Tech, byte[] Uid) card, CancellationToken ct)
     {
-        ReaderTapSource source = terminal.Emulated(reader);
-        VirtualCard virtualCard = CardReaderTapSourceFactory.VirtualCardFor(card.Tech, card.Uid);
+        EmulatedReaderTapSource source = terminal.Emulated(reader);
+        VirtualCard virtualCard = VirtualCards.For(card.Tech, card.Uid);
         // Taken means recorded: a read that failed half-way (a card pulled early) records nothing.
         long before = terminal.Ledger.Summary().Entries;
-        source.Rig!.Field.Place(virtualCard);
+        source.Rig.Field.Place(virtualCard);
         try
         {
             // A My Number card takes several APDUs; a person holds the card until the reader beeps.

@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
 using Maebashi.Edge.Contract.Identity;
 using Maebashi.Edge.Terminal.Config;
-using Maebashi.Edge.Terminal.Feedback;
+using Maebashi.Edge.Terminal.Emulation.Feedback;
 using Maebashi.Edge.Terminal.Hosting;
 using Maebashi.Edge.Terminal.Taps;
 

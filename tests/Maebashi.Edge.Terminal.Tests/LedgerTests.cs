@@ -1,5 +1,5 @@
 using Maebashi.Edge.Contract.Messages;
-using Maebashi.Edge.Terminal.Feedback;
+using Maebashi.Edge.Terminal.Emulation.Feedback;
 using Maebashi.Edge.Terminal.Hosting;
 using Maebashi.Edge.Terminal.Ledger;
 using Maebashi.Edge.Terminal.Roles;

@@ -1,9 +1,8 @@
 using Maebashi.Edge.Contract.Identity;
-using Maebashi.Edge.Emulation.Cards;
 using Maebashi.Edge.Terminal.Config;
-using Maebashi.Edge.Terminal.Feedback;
+using Maebashi.Edge.Terminal.Emulation;
+using Maebashi.Edge.Terminal.Emulation.Feedback;
 using Maebashi.Edge.Terminal.Hosting;
-using Maebashi.Edge.Terminal.Taps;
 
 namespace Maebashi.Edge.Terminal.Tests;
 
@@ -18,15 +17,15 @@ public class ReaderAdapterTests
     {
         using var site = new TestSite();
         site.Options.Readers = [new ReaderOptions { Name = "door", Driver = driver, Tap = "board", Door = "rear" }];
-        await using TerminalRuntime t = TerminalRuntime.Create(site.Options, new TerminalParts { Gpio = new System.Device.Gpio.GpioController(new EmulatedGpioDriver()) });
+        await using TerminalRuntime t = TerminalRuntime.Create(site.Options, new TerminalParts { Gpio = new System.Device.Gpio.GpioController(new EmulatedGpioDriver()) }.AddEmulation());
         t.Vehicle.Set("R01", "S01");
         var recorded = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         t.Ledger.Appended += () => recorded.TrySetResult();
         await t.StartAsync();
 
-        ReaderTapSource reader = t.Emulated("door");
+        EmulatedReaderTapSource reader = t.Emulated("door");
         Assert.Contains(tech, reader.Techs);
-        reader.Rig!.Field.Place(CardReaderTapSourceFactory.VirtualCardFor(tech, Convert.FromHexString(uid)));
+        reader.Rig.Field.Place(VirtualCards.For(tech, Convert.FromHexString(uid)));
         await recorded.Task.WaitAsync(TimeSpan.FromSeconds(30));
 
         var entry = Assert.Single(t.Ledger.Records(false));

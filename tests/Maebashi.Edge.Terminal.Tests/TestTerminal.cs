@@ -3,6 +3,7 @@ using Maebashi.Edge.Contract.Identity;
 using Maebashi.Edge.Contract.Messages;
 using Maebashi.Edge.Contract.Registry;
 using Maebashi.Edge.Terminal.Config;
+using Maebashi.Edge.Terminal.Emulation.Feedback;
 using Maebashi.Edge.Terminal.Feedback;
 using Maebashi.Edge.Terminal.Hosting;
 using Maebashi.Edge.Terminal.Ledger;

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Maebashi.Edge.Contract.Identity;
 using Maebashi.Edge.Contract.Messages;
-using Maebashi.Edge.Terminal.Feedback;
+using Maebashi.Edge.Terminal.Emulation.Feedback;
 using Maebashi.Edge.Terminal.Hosting;
 using Maebashi.Edge.Terminal.Taps;
 using Microsoft.Extensions.Time.Testing;

@@ -18,21 +18,26 @@ namespace Maebashi.Edge.Terminal.Hosting;
 /// at R01 S03           both at once
 /// end                  end of the run: trip_end
 /// tap TECH UIDHEX [READER]   a card read at a reader (default: the first injected one)
-/// place READER TECH UIDHEX    a virtual card held on an emulated reader (driver emulated:KIND)
-/// remove READER        the card taken away
 /// status               the status JSON
 /// </code>
+/// Further commands come from <see cref="TerminalParts.ControlCommands"/> (the emulation side's
+/// <c>place</c> and <c>remove</c>).
 /// </summary>
 public sealed class ControlListener : IDisposable
 {
     private readonly TerminalRuntime _terminal;
     private readonly TcpListener _listener;
     private readonly ILogger _log;
+    private readonly IReadOnlyList<IControlCommand> _extensions;
+    private readonly string _unknown;
 
-    internal ControlListener(TerminalRuntime terminal, int port, ILogger log)
+    internal ControlListener(TerminalRuntime terminal, int port, IReadOnlyList<IControlCommand> extensions, ILogger log)
     {
         _terminal = terminal;
         _log = log;
+        _extensions = [.. extensions];
+        IEnumerable<string> usages = ["route R", "stop S", "at R S", "end", "tap TECH UIDHEX [READER]", .. _extensions.Select(c => c.Usage), "status"];
+        _unknown = $"error unknown command ({string.Join(" | ", usages)})";
         _listener = new TcpListener(IPAddress.Loopback, port);
     }
 
@@ -79,7 +84,7 @@ public sealed class ControlListener : IDisposable
                         continue;
                     }
 
-                    await writer.WriteLineAsync(await HandleAsync(line.Trim()));
+                    await writer.WriteLineAsync(await HandleAsync(line.Trim(), ct));
                 }
             }
             catch (Exception e) when (e is IOException or OperationCanceledException or SocketException)
@@ -90,7 +95,7 @@ public sealed class ControlListener : IDisposable
     }
 
     /// <summary>Runs one command line and returns the answer line.</summary>
-    public async Task<string> HandleAsync(string line)
+    public async Task<string> HandleAsync(string line, CancellationToken cancellationToken = default)
     {
         string[] w = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
         try
@@ -108,15 +113,11 @@ public sealed class ControlListener : IDisposable
                     return e is null ? "error not a bus terminal" : $"ok trip_end seq={e.Seq}";
                 case "tap" when w.Length is 3 or 4:
                     return await TapAsync(w[1], w[2], w.Length == 4 ? w[3] : null);
-                case "place" when w.Length == 4:
-                    return Place(w[1], w[2], w[3]);
-                case "remove" when w.Length == 2:
-                    _terminal.Emulated(w[1]).Rig!.Field.Clear();
-                    return $"ok removed from {w[1]}";
                 case "status" when w.Length == 1:
                     return "ok " + Encoding.UTF8.GetString(ContractJson.Serialize(_terminal.Status(_terminal.Ledger.DiskFull ? "degraded" : "online")));
                 default:
-                    return "error unknown command (route R | stop S | at R S | end | tap TECH UIDHEX [READER] | place READER TECH UIDHEX | remove READER | status)";
+                    IControlCommand? extension = _extensions.FirstOrDefault(c => c.Verb == w[0] && c.Accepts(w.Length - 1));
+                    return extension is null ? _unknown : await extension.RunAsync(_terminal, w[1..], cancellationToken);
             }
         }
         catch (Exception e)
@@ -144,20 +145,6 @@ public sealed class ControlListener : IDisposable
         _terminal.Vehicle.Set(route, stop);
         (string? r2, string? s2) = _terminal.Vehicle.Current;
         return $"ok route={r2 ?? "-"} stop={s2 ?? "-"}";
-    }
-
-    /// <summary>Puts a virtual card on an emulated reader's field: the real driver reads it like a card held there.</summary>
-    private string Place(string reader, string tech, string uidHex)
-    {
-        if (!CardTechs.TryParse(tech, out CardTech t) || !Hex.TryParse(uidHex, out byte[] uid) || CardTechs.CheckUidLength(t, uid.Length) is not null)
-        {
-            return "error expected place READER TECH UIDHEX with a known tech and a uid of its length";
-        }
-
-        var field = _terminal.Emulated(reader).Rig!.Field;
-        field.Clear();
-        field.Place(CardReaderTapSourceFactory.VirtualCardFor(t, uid));
-        return $"ok placed on {reader}";
     }
 
     private async Task<string> TapAsync(string tech, string uidHex, string? readerName)

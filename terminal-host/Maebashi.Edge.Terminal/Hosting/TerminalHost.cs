@@ -8,7 +8,7 @@ using Microsoft.Extensions.Options;
 namespace Maebashi.Edge.Terminal.Hosting;
 
 /// <summary>
-/// The Generic Host of <c>maebashi-edge terminal run --config FILE</c>: the configuration file bound
+/// The Generic Host of <c>maebashi-terminal run --config FILE</c> (and <c>maebashi-edge terminal run</c>): the configuration file bound
 /// strictly and validated at start (<c>ValidateOnStart</c>), systemd integration (notify, journal
 /// log format) and the terminal as a hosted service.
 /// </summary>
@@ -53,9 +53,10 @@ public static class TerminalHost
 
     /// <summary>
     /// Runs the service until stopped; returns the exit code. A configuration that is wrong stops it
-    /// with every problem printed (key and what is expected) and exit code 1.
+    /// with every problem printed (key and what is expected), each line led by <paramref name="program"/>,
+    /// and exit code 1.
     /// </summary>
-    public static async Task<int> RunAsync(string configPath, TextWriter errors, Action<TerminalParts>? customize = null, CancellationToken ct = default)
+    public static async Task<int> RunAsync(string configPath, TextWriter errors, string program, Action<TerminalParts>? customize = null, CancellationToken ct = default)
     {
         try
         {
@@ -70,7 +71,7 @@ public static class TerminalHost
         {
             foreach (string failure in e.Failures)
             {
-                await errors.WriteLineAsync($"maebashi-edge: {configPath}: {failure}");
+                await errors.WriteLineAsync($"{program}: {configPath}: {failure}");
             }
 
             return 1;
@@ -79,20 +80,20 @@ public static class TerminalHost
         {
             foreach (string p in e.Problems)
             {
-                await errors.WriteLineAsync($"maebashi-edge: {e.Path}: {p}");
+                await errors.WriteLineAsync($"{program}: {e.Path}: {p}");
             }
 
             return 1;
         }
         catch (SecretFileException e)
         {
-            await errors.WriteLineAsync($"maebashi-edge: {configPath}: {e.Message}");
+            await errors.WriteLineAsync($"{program}: {configPath}: {e.Message}");
             return 1;
         }
         catch (InvalidOperationException e) when (e.Message.Contains("configuration", StringComparison.OrdinalIgnoreCase))
         {
             // The binder's "Failed to convert configuration value … at 'Key' …" and unknown keys.
-            await errors.WriteLineAsync($"maebashi-edge: {configPath}: {TerminalConfig.Explain(e)}");
+            await errors.WriteLineAsync($"{program}: {configPath}: {TerminalConfig.Explain(e)}");
             return 1;
         }
     }
@@ -102,8 +103,6 @@ public static class TerminalHost
 internal sealed class TerminalService(IOptions<TerminalOptions> options, TerminalParts parts, ILogger<TerminalService> log) : IHostedService, IAsyncDisposable
 {
     private TerminalRuntime? _runtime;
-
-    public TerminalRuntime? Runtime => _runtime;
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {

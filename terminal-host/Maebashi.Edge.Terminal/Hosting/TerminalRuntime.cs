@@ -40,14 +40,20 @@ public sealed class TerminalParts
     /// <summary>The ledger's streams; by default the files in the state directory.</summary>
     public ILedgerStorage? LedgerStorage { get; set; }
 
-    /// <summary>Reader drivers, asked in order; the first to return a source wins. <c>injected</c> is always known.</summary>
     /// <summary>
     /// Validator lines opened by code instead of a serial device (the demo's and tests' simulated RS-485 lines),
     /// by the name a reader's <c>line</c> setting gives.
     /// </summary>
     public Dictionary<string, Func<Stream>> ValidatorLines { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// Reader drivers, asked in order; the first to return a source wins. Built in: <c>injected</c>,
+    /// the hardware readers and validator lines; more are added here (the emulated chips).
+    /// </summary>
     public List<ITapSourceFactory> ReaderFactories { get; }
+
+    /// <summary>Control-socket commands besides the built-in ones (the emulation side's <c>place</c>/<c>remove</c>).</summary>
+    public List<IControlCommand> ControlCommands { get; } = [];
 
     public TerminalParts()
     {
@@ -123,7 +129,7 @@ public sealed class TerminalRuntime : IAsyncDisposable
 
             sources.AddRange(parts.ExtraSources);
             Sources = sources;
-            Control = options.Control.Enabled ? new ControlListener(this, options.Control.Port, parts.Loggers.CreateLogger<ControlListener>()) : null;
+            Control = options.Control.Enabled ? new ControlListener(this, options.Control.Port, parts.ControlCommands, parts.Loggers.CreateLogger<ControlListener>()) : null;
             Feedback.SetIdle(Ledger.DiskFull ? TapPipeline.StorageFullLine : null);
         }
         catch
@@ -156,10 +162,6 @@ public sealed class TerminalRuntime : IAsyncDisposable
     public MqttUplink Uplink { get; }
     public IReadOnlyList<ITapSource> Sources { get; }
     public ControlListener? Control { get; }
-
-    /// <summary>The emulated reader of that name (driver <c>emulated:KIND</c>): place and remove cards on its field.</summary>
-    public ReaderTapSource Emulated(string name) =>
-        Sources.OfType<ReaderTapSource>().FirstOrDefault(s => s.Name == name && s.Rig is not null) ?? throw new KeyNotFoundException($"no emulated reader named {name}");
 
     /// <summary>The injected reader of that name (configured with driver <c>injected</c>).</summary>
     public InjectedTapSource Injected(string name) =>

@@ -1,8 +1,6 @@
 using System.Globalization;
 using Maebashi.Edge.Contract.Identity;
 using Maebashi.Edge.Contract.Messages;
-using Maebashi.Edge.Emulation;
-using Maebashi.Edge.Emulation.Cards;
 using Maebashi.Edge.Readers;
 using Maebashi.Edge.Terminal.Config;
 using Maebashi.Edge.Terminal.Hosting;
@@ -20,20 +18,19 @@ public sealed class ReaderTapSource : ITapSource, IDisposable
     private readonly CardReader _reader;
     private readonly ILogger _log;
 
-    public ReaderTapSource(string name, CardReader reader, ILogger log, EmulatedReaderRig? rig = null)
+    public ReaderTapSource(string name, CardReader reader, ILogger log)
     {
         Name = name;
         _reader = reader;
         _log = log;
-        Rig = rig;
     }
+
+    /// <summary>The reader library's settings that follow the terminal's (its repeat window is the pipeline's).</summary>
+    public static ReaderSettings SettingsFor(TerminalOptions terminal) => new() { RepeatWindow = terminal.RepeatWindow };
 
     public string Name { get; }
 
     public IReadOnlyList<CardTech> Techs => _reader.Techs;
-
-    /// <summary>The emulated chip behind this reader (driver <c>emulated:KIND</c>), where the demo places cards.</summary>
-    public EmulatedReaderRig? Rig { get; }
 
     public async Task RunAsync(ITapSink sink, CancellationToken cancellationToken)
     {
@@ -72,44 +69,27 @@ public sealed class ReaderTapSource : ITapSource, IDisposable
         };
     }
 
-    public void Dispose()
-    {
-        _reader.Dispose();
-        Rig?.Dispose();
-    }
+    public void Dispose() => _reader.Dispose();
 }
 
 /// <summary>
 /// Drivers for configured readers: <c>mfrc522-spi</c>, <c>mfrc522-i2c</c>, <c>mfrc522-uart</c>,
-/// <c>pn532-spi</c>, <c>pn532-i2c</c>, <c>pn532-hsu</c> on the Pi's buses, and
-/// <c>emulated:KIND</c> — the same driver against a chip emulator (the demo, tests).
+/// <c>pn532-spi</c>, <c>pn532-i2c</c>, <c>pn532-hsu</c> on the Pi's buses. Other drivers (the
+/// emulated chips of Maebashi.Edge.Terminal.Emulation) come in as further factories of
+/// <see cref="TerminalParts.ReaderFactories"/>.
 /// Settings: <c>SpiBus</c>, <c>SpiChipSelect</c>, <c>Pn532ChipSelectGpio</c>, <c>I2cBus</c>,
 /// <c>I2cAddress</c>, <c>SerialPort</c>, <c>ResetPin</c>.
 /// </summary>
 public sealed class CardReaderTapSourceFactory : ITapSourceFactory
 {
-    public const string EmulatedPrefix = "emulated:";
-
     public ITapSource? Create(ReaderOptions reader, TerminalOptions terminal, ILoggerFactory loggers)
     {
-        var settings = new ReaderSettings { RepeatWindow = terminal.RepeatWindow };
-        ILogger<CardReader> log = loggers.CreateLogger<CardReader>();
-        if (reader.Driver.StartsWith(EmulatedPrefix, StringComparison.Ordinal))
-        {
-            string kind = reader.Driver[EmulatedPrefix.Length..];
-            if (!ReaderKinds.TryParse(kind, out _))
-            {
-                throw new TerminalConfigException("configuration", [$"Readers[{reader.Name}]:Driver: unknown reader kind '{kind}' (expected emulated:{string.Join(" | emulated:", ReaderKinds.All)})"]);
-            }
-
-            EmulatedReaderRig rig = EmulatedReaderRig.Create(kind);
-            return new ReaderTapSource(reader.Name, rig.OpenReader(settings: settings, logger: log), log, rig);
-        }
-
         if (!ReaderKinds.TryParse(reader.Driver, out ReaderKind hw))
         {
             return null;
         }
+
+        ILogger<CardReader> log = loggers.CreateLogger<CardReader>();
 
         var o = new HardwareReaderOptions
         {
@@ -122,7 +102,7 @@ public sealed class CardReaderTapSourceFactory : ITapSourceFactory
             SerialPort = reader.Settings.GetValueOrDefault("SerialPort") ?? "/dev/serial0",
             ResetPin = Int(reader, "ResetPin", -1),
         };
-        return new ReaderTapSource(reader.Name, HardwareReaders.Open(o, settings, logger: log), log);
+        return new ReaderTapSource(reader.Name, HardwareReaders.Open(o, ReaderTapSource.SettingsFor(terminal), logger: log), log);
     }
 
     private static int Int(ReaderOptions r, string key, int fallback)
@@ -137,12 +117,4 @@ public sealed class CardReaderTapSourceFactory : ITapSourceFactory
             ? v
             : throw new TerminalConfigException("configuration", [$"Readers[{r.Name}]:Settings:{key}: expected a whole number, got '{text}'"]);
     }
-
-    /// <summary>A virtual card of the tech with that uid, to place on an emulated reader's field.</summary>
-    public static VirtualCard VirtualCardFor(CardTech tech, byte[] uid) => tech switch
-    {
-        CardTech.Iso14443A => new TypeACard(uid),
-        CardTech.Felica => new FelicaCard(uid),
-        _ => new MyNumberCard(MyNumberCard.CreateUserAuthenticationCertificate(uid)),
-    };
 }

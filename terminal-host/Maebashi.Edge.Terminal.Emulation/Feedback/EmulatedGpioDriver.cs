@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Device.Gpio;
 
-namespace Maebashi.Edge.Terminal.Feedback;
+namespace Maebashi.Edge.Terminal.Emulation.Feedback;
 
 /// <summary>
 /// A GPIO driver with no hardware behind it: pins hold the last value written and every write is
