@@ -93,7 +93,7 @@ public sealed class IngestHost : IAsyncDisposable
         services.AddOptions<KestrelServerOptions>().Configure<IOptions<IngestOptions>>((k, o) => k.Listen(IPAddress.Loopback, o.Value.HttpPort));
 
         services.AddSingleton(IngestDataDirectory.For(options));
-        services.AddSingleton(sp => LoadRegistry(sp.GetRequiredService<IOptions<IngestOptions>>().Value.RegistryPath, sp.GetRequiredService<ILogger<IngestHost>>()));
+        services.AddSingleton(sp => LoadRegistry(sp.GetRequiredService<IOptions<IngestOptions>>().Value.RegistryPath, loggers.CreateLogger("Maebashi.Edge.Ingest")));
         services.AddSingleton(sp => OperatorDirectory.Load(
             sp.GetRequiredService<IOptions<IngestOptions>>().Value.OperatorsPath, sp.GetRequiredService<CityRegistry>(), sp.GetRequiredService<ILogger<OperatorDirectory>>()));
         services.AddSingleton<IIngestStore>(sp =>

@@ -90,6 +90,8 @@ public static class IngestRunCommand
             .SetMinimumLevel(LogLevel.Information)
             .AddFilter("Microsoft", LogLevel.Warning)
             .AddFilter("MQTTnet", LogLevel.Warning)
+            // Each refused request is already answered 401/403; the log would only repeat it.
+            .AddFilter("Maebashi.Edge.Ingest.Http.BearerTokenHandler", LogLevel.Warning)
             // A failed start is reported once, by RunAsync below, without the host's stack trace.
             .AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical)
             .AddJsonConsole(o => o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ")
