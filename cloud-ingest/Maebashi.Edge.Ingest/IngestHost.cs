@@ -82,6 +82,10 @@ public sealed class IngestHost : IAsyncDisposable
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         IServiceCollection services = builder.Services;
 
+        // Everything the ingest runs with is in IngestOptions: no appsettings.json from the working directory
+        // and no ASPNETCORE_URLS or Kestrel section that could add listeners beyond 127.0.0.1:HttpPort.
+        builder.Configuration.Sources.Clear();
+
         // The caller's loggers (JSON on stderr for `run`, none in tests) and clock; the caller's signals.
         builder.Logging.ClearProviders();
         services.AddSingleton(loggers);
