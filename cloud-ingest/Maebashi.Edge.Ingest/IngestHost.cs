@@ -98,8 +98,7 @@ public sealed class IngestHost : IAsyncDisposable
 
         services.AddSingleton(IngestDataDirectory.For(options));
         services.AddSingleton(sp => LoadRegistry(sp.GetRequiredService<IOptions<IngestOptions>>().Value.RegistryPath, loggers.CreateLogger("Maebashi.Edge.Ingest")));
-        services.AddSingleton(sp => OperatorDirectory.Load(
-            sp.GetRequiredService<IOptions<IngestOptions>>().Value.OperatorsPath, sp.GetRequiredService<CityRegistry>(), sp.GetRequiredService<ILogger<OperatorDirectory>>()));
+        services.AddSingleton(sp => OperatorDirectory.Load(sp.GetRequiredService<IOptions<IngestOptions>>().Value.OperatorsPath, sp.GetRequiredService<CityRegistry>()));
         services.AddSingleton<IIngestStore>(sp =>
         {
             string data = sp.GetRequiredService<IngestDataDirectory>().Path;

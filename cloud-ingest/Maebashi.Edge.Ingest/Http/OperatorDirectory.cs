@@ -1,5 +1,4 @@
 using Maebashi.Edge.Contract.Registry;
-using Microsoft.Extensions.Logging;
 
 namespace Maebashi.Edge.Ingest.Http;
 
@@ -21,13 +20,11 @@ public sealed class OperatorDirectory
     public string? GeneratedAdminToken { get; }
 
     /// <exception cref="OperatorsFileException">The file is not a valid operators file for this registry.</exception>
-    public static OperatorDirectory Load(string? operatorsPath, CityRegistry registry, ILogger logger)
+    public static OperatorDirectory Load(string? operatorsPath, CityRegistry registry)
     {
         if (operatorsPath is not null)
         {
-            IReadOnlyList<Operator> operators = OperatorsFile.Load(operatorsPath, registry);
-            logger.LogInformation("Operators file {Path}: {Count} operators", operatorsPath, operators.Count);
-            return new OperatorDirectory(operators, null);
+            return new OperatorDirectory(OperatorsFile.Load(operatorsPath, registry), null);
         }
 
         Operator admin = OperatorsFile.GenerateAdmin();
