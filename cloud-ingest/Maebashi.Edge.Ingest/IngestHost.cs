@@ -1,235 +1,163 @@
 using System.Diagnostics;
-using System.Security.Cryptography;
-using System.Text;
-using Maebashi.Edge.Contract.Messages;
+using System.Net;
 using Maebashi.Edge.Contract.Registry;
+using Maebashi.Edge.Ingest.Hosting;
 using Maebashi.Edge.Ingest.Http;
 using Maebashi.Edge.Ingest.Mqtt;
 using Maebashi.Edge.Ingest.Pipeline;
 using Maebashi.Edge.Ingest.Store;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace Maebashi.Edge.Ingest;
 
-/// <summary>What <c>maebashi-edge ingest run</c> is given.</summary>
-public sealed class IngestOptions
-{
-    public required string RegistryPath { get; init; }
-
-    /// <summary>Where the store, the audit log and retained messages live; a fresh temp directory when null.</summary>
-    public string? DataDirectory { get; init; }
-
-    /// <summary>Port of the embedded broker; 0 picks a free one.</summary>
-    public int MqttPort { get; init; } = 1883;
-
-    /// <summary>Port of the HTTP API; 0 picks a free one.</summary>
-    public int HttpPort { get; init; } = 8080;
-
-    public string? OperatorsPath { get; init; }
-
-    /// <summary>An external broker (mqtt://host:port) instead of the embedded one.</summary>
-    public Uri? Broker { get; init; }
-
-    public string? BrokerUser { get; init; }
-
-    public string? BrokerPassword { get; init; }
-
-    /// <summary>How often the clock closes trips left open past board + 180 minutes.</summary>
-    public TimeSpan CloseInterval { get; init; } = TimeSpan.FromSeconds(15);
-}
-
-/// <summary>The running ingest: store, pipeline, broker (embedded or client), HTTP API, clock.</summary>
+/// <summary>
+/// The running ingest: an ASP.NET Core <see cref="WebApplication"/> whose hosted services are, in start order,
+/// the registry and operators (<see cref="StartupLoad"/>), the broker (<see cref="BrokerService"/>), the
+/// trip-close clock (<see cref="TripCloseClock"/>) and Kestrel serving the HTTP API and <c>/metrics</c>.
+/// Options are validated at start (<see cref="IngestOptionsValidator"/>). The caller owns the lifetime
+/// (signals, Ctrl+C): <c>run</c> stops it on SIGTERM, the demo and tests when they are done.
+/// </summary>
 public sealed class IngestHost : IAsyncDisposable
 {
-    private readonly ILogger _logger;
-    private readonly TimeProvider _time;
-    private readonly LiteDbIngestStore _store;
-    private readonly AuditLog _audit;
-    private readonly SemaphoreSlim _denyPublish = new(1, 1);
-    private readonly CancellationTokenSource _stopping = new();
-    private EmbeddedBroker? _embedded;
-    private ExternalBrokerClient? _external;
-    private HttpApi? _http;
-    private Task? _clock;
-    private long _publishedDenyVersion;
+    private readonly WebApplication _app;
+    private readonly IngestMetrics _metrics;
 
-    private IngestHost(ILogger logger, TimeProvider time, LiteDbIngestStore store, AuditLog audit, IngestPipeline pipeline, string dataDirectory)
+    private IngestHost(WebApplication app, IngestMetrics metrics)
     {
-        _logger = logger;
-        _time = time;
-        _store = store;
-        _audit = audit;
-        Pipeline = pipeline;
-        DataDirectory = dataDirectory;
+        _app = app;
+        _metrics = metrics;
     }
 
-    public IngestPipeline Pipeline { get; }
+    public IngestPipeline Pipeline => _app.Services.GetRequiredService<IngestPipeline>();
 
-    public string DataDirectory { get; }
+    public string DataDirectory => _app.Services.GetRequiredService<IngestDataDirectory>().Path;
 
-    public int MqttPort => _embedded?.Port ?? _external?.Port ?? 0;
+    public int MqttPort => _app.Services.GetRequiredService<BrokerService>().Port;
 
-    public int HttpPort => _http?.Port ?? 0;
+    public int HttpPort { get; private set; }
 
     /// <summary>The admin token made at start when no operators file was given.</summary>
-    public string? GeneratedAdminToken { get; private set; }
+    public string? GeneratedAdminToken => _app.Services.GetRequiredService<OperatorDirectory>().GeneratedAdminToken;
 
-    public IMqttPublisher Publisher => (IMqttPublisher?)_embedded ?? _external!;
+    public IMqttPublisher Publisher => _app.Services.GetRequiredService<BrokerService>().Publisher;
 
+    /// <exception cref="OptionsValidationException">An option is out of range (each failure names the option).</exception>
+    /// <exception cref="RegistryException">The registry has problems.</exception>
+    /// <exception cref="OperatorsFileException">The operators file is not valid for the registry.</exception>
     public static async Task<IngestHost> StartAsync(IngestOptions options, ILoggerFactory loggers, TimeProvider time, CancellationToken cancellationToken)
     {
-        ILogger logger = loggers.CreateLogger("Maebashi.Edge.Ingest");
-        var sw = Stopwatch.StartNew();
-        CityRegistry registry = RegistryLoader.Load(options.RegistryPath);
-        logger.LogInformation("Registry loaded in {Millis} ms: {Persons} persons, {Cards} cards, {Devices} devices",
-            sw.ElapsedMilliseconds, registry.PersonCount, registry.CardCount, registry.Devices.Count());
-
-        IReadOnlyList<Operator> operators;
-        string? adminToken = null;
-        if (options.OperatorsPath is { } opsPath)
-        {
-            operators = OperatorsFile.Load(opsPath, registry);
-        }
-        else
-        {
-            Operator admin = OperatorsFile.GenerateAdmin();
-            operators = [admin];
-            adminToken = admin.Token;
-        }
-
-        string data = options.DataDirectory ?? Path.Combine(Path.GetTempPath(), "maebashi-ingest-" + Guid.NewGuid().ToString("N")[..12]);
-        Directory.CreateDirectory(data);
-        var store = new LiteDbIngestStore(data);
-        var audit = new AuditLog(Path.Combine(data, "audit.jsonl"), time);
         var metrics = new IngestMetrics(time);
-        var pipeline = new IngestPipeline(registry, store, time, metrics, logger);
-        var host = new IngestHost(logger, time, store, audit, pipeline, data) { GeneratedAdminToken = adminToken };
+        WebApplication app = Build(options, loggers, time, metrics);
+        var host = new IngestHost(app, metrics);
         try
         {
-            await host.StartServicesAsync(options, operators, cancellationToken);
+            await app.StartAsync(cancellationToken);
         }
         catch
         {
-            await host.DisposeAsync();
+            // What did start was stopped by the host; disposing closes what was opened (store, audit log).
+            await app.DisposeAsync();
+            metrics.Dispose();
             throw;
         }
 
+        string address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        host.HttpPort = new Uri(address).Port;
+        loggers.CreateLogger("Maebashi.Edge.Ingest").LogInformation("HTTP API listening on 127.0.0.1:{Port}", host.HttpPort);
         return host;
     }
 
-    private async Task StartServicesAsync(IngestOptions options, IReadOnlyList<Operator> operators, CancellationToken ct)
+    private static WebApplication Build(IngestOptions options, ILoggerFactory loggers, TimeProvider time, IngestMetrics metrics)
     {
-        if (options.Broker is { } broker)
+        WebApplicationBuilder builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        IServiceCollection services = builder.Services;
+
+        // Everything the ingest runs with is in IngestOptions: no appsettings.json from the working directory
+        // and no ASPNETCORE_URLS or Kestrel section that could add listeners beyond 127.0.0.1:HttpPort.
+        builder.Configuration.Sources.Clear();
+
+        // The caller's loggers (JSON on stderr for `run`, none in tests) and clock; the caller's signals.
+        builder.Logging.ClearProviders();
+        services.AddSingleton(loggers);
+        services.AddSingleton(time);
+        services.AddSingleton<IHostLifetime, CallerOwnedLifetime>();
+
+        services.AddOptions<IngestOptions>().Configure(options.CopyTo).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<IngestOptions>, IngestOptionsValidator>();
+        services.AddOptions<KestrelServerOptions>().Configure<IOptions<IngestOptions>>((k, o) => k.Listen(IPAddress.Loopback, o.Value.HttpPort));
+
+        services.AddSingleton(IngestDataDirectory.For(options));
+        services.AddSingleton(sp => LoadRegistry(sp.GetRequiredService<IOptions<IngestOptions>>().Value.RegistryPath, loggers.CreateLogger("Maebashi.Edge.Ingest")));
+        services.AddSingleton(sp => OperatorDirectory.Load(sp.GetRequiredService<IOptions<IngestOptions>>().Value.OperatorsPath, sp.GetRequiredService<CityRegistry>()));
+        services.AddSingleton<IIngestStore>(sp =>
         {
-            if (broker.Scheme != "mqtt" || broker.Port <= 0)
-            {
-                throw new ArgumentException($"--broker: expected mqtt://HOST:PORT, got '{broker}'");
-            }
+            string data = sp.GetRequiredService<IngestDataDirectory>().Path;
+            Directory.CreateDirectory(data);
+            return new LiteDbIngestStore(data);
+        });
+        services.AddSingleton(sp => new AuditLog(Path.Combine(sp.GetRequiredService<IngestDataDirectory>().Path, "audit.jsonl"), time));
+        services.AddSingleton(sp => new IngestPipeline(
+            sp.GetRequiredService<CityRegistry>(), sp.GetRequiredService<IIngestStore>(), time, metrics, sp.GetRequiredService<ILoggerFactory>().CreateLogger("Maebashi.Edge.Ingest")));
+        services.AddSingleton<IngestQueries>();
 
-            // A stable client id per data directory, so a restart resumes the broker's persistent session.
-            string clientId = "maebashi-ingest-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(Path.GetFullPath(DataDirectory))))[..12];
-            _external = new ExternalBrokerClient(Pipeline, _logger, _time, broker.Host, broker.Port, options.BrokerUser ?? "", options.BrokerPassword ?? "", clientId);
-            await _external.StartAsync(ct);
-        }
-        else
-        {
-            _embedded = new EmbeddedBroker(Pipeline, _store, _logger, options.MqttPort);
-            await _embedded.StartAsync();
-        }
+        services.AddHostedService<StartupLoad>();
+        services.AddSingleton<BrokerService>();
+        services.AddHostedService(sp => sp.GetRequiredService<BrokerService>());
+        services.AddHostedService<TripCloseClock>();
 
-        Pipeline.DenyListChanged += list => _ = PublishDenyAsync(list);
-        foreach ((string topic, byte[] payload) in DeviceConfigs.Build(Pipeline.Registry, _store))
-        {
-            await Publisher.PublishAsync(topic, payload, retain: true, ct);
-        }
+        services.AddIngestMetrics(metrics);
+        services.AddProblemDetails();
+        services.AddAuthentication(BearerTokenHandler.SchemeName).AddScheme<AuthenticationSchemeOptions, BearerTokenHandler>(BearerTokenHandler.SchemeName, null);
+        services.AddAuthorization(ScopePolicies.AddTo);
+        services.AddSingleton<IAuthorizationHandler, ScopeAuthorizationHandler>();
 
-        await PublishDenyAsync(Pipeline.CurrentDenyList());
-
-        _http = new HttpApi(Pipeline, operators, _audit, _time, _logger);
-        await _http.StartAsync(options.HttpPort, ct);
-
-        // Trips left open past board + 180 min close by the clock, and restart catches up at once.
-        Pipeline.CloseDueTrips();
-        _clock = Task.Run(() => ClockLoopAsync(options.CloseInterval), CancellationToken.None);
+        WebApplication app = builder.Build();
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.MapIngestMetrics();
+        app.MapIngestApi();
+        return app;
     }
 
-    private async Task ClockLoopAsync(TimeSpan interval)
+    private static CityRegistry LoadRegistry(string path, ILogger logger)
     {
-        using var timer = new PeriodicTimer(interval, _time);
-        try
-        {
-            while (await timer.WaitForNextTickAsync(_stopping.Token))
-            {
-                try
-                {
-                    int n = Pipeline.CloseDueTrips();
-                    if (n > 0)
-                    {
-                        _logger.LogInformation("Clock re-evaluated {Persons} persons with trips open past board + 180 min", n);
-                    }
-                }
-                catch (Exception e)
-                {
-                    _logger.LogError(e, "Closing trips by the clock failed; retrying at the next tick");
-                }
-            }
-        }
-        catch (OperationCanceledException)
-        {
-            // stopping
-        }
-    }
-
-    // Deny lists are published in version order; an older one arriving late is skipped.
-    private async Task PublishDenyAsync(DenyList list)
-    {
-        await _denyPublish.WaitAsync();
-        try
-        {
-            if (list.Version <= _publishedDenyVersion)
-            {
-                return;
-            }
-
-            await Publisher.PublishAsync(Topics.Deny, ContractJson.Serialize(list), retain: true, CancellationToken.None);
-            _publishedDenyVersion = list.Version;
-        }
-        catch (Exception e)
-        {
-            _logger.LogError(e, "Publishing deny list version {Version} failed", list.Version);
-        }
-        finally
-        {
-            _denyPublish.Release();
-        }
+        var sw = Stopwatch.StartNew();
+        CityRegistry registry = RegistryLoader.Load(path);
+        logger.LogInformation("Registry loaded in {Millis} ms: {Persons} persons, {Cards} cards, {Devices} devices",
+            sw.ElapsedMilliseconds, registry.PersonCount, registry.CardCount, registry.Devices.Count());
+        return registry;
     }
 
     public async ValueTask DisposeAsync()
     {
-        await _stopping.CancelAsync();
-        if (_clock is not null)
+        try
         {
-            await _clock;
+            await _app.StopAsync();
         }
-
-        if (_http is not null)
+        finally
         {
-            await _http.DisposeAsync();
+            await _app.DisposeAsync();
+            _metrics.Dispose();
         }
+    }
 
-        if (_embedded is not null)
-        {
-            await _embedded.DisposeAsync();
-        }
+    /// <summary>Leaves start and stop to whoever started the ingest, instead of the console's Ctrl+C and SIGTERM.</summary>
+    private sealed class CallerOwnedLifetime : IHostLifetime
+    {
+        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-        if (_external is not null)
-        {
-            await _external.DisposeAsync();
-        }
-
-        _audit.Dispose();
-        _store.Dispose();
-        _stopping.Dispose();
-        _denyPublish.Dispose();
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 }

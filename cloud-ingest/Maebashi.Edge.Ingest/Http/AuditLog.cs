@@ -1,3 +1,4 @@
+using System.Security.Claims;
 using System.Text.Json;
 
 namespace Maebashi.Edge.Ingest.Http;
@@ -23,13 +24,13 @@ public sealed class AuditLog : IDisposable
 
     public string Path { get; }
 
-    public void Record(Operator op, string method, string route, int status, IReadOnlyList<string> subjects)
+    public void Record(ClaimsPrincipal user, string method, string route, int status, IReadOnlyList<string> subjects)
     {
         string line = JsonSerializer.Serialize(new
         {
             at = _time.GetUtcNow(),
-            @operator = op.Name,
-            scope = op.Scope,
+            @operator = OperatorClaims.NameOf(user),
+            scope = OperatorClaims.ScopeOf(user),
             method,
             route,
             status,

@@ -1,14 +1,23 @@
 using System.Collections.Concurrent;
-using System.Globalization;
-using System.Text;
+using System.Diagnostics.Metrics;
 using Maebashi.Edge.Contract.Messages;
 
 namespace Maebashi.Edge.Ingest.Pipeline;
 
-/// <summary>Counters behind <c>/metrics</c> (Prometheus text exposition format 0.0.4).</summary>
-public sealed class IngestMetrics(TimeProvider time)
+/// <summary>
+/// The ingest's counters and gauges as a <see cref="System.Diagnostics.Metrics.Meter"/>, exported at <c>/metrics</c>
+/// by OpenTelemetry's Prometheus exporter. The instrument names are the Prometheus names operators'
+/// dashboards and alerts already use (docs/ingest.md), so they carry their <c>_total</c>/<c>_seconds</c>
+/// suffixes themselves and declare no unit the exporter would append again.
+/// </summary>
+public sealed class IngestMetrics : IDisposable
 {
+    /// <summary>The meter's name, the one the exporter listens to.</summary>
+    public const string MeterName = "Maebashi.Edge.Ingest";
+
     private static readonly TimeSpan RateWindow = TimeSpan.FromSeconds(10);
+
+    private readonly TimeProvider _time;
 
     private readonly Lock _rateLock = new();
     private readonly Queue<(long Ticks, int Events)> _recent = new();
@@ -21,6 +30,40 @@ public sealed class IngestMetrics(TimeProvider time)
     private long _quarantine;
     private long _lastBatchMicros;
     private long _lagMillis;
+
+    /// <param name="meters">The host's meter factory; a meter of its own when null (pipeline tests).</param>
+    public IngestMetrics(TimeProvider time, IMeterFactory? meters = null)
+    {
+        _time = time;
+        Meter = meters?.Create(MeterName) ?? new Meter(MeterName);
+
+        // Observable instruments read the same fields the pipeline updates, so every series (each status,
+        // each device heard from) is present from the first scrape on, as it was before the exporter.
+        Meter.CreateObservableCounter("maebashi_ingest_events_total", () => new[]
+        {
+            new Measurement<long>(Interlocked.Read(ref _applied), new KeyValuePair<string, object?>("status", "applied")),
+            new Measurement<long>(Interlocked.Read(ref _duplicate), new KeyValuePair<string, object?>("status", "duplicate")),
+            new Measurement<long>(Interlocked.Read(ref _rejected), new KeyValuePair<string, object?>("status", "rejected")),
+        }, description: "Events settled, by status.");
+        Meter.CreateObservableCounter("maebashi_ingest_batches_total", () => Interlocked.Read(ref _batches),
+            description: "Batches processed and acknowledged.");
+        Meter.CreateObservableGauge("maebashi_ingest_events_per_second", EventsPerSecond,
+            description: "Events settled per second over the last 10 s.");
+        Meter.CreateObservableGauge("maebashi_ingest_processing_lag_seconds", () => Interlocked.Read(ref _lagMillis) / 1000.0,
+            description: "Age of the newest event of the last batch when it was committed (event time to commit).");
+        Meter.CreateObservableGauge("maebashi_ingest_batch_duration_seconds", () => Interlocked.Read(ref _lastBatchMicros) / 1_000_000.0,
+            description: "Time the last batch took from receipt to durable commit.");
+        Meter.CreateObservableGauge("maebashi_ingest_quarantine", () => Interlocked.Read(ref _quarantine),
+            description: "Quarantined batches and events held for operators.");
+        Meter.CreateObservableGauge("maebashi_ingest_device_last_seq",
+            () => _deviceSeq.Select(kv => new Measurement<long>((long)kv.Value, new KeyValuePair<string, object?>("device", kv.Key))),
+            description: "Highest seq settled per device (the ack's upTo).");
+        Meter.CreateObservableGauge("maebashi_ingest_device_backlog",
+            () => _deviceBacklog.Select(kv => new Measurement<long>(kv.Value, new KeyValuePair<string, object?>("device", kv.Key))),
+            description: "Events waiting in the device's ledger, as its last status reported.");
+    }
+
+    public Meter Meter { get; }
 
     public long Applied => Interlocked.Read(ref _applied);
 
@@ -49,7 +92,7 @@ public sealed class IngestMetrics(TimeProvider time)
 
         lock (_rateLock)
         {
-            _recent.Enqueue((time.GetUtcNow().UtcTicks, results.Count));
+            _recent.Enqueue((_time.GetUtcNow().UtcTicks, results.Count));
             Trim();
         }
     }
@@ -74,50 +117,12 @@ public sealed class IngestMetrics(TimeProvider time)
 
     private void Trim()
     {
-        long cutoff = time.GetUtcNow().UtcTicks - RateWindow.Ticks;
+        long cutoff = _time.GetUtcNow().UtcTicks - RateWindow.Ticks;
         while (_recent.Count > 0 && _recent.Peek().Ticks < cutoff)
         {
             _recent.Dequeue();
         }
     }
 
-    public string Render()
-    {
-        var sb = new StringBuilder();
-        Metric(sb, "maebashi_ingest_events_total", "counter", "Events settled, by status.");
-        Line(sb, "maebashi_ingest_events_total{status=\"applied\"}", Interlocked.Read(ref _applied));
-        Line(sb, "maebashi_ingest_events_total{status=\"duplicate\"}", Interlocked.Read(ref _duplicate));
-        Line(sb, "maebashi_ingest_events_total{status=\"rejected\"}", Interlocked.Read(ref _rejected));
-        Metric(sb, "maebashi_ingest_batches_total", "counter", "Batches processed and acknowledged.");
-        Line(sb, "maebashi_ingest_batches_total", Interlocked.Read(ref _batches));
-        Metric(sb, "maebashi_ingest_events_per_second", "gauge", "Events settled per second over the last 10 s.");
-        Line(sb, "maebashi_ingest_events_per_second", EventsPerSecond());
-        Metric(sb, "maebashi_ingest_processing_lag_seconds", "gauge", "Age of the newest event of the last batch when it was committed (event time to commit).");
-        Line(sb, "maebashi_ingest_processing_lag_seconds", Interlocked.Read(ref _lagMillis) / 1000.0);
-        Metric(sb, "maebashi_ingest_batch_duration_seconds", "gauge", "Time the last batch took from receipt to durable commit.");
-        Line(sb, "maebashi_ingest_batch_duration_seconds", Interlocked.Read(ref _lastBatchMicros) / 1_000_000.0);
-        Metric(sb, "maebashi_ingest_quarantine", "gauge", "Quarantined batches and events held for operators.");
-        Line(sb, "maebashi_ingest_quarantine", Interlocked.Read(ref _quarantine));
-        Metric(sb, "maebashi_ingest_device_last_seq", "gauge", "Highest seq settled per device (the ack's upTo).");
-        foreach ((string d, ulong s) in _deviceSeq.OrderBy(kv => kv.Key, StringComparer.Ordinal))
-        {
-            Line(sb, $"maebashi_ingest_device_last_seq{{device=\"{Escape(d)}\"}}", s);
-        }
-
-        Metric(sb, "maebashi_ingest_device_backlog", "gauge", "Events waiting in the device's ledger, as its last status reported.");
-        foreach ((string d, long b) in _deviceBacklog.OrderBy(kv => kv.Key, StringComparer.Ordinal))
-        {
-            Line(sb, $"maebashi_ingest_device_backlog{{device=\"{Escape(d)}\"}}", b);
-        }
-
-        return sb.ToString();
-    }
-
-    private static void Metric(StringBuilder sb, string name, string type, string help) =>
-        sb.Append("# HELP ").Append(name).Append(' ').Append(help).Append('\n').Append("# TYPE ").Append(name).Append(' ').Append(type).Append('\n');
-
-    private static void Line(StringBuilder sb, string series, double value) =>
-        sb.Append(series).Append(' ').Append(value.ToString("0.######", CultureInfo.InvariantCulture)).Append('\n');
-
-    private static string Escape(string s) => s.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal);
+    public void Dispose() => Meter.Dispose();
 }

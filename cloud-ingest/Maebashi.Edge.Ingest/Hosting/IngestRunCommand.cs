@@ -1,0 +1,162 @@
+using System.CommandLine;
+using System.Runtime.InteropServices;
+using Maebashi.Edge.Contract.Registry;
+using Maebashi.Edge.Ingest.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
+using Microsoft.Extensions.Options;
+
+namespace Maebashi.Edge.Ingest.Hosting;
+
+/// <summary>How <c>run</c> ends.</summary>
+public enum IngestExitCode
+{
+    /// <summary>Stopped cleanly (Ctrl+C or SIGTERM).</summary>
+    Ok = 0,
+
+    /// <summary>The registry was read and has problems.</summary>
+    Problems = 1,
+
+    /// <summary>Could not start: a bad option, an unreadable or invalid file, a port in use.</summary>
+    Usage = 2,
+}
+
+/// <summary>
+/// The <c>run</c> verb, defined once: <c>maebashi-ingest run</c> (the deployable) and <c>./maebashi-edge ingest run</c>.
+/// Standard output carries only the machine-readable lines scripts read (<c>mqtt-port=… http-port=… data=…</c>,
+/// then <c>admin-token=…</c> when one was made); logs are JSON lines on standard error.
+/// </summary>
+public static class IngestRunCommand
+{
+    /// <param name="program">The name errors are prefixed with (the executable the user ran).</param>
+    public static Command Create(string program)
+    {
+        var registry = new Option<string>("--registry") { Description = "registry file (docs/contract.md §7)", Required = true };
+        var data = new Option<string?>("--data") { Description = "data directory (store, audit log); a temp directory when omitted" };
+        var mqttPort = new Option<int>("--mqtt-port") { Description = "embedded broker port on 127.0.0.1 (0: any free port)", DefaultValueFactory = _ => 1883 };
+        var httpPort = new Option<int>("--http-port") { Description = "HTTP API port on 127.0.0.1 (0: any free port)", DefaultValueFactory = _ => 8080 };
+        var operators = new Option<string?>("--operators") { Description = "operators file [{\"name\",\"token\",\"scope\"}]; without it an admin token is generated and printed" };
+        var broker = new Option<string?>("--broker") { Description = "external MQTT 5 broker mqtt://HOST:PORT instead of the embedded one" };
+        var brokerUser = new Option<string?>("--broker-user") { Description = "user name of the ingest on the external broker" };
+        var brokerPassFile = new Option<string?>("--broker-pass-file") { Description = "file holding the ingest's broker password" };
+
+        var run = new Command("run", "run the ingest until Ctrl+C or SIGTERM") { registry, data, mqttPort, httpPort, operators, broker, brokerUser, brokerPassFile };
+        run.SetAction(async (parse, ct) =>
+        {
+            Uri? brokerUri = null;
+            string? password = null;
+            if (parse.GetValue(broker) is { } b)
+            {
+                if (!Uri.TryCreate(b, UriKind.Absolute, out brokerUri))
+                {
+                    return (int)Fail(program, $"--broker: expected mqtt://HOST:PORT, got '{b}'");
+                }
+
+                if (parse.GetValue(brokerUser) is null || parse.GetValue(brokerPassFile) is not { } passFile)
+                {
+                    return (int)Fail(program, "--broker needs --broker-user and --broker-pass-file");
+                }
+
+                try
+                {
+                    password = File.ReadAllText(passFile).Trim();
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    return (int)Fail(program, $"--broker-pass-file: cannot read {passFile}: {e.Message}");
+                }
+            }
+
+            var options = new IngestOptions
+            {
+                RegistryPath = parse.GetValue(registry)!,
+                DataDirectory = parse.GetValue(data),
+                MqttPort = parse.GetValue(mqttPort),
+                HttpPort = parse.GetValue(httpPort),
+                OperatorsPath = parse.GetValue(operators),
+                Broker = brokerUri,
+                BrokerUser = parse.GetValue(brokerUser),
+                BrokerPassword = password,
+            };
+            return (int)await RunAsync(program, options, ct);
+        });
+        return run;
+    }
+
+    private static async Task<IngestExitCode> RunAsync(string program, IngestOptions options, CancellationToken ct)
+    {
+        using ILoggerFactory loggers = LoggerFactory.Create(b => b
+            .SetMinimumLevel(LogLevel.Information)
+            .AddFilter("Microsoft", LogLevel.Warning)
+            .AddFilter("MQTTnet", LogLevel.Warning)
+            // Each refused request is already answered 401/403; the log would only repeat it.
+            .AddFilter("Maebashi.Edge.Ingest.Http.BearerTokenHandler", LogLevel.Warning)
+            // A failed start is reported once, by RunAsync below, without the host's stack trace.
+            .AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical)
+            .AddJsonConsole(o => o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ")
+            .Services.Configure<ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace));
+        ILogger logger = loggers.CreateLogger("Maebashi.Edge.Ingest");
+        IngestHost host;
+        try
+        {
+            host = await IngestHost.StartAsync(options, loggers, TimeProvider.System, ct);
+        }
+        catch (RegistryException e)
+        {
+            Console.Error.WriteLine($"{program}: registry {options.RegistryPath}: {e.Problems.Count} problem(s)");
+            foreach (RegistryProblem p in e.Problems)
+            {
+                Console.Error.WriteLine($"  {p}");
+            }
+
+            return IngestExitCode.Problems;
+        }
+        catch (OptionsValidationException e)
+        {
+            return Fail(program, string.Join("; ", e.Failures));
+        }
+        catch (OperatorsFileException e)
+        {
+            return Fail(program, e.Message);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or InvalidOperationException or System.Net.Sockets.SocketException or MQTTnet.Exceptions.MqttCommunicationException)
+        {
+            return Fail(program, $"ingest could not start: {e.Message}");
+        }
+
+        await using (host)
+        {
+            logger.LogInformation("Ingest ready: MQTT port {MqttPort}, HTTP port {HttpPort}, data {DataDirectory}", host.MqttPort, host.HttpPort, host.DataDirectory);
+            Console.Out.WriteLine($"mqtt-port={host.MqttPort} http-port={host.HttpPort} data={host.DataDirectory}");
+            if (host.GeneratedAdminToken is { } token)
+            {
+                logger.LogInformation("No operators file: generated an admin token (printed on stdout)");
+                Console.Out.WriteLine($"admin-token={token}");
+            }
+
+            Console.Out.Flush();
+
+            // Ctrl+C and SIGTERM (systemd's stop) both end the wait; the host then stops cleanly.
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            using PosixSignalRegistration sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
+            using PosixSignalRegistration sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
+            try
+            {
+                await Task.Delay(Timeout.Infinite, stop.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                logger.LogInformation("Stopping the ingest");
+            }
+        }
+
+        return IngestExitCode.Ok;
+    }
+
+    private static IngestExitCode Fail(string program, string message)
+    {
+        Console.Error.WriteLine($"{program}: {message}");
+        return IngestExitCode.Usage;
+    }
+}

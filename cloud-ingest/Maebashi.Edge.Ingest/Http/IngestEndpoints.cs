@@ -1,0 +1,244 @@
+using System.Globalization;
+using System.Security.Claims;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Maebashi.Edge.Contract.Registry;
+using Maebashi.Edge.Ingest.Pipeline;
+using Maebashi.Edge.Ingest.Store;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace Maebashi.Edge.Ingest.Http;
+
+/// <summary>
+/// The HTTP API of docs/contract.md §6 on 127.0.0.1: each route behind the policy of its sector (<see cref="ScopePolicies"/>);
+/// no response carries a PID, a raw UID or another sector's ID; every read of a person's data is audited;
+/// every error is a problem details document (RFC 9457).
+/// </summary>
+public static class IngestEndpoints
+{
+    private static readonly TimeSpan Jst = TimeSpan.FromHours(9);
+
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+
+    public static void MapIngestApi(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/healthz", (IngestQueries queries) =>
+        {
+            // Reading the store proves it answers; the process answering proves the rest.
+            queries.CheckStoreAnswers();
+            return Results.Json(new { status = "ok" }, Json);
+        });
+        app.MapGet("/api/v1/cards/{tok}/wallet", Wallet).RequireAuthorization(ScopePolicies.Wallet);
+        app.MapPost("/api/v1/cards/{tok}/charge", Charge).RequireAuthorization(ScopePolicies.Transport);
+        app.MapGet($"/api/v1/clinics/{{{ScopePolicies.ClinicRouteValue}}}/checkins", CheckIns).RequireAuthorization(ScopePolicies.Clinic);
+        app.MapGet("/api/v1/events/{eventId}/participants", Participants).RequireAuthorization(ScopePolicies.Welfare);
+        app.MapGet("/api/v1/devices", Devices).RequireAuthorization(ScopePolicies.Admin);
+        app.MapGet("/api/v1/quarantine", Quarantine).RequireAuthorization(ScopePolicies.Admin);
+    }
+
+    private static IResult Problem(int status, string detail) => Results.Problem(detail: detail, statusCode: status);
+
+    private static IResult Wallet(string tok, ClaimsPrincipal user, IngestQueries queries, AuditLog audit)
+    {
+        CardEntry? card = queries.FindCard(tok);
+        if (card is null)
+        {
+            audit.Record(user, "GET", "/api/v1/cards/{tok}/wallet", 404, [tok]);
+            return Problem(StatusCodes.Status404NotFound, "unknown card token");
+        }
+
+        PersonState s = queries.WalletOf(card.Pid);
+        IReadOnlyList<WalletEntry> entries = queries.EntriesOf(card.Pid);
+        audit.Record(user, "GET", "/api/v1/cards/{tok}/wallet", 200, [tok]);
+        return Results.Json(new
+        {
+            value = s.Value,
+            points = s.Points,
+            pointsBySource = new { bus = s.PointsBus, volunteer = s.PointsVolunteer, health = s.PointsHealth },
+            inDebt = s.InDebt,
+            trips = s.Trips.Select(t => new
+            {
+                route = t.Route,
+                vehicle = t.Vehicle,
+                boardStop = t.BoardStop,
+                boardAt = t.BoardAt,
+                alightStop = t.AlightStop,
+                alightAt = t.AlightAt,
+                close = t.Close,
+                category = t.Category,
+                adultFare = t.AdultFare,
+                charge = t.Charge,
+                transfer = t.Transfer,
+                serviceDay = t.ServiceDay,
+            }),
+            entries = entries.Select(e => new
+            {
+                at = e.At,
+                recordedAt = e.RecordedAt,
+                kind = e.Kind,
+                key = e.Key,
+                value = e.Value,
+                points = e.Points,
+                source = e.Source,
+                description = e.Description,
+                adjustment = e.Adjustment,
+            }),
+        }, Json);
+    }
+
+    private sealed class ChargeRequest
+    {
+        public long? Amount { get; set; }
+        public string? Receipt { get; set; }
+    }
+
+    private static async Task<IResult> Charge(HttpContext ctx, string tok, IngestQueries queries, IngestPipeline pipeline, AuditLog audit)
+    {
+        ChargeRequest? req;
+        try
+        {
+            req = await JsonSerializer.DeserializeAsync<ChargeRequest>(ctx.Request.Body, Json, ctx.RequestAborted);
+        }
+        catch (JsonException e)
+        {
+            return Problem(StatusCodes.Status400BadRequest, $"body: expected {{\"amount\": yen, \"receipt\": id}} ({e.Message})");
+        }
+
+        if (req?.Amount is not { } amount || amount <= 0 || amount > 1_000_000)
+        {
+            return Problem(StatusCodes.Status400BadRequest, "amount: expected whole yen between 1 and 1,000,000");
+        }
+
+        if (string.IsNullOrWhiteSpace(req.Receipt) || req.Receipt.Length > 100)
+        {
+            return Problem(StatusCodes.Status400BadRequest, "receipt: expected a receipt id of 1 to 100 characters");
+        }
+
+        CardEntry? card = queries.FindCard(tok);
+        if (card is null)
+        {
+            audit.Record(ctx.User, "POST", "/api/v1/cards/{tok}/charge", 404, [tok]);
+            return Problem(StatusCodes.Status404NotFound, "unknown card token");
+        }
+
+        ChargeOutcome outcome = pipeline.Charge(card, amount, req.Receipt);
+        int status = outcome.Status == ChargeStatus.Conflict ? StatusCodes.Status409Conflict : StatusCodes.Status200OK;
+        audit.Record(ctx.User, "POST", "/api/v1/cards/{tok}/charge", status, [tok]);
+        if (outcome.Status == ChargeStatus.Conflict)
+        {
+            return Problem(status, "receipt: already used for another card or amount");
+        }
+
+        return Results.Json(new
+        {
+            status = outcome.Status == ChargeStatus.Applied ? "applied" : "duplicate",
+            receipt = req.Receipt,
+            amount,
+            value = outcome.Value,
+            points = outcome.Points,
+        }, Json);
+    }
+
+    private static IResult CheckIns(string clinicId, string? date, ClaimsPrincipal user, IngestQueries queries, AuditLog audit)
+    {
+        if (queries.FindClinic(clinicId) is null)
+        {
+            return Problem(StatusCodes.Status404NotFound, "unknown clinic");
+        }
+
+        if (date is null || !DateOnly.TryParseExact(date, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out DateOnly day))
+        {
+            return Problem(StatusCodes.Status400BadRequest, "date: expected ?date=YYYY-MM-DD (JST calendar day)");
+        }
+
+        IReadOnlyList<CheckInRecord> rows = queries.CheckIns(clinicId, day);
+        audit.Record(user, "GET", "/api/v1/clinics/{clinicId}/checkins", 200, [.. rows.Select(r => r.PatientNo)]);
+        return Results.Json(new
+        {
+            clinic = clinicId,
+            date = day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+            checkins = rows.Select(r => new
+            {
+                patientNo = r.PatientNo,
+                queue = r.Queue,
+                childMedicalSubsidy = r.ChildMedicalSubsidy,
+                time = r.At.ToOffset(Jst),
+            }),
+        }, Json);
+    }
+
+    private static IResult Participants(string eventId, ClaimsPrincipal user, IngestQueries queries, AuditLog audit)
+    {
+        EventDef? ev = queries.FindEvent(eventId);
+        if (ev is null)
+        {
+            return Problem(StatusCodes.Status404NotFound, "unknown event");
+        }
+
+        IReadOnlyList<ParticipationRecord> rows = queries.Participations(eventId);
+        audit.Record(user, "GET", "/api/v1/events/{eventId}/participants", 200, [.. rows.Select(r => r.SectorId)]);
+        return Results.Json(new
+        {
+            @event = ev.Id,
+            sector = ev.Sector,
+            participants = rows.Select(r => new { sectorId = r.SectorId, @in = r.In, @out = r.Out, points = r.Points }),
+        }, Json);
+    }
+
+    private static IResult Devices(IngestQueries queries) =>
+        Results.Json(queries.Devices().Select(v => new
+        {
+            id = v.Device.Id,
+            role = v.Device.Role,
+            lastSeen = v.Progress?.LastSeen,
+            lastSeq = v.Progress?.UpTo,
+            eventsApplied = v.Progress?.EventsApplied ?? 0,
+            backlog = v.Status?.Backlog,
+            firmware = v.Status?.Firmware,
+            state = v.Status?.State,
+            online = v.Status is not null && v.Status.State != "offline",
+            statusAt = v.Status?.At,
+        }), Json);
+
+    private static IResult Quarantine(int? limit, IngestQueries queries)
+    {
+        IReadOnlyList<QuarantineRecord> rows = queries.Quarantine(Math.Clamp(limit ?? 500, 1, 10_000));
+        return Results.Json(new
+        {
+            count = queries.QuarantineCount(),
+            items = rows.Select(q => new
+            {
+                id = q.Id,
+                scope = q.Scope,
+                device = q.Device,
+                topic = q.Topic,
+                code = q.Code,
+                reason = q.Reason,
+                seq = q.Seq,
+                at = q.At,
+                payload = Utf8OrNull(q.Payload),
+                payloadBase64 = Utf8OrNull(q.Payload) is null ? Convert.ToBase64String(q.Payload) : null,
+            }),
+        }, Json);
+    }
+
+    private static string? Utf8OrNull(byte[] bytes)
+    {
+        try
+        {
+            return new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(bytes);
+        }
+        catch (DecoderFallbackException)
+        {
+            return null;
+        }
+    }
+}

@@ -1,0 +1,79 @@
+using Maebashi.Edge.Contract.Identity;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace Maebashi.Edge.Ingest.Http;
+
+/// <summary>
+/// One authorization policy per sector a route belongs to (docs/contract.md §6): each lets in the scopes that may
+/// read that sector, and admin, which may read every sector.
+/// </summary>
+public static class ScopePolicies
+{
+    /// <summary>Operational views (devices, quarantine): admin only.</summary>
+    public const string Admin = "scope:admin";
+
+    /// <summary>Fares and charges: transport.</summary>
+    public const string Transport = "scope:transport";
+
+    /// <summary>Event participation: welfare.</summary>
+    public const string Welfare = "scope:welfare";
+
+    /// <summary>A wallet (bus fares and welfare points): transport or welfare.</summary>
+    public const string Wallet = "scope:wallet";
+
+    /// <summary>A clinic's check-ins: that clinic's <c>clinic:&lt;id&gt;</c> scope, the id taken from the route.</summary>
+    public const string Clinic = "scope:clinic";
+
+    /// <summary>The route value naming the clinic for <see cref="Clinic"/>.</summary>
+    public const string ClinicRouteValue = "clinicId";
+
+    public static void AddTo(AuthorizationOptions options)
+    {
+        Add(options, Admin, new ScopeRequirement([]));
+        Add(options, Transport, new ScopeRequirement([SectorId.Transport]));
+        Add(options, Welfare, new ScopeRequirement([SectorId.Welfare]));
+        Add(options, Wallet, new ScopeRequirement([SectorId.Transport, SectorId.Welfare]));
+        Add(options, Clinic, new ClinicScopeRequirement(ClinicRouteValue));
+    }
+
+    private static void Add(AuthorizationOptions options, string name, IAuthorizationRequirement requirement) =>
+        options.AddPolicy(name, p => p
+            .AddAuthenticationSchemes(BearerTokenHandler.SchemeName)
+            .RequireAuthenticatedUser()
+            .AddRequirements(requirement));
+}
+
+/// <summary>The operator's scope is admin or one of <see cref="Scopes"/>.</summary>
+public sealed record ScopeRequirement(IReadOnlyList<string> Scopes) : IAuthorizationRequirement;
+
+/// <summary>The operator's scope is admin or <c>clinic:&lt;id&gt;</c> for the clinic the route names.</summary>
+public sealed record ClinicScopeRequirement(string RouteValue) : IAuthorizationRequirement;
+
+/// <summary>Decides <see cref="ScopeRequirement"/> and <see cref="ClinicScopeRequirement"/> from the operator's scope claim.</summary>
+public sealed class ScopeAuthorizationHandler : IAuthorizationHandler
+{
+    public Task HandleAsync(AuthorizationHandlerContext context)
+    {
+        string scope = OperatorClaims.ScopeOf(context.User);
+        foreach (IAuthorizationRequirement requirement in context.PendingRequirements.ToList())
+        {
+            bool allowed = requirement switch
+            {
+                _ when scope == Operator.Admin => requirement is ScopeRequirement or ClinicScopeRequirement,
+                ScopeRequirement r => r.Scopes.Contains(scope, StringComparer.Ordinal),
+                ClinicScopeRequirement r => context.Resource is HttpContext http
+                    && http.GetRouteValue(r.RouteValue) is string clinicId
+                    && scope == SectorId.Clinic(clinicId),
+                _ => false,
+            };
+            if (allowed)
+            {
+                context.Succeed(requirement);
+            }
+        }
+
+        return Task.CompletedTask;
+    }
+}

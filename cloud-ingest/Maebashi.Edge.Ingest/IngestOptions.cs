@@ -1,0 +1,94 @@
+using Microsoft.Extensions.Options;
+
+namespace Maebashi.Edge.Ingest;
+
+/// <summary>What <c>run</c> is given (<c>maebashi-ingest run</c>, <c>./maebashi-edge ingest run</c>).</summary>
+public sealed class IngestOptions
+{
+    public required string RegistryPath { get; set; }
+
+    /// <summary>Where the store, the audit log and retained messages live; a fresh temp directory when null.</summary>
+    public string? DataDirectory { get; set; }
+
+    /// <summary>Port of the embedded broker; 0 picks a free one.</summary>
+    public int MqttPort { get; set; } = 1883;
+
+    /// <summary>Port of the HTTP API; 0 picks a free one.</summary>
+    public int HttpPort { get; set; } = 8080;
+
+    public string? OperatorsPath { get; set; }
+
+    /// <summary>An external broker (mqtt://host:port) instead of the embedded one.</summary>
+    public Uri? Broker { get; set; }
+
+    public string? BrokerUser { get; set; }
+
+    public string? BrokerPassword { get; set; }
+
+    /// <summary>How often the clock closes trips left open past board + 180 minutes.</summary>
+    public TimeSpan CloseInterval { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>Copies every option (the options pattern builds its own instance and configures it).</summary>
+    internal void CopyTo(IngestOptions target)
+    {
+        target.RegistryPath = RegistryPath;
+        target.DataDirectory = DataDirectory;
+        target.MqttPort = MqttPort;
+        target.HttpPort = HttpPort;
+        target.OperatorsPath = OperatorsPath;
+        target.Broker = Broker;
+        target.BrokerUser = BrokerUser;
+        target.BrokerPassword = BrokerPassword;
+        target.CloseInterval = CloseInterval;
+    }
+}
+
+/// <summary>
+/// Refuses options the ingest cannot run with, at start and before anything is opened, naming each option
+/// both as the property and as <c>run</c>'s command-line option.
+/// </summary>
+public sealed class IngestOptionsValidator : IValidateOptions<IngestOptions>
+{
+    private const int MaxPort = 65535;
+
+    public ValidateOptionsResult Validate(string? name, IngestOptions options)
+    {
+        var failures = new List<string>();
+        if (string.IsNullOrWhiteSpace(options.RegistryPath))
+        {
+            failures.Add("RegistryPath (--registry): missing");
+        }
+
+        if (options.DataDirectory is { } data && string.IsNullOrWhiteSpace(data))
+        {
+            failures.Add("DataDirectory (--data): empty");
+        }
+
+        if (options.MqttPort is < 0 or > MaxPort)
+        {
+            failures.Add($"MqttPort (--mqtt-port): expected 0 to {MaxPort}, got {options.MqttPort}");
+        }
+
+        if (options.HttpPort is < 0 or > MaxPort)
+        {
+            failures.Add($"HttpPort (--http-port): expected 0 to {MaxPort}, got {options.HttpPort}");
+        }
+
+        if (options.OperatorsPath is { } ops && string.IsNullOrWhiteSpace(ops))
+        {
+            failures.Add("OperatorsPath (--operators): empty");
+        }
+
+        if (options.Broker is { } broker && (!broker.IsAbsoluteUri || broker.Scheme != "mqtt" || broker.Port <= 0))
+        {
+            failures.Add($"Broker (--broker): expected mqtt://HOST:PORT, got '{broker}'");
+        }
+
+        if (options.CloseInterval <= TimeSpan.Zero)
+        {
+            failures.Add($"CloseInterval: expected a positive interval, got {options.CloseInterval}");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}
