@@ -76,6 +76,7 @@ public sealed class PublishTests : IDisposable
         Assert.Equal("\u007fELF"u8.ToArray(), elf[..4]);
         Assert.Equal(183, BitConverter.ToUInt16(elf, 18)); // e_machine EM_AARCH64
         Assert.Equal("maebashi-terminal", UnitProgram("terminal-host", "systemd", "maebashi-edge-terminal.service"));
+        Assert.True(File.Exists(Path.Combine(_dir, "systemd", "maebashi-edge-terminal.service")), "the unit travels with the program");
     }
 
     [Fact]
@@ -96,6 +97,7 @@ public sealed class PublishTests : IDisposable
         byte[] elf = File.ReadAllBytes(Path.Combine(_dir, "maebashi-ingest"))[..20];
         Assert.Equal(62, BitConverter.ToUInt16(elf, 18)); // e_machine EM_X86_64, the default --rid linux-x64
         Assert.Equal("maebashi-ingest", UnitProgram("cloud-ingest", "systemd", "maebashi-edge-ingest.service"));
+        Assert.True(File.Exists(Path.Combine(_dir, "systemd", "maebashi-edge-ingest.service")), "the unit travels with the program");
     }
 
     [Fact]
