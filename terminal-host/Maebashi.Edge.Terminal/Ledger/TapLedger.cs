@@ -327,6 +327,14 @@ public sealed class TapLedger : IDisposable
                 TryRollback();
             }
 
+            // The outbox mirrors' code too, with seq 0 (no entry has it), added and removed under the gate.
+            if (_unacked.Add(0))
+            {
+                _unackedAt[0] = now;
+                _unacked.Remove(0);
+                _unackedAt.Remove(0);
+            }
+
             if (_nextSeq >= _reservedUpTo)
             {
                 ulong newReserved = _nextSeq + (ulong)Math.Max(1, _options.SeqBlock);
