@@ -401,7 +401,7 @@ internal sealed class SystemBench : IAsyncDisposable
         ("ingest_vs_store_ratio", "ingest ÷ store-only baseline", "≥ 0.5", v => v >= 0.5),
         ("registry_load_s", "registry load", "≤ 10 s", v => v <= 10),
         ("registry_peak_rss_mb", "registry load, peak resident", "≤ 1024 MB", v => v <= 1024),
-        ("terminal_rss_mb", "terminal process resident", "≤ 100 MB", v => v <= 100),
+        ("terminal_rss_mb", "terminal process resident", "≤ 80 MB", v => v <= 80),
         ("terminal_rss_after_100k_taps_mb", "terminal pipeline resident after 100,000 taps", "≤ 100 MB", v => v <= 100),
         ("ingest_rss_mb", "ingest process resident", "≤ 1024 MB", v => v <= 1024),
         ("ingest_peak_rss_mb", "ingest process peak resident", "≤ 1024 MB", v => v <= 1024),

@@ -1,4 +1,5 @@
 using Maebashi.Edge.Terminal.Config;
+using Maebashi.Edge.Terminal.Ledger;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -23,6 +24,8 @@ public static class TerminalHost
             throw new TerminalConfigException(configPath, ["no such file"]);
         }
 
+        // This process is the terminal alone: its ledger's page cache stays small (the 100 MB budget).
+        LiteDbPageCache.LimitSegments(LiteDbPageCache.TerminalSegmentPages);
         HostApplicationBuilder builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
         {
             DisableDefaults = true,

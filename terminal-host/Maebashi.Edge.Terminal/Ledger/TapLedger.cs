@@ -257,6 +257,14 @@ public sealed class TapLedger : IDisposable
                 _ = _taps.FindById(long.MinValue);
             }, TransactionEnd.Rollback);
 
+            // The outbox mirrors' code too, with seq 0 (no entry has it), added and removed under the gate.
+            if (_unacked.Add(0))
+            {
+                _unackedAt[0] = now;
+                _unacked.Remove(0);
+                _unackedAt.Remove(0);
+            }
+
             if (_seq.BlockUsedUp)
             {
                 SequenceReservation.Claim claim = _seq.Take();

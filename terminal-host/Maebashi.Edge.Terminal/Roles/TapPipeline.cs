@@ -333,7 +333,15 @@ public sealed class TapPipeline : ITapSink
             _ = _recent.TryGetValue(tok, out _);
             _ = _cloud.IsDenied(tok);
             var d = new BusDecision(null, "R", "S", false, false, null);
-            _ = Recorded(new TapEvent { Seq = 0, Type = EventTypes.Board, At = now, Card = new CardRef { Tok = tok, Tech = CardTech.Iso14443A.ToWire() } }, Verdict.Accept, BusLine(d));
+            TapOutcome outcome = Recorded(new TapEvent { Seq = 0, Type = EventTypes.Board, At = now, Card = new CardRef { Tok = tok, Tech = CardTech.Iso14443A.ToWire() } }, Verdict.Accept, BusLine(d));
+            // The repeat and trip memories' code, for a token no card has (an all-zero uid), taken out again under the gate.
+            if (!_recent.ContainsKey(tok) && !_boarded.ContainsKey(tok))
+            {
+                _recent[tok] = (now, outcome);
+                _boarded[tok] = ("R", "S", now);
+                _recent.Remove(tok);
+                _boarded.Remove(tok);
+            }
         }
 
         _ledger.WarmUp();

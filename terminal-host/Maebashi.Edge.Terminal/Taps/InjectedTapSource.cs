@@ -1,4 +1,3 @@
-using System.Threading.Channels;
 using Maebashi.Edge.Contract.Identity;
 using Maebashi.Edge.Contract.Messages;
 
@@ -8,10 +7,18 @@ namespace Maebashi.Edge.Terminal.Taps;
 /// A reader fed from code: the simulator, the local control socket and tests push card reads in,
 /// and they go through the same pipeline as a hardware reader's.
 /// </summary>
+/// <remarks>
+/// Once the source runs, a read goes into the pipeline on the caller's own thread: the pipeline decides
+/// and records synchronously, so the verdict comes back without a hand-over to another thread (a queue
+/// and a completion each cost a thread-pool hop, which on a busy two-core terminal is milliseconds).
+/// Reads pushed before the source runs wait in order and are taken first.
+/// </remarks>
 public sealed class InjectedTapSource : ITapSource
 {
-    private readonly Channel<(CardRead Read, TaskCompletionSource<TapOutcome>? Done)> _reads =
-        Channel.CreateUnbounded<(CardRead, TaskCompletionSource<TapOutcome>?)>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly object _attach = new();
+    private readonly Queue<(CardRead Read, TaskCompletionSource<TapOutcome> Done)> _early = new();
+    private ITapSink? _sink;
+    private CancellationToken _running;
 
     private long _taps;
     private string? _lastError;
@@ -26,33 +33,79 @@ public sealed class InjectedTapSource : ITapSource
 
     public IReadOnlyList<CardTech> Techs { get; }
 
-    /// <summary>Queues a read of this source's reader; completes with the outcome once the feedback is shown.</summary>
+    /// <summary>Takes a read of this source's reader; completes with the outcome once the feedback is shown.</summary>
     public Task<TapOutcome> TapAsync(CardTech tech, ReadOnlyMemory<byte> uid)
     {
-        var done = new TaskCompletionSource<TapOutcome>(TaskCreationOptions.RunContinuationsAsynchronously);
-        if (!_reads.Writer.TryWrite((new CardRead(tech, uid, Name), done)))
+        var read = new CardRead(tech, uid, Name);
+        ITapSink? sink;
+        CancellationToken running;
+        lock (_attach)
         {
-            done.SetException(new InvalidOperationException($"reader {Name} is stopped"));
+            sink = _sink;
+            running = _running;
+            if (sink is null)
+            {
+                var done = new TaskCompletionSource<TapOutcome>(TaskCreationOptions.RunContinuationsAsynchronously);
+                _early.Enqueue((read, done));
+                return done.Task;
+            }
         }
 
-        return done.Task;
+        return TakeAsync(sink, read, running);
     }
 
     public async Task RunAsync(ITapSink sink, CancellationToken cancellationToken)
     {
-        await foreach ((CardRead read, TaskCompletionSource<TapOutcome>? done) in _reads.Reader.ReadAllAsync(cancellationToken))
+        try
         {
-            try
+            // The reads that came before the source ran, in order; from then on each caller takes its own.
+            while (true)
             {
-                TapOutcome outcome = await sink.TapAsync(read, cancellationToken);
-                Interlocked.Increment(ref _taps);
-                done?.TrySetResult(outcome);
+                (CardRead Read, TaskCompletionSource<TapOutcome> Done) early;
+                lock (_attach)
+                {
+                    if (!_early.TryDequeue(out early))
+                    {
+                        _sink = sink;
+                        _running = cancellationToken;
+                        break;
+                    }
+                }
+
+                try
+                {
+                    early.Done.TrySetResult(await TakeAsync(sink, early.Read, cancellationToken));
+                }
+                catch (Exception e)
+                {
+                    early.Done.TrySetException(e);
+                }
             }
-            catch (Exception e)
+
+            // Running until stopped: the reads arrive through TapAsync.
+            await Task.Delay(Timeout.Infinite, cancellationToken);
+        }
+        finally
+        {
+            lock (_attach)
             {
-                _lastError = e.Message;
-                done?.TrySetException(e);
+                _sink = null;
             }
+        }
+    }
+
+    private async Task<TapOutcome> TakeAsync(ITapSink sink, CardRead read, CancellationToken cancellationToken)
+    {
+        try
+        {
+            TapOutcome outcome = await sink.TapAsync(read, cancellationToken);
+            Interlocked.Increment(ref _taps);
+            return outcome;
+        }
+        catch (Exception e)
+        {
+            _lastError = e.Message;
+            throw;
         }
     }
 
