@@ -64,30 +64,36 @@ public sealed class ControlListener : IDisposable
                 continue;
             }
 
-            _ = Task.Run(() => ServeAsync(client, ct), CancellationToken.None);
+            // A thread of its own per connection, as a reader's polling loop has: a tap read from the socket is
+            // decided at once on this thread, never queued behind the thread pool's work (a draining uplink).
+            new Thread(() => Serve(client, ct)) { IsBackground = true, Name = "control connection" }.Start();
         }
     }
 
-    private async Task ServeAsync(TcpClient client, CancellationToken ct)
+    private void Serve(TcpClient client, CancellationToken ct)
     {
+        // Closing the socket ends a blocking read when the terminal stops.
         using (client)
+        using (ct.Register(client.Dispose))
         {
             try
             {
+                client.NoDelay = true;
                 NetworkStream stream = client.GetStream();
                 using var reader = new StreamReader(stream, Encoding.UTF8);
-                await using var writer = new StreamWriter(stream, new UTF8Encoding(false)) { AutoFlush = true, NewLine = "\n" };
-                while (!ct.IsCancellationRequested && await reader.ReadLineAsync(ct) is { } line)
+                using var writer = new StreamWriter(stream, new UTF8Encoding(false)) { AutoFlush = true, NewLine = "\n" };
+                while (!ct.IsCancellationRequested && reader.ReadLine() is { } line)
                 {
                     if (line.Trim().Length == 0)
                     {
                         continue;
                     }
 
-                    await writer.WriteLineAsync(await HandleAsync(line.Trim(), ct));
+                    // The commands complete synchronously (a tap is decided and recorded on this thread).
+                    writer.WriteLine(HandleAsync(line.Trim(), ct).GetAwaiter().GetResult());
                 }
             }
-            catch (Exception e) when (e is IOException or OperationCanceledException or SocketException)
+            catch (Exception e) when (e is IOException or OperationCanceledException or SocketException or ObjectDisposedException)
             {
                 _log.LogDebug("Control connection closed: {Error}", e.Message);
             }
