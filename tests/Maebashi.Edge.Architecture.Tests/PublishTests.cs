@@ -40,11 +40,17 @@ public sealed class PublishTests : IDisposable
     private static string[] AssemblyNames(string dir) =>
         [.. Directory.GetFiles(dir, "*.dll").Select(Path.GetFileNameWithoutExtension).Select(n => n!)];
 
-    /// <summary>The program named by the unit's ExecStart= (its first word's file name).</summary>
-    private static string UnitProgram(params string[] unit)
+    /// <summary>No assembly of the test, bench or test-support side, nor any whose name holds one of <paramref name="parts"/>.</summary>
+    private static void AssertCarriesNone(string[] names, params string[] parts) =>
+        Assert.DoesNotContain(names, n => n.EndsWith(".Tests", StringComparison.Ordinal)
+            || parts.Append("Bench").Append("TestSupport").Any(p => n.Contains(p, StringComparison.Ordinal)));
+
+    /// <summary>The unit's ExecStart= names the published program (its first word's file name), and the unit ships with it.</summary>
+    private static void AssertUnitStartsWhatWasPublished(string dir, string executable, string side, string unit)
     {
-        string line = File.ReadLines(Path.Combine([Repository.Root, .. unit])).Single(l => l.StartsWith("ExecStart=", StringComparison.Ordinal));
-        return Path.GetFileName(line["ExecStart=".Length..].Split(' ')[0]);
+        string line = File.ReadLines(Path.Combine(Repository.Root, side, "systemd", unit)).Single(l => l.StartsWith("ExecStart=", StringComparison.Ordinal));
+        Assert.Equal(executable, Path.GetFileName(line["ExecStart=".Length..].Split(' ')[0]));
+        Assert.True(File.Exists(Path.Combine(dir, "systemd", unit)), "the unit travels with the program");
     }
 
     private static void AssertOursAreReadyToRun(string dir, string executable)
@@ -65,18 +71,14 @@ public sealed class PublishTests : IDisposable
         Assert.Contains("maebashi-terminal", names);
         Assert.Contains("Maebashi.Edge.Terminal", names);
         Assert.Contains("Maebashi.Edge.Readers", names);
-        Assert.DoesNotContain(names, n => n.Contains("Ingest", StringComparison.Ordinal) || n.Contains("Demo", StringComparison.Ordinal)
-            || n.Contains("Emulation", StringComparison.Ordinal) || n.Contains("Simulator", StringComparison.Ordinal)
-            || n.Contains("Broker", StringComparison.Ordinal) || n.Contains("Bench", StringComparison.Ordinal)
-            || n.Contains("TestSupport", StringComparison.Ordinal) || n.EndsWith(".Tests", StringComparison.Ordinal));
+        AssertCarriesNone(names, "Ingest", "Demo", "Emulation", "Simulator", "Broker");
         AssertOursAreReadyToRun(_dir, "maebashi-terminal");
 
         // An arm64 ELF program for the Pi, and the unit runs that program.
         byte[] elf = File.ReadAllBytes(Path.Combine(_dir, "maebashi-terminal"))[..20];
         Assert.Equal("\u007fELF"u8.ToArray(), elf[..4]);
         Assert.Equal(183, BitConverter.ToUInt16(elf, 18)); // e_machine EM_AARCH64
-        Assert.Equal("maebashi-terminal", UnitProgram("terminal-host", "systemd", "maebashi-edge-terminal.service"));
-        Assert.True(File.Exists(Path.Combine(_dir, "systemd", "maebashi-edge-terminal.service")), "the unit travels with the program");
+        AssertUnitStartsWhatWasPublished(_dir, "maebashi-terminal", "terminal-host", "maebashi-edge-terminal.service");
     }
 
     [Fact]
@@ -88,16 +90,12 @@ public sealed class PublishTests : IDisposable
         string[] names = AssemblyNames(_dir);
         Assert.Contains("maebashi-ingest", names);
         Assert.Contains("Maebashi.Edge.Ingest", names);
-        Assert.DoesNotContain(names, n => n.Contains("Readers", StringComparison.Ordinal) || n.Contains("Emulation", StringComparison.Ordinal)
-            || n.Contains("Terminal", StringComparison.Ordinal) || n.StartsWith("Iot.Device", StringComparison.Ordinal)
-            || n.Contains("Demo", StringComparison.Ordinal) || n.Contains("Bench", StringComparison.Ordinal)
-            || n.Contains("TestSupport", StringComparison.Ordinal) || n.EndsWith(".Tests", StringComparison.Ordinal));
+        AssertCarriesNone(names, "Readers", "Emulation", "Terminal", "Iot.Device", "Demo");
         AssertOursAreReadyToRun(_dir, "maebashi-ingest");
 
         byte[] elf = File.ReadAllBytes(Path.Combine(_dir, "maebashi-ingest"))[..20];
         Assert.Equal(62, BitConverter.ToUInt16(elf, 18)); // e_machine EM_X86_64, the default --rid linux-x64
-        Assert.Equal("maebashi-ingest", UnitProgram("cloud-ingest", "systemd", "maebashi-edge-ingest.service"));
-        Assert.True(File.Exists(Path.Combine(_dir, "systemd", "maebashi-edge-ingest.service")), "the unit travels with the program");
+        AssertUnitStartsWhatWasPublished(_dir, "maebashi-ingest", "cloud-ingest", "maebashi-edge-ingest.service");
     }
 
     [Fact]
