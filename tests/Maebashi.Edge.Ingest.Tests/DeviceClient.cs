@@ -3,6 +3,7 @@ using System.Threading.Channels;
 using Maebashi.Edge.Contract.Identity;
 using Maebashi.Edge.Contract.Messages;
 using MQTTnet;
+using MQTTnet.Exceptions;
 using MQTTnet.Formatter;
 using MQTTnet.Protocol;
 
@@ -105,7 +106,14 @@ internal sealed class DeviceClient : IAsyncDisposable
     {
         if (_client.IsConnected)
         {
-            await _client.DisconnectAsync();
+            try
+            {
+                await _client.DisconnectAsync();
+            }
+            catch (Exception e) when (e is MqttCommunicationException or IOException or ObjectDisposedException)
+            {
+                // The server was killed between the IsConnected check and the DISCONNECT: nothing left to close.
+            }
         }
 
         _client.Dispose();
