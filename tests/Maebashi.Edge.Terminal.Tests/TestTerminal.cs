@@ -73,7 +73,8 @@ internal sealed class PipelineRig : IDisposable
     {
         Options = options;
         Time = time ?? new FakeTimeProvider(new DateTimeOffset(2026, 11, 26, 0, 30, 0, TimeSpan.Zero));
-        Ledger = TapLedger.Open(storage, ledgerOptions ?? options.Ledger, Time, space);
+        // Background work (checkpoints) in place, after the tap: the disk sees every run's writes in the same order.
+        Ledger = TapLedger.Open(storage, ledgerOptions ?? options.Ledger, Time, space, background: static work => work());
         Cloud = new CloudState(null, options.DeviceId, options.Role, Time);
         Vehicle = new VehicleState();
         Driver = new EmulatedGpioDriver();

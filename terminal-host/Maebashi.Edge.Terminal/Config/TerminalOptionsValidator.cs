@@ -74,6 +74,7 @@ public sealed class TerminalOptionsValidator : IValidateOptions<TerminalOptions>
         Duration(p, "Ledger:Retention", l.Retention, TimeSpan.Zero, TimeSpan.FromDays(366));
         Range(p, "Ledger:SeqBlock", l.SeqBlock, 1, 1_000_000);
         Range(p, "Ledger:CheckpointPages", l.CheckpointPages, 1, 100_000);
+        Duration(p, "Ledger:AckWriteInterval", l.AckWriteInterval, TimeSpan.Zero, TimeSpan.FromHours(1));
         if (l.MinFreeBytes < 0)
         {
             p.Add($"Ledger:MinFreeBytes: expected a number of bytes ≥ 0, got {l.MinFreeBytes}");

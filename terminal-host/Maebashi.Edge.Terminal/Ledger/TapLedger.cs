@@ -35,6 +35,7 @@ public sealed class TapLedger : IDisposable
     private readonly IDiskSpace _space;
     private readonly ILedgerStorage _storage;
     private readonly ILogger _logger;
+    private readonly Action<Action> _background;
 
     // In-memory mirrors so the outbox and pruning never scan the collection.
     private readonly SortedSet<ulong> _unacked = [];
@@ -47,8 +48,12 @@ public sealed class TapLedger : IDisposable
     private DateTimeOffset _spaceCheckedAt = DateTimeOffset.MinValue;
     private bool _disposed;
 
-    private TapLedger(ILedgerStorage storage, LedgerOptions options, TimeProvider time, IDiskSpace space, ILogger log)
+    // 1 while a background checkpoint is queued or running.
+    private int _checkpointQueued;
+
+    private TapLedger(ILedgerStorage storage, LedgerOptions options, TimeProvider time, IDiskSpace space, ILogger log, Action<Action>? background)
     {
+        _background = background ?? (static work => ThreadPool.UnsafeQueueUserWorkItem(static w => w(), work, preferLocal: false));
         _storage = storage;
         _options = options;
         _time = time;
@@ -83,7 +88,9 @@ public sealed class TapLedger : IDisposable
             throw;
         }
 
-        _db.CheckpointSize = Math.Max(1, options.CheckpointPages);
+        // No checkpoint inside a commit: LiteDB would run it in whichever commit crosses the size, often a tap's,
+        // which then waits for the log to be copied and synced. The ledger checkpoints in the background instead.
+        _db.CheckpointSize = 0;
         _taps = _db.GetCollection<LedgerEntry>(Taps);
         _seq = new SequenceReservation(_db.GetCollection<LedgerMeta>(Meta), storage.Directory, options, log);
         _ackRanges = new AckRanges(_db.GetCollection<AckRange>(AckRangesName));
@@ -100,9 +107,14 @@ public sealed class TapLedger : IDisposable
     public event Action<int>? Pruned;
 
     /// <summary>Opens (or creates) the ledger and rebuilds the outbox from it.</summary>
-    public static TapLedger Open(ILedgerStorage storage, LedgerOptions? options = null, TimeProvider? time = null, IDiskSpace? space = null, ILogger? log = null)
+    /// <param name="background">
+    /// Runs the ledger's background work (checkpoints) once the tap that made it due has its verdict; the thread pool
+    /// by default. A caller that wants every disk write in a known order (a power-cut proof) runs it in place.
+    /// </param>
+    public static TapLedger Open(ILedgerStorage storage, LedgerOptions? options = null, TimeProvider? time = null, IDiskSpace? space = null, ILogger? log = null,
+        Action<Action>? background = null)
     {
-        var ledger = new TapLedger(storage, options ?? new LedgerOptions(), time ?? TimeProvider.System, space ?? DriveDiskSpace.Instance, log ?? NullLogger.Instance);
+        var ledger = new TapLedger(storage, options ?? new LedgerOptions(), time ?? TimeProvider.System, space ?? DriveDiskSpace.Instance, log ?? NullLogger.Instance, background);
         try
         {
             ledger.Load();
@@ -210,12 +222,72 @@ public sealed class TapLedger : IDisposable
             e = WriteDurably(build, alsoInCommit);
         }
 
+        CheckpointSoonIfDue();
         if (notify)
         {
             Appended?.Invoke();
         }
 
         return e;
+    }
+
+    /// <summary>Pages in LiteDB's log (what the next checkpoint copies into the data file).</summary>
+    private long LogPages()
+    {
+        try
+        {
+            return _log.Length / LogPageBytes;
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException)
+        {
+            return 0;
+        }
+    }
+
+    /// <summary>LiteDB's page size.</summary>
+    private const int LogPageBytes = 8192;
+
+    /// <summary>
+    /// The log checkpointed inside a tap's commit only when it reached this many times its size: the background
+    /// checkpoint never got the lock, taps came back to back for that long.
+    /// </summary>
+    internal const int InlineCheckpointFactor = 4;
+
+    /// <summary>
+    /// Queues a checkpoint as background work once the log holds <see cref="LedgerOptions.CheckpointPages"/>: it
+    /// takes the lock between taps, like ack marks, so no passenger waits for it.
+    /// </summary>
+    private void CheckpointSoonIfDue()
+    {
+        if (LogPages() < _options.CheckpointPages || Interlocked.Exchange(ref _checkpointQueued, 1) == 1)
+        {
+            return;
+        }
+
+        _background(CheckpointInBackground);
+    }
+
+    private void CheckpointInBackground()
+    {
+        try
+        {
+            using (_lock.ForBackground())
+            {
+                if (!_disposed && LogPages() >= _options.CheckpointPages)
+                {
+                    _db.Checkpoint();
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or LiteException or ObjectDisposedException)
+        {
+            // The log stays as it is and is copied by the next checkpoint; nothing committed is lost.
+            _logger.LogWarning(e, "Ledger checkpoint failed");
+        }
+        finally
+        {
+            Volatile.Write(ref _checkpointQueued, 0);
+        }
     }
 
     /// <summary>
@@ -265,6 +337,7 @@ public sealed class TapLedger : IDisposable
                 _unackedAt.Remove(0);
             }
 
+            LiteDbPageCache.WarmUpReclaim();
             if (_seq.BlockUsedUp)
             {
                 SequenceReservation.Claim claim = _seq.Take();
@@ -304,6 +377,10 @@ public sealed class TapLedger : IDisposable
 
         // The commit is in LiteDB's log; make it reach the disk before anyone sees the verdict.
         _log.Flush();
+        if (LogPages() >= (long)_options.CheckpointPages * InlineCheckpointFactor)
+        {
+            _db.Checkpoint();
+        }
 
         _seq.Advance(claim, used: true);
         _lastSeq = seq;
@@ -425,6 +502,17 @@ public sealed class TapLedger : IDisposable
     /// </summary>
     public int MarkAcked(IEnumerable<ulong> seqs)
     {
+        int marked = MarkAckedLocked(seqs);
+        if (marked > 0)
+        {
+            CheckpointSoonIfDue();
+        }
+
+        return marked;
+    }
+
+    private int MarkAckedLocked(IEnumerable<ulong> seqs)
+    {
         var sorted = new List<ulong>(seqs);
         sorted.Sort();
         using (_lock.ForBackground())
@@ -445,7 +533,10 @@ public sealed class TapLedger : IDisposable
                 return 0;
             }
 
-            _db.InTransaction(_logger, () => _ackRanges.Add(fresh, now));
+            if (_ackRanges.Gather(fresh, now, _options.AckWriteInterval))
+            {
+                WriteAcks(now);
+            }
 
             // Not flushed here: an ack lost in a power cut only means the entry is sent again,
             // which the ingest answers as a duplicate. The next tap's fsync carries it anyway.
@@ -458,6 +549,13 @@ public sealed class TapLedger : IDisposable
 
             return fresh.Count;
         }
+    }
+
+    /// <summary>Writes the acks gathered in memory (under the lock).</summary>
+    private void WriteAcks(DateTime now)
+    {
+        _db.InTransaction(_logger, _ackRanges.WritePending);
+        _ackRanges.Written(now);
     }
 
     /// <summary>The most entries pruned in one transaction: each slice holds the ledger for a millisecond or so.</summary>
@@ -484,6 +582,16 @@ public sealed class TapLedger : IDisposable
             }
         }
 
+        // Acks still gathered in memory (none came for a while) are written now.
+        using (_lock.ForBackground())
+        {
+            if (!_disposed && _ackRanges.HasPending)
+            {
+                WriteAcks(_time.GetUtcNow().UtcDateTime);
+            }
+        }
+
+        CheckpointSoonIfDue();
         if (n > 0)
         {
             Pruned?.Invoke(n);
@@ -514,8 +622,11 @@ public sealed class TapLedger : IDisposable
                 _taps.Delete((long)seq);
             }
 
+            // The gathered acks first, so that those covering only pruned entries go in the same commit.
+            _ackRanges.WritePending();
             _ackRanges.DropBefore(keptFrom);
         });
+        _ackRanges.Written(_time.GetUtcNow().UtcDateTime);
 
         _entries -= doomed.Count;
         return doomed.Count;
@@ -541,7 +652,12 @@ public sealed class TapLedger : IDisposable
     /// <summary>Every kept entry (or only the unacknowledged ones), oldest first.</summary>
     public IEnumerable<LedgerRecord> Records(bool unackedOnly)
     {
-        AckRangeIndex ranges = _ackRanges.Load();
+        AckRangeIndex ranges;
+        using (_lock.Hold())
+        {
+            ranges = _ackRanges.Load();
+        }
+
         foreach (LedgerEntry e in _taps.Find(Query.All(Query.Ascending)))
         {
             DateTime? ackedAt = e.AckedAt ?? ranges.Find((ulong)e.Id);
@@ -597,6 +713,20 @@ public sealed class TapLedger : IDisposable
         return problems;
     }
 
+    private void WriteAcksOnClose()
+    {
+        try
+        {
+            WriteAcks(_time.GetUtcNow().UtcDateTime);
+            _log.Flush();
+        }
+        catch (Exception e) when (e is IOException or LiteException)
+        {
+            // Those entries are sent again after the start, and the ingest answers them as duplicates.
+            _logger.LogWarning(e, "Ledger: the last acknowledgements could not be written on close");
+        }
+    }
+
     private static string Checksum(string json)
     {
         Span<byte> hash = stackalloc byte[32];
@@ -616,6 +746,11 @@ public sealed class TapLedger : IDisposable
             _disposed = true;
             try
             {
+                if (_ackRanges.HasPending)
+                {
+                    WriteAcksOnClose();
+                }
+
                 _db.Dispose();
             }
             finally
