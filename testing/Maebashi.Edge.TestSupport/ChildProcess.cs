@@ -81,6 +81,12 @@ public sealed class ChildProcess : IDisposable
     {
         var child = new ChildProcess(name, StartInfo(fileName, args, options), echo);
         child.Process.Start();
+        if (options?.StandardInput is { } input)
+        {
+            child.Process.StandardInput.Write(input);
+            child.Process.StandardInput.Close();
+        }
+
         child.Process.BeginOutputReadLine();
         child.Process.BeginErrorReadLine();
         return child;
@@ -92,7 +98,13 @@ public sealed class ChildProcess : IDisposable
 
     internal static ProcessStartInfo StartInfo(string fileName, IEnumerable<string> args, ProcessOptions? options)
     {
-        var psi = new ProcessStartInfo(fileName) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        var psi = new ProcessStartInfo(fileName)
+        {
+            UseShellExecute = false,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = options?.StandardInput is not null,
+        };
         foreach (string a in args)
         {
             psi.ArgumentList.Add(a);

@@ -12,7 +12,7 @@ public static class ProcessRunner
     public static ProcessResult Run(string fileName, IEnumerable<string> args, TimeSpan timeout, ProcessOptions? options = null)
     {
         string[] argv = [.. args];
-        using Process p = Process.Start(ChildProcess.StartInfo(fileName, argv, options)) ?? throw new InvalidOperationException($"{fileName} did not start");
+        using Process p = Start(fileName, argv, options);
         Task<string> stdout = p.StandardOutput.ReadToEndAsync();
         Task<string> stderr = p.StandardError.ReadToEndAsync();
         if (!p.WaitForExit(timeout))
@@ -28,7 +28,7 @@ public static class ProcessRunner
     public static async Task<ProcessResult> RunAsync(string fileName, IEnumerable<string> args, TimeSpan timeout, ProcessOptions? options = null)
     {
         string[] argv = [.. args];
-        using Process p = Process.Start(ChildProcess.StartInfo(fileName, argv, options)) ?? throw new InvalidOperationException($"{fileName} did not start");
+        using Process p = Start(fileName, argv, options);
         Task<string> stdout = p.StandardOutput.ReadToEndAsync();
         Task<string> stderr = p.StandardError.ReadToEndAsync();
         using var cts = new CancellationTokenSource(timeout);
@@ -43,6 +43,18 @@ public static class ProcessRunner
         }
 
         return new ProcessResult(p.ExitCode, await stdout, await stderr);
+    }
+
+    private static Process Start(string fileName, string[] argv, ProcessOptions? options)
+    {
+        Process p = Process.Start(ChildProcess.StartInfo(fileName, argv, options)) ?? throw new InvalidOperationException($"{fileName} did not start");
+        if (options?.StandardInput is { } input)
+        {
+            p.StandardInput.Write(input);
+            p.StandardInput.Close();
+        }
+
+        return p;
     }
 
     private static TimeoutException Timeout(string fileName, string[] args, TimeSpan timeout) =>

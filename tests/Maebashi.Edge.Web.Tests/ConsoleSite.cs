@@ -1,0 +1,59 @@
+using Maebashi.Edge.Contract.Registry;
+
+namespace Maebashi.Edge.Web.Tests;
+
+/// <summary>
+/// The real <c>maebashi-edge ingest run</c> on the sample registry, with operators whose passwords were set the way
+/// an administrator sets them (<c>operators add</c>, the password on standard input).
+/// </summary>
+internal sealed class ConsoleSite : IDisposable
+{
+    /// <summary>A password per scope's operator; only the hash is written to the operators file.</summary>
+    public static readonly IReadOnlyDictionary<string, (string Name, string Password)> Operators = new Dictionary<string, (string, string)>
+    {
+        ["admin"] = ("admin-1", "correct horse battery staple"),
+        ["transport"] = ("transport-1", "交通の合言葉-2026"),
+        ["welfare"] = ("welfare-1", "welfare password 3"),
+        ["clinic:C01"] = ("clinic-c01", "reception desk 4"),
+    };
+
+    private readonly string _dir;
+    private readonly RunningIngestProcess _ingest;
+
+    private ConsoleSite(string dir, RunningIngestProcess ingest)
+    {
+        _dir = dir;
+        _ingest = ingest;
+    }
+
+    public Uri BaseAddress => new($"http://127.0.0.1:{_ingest.HttpPort}");
+
+    public string OperatorsFile => Path.Combine(_dir, "operators.json");
+
+    public static CityRegistry Registry { get; } = RegistryLoader.Load(SharedFixtures.RegistryPath);
+
+    public static async Task<ConsoleSite> StartAsync()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), "mbe-web-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        string ops = Path.Combine(dir, "operators.json");
+        foreach ((string scope, (string name, string password)) in Operators)
+        {
+            ProcessResult added = EdgeCli.Run(new ProcessOptions { StandardInput = password + "\n" },
+                "operators", "add", "--file", ops, "--name", name, "--scope", scope);
+            Assert.True(added.Exit == 0, $"operators add {name}: exit {added.Exit}: {added.Err}");
+        }
+
+        RunningIngestProcess ingest = await EdgeCli.StartIngestAsync(
+            ["--registry", SharedFixtures.RegistryPath, "--data", Path.Combine(dir, "data"), "--mqtt-port", "0", "--http-port", "0", "--operators", ops]);
+        return new ConsoleSite(dir, ingest);
+    }
+
+    public string Url(string path) => new Uri(BaseAddress, path).ToString();
+
+    public void Dispose()
+    {
+        _ingest.Dispose();
+        Directory.Delete(_dir, recursive: true);
+    }
+}
