@@ -18,6 +18,7 @@ internal static class CommandTree
         (["demo"], DemoCommands.AddTo),
         (["bench"], BenchCommands.AddTo),
         (["publish"], PublishCommands.AddTo),
+        (["tls"], TlsCommands.AddTo),
     ];
 
     /// <summary>

@@ -1,0 +1,107 @@
+using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
+using Maebashi.Edge.Terminal.Config;
+using MQTTnet;
+
+namespace Maebashi.Edge.Terminal.Uplink;
+
+/// <summary>
+/// TLS to the broker (docs/contract.md §9): the broker's certificate must chain to the CA in <c>Broker:CaFile</c> (the
+/// system's trust store when none is given), be valid now and name <c>Broker:Host</c>; the terminal presents its own
+/// client certificate when one is configured. A refusal is named (<see cref="Problem"/>), for the log and for doctor.
+/// </summary>
+internal static class BrokerTls
+{
+    /// <summary>Loads the configured CA and client certificate; throws with the option's name when a file is unusable.</summary>
+    public static (X509Certificate2? Authority, X509Certificate2? Client) Load(TerminalOptions options)
+    {
+        BrokerOptions b = options.Broker;
+        X509Certificate2? authority = null;
+        if (b.CaFile is { Length: > 0 } ca)
+        {
+            try
+            {
+                authority = X509CertificateLoader.LoadCertificateFromFile(options.Resolve(ca));
+            }
+            catch (System.Security.Cryptography.CryptographicException e)
+            {
+                throw new InvalidOperationException($"Broker:CaFile: {options.Resolve(ca)} is not a certificate ({e.Message})", e);
+            }
+        }
+
+        X509Certificate2? client = null;
+        if (b.ClientCertFile is { Length: > 0 } certFile && b.ClientKeyFile is { Length: > 0 } keyFile)
+        {
+            try
+            {
+                client = X509Certificate2.CreateFromPemFile(options.Resolve(certFile), options.Resolve(keyFile));
+            }
+            catch (System.Security.Cryptography.CryptographicException e)
+            {
+                throw new InvalidOperationException($"Broker:ClientCertFile/ClientKeyFile: not a certificate and its key ({e.Message})", e);
+            }
+        }
+
+        return (authority, client);
+    }
+
+    /// <summary>Sets up the TLS of the uplink's connection; <paramref name="refused"/> gets each named refusal.</summary>
+    public static void Configure(MqttClientTlsOptionsBuilder tls, TerminalOptions options, TimeProvider time, Action<string> refused)
+    {
+        (X509Certificate2? authority, X509Certificate2? client) = Load(options);
+        tls.UseTls();
+        tls.WithTargetHost(options.Broker.Host);
+        tls.WithSslProtocols(System.Security.Authentication.SslProtocols.Tls12 | System.Security.Authentication.SslProtocols.Tls13);
+        if (client is not null)
+        {
+            tls.WithClientCertificates([client]);
+        }
+
+        tls.WithCertificateValidationHandler(args =>
+        {
+            if (args.Certificate is null)
+            {
+                refused("the broker presented no certificate");
+                return false;
+            }
+
+            using var server = new X509Certificate2(args.Certificate);
+            if (Problem(server, args.SslPolicyErrors, authority, time.GetUtcNow(), options.Broker.Host) is { } problem)
+            {
+                refused(problem);
+                return false;
+            }
+
+            return true;
+        });
+    }
+
+    /// <summary>Why the broker's certificate is refused, or null when it is good.</summary>
+    public static string? Problem(X509Certificate2 server, SslPolicyErrors errors, X509Certificate2? authority, DateTimeOffset now, string host)
+    {
+        if (now < server.NotBefore.ToUniversalTime() || now > server.NotAfter.ToUniversalTime())
+        {
+            return $"the broker's certificate is not valid now (valid {server.NotBefore.ToUniversalTime():yyyy-MM-dd} to {server.NotAfter.ToUniversalTime():yyyy-MM-dd})";
+        }
+
+        if ((errors & SslPolicyErrors.RemoteCertificateNameMismatch) != 0)
+        {
+            return $"the broker's certificate is not for the host name {host} (Broker:Host): it names {server.GetNameInfo(X509NameType.DnsName, forIssuer: false)}";
+        }
+
+        if (authority is null)
+        {
+            return errors == SslPolicyErrors.None ? null : "the broker's certificate does not chain to the system's trusted CAs (set Broker:CaFile)";
+        }
+
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.Add(authority);
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        chain.ChainPolicy.VerificationTime = now.UtcDateTime;
+        return chain.Build(server) ? null : $"the broker's certificate is not signed by the CA in Broker:CaFile ({authority.Subject})";
+    }
+
+    /// <summary>Days until the certificate ends (negative once it has).</summary>
+    public static double DaysLeft(X509Certificate2 certificate, DateTimeOffset now) => (certificate.NotAfter.ToUniversalTime() - now.UtcDateTime).TotalDays;
+}
