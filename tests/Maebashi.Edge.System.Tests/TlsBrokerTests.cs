@@ -132,6 +132,35 @@ public sealed class TlsBrokerTests : IDisposable
     }
 
     [Fact]
+    public void Doctor_reports_the_handshake_a_certificate_about_to_end_and_a_wrong_host_by_name()
+    {
+        DateTimeOffset now = DateTimeOffset.UtcNow;
+        using X509Certificate2 authority = DevCertificateAuthority.CreateCa("Maebashi test CA", now.AddDays(-60), now.AddDays(400));
+        string caCert = Path.Combine(_dir, "terminal-ca.crt");
+        File.WriteAllText(caCert, authority.ExportCertificatePem());
+
+        string Doctor(string name, DateTimeOffset until, params string[] hosts)
+        {
+            using X509Certificate2 server = DevCertificateAuthority.IssueServer(authority, hosts, now.AddDays(-1), until);
+            PemPair pair = DevCertificateAuthority.Save(server, Path.Combine(_dir, name + ".crt"), Path.Combine(_dir, name + ".key"));
+            MosquittoProcess broker = Broker("mq-" + name, new MosquittoTls(pair.Certificate, pair.Key));
+            string config = Provision("t-" + name, broker.TlsPort!.Value, "--tls", "--ca-file", caCert);
+            ProcessResult doctor = EdgeCli.Run("terminal", "doctor", "--config", config);
+            return doctor.Out;
+        }
+
+        string good = Doctor("good", now.AddDays(300), "localhost");
+        Assert.Matches(@"OK\s+tls\s+TLS to localhost:\d+: the broker's certificate is valid until", good);
+        Assert.Matches(@"OK\s+credentials\s+broker accepted user BUS0042", good);
+
+        string ending = Doctor("ending", now.AddDays(10), "localhost");
+        Assert.Matches(@"WARN\s+tls\s+.*the broker's certificate ends on .*, in \d+ days: renew it", ending);
+
+        string wrongHost = Doctor("host", now.AddDays(300), "broker.elsewhere.example");
+        Assert.Matches(@"FAIL\s+tls\s+TLS to localhost:\d+ failed: the broker's certificate is not for the host name localhost", wrongHost);
+    }
+
+    [Fact]
     public void The_broker_configuration_refuses_a_plain_listener_off_loopback_and_a_client_certificate_without_its_CA()
     {
         ProcessResult plain = EdgeCli.Run("broker", "mosquitto-config", "--registry", SharedFixtures.RegistryPath, "--out", Path.Combine(_dir, "plain"), "--bind", "10.0.0.5");

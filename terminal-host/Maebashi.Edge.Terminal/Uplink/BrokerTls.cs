@@ -45,8 +45,12 @@ internal static class BrokerTls
         return (authority, client);
     }
 
-    /// <summary>Sets up the TLS of the uplink's connection; <paramref name="refused"/> gets each named refusal.</summary>
-    public static void Configure(MqttClientTlsOptionsBuilder tls, TerminalOptions options, TimeProvider time, Action<string> refused)
+    /// <summary>
+    /// Sets up the TLS of a connection to the broker; <paramref name="refused"/> gets each named refusal and
+    /// <paramref name="accepted"/> (doctor) the broker's certificate once it is accepted.
+    /// </summary>
+    public static void Configure(MqttClientTlsOptionsBuilder tls, TerminalOptions options, TimeProvider time, Action<string> refused,
+        Action<X509Certificate2>? accepted = null)
     {
         (X509Certificate2? authority, X509Certificate2? client) = Load(options);
         tls.UseTls();
@@ -72,6 +76,7 @@ internal static class BrokerTls
                 return false;
             }
 
+            accepted?.Invoke(new X509Certificate2(args.Certificate));
             return true;
         });
     }
@@ -101,6 +106,9 @@ internal static class BrokerTls
         chain.ChainPolicy.VerificationTime = now.UtcDateTime;
         return chain.Build(server) ? null : $"the broker's certificate is not signed by the CA in Broker:CaFile ({authority.Subject})";
     }
+
+    /// <summary>A certificate ending within this is reported by doctor (rotation takes a visit to each bus).</summary>
+    public static readonly TimeSpan ExpiryWarning = TimeSpan.FromDays(30);
 
     /// <summary>Days until the certificate ends (negative once it has).</summary>
     public static double DaysLeft(X509Certificate2 certificate, DateTimeOffset now) => (certificate.NotAfter.ToUniversalTime() - now.UtcDateTime).TotalDays;
