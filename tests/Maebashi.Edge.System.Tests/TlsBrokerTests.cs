@@ -132,6 +132,43 @@ public sealed class TlsBrokerTests : IDisposable
     }
 
     [Fact]
+    public async Task The_ingest_reaches_the_broker_through_mqtts_with_its_client_certificate_and_its_configuration_reaches_the_bus()
+    {
+        string ca = DevCa("ca");
+        string caCert = Path.Combine(ca, DevCertificateAuthority.CaCertificateFile);
+        MosquittoProcess broker = Broker("mq", new MosquittoTls(Path.Combine(ca, "server.crt"), Path.Combine(ca, "server.key"), caCert, RequireClientCertificate: true));
+
+        // The ingest's client certificate, CN = its broker user, from the devices' CA.
+        using X509Certificate2 authority = X509Certificate2.CreateFromPemFile(caCert, Path.Combine(ca, DevCertificateAuthority.CaKeyFile));
+        using X509Certificate2 ingestClient = DevCertificateAuthority.IssueClient(authority, "ingest", DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(30));
+        PemPair ingestPair = DevCertificateAuthority.Save(ingestClient, Path.Combine(_dir, "ingest.crt"), Path.Combine(_dir, "ingest.key"));
+
+        RunningIngestProcess ingest = await EdgeCli.StartIngestAsync(["--registry", SharedFixtures.RegistryPath, "--data", Path.Combine(_dir, "ingest"), "--http-port", "0",
+            "--broker", $"mqtts://localhost:{broker.TlsPort}", "--broker-ca", caCert, "--broker-client-cert", ingestPair.Certificate, "--broker-client-key", ingestPair.Key,
+            "--broker-user", "ingest", "--broker-pass-file", broker.Files.IngestPasswordFile]);
+        _running.Add(ingest);
+
+        string config = Provision("t", broker.TlsPort!.Value, "--tls", "--ca-file", caCert,
+            "--client-cert", Path.Combine(ca, "clients", Bus + ".crt"), "--client-key", Path.Combine(ca, "clients", Bus + ".key"));
+        ChildProcess terminal = await RunAsync(config);
+        // The ingest published the bus's configuration (retained) over TLS; the bus received it over TLS.
+        await terminal.WaitForLineAsync(l => l.Contains("cfg version", StringComparison.Ordinal) && l.Contains("in force", StringComparison.Ordinal), Timeout);
+    }
+
+    [Fact]
+    public async Task An_ingest_given_another_CA_for_the_broker_stops_at_start_and_says_why()
+    {
+        string ca = DevCa("ca");
+        string other = DevCa("other");
+        MosquittoProcess broker = Broker("mq", new MosquittoTls(Path.Combine(ca, "server.crt"), Path.Combine(ca, "server.key")));
+        ProcessResult run = await ProcessRunner.RunAsync(ChildProcess.DotnetHost, [EdgeCli.Dll, "ingest", "run", "--registry", SharedFixtures.RegistryPath,
+            "--data", Path.Combine(_dir, "ingest"), "--http-port", "0", "--broker", $"mqtts://localhost:{broker.TlsPort}",
+            "--broker-ca", Path.Combine(other, DevCertificateAuthority.CaCertificateFile), "--broker-user", "ingest", "--broker-pass-file", broker.Files.IngestPasswordFile], Timeout);
+        Assert.NotEqual(0, run.Exit);
+        Assert.Contains("is not signed by the CA in --broker-ca", run.Err, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Doctor_reports_the_handshake_a_certificate_about_to_end_and_a_wrong_host_by_name()
     {
         DateTimeOffset now = DateTimeOffset.UtcNow;

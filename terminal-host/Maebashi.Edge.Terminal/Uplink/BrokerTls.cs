@@ -1,5 +1,6 @@
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
+using Maebashi.Edge.Contract.Security;
 using Maebashi.Edge.Terminal.Config;
 using MQTTnet;
 
@@ -82,30 +83,8 @@ internal static class BrokerTls
     }
 
     /// <summary>Why the broker's certificate is refused, or null when it is good.</summary>
-    public static string? Problem(X509Certificate2 server, SslPolicyErrors errors, X509Certificate2? authority, DateTimeOffset now, string host)
-    {
-        if (now < server.NotBefore.ToUniversalTime() || now > server.NotAfter.ToUniversalTime())
-        {
-            return $"the broker's certificate is not valid now (valid {server.NotBefore.ToUniversalTime():yyyy-MM-dd} to {server.NotAfter.ToUniversalTime():yyyy-MM-dd})";
-        }
-
-        if ((errors & SslPolicyErrors.RemoteCertificateNameMismatch) != 0)
-        {
-            return $"the broker's certificate is not for the host name {host} (Broker:Host): it names {server.GetNameInfo(X509NameType.DnsName, forIssuer: false)}";
-        }
-
-        if (authority is null)
-        {
-            return errors == SslPolicyErrors.None ? null : "the broker's certificate does not chain to the system's trusted CAs (set Broker:CaFile)";
-        }
-
-        using var chain = new X509Chain();
-        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.Add(authority);
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        chain.ChainPolicy.VerificationTime = now.UtcDateTime;
-        return chain.Build(server) ? null : $"the broker's certificate is not signed by the CA in Broker:CaFile ({authority.Subject})";
-    }
+    public static string? Problem(X509Certificate2 server, SslPolicyErrors errors, X509Certificate2? authority, DateTimeOffset now, string host) =>
+        BrokerCertificatePolicy.Problem(server, errors, authority, now, host, "Broker:CaFile");
 
     /// <summary>A certificate ending within this is reported by doctor (rotation takes a visit to each bus).</summary>
     public static readonly TimeSpan ExpiryWarning = TimeSpan.FromDays(30);
