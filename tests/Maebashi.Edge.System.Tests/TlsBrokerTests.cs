@@ -95,6 +95,22 @@ public sealed class TlsBrokerTests : IDisposable
         await second.WaitForLineAsync(l => l.Contains($"Connected to broker localhost:{mutual.TlsPort}", StringComparison.Ordinal), Timeout);
     }
 
+    [Fact]
+    public async Task While_the_CA_is_rotated_a_terminal_given_the_old_and_the_new_CA_accepts_a_broker_certificate_of_the_new_one()
+    {
+        DateTimeOffset now = DateTimeOffset.UtcNow;
+        using X509Certificate2 oldCa = DevCertificateAuthority.CreateCa("Maebashi CA 2025", now.AddDays(-300), now.AddDays(60));
+        using X509Certificate2 newCa = DevCertificateAuthority.CreateCa("Maebashi CA 2026", now.AddDays(-1), now.AddDays(700));
+        string bundle = Path.Combine(_dir, "ca-bundle.crt");
+        File.WriteAllText(bundle, oldCa.ExportCertificatePem() + "\n" + newCa.ExportCertificatePem() + "\n");
+        using X509Certificate2 server = DevCertificateAuthority.IssueServer(newCa, ["localhost"], now.AddDays(-1), now.AddDays(365));
+        PemPair pair = DevCertificateAuthority.Save(server, Path.Combine(_dir, "new.crt"), Path.Combine(_dir, "new.key"));
+        MosquittoProcess broker = Broker("mq", new MosquittoTls(pair.Certificate, pair.Key));
+
+        ChildProcess terminal = await RunAsync(Provision("t", broker.TlsPort!.Value, "--tls", "--ca-file", bundle));
+        await terminal.WaitForLineAsync(l => l.Contains($"Connected to broker localhost:{broker.TlsPort}", StringComparison.Ordinal), Timeout);
+    }
+
     public static TheoryData<string> BadServerCertificates => ["another CA", "another host", "expired"];
 
     [Theory]

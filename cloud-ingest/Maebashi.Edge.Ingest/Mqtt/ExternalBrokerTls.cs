@@ -14,13 +14,13 @@ public sealed record ExternalBrokerTls(string? CaFile, string? ClientCertFile, s
 {
     internal void Configure(MqttClientTlsOptionsBuilder tls, string host, TimeProvider time, Action<string> refused)
     {
-        X509Certificate2? authority = null;
+        X509Certificate2Collection? authorities = null;
         X509Certificate2? client = null;
         try
         {
             if (CaFile is not null)
             {
-                authority = X509CertificateLoader.LoadCertificateFromFile(CaFile);
+                authorities = BrokerCertificatePolicy.LoadAuthorities(CaFile);
             }
 
             if (ClientCertFile is not null && ClientKeyFile is not null)
@@ -50,7 +50,7 @@ public sealed record ExternalBrokerTls(string? CaFile, string? ClientCertFile, s
             }
 
             using var server = new X509Certificate2(args.Certificate);
-            string? problem = BrokerCertificatePolicy.Problem(server, args.SslPolicyErrors, authority, time.GetUtcNow(), host, "--broker-ca");
+            string? problem = BrokerCertificatePolicy.Problem(server, args.SslPolicyErrors, authorities, time.GetUtcNow(), host, "--broker-ca");
             if (problem is not null)
             {
                 refused(problem);

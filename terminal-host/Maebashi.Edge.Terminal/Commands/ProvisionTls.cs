@@ -29,7 +29,7 @@ internal static class ProvisionTls
         {
             try
             {
-                using X509Certificate2 authority = X509CertificateLoader.LoadCertificateFromFile(ca);
+                _ = Maebashi.Edge.Contract.Security.BrokerCertificatePolicy.LoadAuthorities(ca);
             }
             catch (Exception e) when (e is CryptographicException or IOException or UnauthorizedAccessException)
             {

@@ -228,8 +228,12 @@ public static class TerminalDoctor
             yield return Expiry($"TLS to {o.Broker.Host}:{o.Broker.Port}: the broker's certificate", server, now);
         }
 
-        (X509Certificate2? authority, X509Certificate2? client) = BrokerTls.Load(o);
-        authority?.Dispose();
+        (X509Certificate2Collection? authorities, X509Certificate2? client) = BrokerTls.Load(o);
+        foreach (X509Certificate2 authority in authorities ?? [])
+        {
+            authority.Dispose();
+        }
+
         if (client is not null)
         {
             using (client)

@@ -14,15 +14,15 @@ namespace Maebashi.Edge.Terminal.Uplink;
 internal static class BrokerTls
 {
     /// <summary>Loads the configured CA and client certificate; throws with the option's name when a file is unusable.</summary>
-    public static (X509Certificate2? Authority, X509Certificate2? Client) Load(TerminalOptions options)
+    public static (X509Certificate2Collection? Authorities, X509Certificate2? Client) Load(TerminalOptions options)
     {
         BrokerOptions b = options.Broker;
-        X509Certificate2? authority = null;
+        X509Certificate2Collection? authorities = null;
         if (b.CaFile is { Length: > 0 } ca)
         {
             try
             {
-                authority = X509CertificateLoader.LoadCertificateFromFile(options.Resolve(ca));
+                authorities = BrokerCertificatePolicy.LoadAuthorities(options.Resolve(ca));
             }
             catch (System.Security.Cryptography.CryptographicException e)
             {
@@ -43,7 +43,7 @@ internal static class BrokerTls
             }
         }
 
-        return (authority, client);
+        return (authorities, client);
     }
 
     /// <summary>
@@ -53,7 +53,7 @@ internal static class BrokerTls
     public static void Configure(MqttClientTlsOptionsBuilder tls, TerminalOptions options, TimeProvider time, Action<string> refused,
         Action<X509Certificate2>? accepted = null)
     {
-        (X509Certificate2? authority, X509Certificate2? client) = Load(options);
+        (X509Certificate2Collection? authorities, X509Certificate2? client) = Load(options);
         tls.UseTls();
         tls.WithTargetHost(options.Broker.Host);
         tls.WithSslProtocols(System.Security.Authentication.SslProtocols.Tls12 | System.Security.Authentication.SslProtocols.Tls13);
@@ -71,7 +71,7 @@ internal static class BrokerTls
             }
 
             using var server = new X509Certificate2(args.Certificate);
-            if (Problem(server, args.SslPolicyErrors, authority, time.GetUtcNow(), options.Broker.Host) is { } problem)
+            if (Problem(server, args.SslPolicyErrors, authorities, time.GetUtcNow(), options.Broker.Host) is { } problem)
             {
                 refused(problem);
                 return false;
@@ -83,8 +83,8 @@ internal static class BrokerTls
     }
 
     /// <summary>Why the broker's certificate is refused, or null when it is good.</summary>
-    public static string? Problem(X509Certificate2 server, SslPolicyErrors errors, X509Certificate2? authority, DateTimeOffset now, string host) =>
-        BrokerCertificatePolicy.Problem(server, errors, authority, now, host, "Broker:CaFile");
+    public static string? Problem(X509Certificate2 server, SslPolicyErrors errors, X509Certificate2Collection? authorities, DateTimeOffset now, string host) =>
+        BrokerCertificatePolicy.Problem(server, errors, authorities, now, host, "Broker:CaFile");
 
     /// <summary>A certificate ending within this is reported by doctor (rotation takes a visit to each bus).</summary>
     public static readonly TimeSpan ExpiryWarning = TimeSpan.FromDays(30);
