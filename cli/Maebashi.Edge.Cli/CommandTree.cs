@@ -5,19 +5,36 @@ namespace Maebashi.Edge.Cli;
 /// <summary>Every verb of ./maebashi-edge, one group per file.</summary>
 internal static class CommandTree
 {
-    public static RootCommand Build()
+    /// <summary>The verb groups and the top-level verbs each adds, in the order help lists them.</summary>
+    private static readonly (string[] Verbs, Action<RootCommand> AddTo)[] Groups =
+    [
+        (["token", "sector-id"], IdentityCommands.AddTo),
+        (["registry"], RegistryCommands.AddTo),
+        (["broker"], BrokerCommands.AddTo),
+        (["ingest"], IngestCommands.AddTo),
+        (["read"], ReadCommands.AddTo),
+        (["validator"], ValidatorCommands.AddTo),
+        (["terminal", "ledger"], TerminalCommands.AddTo),
+        (["demo"], DemoCommands.AddTo),
+        (["bench"], BenchCommands.AddTo),
+        (["publish"], PublishCommands.AddTo),
+        (["tls"], TlsCommands.AddTo),
+    ];
+
+    /// <summary>
+    /// The tree for a run whose first argument is <paramref name="verb"/>: only that verb's group when it names one,
+    /// so that a long-running verb (the terminal on a bus, the ingest) loads none of the other programs' assemblies;
+    /// every group otherwise (help, a mistyped verb and its suggestions).
+    /// </summary>
+    public static RootCommand Build(string? verb = null)
     {
         var root = new RootCommand("Maebashi Edge — city common-ID card terminals and ingest (前橋 共通IDカード)");
-        IdentityCommands.AddTo(root);
-        RegistryCommands.AddTo(root);
-        BrokerCommands.AddTo(root);
-        IngestCommands.AddTo(root);
-        ReadCommands.AddTo(root);
-        ValidatorCommands.AddTo(root);
-        TerminalCommands.AddTo(root);
-        DemoCommands.AddTo(root);
-        BenchCommands.AddTo(root);
-        PublishCommands.AddTo(root);
+        (string[] Verbs, Action<RootCommand> AddTo)[] named = [.. Groups.Where(g => g.Verbs.Contains(verb, StringComparer.Ordinal))];
+        foreach ((_, Action<RootCommand> addTo) in named.Length > 0 ? named : Groups)
+        {
+            addTo(root);
+        }
+
         return root;
     }
 }

@@ -26,6 +26,23 @@ public sealed class MosquittoConfigOptions
     /// <summary>Seconds between persistence snapshots. Acks come from the ingest, so a lost snapshot only means resends.</summary>
     public int AutosaveSeconds { get; init; } = 60;
 
+    /// <summary>The broker's server certificate (PEM) for the TLS listener; no TLS listener when null.</summary>
+    public string? TlsCertFile { get; init; }
+
+    /// <summary>The server certificate's private key (PEM).</summary>
+    public string? TlsKeyFile { get; init; }
+
+    /// <summary>The CA that signs the devices' client certificates (PEM); required with <see cref="RequireClientCertificate"/>.</summary>
+    public string? TlsCaFile { get; init; }
+
+    /// <summary>The TLS listener's port.</summary>
+    public int TlsPort { get; init; } = 8883;
+
+    /// <summary>Each device presents a client certificate whose CN, its device id, becomes its user name.</summary>
+    public bool RequireClientCertificate { get; init; }
+
+    public bool Tls => TlsCertFile is not null;
+
     public void Validate()
     {
         if (string.IsNullOrWhiteSpace(OutDir))
@@ -38,9 +55,40 @@ public sealed class MosquittoConfigOptions
             throw new ArgumentException($"--port: expected 1–65535, got {Port}");
         }
 
-        if (!IPAddress.TryParse(BindAddress, out _))
+        if (!IPAddress.TryParse(BindAddress, out IPAddress? bind))
         {
             throw new ArgumentException($"--bind: '{BindAddress}' is not an IP address");
+        }
+
+        if ((TlsCertFile is null) != (TlsKeyFile is null))
+        {
+            throw new ArgumentException("--tls-cert and --tls-key: give both or neither");
+        }
+
+        if (!Tls && !IPAddress.IsLoopback(bind))
+        {
+            throw new ArgumentException($"--bind {BindAddress}: a plain listener off loopback would carry device passwords in clear; give --tls-cert and --tls-key");
+        }
+
+        if (Tls)
+        {
+            if (TlsPort is < 1 or > 65535 || TlsPort == Port)
+            {
+                throw new ArgumentException($"--tls-port: expected 1–65535 and not the plain port {Port}, got {TlsPort}");
+            }
+
+            foreach ((string option, string? file) in new[] { ("--tls-cert", TlsCertFile), ("--tls-key", TlsKeyFile), ("--tls-ca", TlsCaFile) })
+            {
+                if (file is not null && !File.Exists(file))
+                {
+                    throw new ArgumentException($"{option}: {file} does not exist");
+                }
+            }
+        }
+
+        if (RequireClientCertificate && (!Tls || TlsCaFile is null))
+        {
+            throw new ArgumentException("--require-client-cert needs --tls-cert, --tls-key and --tls-ca (the CA of the devices' certificates)");
         }
 
         if (!Topics.IsValidDeviceId(IngestUser))
@@ -127,8 +175,7 @@ public static class MosquittoConfigWriter
         user {o.RunAsUser}
         per_listener_settings false
 
-        listener {o.Port.ToString(CultureInfo.InvariantCulture)} {o.BindAddress}
-        protocol mqtt
+        {Listeners(o)}
         allow_anonymous false
         password_file {passwordFile}
         acl_file {aclFile}
@@ -155,6 +202,40 @@ public static class MosquittoConfigWriter
         connection_messages true
 
         """;
+
+    /// <summary>
+    /// The plain listener on loopback (the ingest on the broker's own host), and with TLS a TLS 1.2+ listener where the
+    /// devices connect (docs/contract.md §9: TLS wherever the broker is not on loopback).
+    /// </summary>
+    private static string Listeners(MosquittoConfigOptions o)
+    {
+        string port = o.Port.ToString(CultureInfo.InvariantCulture);
+        if (!o.Tls)
+        {
+            return $"listener {port} {o.BindAddress}\nprotocol mqtt";
+        }
+
+        var tls = new StringBuilder()
+            .Append("# Plain MQTT only on loopback, for an ingest on this host.\n")
+            .Append(CultureInfo.InvariantCulture, $"listener {port} 127.0.0.1\nprotocol mqtt\n\n")
+            .Append("# TLS for the devices (TLS 1.2 or later).\n")
+            .Append(CultureInfo.InvariantCulture, $"listener {o.TlsPort} {o.BindAddress}\nprotocol mqtt\n")
+            .Append(CultureInfo.InvariantCulture, $"certfile {Path.GetFullPath(o.TlsCertFile!)}\n")
+            .Append(CultureInfo.InvariantCulture, $"keyfile {Path.GetFullPath(o.TlsKeyFile!)}\n")
+            .Append("tls_version tlsv1.2");
+        if (o.TlsCaFile is { } ca)
+        {
+            tls.Append(CultureInfo.InvariantCulture, $"\ncafile {Path.GetFullPath(ca)}");
+        }
+
+        if (o.RequireClientCertificate)
+        {
+            // The certificate's CN (the device id) is the user name: the topic ACL's %u is then the certificate's device.
+            tls.Append("\nrequire_certificate true\nuse_identity_as_username true");
+        }
+
+        return tls.ToString();
+    }
 
     private static void WriteOwnerOnly(string path, string content)
     {

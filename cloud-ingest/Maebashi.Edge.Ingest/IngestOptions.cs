@@ -18,8 +18,20 @@ public sealed class IngestOptions
 
     public string? OperatorsPath { get; set; }
 
-    /// <summary>An external broker (mqtt://host:port) instead of the embedded one.</summary>
+    /// <summary>An external broker (mqtt://host:port, or mqtts://host:port over TLS) instead of the embedded one.</summary>
     public Uri? Broker { get; set; }
+
+    /// <summary>With mqtts: the CA of the broker's certificate (PEM); the system's trusted CAs when null.</summary>
+    public string? BrokerCaFile { get; set; }
+
+    /// <summary>With mqtts: the ingest's client certificate (PEM, CN = its broker user), for a broker that requires one.</summary>
+    public string? BrokerClientCertFile { get; set; }
+
+    /// <summary>The client certificate's private key (PEM).</summary>
+    public string? BrokerClientKeyFile { get; set; }
+
+    /// <summary>The broker's port: the URI's, or MQTT's registered one for the scheme (1883, 8883 over TLS).</summary>
+    internal int BrokerPort => Broker is null ? 0 : Broker.Port > 0 ? Broker.Port : Broker.Scheme == "mqtts" ? 8883 : 1883;
 
     public string? BrokerUser { get; set; }
 
@@ -39,6 +51,9 @@ public sealed class IngestOptions
         target.Broker = Broker;
         target.BrokerUser = BrokerUser;
         target.BrokerPassword = BrokerPassword;
+        target.BrokerCaFile = BrokerCaFile;
+        target.BrokerClientCertFile = BrokerClientCertFile;
+        target.BrokerClientKeyFile = BrokerClientKeyFile;
         target.CloseInterval = CloseInterval;
     }
 }
@@ -79,9 +94,28 @@ public sealed class IngestOptionsValidator : IValidateOptions<IngestOptions>
             failures.Add("OperatorsPath (--operators): empty");
         }
 
-        if (options.Broker is { } broker && (!broker.IsAbsoluteUri || broker.Scheme != "mqtt" || broker.Port <= 0))
+        if (options.Broker is { } broker && (!broker.IsAbsoluteUri || broker.Scheme is not ("mqtt" or "mqtts") || string.IsNullOrEmpty(broker.Host)))
         {
-            failures.Add($"Broker (--broker): expected mqtt://HOST:PORT, got '{broker}'");
+            failures.Add($"Broker (--broker): expected mqtt://HOST:PORT or mqtts://HOST:PORT, got '{broker}'");
+        }
+
+        bool tls = options.Broker?.Scheme == "mqtts";
+        if (!tls && (options.BrokerCaFile ?? options.BrokerClientCertFile ?? options.BrokerClientKeyFile) is not null)
+        {
+            failures.Add("BrokerCaFile, BrokerClientCertFile, BrokerClientKeyFile (--broker-ca, --broker-client-cert, --broker-client-key): only with an mqtts:// broker");
+        }
+
+        if ((options.BrokerClientCertFile is null) != (options.BrokerClientKeyFile is null))
+        {
+            failures.Add("BrokerClientCertFile, BrokerClientKeyFile (--broker-client-cert, --broker-client-key): give both or neither");
+        }
+
+        foreach ((string option, string? file) in new[] { ("BrokerCaFile (--broker-ca)", options.BrokerCaFile), ("BrokerClientCertFile (--broker-client-cert)", options.BrokerClientCertFile), ("BrokerClientKeyFile (--broker-client-key)", options.BrokerClientKeyFile) })
+        {
+            if (file is not null && !File.Exists(file))
+            {
+                failures.Add($"{option}: {file} does not exist");
+            }
         }
 
         if (options.CloseInterval <= TimeSpan.Zero)

@@ -18,14 +18,19 @@ public sealed class MosquittoProcess : IDisposable
     private ChildProcess? _process;
     private string _earlierLog = "";
 
-    private MosquittoProcess(string config, int port, MosquittoConfigFiles files)
+    private MosquittoProcess(string config, int port, int? tlsPort, MosquittoConfigFiles files)
     {
         _config = config;
         Port = port;
+        TlsPort = tlsPort;
         Files = files;
     }
 
+    /// <summary>The plain listener (loopback).</summary>
     public int Port { get; }
+
+    /// <summary>The TLS listener, when started with <see cref="MosquittoTls"/>.</summary>
+    public int? TlsPort { get; }
     public MosquittoConfigFiles Files { get; }
 
     /// <summary>What the broker wrote, over all its runs, for test failure messages.</summary>
@@ -33,18 +38,27 @@ public sealed class MosquittoProcess : IDisposable
 
     public static bool IsInstalled => File.Exists(DefaultBinary);
 
-    /// <summary>Writes a configuration for the registry in <paramref name="dir"/> on a free loopback port and starts the broker.</summary>
-    public static MosquittoProcess Start(CityRegistry registry, string dir, TimeSpan timeout)
+    /// <summary>
+    /// Writes a configuration for the registry in <paramref name="dir"/> on a free loopback port (and a TLS listener on
+    /// another when <paramref name="tls"/> is given) and starts the broker.
+    /// </summary>
+    public static MosquittoProcess Start(CityRegistry registry, string dir, TimeSpan timeout, MosquittoTls? tls = null)
     {
         int port = LoopbackPorts.Free();
+        int? tlsPort = tls is null ? null : LoopbackPorts.Free();
         MosquittoConfigFiles files = MosquittoConfigWriter.Write(registry, new MosquittoConfigOptions
         {
             OutDir = dir,
             Port = port,
             RunAsUser = Environment.UserName,
             AutosaveSeconds = 1,
+            TlsCertFile = tls?.CertFile,
+            TlsKeyFile = tls?.KeyFile,
+            TlsCaFile = tls?.CaFile,
+            TlsPort = tlsPort ?? 8883,
+            RequireClientCertificate = tls?.RequireClientCertificate ?? false,
         });
-        var broker = new MosquittoProcess(files.Config, port, files);
+        var broker = new MosquittoProcess(files.Config, port, tlsPort, files);
         broker.Restart(timeout);
         return broker;
     }
@@ -101,3 +115,6 @@ public sealed class MosquittoProcess : IDisposable
         }
     }
 }
+
+/// <summary>The TLS listener of a test broker: its server certificate and key, and the devices' CA when it asks for client certificates.</summary>
+public sealed record MosquittoTls(string CertFile, string KeyFile, string? CaFile = null, bool RequireClientCertificate = false);

@@ -39,7 +39,8 @@ public sealed class BrokerService(
         {
             // A stable client id per data directory, so a restart resumes the broker's persistent session.
             string clientId = "maebashi-ingest-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(Path.GetFullPath(data.Path))))[..12];
-            _external = new ExternalBrokerClient(pipeline, logger, time, broker.Host, broker.Port, o.BrokerUser ?? "", o.BrokerPassword ?? "", clientId);
+            ExternalBrokerTls? tls = broker.Scheme == "mqtts" ? new ExternalBrokerTls(o.BrokerCaFile, o.BrokerClientCertFile, o.BrokerClientKeyFile) : null;
+            _external = new ExternalBrokerClient(pipeline, logger, time, broker.Host, o.BrokerPort, o.BrokerUser ?? "", o.BrokerPassword ?? "", clientId, tls);
             await _external.StartAsync(cancellationToken);
         }
         else

@@ -37,11 +37,14 @@ public static class IngestRunCommand
         var mqttPort = new Option<int>("--mqtt-port") { Description = "embedded broker port on 127.0.0.1 (0: any free port)", DefaultValueFactory = _ => 1883 };
         var httpPort = new Option<int>("--http-port") { Description = "HTTP API port on 127.0.0.1 (0: any free port)", DefaultValueFactory = _ => 8080 };
         var operators = new Option<string?>("--operators") { Description = "operators file [{\"name\",\"token\",\"scope\"}]; without it an admin token is generated and printed" };
-        var broker = new Option<string?>("--broker") { Description = "external MQTT 5 broker mqtt://HOST:PORT instead of the embedded one" };
+        var broker = new Option<string?>("--broker") { Description = "external MQTT 5 broker mqtt://HOST:PORT (or mqtts://HOST:PORT over TLS) instead of the embedded one" };
+        var brokerCa = new Option<string?>("--broker-ca") { Description = "with mqtts: the CA of the broker's certificate (PEM); the system's trusted CAs otherwise" };
+        var brokerClientCert = new Option<string?>("--broker-client-cert") { Description = "with mqtts: the ingest's client certificate (PEM, CN = its broker user)" };
+        var brokerClientKey = new Option<string?>("--broker-client-key") { Description = "the client certificate's private key (PEM)" };
         var brokerUser = new Option<string?>("--broker-user") { Description = "user name of the ingest on the external broker" };
         var brokerPassFile = new Option<string?>("--broker-pass-file") { Description = "file holding the ingest's broker password" };
 
-        var run = new Command("run", "run the ingest until Ctrl+C or SIGTERM") { registry, data, mqttPort, httpPort, operators, broker, brokerUser, brokerPassFile };
+        var run = new Command("run", "run the ingest until Ctrl+C or SIGTERM") { registry, data, mqttPort, httpPort, operators, broker, brokerUser, brokerPassFile, brokerCa, brokerClientCert, brokerClientKey };
         run.SetAction(async (parse, ct) =>
         {
             Uri? brokerUri = null;
@@ -50,7 +53,7 @@ public static class IngestRunCommand
             {
                 if (!Uri.TryCreate(b, UriKind.Absolute, out brokerUri))
                 {
-                    return (int)Fail(program, $"--broker: expected mqtt://HOST:PORT, got '{b}'");
+                    return (int)Fail(program, $"--broker: expected mqtt://HOST:PORT or mqtts://HOST:PORT, got '{b}'");
                 }
 
                 if (parse.GetValue(brokerUser) is null || parse.GetValue(brokerPassFile) is not { } passFile)
@@ -78,6 +81,9 @@ public static class IngestRunCommand
                 Broker = brokerUri,
                 BrokerUser = parse.GetValue(brokerUser),
                 BrokerPassword = password,
+                BrokerCaFile = parse.GetValue(brokerCa),
+                BrokerClientCertFile = parse.GetValue(brokerClientCert),
+                BrokerClientKeyFile = parse.GetValue(brokerClientKey),
             };
             return (int)await RunAsync(program, options, ct);
         });

@@ -4,6 +4,7 @@ using Maebashi.Edge.Contract.Messages;
 using Maebashi.Edge.Ingest.Pipeline;
 using Microsoft.Extensions.Logging;
 using MQTTnet;
+using MQTTnet.Exceptions;
 using MQTTnet.Formatter;
 using MQTTnet.Packets;
 using MQTTnet.Protocol;
@@ -39,27 +40,36 @@ public sealed class ExternalBrokerClient : IMqttPublisher, IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private Task? _reconnectLoop;
 
-    public ExternalBrokerClient(IngestPipeline pipeline, ILogger logger, TimeProvider time, string host, int port, string user, string password, string clientId)
+    public ExternalBrokerClient(IngestPipeline pipeline, ILogger logger, TimeProvider time, string host, int port, string user, string password, string clientId,
+        ExternalBrokerTls? tls = null)
     {
         _pipeline = pipeline;
         _logger = logger;
         _time = time;
         Host = host;
         Port = port;
-        _options = new MqttClientOptionsBuilder()
+        MqttClientOptionsBuilder builder = new MqttClientOptionsBuilder()
             .WithTcpServer(host, port)
             .WithProtocolVersion(MqttProtocolVersion.V500)
             .WithClientId(clientId)
             .WithCredentials(user, password)
             .WithCleanStart(false)
             .WithSessionExpiryInterval((uint)SessionExpiry.TotalSeconds)
-            .WithKeepAlivePeriod(TimeSpan.FromSeconds(30))
-            .Build();
+            .WithKeepAlivePeriod(TimeSpan.FromSeconds(30));
+        if (tls is not null)
+        {
+            builder.WithTlsOptions(t => tls.Configure(t, host, time, problem => LastTlsProblem = problem));
+        }
+
+        _options = builder.Build();
         _client = new MqttClientFactory().CreateMqttClient();
         _client.ApplicationMessageReceivedAsync += OnMessage;
     }
 
     public string Host { get; }
+
+    /// <summary>Why the broker's certificate was last refused (named in the start failure), or null.</summary>
+    public string? LastTlsProblem { get; private set; }
 
     public int Port { get; }
 
@@ -71,7 +81,16 @@ public sealed class ExternalBrokerClient : IMqttPublisher, IAsyncDisposable
 
     private async Task ConnectAndSubscribeAsync(CancellationToken ct)
     {
-        MqttClientConnectResult result = await _client.ConnectAsync(_options, ct);
+        MqttClientConnectResult result;
+        try
+        {
+            result = await _client.ConnectAsync(_options, ct);
+        }
+        catch (MqttCommunicationException e) when (LastTlsProblem is { } problem)
+        {
+            throw new InvalidOperationException($"TLS to the broker {Host}:{Port} refused: {problem}", e);
+        }
+
         if (result.ResultCode != MqttClientConnectResultCode.Success)
         {
             throw new InvalidOperationException($"broker {Host}:{Port} refused the ingest's login: {result.ResultCode}");

@@ -168,11 +168,14 @@ public sealed class TerminalCommandSet(string program, Action<TerminalParts>? cu
         var host = new Option<string>("--broker-host") { Description = "broker host", DefaultValueFactory = _ => "127.0.0.1" };
         var port = new Option<int>("--broker-port") { Description = "broker port", DefaultValueFactory = _ => 1883 };
         var tls = new Option<bool>("--tls") { Description = "TLS to the broker" };
+        var caFile = new Option<string?>("--ca-file") { Description = "with --tls: the CA of the broker's certificate (PEM), copied to keys/ca.crt" };
+        var clientCert = new Option<string?>("--client-cert") { Description = "with --tls: this terminal's client certificate (PEM, CN = the device id), copied to keys/client.crt" };
+        var clientKey = new Option<string?>("--client-key") { Description = "the client certificate's private key (PEM), copied owner-only to keys/client.key" };
         var state = new Option<string>("--state") { Description = "state directory (ledger); kept across re-provisioning", DefaultValueFactory = _ => "state" };
         var force = new Option<bool>("--force") { Description = "replace an existing terminal.json and keys (the ledger is never touched)" };
         var cmd = new Command("provision", "write a terminal's identity, broker settings and owner-only key files")
         {
-            dir, device, registry, role, deviceKey, regionKey, host, port, tls, state, force,
+            dir, device, registry, role, deviceKey, regionKey, host, port, tls, caFile, clientCert, clientKey, state, force,
         };
         cmd.SetAction(parse =>
         {
@@ -229,6 +232,11 @@ public sealed class TerminalCommandSet(string program, Action<TerminalParts>? cu
                 return Fail("region key: expected at least 16 bytes of hex (--region-key-hex or the registry's keys.regionKey)");
             }
 
+            if (ProvisionTls.Problem(id, parse.GetValue(tls), parse.GetValue(caFile), parse.GetValue(clientCert), parse.GetValue(clientKey)) is { } tlsProblem)
+            {
+                return Fail(tlsProblem);
+            }
+
             string configPath = Path.Combine(outDir, "terminal.json");
             if (File.Exists(configPath) && !parse.GetValue(force))
             {
@@ -266,6 +274,8 @@ public sealed class TerminalCommandSet(string program, Action<TerminalParts>? cu
                 {
                     cfg["Vehicle"] = vehicle;
                 }
+
+                ProvisionTls.Copy(keys, (JsonObject)cfg["Broker"]!, parse.GetValue(caFile), parse.GetValue(clientCert), parse.GetValue(clientKey));
 
                 File.WriteAllText(configPath, cfg.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
                 Console.Out.WriteLine($"provisioned {id} ({r}) in {outDir}: terminal.json, keys/device.key, keys/region.key (0600)");

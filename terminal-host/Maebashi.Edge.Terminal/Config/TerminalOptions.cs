@@ -58,6 +58,12 @@ public sealed class BrokerOptions
     /// <summary>PEM file of the CA that signed the broker's certificate; the system's trust store if absent.</summary>
     public string? CaFile { get; set; }
 
+    /// <summary>The terminal's client certificate (PEM, CN = its device id), for a broker that requires one.</summary>
+    public string? ClientCertFile { get; set; }
+
+    /// <summary>The client certificate's private key (PEM, owner-only file).</summary>
+    public string? ClientKeyFile { get; set; }
+
     /// <summary>
     /// A broker password other than the one derived from the device key (owner-only file). Normally
     /// absent: the password is base64url(HMAC-SHA256(deviceKey, "mqtt-password")).

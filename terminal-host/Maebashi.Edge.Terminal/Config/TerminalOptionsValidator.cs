@@ -55,6 +55,25 @@ public sealed class TerminalOptionsValidator : IValidateOptions<TerminalOptions>
             p.Add($"Broker:CaFile: expected a PEM file, {o.Resolve(ca)} does not exist");
         }
 
+        if (string.IsNullOrEmpty(b.ClientCertFile) != string.IsNullOrEmpty(b.ClientKeyFile))
+        {
+            p.Add("Broker:ClientCertFile and Broker:ClientKeyFile: give both or neither");
+        }
+        else if (b.ClientCertFile is { Length: > 0 } cert)
+        {
+            if (!File.Exists(o.Resolve(cert)))
+            {
+                p.Add($"Broker:ClientCertFile: expected a PEM file, {o.Resolve(cert)} does not exist");
+            }
+
+            Secret(p, "Broker:ClientKeyFile", b.ClientKeyFile, o, required: true);
+        }
+
+        if (!b.Tls && (b.CaFile is { Length: > 0 } || b.ClientCertFile is { Length: > 0 }))
+        {
+            p.Add("Broker:Tls: a CA or client certificate is configured but TLS is off");
+        }
+
         Duration(p, "Broker:SessionExpiry", b.SessionExpiry, TimeSpan.FromMinutes(1), TimeSpan.FromSeconds(uint.MaxValue - 1));
         Duration(p, "Broker:KeepAlive", b.KeepAlive, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(ushort.MaxValue));
         Duration(p, "Broker:ConnectTimeout", b.ConnectTimeout, TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(5));

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
 using Maebashi.Edge.Contract.Messages;
 using Maebashi.Edge.Terminal.Config;
 using Maebashi.Edge.Terminal.Hosting;
@@ -61,7 +62,7 @@ public static class TerminalDoctor
             checks.Add(new("readers", CheckLevel.Warn, "no reader configured"));
         }
 
-        checks.AddRange(await CheckBrokerAsync(o, secrets, ct));
+        checks.AddRange(await CheckBrokerAsync(o, secrets, time, ct));
 
         DateTimeOffset now = time.GetUtcNow();
         string state = o.Resolve(o.StateDirectory);
@@ -140,7 +141,7 @@ public static class TerminalDoctor
         }
     }
 
-    private static async Task<List<DoctorCheck>> CheckBrokerAsync(TerminalOptions o, TerminalSecrets? secrets, CancellationToken ct)
+    private static async Task<List<DoctorCheck>> CheckBrokerAsync(TerminalOptions o, TerminalSecrets? secrets, TimeProvider time, CancellationToken ct)
     {
         BrokerOptions b = o.Broker;
         var list = new List<DoctorCheck>();
@@ -173,14 +174,29 @@ public static class TerminalDoctor
             .WithCredentials(o.DeviceId, secrets.MqttPassword)
             .WithCleanStart(true)
             .WithTimeout(b.ConnectTimeout);
+        string? tlsRefused = null;
+        X509Certificate2? serverCertificate = null;
         if (b.Tls)
         {
-            builder.WithTlsOptions(t => t.UseTls());
+            try
+            {
+                builder.WithTlsOptions(t => BrokerTls.Configure(t, o, time, problem => tlsRefused = problem, cert => serverCertificate = cert));
+            }
+            catch (InvalidOperationException e)
+            {
+                list.Add(new("tls", CheckLevel.Fail, e.Message));
+                return list;
+            }
         }
 
         try
         {
             MqttClientConnectResult r = await client.ConnectAsync(builder.Build(), ct);
+            if (b.Tls)
+            {
+                list.AddRange(TlsChecks(o, serverCertificate, time.GetUtcNow()));
+            }
+
             list.Add(r.ResultCode == MqttClientConnectResultCode.Success
                 ? new("credentials", CheckLevel.Ok, $"broker accepted user {o.DeviceId}")
                 : new("credentials", CheckLevel.Fail, $"broker refused user {o.DeviceId}: {r.ResultCode}"));
@@ -188,11 +204,52 @@ public static class TerminalDoctor
         }
         catch (MQTTnet.Exceptions.MqttCommunicationException e)
         {
-            string reason = e.Message;
-            list.Add(new("credentials", CheckLevel.Fail, $"broker refused user {o.DeviceId}: {reason}"));
+            if (tlsRefused is not null || b.Tls)
+            {
+                list.Add(new("tls", CheckLevel.Fail, $"TLS to {b.Host}:{b.Port} failed: {tlsRefused ?? e.Message}; taps wait in the ledger"));
+                return list;
+            }
+
+            list.Add(new("credentials", CheckLevel.Fail, $"broker refused user {o.DeviceId}: {e.Message}"));
+        }
+        finally
+        {
+            serverCertificate?.Dispose();
         }
 
         return list;
+    }
+
+    /// <summary>The handshake that succeeded, and the broker's and the terminal's certificates' remaining validity.</summary>
+    private static IEnumerable<DoctorCheck> TlsChecks(TerminalOptions o, X509Certificate2? server, DateTimeOffset now)
+    {
+        if (server is not null)
+        {
+            yield return Expiry($"TLS to {o.Broker.Host}:{o.Broker.Port}: the broker's certificate", server, now);
+        }
+
+        (X509Certificate2Collection? authorities, X509Certificate2? client) = BrokerTls.Load(o);
+        foreach (X509Certificate2 authority in authorities ?? [])
+        {
+            authority.Dispose();
+        }
+
+        if (client is not null)
+        {
+            using (client)
+            {
+                yield return Expiry("this terminal's client certificate", client, now);
+            }
+        }
+    }
+
+    private static DoctorCheck Expiry(string what, X509Certificate2 certificate, DateTimeOffset now)
+    {
+        double days = BrokerTls.DaysLeft(certificate, now);
+        string until = certificate.NotAfter.ToUniversalTime().ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+        return days <= BrokerTls.ExpiryWarning.TotalDays
+            ? new("tls", CheckLevel.Warn, $"{what} ends on {until}, in {Math.Max(0, (int)days)} days: renew it")
+            : new("tls", CheckLevel.Ok, $"{what} is valid until {until}");
     }
 
     private static DoctorCheck Age(string what, long? version, DateTimeOffset? at, DateTimeOffset now)

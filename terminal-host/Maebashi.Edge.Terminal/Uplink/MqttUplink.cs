@@ -169,28 +169,8 @@ public sealed class MqttUplink : IAsyncDisposable
             .WithWillQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce);
         if (b.Tls)
         {
-            builder.WithTlsOptions(tls =>
-            {
-                tls.UseTls();
-                if (b.CaFile is { Length: > 0 } ca)
-                {
-                    var authority = X509CertificateLoader.LoadCertificateFromFile(_options.Resolve(ca));
-                    tls.WithCertificateValidationHandler(args =>
-                    {
-                        if (args.Certificate is null)
-                        {
-                            return false;
-                        }
-
-                        using var chain = new X509Chain();
-                        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-                        chain.ChainPolicy.CustomTrustStore.Add(authority);
-                        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-                        using var cert = new X509Certificate2(args.Certificate);
-                        return chain.Build(cert) && args.SslPolicyErrors is System.Net.Security.SslPolicyErrors.None or System.Net.Security.SslPolicyErrors.RemoteCertificateChainErrors;
-                    });
-                }
-            });
+            builder.WithTlsOptions(tls => BrokerTls.Configure(tls, _options, _time,
+                problem => _log.LogWarning("TLS to the broker {Host}:{Port} refused: {Problem}", b.Host, b.Port, problem)));
         }
 
         return builder.Build();
