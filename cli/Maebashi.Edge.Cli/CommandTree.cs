@@ -12,6 +12,7 @@ internal static class CommandTree
         RegistryCommands.AddTo(root);
         BrokerCommands.AddTo(root);
         IngestCommands.AddTo(root);
+        OperatorCommands.AddTo(root);
         ReadCommands.AddTo(root);
         ValidatorCommands.AddTo(root);
         TerminalCommands.AddTo(root);
