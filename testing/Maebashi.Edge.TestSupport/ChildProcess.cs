@@ -98,6 +98,7 @@ public sealed class ChildProcess : IDisposable
             psi.ArgumentList.Add(a);
         }
 
+        psi.RedirectStandardInput = options?.StandardInput is not null;
         if (options?.WorkingDirectory is { } cwd)
         {
             psi.WorkingDirectory = cwd;

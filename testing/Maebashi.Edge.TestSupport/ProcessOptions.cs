@@ -8,4 +8,7 @@ public sealed record ProcessOptions
 
     /// <summary>The child's working directory; ours when null.</summary>
     public string? WorkingDirectory { get; init; }
+
+    /// <summary>Written to the child's standard input, which is then closed; when null the child's input is ours.</summary>
+    public string? StandardInput { get; init; }
 }

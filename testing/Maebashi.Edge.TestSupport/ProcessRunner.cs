@@ -15,6 +15,12 @@ public static class ProcessRunner
         using Process p = Process.Start(ChildProcess.StartInfo(fileName, argv, options)) ?? throw new InvalidOperationException($"{fileName} did not start");
         Task<string> stdout = p.StandardOutput.ReadToEndAsync();
         Task<string> stderr = p.StandardError.ReadToEndAsync();
+        if (options?.StandardInput is { } input)
+        {
+            p.StandardInput.Write(input);
+            p.StandardInput.Close();
+        }
+
         if (!p.WaitForExit(timeout))
         {
             p.Kill(entireProcessTree: true);
@@ -31,6 +37,12 @@ public static class ProcessRunner
         using Process p = Process.Start(ChildProcess.StartInfo(fileName, argv, options)) ?? throw new InvalidOperationException($"{fileName} did not start");
         Task<string> stdout = p.StandardOutput.ReadToEndAsync();
         Task<string> stderr = p.StandardError.ReadToEndAsync();
+        if (options?.StandardInput is { } input)
+        {
+            await p.StandardInput.WriteAsync(input);
+            p.StandardInput.Close();
+        }
+
         using var cts = new CancellationTokenSource(timeout);
         try
         {

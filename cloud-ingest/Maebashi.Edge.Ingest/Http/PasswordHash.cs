@@ -62,14 +62,14 @@ public static class PasswordHash
         salt = [];
         hash = [];
         string[] parts = phc.Split('$');
+        if (parts.Length >= 2 && parts[0].Length == 0 && parts[1] != Algorithm)
+        {
+            return $"unsupported algorithm '{parts[1]}' (expected {Algorithm})";
+        }
+
         if (parts.Length != 5 || parts[0].Length != 0)
         {
             return $"expected ${Algorithm}$i=N$SALT$HASH";
-        }
-
-        if (parts[1] != Algorithm)
-        {
-            return $"unsupported algorithm '{parts[1]}' (expected {Algorithm})";
         }
 
         if (!parts[2].StartsWith("i=", StringComparison.Ordinal)

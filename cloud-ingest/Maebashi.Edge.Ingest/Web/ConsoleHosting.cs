@@ -1,4 +1,6 @@
 using System.Reflection;
+using System.Text.Encodings.Web;
+using System.Text.Unicode;
 using Maebashi.Edge.Ingest.Http;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
@@ -7,6 +9,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.FileProviders;
+using Microsoft.Extensions.WebEncoders;
 using Microsoft.Net.Http.Headers;
 
 namespace Maebashi.Edge.Ingest.Web;
@@ -33,7 +36,10 @@ public static class ConsoleHosting
 
     public static void AddConsole(this IServiceCollection services, AuthenticationBuilder authentication, TimeProvider time)
     {
-        services.AddRazorPages();
+        // The pages live in Web/Pages; each names its own route under /console.
+        services.AddRazorPages(o => o.RootDirectory = "/Web/Pages");
+        // Japanese is written as text, not as &#x…; escapes (the encoder still escapes markup).
+        services.Configure<WebEncoderOptions>(o => o.TextEncoderSettings = new TextEncoderSettings(UnicodeRanges.All));
         services.AddSingleton(new SignInThrottle(time));
         services.AddSingleton<ConsoleSignIn>();
         services.AddAntiforgery(o =>

@@ -111,6 +111,18 @@ public sealed class SignInThrottle(TimeProvider time)
         }
     }
 
+    /// <summary>How many client addresses are remembered (never more than <see cref="MaxAddresses"/>).</summary>
+    public int TrackedAddresses
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _addresses.Count;
+            }
+        }
+    }
+
     /// <summary>The accounts locked now, with when each locked.</summary>
     public IReadOnlyDictionary<string, DateTimeOffset> Locked()
     {
