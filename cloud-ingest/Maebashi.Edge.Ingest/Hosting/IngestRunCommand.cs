@@ -36,7 +36,7 @@ public static class IngestRunCommand
         var data = new Option<string?>("--data") { Description = "data directory (store, audit log); a temp directory when omitted" };
         var mqttPort = new Option<int>("--mqtt-port") { Description = "embedded broker port on 127.0.0.1 (0: any free port)", DefaultValueFactory = _ => 1883 };
         var httpPort = new Option<int>("--http-port") { Description = "HTTP API port on 127.0.0.1 (0: any free port)", DefaultValueFactory = _ => 8080 };
-        var operators = new Option<string?>("--operators") { Description = "operators file [{\"name\",\"token\",\"scope\"}]; without it an admin token is generated and printed" };
+        var operators = new Option<string?>("--operators") { Description = "operators file [{\"name\",\"scope\",\"token\"?,\"passwordHash\"?}]; without it an admin token is generated and printed" };
         var broker = new Option<string?>("--broker") { Description = "external MQTT 5 broker mqtt://HOST:PORT instead of the embedded one" };
         var brokerUser = new Option<string?>("--broker-user") { Description = "user name of the ingest on the external broker" };
         var brokerPassFile = new Option<string?>("--broker-pass-file") { Description = "file holding the ingest's broker password" };
