@@ -82,6 +82,11 @@ public sealed class OperatorsCliTests
         Assert.Equal(2, twice.Exit);
         Assert.Contains("an operator named 'x' is already there", twice.Err, StringComparison.Ordinal);
 
+        // There is no way to give the password on the command line, where the process list shows it.
+        ProcessResult onCommandLine = await Operators(null, "passwd", "--file", file, "--name", "x", "--password", "other-password-123");
+        Assert.NotEqual(0, onCommandLine.Exit);
+        Assert.True(PasswordHash.Verify(Secret, HashOf(file, "x")));
+
         ProcessResult unknown = await Operators(Secret, "passwd", "--file", file, "--name", "y");
         Assert.Equal(2, unknown.Exit);
         Assert.Contains("no operator named 'y'", unknown.Err, StringComparison.Ordinal);
