@@ -130,6 +130,24 @@ public sealed class ConsoleTests
     }
 
     [Fact]
+    public async Task No_password_typed_at_sign_in_reaches_the_log_even_at_trace_level()
+    {
+        (Microsoft.Extensions.Logging.ILoggerFactory loggers, CapturedLog log) = CapturedLog.Create();
+        using (loggers)
+        {
+            await using RunningIngest ingest = await RunningIngest.StartAsync(loggers: loggers);
+            using var browser = new ConsoleClient(ingest);
+            await browser.SignInAsync(RunningIngest.TransportName, "typed-wrong-secret-4411");
+            await browser.SignInAsync(RunningIngest.TransportName, RunningIngest.ConsolePassword);
+            Assert.Equal(200, (await browser.GetAsync("/console/")).Status);
+        }
+
+        Assert.Contains("/console/signin", log.Text, StringComparison.Ordinal); // the requests were logged at all
+        Assert.DoesNotContain("typed-wrong-secret-4411", log.Text, StringComparison.Ordinal);
+        Assert.DoesNotContain(RunningIngest.ConsolePassword, log.Text, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_form_posted_without_its_antiforgery_token_is_refused()
     {
         await using RunningIngest ingest = await RunningIngest.StartAsync();
@@ -159,6 +177,8 @@ public sealed class ConsoleTests
         Assert.Equal(302, signedOut.Status);
         Assert.Equal("/console/signin", signedOut.Location);
         Assert.Equal(302, (await browser.GetAsync("/console/")).Status);
+        string audit = await File.ReadAllTextAsync(Path.Combine(ingest.Host.DataDirectory, "audit.jsonl"));
+        Assert.Contains("\"operator\":\"C01 受付\",\"scope\":\"clinic:C01\",\"method\":\"POST\",\"route\":\"/console/signout\",\"status\":200", audit, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -36,7 +36,7 @@ internal sealed class RunningIngest : IAsyncDisposable
     public TimeProvider Time { get; }
     public HttpClient Http { get; }
 
-    public static async Task<RunningIngest> StartAsync(TimeProvider? time = null, string? data = null, Uri? broker = null, string? brokerUser = null, string? brokerPassword = null)
+    public static async Task<RunningIngest> StartAsync(TimeProvider? time = null, string? data = null, Uri? broker = null, string? brokerUser = null, string? brokerPassword = null, ILoggerFactory? loggers = null)
     {
         data ??= TestKit.TempDir();
         string ops = Path.Combine(data, "operators.json");
@@ -63,7 +63,7 @@ internal sealed class RunningIngest : IAsyncDisposable
                 BrokerUser = brokerUser,
                 BrokerPassword = brokerPassword,
             },
-            NullLoggerFactory.Instance,
+            loggers ?? NullLoggerFactory.Instance,
             time,
             CancellationToken.None);
         return new RunningIngest(host, data, time);
