@@ -15,6 +15,9 @@ public sealed record Operator(string Name, string? Token, string Scope, string? 
     public const string Admin = "admin";
 
     public bool IsAdmin => Scope == Admin;
+
+    /// <summary>Name and scope only: a record's default text would carry the token and the hash into any log.</summary>
+    public override string ToString() => $"{Name} ({Scope})";
 }
 
 public sealed class OperatorsFileException(string message) : Exception(message);
