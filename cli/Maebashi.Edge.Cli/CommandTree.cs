@@ -12,6 +12,7 @@ internal static class CommandTree
         (["registry"], RegistryCommands.AddTo),
         (["broker"], BrokerCommands.AddTo),
         (["ingest"], IngestCommands.AddTo),
+        (["operators"], OperatorCommands.AddTo),
         (["read"], ReadCommands.AddTo),
         (["validator"], ValidatorCommands.AddTo),
         (["terminal", "ledger"], TerminalCommands.AddTo),

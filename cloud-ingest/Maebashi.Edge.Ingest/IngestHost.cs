@@ -6,9 +6,11 @@ using Maebashi.Edge.Ingest.Http;
 using Maebashi.Edge.Ingest.Mqtt;
 using Maebashi.Edge.Ingest.Pipeline;
 using Maebashi.Edge.Ingest.Store;
+using Maebashi.Edge.Ingest.Web;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -79,7 +81,8 @@ public sealed class IngestHost : IAsyncDisposable
 
     private static WebApplication Build(IngestOptions options, ILoggerFactory loggers, TimeProvider time, IngestMetrics metrics)
     {
-        WebApplicationBuilder builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        // The application is this assembly, whoever hosts it: the console's compiled Razor Pages are found in it.
+        WebApplicationBuilder builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ApplicationName = typeof(IngestHost).Assembly.GetName().Name });
         IServiceCollection services = builder.Services;
 
         // Everything the ingest runs with is in IngestOptions: no appsettings.json from the working directory
@@ -117,17 +120,25 @@ public sealed class IngestHost : IAsyncDisposable
 
         services.AddIngestMetrics(metrics);
         services.AddProblemDetails();
-        services.AddAuthentication(BearerTokenHandler.SchemeName).AddScheme<AuthenticationSchemeOptions, BearerTokenHandler>(BearerTokenHandler.SchemeName, null);
+        // Cookies and antiforgery tokens are protected with keys held in memory: a restart ends every console session.
+        services.AddSingleton<IDataProtectionProvider, EphemeralDataProtectionProvider>();
+        AuthenticationBuilder authentication = services.AddAuthentication(BearerTokenHandler.SchemeName)
+            .AddScheme<AuthenticationSchemeOptions, BearerTokenHandler>(BearerTokenHandler.SchemeName, null);
+        services.AddConsole(authentication, time);
         services.AddAuthorization(ScopePolicies.AddTo);
         services.AddSingleton<IAuthorizationHandler, ScopeAuthorizationHandler>();
 
         WebApplication app = builder.Build();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseConsole();
+        // Routing after the console's status pages, so that their re-execution is routed afresh.
+        app.UseRouting();
         app.UseAuthentication();
         app.UseAuthorization();
         app.MapIngestMetrics();
         app.MapIngestApi();
+        app.MapConsole();
         return app;
     }
 

@@ -81,12 +81,6 @@ public sealed class ChildProcess : IDisposable
     {
         var child = new ChildProcess(name, StartInfo(fileName, args, options), echo);
         child.Process.Start();
-        if (options?.StandardInput is { } input)
-        {
-            child.Process.StandardInput.Write(input);
-            child.Process.StandardInput.Close();
-        }
-
         child.Process.BeginOutputReadLine();
         child.Process.BeginErrorReadLine();
         return child;
@@ -98,18 +92,13 @@ public sealed class ChildProcess : IDisposable
 
     internal static ProcessStartInfo StartInfo(string fileName, IEnumerable<string> args, ProcessOptions? options)
     {
-        var psi = new ProcessStartInfo(fileName)
-        {
-            UseShellExecute = false,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = options?.StandardInput is not null,
-        };
+        var psi = new ProcessStartInfo(fileName) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (string a in args)
         {
             psi.ArgumentList.Add(a);
         }
 
+        psi.RedirectStandardInput = options?.StandardInput is not null;
         if (options?.WorkingDirectory is { } cwd)
         {
             psi.WorkingDirectory = cwd;

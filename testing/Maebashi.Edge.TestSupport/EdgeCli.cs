@@ -28,6 +28,10 @@ public static class EdgeCli
     public static Task<ProcessResult> RunAsync(params string[] args) =>
         ProcessRunner.RunAsync(ChildProcess.DotnetHost, [Dll, .. args], VerbTimeout);
 
+    /// <inheritdoc cref="Run(string[])"/>
+    public static Task<ProcessResult> RunAsync(ProcessOptions options, params string[] args) =>
+        ProcessRunner.RunAsync(ChildProcess.DotnetHost, [Dll, .. args], VerbTimeout, options);
+
     /// <summary>Starts a verb that keeps running (a service).</summary>
     public static ChildProcess Start(string name, IEnumerable<string> args, ProcessOptions? options = null) =>
         ChildProcess.StartDotnet(name, Dll, args, options);

@@ -9,6 +9,9 @@ public sealed record ProcessOptions
     /// <summary>The child's working directory; ours when null.</summary>
     public string? WorkingDirectory { get; init; }
 
-    /// <summary>Written to the child's standard input, which is then closed (a password a verb reads, as a pipe gives it); none when null.</summary>
+    /// <summary>
+    /// Written to the standard input of a program run to its end (<see cref="ProcessRunner"/>), which is then closed;
+    /// when null the child's input is ours.
+    /// </summary>
     public string? StandardInput { get; init; }
 }

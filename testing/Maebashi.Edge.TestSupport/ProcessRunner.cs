@@ -15,6 +15,12 @@ public static class ProcessRunner
         using Process p = Start(fileName, argv, options);
         Task<string> stdout = p.StandardOutput.ReadToEndAsync();
         Task<string> stderr = p.StandardError.ReadToEndAsync();
+        if (options?.StandardInput is { } input)
+        {
+            p.StandardInput.Write(input);
+            p.StandardInput.Close();
+        }
+
         if (!p.WaitForExit(timeout))
         {
             p.Kill(entireProcessTree: true);
@@ -31,6 +37,12 @@ public static class ProcessRunner
         using Process p = Start(fileName, argv, options);
         Task<string> stdout = p.StandardOutput.ReadToEndAsync();
         Task<string> stderr = p.StandardError.ReadToEndAsync();
+        if (options?.StandardInput is { } input)
+        {
+            await p.StandardInput.WriteAsync(input);
+            p.StandardInput.Close();
+        }
+
         using var cts = new CancellationTokenSource(timeout);
         try
         {
@@ -45,17 +57,8 @@ public static class ProcessRunner
         return new ProcessResult(p.ExitCode, await stdout, await stderr);
     }
 
-    private static Process Start(string fileName, string[] argv, ProcessOptions? options)
-    {
-        Process p = Process.Start(ChildProcess.StartInfo(fileName, argv, options)) ?? throw new InvalidOperationException($"{fileName} did not start");
-        if (options?.StandardInput is { } input)
-        {
-            p.StandardInput.Write(input);
-            p.StandardInput.Close();
-        }
-
-        return p;
-    }
+    private static Process Start(string fileName, string[] argv, ProcessOptions? options) =>
+        Process.Start(ChildProcess.StartInfo(fileName, argv, options)) ?? throw new InvalidOperationException($"{fileName} did not start");
 
     private static TimeoutException Timeout(string fileName, string[] args, TimeSpan timeout) =>
         new($"{fileName} {string.Join(' ', args)} did not finish within {timeout.TotalSeconds:0} s");

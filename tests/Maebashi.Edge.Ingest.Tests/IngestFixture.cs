@@ -16,6 +16,13 @@ internal sealed class RunningIngest : IAsyncDisposable
     public const string Clinic1Token = "clinic-c01-token-0123456789";
     public const string Clinic2Token = "clinic-c02-token-0123456789";
 
+    public const string AdminName = "城 管理者";
+    public const string TransportName = "交通 係";
+    public const string Clinic1Name = "C01 受付";
+
+    /// <summary>Every operator's console password (each also keeps its bearer token for the API).</summary>
+    public const string ConsolePassword = "correct horse battery";
+
     private RunningIngest(IngestHost host, string data, TimeProvider time)
     {
         Host = host;
@@ -29,17 +36,18 @@ internal sealed class RunningIngest : IAsyncDisposable
     public TimeProvider Time { get; }
     public HttpClient Http { get; }
 
-    public static async Task<RunningIngest> StartAsync(TimeProvider? time = null, string? data = null, Uri? broker = null, string? brokerUser = null, string? brokerPassword = null)
+    public static async Task<RunningIngest> StartAsync(TimeProvider? time = null, string? data = null, Uri? broker = null, string? brokerUser = null, string? brokerPassword = null, ILoggerFactory? loggers = null)
     {
         data ??= TestKit.TempDir();
         string ops = Path.Combine(data, "operators.json");
+        string hash = TestPasswords.Hash(ConsolePassword);
         await File.WriteAllTextAsync(ops, $$"""
             [
-              {"name": "城 管理者", "token": "{{AdminToken}}", "scope": "admin"},
-              {"name": "交通 係", "token": "{{TransportToken}}", "scope": "transport"},
-              {"name": "福祉 係", "token": "{{WelfareToken}}", "scope": "welfare"},
-              {"name": "C01 受付", "token": "{{Clinic1Token}}", "scope": "clinic:C01"},
-              {"name": "C02 受付", "token": "{{Clinic2Token}}", "scope": "clinic:C02"}
+              {"name": "{{AdminName}}", "token": "{{AdminToken}}", "scope": "admin", "passwordHash": "{{hash}}"},
+              {"name": "{{TransportName}}", "token": "{{TransportToken}}", "scope": "transport", "passwordHash": "{{hash}}"},
+              {"name": "福祉 係", "token": "{{WelfareToken}}", "scope": "welfare", "passwordHash": "{{hash}}"},
+              {"name": "{{Clinic1Name}}", "token": "{{Clinic1Token}}", "scope": "clinic:C01", "passwordHash": "{{hash}}"},
+              {"name": "C02 受付", "token": "{{Clinic2Token}}", "scope": "clinic:C02", "passwordHash": "{{hash}}"}
             ]
             """);
         time ??= TimeProvider.System;
@@ -55,7 +63,7 @@ internal sealed class RunningIngest : IAsyncDisposable
                 BrokerUser = brokerUser,
                 BrokerPassword = brokerPassword,
             },
-            NullLoggerFactory.Instance,
+            loggers ?? NullLoggerFactory.Instance,
             time,
             CancellationToken.None);
         return new RunningIngest(host, data, time);
@@ -89,6 +97,22 @@ internal sealed class RunningIngest : IAsyncDisposable
     {
         Http.Dispose();
         await Host.DisposeAsync();
+    }
+}
+
+/// <summary>
+/// PHC strings made here, independently of the product's <c>PasswordHash</c>, at the lowest cost it accepts, so that a
+/// test's sign-ins stay quick (verification takes the iteration count from the string).
+/// </summary>
+internal static class TestPasswords
+{
+    public const int Iterations = 10_000;
+
+    public static string Hash(string password)
+    {
+        byte[] salt = System.Security.Cryptography.RandomNumberGenerator.GetBytes(16);
+        byte[] hash = System.Security.Cryptography.Rfc2898DeriveBytes.Pbkdf2(Encoding.UTF8.GetBytes(password), salt, Iterations, System.Security.Cryptography.HashAlgorithmName.SHA256, 32);
+        return $"$pbkdf2-sha256$i={Iterations}${Convert.ToBase64String(salt).TrimEnd('=')}${Convert.ToBase64String(hash).TrimEnd('=')}";
     }
 }
 

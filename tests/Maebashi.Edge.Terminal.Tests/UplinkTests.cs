@@ -294,6 +294,9 @@ public class UplinkTests
         DeviceStatus online = await StatusWatcher.NextAsync(port, s => s.State == "online" && s.Backlog == 2, Patience);
         Assert.Equal("BUS0042", online.Device);
         Assert.Equal(t.Ledger.LastSeq, online.LastSeq);
+        // The console's fleet shows how long the oldest unacknowledged tap has waited.
+        Assert.NotNull(online.OldestUnackedAt);
+        Assert.Equal(t.Ledger.Summary().OldestUnackedAt, online.OldestUnackedAt);
         Assert.Equal(["rear", "front"], online.Readers!.Select(r => r.Name));
         Assert.False(online.DiskFull);
 

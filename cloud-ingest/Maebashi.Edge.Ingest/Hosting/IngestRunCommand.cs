@@ -36,7 +36,7 @@ public static class IngestRunCommand
         var data = new Option<string?>("--data") { Description = "data directory (store, audit log); a temp directory when omitted" };
         var mqttPort = new Option<int>("--mqtt-port") { Description = "embedded broker port on 127.0.0.1 (0: any free port)", DefaultValueFactory = _ => 1883 };
         var httpPort = new Option<int>("--http-port") { Description = "HTTP API port on 127.0.0.1 (0: any free port)", DefaultValueFactory = _ => 8080 };
-        var operators = new Option<string?>("--operators") { Description = "operators file [{\"name\",\"token\",\"scope\"}]; without it an admin token is generated and printed" };
+        var operators = new Option<string?>("--operators") { Description = "operators file [{\"name\",\"scope\",\"token\"?,\"passwordHash\"?}]; without it an admin token is generated and printed" };
         var broker = new Option<string?>("--broker") { Description = "external MQTT 5 broker mqtt://HOST:PORT (or mqtts://HOST:PORT over TLS) instead of the embedded one" };
         var brokerCa = new Option<string?>("--broker-ca") { Description = "with mqtts: the CA of the broker's certificate (PEM); the system's trusted CAs otherwise" };
         var brokerClientCert = new Option<string?>("--broker-client-cert") { Description = "with mqtts: the ingest's client certificate (PEM, CN = its broker user)" };

@@ -24,13 +24,20 @@ public sealed class AuditLog : IDisposable
 
     public string Path { get; }
 
-    public void Record(ClaimsPrincipal user, string method, string route, int status, IReadOnlyList<string> subjects)
+    public void Record(ClaimsPrincipal user, string method, string route, int status, IReadOnlyList<string> subjects) =>
+        Record(OperatorClaims.NameOf(user), OperatorClaims.ScopeOf(user), method, route, status, subjects);
+
+    /// <summary>
+    /// A line for an operator named outside a request's principal: a console sign-in (the name tried, or empty
+    /// when no operator has it, since what was typed there may be anything).
+    /// </summary>
+    public void Record(string operatorName, string scope, string method, string route, int status, IReadOnlyList<string> subjects)
     {
         string line = JsonSerializer.Serialize(new
         {
             at = _time.GetUtcNow(),
-            @operator = OperatorClaims.NameOf(user),
-            scope = OperatorClaims.ScopeOf(user),
+            @operator = operatorName,
+            scope,
             method,
             route,
             status,

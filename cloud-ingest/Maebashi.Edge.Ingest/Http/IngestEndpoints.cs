@@ -204,7 +204,7 @@ public static class IngestEndpoints
             backlog = v.Status?.Backlog,
             firmware = v.Status?.Firmware,
             state = v.Status?.State,
-            online = v.Status is not null && v.Status.State != "offline",
+            online = v.Online,
             statusAt = v.Status?.At,
         }), Json);
 

@@ -6,7 +6,18 @@ using Maebashi.Edge.Ingest.Store;
 namespace Maebashi.Edge.Ingest.Http;
 
 /// <summary>A device as the devices view shows it: the registry's entry, its progress in the store, its last status.</summary>
-public sealed record DeviceView(DeviceEntry Device, DeviceProgress? Progress, DeviceStatus? Status);
+public sealed record DeviceView(DeviceEntry Device, DeviceProgress? Progress, DeviceStatus? Status)
+{
+    /// <summary>Online or degraded by its last retained status; a device that never published one is not online.</summary>
+    public bool Online => Status is not null && Status.State != "offline";
+
+    /// <summary>When the ingest last heard of it: its last batch or its last status, whichever is later.</summary>
+    public DateTimeOffset? LastHeard => (Progress?.LastSeen, Status?.At) switch
+    {
+        ({ } seen, { } at) => seen > at ? seen : at,
+        (var seen, var at) => seen ?? at,
+    };
+}
 
 /// <summary>
 /// What the HTTP API reads: the registry, the store's committed state and the devices' retained statuses.

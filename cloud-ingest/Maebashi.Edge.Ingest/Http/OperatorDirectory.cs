@@ -33,4 +33,7 @@ public sealed class OperatorDirectory
 
     /// <summary>The operator holding the bearer token, or null.</summary>
     public Operator? Find(string? token) => OperatorsFile.Find(Operators, token);
+
+    /// <summary>The operator of that name (names are unique in the file), or null.</summary>
+    public Operator? FindByName(string name) => Operators.FirstOrDefault(o => string.Equals(o.Name, name, StringComparison.Ordinal));
 }

@@ -1,4 +1,5 @@
 using Maebashi.Edge.Contract.Identity;
+using Maebashi.Edge.Ingest.Web;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -29,6 +30,12 @@ public static class ScopePolicies
     /// <summary>The route value naming the clinic for <see cref="Clinic"/>.</summary>
     public const string ClinicRouteValue = "clinicId";
 
+    /// <summary>The console's pages every scope sees (the fleet): any signed-in operator.</summary>
+    public const string ConsoleOperator = "console:operator";
+
+    /// <summary>The console's admin pages: the same rule as <see cref="Admin"/>, signed in with the console's cookie.</summary>
+    public const string ConsoleAdmin = "console:" + Admin;
+
     public static void AddTo(AuthorizationOptions options)
     {
         Add(options, Admin, new ScopeRequirement([]));
@@ -36,13 +43,25 @@ public static class ScopePolicies
         Add(options, Welfare, new ScopeRequirement([SectorId.Welfare]));
         Add(options, Wallet, new ScopeRequirement([SectorId.Transport, SectorId.Welfare]));
         Add(options, Clinic, new ClinicScopeRequirement(ClinicRouteValue));
+        options.AddPolicy(ConsoleOperator, p => p
+            .AddAuthenticationSchemes(ConsoleCookie.SchemeName)
+            .RequireAuthenticatedUser()
+            .RequireClaim(OperatorClaims.Scope));
     }
 
-    private static void Add(AuthorizationOptions options, string name, IAuthorizationRequirement requirement) =>
+    // The API's policies take bearer tokens only and the console's the cookie only: a browser's cookie never
+    // authorizes an API call (no cross-site request can ride on it), and an API client is never sent to a sign-in page.
+    private static void Add(AuthorizationOptions options, string name, IAuthorizationRequirement requirement)
+    {
         options.AddPolicy(name, p => p
             .AddAuthenticationSchemes(BearerTokenHandler.SchemeName)
             .RequireAuthenticatedUser()
             .AddRequirements(requirement));
+        options.AddPolicy("console:" + name, p => p
+            .AddAuthenticationSchemes(ConsoleCookie.SchemeName)
+            .RequireAuthenticatedUser()
+            .AddRequirements(requirement));
+    }
 }
 
 /// <summary>The operator's scope is admin or one of <see cref="Scopes"/>.</summary>

@@ -38,6 +38,10 @@ public sealed class DeviceStatus
     public string? Firmware { get; set; }
     public long Backlog { get; set; }
     public ulong LastSeq { get; set; }
+
+    /// <summary>When the oldest tap the cloud has not acknowledged yet was recorded; null when nothing waits.</summary>
+    public DateTimeOffset? OldestUnackedAt { get; set; }
+
     public long? CfgVersion { get; set; }
     public long? DenyVersion { get; set; }
     public bool? DiskFull { get; set; }

@@ -243,6 +243,7 @@ public sealed class TerminalRuntime : IAsyncDisposable
             Firmware = Firmware,
             Backlog = s.Backlog,
             LastSeq = s.LastSeq,
+            OldestUnackedAt = s.OldestUnackedAt,
             CfgVersion = Cloud.Config?.Version,
             DenyVersion = Cloud.DenyVersion,
             DiskFull = s.DiskFull,
