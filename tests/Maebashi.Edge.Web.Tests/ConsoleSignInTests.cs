@@ -45,8 +45,10 @@ public sealed class ConsoleSignInTests(Browser browser) : IAsyncLifetime
         await Accessibility.AssertNoSeriousViolationsAsync(page);
         await Screens.SaveAsync(page, "console-fleet");
 
-        // The session cookie is out of the page's reach (HttpOnly) and never sent cross-site (SameSite=Strict).
-        BrowserContextCookiesResult session = Assert.Single(await page.Context.CookiesAsync(), c => c.HttpOnly);
+        // Every cookie is out of the page's scripts' reach (HttpOnly); the session is never sent cross-site (SameSite=Strict).
+        IReadOnlyList<BrowserContextCookiesResult> cookies = await page.Context.CookiesAsync();
+        Assert.All(cookies, c => Assert.True(c.HttpOnly, $"{c.Name} is readable by scripts"));
+        BrowserContextCookiesResult session = Assert.Single(cookies, c => c.Name == "maebashi-console");
         Assert.Equal(SameSiteAttribute.Strict, session.SameSite);
 
         await page.ClickAsync("form[action='/console/signout'] button");
