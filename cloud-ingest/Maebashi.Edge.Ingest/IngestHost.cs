@@ -14,6 +14,7 @@ using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -75,7 +76,7 @@ public sealed class IngestHost : IAsyncDisposable
 
         string address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         host.HttpPort = new Uri(address).Port;
-        loggers.CreateLogger("Maebashi.Edge.Ingest").LogInformation("HTTP API listening on 127.0.0.1:{Port}", host.HttpPort);
+        loggers.CreateLogger("Maebashi.Edge.Ingest").LogInformation("HTTP API listening on {Address}", address);
         return host;
     }
 
@@ -97,7 +98,23 @@ public sealed class IngestHost : IAsyncDisposable
 
         services.AddOptions<IngestOptions>().Configure(options.CopyTo).ValidateOnStart();
         services.AddSingleton<IValidateOptions<IngestOptions>, IngestOptionsValidator>();
-        services.AddOptions<KestrelServerOptions>().Configure<IOptions<IngestOptions>>((k, o) => k.Listen(IPAddress.Loopback, o.Value.HttpPort));
+        services.AddOptions<KestrelServerOptions>().Configure<IOptions<IngestOptions>>((k, o) => WebListener.Configure(k, o.Value));
+        services.AddHsts(h =>
+        {
+            // Over HTTPS every answer says so, whatever the host name (the default exempts localhost).
+            h.ExcludedHosts.Clear();
+            h.MaxAge = TimeSpan.FromDays(365);
+        });
+        if (options.BehindProxy is { } proxy && IPAddress.TryParse(proxy, out IPAddress? proxyAddress))
+        {
+            services.Configure<ForwardedHeadersOptions>(f =>
+            {
+                f.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
+                f.KnownIPNetworks.Clear();
+                f.KnownProxies.Clear();
+                f.KnownProxies.Add(proxyAddress);
+            });
+        }
 
         services.AddSingleton(IngestDataDirectory.For(options));
         services.AddSingleton(sp => LoadRegistry(sp.GetRequiredService<IOptions<IngestOptions>>().Value.RegistryPath, loggers.CreateLogger("Maebashi.Edge.Ingest")));
@@ -129,6 +146,12 @@ public sealed class IngestHost : IAsyncDisposable
         services.AddSingleton<IAuthorizationHandler, ScopeAuthorizationHandler>();
 
         WebApplication app = builder.Build();
+        if (options.BehindProxy is not null)
+        {
+            app.UseForwardedHeaders();
+        }
+
+        app.UseHsts();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseConsole();
