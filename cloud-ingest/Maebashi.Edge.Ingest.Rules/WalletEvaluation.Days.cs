@@ -9,6 +9,7 @@ namespace Maebashi.Edge.Ingest.Rules;
 internal sealed partial class WalletEvaluation
 {
     private readonly DayCheckpoint? _from;
+    private readonly bool _writeCheckpoints;
 
     /// <summary>Where the evaluated facts start: facts before it are settled in <see cref="_from"/>.</summary>
     private readonly long _startTicks;
@@ -64,6 +65,11 @@ internal sealed partial class WalletEvaluation
             {
                 _checkInByDay[(checkIn.Clinic, checkIn.Date)] = checkIn;
             }
+        }
+
+        if (!_writeCheckpoints)
+        {
+            return;
         }
 
         var days = new SortedSet<DateOnly>();

@@ -20,8 +20,10 @@ internal sealed partial class WalletEvaluation
     private TapOutcome?[] _outcome = [];
     private StoredTapRef?[] _refs = [];
 
-    public WalletEvaluation(CityRegistry registry, PersonHistory history, DayCheckpoint? from, DateTimeOffset now)
+    /// <param name="checkpoints">Whether to write the checkpoints of the days evaluated (a full replay that only wants the view does not).</param>
+    public WalletEvaluation(CityRegistry registry, PersonHistory history, DayCheckpoint? from, DateTimeOffset now, bool checkpoints)
     {
+        _writeCheckpoints = checkpoints;
         _registry = registry;
         _history = history;
         _person = history.Person;

@@ -98,7 +98,7 @@ public static class WalletRules
     {
         ArgumentNullException.ThrowIfNull(registry);
         ArgumentNullException.ThrowIfNull(history);
-        return new WalletEvaluation(registry, history, null, now).Run().View;
+        return new WalletEvaluation(registry, history, null, now, checkpoints: false).Run().View;
     }
 
     /// <summary>
@@ -118,7 +118,7 @@ public static class WalletRules
             throw new ArgumentException($"the checkpoint of {from.Day:yyyy-MM-dd} carries a trip still open: evaluate from an earlier day", nameof(from));
         }
 
-        return new WalletEvaluation(registry, history, from, now).Run();
+        return new WalletEvaluation(registry, history, from, now, checkpoints: true).Run();
     }
 
     /// <summary>The instant a service day starts: 03:00 JST of that date.</summary>

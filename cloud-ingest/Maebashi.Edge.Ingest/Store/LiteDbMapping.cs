@@ -137,7 +137,7 @@ internal static class LiteDbMapping
 
     public static RetainedRecord ReadRetained(BsonDocument d) => new(d["_id"].AsString, d["b"].AsBinary);
 
-    private static string Day(DateOnly d) => d.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+    public static string Day(DateOnly d) => d.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
 
     private static DateTimeOffset Ticks(BsonValue v) => new(v.AsInt64, TimeSpan.Zero);
 

@@ -104,6 +104,11 @@ internal static class StoreJson
     public static byte[] Persons(List<StoredPerson> persons) => JsonSerializer.SerializeToUtf8Bytes(persons, StoreJsonContext.Default.ListStoredPerson);
 
     public static List<StoredPerson> Persons(byte[] utf8) => JsonSerializer.Deserialize(utf8, StoreJsonContext.Default.ListStoredPerson) ?? [];
+
+    public static byte[] Checkpoint(DayCheckpoint checkpoint) => JsonSerializer.SerializeToUtf8Bytes(checkpoint, StoreJsonContext.Default.DayCheckpoint);
+
+    public static DayCheckpoint Checkpoint(byte[] utf8) =>
+        JsonSerializer.Deserialize(utf8, StoreJsonContext.Default.DayCheckpoint) ?? throw new InvalidDataException("stored checkpoint: empty");
 }
 
 /// <summary>
@@ -146,6 +151,7 @@ internal sealed class StoredEntry
 /// <summary>Source-generated (de)serialisation of what the store keeps as JSON: it runs once per person per batch.</summary>
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull, UseStringEnumConverter = true)]
 [JsonSerializable(typeof(List<StoredPerson>))]
+[JsonSerializable(typeof(DayCheckpoint))]
 internal sealed partial class StoreJsonContext : JsonSerializerContext
 {
 }
