@@ -90,6 +90,25 @@ public sealed class DayHistoryTests
     }
 
     [Fact]
+    public void A_restart_puts_together_the_trips_each_unit_logged_for_the_days_it_replayed()
+    {
+        string dir = TestKit.TempDir();
+        string before;
+        using (var kit = new PipelineKit(new FakeTimeProvider(Day(1, 9, 0)), dir))
+        {
+            ulong seq = Commute(kit, 1, 6, 0);
+            kit.Time.SetUtcNow(Day(7, 9, 0));
+            kit.Send("BUS0042", TestKit.Board(++seq, Uid, Day(3, 18, 0), "S01"), TestKit.Alight(++seq, Uid, Day(3, 18, 20), "S05"));
+            kit.Send("BUS0042", TestKit.Board(++seq, Uid, Day(7, 8, 0), "S01"));
+            before = kit.Wallets();
+            Assert.Equal(8, kit.Pipeline.WalletOf(Pid).Trips.Count);
+        }
+
+        using var again = new PipelineKit(new FakeTimeProvider(Day(7, 9, 0)), dir);
+        Assert.Equal(before, again.Wallets());
+    }
+
+    [Fact]
     public void A_store_written_before_day_checkpoints_replays_a_person_in_full_once_then_from_the_checkpoints()
     {
         string dir = TestKit.TempDir();
@@ -140,6 +159,7 @@ public sealed class DayHistoryOrderTests
         {
             ["BUS0042"] = [], ["BUS0043"] = [], ["CLN01"] = [],
         };
+        int queues = 0;
         for (int day = 0; day < 8; day++)
         {
             foreach (string uid in Uids.Where(_ => random.Next(3) > 0))
@@ -175,7 +195,7 @@ public sealed class DayHistoryOrderTests
                 if (random.Next(4) == 0)
                 {
                     DateTimeOffset visit = First.AddDays(day).AddMinutes(random.Next(0, 20 * 60));
-                    int queue = random.Next(1, 40);
+                    int queue = ++queues; // reception hands out each number once
                     byDevice["CLN01"].Add((visit, seq => TestKit.Checkin(seq, uid, visit, "C01", queue)));
                 }
             }

@@ -104,7 +104,7 @@ public sealed class LiteDbIngestStore : IIngestStore
             List<StoredPerson> logged = StoreJson.Persons(d["b"].AsBinary);
             foreach (StoredPerson p in logged)
             {
-                latest[p.Pid] = p;
+                latest[p.Pid] = LiteDbMapping.Over(latest.GetValueOrDefault(p.Pid), p);
             }
 
             _personsLogged += logged.Count;

@@ -51,7 +51,7 @@ internal sealed class LiteDbUnitOfWork(LiteDatabase db, LiteDbWriteCache cache, 
 
         foreach (CachedPerson[] part in _newPersons.Values.Chunk(PersonsPerDocument))
         {
-            byte[] persons = StoreJson.Persons([.. part.Select(p => LiteDbMapping.ToStored(p.State, p.RecentEntries))]);
+            byte[] persons = StoreJson.Persons([.. part.Select(p => LiteDbMapping.ToStored(p.State, p.RecentEntries, p.TripsChangedFrom))]);
             db.GetCollection(PersonLog).Insert(new BsonDocument { ["_id"] = firstPersonLogDocument + PersonLogDocuments++, ["b"] = persons });
         }
     }
@@ -220,6 +220,16 @@ internal sealed class LiteDbUnitOfWork(LiteDatabase db, LiteDbWriteCache cache, 
     public void PutPerson(PersonState s, IReadOnlyList<WalletEntry> newEntries, IReadOnlyList<CheckInRecord> checkIns, IReadOnlyList<ParticipationRecord> participations, DateTimeOffset replayedFrom)
     {
         CachedPerson? before = Person(s.Pid);
+
+        // What the unit logs of the trips: from the earliest day any of its evaluations of the person replayed
+        // (a first state, or a full replay, logs every trip).
+        bool whole = replayedFrom == DateTimeOffset.MinValue;
+        long? tripsFrom = whole || before is null ? null : replayedFrom.UtcTicks;
+        if (_newPersons.TryGetValue(s.Pid, out CachedPerson? inUnit))
+        {
+            tripsFrom = inUnit.TripsChangedFrom is { } earlier && tripsFrom is { } now ? Math.Min(earlier, now) : null;
+        }
+
         List<WalletEntry> recent = [.. before?.RecentEntries ?? [], .. newEntries];
         int archivedDocuments = before?.ArchivedDocuments ?? 0;
         if (recent.Count > InlineEntries)
@@ -231,13 +241,13 @@ internal sealed class LiteDbUnitOfWork(LiteDatabase db, LiteDbWriteCache cache, 
 
         // Logged (with the unit's other persons) in WriteDocuments.
         // Rows before the replayed days stay: the counts only tell whether a person has any to replace.
-        bool whole = replayedFrom == DateTimeOffset.MinValue;
         _newPersons[s.Pid] = new CachedPerson(
             s,
             checkIns.Count + (whole ? 0 : before?.CheckIns ?? 0),
             participations.Count + (whole ? 0 : before?.Participations ?? 0),
             recent,
-            archivedDocuments);
+            archivedDocuments,
+            tripsFrom);
 
         // Most persons have neither check-ins nor participations: skip rewriting empty sets.
         ILiteCollection<BsonDocument> ci = db.GetCollection(CheckIns);

@@ -15,7 +15,11 @@ internal readonly record struct TapLocation(long Document, string Device, ulong 
 /// A person's committed state, the entries not yet archived (never mutated once published), how many check-ins and
 /// participations are stored, and how many <c>entries</c> documents hold the person's archived entries.
 /// </summary>
-internal sealed record CachedPerson(PersonState State, int CheckIns, int Participations, IReadOnlyList<WalletEntry> RecentEntries, int ArchivedDocuments);
+/// <remarks>
+/// <see cref="TripsChangedFrom"/>: in a unit not yet committed, the UTC ticks from which its evaluations changed the
+/// person's trips (null: all of them), which is what the unit logs.
+/// </remarks>
+internal sealed record CachedPerson(PersonState State, int CheckIns, int Participations, IReadOnlyList<WalletEntry> RecentEntries, int ArchivedDocuments, long? TripsChangedFrom = null);
 
 /// <summary>
 /// What the write path reads, in memory: the facts the rules read per person (taps, trip ends, top-ups, the

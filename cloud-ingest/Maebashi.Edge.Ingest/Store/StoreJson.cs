@@ -128,6 +128,13 @@ internal sealed class StoredPerson
     /// <summary>UTC ticks of the next time the clock alone changes the wallet, or null.</summary>
     [JsonPropertyName("nc")] public long? NextCloseAt { get; set; }
     [JsonPropertyName("trips")] public List<Trip> Trips { get; set; } = [];
+
+    /// <summary>
+    /// In the person log: UTC ticks from which <see cref="Trips"/> replaces the trips of the person's previous state
+    /// (the days an evaluation replayed; earlier trips are unchanged), so a unit logs the trips of the replayed days,
+    /// not every trip the person made. Null: <see cref="Trips"/> is every trip (snapshots, and logs before issue 13).
+    /// </summary>
+    [JsonPropertyName("tf")] public long? TripsFrom { get; set; }
     [JsonPropertyName("rev")] public long Revision { get; set; }
 
     /// <summary>Entries (postings and adjustments, in the order recorded) not yet moved to the <c>entries</c> collection.</summary>
