@@ -109,19 +109,41 @@ public sealed class DayHistoryTests
     }
 
     [Fact]
-    public void A_store_written_before_day_checkpoints_replays_a_person_in_full_once_then_from_the_checkpoints()
+    public void After_a_restart_a_person_is_evaluated_from_the_latest_checkpoints_logged_with_its_state()
     {
         string dir = TestKit.TempDir();
         ulong seq;
-        using (var old = new PipelineKit(new FakeTimeProvider(Day(1, 9, 0)), dir))
+        using (var kit = new PipelineKit(new FakeTimeProvider(Day(1, 9, 0)), dir, snapshotEvery: 3))
         {
-            seq = Commute(old, 1, 5, 0);
+            seq = Commute(kit, 1, 6, 0);
         }
 
-        // The layout before issue 13: no checkpoints collection.
+        // Without the checkpoints collection, only what the person log and the snapshot hold can say where to start.
         using (var files = new DurableLiteDatabase(Path.Combine(dir, "ingest.db")))
         {
             Assert.True(files.Db.DropCollection("checkpoints"));
+        }
+
+        var reads = new Reads();
+        using var again = new PipelineKit(new FakeTimeProvider(Day(6, 9, 30)), dir, evaluate: reads.Evaluator);
+        again.Send("BUS0042", TestKit.Board(++seq, Uid, Day(6, 9, 10), "S01"));
+        Assert.Equal(new DateOnly(2026, 11, 6), reads.Last.From);
+        Assert.Equal(3, reads.Last.Taps.Count);
+        AssertFullReplay(again);
+    }
+
+    [Fact]
+    public void A_store_written_before_day_checkpoints_replays_a_person_in_full_once_then_from_the_checkpoints()
+    {
+        // The store as the version before issue 13 left it: states, entries and taps, no checkpoint anywhere (every
+        // evaluation replayed every fact).
+        string dir = TestKit.TempDir();
+        ulong seq;
+        WalletEvaluator before = (registry, history, from, now) =>
+            new DayEvaluation { From = null, View = WalletRules.Evaluate(registry, history, now), Checkpoints = [] };
+        using (var old = new PipelineKit(new FakeTimeProvider(Day(1, 9, 0)), dir, evaluate: before))
+        {
+            seq = Commute(old, 1, 5, 0);
         }
 
         var reads = new Reads();

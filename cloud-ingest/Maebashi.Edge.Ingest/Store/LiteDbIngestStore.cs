@@ -115,6 +115,11 @@ public sealed class LiteDbIngestStore : IIngestStore
         {
             List<WalletEntry> recent = [.. p.Entries.Select(e => LiteDbMapping.FromStored(p.Pid, e))];
             PersonState state = LiteDbMapping.FromStored(p, LiteDbMapping.PostingsFromEntries(archived.GetValueOrDefault(p.Pid, []).Concat(recent)));
+            if (p.Checkpoints is { Count: > 0 } checkpoints)
+            {
+                _cache.AddCheckpoints(p.Pid, checkpoints);
+            }
+
             _cache.SetPerson(p.Pid, new CachedPerson(state, checkIns.GetValueOrDefault(p.Pid), participations.GetValueOrDefault(p.Pid), recent, archivedDocuments.GetValueOrDefault(p.Pid)));
         }
 
@@ -216,7 +221,7 @@ public sealed class LiteDbIngestStore : IIngestStore
             long id = 1;
             foreach (CachedPerson[] part in _cache.Persons.Chunk(Layout.PersonsPerDocument))
             {
-                snapshot.Insert(new BsonDocument { ["_id"] = id++, ["b"] = StoreJson.Persons([.. part.Select(p => LiteDbMapping.ToStored(p.State, p.RecentEntries))]) });
+                snapshot.Insert(new BsonDocument { ["_id"] = id++, ["b"] = StoreJson.Persons([.. part.Select(p => LiteDbMapping.ToStored(p.State, p.RecentEntries, null, _cache.RecentCheckpoints(p.State.Pid)))]) });
             }
 
             _db.GetCollection(Layout.PersonLog).DeleteAll();

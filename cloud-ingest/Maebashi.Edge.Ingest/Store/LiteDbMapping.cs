@@ -8,7 +8,8 @@ namespace Maebashi.Edge.Ingest.Store;
 internal static class LiteDbMapping
 {
     /// <param name="tripsFrom">Log only the trips from this instant on (UTC ticks), or null for every trip.</param>
-    public static StoredPerson ToStored(PersonState s, IReadOnlyList<WalletEntry> recent, long? tripsFrom = null) => new()
+    /// <param name="checkpoints">The person's latest checkpoints held in memory, if any.</param>
+    public static StoredPerson ToStored(PersonState s, IReadOnlyList<WalletEntry> recent, long? tripsFrom, IReadOnlyList<DayCheckpoint>? checkpoints) => new()
     {
         Pid = s.Pid,
         Value = s.Value,
@@ -20,6 +21,7 @@ internal static class LiteDbMapping
         NextCloseAt = s.NextCloseAt?.UtcTicks,
         Trips = tripsFrom is { } from ? TripsFrom(s.Trips, from) : s.Trips as List<Trip> ?? [.. s.Trips],
         TripsFrom = tripsFrom,
+        Checkpoints = checkpoints is null ? null : [.. checkpoints],
         Revision = s.Revision,
         Entries = [.. recent.Select(e => new StoredEntry
         {
@@ -59,7 +61,14 @@ internal static class LiteDbMapping
     /// <summary>A logged state on top of the one before it: a log entry with <see cref="StoredPerson.TripsFrom"/> replaces only the trips from then on.</summary>
     public static StoredPerson Over(StoredPerson? before, StoredPerson logged)
     {
-        if (logged.TripsFrom is not { } from || before is null)
+        if (before is null)
+        {
+            return logged;
+        }
+
+        // None held when it was logged: none were written since, so the earlier ones are still the latest.
+        logged.Checkpoints ??= before.Checkpoints;
+        if (logged.TripsFrom is not { } from)
         {
             return logged;
         }

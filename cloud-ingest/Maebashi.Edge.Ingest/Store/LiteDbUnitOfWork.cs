@@ -51,7 +51,8 @@ internal sealed class LiteDbUnitOfWork(LiteDatabase db, LiteDbWriteCache cache, 
 
         foreach (CachedPerson[] part in _newPersons.Values.Chunk(PersonsPerDocument))
         {
-            byte[] persons = StoreJson.Persons([.. part.Select(p => LiteDbMapping.ToStored(p.State, p.RecentEntries, p.TripsChangedFrom))]);
+            byte[] persons = StoreJson.Persons([.. part.Select(p => LiteDbMapping.ToStored(
+                p.State, p.RecentEntries, p.TripsChangedFrom, _newCheckpoints.GetValueOrDefault(p.State.Pid) ?? cache.RecentCheckpoints(p.State.Pid)))]);
             db.GetCollection(PersonLog).Insert(new BsonDocument { ["_id"] = firstPersonLogDocument + PersonLogDocuments++, ["b"] = persons });
         }
     }
@@ -182,7 +183,7 @@ internal sealed class LiteDbUnitOfWork(LiteDatabase db, LiteDbWriteCache cache, 
     }
 
     public IReadOnlyList<TapRecord> TripEnds(string vehicle, DateTimeOffset from, DateTimeOffset to) =>
-        [.. cache.TripEndsOf(vehicle).Concat(_newTaps.Where(t => t.Pid is null && t.Type == EventTypes.TripEnd && t.Vehicle == vehicle)).Where(t => t.At >= from && t.At <= to)];
+        [.. cache.TripEndsOf(vehicle, from, to).Concat(_newTaps.Where(t => t.Pid is null && t.Type == EventTypes.TripEnd && t.Vehicle == vehicle && t.At >= from && t.At <= to))];
 
     public IReadOnlyCollection<string> PersonsBoarded(string vehicle, DateTimeOffset from, DateTimeOffset to) =>
         cache.BoardsOf(vehicle).Concat(_newTaps.Where(t => t.Type == EventTypes.Board && t.Vehicle == vehicle))

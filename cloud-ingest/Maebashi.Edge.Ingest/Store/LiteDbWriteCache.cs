@@ -93,7 +93,13 @@ internal sealed class LiteDbWriteCache(int maxCachedTaps)
         }
         else if (t.Type == EventTypes.TripEnd && t.Vehicle is not null)
         {
-            Add(_tripEndsByVehicle, t.Vehicle, t);
+            // In time order (a late one inserted where it belongs): a read is a range, not every trip_end of the vehicle.
+            if (!_tripEndsByVehicle.TryGetValue(t.Vehicle, out List<TapRecord>? ends))
+            {
+                _tripEndsByVehicle[t.Vehicle] = ends = new List<TapRecord>(4);
+            }
+
+            ends.Insert(FirstAtOrAfter(ends, t.At.UtcTicks + 1), t);
         }
     }
 
@@ -211,7 +217,38 @@ internal sealed class LiteDbWriteCache(int maxCachedTaps)
         return [.. byDay.Values.Skip(Math.Max(0, byDay.Count - LiteDbLayout.CheckpointsInMemory))];
     }
 
-    public IEnumerable<TapRecord> TripEndsOf(string vehicle) => _tripEndsByVehicle.TryGetValue(vehicle, out List<TapRecord>? cached) ? cached : [];
+    /// <summary>The vehicle's committed trip_ends with <c>from ≤ at ≤ to</c>.</summary>
+    public IEnumerable<TapRecord> TripEndsOf(string vehicle, DateTimeOffset from, DateTimeOffset to)
+    {
+        if (!_tripEndsByVehicle.TryGetValue(vehicle, out List<TapRecord>? cached))
+        {
+            yield break;
+        }
+
+        for (int i = FirstAtOrAfter(cached, from.UtcTicks); i < cached.Count && cached[i].At <= to; i++)
+        {
+            yield return cached[i];
+        }
+    }
+
+    private static int FirstAtOrAfter(List<TapRecord> taps, long ticks)
+    {
+        int lo = 0, hi = taps.Count;
+        while (lo < hi)
+        {
+            int mid = (lo + hi) >>> 1;
+            if (taps[mid].At.UtcTicks < ticks)
+            {
+                lo = mid + 1;
+            }
+            else
+            {
+                hi = mid;
+            }
+        }
+
+        return lo;
+    }
 
     public IEnumerable<TapRecord> BoardsOf(string vehicle) => _boardsByVehicle.TryGetValue(vehicle, out List<TapRecord>? cached) ? cached : [];
 

@@ -135,6 +135,9 @@ internal sealed class StoredPerson
     /// not every trip the person made. Null: <see cref="Trips"/> is every trip (snapshots, and logs before issue 13).
     /// </summary>
     [JsonPropertyName("tf")] public long? TripsFrom { get; set; }
+
+    /// <summary>The person's latest day checkpoints (at most <see cref="LiteDbLayout.CheckpointsInMemory"/>), so a restart finds them in memory.</summary>
+    [JsonPropertyName("cp")] public List<DayCheckpoint>? Checkpoints { get; set; }
     [JsonPropertyName("rev")] public long Revision { get; set; }
 
     /// <summary>Entries (postings and adjustments, in the order recorded) not yet moved to the <c>entries</c> collection.</summary>
