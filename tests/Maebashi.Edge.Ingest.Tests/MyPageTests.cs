@@ -314,6 +314,30 @@ public sealed partial class MyPageTests
         Assert.Contains("/my/signin", expired.Location, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task An_admin_issues_a_code_from_the_console_and_other_scopes_may_not()
+    {
+        await using RunningIngest ingest = await RunningIngest.StartAsync();
+        using var transport = new ConsoleClient(ingest);
+        await transport.SignInAsync(RunningIngest.TransportName, RunningIngest.ConsolePassword);
+        Assert.Equal(403, (await transport.GetAsync("/console/enrollment")).Status);
+        Assert.Equal(403, (await transport.PostFormAsync("/console/", "/console/enrollment", [new("token", Own)])).Status);
+
+        using var admin = new ConsoleClient(ingest);
+        await admin.SignInAsync(RunningIngest.AdminName, RunningIngest.ConsolePassword);
+        Assert.Contains("href=\"/console/enrollment\"", (await admin.GetAsync("/console/")).Body, StringComparison.Ordinal);
+        Page issued = await admin.PostFormAsync("/console/enrollment", "/console/enrollment", [new("token", Own)]);
+        Assert.Equal(200, issued.Status);
+        string code = Regex.Match(issued.Body, "data-code=\"([^\"]+)\"").Groups[1].Value;
+        Assert.Matches(CodeShape(), code);
+        Assert.Equal(404, (await admin.PostFormAsync("/console/enrollment", "/console/enrollment", [new("token", "no-such-card")])).Status);
+
+        using var citizen = new ConsoleClient(ingest);
+        Assert.Equal(302, (await Enroll(citizen, code)).Status);
+        string audit = await File.ReadAllTextAsync(Path.Combine(ingest.Host.DataDirectory, "audit.jsonl"));
+        Assert.Contains($"\"operator\":\"城 管理者\",\"scope\":\"admin\",\"method\":\"POST\",\"route\":\"/console/enrollment\",\"status\":200,\"subjects\":[\"{Own}\"]", audit, StringComparison.Ordinal);
+    }
+
     private static async Task<(int Status, string Body)> Delete(RunningIngest ingest, string path, string token)
     {
         using var req = new HttpRequestMessage(HttpMethod.Delete, path);

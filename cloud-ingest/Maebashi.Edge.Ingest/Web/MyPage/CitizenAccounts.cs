@@ -88,9 +88,10 @@ public sealed class CitizenAccounts
 
     /// <summary>
     /// Uses the code (once): the card's person gets an account under <paramref name="login"/>, replacing any account
-    /// they had. <paramref name="resolvePid"/> turns the code's card into its person (null: the card is gone).
+    /// they had. <paramref name="resolvePid"/> turns the code's card into its person (null: the card is gone);
+    /// <paramref name="hashPassword"/> runs only for a good code, so wrong codes cost no password hashing.
     /// </summary>
-    public EnrollOutcome Enroll(string? typedCode, string login, string passwordHash, Func<string, string?> resolvePid)
+    public EnrollOutcome Enroll(string? typedCode, string login, Func<string> hashPassword, Func<string, string?> resolvePid)
     {
         string? canonical = EnrollmentCode.Normalize(typedCode);
         DateTimeOffset now = _time.GetUtcNow();
@@ -113,7 +114,7 @@ public sealed class CitizenAccounts
                 _byLogin.Remove(old);
             }
 
-            _byLogin[login] = new CitizenAccount(login, passwordHash, pid, now);
+            _byLogin[login] = new CitizenAccount(login, hashPassword(), pid, now);
             Save();
             return EnrollOutcome.Enrolled;
         }

@@ -44,7 +44,7 @@ public sealed class CitizenSignIn(CitizenAccounts accounts, TimeProvider time)
             return EnrollOutcome.Throttled;
         }
 
-        EnrollOutcome outcome = accounts.Enroll(code, login, PasswordHash.Hash(password), resolvePid);
+        EnrollOutcome outcome = accounts.Enroll(code, login, () => PasswordHash.Hash(password), resolvePid);
         if (outcome == EnrollOutcome.BadCode)
         {
             Throttle.RecordFailure(null, clientAddress);
