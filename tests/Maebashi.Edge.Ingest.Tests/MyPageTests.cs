@@ -119,6 +119,15 @@ public sealed partial class MyPageTests
     public async Task A_citizen_signs_in_with_their_own_cookie_and_sees_their_own_wallet_and_reads_and_nothing_of_another_person()
     {
         await using RunningIngest ingest = await RunningIngest.StartAsync();
+        await using (DeviceClient bus = await DeviceClient.ConnectAsync("BUS0042", ingest.Host.MqttPort))
+        {
+            // A trip S01 → S07 for the citizen, and one S01 → S03 for the other person.
+            DateTimeOffset now = DateTimeOffset.UtcNow;
+            await bus.SendAsync(TestKit.Batch("BUS0042",
+                TestKit.Board(1, "04A1B2C3D4E5F6", now.AddMinutes(-50), "S01"), TestKit.Alight(2, "04A1B2C3D4E5F6", now.AddMinutes(-30), "S07"),
+                TestKit.Board(3, "DEADBEEF", now.AddMinutes(-50), "S01"), TestKit.Alight(4, "DEADBEEF", now.AddMinutes(-40), "S03")));
+        }
+
         Assert.Equal(200, (await ingest.Post($"/api/v1/cards/{Own}/charge", RunningIngest.TransportToken, """{"amount": 1234, "receipt": "R-MY-1"}""")).Status);
         Assert.Equal(200, (await ingest.Post($"/api/v1/cards/{Other}/charge", RunningIngest.TransportToken, """{"amount": 5555, "receipt": "R-MY-2"}""")).Status);
         // Who read whose data: the welfare clerk reads the citizen's wallet, and the other person's.
@@ -152,6 +161,9 @@ public sealed partial class MyPageTests
         AssertMyPage(my);
         Assert.Contains($"data-value=\"{value}\"", my.Body, StringComparison.Ordinal);
         Assert.Contains("チャージ / Top-up", my.Body, StringComparison.Ordinal);
+        Assert.Contains("<td>S01 → S07</td>", my.Body, StringComparison.Ordinal);
+        Assert.Contains("大人運賃 / Adult fare ¥340 → 区分 / Category", my.Body, StringComparison.Ordinal);
+        Assert.DoesNotContain("S03", my.Body, StringComparison.Ordinal);
         Assert.Contains($"data-card=\"{Own}\"", my.Body, StringComparison.Ordinal);
         Assert.Contains($"data-card=\"{OwnFelica}\"", my.Body, StringComparison.Ordinal);
         Assert.Contains("<tr data-scope=\"welfare\">", my.Body, StringComparison.Ordinal);

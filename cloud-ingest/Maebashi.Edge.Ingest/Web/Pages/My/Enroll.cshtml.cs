@@ -31,9 +31,9 @@ public sealed class EnrollModel(CitizenSignIn signIn, MyPageQueries queries) : P
 
     public async Task<IActionResult> OnPostAsync()
     {
-        string? password = Password;
-        Password = null;
-        Code = null;
+        // Neither the password nor the code is ever written back into the page.
+        (string? password, string? code) = (Password, Code);
+        (Password, Code) = (null, null);
         if ((CitizenAccounts.LoginProblem(Login) ?? CitizenAccounts.PasswordProblem(password)) is { } problem)
         {
             Message = problem;
@@ -42,7 +42,7 @@ public sealed class EnrollModel(CitizenSignIn signIn, MyPageQueries queries) : P
         }
 
         string address = HttpContext.Connection.RemoteIpAddress?.ToString() ?? "";
-        EnrollOutcome outcome = signIn.Enroll(Request.Form["code"], Login!, password!, address, queries.PidOfCard);
+        EnrollOutcome outcome = signIn.Enroll(code, Login!, password!, address, queries.PidOfCard);
         switch (outcome)
         {
             case EnrollOutcome.Enrolled:
