@@ -51,7 +51,8 @@ public sealed class MyIndexModel(MyPageQueries queries, IngestPipeline pipeline,
     {
         if (queries.For(User.Identity!.Name!) is not { } view)
         {
-            return Forbid();
+            // The account was replaced by a new enrollment between the cookie's check and here: sign in again.
+            return LocalRedirect(MyPageHosting.SignInPath);
         }
 
         View = view;
