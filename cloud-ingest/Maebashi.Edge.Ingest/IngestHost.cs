@@ -7,6 +7,7 @@ using Maebashi.Edge.Ingest.Mqtt;
 using Maebashi.Edge.Ingest.Pipeline;
 using Maebashi.Edge.Ingest.Store;
 using Maebashi.Edge.Ingest.Web;
+using Maebashi.Edge.Ingest.Web.MyPage;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Builder;
@@ -142,6 +143,7 @@ public sealed class IngestHost : IAsyncDisposable
         AuthenticationBuilder authentication = services.AddAuthentication(BearerTokenHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, BearerTokenHandler>(BearerTokenHandler.SchemeName, null);
         services.AddConsole(authentication, time);
+        services.AddMyPage(authentication, time);
         services.AddAuthorization(ScopePolicies.AddTo);
         services.AddSingleton<IAuthorizationHandler, ScopeAuthorizationHandler>();
 
@@ -155,12 +157,14 @@ public sealed class IngestHost : IAsyncDisposable
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseConsole();
+        app.UseMyPage();
         // Routing after the console's status pages, so that their re-execution is routed afresh.
         app.UseRouting();
         app.UseAuthentication();
         app.UseAuthorization();
         app.MapIngestMetrics();
         app.MapIngestApi();
+        app.MapCardApi();
         app.MapConsole();
         return app;
     }

@@ -176,6 +176,37 @@ public sealed class IngestPipeline
         }
     }
 
+    /// <summary>The card's run-time status (<see cref="CardRunStatus"/>), or null when it has none.</summary>
+    public CardStatusEntry? CardStatusOf(string token)
+    {
+        lock (_gate)
+        {
+            return _denyList.StatusOf(token);
+        }
+    }
+
+    /// <summary>
+    /// Sets the card's run-time status, or clears it with null: durable with the next deny-list version, which is
+    /// published at once. Setting the status a card already has, or clearing none, changes nothing.
+    /// </summary>
+    public CardStatusOutcome SetCardStatus(string token, CardRunStatus? status)
+    {
+        DateTimeOffset now = _time.GetUtcNow();
+        lock (_gate)
+        {
+            Dictionary<string, CardStatusEntry>? next = _store.Write(w => _denyList.StageStatus(w, token, status, now));
+            if (next is null)
+            {
+                return new CardStatusOutcome(false, _denyList.Version);
+            }
+
+            DenyList list = _denyList.CommitStatuses(next);
+            _logger.LogInformation("Deny list version {Version}: {Count} tokens (a card's status {Change})", list.Version, list.Tokens.Count, status is null ? "cleared" : "set");
+            DenyListChanged?.Invoke(list);
+            return new CardStatusOutcome(true, list.Version);
+        }
+    }
+
     /// <summary>Closes trips left open past board + 180 minutes by re-evaluating their persons; returns how many.</summary>
     public int CloseDueTrips()
     {
