@@ -1,0 +1,69 @@
+using Maebashi.Edge.Contract.Identity;
+using Microsoft.Playwright;
+
+namespace Maebashi.Edge.Web.Tests;
+
+/// <summary>
+/// A citizen's first visit to My Page in a real browser, on a phone: an admin issues the enrollment code from the console,
+/// the citizen enrolls with it, sees their page, and reports their card lost.
+/// </summary>
+[Collection(BrowserCollection.Name)]
+[Trait("Category", "Web")]
+public sealed class MyPageBrowserTests(Browser browser) : IAsyncLifetime
+{
+    private ConsoleSite _site = null!;
+
+    public async Task InitializeAsync() => _site = await ConsoleSite.StartAsync();
+
+    public Task DisposeAsync()
+    {
+        _site.Dispose();
+        return Task.CompletedTask;
+    }
+
+    [Fact]
+    public async Task Enrollment_from_the_console_code_to_My_Page_and_report_lost_puts_the_card_on_the_deny_list()
+    {
+        // The sample registry's first card, as the console knows it: by its token.
+        string token = ConsoleSite.Registry.TokenFor(CardTech.Iso14443A, "04A1B2C3D4E5F6");
+
+        IPage console = await browser.NewPageAsync();
+        (string admin, string adminPassword) = ConsoleSite.Operators["admin"];
+        await console.GotoAsync(_site.Url("/console/signin"));
+        await console.FillAsync("input[name=name]", admin);
+        await console.FillAsync("input[name=password]", adminPassword);
+        await console.ClickAsync("button:has-text('サインイン / Sign in')");
+        await console.WaitForURLAsync(url => new Uri(url).AbsolutePath == "/console/");
+        await console.GotoAsync(_site.Url("/console/enrollment"));
+        await Accessibility.AssertNoSeriousViolationsAsync(console);
+        await console.FillAsync("input[name=token]", token);
+        await console.ClickAsync("button:has-text('コードを発行 / Issue code')");
+        string code = (await console.GetAttributeAsync("[data-code]", "data-code"))!;
+        Assert.Matches("^[0-9A-Z]{5}-[0-9A-Z]{5}$", code);
+
+        // The citizen, on their phone: a session of their own.
+        IPage phone = await browser.NewPageAsync(phone: true);
+        await phone.GotoAsync(_site.Url("/my/enroll"));
+        Assert.Equal("ja", await phone.GetAttributeAsync("html", "lang"));
+        await Accessibility.AssertNoSeriousViolationsAsync(phone);
+        await Screens.SaveAsync(phone, "my-enroll");
+        await phone.FillAsync("input[name=code]", code.ToLowerInvariant().Replace("-", " ", StringComparison.Ordinal));
+        await phone.FillAsync("input[name=login]", "maebashi-taro");
+        await phone.FillAsync("input[name=password]", "my own long password");
+        await phone.ClickAsync("button:has-text('登録 / Enroll')");
+        await phone.WaitForURLAsync(url => new Uri(url).AbsolutePath.TrimEnd('/') == "/my");
+        Assert.Contains("マイページ / My Page", await phone.InnerTextAsync("h1"), StringComparison.Ordinal);
+        await Accessibility.AssertNoSeriousViolationsAsync(phone);
+        await Screens.SaveAsync(phone, "my-page");
+
+        // Nothing on the page gives the raw UID or the person's ID.
+        string body = await phone.InnerTextAsync("body");
+        Assert.DoesNotContain("04A1B2C3D4E5F6", body, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("P0001", body, StringComparison.Ordinal);
+
+        await phone.ClickAsync($"li[data-card='{token}'] button:has-text('紛失届 / Report lost')");
+        await phone.WaitForSelectorAsync($"li[data-card='{token}'] :text('利用停止中（紛失） / Blocked (lost)')");
+        Assert.Matches(@"拒否リスト 第\d+版", await phone.InnerTextAsync("body"));
+        Assert.Equal(0, await phone.Locator($"li[data-card='{token}'] button").CountAsync());
+    }
+}
