@@ -1,0 +1,236 @@
+using System.Net;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using Maebashi.Edge.Contract.Identity;
+using Maebashi.Edge.Ingest.Web;
+using Microsoft.Extensions.Time.Testing;
+using Page = Maebashi.Edge.Ingest.Tests.ConsoleClient.Page;
+
+namespace Maebashi.Edge.Ingest.Tests;
+
+/// <summary>
+/// The console's read-only screens over real HTTP: admin's deny list, audit log and quarantine, a clinic's live
+/// reception queue and welfare's events, each for its scope and refused to the others.
+/// </summary>
+[Trait("Category", "Web")]
+public sealed partial class ConsoleScreensTests
+{
+    private const string WelfareName = "福祉 係";
+    private const string Clinic2Name = "C02 受付";
+    private const string Refused = "このページを見る権限がありません / You may not see this page";
+
+    private static DateTimeOffset J(int h, int m) => new(2026, 11, 30, h, m, 0, TestKit.Jst);
+
+    private static void Process(RunningIngest ingest, string device, params JsonObject[] events)
+    {
+        byte[] payload = TestKit.Batch(device, events);
+        ingest.Host.Pipeline.ProcessBatch(TestKit.Topic(device), payload, TestKit.Mac(device, payload));
+    }
+
+    private static async Task<ConsoleClient> SignedIn(RunningIngest ingest, string name)
+    {
+        var browser = new ConsoleClient(ingest);
+        Assert.Equal(302, (await browser.SignInAsync(name, RunningIngest.ConsolePassword)).Status);
+        return browser;
+    }
+
+    private static Task<string[]> AuditLines(RunningIngest ingest) => File.ReadAllLinesAsync(Path.Combine(ingest.Host.DataDirectory, "audit.jsonl"));
+
+    private static string[] RowsOf(string body, string attribute) =>
+        [.. Regex.Matches(body, $"<tr [^>]*\\b{attribute}=\"([^\"]+)\"").Select(m => WebUtility.HtmlDecode(m.Groups[1].Value))];
+
+    private static string Row(string body, string attribute, string value)
+    {
+        int start = body.IndexOf($"<tr {attribute}=\"{value}\"", StringComparison.Ordinal);
+        Assert.True(start >= 0, $"no row {attribute}={value}");
+        return body[start..body.IndexOf("</tr>", start, StringComparison.Ordinal)];
+    }
+
+    private static void AssertNoPidOrUid(string body)
+    {
+        foreach (string pid in TestKit.Pids)
+        {
+            Assert.DoesNotContain(pid, body, StringComparison.Ordinal);
+        }
+
+        foreach (string uid in TestKit.Uids)
+        {
+            Assert.DoesNotContain(uid, body, StringComparison.OrdinalIgnoreCase);
+        }
+    }
+
+    [Theory]
+    [InlineData("/console/denylist")]
+    [InlineData("/console/audit")]
+    [InlineData("/console/quarantine")]
+    [InlineData("/console/quarantine/payload?id=x")]
+    public async Task Admin_screens_are_refused_to_every_other_scope_with_403_and_missing_from_their_nav(string path)
+    {
+        await using RunningIngest ingest = await RunningIngest.StartAsync();
+        foreach (string clerk in new[] { RunningIngest.TransportName, WelfareName, RunningIngest.Clinic1Name })
+        {
+            using ConsoleClient browser = await SignedIn(ingest, clerk);
+            Page refused = await browser.GetAsync(path);
+            Assert.Equal(403, refused.Status);
+            Assert.Contains(Refused, refused.Body, StringComparison.Ordinal);
+            string href = path.Split('?')[0];
+            Assert.DoesNotContain($"href=\"{href}\"", (await browser.GetAsync("/console/")).Body, StringComparison.Ordinal);
+        }
+
+        using ConsoleClient admin = await SignedIn(ingest, RunningIngest.AdminName);
+        if (!path.Contains('?', StringComparison.Ordinal))
+        {
+            Assert.Contains($"href=\"{path}\"", (await admin.GetAsync("/console/")).Body, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task The_deny_list_shows_each_card_by_token_and_transport_ID_with_why_and_the_version_devices_hold()
+    {
+        await using RunningIngest ingest = await RunningIngest.StartAsync(Clocks.At("2026-11-30T12:00:00+09:00"));
+        // P0005 rides twice S01 → S07 with no value: 340 each, −680 is past the debt limit, so every card of theirs is denied.
+        Process(ingest, "BUS0042",
+            TestKit.Board(1, "CAFEBABE", J(8, 0), "S01"), TestKit.Alight(2, "CAFEBABE", J(8, 20), "S07"),
+            TestKit.Board(3, "CAFEBABE", J(9, 0), "S01"), TestKit.Alight(4, "CAFEBABE", J(9, 20), "S07"));
+
+        using ConsoleClient admin = await SignedIn(ingest, RunningIngest.AdminName);
+        Page page = await admin.GetAsync("/console/denylist");
+        Assert.Equal(200, page.Status);
+        Assert.Contains("拒否リスト / Deny list</h1>", page.Body, StringComparison.Ordinal);
+        long version = ingest.Host.Pipeline.CurrentDenyList().Version;
+        Assert.Contains($"data-deny-version=\"{version}\"", page.Body, StringComparison.Ordinal);
+        Assert.Contains($"Version {version} (2 cards)", page.Body, StringComparison.Ordinal);
+
+        string lost = TestKit.Tok("11223344");
+        string debt = TestKit.Tok("CAFEBABE");
+        Assert.Equal(new[] { lost, debt }.Order(StringComparer.Ordinal), RowsOf(page.Body, "data-token"));
+        string transportId = TestKit.Registry.SectorIdFor("P0005", SectorId.Transport);
+        Assert.Contains("紛失 / Lost", Row(page.Body, "data-token", lost), StringComparison.Ordinal);
+        Assert.Contains(transportId, Row(page.Body, "data-token", lost), StringComparison.Ordinal);
+        Assert.Contains("未払い / Debt", Row(page.Body, "data-token", debt), StringComparison.Ordinal);
+        Assert.Contains(transportId, Row(page.Body, "data-token", debt), StringComparison.Ordinal);
+        AssertNoPidOrUid(page.Body);
+        Assert.Contains(await AuditLines(ingest), l => l.Contains("\"route\":\"/console/denylist\"", StringComparison.Ordinal) && l.Contains(debt, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task The_audit_log_lists_newest_first_filters_by_operator_and_pages_to_its_start()
+    {
+        FakeTimeProvider time = Clocks.At("2026-12-05T09:00:00+09:00");
+        await using RunningIngest ingest = await RunningIngest.StartAsync(time);
+        string tok = TestKit.Tok("04A1B2C3D4E5F6");
+        for (int i = 0; i < Pager.PageSize + 10; i++)
+        {
+            time.Advance(TimeSpan.FromSeconds(1));
+            Assert.Equal(200, (await ingest.Get($"/api/v1/cards/{tok}/wallet", RunningIngest.TransportToken)).Status);
+        }
+
+        time.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(200, (await ingest.Get($"/api/v1/cards/{tok}/wallet", RunningIngest.WelfareToken)).Status);
+        using ConsoleClient admin = await SignedIn(ingest, RunningIngest.AdminName);
+
+        Page newest = await admin.GetAsync("/console/audit");
+        Assert.Equal(200, newest.Status);
+        string[] operators = RowsOf(newest.Body, "data-operator");
+        Assert.Equal(Pager.PageSize, operators.Length);
+        // The admin's own sign-in is the newest line, then the welfare read, then transport's.
+        Assert.Equal([RunningIngest.AdminName, WelfareName, RunningIngest.TransportName], operators[..3]);
+        string[] times = [.. Regex.Matches(newest.Body, "<td>(2026-12-05 [0-9:]+)</td>").Select(m => m.Groups[1].Value)];
+        Assert.Equal(times.OrderDescending(StringComparer.Ordinal), times);
+        Assert.Equal("2026-12-05 09:01:01", times[0]);
+
+        Page transport = await admin.GetAsync("/console/audit?operator=" + Uri.EscapeDataString(RunningIngest.TransportName));
+        Assert.All(RowsOf(transport.Body, "data-operator"), o => Assert.Equal(RunningIngest.TransportName, o));
+        Assert.Equal(Pager.PageSize, RowsOf(transport.Body, "data-operator").Length);
+        Assert.Contains($"GET /api/v1/cards/{{tok}}/wallet", transport.Body, StringComparison.Ordinal);
+        Assert.Contains(tok, transport.Body, StringComparison.Ordinal);
+
+        string older = WebUtility.HtmlDecode(Regex.Match(transport.Body, "href=\"([^\"]+)\" rel=\"next\"").Groups[1].Value);
+        Page rest = await admin.GetAsync(older);
+        Assert.Equal(200, rest.Status);
+        Assert.Equal(10, RowsOf(rest.Body, "data-operator").Length);
+        Assert.All(RowsOf(rest.Body, "data-operator"), o => Assert.Equal(RunningIngest.TransportName, o));
+        Assert.Contains("記録の始まり / Start of the log", rest.Body, StringComparison.Ordinal);
+        Assert.DoesNotContain("rel=\"next\"", rest.Body, StringComparison.Ordinal);
+
+        Page bad = await admin.GetAsync("/console/audit?before=-1");
+        Assert.Equal(400, bad.Status);
+        Assert.Contains("before: expected the position a page link gives", bad.Body, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Quarantine_is_paged_newest_first_filtered_by_device_and_reason_and_its_payload_download_is_audited()
+    {
+        FakeTimeProvider time = Clocks.At("2026-11-30T12:00:00+09:00");
+        await using RunningIngest ingest = await RunningIngest.StartAsync(time);
+        // Pager.PageSize + 5 events of unknown cards (one record each) and one batch with a wrong mac.
+        JsonObject[] unknown = [.. Enumerable.Range(1, Pager.PageSize + 5).Select(i =>
+        {
+            JsonObject e = TestKit.Board((ulong)i, "04A1B2C3D4E5F6", J(8, 0).AddSeconds(i), "S01");
+            e["card"]!["tok"] = "AAAAAAAAAAAAAAAAAAAAAA";
+            return e;
+        })];
+        Process(ingest, "BUS0042", unknown);
+        time.Advance(TimeSpan.FromMinutes(1));
+        byte[] forged = TestKit.Batch("BUS0043", TestKit.Board(1, "04A1B2C3D4E5F6", J(9, 0), "S01"));
+        ingest.Host.Pipeline.ProcessBatch(TestKit.Topic("BUS0043"), forged, TestKit.Mac("BUS0042", forged));
+
+        using ConsoleClient admin = await SignedIn(ingest, RunningIngest.AdminName);
+        Page first = await admin.GetAsync("/console/quarantine");
+        Assert.Equal(200, first.Status);
+        Assert.Equal(Pager.PageSize, RowsOf(first.Body, "data-quarantine").Length);
+        Assert.Equal("BUS0043", RowsOf(first.Body, "data-device")[0]); // the newest
+        Assert.Contains($"Page 1 of 2 ({Pager.PageSize + 6} items)", first.Body, StringComparison.Ordinal);
+
+        Page second = await admin.GetAsync("/console/quarantine?p=2");
+        Assert.Equal(6, RowsOf(second.Body, "data-quarantine").Length);
+        Assert.Contains("rel=\"prev\"", second.Body, StringComparison.Ordinal);
+
+        Page byDevice = await admin.GetAsync("/console/quarantine?device=BUS0043");
+        string id = Assert.Single(RowsOf(byDevice.Body, "data-quarantine"));
+        Assert.Equal(["BadMac"], RowsOf(byDevice.Body, "data-code").Distinct());
+        Page byCode = await admin.GetAsync("/console/quarantine?code=UnknownCard&p=2");
+        Assert.Equal(5, RowsOf(byCode.Body, "data-quarantine").Length);
+        Assert.Contains("href=\"/console/quarantine?code=UnknownCard&amp;p=1\"", byCode.Body, StringComparison.Ordinal);
+        Assert.Empty(RowsOf((await admin.GetAsync("/console/quarantine?device=BUS0043&code=UnknownCard")).Body, "data-quarantine"));
+
+        using var http = new HttpClient(new HttpClientHandler { CookieContainer = admin.Cookies, AllowAutoRedirect = false }) { BaseAddress = ingest.Http.BaseAddress };
+        using HttpResponseMessage download = await http.GetAsync("/console/quarantine/payload?id=" + Uri.EscapeDataString(id));
+        Assert.Equal(HttpStatusCode.OK, download.StatusCode);
+        Assert.Equal("attachment", download.Content.Headers.ContentDisposition?.DispositionType);
+        Assert.Equal("application/octet-stream", download.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(forged, await download.Content.ReadAsByteArrayAsync());
+        Assert.Equal("no-store", download.Headers.CacheControl?.ToString());
+        Assert.Contains(await AuditLines(ingest), l => l.Contains("\"operator\":\"城 管理者\"", StringComparison.Ordinal)
+            && l.Contains("\"route\":\"/console/quarantine/payload\",\"status\":200,\"subjects\":[\"" + id + "\"]", StringComparison.Ordinal));
+
+        Assert.Equal(404, (await admin.GetAsync("/console/quarantine/payload?id=nothing-here")).Status);
+    }
+
+    [Theory]
+    [InlineData("/console/quarantine?p=0")]
+    [InlineData("/console/quarantine?p=-3")]
+    [InlineData("/console/quarantine?p=two")]
+    [InlineData("/console/denylist?p=0")]
+    [InlineData("/console/events?p=0")]
+    public async Task A_page_number_that_is_not_a_whole_number_from_1_is_refused_saying_so(string path)
+    {
+        await using RunningIngest ingest = await RunningIngest.StartAsync();
+        using ConsoleClient admin = await SignedIn(ingest, RunningIngest.AdminName);
+        Page page = await admin.GetAsync(path);
+        Assert.Equal(400, page.Status);
+        Assert.Contains(Pager.BadPageMessage, page.Body, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_page_past_the_last_shows_the_last()
+    {
+        await using RunningIngest ingest = await RunningIngest.StartAsync();
+        using ConsoleClient admin = await SignedIn(ingest, RunningIngest.AdminName);
+        Page page = await admin.GetAsync("/console/denylist?p=99999");
+        Assert.Equal(200, page.Status);
+        Assert.Contains("Page 1 of 1 (1 items)", page.Body, StringComparison.Ordinal);
+        Assert.Equal([TestKit.Tok("11223344")], RowsOf(page.Body, "data-token"));
+    }
+}
