@@ -233,4 +233,140 @@ public sealed partial class ConsoleScreensTests
         Assert.Contains("Page 1 of 1 (1 items)", page.Body, StringComparison.Ordinal);
         Assert.Equal([TestKit.Tok("11223344")], RowsOf(page.Body, "data-token"));
     }
+
+    private static async Task<JsonElement> PollAsync(ConsoleClient browser, string path)
+    {
+        Page poll = await browser.GetAsync(path);
+        Assert.Equal(200, poll.Status);
+        Assert.Equal("application/json", poll.ContentType);
+        Assert.Equal("no-store", poll.CacheControl);
+        return TestKit.ParseJson(poll.Body);
+    }
+
+    [Fact]
+    public async Task A_clinic_clerk_sees_todays_queue_and_a_new_check_in_through_the_polled_json()
+    {
+        FakeTimeProvider time = Clocks.At("2026-11-30T12:00:00+09:00");
+        await using RunningIngest ingest = await RunningIngest.StartAsync(time);
+        Process(ingest, "CLN01", TestKit.Checkin(1, "04BADA55C0FFEE", J(10, 0), "C01", 1), TestKit.Checkin(2, "04C0FFEE123456", J(10, 5), "C01", 2));
+        string child = TestKit.Registry.SectorIdFor("P0007", SectorId.Clinic("C01"));
+        string adult = TestKit.Registry.SectorIdFor("P0004", SectorId.Clinic("C01"));
+
+        using ConsoleClient clerk = await SignedIn(ingest, RunningIngest.Clinic1Name);
+        Assert.Contains("href=\"/console/clinics/C01/queue\"", (await clerk.GetAsync("/console/")).Body, StringComparison.Ordinal);
+        Page page = await clerk.GetAsync("/console/clinics/C01/queue");
+        Assert.Equal(200, page.Status);
+        Assert.Contains("受付 前橋中央クリニック (C01) / Reception", page.Body, StringComparison.Ordinal);
+        Assert.Equal(["1", "2"], RowsOf(page.Body, "data-queue"));
+        Assert.Contains(child, Row(page.Body, "data-queue", "1"), StringComparison.Ordinal);
+        Assert.Contains("対象 / Eligible", Row(page.Body, "data-queue", "1"), StringComparison.Ordinal);
+        Assert.Contains("10:00:00", Row(page.Body, "data-queue", "1"), StringComparison.Ordinal);
+        Assert.Contains(adult, Row(page.Body, "data-queue", "2"), StringComparison.Ordinal);
+        Assert.Contains("対象外 / Not eligible", Row(page.Body, "data-queue", "2"), StringComparison.Ordinal);
+        AssertNoPidOrUid(page.Body);
+
+        // Live: an external script (the CSP allows no inline one) polls the JSON, well within the 2 s a check-in may take.
+        Assert.Contains("data-live=\"true\"", page.Body, StringComparison.Ordinal);
+        Assert.Contains("<script src=\"/console/static/clinic-queue.js\" defer></script>", page.Body, StringComparison.Ordinal);
+        Assert.True(int.Parse(Regex.Match(page.Body, "data-poll-ms=\"([0-9]+)\"").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) <= 1000);
+        Assert.Contains("connect-src 'self'", page.ContentSecurityPolicy, StringComparison.Ordinal);
+        Page script = await clerk.GetAsync("/console/static/clinic-queue.js");
+        Assert.Equal(200, script.Status);
+        Assert.Contains("fetch(", script.Body, StringComparison.Ordinal);
+        string pollUrl = WebUtility.HtmlDecode(Regex.Match(page.Body, "data-poll-url=\"([^\"]+)\"").Groups[1].Value);
+        Assert.Equal("/console/clinics/C01/queue.json?date=2026-11-30", pollUrl);
+        string version = Regex.Match(page.Body, "data-version=\"([^\"]+)\"").Groups[1].Value;
+
+        // Nothing new: no rows, and no read of anyone's data to audit.
+        int auditBefore = (await AuditLines(ingest)).Length;
+        JsonElement quiet = await PollAsync(clerk, $"{pollUrl}&v={version}");
+        Assert.False(quiet.GetProperty("changed").GetBoolean());
+        Assert.Equal(JsonValueKind.Null, quiet.GetProperty("checkins").ValueKind);
+        Assert.Equal(auditBefore, (await AuditLines(ingest)).Length);
+
+        time.Advance(TimeSpan.FromSeconds(30));
+        Process(ingest, "CLN01", TestKit.Checkin(3, "1A2B3C4D", J(12, 0), "C01", 3));
+        JsonElement news = await PollAsync(clerk, $"{pollUrl}&v={version}");
+        Assert.True(news.GetProperty("changed").GetBoolean());
+        Assert.NotEqual(version, news.GetProperty("version").GetString());
+        JsonElement third = news.GetProperty("checkins")[2];
+        string newcomer = TestKit.Registry.SectorIdFor("P0003", SectorId.Clinic("C01"));
+        Assert.Equal(3, third.GetProperty("queue").GetInt32());
+        Assert.Equal(newcomer, third.GetProperty("patientNo").GetString());
+        Assert.Equal("12:00:00", third.GetProperty("time").GetString());
+        AssertNoPidOrUid(news.ToString());
+        Assert.Contains(await AuditLines(ingest), l => l.Contains("\"route\":\"/console/clinics/{clinicId}/queue.json\"", StringComparison.Ordinal) && l.Contains(newcomer, StringComparison.Ordinal));
+
+        // A past day, by date: no live updates; a date that is not one is refused saying so.
+        Page past = await clerk.GetAsync("/console/clinics/C01/queue?date=2026-11-29");
+        Assert.Equal(200, past.Status);
+        Assert.Empty(RowsOf(past.Body, "data-queue"));
+        Assert.Contains("data-live=\"false\"", past.Body, StringComparison.Ordinal);
+        Assert.DoesNotContain("<script", past.Body, StringComparison.Ordinal);
+        Page bad = await clerk.GetAsync("/console/clinics/C01/queue?date=30.11.2026");
+        Assert.Equal(400, bad.Status);
+        Assert.Contains("date: expected YYYY-MM-DD", bad.Body, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(Clinic2Name)]
+    [InlineData(RunningIngest.TransportName)]
+    [InlineData(WelfareName)]
+    public async Task Another_clinic_and_other_scopes_are_refused_a_clinics_queue_and_its_json(string name)
+    {
+        await using RunningIngest ingest = await RunningIngest.StartAsync(Clocks.At("2026-11-30T12:00:00+09:00"));
+        Process(ingest, "CLN01", TestKit.Checkin(1, "04BADA55C0FFEE", J(10, 0), "C01", 1));
+        using ConsoleClient other = await SignedIn(ingest, name);
+
+        Page page = await other.GetAsync("/console/clinics/C01/queue");
+        Assert.Equal(403, page.Status);
+        Assert.Contains(Refused, page.Body, StringComparison.Ordinal);
+        Page json = await other.GetAsync("/console/clinics/C01/queue.json?date=2026-11-30");
+        Assert.Equal(403, json.Status);
+        Assert.DoesNotContain(TestKit.Registry.SectorIdFor("P0007", SectorId.Clinic("C01")), json.Body, StringComparison.Ordinal);
+        Assert.DoesNotContain("/console/clinics/C01/", (await other.GetAsync("/console/")).Body, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Welfare_sees_each_events_participants_and_points_and_the_totals_per_source()
+    {
+        await using RunningIngest ingest = await RunningIngest.StartAsync(Clocks.At("2026-11-30T12:00:00+09:00"));
+        Process(ingest, "EVT01", TestKit.EventIn(1, "0F0E0D0C", J(8, 10), "E-WALK-1130"), TestKit.EventIn(2, "04A1B2C3D4E5F6", J(8, 15), "E-WALK-1130"));
+        long points = ingest.Host.Pipeline.Store.Participations("E-WALK-1130").Sum(p => p.Points);
+        Assert.True(points > 0);
+
+        using ConsoleClient welfare = await SignedIn(ingest, WelfareName);
+        Assert.Contains("href=\"/console/events\"", (await welfare.GetAsync("/console/")).Body, StringComparison.Ordinal);
+        Page events = await welfare.GetAsync("/console/events");
+        Assert.Equal(200, events.Status);
+        Assert.Equal(["E-WALK-1130", "E-CLEANUP-1129"], RowsOf(events.Body, "data-event"));
+        string walk = Row(events.Body, "data-event", "E-WALK-1130");
+        Assert.Contains("広瀬川ウォーキング (E-WALK-1130)", walk, StringComparison.Ordinal);
+        Assert.Contains("健康 / Health", walk, StringComparison.Ordinal);
+        Assert.Contains($"<td>2</td>\n            <td>{points}</td>", walk, StringComparison.Ordinal);
+        Assert.Contains("<td>0</td>\n            <td>0</td>", Row(events.Body, "data-event", "E-CLEANUP-1129"), StringComparison.Ordinal);
+        Assert.Contains($"<td>1</td>\n            <td>2</td>\n            <td>{points}</td>", Row(events.Body, "data-source", "health"), StringComparison.Ordinal);
+        Assert.Contains("ボランティア / Volunteer", Row(events.Body, "data-source", "volunteer"), StringComparison.Ordinal);
+
+        Page participants = await welfare.GetAsync("/console/events/E-WALK-1130");
+        Assert.Equal(200, participants.Status);
+        string[] expected = [TestKit.Registry.SectorIdFor("P0006", SectorId.Welfare), TestKit.Registry.SectorIdFor("P0001", SectorId.Welfare)];
+        Assert.Equal(expected, RowsOf(participants.Body, "data-sector-id"));
+        AssertNoPidOrUid(participants.Body);
+        Assert.DoesNotContain(TestKit.Registry.SectorIdFor("P0001", SectorId.Transport), participants.Body, StringComparison.Ordinal);
+        Assert.Contains(await AuditLines(ingest), l => l.Contains("\"route\":\"/console/events/{eventId}\"", StringComparison.Ordinal) && l.Contains(expected[0], StringComparison.Ordinal));
+        Assert.Equal(404, (await welfare.GetAsync("/console/events/E-NONE")).Status);
+    }
+
+    [Theory]
+    [InlineData(RunningIngest.TransportName)]
+    [InlineData(RunningIngest.Clinic1Name)]
+    public async Task Transport_and_clinics_are_refused_the_event_screens(string name)
+    {
+        await using RunningIngest ingest = await RunningIngest.StartAsync();
+        using ConsoleClient other = await SignedIn(ingest, name);
+        Assert.Equal(403, (await other.GetAsync("/console/events")).Status);
+        Assert.Equal(403, (await other.GetAsync("/console/events/E-WALK-1130")).Status);
+        Assert.DoesNotContain("href=\"/console/events\"", (await other.GetAsync("/console/")).Body, StringComparison.Ordinal);
+    }
 }
