@@ -26,6 +26,9 @@ internal sealed class ConsoleSite : IDisposable
         _ingest = ingest;
     }
 
+    /// <summary>The ingest's MQTT port, where a test publishes a device's batch.</summary>
+    public int MqttPort => _ingest.MqttPort;
+
     public Uri BaseAddress => new($"http://127.0.0.1:{_ingest.HttpPort}");
 
     public string OperatorsFile => Path.Combine(_dir, "operators.json");
