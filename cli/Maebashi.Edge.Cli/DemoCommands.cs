@@ -74,6 +74,12 @@ internal static class DemoCommands
             await using DemoFleet fleet = await DemoFleet.StartAsync(options, output, loggers, CancellationToken.None);
             output.WriteLine($"HTTP API: {fleet.Api}  (admin token: {fleet.AdminToken})");
             output.WriteLine($"  e.g. curl -H 'Authorization: Bearer {fleet.AdminToken}' {fleet.Api}api/v1/devices");
+            output.WriteLine($"管理画面 / Console: {fleet.Api}console/  サインイン / sign in as:");
+            foreach (DemoOperator o in fleet.Operators)
+            {
+                output.WriteLine($"  {o.Name,-18} {o.Password}  ({o.Scope})");
+            }
+
             output.WriteLine($"devices: {string.Join(", ", fleet.Terminals.Select(t => $"{t.Options.DeviceId} ({t.Options.Role})"))}");
             await fleet.RunAsync(stop.Token);
             output.WriteLine("-- scenario over: draining backlogs / 送信待ちを送信中");

@@ -17,6 +17,12 @@ internal sealed partial class WalletEvaluation
         public long InTicks { get; } = inTicks;
         public int Out { get; set; } = -1;
         public long Points { get; set; } = ev.Points;
+
+        /// <summary>From the checkpoint evaluated from: credited (posted) on an earlier day, walked only to be tapped out of.</summary>
+        public bool Carried { get; init; }
+
+        /// <summary>Carried, and tapped out before the checkpoint's day started.</summary>
+        public bool CarriedOut { get; init; }
     }
 
     private bool CheckEventSite(int i, out EventDef ev)
@@ -73,12 +79,8 @@ internal sealed partial class WalletEvaluation
             return;
         }
 
-        if (!_participationByEvent.TryGetValue(ev.Id, out ParticipationDraft? p))
-        {
-            Reject(i, $"no event_in of this person at event {ev.Id} before it");
-            return;
-        }
-
+        // The window first: a participation is carried across a day's start only while its event's out-grace
+        // lasts, so a later event_out must not depend on whether one exists.
         DateTimeOffset at = _entries[i].Tap.Event.At;
         if (at > ev.End + RuleWindows.EventOutGrace)
         {
@@ -86,7 +88,13 @@ internal sealed partial class WalletEvaluation
             return;
         }
 
-        if (p.Out >= 0)
+        if (!_participationByEvent.TryGetValue(ev.Id, out ParticipationDraft? p))
+        {
+            Reject(i, $"no event_in of this person at event {ev.Id} before it");
+            return;
+        }
+
+        if (p.Out >= 0 || p.CarriedOut)
         {
             _outcome[i] = TapOutcome.Applied($"already tapped out of event {ev.Id}", points: 0);
             return;

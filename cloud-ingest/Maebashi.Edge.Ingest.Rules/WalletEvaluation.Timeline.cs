@@ -82,6 +82,11 @@ internal sealed partial class WalletEvaluation
         for (int i = 0; i < taps.Count; i++)
         {
             StoredTap t = taps[i];
+            if (t is { Event: { } early } && early.At.UtcTicks < _startTicks)
+            {
+                continue; // settled in the checkpoint evaluated from
+            }
+
             if (!WellFormed(t))
             {
                 (_malformed ??= []).Add(t);
@@ -94,7 +99,7 @@ internal sealed partial class WalletEvaluation
         for (int i = 0; i < ends.Count; i++)
         {
             StoredTap t = ends[i];
-            if (WellFormed(t) && t.Event.Type == EventTypes.TripEnd)
+            if (WellFormed(t) && t.Event.Type == EventTypes.TripEnd && t.Event.At.UtcTicks >= _startTicks)
             {
                 all[n++] = new Entry { Tap = t, Ticks = t.Event.At.UtcTicks, Kind = FactKind.TripEnd, FromTaps = false };
             }
@@ -179,7 +184,7 @@ internal sealed partial class WalletEvaluation
     private void MarkRepeats()
     {
         long window = RuleWindows.Repeat.Ticks;
-        for (int i = 1; i < _count; i++)
+        for (int i = 0; i < _count; i++)
         {
             ref Entry e = ref _entries[i];
             string? tok = e.Tap.Event.Card?.Tok;
@@ -199,6 +204,11 @@ internal sealed partial class WalletEvaluation
                     _outcome[i] = TapOutcome.Duplicate($"repeat of seq {prior.Tap.Seq} on this device within {RuleWindows.Repeat.TotalSeconds:0} s");
                     break;
                 }
+            }
+
+            if (!e.Duplicate && _from is not null && e.Ticks - _startTicks <= window)
+            {
+                RepeatOfCarried(i, tok);
             }
         }
     }

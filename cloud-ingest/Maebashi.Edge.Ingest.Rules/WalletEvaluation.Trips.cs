@@ -27,6 +27,13 @@ internal sealed partial class WalletEvaluation
         public long KeyTicks;
         public TripClose Close = TripClose.Open;
 
+        // The alight's time and route, also for a trip carried from a checkpoint (whose alight is not in the walk).
+        public long AlightTicks = -1;
+        public string? AlightRouteId;
+
+        /// <summary>The last trip before the checkpoint evaluated from: rated and posted already, walked only to be closed and transferred from.</summary>
+        public bool Carried;
+
         public string Category = FareCategories.Adult;
         public long AdultFare;
         public long Charge;
@@ -115,6 +122,8 @@ internal sealed partial class WalletEvaluation
             _open.Alight = i;
             _open.AlightRoute = fares;
             _open.AlightStop = stop;
+            _open.AlightTicks = e.Ticks;
+            _open.AlightRouteId = route.Id;
             _open.Close = TripClose.Alighted;
             _open = null;
             return;
@@ -126,6 +135,8 @@ internal sealed partial class WalletEvaluation
             Alight = i,
             AlightRoute = fares,
             AlightStop = stop,
+            AlightTicks = e.Ticks,
+            AlightRouteId = route.Id,
             Vehicle = ev.Ctx.Vehicle,
             KeyTicks = e.Ticks,
             Close = TripClose.UnmatchedAlight,
@@ -198,6 +209,12 @@ internal sealed partial class WalletEvaluation
 
         foreach (TripDraft t in _trips)
         {
+            if (t.Carried)
+            {
+                previous = t; // rated with its own day's trips when that day was evaluated
+                continue;
+            }
+
             t.Day = WalletRules.ServiceDay(new DateTimeOffset(t.KeyTicks, TimeSpan.Zero));
             if (!haveDay || t.Day != day)
             {
@@ -228,11 +245,11 @@ internal sealed partial class WalletEvaluation
                 _ => t.AdultFare,
             };
 
-            if (t.Board >= 0 && previous is not null && previous.Alight >= 0
+            if (t.Board >= 0 && previous is not null && previous.AlightTicks >= 0
                 && (previous.Close == TripClose.Alighted || previous.Close == TripClose.UnmatchedAlight)
-                && !string.Equals(previous.AlightRoute!.Route.Id, t.BoardRoute!.Route.Id, StringComparison.Ordinal))
+                && !string.Equals(previous.AlightRouteId, t.BoardRoute!.Route.Id, StringComparison.Ordinal))
             {
-                long gap = t.KeyTicks - _entries[previous.Alight].Ticks;
+                long gap = t.KeyTicks - previous.AlightTicks;
                 if (gap >= 0 && gap <= RuleWindows.Transfer.Ticks)
                 {
                     t.Transfer = true;
@@ -300,6 +317,11 @@ internal sealed partial class WalletEvaluation
         {
             if (t.Close == TripClose.Open)
             {
+                if (t.Board < 0)
+                {
+                    continue; // carried: its board is a tap of an earlier day
+                }
+
                 _outcome[t.Board] = TapOutcome.Applied("trip open: charged at the alight (or the highest fare from this stop)");
                 continue;
             }

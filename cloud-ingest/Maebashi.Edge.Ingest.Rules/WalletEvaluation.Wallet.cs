@@ -64,12 +64,17 @@ internal sealed partial class WalletEvaluation
 
         for (int i = 0; i < _participations.Count; i++)
         {
+            if (_participations[i].Carried)
+            {
+                continue; // credited on the day of its event_in, before the checkpoint
+            }
+
             items[n++] = new LedgerItem(_participations[i].InTicks, LedgerItemKind.EventCredit, 0, _participations[i].Event.Id, i);
         }
 
         for (int i = 0; i < _trips.Count; i++)
         {
-            if (_trips[i].Close != TripClose.Open)
+            if (_trips[i].Close != TripClose.Open && !_trips[i].Carried)
             {
                 items[n++] = new LedgerItem(_trips[i].KeyTicks, LedgerItemKind.Fare, i, "", i);
             }
@@ -79,20 +84,20 @@ internal sealed partial class WalletEvaluation
 
         PersonDef def = _person.Def;
         long debtLimit = _registry.Tariff.DebtLimit;
-        long value = def.OpeningValue;
-        long points = def.OpeningPoints;
-        long bus = 0, volunteer = 0, health = 0;
-        bool inDebt = value < -debtLimit;
+        long value = _from?.Value ?? def.OpeningValue;
+        long points = _from?.Points ?? def.OpeningPoints;
+        long bus = _from?.PointsBus ?? 0, volunteer = _from?.PointsVolunteer ?? 0, health = _from?.PointsHealth ?? 0;
+        bool inDebt = _from?.InDebt ?? value < -debtLimit;
         var postings = new List<Posting>(n * 2 + 1);
-        if (value != 0 || points != 0)
+        if (_from is null && (value != 0 || points != 0))
         {
             postings.Add(new Posting("opening", PostingKinds.Opening, value, points, "opening", DateTimeOffset.MinValue, "開始残高 / Opening balance"));
         }
 
-        var trips = new Trip[_trips.Count];
         for (int k = 0; k < n; k++)
         {
             LedgerItem item = items[k];
+            MarkBalances(item.Ticks, new Balance(value, points, bus, volunteer, health, inDebt));
             switch (item.Kind)
             {
                 case LedgerItemKind.TopUp:
@@ -169,18 +174,27 @@ internal sealed partial class WalletEvaluation
             }
         }
 
-        for (int i = 0; i < _trips.Count; i++)
+        MarkBalances(long.MaxValue, new Balance(value, points, bus, volunteer, health, inDebt));
+        var trips = new List<Trip>(_trips.Count);
+        foreach (TripDraft t in _trips)
         {
-            trips[i] = ToTrip(_trips[i]);
+            if (!t.Carried)
+            {
+                trips.Add(ToTrip(t));
+            }
         }
 
         FillTripOutcomes();
-        var participations = new Participation[_participations.Count];
-        for (int i = 0; i < participations.Length; i++)
+        var participations = new List<Participation>(_participations.Count);
+        foreach (ParticipationDraft p in _participations)
         {
-            ParticipationDraft p = _participations[i];
+            if (p.Carried)
+            {
+                continue;
+            }
+
             TapEvent inTap = _entries[p.In].Tap.Event;
-            participations[i] = new Participation(p.Event.Id, p.Event.Sector, inTap.At, p.Out >= 0 ? _entries[p.Out].Tap.Event.At : null, p.Points, RefOf(p.In));
+            participations.Add(new Participation(p.Event.Id, p.Event.Sector, inTap.At, p.Out >= 0 ? _entries[p.Out].Tap.Event.At : null, p.Points, RefOf(p.In)));
         }
 
         foreach ((int entry, ParticipationDraft p) in _eventTaps)
@@ -234,6 +248,11 @@ internal sealed partial class WalletEvaluation
         for (int i = 0; i < list.Count; i++)
         {
             TopUp t = list[i];
+            if (t.At.UtcTicks < _startTicks)
+            {
+                continue; // in the checkpoint's balance
+            }
+
             if (!byReceipt.TryGetValue(t.Receipt, out TopUp? kept)
                 || t.At < kept.At || (t.At == kept.At && t.At.Offset < kept.At.Offset)
                 || (t.At == kept.At && t.At.Offset == kept.At.Offset && t.Amount < kept.Amount))

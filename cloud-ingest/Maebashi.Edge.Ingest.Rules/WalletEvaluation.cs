@@ -6,7 +6,7 @@ namespace Maebashi.Edge.Ingest.Rules;
 /// <summary>
 /// One run of <see cref="WalletRules.Evaluate"/>: sorts the person's facts into a total order, walks them
 /// once (repeats, trips, events, check-ins), rates the trips, then replays the wallet. Single use. Each concern
-/// is its own part: Timeline, Trips, Events, Clinics and Wallet.
+/// is its own part: Timeline, Trips, Events, Clinics, Wallet and Days (checkpoints).
 /// </summary>
 internal sealed partial class WalletEvaluation
 {
@@ -20,22 +20,28 @@ internal sealed partial class WalletEvaluation
     private TapOutcome?[] _outcome = [];
     private StoredTapRef?[] _refs = [];
 
-    public WalletEvaluation(CityRegistry registry, PersonHistory history, DateTimeOffset now)
+    /// <param name="checkpoints">Whether to write the checkpoints of the days evaluated (a full replay that only wants the view does not).</param>
+    public WalletEvaluation(CityRegistry registry, PersonHistory history, DayCheckpoint? from, DateTimeOffset now, bool checkpoints)
     {
+        _writeCheckpoints = checkpoints;
         _registry = registry;
         _history = history;
         _person = history.Person;
         _now = now;
+        _from = from;
+        _startTicks = from is null ? long.MinValue : WalletRules.DayStart(from.Day).UtcTicks;
     }
 
-    public WalletView Run()
+    public DayEvaluation Run()
     {
         BuildTimeline();
         MarkRepeats();
+        Resume();
         Walk();
         CloseAtEnd();
         RateTrips();
-        return Settle();
+        WalletView view = Settle();
+        return new DayEvaluation { From = _from?.Day, View = view, Checkpoints = Checkpoints() };
     }
 
     private void Reject(int i, string reason) => _outcome[i] = TapOutcome.Rejected(reason);
@@ -45,6 +51,7 @@ internal sealed partial class WalletEvaluation
         for (int i = 0; i < _count; i++)
         {
             ref Entry e = ref _entries[i];
+            MarkDayStarts(i, e.Ticks);
             TapEvent ev = e.Tap.Event;
             if (ev.Type == EventTypes.TripEnd)
             {
@@ -83,5 +90,7 @@ internal sealed partial class WalletEvaluation
                     break;
             }
         }
+
+        MarkDayStarts(_count, long.MaxValue);
     }
 }

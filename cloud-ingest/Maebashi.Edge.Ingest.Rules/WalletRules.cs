@@ -1,4 +1,5 @@
 using Maebashi.Edge.Contract.Registry;
+using Maebashi.Edge.Contract.Rules;
 
 namespace Maebashi.Edge.Ingest.Rules;
 
@@ -97,7 +98,78 @@ public static class WalletRules
     {
         ArgumentNullException.ThrowIfNull(registry);
         ArgumentNullException.ThrowIfNull(history);
-        return new WalletEvaluation(registry, history, now).Run();
+        return new WalletEvaluation(registry, history, null, now, checkpoints: false).Run().View;
+    }
+
+    /// <summary>
+    /// Evaluates the person from the checkpoint <paramref name="from"/> on (from every fact when null):
+    /// <paramref name="history"/> needs only the facts of that day and later (earlier ones are ignored). The balances,
+    /// and the trips, postings, check-ins, participations and outcomes of those days, are exactly those of
+    /// <see cref="Evaluate"/> over every fact, provided the checkpoint was written with every fact earlier than
+    /// <see cref="ReplayFrom(CityRegistry, StoredTap)"/> of each fact that came since, and
+    /// <see cref="DayCheckpoint.CanResume"/>.
+    /// </summary>
+    public static DayEvaluation EvaluateDays(CityRegistry registry, PersonHistory history, DayCheckpoint? from, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(registry);
+        ArgumentNullException.ThrowIfNull(history);
+        if (from is { CanResume: false })
+        {
+            throw new ArgumentException($"the checkpoint of {from.Day:yyyy-MM-dd} carries a trip still open: evaluate from an earlier day", nameof(from));
+        }
+
+        return new WalletEvaluation(registry, history, from, now, checkpoints: true).Run();
+    }
+
+    /// <summary>The instant a service day starts: 03:00 JST of that date.</summary>
+    public static DateTimeOffset DayStart(DateOnly day) => new(day.ToDateTime(TimeOnly.MinValue).AddHours(3 - 9), TimeSpan.Zero);
+
+    /// <summary>
+    /// The first service day a tap or trip_end can change when it is new: its own, or the day before when it may
+    /// close a trip boarded up to 180 minutes earlier (whose fare is posted at the board), or the first day of the
+    /// event it names (its credit is posted at the event_in).
+    /// </summary>
+    public static DateOnly ReplayFrom(CityRegistry registry, StoredTap fact)
+    {
+        ArgumentNullException.ThrowIfNull(registry);
+        ArgumentNullException.ThrowIfNull(fact);
+        if (fact.Event is null)
+        {
+            return DateOnly.MinValue; // nothing says when it was; it is reported (rejected) by every evaluation
+        }
+
+        DateOnly day = ServiceDay(fact.Event.At - RuleWindows.Trip);
+        if (fact.Event.Ctx?.Event is { } id && registry.FindEvent(id) is { } ev && ServiceDay(ev.Start) < day)
+        {
+            day = ServiceDay(ev.Start);
+        }
+
+        return day;
+    }
+
+    /// <summary>The first service day a new top-up can change: its own (it is replayed at its time).</summary>
+    public static DateOnly ReplayFrom(TopUp topUp)
+    {
+        ArgumentNullException.ThrowIfNull(topUp);
+        return ServiceDay(topUp.At);
+    }
+
+    /// <summary>
+    /// The checkpoint to evaluate from for a change first felt on <paramref name="day"/>: the latest one at or before
+    /// it that <see cref="DayCheckpoint.CanResume"/>, or null (from every fact). <paramref name="checkpoints"/> in day order.
+    /// </summary>
+    public static DayCheckpoint? Resume(IReadOnlyList<DayCheckpoint> checkpoints, DateOnly day)
+    {
+        ArgumentNullException.ThrowIfNull(checkpoints);
+        for (int i = checkpoints.Count - 1; i >= 0; i--)
+        {
+            if (checkpoints[i].Day <= day && checkpoints[i].CanResume)
+            {
+                return checkpoints[i];
+            }
+        }
+
+        return null;
     }
 
     /// <summary>The JST service day of an instant: the day starts at 03:00 JST.</summary>

@@ -7,6 +7,7 @@ using Maebashi.Edge.Ingest.Mqtt;
 using Maebashi.Edge.Ingest.Pipeline;
 using Maebashi.Edge.Ingest.Store;
 using Maebashi.Edge.Ingest.Web;
+using Maebashi.Edge.Ingest.Web.MyPage;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Builder;
@@ -14,6 +15,7 @@ using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -75,7 +77,7 @@ public sealed class IngestHost : IAsyncDisposable
 
         string address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         host.HttpPort = new Uri(address).Port;
-        loggers.CreateLogger("Maebashi.Edge.Ingest").LogInformation("HTTP API listening on 127.0.0.1:{Port}", host.HttpPort);
+        loggers.CreateLogger("Maebashi.Edge.Ingest").LogInformation("HTTP API listening on {Address}", address);
         return host;
     }
 
@@ -97,7 +99,23 @@ public sealed class IngestHost : IAsyncDisposable
 
         services.AddOptions<IngestOptions>().Configure(options.CopyTo).ValidateOnStart();
         services.AddSingleton<IValidateOptions<IngestOptions>, IngestOptionsValidator>();
-        services.AddOptions<KestrelServerOptions>().Configure<IOptions<IngestOptions>>((k, o) => k.Listen(IPAddress.Loopback, o.Value.HttpPort));
+        services.AddOptions<KestrelServerOptions>().Configure<IOptions<IngestOptions>>((k, o) => WebListener.Configure(k, o.Value));
+        services.AddHsts(h =>
+        {
+            // Over HTTPS every answer says so, whatever the host name (the default exempts localhost).
+            h.ExcludedHosts.Clear();
+            h.MaxAge = TimeSpan.FromDays(365);
+        });
+        if (options.BehindProxy is { } proxy && IPAddress.TryParse(proxy, out IPAddress? proxyAddress))
+        {
+            services.Configure<ForwardedHeadersOptions>(f =>
+            {
+                f.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
+                f.KnownIPNetworks.Clear();
+                f.KnownProxies.Clear();
+                f.KnownProxies.Add(proxyAddress);
+            });
+        }
 
         services.AddSingleton(IngestDataDirectory.For(options));
         services.AddSingleton(sp => LoadRegistry(sp.GetRequiredService<IOptions<IngestOptions>>().Value.RegistryPath, loggers.CreateLogger("Maebashi.Edge.Ingest")));
@@ -125,19 +143,28 @@ public sealed class IngestHost : IAsyncDisposable
         AuthenticationBuilder authentication = services.AddAuthentication(BearerTokenHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, BearerTokenHandler>(BearerTokenHandler.SchemeName, null);
         services.AddConsole(authentication, time);
+        services.AddMyPage(authentication, time);
         services.AddAuthorization(ScopePolicies.AddTo);
         services.AddSingleton<IAuthorizationHandler, ScopeAuthorizationHandler>();
 
         WebApplication app = builder.Build();
+        if (options.BehindProxy is not null)
+        {
+            app.UseForwardedHeaders();
+        }
+
+        app.UseHsts();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseConsole();
+        app.UseMyPage();
         // Routing after the console's status pages, so that their re-execution is routed afresh.
         app.UseRouting();
         app.UseAuthentication();
         app.UseAuthorization();
         app.MapIngestMetrics();
         app.MapIngestApi();
+        app.MapCardApi();
         app.MapConsole();
         return app;
     }

@@ -16,6 +16,23 @@ public sealed class IngestOptions
     /// <summary>Port of the HTTP API; 0 picks a free one.</summary>
     public int HttpPort { get; set; } = 8080;
 
+    /// <summary>The address the API, console and My Page listen on: loopback unless told otherwise.</summary>
+    public string HttpBind { get; set; } = "127.0.0.1";
+
+    /// <summary>The server certificate (PEM) to serve HTTPS with; required off loopback unless behind a proxy.</summary>
+    public string? HttpsCertFile { get; set; }
+
+    /// <summary>The server certificate's private key (PEM).</summary>
+    public string? HttpsKeyFile { get; set; }
+
+    /// <summary>
+    /// The address of the reverse proxy that terminates TLS in front of the ingest: its X-Forwarded-For and
+    /// X-Forwarded-Proto are honoured, and no one else's.
+    /// </summary>
+    public string? BehindProxy { get; set; }
+
+    internal bool Https => HttpsCertFile is not null;
+
     public string? OperatorsPath { get; set; }
 
     /// <summary>An external broker (mqtt://host:port, or mqtts://host:port over TLS) instead of the embedded one.</summary>
@@ -47,6 +64,10 @@ public sealed class IngestOptions
         target.DataDirectory = DataDirectory;
         target.MqttPort = MqttPort;
         target.HttpPort = HttpPort;
+        target.HttpBind = HttpBind;
+        target.HttpsCertFile = HttpsCertFile;
+        target.HttpsKeyFile = HttpsKeyFile;
+        target.BehindProxy = BehindProxy;
         target.OperatorsPath = OperatorsPath;
         target.Broker = Broker;
         target.BrokerUser = BrokerUser;
@@ -89,6 +110,8 @@ public sealed class IngestOptionsValidator : IValidateOptions<IngestOptions>
             failures.Add($"HttpPort (--http-port): expected 0 to {MaxPort}, got {options.HttpPort}");
         }
 
+        HttpProblems(options, failures);
+
         if (options.OperatorsPath is { } ops && string.IsNullOrWhiteSpace(ops))
         {
             failures.Add("OperatorsPath (--operators): empty");
@@ -124,5 +147,38 @@ public sealed class IngestOptionsValidator : IValidateOptions<IngestOptions>
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    /// <summary>Where the web host listens, and how: HTTPS or a proxy in front whenever it is off loopback.</summary>
+    private static void HttpProblems(IngestOptions options, List<string> failures)
+    {
+        if (!System.Net.IPAddress.TryParse(options.HttpBind, out System.Net.IPAddress? bind))
+        {
+            failures.Add($"HttpBind (--bind): '{options.HttpBind}' is not an IP address");
+            return;
+        }
+
+        if ((options.HttpsCertFile is null) != (options.HttpsKeyFile is null))
+        {
+            failures.Add("HttpsCertFile, HttpsKeyFile (--https-cert, --https-key): give both or neither");
+        }
+
+        foreach ((string option, string? file) in new[] { ("HttpsCertFile (--https-cert)", options.HttpsCertFile), ("HttpsKeyFile (--https-key)", options.HttpsKeyFile) })
+        {
+            if (file is not null && !File.Exists(file))
+            {
+                failures.Add($"{option}: {file} does not exist");
+            }
+        }
+
+        if (options.BehindProxy is { } proxy && !System.Net.IPAddress.TryParse(proxy, out _))
+        {
+            failures.Add($"BehindProxy (--behind-proxy): '{proxy}' is not an IP address");
+        }
+
+        if (!System.Net.IPAddress.IsLoopback(bind) && options.HttpsCertFile is null && options.BehindProxy is null)
+        {
+            failures.Add($"HttpBind (--bind): {options.HttpBind} is not loopback: operators' sessions and tokens would cross the network in clear; give --https-cert and --https-key, or --behind-proxy ADDR for a proxy that terminates TLS");
+        }
     }
 }

@@ -49,6 +49,9 @@ public sealed class DemoFleet : IAsyncDisposable
     public IngestHost Ingest { get; private set; } = null!;
     public CityRegistry Registry { get; private set; } = null!;
     public string AdminToken { get; private set; } = "";
+
+    /// <summary>The console's operators, one per scope, with their passwords (printed for the newcomer).</summary>
+    public IReadOnlyList<DemoOperator> Operators { get; private set; } = [];
     public Uri Api { get; private set; } = null!;
     public IReadOnlyList<TerminalRuntime> Terminals => _terminals;
 
@@ -92,10 +95,13 @@ public sealed class DemoFleet : IAsyncDisposable
         string registryPath = DemoRegistry.Write(_dir, DateTimeOffset.UtcNow, firstEvent, _options.Registry);
         Registry = RegistryLoader.Load(registryPath);
         _people.AddRange(DemoPerson.LoadAll(registryPath));
+        (string operatorsPath, string adminToken, IReadOnlyList<DemoOperator> operators) = DemoOperators.Write(_dir, Registry);
+        Operators = operators;
 
         var ingestOptions = new IngestOptions
         {
             RegistryPath = registryPath,
+            OperatorsPath = operatorsPath,
             DataDirectory = Path.Combine(_dir, "ingest"),
             MqttPort = 0,
             HttpPort = _options.HttpPort,
@@ -107,6 +113,7 @@ public sealed class DemoFleet : IAsyncDisposable
             ingestOptions = new IngestOptions
             {
                 RegistryPath = registryPath,
+                OperatorsPath = operatorsPath,
                 DataDirectory = ingestOptions.DataDirectory,
                 HttpPort = _options.HttpPort,
                 CloseInterval = ingestOptions.CloseInterval,
@@ -125,12 +132,12 @@ public sealed class DemoFleet : IAsyncDisposable
             // The chosen HTTP port is taken: any free one will do for a demo.
             Ingest = await IngestHost.StartAsync(new IngestOptions
             {
-                RegistryPath = ingestOptions.RegistryPath, DataDirectory = ingestOptions.DataDirectory + "-2", MqttPort = 0, HttpPort = 0,
+                RegistryPath = ingestOptions.RegistryPath, OperatorsPath = operatorsPath, DataDirectory = ingestOptions.DataDirectory + "-2", MqttPort = 0, HttpPort = 0,
                 CloseInterval = ingestOptions.CloseInterval, Broker = ingestOptions.Broker, BrokerUser = ingestOptions.BrokerUser, BrokerPassword = ingestOptions.BrokerPassword,
             }, _loggers, TimeProvider.System, ct);
         }
 
-        AdminToken = Ingest.GeneratedAdminToken ?? throw new InvalidOperationException("the ingest made no admin token");
+        AdminToken = adminToken;
         Api = new Uri($"http://127.0.0.1:{Ingest.HttpPort}/");
         _http = new HttpClient { BaseAddress = Api, Timeout = TimeSpan.FromSeconds(10) };
         _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminToken);

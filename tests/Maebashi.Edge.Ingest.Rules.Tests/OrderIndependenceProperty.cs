@@ -15,7 +15,7 @@ namespace Maebashi.Edge.Ingest.Rules.Tests;
 [Trait("Category", "Ingest")]
 public class OrderIndependenceProperty
 {
-    private static readonly Lazy<CityRegistry> World = new(() => RegistryBuilder.Small()
+    internal static readonly Lazy<CityRegistry> World = new(() => RegistryBuilder.Small()
         .Tariff(adultCap: 700, childCap: 350, disabilityCap: 300, debtLimit: 200, ridePointsPer100: 1)
         .Device("GATE-1", DeviceRoles.Event)
         .Device("GATE-2", DeviceRoles.Event)
@@ -31,12 +31,12 @@ public class OrderIndependenceProperty
         .Person("T", "2011-12-01", openingValue: -150, openingPoints: 50, cards: 2) // 15 on day 1: subsidy, adult fare
         .Build());
 
-    private static readonly string[] Pids = ["A", "C", "I", "D", "T"];
+    internal static readonly string[] Pids = ["A", "C", "I", "D", "T"];
     private static readonly (string Device, string Vehicle)[] Buses = [("BUS-A", "VA"), ("BUS-B", "VB")];
     private static readonly (string Route, string[] Stops)[] Routes = [("Z9", ["A", "B", "C", "D"]), ("F7", ["X", "Y"])];
 
     /// <summary>One generated fact: what it is and where in time, with enough randomness to pick its context.</summary>
-    private readonly record struct FactSpec(int Kind, int Day, int Slot, int Second, int Card, int Pick, bool Deny, int Extra);
+    internal readonly record struct FactSpec(int Kind, int Day, int Slot, int Second, int Card, int Pick, bool Deny, int Extra);
 
     private static readonly Gen<FactSpec> GenFact =
         Gen.Select(Gen.Int[0, 10], Gen.Int[0, 2], Gen.Int[0, 60], Gen.Int[0, 14], Gen.Int[0, 1], Gen.Int[0, 1000], Gen.Int[0, 9], Gen.Int[0, 1000])
@@ -198,7 +198,7 @@ public class OrderIndependenceProperty
     };
 
     /// <summary>The facts in time order, each with its own (device, seq): the in-order delivery.</summary>
-    private static PersonHistory Build(int personIndex, FactSpec[] facts)
+    internal static PersonHistory Build(int personIndex, FactSpec[] facts)
     {
         CityRegistry reg = World.Value;
         PersonEntry person = reg.FindPerson(Pids[personIndex])!;
@@ -208,13 +208,18 @@ public class OrderIndependenceProperty
         var ends = new List<StoredTap>();
         var topUps = new List<TopUp>();
 
-        foreach (FactSpec f in facts.OrderBy(f => (f.Day, f.Slot, f.Second)))
+        foreach (FactSpec f in facts.OrderBy(f => (f.Day, f.Slot == 60 ? 0.5 : f.Slot, f.Second)))
         {
-            // Slots of 5 minutes from 07:00, and slot 0 at 02:30 (before the service day starts at 03:00).
+            // Slots of 5 minutes from 07:00, slot 0 at 02:30 (before the service day starts at 03:00), and slot 60
+            // astride 03:00 (a repeat, or an alight, on either side of the boundary).
             DateTimeOffset at = Jst.At("2026-12-01 07:00").AddDays(f.Day).AddMinutes((f.Slot - 1) * 5).AddSeconds(f.Second);
             if (f.Slot == 0)
             {
                 at = Jst.At("2026-12-01 02:30").AddDays(f.Day).AddSeconds(f.Second);
+            }
+            else if (f.Slot == 60)
+            {
+                at = Jst.At("2026-12-01 02:59:55").AddDays(f.Day).AddSeconds(f.Second);
             }
 
             CardEntry card = cards[f.Card];

@@ -93,6 +93,9 @@ public sealed partial class ConsoleScreensTests
         Process(ingest, "BUS0042",
             TestKit.Board(1, "CAFEBABE", J(8, 0), "S01"), TestKit.Alight(2, "CAFEBABE", J(8, 20), "S07"),
             TestKit.Board(3, "CAFEBABE", J(9, 0), "S01"), TestKit.Alight(4, "CAFEBABE", J(9, 20), "S07"));
+        // P0001 reports a card lost at run time (My Page does this).
+        string reported = TestKit.Tok("0101120012345678");
+        Assert.True(ingest.Host.Pipeline.SetCardStatus(reported, Maebashi.Edge.Ingest.Pipeline.CardRunStatus.Lost).Changed);
 
         using ConsoleClient admin = await SignedIn(ingest, RunningIngest.AdminName);
         Page page = await admin.GetAsync("/console/denylist");
@@ -100,11 +103,13 @@ public sealed partial class ConsoleScreensTests
         Assert.Contains("拒否リスト / Deny list</h1>", page.Body, StringComparison.Ordinal);
         long version = ingest.Host.Pipeline.CurrentDenyList().Version;
         Assert.Contains($"data-deny-version=\"{version}\"", page.Body, StringComparison.Ordinal);
-        Assert.Contains($"Version {version} (2 cards)", page.Body, StringComparison.Ordinal);
+        Assert.Contains($"Version {version} (3 cards)", page.Body, StringComparison.Ordinal);
 
         string lost = TestKit.Tok("11223344");
         string debt = TestKit.Tok("CAFEBABE");
-        Assert.Equal(new[] { lost, debt }.Order(StringComparer.Ordinal), RowsOf(page.Body, "data-token"));
+        Assert.Equal(new[] { lost, debt, reported }.Order(StringComparer.Ordinal), RowsOf(page.Body, "data-token"));
+        Assert.Contains("紛失 / Lost", Row(page.Body, "data-token", reported), StringComparison.Ordinal);
+        Assert.Contains(TestKit.Registry.SectorIdFor("P0001", SectorId.Transport), Row(page.Body, "data-token", reported), StringComparison.Ordinal);
         string transportId = TestKit.Registry.SectorIdFor("P0005", SectorId.Transport);
         Assert.Contains("紛失 / Lost", Row(page.Body, "data-token", lost), StringComparison.Ordinal);
         Assert.Contains(transportId, Row(page.Body, "data-token", lost), StringComparison.Ordinal);

@@ -11,12 +11,12 @@ namespace Maebashi.Edge.Ingest.Tests;
 /// <summary>A pipeline over a LiteDB store in a temp directory, with a fake clock.</summary>
 internal sealed class PipelineKit : IDisposable
 {
-    public PipelineKit(FakeTimeProvider time, string? dir = null, int maxCachedTaps = 2_000_000, long? snapshotEvery = null, ILogFsync? logFsync = null)
+    public PipelineKit(FakeTimeProvider time, string? dir = null, int maxCachedTaps = 2_000_000, long? snapshotEvery = null, ILogFsync? logFsync = null, WalletEvaluator? evaluate = null)
     {
         Time = time;
         Dir = dir ?? TestKit.TempDir();
         Store = new LiteDbIngestStore(Dir, maxCachedTaps, snapshotEvery, logFsync);
-        Pipeline = new IngestPipeline(TestKit.Registry, Store, time, new IngestMetrics(time), NullLogger.Instance);
+        Pipeline = new IngestPipeline(TestKit.Registry, Store, time, new IngestMetrics(time), NullLogger.Instance, evaluate);
     }
 
     public FakeTimeProvider Time { get; }

@@ -27,6 +27,7 @@ public sealed class DemoTests
 
         string live = output.ToString();
         Assert.Contains("devices online 4/4", live, StringComparison.Ordinal);
+        await EveryDemoOperatorSignsInToTheConsoleAsync(fleet);
         Assert.Contains("network lost", live, StringComparison.Ordinal);
         Assert.True(report.Trips > 0, live);
         Assert.True(report.Fares > 0, live);
@@ -64,6 +65,23 @@ public sealed class DemoTests
                 Assert.Equal(p.Value, w["value"]!.GetValue<long>());
                 Assert.Equal(p.Trips, w["trips"]!.AsArray().Count);
             }
+        }
+    }
+
+    /// <summary>The sign-ins the demo prints open the console, one per scope (a clinic's included).</summary>
+    private static async Task EveryDemoOperatorSignsInToTheConsoleAsync(DemoFleet fleet)
+    {
+        string[] scopes = ["admin", "transport", "welfare", .. fleet.Registry.Clinics.Select(c => "clinic:" + c.Id)];
+        Assert.Equal(scopes.Order(StringComparer.Ordinal), fleet.Operators.Select(o => o.Scope).Order(StringComparer.Ordinal));
+        foreach (DemoOperator o in fleet.Operators)
+        {
+            using var http = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = fleet.Api };
+            string form = await http.GetStringAsync("/console/signin");
+            string token = global::System.Text.RegularExpressions.Regex.Match(form, "name=\"__RequestVerificationToken\" type=\"hidden\" value=\"([^\"]+)\"").Groups[1].Value;
+            Assert.False(string.IsNullOrEmpty(token), "no antiforgery token on the sign-in page");
+            using HttpResponseMessage signedIn = await http.PostAsync("/console/signin",
+                new FormUrlEncodedContent([new("name", o.Name), new("password", o.Password), new("__RequestVerificationToken", token)]));
+            Assert.True((int)signedIn.StatusCode == 302 && signedIn.Headers.Location?.OriginalString == "/console/", $"{o.Name} ({o.Scope}): {(int)signedIn.StatusCode} {signedIn.Headers.Location}");
         }
     }
 }

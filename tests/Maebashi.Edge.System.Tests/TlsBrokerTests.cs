@@ -214,6 +214,17 @@ public sealed class TlsBrokerTests : IDisposable
     }
 
     [Fact]
+    public async Task An_ingest_asked_to_serve_off_loopback_without_HTTPS_or_a_proxy_stops_at_start_and_says_why()
+    {
+        ProcessResult run = await ProcessRunner.RunAsync(ChildProcess.DotnetHost, [EdgeCli.Dll, "ingest", "run", "--registry", SharedFixtures.RegistryPath,
+            "--data", Path.Combine(_dir, "ingest"), "--mqtt-port", "0", "--http-port", "0", "--bind", "0.0.0.0"], Timeout);
+        Assert.NotEqual(0, run.Exit);
+        Assert.Contains("--bind", run.Err, StringComparison.Ordinal);
+        Assert.Contains("--https-cert", run.Err, StringComparison.Ordinal);
+        Assert.Contains("--behind-proxy", run.Err, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void The_broker_configuration_refuses_a_plain_listener_off_loopback_and_a_client_certificate_without_its_CA()
     {
         ProcessResult plain = EdgeCli.Run("broker", "mosquitto-config", "--registry", SharedFixtures.RegistryPath, "--out", Path.Combine(_dir, "plain"), "--bind", "10.0.0.5");

@@ -20,25 +20,39 @@ internal sealed class ConsoleSite : IDisposable
     private readonly string _dir;
     private readonly RunningIngestProcess _ingest;
 
-    private ConsoleSite(string dir, RunningIngestProcess ingest)
+    private ConsoleSite(string dir, RunningIngestProcess ingest, string scheme, string host)
     {
         _dir = dir;
         _ingest = ingest;
+        BaseAddress = new Uri($"{scheme}://{host}:{ingest.HttpPort}");
     }
 
     /// <summary>The ingest's MQTT port, where a test publishes a device's batch.</summary>
     public int MqttPort => _ingest.MqttPort;
 
-    public Uri BaseAddress => new($"http://127.0.0.1:{_ingest.HttpPort}");
+    public Uri BaseAddress { get; }
+
+    /// <summary>The site's own folder (certificates a test makes go there too).</summary>
+    public string Directory => _dir;
 
     public string OperatorsFile => Path.Combine(_dir, "operators.json");
 
     public static CityRegistry Registry { get; } = RegistryLoader.Load(SharedFixtures.RegistryPath);
 
-    public static async Task<ConsoleSite> StartAsync()
+    /// <param name="https">Serve HTTPS for localhost with a certificate of <c>tls dev-ca</c> (its CA in <c>tls/ca.crt</c>).</param>
+    public static async Task<ConsoleSite> StartAsync(bool https = false)
     {
         string dir = Path.Combine(Path.GetTempPath(), "mbe-web-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(dir);
+        System.IO.Directory.CreateDirectory(dir);
+        string[] web = [];
+        if (https)
+        {
+            string tls = Path.Combine(dir, "tls");
+            ProcessResult made = EdgeCli.Run("tls", "dev-ca", "--out", tls, "--hosts", "localhost");
+            Assert.True(made.Exit == 0, $"tls dev-ca: {made.Err}");
+            web = ["--https-cert", Path.Combine(tls, "server.crt"), "--https-key", Path.Combine(tls, "server.key")];
+        }
+
         string ops = Path.Combine(dir, "operators.json");
         foreach ((string scope, (string name, string password)) in Operators)
         {
@@ -48,8 +62,8 @@ internal sealed class ConsoleSite : IDisposable
         }
 
         RunningIngestProcess ingest = await EdgeCli.StartIngestAsync(
-            ["--registry", SharedFixtures.RegistryPath, "--data", Path.Combine(dir, "data"), "--mqtt-port", "0", "--http-port", "0", "--operators", ops]);
-        return new ConsoleSite(dir, ingest);
+            ["--registry", SharedFixtures.RegistryPath, "--data", Path.Combine(dir, "data"), "--mqtt-port", "0", "--http-port", "0", "--operators", ops, .. web]);
+        return new ConsoleSite(dir, ingest, https ? "https" : "http", https ? "localhost" : "127.0.0.1");
     }
 
     public string Url(string path) => new Uri(BaseAddress, path).ToString();
@@ -57,6 +71,6 @@ internal sealed class ConsoleSite : IDisposable
     public void Dispose()
     {
         _ingest.Dispose();
-        Directory.Delete(_dir, recursive: true);
+        System.IO.Directory.Delete(_dir, recursive: true);
     }
 }

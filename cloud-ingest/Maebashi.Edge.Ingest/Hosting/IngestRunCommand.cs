@@ -35,7 +35,11 @@ public static class IngestRunCommand
         var registry = new Option<string>("--registry") { Description = "registry file (docs/contract.md §7)", Required = true };
         var data = new Option<string?>("--data") { Description = "data directory (store, audit log); a temp directory when omitted" };
         var mqttPort = new Option<int>("--mqtt-port") { Description = "embedded broker port on 127.0.0.1 (0: any free port)", DefaultValueFactory = _ => 1883 };
-        var httpPort = new Option<int>("--http-port") { Description = "HTTP API port on 127.0.0.1 (0: any free port)", DefaultValueFactory = _ => 8080 };
+        var httpPort = new Option<int>("--http-port") { Description = "HTTP API port (0: any free port)", DefaultValueFactory = _ => 8080 };
+        var bind = new Option<string>("--bind") { Description = "the API's and console's address (loopback unless told otherwise; off loopback only with HTTPS or --behind-proxy)", DefaultValueFactory = _ => "127.0.0.1" };
+        var httpsCert = new Option<string?>("--https-cert") { Description = "serve HTTPS with this server certificate (PEM)" };
+        var httpsKey = new Option<string?>("--https-key") { Description = "the HTTPS certificate's private key (PEM)" };
+        var behindProxy = new Option<string?>("--behind-proxy") { Description = "the address of a reverse proxy that terminates TLS: its X-Forwarded-For/-Proto are honoured, no one else's" };
         var operators = new Option<string?>("--operators") { Description = "operators file [{\"name\",\"scope\",\"token\"?,\"passwordHash\"?}]; without it an admin token is generated and printed" };
         var broker = new Option<string?>("--broker") { Description = "external MQTT 5 broker mqtt://HOST:PORT (or mqtts://HOST:PORT over TLS) instead of the embedded one" };
         var brokerCa = new Option<string?>("--broker-ca") { Description = "with mqtts: the CA of the broker's certificate (PEM); the system's trusted CAs otherwise" };
@@ -44,7 +48,7 @@ public static class IngestRunCommand
         var brokerUser = new Option<string?>("--broker-user") { Description = "user name of the ingest on the external broker" };
         var brokerPassFile = new Option<string?>("--broker-pass-file") { Description = "file holding the ingest's broker password" };
 
-        var run = new Command("run", "run the ingest until Ctrl+C or SIGTERM") { registry, data, mqttPort, httpPort, operators, broker, brokerUser, brokerPassFile, brokerCa, brokerClientCert, brokerClientKey };
+        var run = new Command("run", "run the ingest until Ctrl+C or SIGTERM") { registry, data, mqttPort, httpPort, operators, broker, brokerUser, brokerPassFile, brokerCa, brokerClientCert, brokerClientKey, bind, httpsCert, httpsKey, behindProxy };
         run.SetAction(async (parse, ct) =>
         {
             Uri? brokerUri = null;
@@ -77,6 +81,10 @@ public static class IngestRunCommand
                 DataDirectory = parse.GetValue(data),
                 MqttPort = parse.GetValue(mqttPort),
                 HttpPort = parse.GetValue(httpPort),
+                HttpBind = parse.GetValue(bind)!,
+                HttpsCertFile = parse.GetValue(httpsCert),
+                HttpsKeyFile = parse.GetValue(httpsKey),
+                BehindProxy = parse.GetValue(behindProxy),
                 OperatorsPath = parse.GetValue(operators),
                 Broker = brokerUri,
                 BrokerUser = parse.GetValue(brokerUser),

@@ -23,7 +23,7 @@ public sealed record DeviceView(DeviceEntry Device, DeviceProgress? Progress, De
 /// <summary>Why a card is on the deny list.</summary>
 public enum DenyReason
 {
-    /// <summary>Reported lost (the registry export marks it).</summary>
+    /// <summary>Lost: the registry export marks it, or it was reported lost at run time (My Page or an operator).</summary>
     Lost,
 
     /// <summary>Its person's value is below the debt limit: every card of the person is denied.</summary>
@@ -99,7 +99,7 @@ public sealed class IngestQueries(IngestPipeline pipeline, IIngestStore store, A
                     c.Token,
                     c.Tech,
                     pipeline.Registry.SectorIdFor(c.Pid, SectorId.Transport),
-                    c.Lost ? DenyReason.Lost : DenyReason.Debt)),
+                    c.Lost || pipeline.CardStatusOf(c.Token)?.Status == CardRunStatus.Lost ? DenyReason.Lost : DenyReason.Debt)),
         ];
         return new DenyListPage(list.Version, rows, list.Tokens.Count);
     }

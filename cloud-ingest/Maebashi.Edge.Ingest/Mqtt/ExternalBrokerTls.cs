@@ -35,28 +35,14 @@ public sealed record ExternalBrokerTls(string? CaFile, string? ClientCertFile, s
 
         tls.UseTls();
         tls.WithTargetHost(host);
-        tls.WithSslProtocols(System.Security.Authentication.SslProtocols.Tls12 | System.Security.Authentication.SslProtocols.Tls13);
+        tls.WithSslProtocols(BrokerCertificatePolicy.Protocols);
         if (client is not null)
         {
             tls.WithClientCertificates([client]);
         }
 
-        tls.WithCertificateValidationHandler(args =>
-        {
-            if (args.Certificate is null)
-            {
-                refused("the broker presented no certificate");
-                return false;
-            }
-
-            using var server = new X509Certificate2(args.Certificate);
-            string? problem = BrokerCertificatePolicy.Problem(server, args.SslPolicyErrors, authorities, time.GetUtcNow(), host, "--broker-ca");
-            if (problem is not null)
-            {
-                refused(problem);
-            }
-
-            return problem is null;
-        });
+        Func<X509Certificate?, System.Net.Security.SslPolicyErrors, bool> accept =
+            BrokerCertificatePolicy.Validator(authorities, time, host, "--broker-ca", refused);
+        tls.WithCertificateValidationHandler(args => accept(args.Certificate, args.SslPolicyErrors));
     }
 }

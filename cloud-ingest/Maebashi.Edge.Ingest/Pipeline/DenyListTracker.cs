@@ -6,8 +6,8 @@ using Maebashi.Edge.Ingest.Store;
 namespace Maebashi.Edge.Ingest.Pipeline;
 
 /// <summary>
-/// The deny list: the registry's lost cards and every card of a person in debt, under a version the store
-/// keeps. Not thread-safe: the pipeline calls it under its unit lock.
+/// The deny list: the registry's lost cards, the cards with a run-time status (<see cref="CardStatuses"/>) and every
+/// card of a person in debt, under a version the store keeps. Not thread-safe: the pipeline calls it under its unit lock.
 /// </summary>
 /// <remarks>
 /// The debtors are kept in this process's memory, filled from the store at start and updated after each
@@ -21,6 +21,7 @@ internal sealed class DenyListTracker
     private readonly CityRegistry _registry;
     private readonly string[] _lostTokens;
     private readonly HashSet<string> _debtors;
+    private Dictionary<string, CardStatusEntry> _runTime;
     private long _version;
 
     public DenyListTracker(CityRegistry registry, IIngestStore store)
@@ -28,6 +29,7 @@ internal sealed class DenyListTracker
         _registry = registry;
         _lostTokens = registry.Cards.Where(c => c.Lost).Select(c => c.Token).ToArray();
         _debtors = new HashSet<string>(store.PersonsInDebt(), StringComparer.Ordinal);
+        _runTime = CardStatuses.Read(store.GetMeta(CardStatuses.MetaKey));
 
         // Every start publishes a fresh version, so a device never keeps a list the ingest no longer holds.
         _version = store.Write(w =>
@@ -43,6 +45,7 @@ internal sealed class DenyListTracker
     public DenyList Current()
     {
         var tokens = new SortedSet<string>(_lostTokens, StringComparer.Ordinal);
+        tokens.UnionWith(_runTime.Keys);
         foreach (string pid in _debtors)
         {
             foreach (CardEntry c in _registry.CardsOf(pid))
@@ -52,6 +55,50 @@ internal sealed class DenyListTracker
         }
 
         return new DenyList { Version = _version, Tokens = [.. tokens] };
+    }
+
+    /// <summary>The run-time status of a card, or null when it has none.</summary>
+    public CardStatusEntry? StatusOf(string token) => _runTime.GetValueOrDefault(token);
+
+    public long Version => _version;
+
+    /// <summary>
+    /// Inside a unit of its own: sets (or, with null, clears) the card's run-time status and stores the next version;
+    /// the new statuses, or null when nothing changed. <see cref="CommitStatuses"/> once the unit committed.
+    /// </summary>
+    public Dictionary<string, CardStatusEntry>? StageStatus(IIngestWrite w, string token, CardRunStatus? status, DateTimeOffset at)
+    {
+        var next = new Dictionary<string, CardStatusEntry>(_runTime, StringComparer.Ordinal);
+        if (status is { } s)
+        {
+            if (next.TryGetValue(token, out CardStatusEntry? old) && old.Status == s)
+            {
+                return null;
+            }
+
+            if (next.Count >= CardStatuses.MaxEntries && !next.ContainsKey(token))
+            {
+                throw new InvalidOperationException($"card statuses: at most {CardStatuses.MaxEntries} cards may carry a run-time status");
+            }
+
+            next[token] = new CardStatusEntry(token, s, at);
+        }
+        else if (!next.Remove(token))
+        {
+            return null;
+        }
+
+        CardStatuses.Write(w, next);
+        WriteVersion(w, _version + 1);
+        return next;
+    }
+
+    /// <summary>After the unit of <see cref="StageStatus"/> committed: the new list.</summary>
+    public DenyList CommitStatuses(Dictionary<string, CardStatusEntry> statuses)
+    {
+        _runTime = statuses;
+        _version++;
+        return Current();
     }
 
     /// <summary>Inside the unit, last: a unit that changes who is in debt also stores the next version.</summary>

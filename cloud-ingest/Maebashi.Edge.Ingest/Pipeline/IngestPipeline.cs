@@ -46,7 +46,7 @@ public sealed class IngestPipeline
         _time = time;
         _metrics = metrics;
         _logger = logger;
-        _persons = new PersonEvaluator(registry, evaluate ?? WalletRules.Evaluate);
+        _persons = new PersonEvaluator(registry, evaluate ?? WalletRules.EvaluateDays);
         _denyList = new DenyListTracker(registry, store);
         _groupCommit = new GroupCommitQueue<PendingBatch, Applied>(WriteGroup, MaxBatchesPerUnit);
         metrics.SetQuarantineCount(store.QuarantineCount());
@@ -165,13 +165,45 @@ public sealed class IngestPipeline
                     return (new ChargeOutcome(status, s?.Value ?? 0, s?.Points ?? 0), unit);
                 }
 
-                w.TryAddTopUp(card.Pid, new TopUp(receipt, amount, now));
-                WalletView view = _persons.Evaluate(w, card.Pid, now, unit.Debts);
+                var topUp = new TopUp(receipt, amount, now);
+                w.TryAddTopUp(card.Pid, topUp);
+                WalletView view = _persons.Evaluate(w, card.Pid, now, unit.Debts, WalletRules.ReplayFrom(topUp));
                 FinishUnit(w, unit);
                 return (new ChargeOutcome(ChargeStatus.Applied, view.Value, view.Points), unit);
             });
             AfterCommit(unit);
             return outcome;
+        }
+    }
+
+    /// <summary>The card's run-time status (<see cref="CardRunStatus"/>), or null when it has none.</summary>
+    public CardStatusEntry? CardStatusOf(string token)
+    {
+        lock (_gate)
+        {
+            return _denyList.StatusOf(token);
+        }
+    }
+
+    /// <summary>
+    /// Sets the card's run-time status, or clears it with null: durable with the next deny-list version, which is
+    /// published at once. Setting the status a card already has, or clearing none, changes nothing.
+    /// </summary>
+    public CardStatusOutcome SetCardStatus(string token, CardRunStatus? status)
+    {
+        DateTimeOffset now = _time.GetUtcNow();
+        lock (_gate)
+        {
+            Dictionary<string, CardStatusEntry>? next = _store.Write(w => _denyList.StageStatus(w, token, status, now));
+            if (next is null)
+            {
+                return new CardStatusOutcome(false, _denyList.Version);
+            }
+
+            DenyList list = _denyList.CommitStatuses(next);
+            _logger.LogInformation("Deny list version {Version}: {Count} tokens (a card's status {Change})", list.Version, list.Tokens.Count, status is null ? "cleared" : "set");
+            DenyListChanged?.Invoke(list);
+            return new CardStatusOutcome(true, list.Version);
         }
     }
 
@@ -189,7 +221,8 @@ public sealed class IngestPipeline
                     var u = new UnitState();
                     foreach (string pid in chunk)
                     {
-                        _persons.Evaluate(w, pid, now, u.Debts);
+                        // No new fact: the evaluator goes back to the day of the trip the clock closes.
+                        _persons.Evaluate(w, pid, now, u.Debts, DateOnly.MaxValue);
                     }
 
                     FinishUnit(w, u);
@@ -261,7 +294,8 @@ public sealed class IngestPipeline
         int quarantinedBefore = unit.Quarantined;
         var results = new EventResult[read.Events.Count];
         var fresh = new List<(int Index, TapRecord Tap)>(read.Events.Count);
-        var affected = new HashSet<string>(StringComparer.Ordinal);
+        // Each person to evaluate, with the first service day a new fact of theirs can change.
+        var affected = new Dictionary<string, DateOnly>(StringComparer.Ordinal);
         string? payloadHash = null;
         DateTimeOffset? newest = null;
 
@@ -300,21 +334,25 @@ public sealed class IngestPipeline
 
             fresh.Add((i, tap));
             newest = newest is null || e.At > newest ? e.At : newest;
+            DateOnly replayFrom = WalletRules.ReplayFrom(_registry, tap.ToStoredTap());
             if (pid is not null)
             {
-                affected.Add(pid);
+                Affect(affected, pid, replayFrom);
             }
             else if (e.Type == EventTypes.TripEnd && e.Ctx.Vehicle is { } vehicle)
             {
                 // A trip_end closes the open trips of everyone who boarded this vehicle in the last 180 minutes.
-                affected.UnionWith(w.PersonsBoarded(vehicle, e.At - RuleWindows.Trip, e.At));
+                foreach (string boarded in w.PersonsBoarded(vehicle, e.At - RuleWindows.Trip, e.At))
+                {
+                    Affect(affected, boarded, replayFrom);
+                }
             }
         }
 
         var views = new Dictionary<string, WalletView>(affected.Count, StringComparer.Ordinal);
-        foreach (string pid in affected)
+        foreach ((string pid, DateOnly replayFrom) in affected)
         {
-            views[pid] = _persons.Evaluate(w, pid, now, unit.Debts);
+            views[pid] = _persons.Evaluate(w, pid, now, unit.Debts, replayFrom);
         }
 
         foreach ((int index, TapRecord tap) in fresh)
@@ -350,6 +388,14 @@ public sealed class IngestPipeline
         ulong upTo = read.Events.Count == 0 ? progress?.UpTo ?? 0 : Math.Max(progress?.UpTo ?? 0, read.Events[^1].Seq);
         w.PutDevice(new DeviceProgress(device, upTo, now, (progress?.EventsApplied ?? 0) + fresh.Count));
         return new Applied(new Ack { UpTo = upTo, Results = [.. results] }, unit.Quarantined - quarantinedBefore, newest);
+    }
+
+    private static void Affect(Dictionary<string, DateOnly> affected, string pid, DateOnly replayFrom)
+    {
+        if (!affected.TryGetValue(pid, out DateOnly day) || replayFrom < day)
+        {
+            affected[pid] = replayFrom;
+        }
     }
 
     private void FinishUnit(IIngestWrite w, UnitState unit) => _denyList.Stage(w, unit.Debts);

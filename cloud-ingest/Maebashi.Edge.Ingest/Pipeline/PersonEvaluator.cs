@@ -8,25 +8,45 @@ using Maebashi.Edge.Ingest.Store;
 namespace Maebashi.Edge.Ingest.Pipeline;
 
 /// <summary>
-/// Re-evaluates one person inside a unit of work: reads the person's facts from the store, runs the rules,
-/// and writes the new state, the wallet entries (the diff against the stored postings), check-ins and
-/// participations.
+/// Re-evaluates one person inside a unit of work: from the stored checkpoint of the first service day the new
+/// facts can change, reads the person's facts of that day on, runs the rules, and writes the new state (the
+/// earlier days' trips and postings kept), the wallet entries (the diff against the stored postings of the
+/// replayed days), the replayed days' check-ins and participations, and the new day checkpoints.
 /// </summary>
 internal sealed class PersonEvaluator(CityRegistry registry, WalletEvaluator evaluate)
 {
-    public WalletView Evaluate(IIngestWrite w, string pid, DateTimeOffset now, DebtChanges debts)
+    /// <param name="replayFrom">The first service day the new facts can change (<see cref="WalletRules.ReplayFrom(CityRegistry, StoredTap)"/>), or <see cref="DateOnly.MaxValue"/> for none.</param>
+    public WalletView Evaluate(IIngestWrite w, string pid, DateTimeOffset now, DebtChanges debts, DateOnly replayFrom)
     {
         PersonEntry person = registry.FindPerson(pid) ?? throw new InvalidOperationException("a card names a person the registry does not hold");
         PersonState? old = w.GetPersonForUpdate(pid);
-        IReadOnlyList<TapRecord> taps = w.TapsOfPerson(pid);
+
+        // A trip still open closes by the clock (or a later fact): its fare is posted on the day it was boarded.
+        if (old?.NextCloseAt is { } review && WalletRules.ServiceDay(review - RuleWindows.Trip) < replayFrom)
+        {
+            replayFrom = WalletRules.ServiceDay(review - RuleWindows.Trip);
+        }
+
+        DayCheckpoint? from = old is null ? null : w.CheckpointFor(pid, replayFrom);
+        DateTimeOffset start = from is null ? DateTimeOffset.MinValue : WalletRules.DayStart(from.Day);
+        IReadOnlyList<TapRecord> taps = w.TapsOfPerson(pid, start);
 
         // trip_ends of the vehicles the person boarded, within the 180 minutes after each board.
         var tripEnds = new Dictionary<(string, ulong), StoredTap>();
         foreach (IGrouping<string, TapRecord> g in taps.Where(t => t.Type == EventTypes.Board && t.Vehicle is not null).GroupBy(t => t.Vehicle!))
         {
-            DateTimeOffset from = g.Min(t => t.At);
-            DateTimeOffset to = g.Max(t => t.At) + RuleWindows.Trip;
-            foreach (TapRecord te in w.TripEnds(g.Key, from, to))
+            DateTimeOffset earliest = g.Min(t => t.At);
+            DateTimeOffset latest = g.Max(t => t.At) + RuleWindows.Trip;
+            foreach (TapRecord te in w.TripEnds(g.Key, earliest, latest))
+            {
+                tripEnds[(te.Device, te.Seq)] = te.ToStoredTap();
+            }
+        }
+
+        // The trip open when the checkpoint's day started was boarded the day before: a trip_end may close it.
+        if (from?.LastTrip is { OpenAtStart: true } carried)
+        {
+            foreach (TapRecord te in w.TripEnds(carried.Vehicle, start, carried.KeyAt + RuleWindows.Trip))
             {
                 tripEnds[(te.Device, te.Seq)] = te.ToStoredTap();
             }
@@ -37,19 +57,26 @@ internal sealed class PersonEvaluator(CityRegistry registry, WalletEvaluator eva
             Person = person,
             Taps = taps.Select(t => t.ToStoredTap()).ToList(),
             TripEnds = [.. tripEnds.Values],
-            TopUps = w.TopUpsOf(pid),
+            TopUps = [.. w.TopUpsOf(pid).Where(t => t.At >= start)],
         };
-        WalletView view = evaluate(registry, history, now);
+        DayEvaluation days = evaluate(registry, history, from, now);
+        WalletView view = days.View;
 
-        PersonState state = ToState(pid, view, (old?.Revision ?? 0) + 1);
-        List<WalletEntry> entries = [.. PostingDiff.Changes(old?.Postings ?? [], view.Postings)
+        // The days before the checkpoint are settled: their trips and postings stay as stored.
+        IReadOnlyList<Trip> trips = from is null ? view.Trips : [.. old!.Trips.Where(t => (t.BoardAt ?? t.AlightAt) < start), .. view.Trips];
+        IReadOnlyList<Posting> kept = from is null ? [] : [.. old!.Postings.Where(p => p.At < start)];
+        IReadOnlyList<Posting> replayedBefore = from is null ? old?.Postings ?? [] : [.. old!.Postings.Where(p => p.At >= start)];
+        PersonState state = ToState(pid, view, trips, [.. kept, .. view.Postings], (old?.Revision ?? 0) + 1);
+        List<WalletEntry> entries = [.. PostingDiff.Changes(replayedBefore, view.Postings)
             .Select(c => new WalletEntry(pid, c.Key, c.Kind, c.Value, c.Points, c.Source, c.At, now, c.Description, c.IsAdjustment))];
         string welfareId = registry.SectorIdFor(pid, SectorId.Welfare);
         w.PutPerson(
             state,
             entries,
             [.. view.CheckIns.Select(c => new CheckInRecord(pid, c.Clinic, c.Date, c.PatientNo, c.Queue, c.ChildMedicalSubsidy, c.At))],
-            [.. view.Participations.Select(p => new ParticipationRecord(pid, p.Event, p.Sector, welfareId, p.In, p.Out, p.Points))]);
+            [.. view.Participations.Select(p => new ParticipationRecord(pid, p.Event, p.Sector, welfareId, p.In, p.Out, p.Points))],
+            start);
+        w.PutCheckpoints(pid, days.Checkpoints);
 
         debts.Record(pid, old?.InDebt ?? false, view.InDebt);
         return view;
@@ -59,11 +86,11 @@ internal sealed class PersonEvaluator(CityRegistry registry, WalletEvaluator eva
     public PersonState Untouched(string pid, DateTimeOffset now)
     {
         PersonEntry person = registry.FindPerson(pid) ?? throw new InvalidOperationException("card of an unknown person");
-        WalletView v = evaluate(registry, new PersonHistory { Person = person, Taps = [], TripEnds = [], TopUps = [] }, now);
-        return ToState(pid, v, 0);
+        WalletView v = evaluate(registry, new PersonHistory { Person = person, Taps = [], TripEnds = [], TopUps = [] }, null, now).View;
+        return ToState(pid, v, v.Trips, v.Postings, 0);
     }
 
     // NextCloseAt is the view's ReviewAt: when the clock alone can change the view (an open trip closing at board + 180 min).
-    private static PersonState ToState(string pid, WalletView v, long revision) =>
-        new(pid, v.Value, v.Points, v.PointsBus, v.PointsVolunteer, v.PointsHealth, v.InDebt, v.ReviewAt, v.Trips, v.Postings, revision);
+    private static PersonState ToState(string pid, WalletView v, IReadOnlyList<Trip> trips, IReadOnlyList<Posting> postings, long revision) =>
+        new(pid, v.Value, v.Points, v.PointsBus, v.PointsVolunteer, v.PointsHealth, v.InDebt, v.ReviewAt, trips, postings, revision);
 }

@@ -4,8 +4,8 @@ using Maebashi.Edge.Ingest.Rules;
 
 namespace Maebashi.Edge.Ingest.Pipeline;
 
-/// <summary>The rules as the pipeline calls them (WalletRules.Evaluate by default).</summary>
-public delegate WalletView WalletEvaluator(CityRegistry registry, PersonHistory history, DateTimeOffset now);
+/// <summary>The rules as the pipeline calls them (WalletRules.EvaluateDays by default): from a day checkpoint, with the facts of that day on.</summary>
+public delegate DayEvaluation WalletEvaluator(CityRegistry registry, PersonHistory history, DayCheckpoint? from, DateTimeOffset now);
 
 /// <summary>What became of one <c>evt</c> publish.</summary>
 public sealed class BatchOutcome

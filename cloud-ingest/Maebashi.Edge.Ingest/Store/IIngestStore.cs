@@ -15,6 +15,9 @@ namespace Maebashi.Edge.Ingest.Store;
 // - GetPersonForUpdate locks the person for the rest of the unit (PostgreSQL: SELECT … FOR UPDATE on
 //   the persons row, inserting it first if missing), so two processes never evaluate one person at once.
 // - Reads outside Write see only committed state.
+// - Day checkpoints (docs/decisions.md): one row per (person, service day), replaced by a later evaluation of
+//   that day; CheckpointFor is the latest resumable one at or before a day (PostgreSQL: ORDER BY day DESC on the
+//   primary key (pid, day)), and TapsOfPerson(pid, from) a range read on an index (pid, at).
 
 /// <summary>A stored tap: the de-duplication record and the fact the rules read.</summary>
 public sealed record TapRecord(string Device, ulong Seq, string? Pid, string Type, string? Vehicle, DateTimeOffset At, DateTimeOffset ReceivedAt, TapEvent Event)
@@ -66,7 +69,18 @@ public interface IIngestWrite
     /// <summary>Inserts the tap, or returns false when (device, seq) is already stored.</summary>
     bool TryAddTap(TapRecord tap);
 
-    IReadOnlyList<TapRecord> TapsOfPerson(string pid);
+    /// <summary>The person's taps at or after <paramref name="from"/> (the service days an evaluation replays), in time order.</summary>
+    IReadOnlyList<TapRecord> TapsOfPerson(string pid, DateTimeOffset from);
+
+    /// <summary>
+    /// The checkpoint to evaluate the person from for a change first felt on <paramref name="day"/>
+    /// (<see cref="WalletRules.Resume"/> over the person's stored checkpoints), or null: none stored (a new person,
+    /// or a store written before day checkpoints), or none early enough.
+    /// </summary>
+    DayCheckpoint? CheckpointFor(string pid, DateOnly day);
+
+    /// <summary>Stores the checkpoints an evaluation wrote (replacing those of the same person and day).</summary>
+    void PutCheckpoints(string pid, IReadOnlyList<DayCheckpoint> checkpoints);
 
     /// <summary><c>trip_end</c> events of a vehicle with <c>from ≤ at ≤ to</c>.</summary>
     IReadOnlyList<TapRecord> TripEnds(string vehicle, DateTimeOffset from, DateTimeOffset to);
@@ -83,8 +97,11 @@ public interface IIngestWrite
 
     PersonState? GetPersonForUpdate(string pid);
 
-    /// <summary>Replaces the person's state, check-ins and participations and appends the new entries.</summary>
-    void PutPerson(PersonState state, IReadOnlyList<WalletEntry> newEntries, IReadOnlyList<CheckInRecord> checkIns, IReadOnlyList<ParticipationRecord> participations);
+    /// <summary>
+    /// Replaces the person's state, and the check-ins and participations at or after <paramref name="replayedFrom"/>
+    /// (the start of the days the evaluation replayed; earlier ones stay), and appends the new entries.
+    /// </summary>
+    void PutPerson(PersonState state, IReadOnlyList<WalletEntry> newEntries, IReadOnlyList<CheckInRecord> checkIns, IReadOnlyList<ParticipationRecord> participations, DateTimeOffset replayedFrom);
 
     DeviceProgress? GetDevice(string device);
 

@@ -79,7 +79,14 @@ public sealed class LiteDbIngestStore : IIngestStore
 
         var checkIns = _db.GetCollection(Layout.CheckIns).FindAll().GroupBy(d => d["p"].AsString).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
         var participations = _db.GetCollection(Layout.Participations).FindAll().GroupBy(d => d["p"].AsString).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
+        var archivedDocuments = new Dictionary<string, int>(StringComparer.Ordinal);
         Dictionary<string, List<WalletEntry>> archived = _db.GetCollection(Layout.Entries).FindAll()
+            .Select(d =>
+            {
+                string pid = d["p"].AsString;
+                archivedDocuments[pid] = archivedDocuments.GetValueOrDefault(pid) + 1;
+                return d;
+            })
             .GroupBy(d => d["p"].AsString)
             .ToDictionary(g => g.Key, g => g.SelectMany(d => d["e"].AsArray.Select(e => LiteDbMapping.ReadEntry(g.Key, e.AsDocument))).ToList(), StringComparer.Ordinal);
 
@@ -98,7 +105,7 @@ public sealed class LiteDbIngestStore : IIngestStore
             List<StoredPerson> logged = StoreJson.Persons(d["b"].AsBinary);
             foreach (StoredPerson p in logged)
             {
-                latest[p.Pid] = p;
+                latest[p.Pid] = LiteDbMapping.Over(latest.GetValueOrDefault(p.Pid), p);
             }
 
             _personsLogged += logged.Count;
@@ -109,7 +116,12 @@ public sealed class LiteDbIngestStore : IIngestStore
         {
             List<WalletEntry> recent = [.. p.Entries.Select(e => LiteDbMapping.FromStored(p.Pid, e))];
             PersonState state = LiteDbMapping.FromStored(p, LiteDbMapping.PostingsFromEntries(archived.GetValueOrDefault(p.Pid, []).Concat(recent)));
-            _cache.SetPerson(p.Pid, new CachedPerson(state, checkIns.GetValueOrDefault(p.Pid), participations.GetValueOrDefault(p.Pid), recent));
+            if (p.Checkpoints is { Count: > 0 } checkpoints)
+            {
+                _cache.AddCheckpoints(p.Pid, checkpoints);
+            }
+
+            _cache.SetPerson(p.Pid, new CachedPerson(state, checkIns.GetValueOrDefault(p.Pid), participations.GetValueOrDefault(p.Pid), recent, archivedDocuments.GetValueOrDefault(p.Pid)));
         }
 
         foreach (BsonDocument d in _db.GetCollection(Layout.Devices).FindAll())
@@ -210,7 +222,7 @@ public sealed class LiteDbIngestStore : IIngestStore
             long id = 1;
             foreach (CachedPerson[] part in _cache.Persons.Chunk(Layout.PersonsPerDocument))
             {
-                snapshot.Insert(new BsonDocument { ["_id"] = id++, ["b"] = StoreJson.Persons([.. part.Select(p => LiteDbMapping.ToStored(p.State, p.RecentEntries))]) });
+                snapshot.Insert(new BsonDocument { ["_id"] = id++, ["b"] = StoreJson.Persons([.. part.Select(p => LiteDbMapping.ToStored(p.State, p.RecentEntries, null, _cache.RecentCheckpoints(p.State.Pid)))]) });
             }
 
             _db.GetCollection(Layout.PersonLog).DeleteAll();
@@ -235,12 +247,19 @@ public sealed class LiteDbIngestStore : IIngestStore
 
     public IReadOnlyList<WalletEntry> EntriesOf(string pid)
     {
-        // Recent entries first (committed state as of now), then the archive: an archive written after this
-        // read could only repeat entries, which the key (recorded time, key, kind) removes.
-        IReadOnlyList<WalletEntry> recent = _cache.TryGetPerson(pid, out CachedPerson? p) ? p.RecentEntries : [];
+        // The committed state as of now: its recent entries and the archive documents written before them (ids
+        // rise). A document archived after this read holds these recent entries again, so it is not read; two equal
+        // entries (the same adjustment twice at one instant) are two entries, so nothing is de-duplicated.
+        if (!_cache.TryGetPerson(pid, out CachedPerson? p))
+        {
+            return [];
+        }
+
         IEnumerable<WalletEntry> archivedEntries = _db.GetCollection(Layout.Entries).Find(Query.EQ("p", pid))
+            .OrderBy(d => d["_id"].AsObjectId).Take(p.ArchivedDocuments)
             .SelectMany(d => d["e"].AsArray).Select(e => LiteDbMapping.ReadEntry(pid, e.AsDocument));
-        return [.. archivedEntries.Concat(recent).Distinct().OrderBy(e => e.RecordedAt)];
+        IReadOnlyList<WalletEntry> recent = p.RecentEntries;
+        return [.. archivedEntries.Concat(recent).OrderBy(e => e.RecordedAt)];
     }
 
     public IReadOnlyList<CheckInRecord> CheckIns(string clinic, DateOnly date) =>

@@ -14,6 +14,16 @@ internal static class LiteDbLayout
     /// <summary>Every person as of the last snapshot, <see cref="PersonsPerDocument"/> persons to a document.</summary>
     public const string PersonSnapshot = "personsnap";
 
+    /// <summary>
+    /// A person's state at the start of each service day with facts (<c>_id</c> "pid|yyyy-MM-dd", <c>b</c> the
+    /// <see cref="Rules.DayCheckpoint"/> as JSON): ids sort by person then day, so the checkpoint to evaluate from is
+    /// a descending range read. Stores written before it have none; see docs/decisions.md, "Day checkpoints".
+    /// </summary>
+    public const string Checkpoints = "checkpoints";
+
+    /// <summary>Latest checkpoints of a person kept in memory (older ones are read from <see cref="Checkpoints"/>).</summary>
+    public const int CheckpointsInMemory = 2;
+
     public const string Entries = "entries";
     public const string CheckIns = "checkins";
     public const string Participations = "participations";

@@ -7,7 +7,9 @@ namespace Maebashi.Edge.Ingest.Store;
 /// <summary>The store's model as LiteDB documents and stored JSON, and back.</summary>
 internal static class LiteDbMapping
 {
-    public static StoredPerson ToStored(PersonState s, IReadOnlyList<WalletEntry> recent) => new()
+    /// <param name="tripsFrom">Log only the trips from this instant on (UTC ticks), or null for every trip.</param>
+    /// <param name="checkpoints">The person's latest checkpoints held in memory, if any.</param>
+    public static StoredPerson ToStored(PersonState s, IReadOnlyList<WalletEntry> recent, long? tripsFrom, IReadOnlyList<DayCheckpoint>? checkpoints) => new()
     {
         Pid = s.Pid,
         Value = s.Value,
@@ -17,7 +19,9 @@ internal static class LiteDbMapping
         PointsHealth = s.PointsHealth,
         InDebt = s.InDebt,
         NextCloseAt = s.NextCloseAt?.UtcTicks,
-        Trips = s.Trips as List<Trip> ?? [.. s.Trips],
+        Trips = tripsFrom is { } from ? TripsFrom(s.Trips, from) : s.Trips as List<Trip> ?? [.. s.Trips],
+        TripsFrom = tripsFrom,
+        Checkpoints = checkpoints is null ? null : [.. checkpoints],
         Revision = s.Revision,
         Entries = [.. recent.Select(e => new StoredEntry
         {
@@ -32,6 +36,47 @@ internal static class LiteDbMapping
             Adjustment = e.Adjustment,
         })],
     };
+
+    /// <summary>When a trip is dated: its board, or its alight when it has no board (as the rules' service day).</summary>
+    public static long TripTicks(Trip t) => (t.BoardAt ?? t.AlightAt)?.UtcTicks ?? long.MinValue;
+
+    // The trips are in time order (the days before an evaluation's checkpoint, then the replayed ones): the tail.
+    private static List<Trip> TripsFrom(IReadOnlyList<Trip> trips, long from)
+    {
+        int first = trips.Count;
+        while (first > 0 && TripTicks(trips[first - 1]) >= from)
+        {
+            first--;
+        }
+
+        var tail = new List<Trip>(trips.Count - first);
+        for (int i = first; i < trips.Count; i++)
+        {
+            tail.Add(trips[i]);
+        }
+
+        return tail;
+    }
+
+    /// <summary>A logged state on top of the one before it: a log entry with <see cref="StoredPerson.TripsFrom"/> replaces only the trips from then on.</summary>
+    public static StoredPerson Over(StoredPerson? before, StoredPerson logged)
+    {
+        if (before is null)
+        {
+            return logged;
+        }
+
+        // None held when it was logged: none were written since, so the earlier ones are still the latest.
+        logged.Checkpoints ??= before.Checkpoints;
+        if (logged.TripsFrom is not { } from)
+        {
+            return logged;
+        }
+
+        logged.Trips = [.. before.Trips.Where(t => TripTicks(t) < from), .. logged.Trips];
+        logged.TripsFrom = null;
+        return logged;
+    }
 
     public static PersonState FromStored(StoredPerson p, IReadOnlyList<Posting> postings) => new(
         p.Pid, p.Value, p.Points, p.PointsBus, p.PointsVolunteer, p.PointsHealth, p.InDebt,
@@ -137,7 +182,7 @@ internal static class LiteDbMapping
 
     public static RetainedRecord ReadRetained(BsonDocument d) => new(d["_id"].AsString, d["b"].AsBinary);
 
-    private static string Day(DateOnly d) => d.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+    public static string Day(DateOnly d) => d.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
 
     private static DateTimeOffset Ticks(BsonValue v) => new(v.AsInt64, TimeSpan.Zero);
 

@@ -24,6 +24,7 @@ internal sealed class LiteDbUnitOfWork(LiteDatabase db, LiteDbWriteCache cache, 
     private readonly List<(string Pid, TopUp TopUp)> _newTopUps = [];
     private readonly Dictionary<string, CachedPerson> _newPersons = new(StringComparer.Ordinal);
     private readonly Dictionary<string, DeviceProgress> _newDevices = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, DayCheckpoint[]> _newCheckpoints = new(StringComparer.Ordinal);
 
     /// <summary><c>units</c> documents this unit wrote.</summary>
     public long UnitDocuments { get; private set; }
@@ -50,7 +51,8 @@ internal sealed class LiteDbUnitOfWork(LiteDatabase db, LiteDbWriteCache cache, 
 
         foreach (CachedPerson[] part in _newPersons.Values.Chunk(PersonsPerDocument))
         {
-            byte[] persons = StoreJson.Persons([.. part.Select(p => LiteDbMapping.ToStored(p.State, p.RecentEntries))]);
+            byte[] persons = StoreJson.Persons([.. part.Select(p => LiteDbMapping.ToStored(
+                p.State, p.RecentEntries, p.TripsChangedFrom, _newCheckpoints.GetValueOrDefault(p.State.Pid) ?? cache.RecentCheckpoints(p.State.Pid)))]);
             db.GetCollection(PersonLog).Insert(new BsonDocument { ["_id"] = firstPersonLogDocument + PersonLogDocuments++, ["b"] = persons });
         }
     }
@@ -79,6 +81,11 @@ internal sealed class LiteDbUnitOfWork(LiteDatabase db, LiteDbWriteCache cache, 
         {
             cache.SetDevice(p);
         }
+
+        foreach ((string pid, DayCheckpoint[] written) in _newCheckpoints)
+        {
+            cache.AddCheckpoints(pid, written);
+        }
     }
 
     public bool TryAddTap(TapRecord tap)
@@ -102,16 +109,58 @@ internal sealed class LiteDbUnitOfWork(LiteDatabase db, LiteDbWriteCache cache, 
         return true;
     }
 
-    public IReadOnlyList<TapRecord> TapsOfPerson(string pid)
+    public IReadOnlyList<TapRecord> TapsOfPerson(string pid, DateTimeOffset from)
     {
         // Committed taps (read back from disk by key when dropped from memory), then this unit's own.
-        List<TapRecord> list = cache.TapsOf(pid, ReadBack);
+        List<TapRecord> list = cache.TapsOf(pid, from, ReadBack);
         if (_newTapsByPerson.TryGetValue(pid, out List<TapRecord>? mine))
         {
-            list.AddRange(mine);
+            list.AddRange(mine.Where(t => t.At >= from));
         }
 
         return list;
+    }
+
+    public DayCheckpoint? CheckpointFor(string pid, DateOnly day)
+    {
+        // The latest days are in memory (this unit's, then the committed ones); an older day, or a person not
+        // evaluated since the start, is a descending range read of its ids (person, then day).
+        DayCheckpoint[]? recent = _newCheckpoints.GetValueOrDefault(pid) ?? cache.RecentCheckpoints(pid);
+        if (recent is not null && WalletRules.Resume(recent, day) is { } found)
+        {
+            return found;
+        }
+
+        string prefix = pid + "|";
+        foreach (BsonDocument d in db.GetCollection(Checkpoints).Query()
+            .Where(Query.Between("_id", prefix, prefix + LiteDbMapping.Day(day)))
+            .OrderByDescending("_id")
+            .ToEnumerable())
+        {
+            DayCheckpoint c = StoreJson.Checkpoint(d["b"].AsBinary);
+            if (c.CanResume)
+            {
+                return c;
+            }
+        }
+
+        return null;
+    }
+
+    public void PutCheckpoints(string pid, IReadOnlyList<DayCheckpoint> checkpoints)
+    {
+        if (checkpoints.Count == 0)
+        {
+            return;
+        }
+
+        ILiteCollection<BsonDocument> col = db.GetCollection(Checkpoints);
+        foreach (DayCheckpoint c in checkpoints)
+        {
+            col.Upsert(new BsonDocument { ["_id"] = pid + "|" + LiteDbMapping.Day(c.Day), ["b"] = StoreJson.Checkpoint(c) });
+        }
+
+        _newCheckpoints[pid] = LiteDbWriteCache.Latest(_newCheckpoints.GetValueOrDefault(pid) ?? cache.RecentCheckpoints(pid) ?? [], checkpoints);
     }
 
     private List<CachedTap> ReadBack(List<TapLocation> keys)
@@ -134,7 +183,7 @@ internal sealed class LiteDbUnitOfWork(LiteDatabase db, LiteDbWriteCache cache, 
     }
 
     public IReadOnlyList<TapRecord> TripEnds(string vehicle, DateTimeOffset from, DateTimeOffset to) =>
-        [.. cache.TripEndsOf(vehicle).Concat(_newTaps.Where(t => t.Pid is null && t.Type == EventTypes.TripEnd && t.Vehicle == vehicle)).Where(t => t.At >= from && t.At <= to)];
+        [.. cache.TripEndsOf(vehicle, from, to).Concat(_newTaps.Where(t => t.Pid is null && t.Type == EventTypes.TripEnd && t.Vehicle == vehicle && t.At >= from && t.At <= to))];
 
     public IReadOnlyCollection<string> PersonsBoarded(string vehicle, DateTimeOffset from, DateTimeOffset to) =>
         cache.BoardsOf(vehicle).Concat(_newTaps.Where(t => t.Type == EventTypes.Board && t.Vehicle == vehicle))
@@ -169,24 +218,43 @@ internal sealed class LiteDbUnitOfWork(LiteDatabase db, LiteDbWriteCache cache, 
     private CachedPerson? Person(string pid) =>
         _newPersons.TryGetValue(pid, out CachedPerson? p) || cache.TryGetPerson(pid, out p) ? p : null;
 
-    public void PutPerson(PersonState s, IReadOnlyList<WalletEntry> newEntries, IReadOnlyList<CheckInRecord> checkIns, IReadOnlyList<ParticipationRecord> participations)
+    public void PutPerson(PersonState s, IReadOnlyList<WalletEntry> newEntries, IReadOnlyList<CheckInRecord> checkIns, IReadOnlyList<ParticipationRecord> participations, DateTimeOffset replayedFrom)
     {
         CachedPerson? before = Person(s.Pid);
+
+        // What the unit logs of the trips: from the earliest day any of its evaluations of the person replayed
+        // (a first state, or a full replay, logs every trip).
+        bool whole = replayedFrom == DateTimeOffset.MinValue;
+        long? tripsFrom = whole || before is null ? null : replayedFrom.UtcTicks;
+        if (_newPersons.TryGetValue(s.Pid, out CachedPerson? inUnit))
+        {
+            tripsFrom = inUnit.TripsChangedFrom is { } earlier && tripsFrom is { } now ? Math.Min(earlier, now) : null;
+        }
+
         List<WalletEntry> recent = [.. before?.RecentEntries ?? [], .. newEntries];
+        int archivedDocuments = before?.ArchivedDocuments ?? 0;
         if (recent.Count > InlineEntries)
         {
+            archivedDocuments++;
             db.GetCollection(Entries).Insert(new BsonDocument { ["p"] = s.Pid, ["e"] = new BsonArray(recent.Select(e => (BsonValue)LiteDbMapping.EntryDocument(e))) });
             recent = [];
         }
 
         // Logged (with the unit's other persons) in WriteDocuments.
-        _newPersons[s.Pid] = new CachedPerson(s, checkIns.Count, participations.Count, recent);
+        // Rows before the replayed days stay: the counts only tell whether a person has any to replace.
+        _newPersons[s.Pid] = new CachedPerson(
+            s,
+            checkIns.Count + (whole ? 0 : before?.CheckIns ?? 0),
+            participations.Count + (whole ? 0 : before?.Participations ?? 0),
+            recent,
+            archivedDocuments,
+            tripsFrom);
 
         // Most persons have neither check-ins nor participations: skip rewriting empty sets.
         ILiteCollection<BsonDocument> ci = db.GetCollection(CheckIns);
         if ((before?.CheckIns ?? 0) > 0)
         {
-            ci.DeleteMany(Query.EQ("p", s.Pid));
+            ci.DeleteMany(whole ? Query.EQ("p", s.Pid) : Query.And(Query.EQ("p", s.Pid), Query.GTE("at", replayedFrom.UtcTicks)));
         }
 
         if (checkIns.Count > 0)
@@ -197,7 +265,7 @@ internal sealed class LiteDbUnitOfWork(LiteDatabase db, LiteDbWriteCache cache, 
         ILiteCollection<BsonDocument> pa = db.GetCollection(Participations);
         if ((before?.Participations ?? 0) > 0)
         {
-            pa.DeleteMany(Query.EQ("p", s.Pid));
+            pa.DeleteMany(whole ? Query.EQ("p", s.Pid) : Query.And(Query.EQ("p", s.Pid), Query.GTE("in", replayedFrom.UtcTicks)));
         }
 
         if (participations.Count > 0)

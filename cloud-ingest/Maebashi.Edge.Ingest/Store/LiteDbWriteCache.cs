@@ -11,8 +11,15 @@ internal readonly record struct CachedTap(TapRecord Tap, long Document);
 /// <summary>Where a tap dropped from memory is stored: its <c>units</c> document and key.</summary>
 internal readonly record struct TapLocation(long Document, string Device, ulong Seq);
 
-/// <summary>A person's committed state, the entries not yet archived (never mutated once published) and how many check-ins and participations are stored.</summary>
-internal sealed record CachedPerson(PersonState State, int CheckIns, int Participations, IReadOnlyList<WalletEntry> RecentEntries);
+/// <summary>
+/// A person's committed state, the entries not yet archived (never mutated once published), how many check-ins and
+/// participations are stored, and how many <c>entries</c> documents hold the person's archived entries.
+/// </summary>
+/// <remarks>
+/// <see cref="TripsChangedFrom"/>: in a unit not yet committed, the UTC ticks from which its evaluations changed the
+/// person's trips (null: all of them), which is what the unit logs.
+/// </remarks>
+internal sealed record CachedPerson(PersonState State, int CheckIns, int Participations, IReadOnlyList<WalletEntry> RecentEntries, int ArchivedDocuments, long? TripsChangedFrom = null);
 
 /// <summary>
 /// What the write path reads, in memory: the facts the rules read per person (taps, trip ends, top-ups, the
@@ -37,6 +44,10 @@ internal sealed class LiteDbWriteCache(int maxCachedTaps)
     private readonly Dictionary<string, List<TapRecord>> _boardsByVehicle = new(StringComparer.Ordinal);
     private readonly Dictionary<string, List<TopUp>> _topUpsByPerson = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, CachedPerson> _persons = new(StringComparer.Ordinal);
+
+    // The latest checkpoints of each person evaluated since the start (day order), or none: then the latest ones are
+    // on disk only. Either way a list here holds the latest days of the person, which Checkpoint relies on.
+    private readonly Dictionary<string, DayCheckpoint[]> _checkpoints = new(StringComparer.Ordinal);
     private readonly Dictionary<string, DeviceProgress> _devices = new(StringComparer.Ordinal);
 
     public int PersonCount => _persons.Count;
@@ -62,7 +73,7 @@ internal sealed class LiteDbWriteCache(int maxCachedTaps)
             }
             else
             {
-                Add(_tapsByPerson, t.Pid, new CachedTap(t, document));
+                AddInTimeOrder(t.Pid, new CachedTap(t, document));
                 _cachedTaps++;
             }
 
@@ -82,7 +93,13 @@ internal sealed class LiteDbWriteCache(int maxCachedTaps)
         }
         else if (t.Type == EventTypes.TripEnd && t.Vehicle is not null)
         {
-            Add(_tripEndsByVehicle, t.Vehicle, t);
+            // In time order (a late one inserted where it belongs): a read is a range, not every trip_end of the vehicle.
+            if (!_tripEndsByVehicle.TryGetValue(t.Vehicle, out List<TapRecord>? ends))
+            {
+                _tripEndsByVehicle[t.Vehicle] = ends = new List<TapRecord>(4);
+            }
+
+            ends.Insert(FirstAtOrAfter(ends, t.At.UtcTicks + 1), t);
         }
     }
 
@@ -115,23 +132,123 @@ internal sealed class LiteDbWriteCache(int maxCachedTaps)
     }
 
     /// <summary>
-    /// The person's committed taps (a new list the caller may add to). A person dropped from memory is read
-    /// back with <paramref name="readBack"/> and cached again.
+    /// The person's committed taps at or after <paramref name="from"/> (a new list the caller may add to): a binary
+    /// search in the person's taps, kept in time order, so an evaluation copies only the days it replays. A person
+    /// dropped from memory is read back with <paramref name="readBack"/> and cached again.
     /// </summary>
-    public List<TapRecord> TapsOf(string pid, Func<List<TapLocation>, List<CachedTap>> readBack)
+    public List<TapRecord> TapsOf(string pid, DateTimeOffset from, Func<List<TapLocation>, List<CachedTap>> readBack)
     {
         if (_evicted.Remove(pid, out List<TapLocation>? keys))
         {
             List<CachedTap> loaded = readBack(keys);
+            loaded.Sort(static (a, b) => a.Tap.At.UtcTicks.CompareTo(b.Tap.At.UtcTicks));
             _tapsByPerson[pid] = loaded;
             _cachedTaps += loaded.Count;
-            return [.. loaded.Select(c => c.Tap)];
         }
 
-        return _tapsByPerson.TryGetValue(pid, out List<CachedTap>? cached) ? [.. cached.Select(c => c.Tap)] : [];
+        if (!_tapsByPerson.TryGetValue(pid, out List<CachedTap>? cached))
+        {
+            return [];
+        }
+
+        int first = FirstAtOrAfter(cached, from.UtcTicks);
+        var result = new List<TapRecord>(cached.Count - first + 4);
+        for (int i = first; i < cached.Count; i++)
+        {
+            result.Add(cached[i].Tap);
+        }
+
+        return result;
     }
 
-    public IEnumerable<TapRecord> TripEndsOf(string vehicle) => _tripEndsByVehicle.TryGetValue(vehicle, out List<TapRecord>? cached) ? cached : [];
+    private static int FirstAtOrAfter(List<CachedTap> taps, long ticks)
+    {
+        int lo = 0, hi = taps.Count;
+        while (lo < hi)
+        {
+            int mid = (lo + hi) >>> 1;
+            if (taps[mid].Tap.At.UtcTicks < ticks)
+            {
+                lo = mid + 1;
+            }
+            else
+            {
+                hi = mid;
+            }
+        }
+
+        return lo;
+    }
+
+    // Taps mostly arrive in time order (an append); a late one is inserted where it belongs.
+    private void AddInTimeOrder(string pid, CachedTap tap)
+    {
+        if (!_tapsByPerson.TryGetValue(pid, out List<CachedTap>? list))
+        {
+            _tapsByPerson[pid] = list = new List<CachedTap>(4);
+        }
+
+        long ticks = tap.Tap.At.UtcTicks;
+        if (list.Count == 0 || list[^1].Tap.At.UtcTicks <= ticks)
+        {
+            list.Add(tap);
+            return;
+        }
+
+        list.Insert(FirstAtOrAfter(list, ticks + 1), tap);
+    }
+
+    /// <summary>The person's latest checkpoints in memory (day order), or null when none were written since the start.</summary>
+    public DayCheckpoint[]? RecentCheckpoints(string pid) => _checkpoints.GetValueOrDefault(pid);
+
+    /// <summary>After a commit: the person's latest checkpoints are the newest of those held and those written.</summary>
+    public void AddCheckpoints(string pid, IEnumerable<DayCheckpoint> written) =>
+        _checkpoints[pid] = Latest(_checkpoints.GetValueOrDefault(pid) ?? [], written);
+
+    /// <summary>The newest <see cref="LiteDbLayout.CheckpointsInMemory"/> of two lists, a day written later replacing the same day held.</summary>
+    public static DayCheckpoint[] Latest(IEnumerable<DayCheckpoint> held, IEnumerable<DayCheckpoint> written)
+    {
+        var byDay = new SortedDictionary<DateOnly, DayCheckpoint>();
+        foreach (DayCheckpoint c in held.Concat(written))
+        {
+            byDay[c.Day] = c;
+        }
+
+        return [.. byDay.Values.Skip(Math.Max(0, byDay.Count - LiteDbLayout.CheckpointsInMemory))];
+    }
+
+    /// <summary>The vehicle's committed trip_ends with <c>from ≤ at ≤ to</c>.</summary>
+    public IEnumerable<TapRecord> TripEndsOf(string vehicle, DateTimeOffset from, DateTimeOffset to)
+    {
+        if (!_tripEndsByVehicle.TryGetValue(vehicle, out List<TapRecord>? cached))
+        {
+            yield break;
+        }
+
+        for (int i = FirstAtOrAfter(cached, from.UtcTicks); i < cached.Count && cached[i].At <= to; i++)
+        {
+            yield return cached[i];
+        }
+    }
+
+    private static int FirstAtOrAfter(List<TapRecord> taps, long ticks)
+    {
+        int lo = 0, hi = taps.Count;
+        while (lo < hi)
+        {
+            int mid = (lo + hi) >>> 1;
+            if (taps[mid].At.UtcTicks < ticks)
+            {
+                lo = mid + 1;
+            }
+            else
+            {
+                hi = mid;
+            }
+        }
+
+        return lo;
+    }
 
     public IEnumerable<TapRecord> BoardsOf(string vehicle) => _boardsByVehicle.TryGetValue(vehicle, out List<TapRecord>? cached) ? cached : [];
 

@@ -104,6 +104,11 @@ internal static class StoreJson
     public static byte[] Persons(List<StoredPerson> persons) => JsonSerializer.SerializeToUtf8Bytes(persons, StoreJsonContext.Default.ListStoredPerson);
 
     public static List<StoredPerson> Persons(byte[] utf8) => JsonSerializer.Deserialize(utf8, StoreJsonContext.Default.ListStoredPerson) ?? [];
+
+    public static byte[] Checkpoint(DayCheckpoint checkpoint) => JsonSerializer.SerializeToUtf8Bytes(checkpoint, StoreJsonContext.Default.DayCheckpoint);
+
+    public static DayCheckpoint Checkpoint(byte[] utf8) =>
+        JsonSerializer.Deserialize(utf8, StoreJsonContext.Default.DayCheckpoint) ?? throw new InvalidDataException("stored checkpoint: empty");
 }
 
 /// <summary>
@@ -123,6 +128,16 @@ internal sealed class StoredPerson
     /// <summary>UTC ticks of the next time the clock alone changes the wallet, or null.</summary>
     [JsonPropertyName("nc")] public long? NextCloseAt { get; set; }
     [JsonPropertyName("trips")] public List<Trip> Trips { get; set; } = [];
+
+    /// <summary>
+    /// In the person log: UTC ticks from which <see cref="Trips"/> replaces the trips of the person's previous state
+    /// (the days an evaluation replayed; earlier trips are unchanged), so a unit logs the trips of the replayed days,
+    /// not every trip the person made. Null: <see cref="Trips"/> is every trip (snapshots, and logs before issue 13).
+    /// </summary>
+    [JsonPropertyName("tf")] public long? TripsFrom { get; set; }
+
+    /// <summary>The person's latest day checkpoints (at most <see cref="LiteDbLayout.CheckpointsInMemory"/>), so a restart finds them in memory.</summary>
+    [JsonPropertyName("cp")] public List<DayCheckpoint>? Checkpoints { get; set; }
     [JsonPropertyName("rev")] public long Revision { get; set; }
 
     /// <summary>Entries (postings and adjustments, in the order recorded) not yet moved to the <c>entries</c> collection.</summary>
@@ -146,6 +161,7 @@ internal sealed class StoredEntry
 /// <summary>Source-generated (de)serialisation of what the store keeps as JSON: it runs once per person per batch.</summary>
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull, UseStringEnumConverter = true)]
 [JsonSerializable(typeof(List<StoredPerson>))]
+[JsonSerializable(typeof(DayCheckpoint))]
 internal sealed partial class StoreJsonContext : JsonSerializerContext
 {
 }

@@ -91,26 +91,7 @@ public static class ConsoleHosting
     {
         app.UseWhen(c => c.Request.Path.StartsWithSegments(PathPrefix), console =>
         {
-            console.Use((context, next) =>
-            {
-                bool isStatic = context.Request.Path.StartsWithSegments(StaticPath);
-                context.Response.OnStarting(() =>
-                {
-                    IHeaderDictionary h = context.Response.Headers;
-                    h.ContentSecurityPolicy = ContentSecurityPolicy;
-                    h.XContentTypeOptions = "nosniff";
-                    h["Referrer-Policy"] = "no-referrer";
-                    if (!isStatic)
-                    {
-                        // Registered first, so it runs after antiforgery's own header: signed-in pages are never stored.
-                        h.CacheControl = "no-store";
-                        h.Remove(HeaderNames.Pragma);
-                    }
-
-                    return Task.CompletedTask;
-                });
-                return next(context);
-            });
+            console.Use(PageHeaders);
             console.UseStatusCodePagesWithReExecute("/console/status/{0}");
             console.UseStaticFiles(new StaticFileOptions
             {
@@ -118,6 +99,31 @@ public static class ConsoleHosting
                 RequestPath = StaticPath,
             });
         });
+    }
+
+    /// <summary>
+    /// The headers of every console and My Page response: the CSP, no sniffing, no referrer, and no-store on all but
+    /// the stylesheet.
+    /// </summary>
+    public static Task PageHeaders(HttpContext context, RequestDelegate next)
+    {
+        bool isStatic = context.Request.Path.StartsWithSegments(StaticPath);
+        context.Response.OnStarting(() =>
+        {
+            IHeaderDictionary h = context.Response.Headers;
+            h.ContentSecurityPolicy = ContentSecurityPolicy;
+            h.XContentTypeOptions = "nosniff";
+            h["Referrer-Policy"] = "no-referrer";
+            if (!isStatic)
+            {
+                // Registered first, so it runs after antiforgery's own header: signed-in pages are never stored.
+                h.CacheControl = "no-store";
+                h.Remove(HeaderNames.Pragma);
+            }
+
+            return Task.CompletedTask;
+        });
+        return next(context);
     }
 
     public static void MapConsole(this WebApplication app)

@@ -11,6 +11,34 @@ namespace Maebashi.Edge.Contract.Security;
 /// </summary>
 public static class BrokerCertificatePolicy
 {
+    /// <summary>TLS 1.2 or later, for every client of the broker.</summary>
+    public const System.Security.Authentication.SslProtocols Protocols =
+        System.Security.Authentication.SslProtocols.Tls12 | System.Security.Authentication.SslProtocols.Tls13;
+
+    /// <summary>
+    /// The check a client's TLS stack calls with the broker's certificate: true to accept it; a refusal goes to
+    /// <paramref name="refused"/> by name, an accepted certificate (a copy the receiver disposes) to <paramref name="accepted"/>.
+    /// </summary>
+    public static Func<X509Certificate?, SslPolicyErrors, bool> Validator(X509Certificate2Collection? authorities, TimeProvider time, string host, string caSetting,
+        Action<string> refused, Action<X509Certificate2>? accepted = null) => (certificate, errors) =>
+    {
+        if (certificate is null)
+        {
+            refused("the broker presented no certificate");
+            return false;
+        }
+
+        using var server = new X509Certificate2(certificate);
+        if (Problem(server, errors, authorities, time.GetUtcNow(), host, caSetting) is { } problem)
+        {
+            refused(problem);
+            return false;
+        }
+
+        accepted?.Invoke(new X509Certificate2(certificate));
+        return true;
+    };
+
     /// <summary>
     /// The CA certificates of a PEM file: one, or several while a CA is rotated (old and new side by side, as Mosquitto's
     /// <c>cafile</c> takes them).

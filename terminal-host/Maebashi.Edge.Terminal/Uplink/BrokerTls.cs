@@ -56,30 +56,15 @@ internal static class BrokerTls
         (X509Certificate2Collection? authorities, X509Certificate2? client) = Load(options);
         tls.UseTls();
         tls.WithTargetHost(options.Broker.Host);
-        tls.WithSslProtocols(System.Security.Authentication.SslProtocols.Tls12 | System.Security.Authentication.SslProtocols.Tls13);
+        tls.WithSslProtocols(BrokerCertificatePolicy.Protocols);
         if (client is not null)
         {
             tls.WithClientCertificates([client]);
         }
 
-        tls.WithCertificateValidationHandler(args =>
-        {
-            if (args.Certificate is null)
-            {
-                refused("the broker presented no certificate");
-                return false;
-            }
-
-            using var server = new X509Certificate2(args.Certificate);
-            if (Problem(server, args.SslPolicyErrors, authorities, time.GetUtcNow(), options.Broker.Host) is { } problem)
-            {
-                refused(problem);
-                return false;
-            }
-
-            accepted?.Invoke(new X509Certificate2(args.Certificate));
-            return true;
-        });
+        Func<X509Certificate?, SslPolicyErrors, bool> accept =
+            BrokerCertificatePolicy.Validator(authorities, time, options.Broker.Host, "Broker:CaFile", refused, accepted);
+        tls.WithCertificateValidationHandler(args => accept(args.Certificate, args.SslPolicyErrors));
     }
 
     /// <summary>Why the broker's certificate is refused, or null when it is good.</summary>

@@ -1,0 +1,135 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Maebashi.Edge.Contract.Identity;
+using Maebashi.Edge.Contract.Registry;
+using Maebashi.Edge.Ingest.Http;
+using Maebashi.Edge.Ingest.Pipeline;
+using Maebashi.Edge.Ingest.Rules;
+using Maebashi.Edge.Ingest.Store;
+
+namespace Maebashi.Edge.Ingest.Web.MyPage;
+
+/// <summary>One of the citizen's cards: its token (their own, so it may be shown) and whether it is denied now.</summary>
+public sealed record MyCard(string Token, string Tech, bool Lost, bool LostAtRunTime);
+
+/// <summary>An audit line about the citizen: who (scope), when, what was read.</summary>
+public sealed record MyAuditEntry(DateTimeOffset At, string Scope, string Method, string Route, int Status);
+
+/// <summary>Everything My Page shows of one person, and nothing of anyone else.</summary>
+public sealed record MyView(
+    PersonState Wallet,
+    IReadOnlyList<WalletEntry> Entries,
+    IReadOnlyList<MyCard> Cards,
+    IReadOnlyList<CheckInRecord> CheckIns,
+    IReadOnlyList<ParticipationRecord> Events,
+    IReadOnlyList<MyAuditEntry> ReadBy);
+
+/// <summary>
+/// My Page's reads, through <see cref="IngestQueries"/> and the registry, for the person behind a citizen's account.
+/// The PID stays inside: what leaves is the person's own wallet, cards, check-ins, events and audit lines.
+/// </summary>
+public sealed class MyPageQueries(IngestQueries queries, IngestPipeline pipeline, CitizenAccounts accounts, AuditLog audit, TimeProvider time)
+{
+    /// <summary>Check-ins are found per clinic and day (the store has no per-person index of them): this many days back.</summary>
+    public const int CheckInDays = 31;
+
+    /// <summary>Only the end of the audit log is read for "who read my data": it grows with the age of the system.</summary>
+    public const int AuditTailBytes = 4 * 1024 * 1024;
+
+    public const int MaxAuditEntries = 200;
+
+    private static readonly TimeSpan Jst = TimeSpan.FromHours(9);
+
+    public MyView? For(string login)
+    {
+        if (accounts.Find(login) is not { } account)
+        {
+            return null;
+        }
+
+        string pid = account.Pid;
+        CityRegistry registry = pipeline.Registry;
+        IReadOnlyList<CardEntry> cards = registry.CardsOf(pid);
+        DateOnly today = DateOnly.FromDateTime(time.GetUtcNow().ToOffset(Jst).DateTime);
+        List<CheckInRecord> checkIns = [];
+        foreach (ClinicDef clinic in registry.Clinics)
+        {
+            for (int back = 0; back < CheckInDays; back++)
+            {
+                checkIns.AddRange(queries.CheckIns(clinic.Id, today.AddDays(-back)).Where(c => c.Pid == pid));
+            }
+        }
+
+        List<ParticipationRecord> events = [.. registry.Events.SelectMany(e => queries.Participations(e.Id)).Where(p => p.Pid == pid).OrderByDescending(p => p.In)];
+
+        // What the audit log names a person by: their card tokens, their transport and welfare sector IDs, their patient numbers.
+        var subjects = new HashSet<string>(cards.Select(c => c.Token), StringComparer.Ordinal)
+        {
+            registry.SectorIdFor(pid, SectorId.Transport),
+            registry.SectorIdFor(pid, SectorId.Welfare),
+        };
+        subjects.UnionWith(checkIns.Select(c => c.PatientNo));
+
+        return new MyView(
+            queries.WalletOf(pid),
+            queries.EntriesOf(pid),
+            [.. cards.Select(c => new MyCard(c.Token, c.Tech.ToString(), c.Lost || pipeline.CardStatusOf(c.Token) is not null, pipeline.CardStatusOf(c.Token) is not null))],
+            [.. checkIns.OrderByDescending(c => c.At)],
+            events,
+            ReadAudit(subjects));
+    }
+
+    /// <summary>The card, when it is one of the citizen's (null for anyone else's card).</summary>
+    public CardEntry? OwnCard(string login, string? token) =>
+        token is not null && accounts.Find(login) is { } account && queries.FindCard(token) is { } card && card.Pid == account.Pid ? card : null;
+
+    /// <summary>The PID of a card, for enrollment (never shown).</summary>
+    public string? PidOfCard(string token) => queries.FindCard(token)?.Pid;
+
+    private List<MyAuditEntry> ReadAudit(HashSet<string> subjects)
+    {
+        var found = new List<MyAuditEntry>();
+        if (!File.Exists(audit.Path))
+        {
+            return found;
+        }
+
+        using var stream = new FileStream(audit.Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        long start = Math.Max(0, stream.Length - AuditTailBytes);
+        stream.Seek(start, SeekOrigin.Begin);
+        using var reader = new StreamReader(stream, Encoding.UTF8);
+        if (start > 0)
+        {
+            reader.ReadLine(); // a partial line
+        }
+
+        while (reader.ReadLine() is { } line)
+        {
+            try
+            {
+                using JsonDocument doc = JsonDocument.Parse(line);
+                JsonElement root = doc.RootElement;
+                if (root.TryGetProperty("subjects", out JsonElement s) && s.ValueKind == JsonValueKind.Array
+                    && s.EnumerateArray().Any(x => x.ValueKind == JsonValueKind.String && subjects.Contains(x.GetString()!)))
+                {
+                    found.Add(new MyAuditEntry(
+                        root.GetProperty("at").GetDateTimeOffset(),
+                        root.GetProperty("scope").GetString() ?? "",
+                        root.GetProperty("method").GetString() ?? "",
+                        root.GetProperty("route").GetString() ?? "",
+                        root.GetProperty("status").GetInt32()));
+                }
+            }
+            catch (Exception e) when (e is JsonException or InvalidOperationException or KeyNotFoundException or FormatException)
+            {
+                // A line cut by a crash: the rest of the log still counts.
+            }
+        }
+
+        return [.. found.OrderByDescending(e => e.At).Take(MaxAuditEntries)];
+    }
+
+    /// <summary>A time as My Page shows it: JST, to the minute.</summary>
+    public static string JstText(DateTimeOffset at) => at.ToOffset(Jst).ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,61 @@
+using Maebashi.Edge.Contract.Registry;
+using Maebashi.Edge.Ingest.Http;
+using Maebashi.Edge.Ingest.Pipeline;
+using Maebashi.Edge.Ingest.Web.MyPage;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+
+namespace Maebashi.Edge.Ingest.Web.Pages.My;
+
+/// <summary>
+/// The signed-in citizen's own page: wallet, trips with their fare reasoning, entries, check-ins, events, cards with
+/// "report lost", who read their data, and notices. Only their own person is ever looked up.
+/// </summary>
+[Authorize(Policy = MyPageHosting.Policy)]
+[RequestSizeLimit(ConsoleForms.MaxBodyBytes)]
+[RequestFormLimits(ValueLengthLimit = ConsoleForms.MaxBodyBytes, ValueCountLimit = ConsoleForms.MaxValues)]
+public sealed class MyIndexModel(MyPageQueries queries, IngestPipeline pipeline, AuditLog audit) : PageModel
+{
+    /// <summary>The route the audit log names a report of a lost card by.</summary>
+    public const string ReportLostRoute = "/my/cards/lost";
+
+    /// <summary>Who the audit log says acted when the card's holder reported it from My Page.</summary>
+    public const string SelfScope = "citizen";
+
+    public MyView View { get; private set; } = null!;
+
+    public string? Message { get; private set; }
+
+    public IActionResult OnGet() => Show();
+
+    public IActionResult OnPostReportLost(string? token)
+    {
+        string login = User.Identity!.Name!;
+        if (queries.OwnCard(login, token) is not CardEntry card)
+        {
+            // Not one of theirs (or no such card): the same answer either way, so nothing about other cards leaks.
+            Response.StatusCode = StatusCodes.Status404NotFound;
+            Message = "このカードはありません / No such card";
+            return Show();
+        }
+
+        CardStatusOutcome outcome = pipeline.SetCardStatus(card.Token, CardRunStatus.Lost);
+        audit.Record("本人 / self", SelfScope, "POST", ReportLostRoute, StatusCodes.Status200OK, [card.Token]);
+        Message = $"紛失届を受け付けました。このカードは利用停止になりました（拒否リスト 第{outcome.DenyVersion}版） / Reported lost: the card is blocked (deny list version {outcome.DenyVersion})";
+        return Show();
+    }
+
+    private IActionResult Show()
+    {
+        if (queries.For(User.Identity!.Name!) is not { } view)
+        {
+            // The account was replaced by a new enrollment between the cookie's check and here: sign in again.
+            return LocalRedirect(MyPageHosting.SignInPath);
+        }
+
+        View = view;
+        return Page();
+    }
+}
