@@ -27,6 +27,9 @@ internal sealed class ConsoleSite : IDisposable
         BaseAddress = new Uri($"{scheme}://{host}:{ingest.HttpPort}");
     }
 
+    /// <summary>The ingest's MQTT port, where a test publishes a device's batch.</summary>
+    public int MqttPort => _ingest.MqttPort;
+
     public Uri BaseAddress { get; }
 
     /// <summary>The site's own folder (certificates a test makes go there too).</summary>

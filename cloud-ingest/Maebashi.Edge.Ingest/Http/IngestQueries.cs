@@ -1,3 +1,4 @@
+using Maebashi.Edge.Contract.Identity;
 using Maebashi.Edge.Contract.Messages;
 using Maebashi.Edge.Contract.Registry;
 using Maebashi.Edge.Ingest.Pipeline;
@@ -19,11 +20,30 @@ public sealed record DeviceView(DeviceEntry Device, DeviceProgress? Progress, De
     };
 }
 
+/// <summary>Why a card is on the deny list.</summary>
+public enum DenyReason
+{
+    /// <summary>Lost: the registry export marks it, or it was reported lost at run time (My Page or an operator).</summary>
+    Lost,
+
+    /// <summary>Its person's value is below the debt limit: every card of the person is denied.</summary>
+    Debt,
+}
+
+/// <summary>A card on the deny list as the console shows it: the token and the person's transport sector ID, never the PID.</summary>
+public sealed record DenyListRow(string Token, CardTech Tech, string TransportSectorId, DenyReason Reason);
+
+/// <summary>A page of the deny list (by token) under the list's version, and how many cards it holds.</summary>
+public sealed record DenyListPage(long Version, IReadOnlyList<DenyListRow> Rows, int Total);
+
+/// <summary>An event of the registry with its participants and the points they were issued.</summary>
+public sealed record EventSummary(EventDef Event, int Participants, long Points);
+
 /// <summary>
 /// What the HTTP API reads: the registry, the store's committed state and the devices' retained statuses.
 /// Reads only; the one write of the API (a charge) goes through the pipeline.
 /// </summary>
-public sealed class IngestQueries(IngestPipeline pipeline, IIngestStore store)
+public sealed class IngestQueries(IngestPipeline pipeline, IIngestStore store, AuditLog audit)
 {
     private const string DenyVersionMeta = "denyVersion";
 
@@ -61,4 +81,42 @@ public sealed class IngestQueries(IngestPipeline pipeline, IIngestStore store)
     public IReadOnlyList<QuarantineRecord> Quarantine(int limit) => store.Quarantine(limit);
 
     public long QuarantineCount() => store.QuarantineCount();
+
+    public QuarantinePage Quarantine(QuarantineFilter filter, int skip, int take) => store.Quarantine(filter, skip, take);
+
+    public QuarantineRecord? FindQuarantine(string id) => store.FindQuarantine(id);
+
+    /// <summary>The deny list as devices hold it, one page by token, each card with why it is there.</summary>
+    public DenyListPage DenyList(int skip, int take)
+    {
+        DenyList list = pipeline.CurrentDenyList();
+        DenyListRow[] rows =
+        [
+            .. list.Tokens.Skip(skip).Take(take)
+                .Select(tok => pipeline.Registry.FindCard(tok))
+                .OfType<CardEntry>()
+                .Select(c => new DenyListRow(
+                    c.Token,
+                    c.Tech,
+                    pipeline.Registry.SectorIdFor(c.Pid, SectorId.Transport),
+                    c.Lost || pipeline.CardStatusOf(c.Token)?.Status == CardRunStatus.Lost ? DenyReason.Lost : DenyReason.Debt)),
+        ];
+        return new DenyListPage(list.Version, rows, list.Tokens.Count);
+    }
+
+    /// <summary>The audit log, newest first, from <paramref name="before"/> (a byte offset; null: the newest line).</summary>
+    public AuditPage Audit(long? before, int take, string? operatorName) => AuditLogReader.Read(audit.Path, before, take, operatorName);
+
+    /// <summary>Every event of the registry, latest start first, with its participants and points issued.</summary>
+    public IReadOnlyList<EventSummary> Events() =>
+    [
+        .. pipeline.Registry.Events
+            .OrderByDescending(e => e.Start)
+            .ThenBy(e => e.Id, StringComparer.Ordinal)
+            .Select(e =>
+            {
+                IReadOnlyList<ParticipationRecord> rows = store.Participations(e.Id);
+                return new EventSummary(e, rows.Count, rows.Sum(r => r.Points));
+            }),
+    ];
 }

@@ -36,6 +36,12 @@ public static class ScopePolicies
     /// <summary>The console's admin pages: the same rule as <see cref="Admin"/>, signed in with the console's cookie.</summary>
     public const string ConsoleAdmin = "console:" + Admin;
 
+    /// <summary>The console's clinic pages: the same rule as <see cref="Clinic"/>, signed in with the console's cookie.</summary>
+    public const string ConsoleClinic = "console:" + Clinic;
+
+    /// <summary>The console's event pages: the same rule as <see cref="Welfare"/>, signed in with the console's cookie.</summary>
+    public const string ConsoleWelfare = "console:" + Welfare;
+
     public static void AddTo(AuthorizationOptions options)
     {
         Add(options, Admin, new ScopeRequirement([]));

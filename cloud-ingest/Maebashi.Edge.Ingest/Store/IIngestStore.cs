@@ -54,6 +54,12 @@ public sealed record DeviceProgress(string Device, ulong UpTo, DateTimeOffset La
 /// <summary>A quarantined batch or event: the raw payload and the reason, once per distinct payload (and seq).</summary>
 public sealed record QuarantineRecord(string Id, string Scope, string Device, string Topic, string Code, string Reason, ulong? Seq, DateTimeOffset At, byte[] Payload);
 
+/// <summary>What the console's quarantine page filters on: a device, a reason code, or both (null: any).</summary>
+public sealed record QuarantineFilter(string? Device, string? Code);
+
+/// <summary>One page of quarantine records, newest first, and how many match the filter in all.</summary>
+public sealed record QuarantinePage(IReadOnlyList<QuarantineRecord> Items, long Total);
+
 /// <summary>A retained MQTT message kept across restarts (MQTTnet keeps them in memory only).</summary>
 public sealed record RetainedRecord(string Topic, byte[] Payload);
 
@@ -137,6 +143,11 @@ public interface IIngestStore : IStoreMaintenance, IDisposable
     IReadOnlyList<QuarantineRecord> Quarantine(int limit);
 
     long QuarantineCount();
+
+    /// <summary>The records matching <paramref name="filter"/>, newest first, <paramref name="skip"/> then at most <paramref name="take"/>.</summary>
+    QuarantinePage Quarantine(QuarantineFilter filter, int skip, int take);
+
+    QuarantineRecord? FindQuarantine(string id);
 
     IReadOnlyList<string> PersonsInDebt();
 

@@ -57,6 +57,7 @@ public sealed class LiteDbIngestStore : IIngestStore
         _db.GetCollection(Layout.Participations).EnsureIndex("p");
         _db.GetCollection(Layout.Participations).EnsureIndex("ev");
         _db.GetCollection(Layout.TopUps).EnsureIndex("p");
+        _db.GetCollection(Layout.Quarantine).EnsureIndex("at");
         Durable();
         LoadCaches();
     }
@@ -273,6 +274,32 @@ public sealed class LiteDbIngestStore : IIngestStore
         _db.GetCollection(Layout.Quarantine).FindAll().Select(LiteDbMapping.ReadQuarantine).OrderByDescending(q => q.At).Take(limit).ToList();
 
     public long QuarantineCount() => _db.GetCollection(Layout.Quarantine).LongCount();
+
+    public QuarantinePage Quarantine(QuarantineFilter filter, int skip, int take)
+    {
+        ILiteQueryable<BsonDocument> query = _db.GetCollection(Layout.Quarantine).Query();
+        if (filter.Device is { } device)
+        {
+            query = query.Where(Query.EQ("dev", device));
+        }
+
+        if (filter.Code is { } code)
+        {
+            query = query.Where(Query.EQ("code", code));
+        }
+
+        long total = query.LongCount();
+        if (take <= 0)
+        {
+            return new QuarantinePage([], total);
+        }
+
+        List<QuarantineRecord> items = [.. query.OrderByDescending("at").Skip(skip).Limit(take).ToEnumerable().Select(LiteDbMapping.ReadQuarantine)];
+        return new QuarantinePage(items, total);
+    }
+
+    public QuarantineRecord? FindQuarantine(string id) =>
+        _db.GetCollection(Layout.Quarantine).FindById(id) is { } d ? LiteDbMapping.ReadQuarantine(d) : null;
 
     // The person cache holds every stored person's committed state (loaded at start, updated after each commit).
     public IReadOnlyList<string> PersonsInDebt() => [.. _cache.Persons.Where(p => p.State.InDebt).Select(p => p.State.Pid)];

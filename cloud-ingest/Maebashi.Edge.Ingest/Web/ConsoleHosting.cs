@@ -28,11 +28,12 @@ public static class ConsoleHosting
     public const string SignInPath = "/console/signin";
 
     /// <summary>
-    /// No inline script or style anywhere: the pages use the one stylesheet and no script; forms post to this origin
-    /// only and no other site may frame them.
+    /// No inline script or style anywhere: the pages use the one stylesheet and, where a page updates itself, a script
+    /// file of this origin that may fetch from this origin only; forms post to this origin only and no other site may
+    /// frame them.
     /// </summary>
     public const string ContentSecurityPolicy =
-        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
     public static void AddConsole(this IServiceCollection services, AuthenticationBuilder authentication, TimeProvider time)
     {
@@ -125,5 +126,9 @@ public static class ConsoleHosting
         return next(context);
     }
 
-    public static void MapConsole(this WebApplication app) => app.MapRazorPages();
+    public static void MapConsole(this WebApplication app)
+    {
+        app.MapRazorPages();
+        app.MapClinicQueue();
+    }
 }
