@@ -50,6 +50,10 @@ public sealed class ConsoleScreensTests(Browser browser) : IAsyncLifetime
         Assert.Equal("ja", await page.GetAttributeAsync("html", "lang"));
         Assert.Contains(link.Split(" / ")[0], await page.InnerTextAsync("h1"), StringComparison.Ordinal);
         await Accessibility.AssertNoSeriousViolationsAsync(page);
+        if (scope == "admin")
+        {
+            await Screens.SaveAsync(page, "console-" + path.Split('/')[2]);
+        }
     }
 
     [Fact]
@@ -85,6 +89,7 @@ public sealed class ConsoleScreensTests(Browser browser) : IAsyncLifetime
         Assert.Contains("対象 / Eligible", row, StringComparison.Ordinal);
         Assert.Contains("1件 / 1 check-ins", await page.InnerTextAsync("#queue-status"), StringComparison.Ordinal);
         await Accessibility.AssertNoSeriousViolationsAsync(page);
+        await Screens.SaveAsync(page, "console-clinic-queue");
     }
 
     /// <summary>A clinic terminal's batch of one check-in now, published as the device (its MQTT password and mac).</summary>
