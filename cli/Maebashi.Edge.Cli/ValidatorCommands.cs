@@ -159,15 +159,17 @@ internal static class ValidatorCommands
 
             int duration = parse.GetValue(seconds);
             bool showIdle = parse.GetValue(all);
+            // Listening before the master's first poll, so that the validators' Hello is printed too.
+            void Print(ValidatorLinkMaster master) => master.FrameSeen += f =>
+            {
+                if (showIdle || f.Type != nameof(MessageType.Ping) || f.Summary.StartsWith("backlog=", StringComparison.Ordinal) && !f.Summary.StartsWith("backlog=0 ", StringComparison.Ordinal))
+                {
+                    Console.Out.WriteLine($"{f.At:HH:mm:ss.fff} {(f.FromValidator ? "<-" : "->")} {f.Address,3} {f.Type,-9} #{f.LinkSeq,-3} ack#{f.AckLinkSeq,-3} {f.Summary}");
+                }
+            };
+
             return await WithLineAsync(parse.GetValue(port)!, polled, async (master, bus) =>
             {
-                master.FrameSeen += f =>
-                {
-                    if (showIdle || f.Type != nameof(MessageType.Ping) || f.Summary.StartsWith("backlog=", StringComparison.Ordinal) && !f.Summary.StartsWith("backlog=0 ", StringComparison.Ordinal))
-                    {
-                        Console.Out.WriteLine($"{f.At:HH:mm:ss.fff} {(f.FromValidator ? "<-" : "->")} {f.Address,3} {f.Type,-9} #{f.LinkSeq,-3} ack#{f.AckLinkSeq,-3} {f.Summary}");
-                    }
-                };
                 using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                 if (duration > 0)
                 {
@@ -190,7 +192,7 @@ internal static class ValidatorCommands
                 }
 
                 return ExitCodes.Ok;
-            });
+            }, Print);
         });
         return command;
     }
@@ -265,7 +267,9 @@ internal static class ValidatorCommands
     }
 
     /// <summary>Opens the line (a serial port, or the simulator), runs a link master on it during <paramref name="body"/>.</summary>
-    private static async Task<int> WithLineAsync(string port, byte[] addresses, Func<ValidatorLinkMaster, ValidatorBusSimulator?, Task<int>> body)
+    /// <param name="beforeRun">Called with the master before it starts polling (to see every frame from the first).</param>
+    private static async Task<int> WithLineAsync(string port, byte[] addresses, Func<ValidatorLinkMaster, ValidatorBusSimulator?, Task<int>> body,
+        Action<ValidatorLinkMaster>? beforeRun = null)
     {
         var options = new ValidatorLinkOptions();
         options.Addresses.Clear();
@@ -299,6 +303,7 @@ internal static class ValidatorCommands
         }
 
         var master = new ValidatorLinkMaster(stream, options, handler);
+        beforeRun?.Invoke(master);
         using var stop = new CancellationTokenSource();
         Task run = master.RunAsync(stop.Token);
         try
