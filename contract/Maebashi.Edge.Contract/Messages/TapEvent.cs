@@ -73,4 +73,20 @@ public sealed class TapContext
     public int? Queue { get; set; }
     public bool? Offline { get; set; }
     public string? Door { get; set; }
+
+    /// <summary>Bus: where <see cref="Stop"/> came from, a <see cref="StopSources"/> value.</summary>
+    public string? StopSource { get; set; }
+}
+
+/// <summary>Where a bus tap's stop came from (<c>ctx.stopSource</c>).</summary>
+public static class StopSources
+{
+    /// <summary>The GPS geofence put the bus at the stop.</summary>
+    public const string Gps = "gps";
+
+    /// <summary>The driver set it on the control socket; the driver's word wins over the GPS.</summary>
+    public const string Driver = "driver";
+
+    /// <summary>Between stops: the last stop the bus passed.</summary>
+    public const string Last = "last";
 }

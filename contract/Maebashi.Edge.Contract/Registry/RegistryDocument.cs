@@ -16,6 +16,15 @@ public sealed class RegistryDocument
     public List<DeviceDef>? Devices { get; set; }
     public List<EventDef>? Events { get; set; }
     public List<ClinicDef>? Clinics { get; set; }
+
+    /// <summary>Bus operators (GTFS <c>agency</c> + <c>agency_jp</c>); routes name theirs in <see cref="RouteDef.Agency"/>.</summary>
+    public List<AgencyDef>? Agencies { get; set; }
+
+    /// <summary>Origin–destination fare tables (GTFS <c>fare_attributes</c> + <c>fare_rules</c>), used by routes of kind <c>table</c>.</summary>
+    public List<FareTableDef>? FareTables { get; set; }
+
+    /// <summary>Vehicles with their capacity, for occupancy (GTFS-Realtime <c>occupancy_status</c>).</summary>
+    public List<VehicleDef>? Vehicles { get; set; }
 }
 
 public sealed class RegistryKeys
@@ -50,6 +59,9 @@ public static class RouteKinds
 {
     public const string Flat = "flat";
     public const string Zonal = "zonal";
+
+    /// <summary>Fares from an origin–destination table (<see cref="RouteDef.FareTable"/>), keyed by the stops' fare zones.</summary>
+    public const string Table = "table";
 }
 
 public sealed class RouteDef
@@ -63,6 +75,18 @@ public sealed class RouteDef
     public long? MaxFare { get; set; }
     public long TransferDiscount { get; set; }
     public List<StopDef> Stops { get; set; } = [];
+
+    /// <summary>The operator (an <see cref="AgencyDef.Id"/>); absent on hand-written routes.</summary>
+    public string? Agency { get; set; }
+
+    /// <summary>Names in other languages, keyed by BCP 47 language (<c>en</c>, <c>ja-Hrkt</c>…), from GTFS <c>translations.txt</c>.</summary>
+    public Dictionary<string, string>? Names { get; set; }
+
+    /// <summary>Kind <c>table</c>: the <see cref="FareTableDef.Id"/> its fares come from.</summary>
+    public string? FareTable { get; set; }
+
+    /// <summary>The stop sequences the route's trips run (GTFS route patterns), each with its direction.</summary>
+    public List<RoutePatternDef>? Patterns { get; set; }
 }
 
 public sealed class StopDef
@@ -70,6 +94,74 @@ public sealed class StopDef
     public string Id { get; set; } = "";
     public string? Name { get; set; }
     public int? Zone { get; set; }
+
+    /// <summary>WGS84 decimal degrees; both or neither.</summary>
+    public double? Lat { get; set; }
+
+    /// <summary>WGS84 decimal degrees; both or neither.</summary>
+    public double? Lon { get; set; }
+
+    /// <summary>Platform code (GTFS <c>platform_code</c>, のりば).</summary>
+    public string? Code { get; set; }
+
+    /// <summary>Kind <c>table</c>: the stop's fare zone (GTFS <c>zone_id</c>).</summary>
+    public string? FareZone { get; set; }
+
+    /// <summary>Names in other languages, keyed by BCP 47 language.</summary>
+    public Dictionary<string, string>? Names { get; set; }
+}
+
+/// <summary>A stop sequence a route's trips run, in one direction (GTFS <c>direction_id</c> 0 or 1).</summary>
+public sealed class RoutePatternDef
+{
+    public string Id { get; set; } = "";
+    public int Direction { get; set; }
+    public string? Headsign { get; set; }
+
+    /// <summary>Stop ids of the route, in the order the bus passes them.</summary>
+    public List<string> Stops { get; set; } = [];
+}
+
+public sealed class AgencyDef
+{
+    public string Id { get; set; } = "";
+    public string Name { get; set; } = "";
+
+    /// <summary>Names in other languages, keyed by BCP 47 language.</summary>
+    public Dictionary<string, string>? Names { get; set; }
+
+    /// <summary>GTFS-JP <c>agency_jp.agency_official_name</c>.</summary>
+    public string? OfficialName { get; set; }
+
+    public string? Url { get; set; }
+    public string? Phone { get; set; }
+}
+
+/// <summary>An origin–destination fare table; one per agency and fare scheme.</summary>
+public sealed class FareTableDef
+{
+    public string Id { get; set; } = "";
+    public string? Agency { get; set; }
+    public List<OdFareDef> Fares { get; set; } = [];
+}
+
+/// <summary>The adult fare from one fare zone to another, in yen.</summary>
+public sealed class OdFareDef
+{
+    public string From { get; set; } = "";
+    public string To { get; set; } = "";
+    public long Fare { get; set; }
+}
+
+public sealed class VehicleDef
+{
+    public string Id { get; set; } = "";
+
+    /// <summary>Passengers it carries, seated and standing; occupancy is estimated against it.</summary>
+    public int? Capacity { get; set; }
+
+    /// <summary>What riders read on the bus (GTFS-Realtime <c>vehicle.label</c>), e.g. the fleet number.</summary>
+    public string? Label { get; set; }
 }
 
 public static class PersonFlags
