@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using Maebashi.Edge.Contract.Registry;
+using Maebashi.Edge.Ingest.CardAuth;
 using Maebashi.Edge.Ingest.Hosting;
 using Maebashi.Edge.Ingest.Http;
 using Maebashi.Edge.Ingest.Mqtt;
@@ -127,8 +128,10 @@ public sealed class IngestHost : IAsyncDisposable
             return new LiteDbIngestStore(data);
         });
         services.AddSingleton(sp => new AuditLog(Path.Combine(sp.GetRequiredService<IngestDataDirectory>().Path, "audit.jsonl"), time));
+        services.AddSingleton(sp => CardReadVerifier.Create(sp.GetRequiredService<CityRegistry>(), sp.GetRequiredService<IOptions<IngestOptions>>().Value.CardKeysFile));
         services.AddSingleton(sp => new IngestPipeline(
-            sp.GetRequiredService<CityRegistry>(), sp.GetRequiredService<IIngestStore>(), time, metrics, sp.GetRequiredService<ILoggerFactory>().CreateLogger("Maebashi.Edge.Ingest")));
+            sp.GetRequiredService<CityRegistry>(), sp.GetRequiredService<IIngestStore>(), time, metrics, sp.GetRequiredService<ILoggerFactory>().CreateLogger("Maebashi.Edge.Ingest"),
+            cardReads: sp.GetRequiredService<CardReadVerifier>()));
         services.AddSingleton<IngestQueries>();
 
         services.AddHostedService<StartupLoad>();

@@ -54,6 +54,12 @@ public sealed class IngestOptions
 
     public string? BrokerPassword { get; set; }
 
+    /// <summary>
+    /// The city's card master keys (<c>--card-keys</c>): <c>VERSION HEX</c> lines, owner-only. Required when the registry
+    /// has <c>ntag424-sun</c> cards.
+    /// </summary>
+    public string? CardKeysFile { get; set; }
+
     /// <summary>How often the clock closes trips left open past board + 180 minutes.</summary>
     public TimeSpan CloseInterval { get; set; } = TimeSpan.FromSeconds(15);
 
@@ -75,6 +81,7 @@ public sealed class IngestOptions
         target.BrokerCaFile = BrokerCaFile;
         target.BrokerClientCertFile = BrokerClientCertFile;
         target.BrokerClientKeyFile = BrokerClientKeyFile;
+        target.CardKeysFile = CardKeysFile;
         target.CloseInterval = CloseInterval;
     }
 }

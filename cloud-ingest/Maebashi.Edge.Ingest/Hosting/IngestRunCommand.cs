@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Runtime.InteropServices;
+using Maebashi.Edge.CardAuth.Keys;
 using Maebashi.Edge.Contract.Registry;
 using Maebashi.Edge.Ingest.Http;
 using Microsoft.Extensions.DependencyInjection;
@@ -47,8 +48,9 @@ public static class IngestRunCommand
         var brokerClientKey = new Option<string?>("--broker-client-key") { Description = "the client certificate's private key (PEM)" };
         var brokerUser = new Option<string?>("--broker-user") { Description = "user name of the ingest on the external broker" };
         var brokerPassFile = new Option<string?>("--broker-pass-file") { Description = "file holding the ingest's broker password" };
+        var cardKeys = new Option<string?>("--card-keys") { Description = "the city's card master keys (owner-only file: 'VERSION HEX' lines, or one hex line for version 0); required when the registry has ntag424-sun cards" };
 
-        var run = new Command("run", "run the ingest until Ctrl+C or SIGTERM") { registry, data, mqttPort, httpPort, operators, broker, brokerUser, brokerPassFile, brokerCa, brokerClientCert, brokerClientKey, bind, httpsCert, httpsKey, behindProxy };
+        var run = new Command("run", "run the ingest until Ctrl+C or SIGTERM") { registry, data, mqttPort, httpPort, operators, broker, brokerUser, brokerPassFile, brokerCa, brokerClientCert, brokerClientKey, bind, httpsCert, httpsKey, behindProxy, cardKeys };
         run.SetAction(async (parse, ct) =>
         {
             Uri? brokerUri = null;
@@ -92,6 +94,7 @@ public static class IngestRunCommand
                 BrokerCaFile = parse.GetValue(brokerCa),
                 BrokerClientCertFile = parse.GetValue(brokerClientCert),
                 BrokerClientKeyFile = parse.GetValue(brokerClientKey),
+                CardKeysFile = parse.GetValue(cardKeys),
             };
             return (int)await RunAsync(program, options, ct);
         });
@@ -133,6 +136,10 @@ public static class IngestRunCommand
         catch (OperatorsFileException e)
         {
             return Fail(program, e.Message);
+        }
+        catch (CardKeyFileException e)
+        {
+            return Fail(program, $"--card-keys: {e.Message}");
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or InvalidOperationException or System.Net.Sockets.SocketException or MQTTnet.Exceptions.MqttCommunicationException)
         {

@@ -73,6 +73,7 @@ public static class CardEndpoints
             status = s is null ? null : s.Status.ToString().ToLowerInvariant(),
             since = s?.At,
             registryLost = card.Lost,
+            auth = card.Authenticated ? CardAuthKinds.Ntag424Sun : CardAuthKinds.None,
             denyVersion = pipeline.CurrentDenyList().Version,
         };
     }

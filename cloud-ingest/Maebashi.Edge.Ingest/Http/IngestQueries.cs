@@ -28,6 +28,9 @@ public enum DenyReason
 
     /// <summary>Its person's value is below the debt limit: every card of the person is denied.</summary>
     Debt,
+
+    /// <summary>A read of the card gave a clone signal (a forged or replayed SUN message): denied until an admin clears it.</summary>
+    Clone,
 }
 
 /// <summary>A card on the deny list as the console shows it: the token and the person's transport sector ID, never the PID.</summary>
@@ -99,10 +102,17 @@ public sealed class IngestQueries(IngestPipeline pipeline, IIngestStore store, A
                     c.Token,
                     c.Tech,
                     pipeline.Registry.SectorIdFor(c.Pid, SectorId.Transport),
-                    c.Lost || pipeline.CardStatusOf(c.Token)?.Status == CardRunStatus.Lost ? DenyReason.Lost : DenyReason.Debt)),
+                    ReasonOf(c))),
         ];
         return new DenyListPage(list.Version, rows, list.Tokens.Count);
     }
+
+    private DenyReason ReasonOf(CardEntry card) => pipeline.CardStatusOf(card.Token)?.Status switch
+    {
+        CardRunStatus.Clone => DenyReason.Clone,
+        CardRunStatus.Lost => DenyReason.Lost,
+        _ => card.Lost ? DenyReason.Lost : DenyReason.Debt,
+    };
 
     /// <summary>The audit log, newest first, from <paramref name="before"/> (a byte offset; null: the newest line).</summary>
     public AuditPage Audit(long? before, int take, string? operatorName) => AuditLogReader.Read(audit.Path, before, take, operatorName);

@@ -10,6 +10,9 @@ public enum CardRunStatus
 {
     /// <summary>Reported lost by its holder (My Page) or by an operator: denied until an admin clears it.</summary>
     Lost,
+
+    /// <summary>A read of the card gave a clone signal (docs/contract.md §2): denied until an admin clears it.</summary>
+    Clone,
 }
 
 /// <summary>One card's run-time status and when it was set.</summary>

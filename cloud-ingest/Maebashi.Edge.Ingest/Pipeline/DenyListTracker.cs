@@ -101,10 +101,35 @@ internal sealed class DenyListTracker
         return Current();
     }
 
-    /// <summary>Inside the unit, last: a unit that changes who is in debt also stores the next version.</summary>
-    public void Stage(IIngestWrite w, DebtChanges changes)
+    /// <summary>
+    /// Inside the unit, last: a unit that changes who is in debt, or finds cards cloned, also stores the next version
+    /// (and the cards' run-time status <see cref="CardRunStatus.Clone"/>).
+    /// </summary>
+    public void Stage(IIngestWrite w, DenyChanges changes)
     {
-        if (changes.Any)
+        if (changes.Clones.Count > 0)
+        {
+            var next = new Dictionary<string, CardStatusEntry>(_runTime, StringComparer.Ordinal);
+            foreach ((string token, DateTimeOffset at) in changes.Clones)
+            {
+                bool known = next.TryGetValue(token, out CardStatusEntry? old);
+                // The limit keeps the statuses one document; a flood of clone signals beyond it is still rejected and counted.
+                if ((known && old!.Status == CardRunStatus.Clone) || (!known && next.Count >= CardStatuses.MaxEntries))
+                {
+                    continue;
+                }
+
+                next[token] = new CardStatusEntry(token, CardRunStatus.Clone, at);
+                changes.NewStatuses = next;
+            }
+
+            if (changes.NewStatuses is not null)
+            {
+                CardStatuses.Write(w, next);
+            }
+        }
+
+        if (changes.Any || changes.NewStatuses is not null)
         {
             changes.NewVersion = _version + 1;
             WriteVersion(w, changes.NewVersion.Value);
@@ -112,11 +137,16 @@ internal sealed class DenyListTracker
     }
 
     /// <summary>After the unit committed: the list in memory follows the store; the new list, or null when it did not change.</summary>
-    public DenyList? Commit(DebtChanges changes)
+    public DenyList? Commit(DenyChanges changes)
     {
         if (changes.NewVersion is not { } version)
         {
             return null;
+        }
+
+        if (changes.NewStatuses is { } statuses)
+        {
+            _runTime = statuses;
         }
 
         foreach ((string pid, bool inDebt) in changes.Changed)
@@ -140,8 +170,8 @@ internal sealed class DenyListTracker
     private static void WriteVersion(IIngestWrite w, long version) => w.SetMeta(VersionKey, version.ToString(CultureInfo.InvariantCulture));
 }
 
-/// <summary>Who went into debt or out of it during one unit of work.</summary>
-internal sealed class DebtChanges
+/// <summary>What one unit of work changed on the deny list: who went into debt or out of it, which cards gave a clone signal.</summary>
+internal sealed class DenyChanges
 {
     // Debt status of each evaluated person before the unit, to tell a real change from a round trip.
     private readonly Dictionary<string, bool> _before = new(StringComparer.Ordinal);
@@ -150,6 +180,12 @@ internal sealed class DebtChanges
     public bool Any => _changed.Count > 0;
 
     public IReadOnlyDictionary<string, bool> Changed => _changed;
+
+    /// <summary>Cards whose read in this unit gave a clone signal, with the read's event time.</summary>
+    public Dictionary<string, DateTimeOffset> Clones { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Set by <see cref="DenyListTracker.Stage"/> when clone signals changed the run-time statuses.</summary>
+    public Dictionary<string, CardStatusEntry>? NewStatuses { get; set; }
 
     /// <summary>Set by <see cref="DenyListTracker.Stage"/> when the unit stores a new deny version.</summary>
     public long? NewVersion { get; set; }

@@ -23,6 +23,7 @@ public sealed class IngestMetrics : IDisposable
     private readonly Queue<(long Ticks, int Events)> _recent = new();
     private readonly ConcurrentDictionary<string, ulong> _deviceSeq = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, long> _deviceBacklog = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, long> _cardReadsRefused = new(StringComparer.Ordinal);
     private long _applied;
     private long _duplicate;
     private long _rejected;
@@ -61,6 +62,9 @@ public sealed class IngestMetrics : IDisposable
         Meter.CreateObservableGauge("maebashi_ingest_device_backlog",
             () => _deviceBacklog.Select(kv => new Measurement<long>(kv.Value, new KeyValuePair<string, object?>("device", kv.Key))),
             description: "Events waiting in the device's ledger, as its last status reported.");
+        Meter.CreateObservableCounter("maebashi_ingest_card_reads_refused_total",
+            () => _cardReadsRefused.Select(kv => new Measurement<long>(kv.Value, new KeyValuePair<string, object?>("code", kv.Key))),
+            description: "Reads of authenticated cards refused at intake, by code (UnauthenticatedRead, Clone, UnknownKeyVersion).");
     }
 
     public Meter Meter { get; }
@@ -96,6 +100,8 @@ public sealed class IngestMetrics : IDisposable
             Trim();
         }
     }
+
+    public void CardReadRefused(string code) => _cardReadsRefused.AddOrUpdate(code, 1, (_, n) => n + 1);
 
     public void AddQuarantined(int n) => Interlocked.Add(ref _quarantine, n);
 

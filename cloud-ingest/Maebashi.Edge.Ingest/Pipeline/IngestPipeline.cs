@@ -6,6 +6,7 @@ using Maebashi.Edge.Contract.Messages;
 using Maebashi.Edge.Contract.Registry;
 using Maebashi.Edge.Contract.Rules;
 using Maebashi.Edge.Contract.Validation;
+using Maebashi.Edge.Ingest.CardAuth;
 using Maebashi.Edge.Ingest.Rules;
 using Maebashi.Edge.Ingest.Store;
 using Microsoft.Extensions.Logging;
@@ -27,6 +28,7 @@ public sealed class IngestPipeline
     private readonly IIngestStore _store;
     private readonly TimeProvider _time;
     private readonly IngestMetrics _metrics;
+    private readonly CardReadVerifier _cardReads;
     private readonly ILogger _logger;
     private readonly PersonEvaluator _persons;
 
@@ -39,9 +41,11 @@ public sealed class IngestPipeline
     /// <summary>Most batches written as one unit of work.</summary>
     private const int MaxBatchesPerUnit = 32;
 
-    public IngestPipeline(CityRegistry registry, IIngestStore store, TimeProvider time, IngestMetrics metrics, ILogger logger, WalletEvaluator? evaluate = null)
+    /// <param name="cardReads">Checks reads of authenticated cards; without it the registry may hold none (<see cref="CardReadVerifier.Create"/>).</param>
+    public IngestPipeline(CityRegistry registry, IIngestStore store, TimeProvider time, IngestMetrics metrics, ILogger logger, WalletEvaluator? evaluate = null, CardReadVerifier? cardReads = null)
     {
         _registry = registry;
+        _cardReads = cardReads ?? CardReadVerifier.Create(registry, keyFile: null);
         _store = store;
         _time = time;
         _metrics = metrics;
@@ -167,7 +171,7 @@ public sealed class IngestPipeline
 
                 var topUp = new TopUp(receipt, amount, now);
                 w.TryAddTopUp(card.Pid, topUp);
-                WalletView view = _persons.Evaluate(w, card.Pid, now, unit.Debts, WalletRules.ReplayFrom(topUp));
+                WalletView view = _persons.Evaluate(w, card.Pid, now, unit.Deny, WalletRules.ReplayFrom(topUp));
                 FinishUnit(w, unit);
                 return (new ChargeOutcome(ChargeStatus.Applied, view.Value, view.Points), unit);
             });
@@ -222,7 +226,7 @@ public sealed class IngestPipeline
                     foreach (string pid in chunk)
                     {
                         // No new fact: the evaluator goes back to the day of the trip the clock closes.
-                        _persons.Evaluate(w, pid, now, u.Debts, DateOnly.MaxValue);
+                        _persons.Evaluate(w, pid, now, u.Deny, DateOnly.MaxValue);
                     }
 
                     FinishUnit(w, u);
@@ -283,7 +287,7 @@ public sealed class IngestPipeline
     /// <summary>What one unit of work changed beyond the store: who went into or out of debt, how much it quarantined.</summary>
     private sealed class UnitState
     {
-        public DebtChanges Debts { get; } = new();
+        public DenyChanges Deny { get; } = new();
         public int Quarantined { get; set; }
     }
 
@@ -322,6 +326,21 @@ public sealed class IngestPipeline
                     continue;
                 }
 
+                CardReadCheck check = _cardReads.Check(card, cardRef);
+                if (!check.Accepted)
+                {
+                    results[i] = new EventResult { Seq = e.Seq, Status = ResultStatus.Rejected, Reason = check.Reason };
+                    QuarantineEvent(w, unit, ref payloadHash, payload, device, topic, e.Seq, check.Problem!.Value.ToString(), check.Reason!, now);
+                    _metrics.CardReadRefused(check.Problem.Value.ToString());
+                    if (check.Problem == CardReadProblem.Clone)
+                    {
+                        // The card goes on the deny list with this unit's commit (reason clone).
+                        unit.Deny.Clones.TryAdd(card.Token, e.At);
+                    }
+
+                    continue;
+                }
+
                 pid = card.Pid;
             }
 
@@ -352,7 +371,7 @@ public sealed class IngestPipeline
         var views = new Dictionary<string, WalletView>(affected.Count, StringComparer.Ordinal);
         foreach ((string pid, DateOnly replayFrom) in affected)
         {
-            views[pid] = _persons.Evaluate(w, pid, now, unit.Debts, replayFrom);
+            views[pid] = _persons.Evaluate(w, pid, now, unit.Deny, replayFrom);
         }
 
         foreach ((int index, TapRecord tap) in fresh)
@@ -398,12 +417,12 @@ public sealed class IngestPipeline
         }
     }
 
-    private void FinishUnit(IIngestWrite w, UnitState unit) => _denyList.Stage(w, unit.Debts);
+    private void FinishUnit(IIngestWrite w, UnitState unit) => _denyList.Stage(w, unit.Deny);
 
     // Runs under _gate after the unit committed: the in-memory deny list follows the store.
     private void AfterCommit(UnitState unit)
     {
-        if (_denyList.Commit(unit.Debts) is not { } list)
+        if (_denyList.Commit(unit.Deny) is not { } list)
         {
             return;
         }

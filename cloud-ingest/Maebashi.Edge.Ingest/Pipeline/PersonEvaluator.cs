@@ -16,7 +16,7 @@ namespace Maebashi.Edge.Ingest.Pipeline;
 internal sealed class PersonEvaluator(CityRegistry registry, WalletEvaluator evaluate)
 {
     /// <param name="replayFrom">The first service day the new facts can change (<see cref="WalletRules.ReplayFrom(CityRegistry, StoredTap)"/>), or <see cref="DateOnly.MaxValue"/> for none.</param>
-    public WalletView Evaluate(IIngestWrite w, string pid, DateTimeOffset now, DebtChanges debts, DateOnly replayFrom)
+    public WalletView Evaluate(IIngestWrite w, string pid, DateTimeOffset now, DenyChanges debts, DateOnly replayFrom)
     {
         PersonEntry person = registry.FindPerson(pid) ?? throw new InvalidOperationException("a card names a person the registry does not hold");
         PersonState? old = w.GetPersonForUpdate(pid);

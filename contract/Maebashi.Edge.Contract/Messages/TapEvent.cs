@@ -57,6 +57,25 @@ public sealed class CardRef
 {
     public string Tok { get; set; } = "";
     public string Tech { get; set; } = "";
+
+    /// <summary>An NTAG 424 DNA city card's SUN message, as the reader read it (docs/contract.md §2).</summary>
+    public CardSun? Sun { get; set; }
+}
+
+/// <summary>
+/// The Secure Unique NFC message an NTAG 424 DNA card mirrors on each read: the encrypted PICC data and the
+/// truncated MAC, hex (either case). Only the ingest, holding the city's keys, can read or check them.
+/// </summary>
+public sealed class CardSun
+{
+    /// <summary>Encrypted PICC data: 16 bytes, 32 hex digits.</summary>
+    public string E { get; set; } = "";
+
+    /// <summary>SDMMAC: 8 bytes, 16 hex digits.</summary>
+    public string C { get; set; } = "";
+
+    public const int EncryptedHexLength = 32;
+    public const int MacHexLength = 16;
 }
 
 /// <summary>

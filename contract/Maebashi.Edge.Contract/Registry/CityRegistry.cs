@@ -4,12 +4,18 @@ using Maebashi.Edge.Contract.Identity;
 namespace Maebashi.Edge.Contract.Registry;
 
 /// <summary>A card as the cloud keeps it: its token, never its UID.</summary>
-public sealed class CardEntry(string token, CardTech tech, string pid, bool lost)
+public sealed class CardEntry(string token, CardTech tech, string pid, bool lost, bool authenticated = false, int keyVersion = 0)
 {
     public string Token { get; } = token;
     public CardTech Tech { get; } = tech;
     public string Pid { get; } = pid;
     public bool Lost { get; } = lost;
+
+    /// <summary>An <c>ntag424-sun</c> card: every read must carry a SUN message that verifies.</summary>
+    public bool Authenticated { get; } = authenticated;
+
+    /// <summary>The card master key version it was personalised under.</summary>
+    public int KeyVersion { get; } = keyVersion;
 }
 
 /// <summary>A person with what the rules need.</summary>

@@ -194,6 +194,24 @@ public sealed class CardDef
     public string Tech { get; set; } = "";
     public string Pid { get; set; } = "";
     public string Status { get; set; } = CardStatuses.Active;
+
+    /// <summary>How the card proves it is genuine: a <see cref="CardAuthKinds"/> value.</summary>
+    public string Auth { get; set; } = CardAuthKinds.None;
+
+    /// <summary>Which of the city's card master keys (<c>ingest run --card-keys</c>) the card was personalised under.</summary>
+    public int KeyVersion { get; set; }
+}
+
+/// <summary>How a city card authenticates (registry <c>cards[].auth</c>).</summary>
+public static class CardAuthKinds
+{
+    /// <summary>Identified by its UID only: a copy of the UID passes. Marked unauthenticated where operators see it.</summary>
+    public const string None = "none";
+
+    /// <summary>An NTAG 424 DNA whose every read carries a SUN message the ingest verifies (docs/contract.md §2).</summary>
+    public const string Ntag424Sun = "ntag424-sun";
+
+    public static bool IsKnown(string? auth) => auth is None or Ntag424Sun;
 }
 
 public static class DeviceRoles

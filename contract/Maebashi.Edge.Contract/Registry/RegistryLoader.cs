@@ -73,7 +73,7 @@ public static class RegistryLoader
             CardDef c = defs[i];
             _ = CardTechs.TryParse(c.Tech, out CardTech tech); // validated before Build
             string token = CardToken.Compute(regionKey, tech, Hex.Parse(c.Uid, "uid"));
-            cards[i] = new CardEntry(token, tech, c.Pid, c.Status == CardStatuses.Lost);
+            cards[i] = new CardEntry(token, tech, c.Pid, c.Status == CardStatuses.Lost, c.Auth == CardAuthKinds.Ntag424Sun, c.KeyVersion);
         });
 
         // The cloud keeps tokens, never UIDs: drop the card list (and its UIDs) once tokens exist.

@@ -137,6 +137,21 @@ public static class RegistryValidator
             {
                 Add(entry, "status", $"expected active or lost, got '{c.Status}'");
             }
+
+            if (!CardAuthKinds.IsKnown(c.Auth))
+            {
+                Add(entry, "auth", $"expected {CardAuthKinds.None} or {CardAuthKinds.Ntag424Sun}, got '{c.Auth}'");
+            }
+            else if (c.Auth == CardAuthKinds.Ntag424Sun && (!techOk || tech != CardTech.Iso14443A || uid.Length != 7))
+            {
+                // An NTAG 424 DNA has a 7-byte Type A UID, and the SUN message mirrors exactly those 7 bytes.
+                Add(entry, "auth", $"{CardAuthKinds.Ntag424Sun} needs an {CardTechs.Iso14443A} card with a 7-byte uid");
+            }
+
+            if (c.KeyVersion < 0)
+            {
+                Add(entry, "keyVersion", $"expected 0 or more, got {c.KeyVersion}");
+            }
         });
 
         // devices

@@ -216,7 +216,37 @@ public static class BatchReader
             throw Problem(ErrorCode.BadValue, path + ".tech", $"unknown card tech '{tech}' (expected {string.Join(", ", CardTechs.All)})");
         }
 
-        return new CardRef { Tok = tok, Tech = tech };
+        return new CardRef { Tok = tok, Tech = tech, Sun = ParseSun(cardEl, path + ".sun") };
+    }
+
+    private static CardSun? ParseSun(JsonElement cardEl, string path)
+    {
+        if (!cardEl.TryGetProperty("sun", out JsonElement sun) || sun.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        if (sun.ValueKind != JsonValueKind.Object)
+        {
+            throw Problem(ErrorCode.MistypedField, path, $"expected an object {{\"e\", \"c\"}}, got {Describe(sun.ValueKind)}");
+        }
+
+        return new CardSun
+        {
+            E = RequiredHex(sun, "e", path, CardSun.EncryptedHexLength),
+            C = RequiredHex(sun, "c", path, CardSun.MacHexLength),
+        };
+    }
+
+    private static string RequiredHex(JsonElement el, string name, string path, int hexDigits)
+    {
+        string text = RequiredString(el, name, path);
+        if (text.Length != hexDigits || !text.All(char.IsAsciiHexDigit))
+        {
+            throw Problem(ErrorCode.BadValue, path + "." + name, $"expected {hexDigits} hex digits ({hexDigits / 2} bytes), got {text.Length} characters");
+        }
+
+        return text;
     }
 
     private static TapContext ParseContext(JsonElement el, string type, string path)

@@ -33,6 +33,7 @@ public sealed class DenyListModel(IngestQueries queries, AuditLog audit) : Conso
     {
         DenyReason.Lost => "紛失 / Lost",
         DenyReason.Debt => "未払い / Debt",
+        DenyReason.Clone => "複製の疑い / Suspected clone",
         _ => reason.ToString(),
     };
 }
