@@ -30,6 +30,16 @@ public sealed record CarriedTap(string Device, ulong Seq, string Card, DateTimeO
 public sealed record CarriedParticipation(string Event, DateTimeOffset In, bool TappedOut, long Points);
 
 /// <summary>
+/// What the clone rules (<see cref="CardReadRules"/>) carry across a day's start for one authenticated card: the
+/// highest SUN counter of its reads more than the clock tolerance before it, its reads within the tolerance, and
+/// its unauthenticated reads of the last 24 hours.
+/// </summary>
+public sealed record CarriedCardReads(string Card, int SettledMax, IReadOnlyList<CarriedRead> Recent, IReadOnlyList<DateTimeOffset> Unauthenticated);
+
+/// <summary>A genuine read of an authenticated card: when, and its SDM read counter.</summary>
+public sealed record CarriedRead(DateTimeOffset At, int Counter);
+
+/// <summary>
 /// The person's state at the start of service day <see cref="Day"/> (03:00 JST): the wallet after every posting
 /// before it, and what a rule carries across the boundary (the last trip, taps of the last 10 s, participations
 /// of events still open, check-ins of the JST date the day starts in).
@@ -45,7 +55,8 @@ public sealed record DayCheckpoint(
     CarriedTrip? LastTrip,
     IReadOnlyList<CarriedTap> RecentTaps,
     IReadOnlyList<CarriedParticipation> Participations,
-    IReadOnlyList<CheckIn> CheckIns)
+    IReadOnlyList<CheckIn> CheckIns,
+    IReadOnlyList<CarriedCardReads>? CardReads = null)
 {
     /// <summary>
     /// False when a trip was still open at the day's start and nothing has closed it yet: its fare, posted on the

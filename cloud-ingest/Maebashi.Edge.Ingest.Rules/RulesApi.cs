@@ -10,7 +10,23 @@ namespace Maebashi.Edge.Ingest.Rules;
 // evaluations as adjustment entries.
 
 /// <summary>A validated event as the ingest stored it, identified by (device, seq).</summary>
-public sealed record StoredTap(string Device, ulong Seq, TapEvent Event);
+public sealed record StoredTap(string Device, ulong Seq, TapEvent Event, CardReadAuth Auth = CardReadAuth.None, int SunCounter = -1);
+
+/// <summary>What the ingest found of a tap's card read at intake (docs/contract.md §2 "Card authentication").</summary>
+public enum CardReadAuth
+{
+    /// <summary>The card does not authenticate (<c>auth: none</c>), or the tap has no card.</summary>
+    None,
+
+    /// <summary>The SUN message verified; <see cref="StoredTap.SunCounter"/> holds the card's SDM read counter.</summary>
+    Verified,
+
+    /// <summary>An authenticated card read without its SUN message: refused, and a second within 24 h is a clone signal.</summary>
+    Missing,
+}
+
+/// <summary>A read of <see cref="Card"/> that proves a copy exists: the tap is refused and the card goes on the deny list.</summary>
+public sealed record CloneSignal(string Card, StoredTapRef Tap, DateTimeOffset At, string Reason);
 
 /// <summary>An operator's top-up, idempotent by receipt id.</summary>
 public sealed record TopUp(string Receipt, long Amount, DateTimeOffset At);
@@ -120,6 +136,9 @@ public sealed class WalletView
     /// missing tap-off becomes chargeable.
     /// </summary>
     public DateTimeOffset? ReviewAt { get; init; }
+
+    /// <summary>Reads of the person's authenticated cards that prove a copy exists, among the evaluated facts.</summary>
+    public IReadOnlyList<CloneSignal> CloneSignals { get; init; } = [];
 
     /// <summary>Outcome of every tap of <see cref="PersonHistory.Taps"/>, by (device, seq).</summary>
     public IReadOnlyDictionary<StoredTapRef, TapOutcome> Outcomes { get; init; } = new Dictionary<StoredTapRef, TapOutcome>();

@@ -15,6 +15,9 @@ internal sealed partial class WalletEvaluation
         public FactKind Kind;
         public bool FromTaps;
         public bool Duplicate;
+
+        /// <summary>Refused before the walk (a card read that is not the genuine card's): no effect, outcome set.</summary>
+        public bool Refused;
     }
 
     private sealed class EntryOrder : IComparer<Entry>

@@ -232,6 +232,7 @@ internal sealed partial class WalletEvaluation
             CheckIns = _checkIns.ToArray(),
             Participations = participations,
             Outcomes = outcomes,
+            CloneSignals = _cloneSignals is null ? [] : [.. _cloneSignals],
             ReviewAt = _reviewAt,
         };
     }

@@ -37,6 +37,7 @@ internal sealed partial class WalletEvaluation
         BuildTimeline();
         MarkRepeats();
         Resume();
+        MarkCardReads();
         Walk();
         CloseAtEnd();
         RateTrips();
@@ -59,7 +60,7 @@ internal sealed partial class WalletEvaluation
                 continue;
             }
 
-            if (e.Duplicate)
+            if (e.Duplicate || e.Refused)
             {
                 continue;
             }

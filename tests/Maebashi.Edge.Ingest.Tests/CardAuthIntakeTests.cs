@@ -67,6 +67,72 @@ public sealed class CardAuthIntakeTests : IDisposable
         Assert.Contains("unauthenticated read", ack.Results[0].Reason);
         Assert.Equal(1, _store.QuarantineCount());
         Assert.DoesNotContain(_token, _pipeline.CurrentDenyList().Tokens);
+
+        Ack next = Send(Board(2, Now.AddMinutes(20), Sun(counter: 30)));
+        Assert.Equal(ResultStatus.Applied, next.Results[0].Status);
+    }
+
+    [Fact]
+    public void A_second_unauthenticated_read_within_24_hours_is_a_clone_signal()
+    {
+        Send(Board(1, Now.AddHours(-20), sun: null));
+        Ack ack = Send(Board(2, Now, sun: null));
+        Assert.StartsWith("card.sun: clone signal: a second read without a SUN message within 24 h", ack.Results[0].Reason);
+        Assert.Contains(_token, _pipeline.CurrentDenyList().Tokens);
+        Assert.Equal(CardRunStatus.Clone, _pipeline.CardStatusOf(_token)!.Status);
+    }
+
+    [Fact]
+    public void A_replayed_sun_message_is_a_clone_signal_and_the_later_read_is_refused()
+    {
+        JsonObject captured = Sun(counter: 40);
+        Assert.Equal(ResultStatus.Applied, Send(Board(1, Now, captured)).Results[0].Status);
+        Ack replay = Send(Board(2, Now.AddMinutes(30), (JsonObject)captured.DeepClone()));
+        Assert.Equal("card.sun: clone signal: SUN counter 40 is not above 40, read more than 5 min earlier", replay.Results[0].Reason);
+        Assert.Contains(_token, _pipeline.CurrentDenyList().Tokens);
+    }
+
+    [Fact]
+    public void Reads_within_the_clock_tolerance_may_carry_their_counters_out_of_order()
+    {
+        // Two devices whose clocks disagree by two minutes: the read made later shows the earlier time.
+        Ack ack = Send(Board(1, Now, Sun(counter: 12)), Alight(2, Now.AddMinutes(-2), Sun(counter: 13)));
+        Assert.All(ack.Results, r => Assert.NotEqual(ResultStatus.Rejected, r.Status));
+        Assert.DoesNotContain(_token, _pipeline.CurrentDenyList().Tokens);
+    }
+
+    [Fact]
+    public void A_replay_days_later_is_caught_against_the_days_before()
+    {
+        Assert.Equal(ResultStatus.Applied, Send(Board(1, Now.AddDays(-3), Sun(counter: 50))).Results[0].Status);
+        Ack ack = Send(Board(2, Now, Sun(counter: 41)));
+        Assert.Equal("card.sun: clone signal: SUN counter 41 is not above 50, read more than 5 min earlier", ack.Results[0].Reason);
+    }
+
+    [Fact]
+    public void A_late_genuine_read_withdraws_an_applied_clone_read_and_the_outcome_does_not_depend_on_arrival_order()
+    {
+        // The copy rode at 10:00 with a counter it had skimmed long before; the genuine card was read at 09:00 with a
+        // higher counter, but that bus was offline and its tap arrives later.
+        JsonObject copy = Board(1, Now, Sun(counter: 5));
+        JsonObject genuine = Bus("board", 1, Now.AddHours(-1), "S03", Sun(counter: 20), vehicle: "V0043");
+
+        Ack first = Send(copy);
+        Assert.Equal(ResultStatus.Applied, first.Results[0].Status);
+        Assert.DoesNotContain(_token, _pipeline.CurrentDenyList().Tokens);
+        Ack late = Send("BUS0043", genuine);
+        Assert.Equal(ResultStatus.Applied, late.Results[0].Status);
+        Assert.Contains(_token, _pipeline.CurrentDenyList().Tokens);
+        string wallet = Wallet(_pipeline);
+
+        // The other order, on a fresh ingest: the same wallet.
+        using var store = new LiteDbIngestStore(Path.Combine(_dir, "store-2"));
+        var time = new FakeTimeProvider(Now.AddMinutes(30));
+        var other = new IngestPipeline(_registry, store, time, new IngestMetrics(time), NullLogger.Instance, cardReads: CardReadVerifier.Create(_registry, _keyFile));
+        Send(other, "BUS0043", (JsonObject)genuine.DeepClone());
+        Ack refused = Send(other, "BUS0042", (JsonObject)copy.DeepClone());
+        Assert.StartsWith("card.sun: clone signal: SUN counter 5 is not above 20", refused.Results[0].Reason);
+        Assert.Equal(wallet, Wallet(other));
     }
 
     [Fact]
@@ -129,12 +195,22 @@ public sealed class CardAuthIntakeTests : IDisposable
         Assert.DoesNotContain(Convert.ToHexString(Master), err2, StringComparison.OrdinalIgnoreCase);
     }
 
-    private Ack Send(params JsonObject[] events)
+    private Ack Send(params JsonObject[] events) => Send(_pipeline, "BUS0042", events);
+
+    private Ack Send(string device, params JsonObject[] events) => Send(_pipeline, device, events);
+
+    private static Ack Send(IngestPipeline pipeline, string device, params JsonObject[] events)
     {
-        byte[] payload = TestKit.Batch("BUS0042", events);
-        BatchOutcome o = _pipeline.ProcessBatch(TestKit.Topic("BUS0042"), payload, TestKit.Mac("BUS0042", payload));
+        byte[] payload = TestKit.Batch(device, events);
+        BatchOutcome o = pipeline.ProcessBatch(TestKit.Topic(device), payload, TestKit.Mac(device, payload));
         Assert.False(o.IsRejected, o.RejectedReason);
         return o.Ack!;
+    }
+
+    private static string Wallet(IngestPipeline pipeline)
+    {
+        PersonState s = pipeline.WalletOf("P0001");
+        return $"value={s.Value} points={s.Points} trips={System.Text.Json.JsonSerializer.Serialize(s.Trips)}";
     }
 
     /// <summary>What the genuine card mirrors on its read number <paramref name="counter"/>.</summary>
@@ -148,7 +224,7 @@ public sealed class CardAuthIntakeTests : IDisposable
 
     private JsonObject Alight(ulong seq, DateTimeOffset at, JsonObject? sun) => Bus("alight", seq, at, "S07", sun);
 
-    private JsonObject Bus(string type, ulong seq, DateTimeOffset at, string stop, JsonObject? sun)
+    private JsonObject Bus(string type, ulong seq, DateTimeOffset at, string stop, JsonObject? sun, string vehicle = "V0042")
     {
         var card = new JsonObject { ["tok"] = _token, ["tech"] = "iso14443a" };
         if (sun is not null)
@@ -162,7 +238,7 @@ public sealed class CardAuthIntakeTests : IDisposable
             ["type"] = type,
             ["at"] = TestKit.At(at),
             ["card"] = card,
-            ["ctx"] = new JsonObject { ["route"] = "R01", ["vehicle"] = "V0042", ["stop"] = stop },
+            ["ctx"] = new JsonObject { ["route"] = "R01", ["vehicle"] = vehicle, ["stop"] = stop },
             ["decision"] = "accept",
         };
     }

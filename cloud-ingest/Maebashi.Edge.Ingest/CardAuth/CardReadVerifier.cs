@@ -3,28 +3,34 @@ using Maebashi.Edge.CardAuth.Sun;
 using Maebashi.Edge.Contract.Identity;
 using Maebashi.Edge.Contract.Messages;
 using Maebashi.Edge.Contract.Registry;
+using Maebashi.Edge.Ingest.Rules;
 
 namespace Maebashi.Edge.Ingest.CardAuth;
 
-/// <summary>Why a read of an authenticated card was refused at intake (the quarantine's code).</summary>
+/// <summary>Why a read of an authenticated card was refused (the quarantine's code).</summary>
 public enum CardReadProblem
 {
-    /// <summary>An <c>ntag424-sun</c> card read without its SUN message.</summary>
+    /// <summary>An <c>ntag424-sun</c> card read without its SUN message (refused by the rules, which count them).</summary>
     UnauthenticatedRead,
 
     /// <summary>The card's key version has no master key at this ingest: an operator's problem, not the card's.</summary>
     UnknownKeyVersion,
 
-    /// <summary>The SUN message is forged or belongs to another card: a clone signal.</summary>
+    /// <summary>The SUN message is forged or belongs to another card, or a replayed or stale one: a clone signal.</summary>
     Clone,
 }
 
-/// <summary>The outcome of checking one card read: accepted (with the SDM read counter), or refused and why.</summary>
-public readonly record struct CardReadCheck(CardReadProblem? Problem, string? Reason, int Counter)
+/// <summary>
+/// The outcome of checking one card read at intake: stored with what was found (<see cref="Auth"/>, the SDM read
+/// counter), or refused at once (a forged message) and why.
+/// </summary>
+public readonly record struct CardReadCheck(CardReadAuth Auth, int Counter, CardReadProblem? Problem, string? Reason)
 {
-    public static readonly CardReadCheck Unauthenticated = new(null, null, -1);
+    public static readonly CardReadCheck NotAuthenticated = new(CardReadAuth.None, -1, null, null);
 
     public bool Accepted => Problem is null;
+
+    public static CardReadCheck Refused(CardReadProblem problem, string reason) => new(CardReadAuth.None, -1, problem, reason);
 }
 
 /// <summary>
@@ -68,30 +74,30 @@ public sealed class CardReadVerifier
     {
         if (!card.Authenticated)
         {
-            return CardReadCheck.Unauthenticated;
+            return CardReadCheck.NotAuthenticated;
         }
 
         if (read.Sun is not { } sun)
         {
-            return new CardReadCheck(CardReadProblem.UnauthenticatedRead,
-                $"card.sun: unauthenticated read (the card is {CardAuthKinds.Ntag424Sun}; a genuine card fails a read now and then, a copy of its UID never makes a SUN message)", -1);
+            // Stored: the rules refuse it, and a second one within 24 h is a clone signal (CardReadRules).
+            return new CardReadCheck(CardReadAuth.Missing, -1, null, null);
         }
 
         if (_sun is null)
         {
             // Create refuses a registry with authenticated cards and no keys; kept for a verifier built otherwise.
-            return new CardReadCheck(CardReadProblem.UnknownKeyVersion, "card.sun: this ingest holds no card master keys", -1);
+            return CardReadCheck.Refused(CardReadProblem.UnknownKeyVersion, "card.sun: this ingest holds no card master keys");
         }
 
         SunCheck check = _sun.Verify(card.Token, card.Tech, card.KeyVersion, sun.E, sun.C);
         return check.Verdict switch
         {
-            SunVerdict.Valid => new CardReadCheck(null, null, check.Counter),
-            SunVerdict.UnknownKeyVersion => new CardReadCheck(CardReadProblem.UnknownKeyVersion, $"card.sun: no master key of version {card.KeyVersion} at this ingest", -1),
-            SunVerdict.Malformed => new CardReadCheck(CardReadProblem.UnauthenticatedRead, "card.sun: not 16 + 8 bytes of hex", -1),
-            SunVerdict.BadTag => new CardReadCheck(CardReadProblem.Clone, "card.sun: clone signal: the SUN message was not made with the city's key", -1),
-            SunVerdict.UidMismatch => new CardReadCheck(CardReadProblem.Clone, "card.sun: clone signal: the SUN message names another card's UID", check.Counter),
-            _ => new CardReadCheck(CardReadProblem.Clone, "card.sun: clone signal: bad MAC", check.Counter),
+            SunVerdict.Valid => new CardReadCheck(CardReadAuth.Verified, check.Counter, null, null),
+            SunVerdict.UnknownKeyVersion => CardReadCheck.Refused(CardReadProblem.UnknownKeyVersion, $"card.sun: no master key of version {card.KeyVersion} at this ingest"),
+            SunVerdict.Malformed => CardReadCheck.Refused(CardReadProblem.UnauthenticatedRead, "card.sun: not 16 + 8 bytes of hex"),
+            SunVerdict.BadTag => CardReadCheck.Refused(CardReadProblem.Clone, "card.sun: clone signal: the SUN message was not made with the city's key"),
+            SunVerdict.UidMismatch => CardReadCheck.Refused(CardReadProblem.Clone, "card.sun: clone signal: the SUN message names another card's UID"),
+            _ => CardReadCheck.Refused(CardReadProblem.Clone, "card.sun: clone signal: bad MAC"),
         };
     }
 }

@@ -315,6 +315,7 @@ public sealed class IngestPipeline
             }
 
             string? pid = null;
+            CardReadCheck cardRead = CardReadCheck.NotAuthenticated;
             if (e.Card is { } cardRef)
             {
                 CardEntry? card = _registry.FindCard(cardRef.Tok);
@@ -326,13 +327,13 @@ public sealed class IngestPipeline
                     continue;
                 }
 
-                CardReadCheck check = _cardReads.Check(card, cardRef);
-                if (!check.Accepted)
+                cardRead = _cardReads.Check(card, cardRef);
+                if (!cardRead.Accepted)
                 {
-                    results[i] = new EventResult { Seq = e.Seq, Status = ResultStatus.Rejected, Reason = check.Reason };
-                    QuarantineEvent(w, unit, ref payloadHash, payload, device, topic, e.Seq, check.Problem!.Value.ToString(), check.Reason!, now);
-                    _metrics.CardReadRefused(check.Problem.Value.ToString());
-                    if (check.Problem == CardReadProblem.Clone)
+                    results[i] = new EventResult { Seq = e.Seq, Status = ResultStatus.Rejected, Reason = cardRead.Reason };
+                    QuarantineEvent(w, unit, ref payloadHash, payload, device, topic, e.Seq, cardRead.Problem!.Value.ToString(), cardRead.Reason!, now);
+                    _metrics.CardReadRefused(cardRead.Problem.Value.ToString());
+                    if (cardRead.Problem == CardReadProblem.Clone)
                     {
                         // The card goes on the deny list with this unit's commit (reason clone).
                         unit.Deny.Clones.TryAdd(card.Token, e.At);
@@ -344,7 +345,7 @@ public sealed class IngestPipeline
                 pid = card.Pid;
             }
 
-            var tap = new TapRecord(device, e.Seq, pid, e.Type, e.Ctx.Vehicle, e.At, now, e);
+            var tap = new TapRecord(device, e.Seq, pid, e.Type, e.Ctx.Vehicle, e.At, now, e, cardRead.Auth, cardRead.Counter);
             if (!w.TryAddTap(tap))
             {
                 results[i] = new EventResult { Seq = e.Seq, Status = ResultStatus.Duplicate, Reason = "already applied" };
@@ -399,7 +400,25 @@ public sealed class IngestPipeline
             if (r.Status == ResultStatus.Rejected)
             {
                 // Stored for audit and for order-independence, but the operators see why it was refused.
-                QuarantineEvent(w, unit, ref payloadHash, payload, device, topic, tap.Seq, "Rule", r.Reason ?? "rejected by the rules", now);
+                string code = RefusalCode(view, tap);
+                QuarantineEvent(w, unit, ref payloadHash, payload, device, topic, tap.Seq, code, r.Reason ?? "rejected by the rules", now);
+                if (code != "Rule")
+                {
+                    _metrics.CardReadRefused(code);
+                }
+            }
+        }
+
+        // A clone signal among the evaluated facts denies the card when this batch brought a read of it: the clone read
+        // itself, or an earlier read arriving late that proves an applied one was the copy (withdrawn by the re-rating).
+        foreach (WalletView view in views.Values)
+        {
+            foreach (CloneSignal signal in view.CloneSignals)
+            {
+                if (fresh.Exists(f => string.Equals(f.Tap.Event.Card?.Tok, signal.Card, StringComparison.Ordinal)))
+                {
+                    unit.Deny.Clones.TryAdd(signal.Card, signal.At);
+                }
             }
         }
 
@@ -407,6 +426,20 @@ public sealed class IngestPipeline
         ulong upTo = read.Events.Count == 0 ? progress?.UpTo ?? 0 : Math.Max(progress?.UpTo ?? 0, read.Events[^1].Seq);
         w.PutDevice(new DeviceProgress(device, upTo, now, (progress?.EventsApplied ?? 0) + fresh.Count));
         return new Applied(new Ack { UpTo = upTo, Results = [.. results] }, unit.Quarantined - quarantinedBefore, newest);
+    }
+
+    /// <summary>The quarantine's code for a tap the rules refused: a card read that is not the genuine card's, or any other rule.</summary>
+    private static string RefusalCode(WalletView view, TapRecord tap)
+    {
+        if (tap.Auth == CardReadAuth.None)
+        {
+            return "Rule";
+        }
+
+        var at = new StoredTapRef(tap.Device, tap.Seq);
+        return view.CloneSignals.Any(s => s.Tap == at) ? nameof(CardReadProblem.Clone)
+            : tap.Auth == CardReadAuth.Missing ? nameof(CardReadProblem.UnauthenticatedRead)
+            : "Rule";
     }
 
     private static void Affect(Dictionary<string, DateOnly> affected, string pid, DateOnly replayFrom)

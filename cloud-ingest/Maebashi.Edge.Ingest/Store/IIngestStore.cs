@@ -20,9 +20,12 @@ namespace Maebashi.Edge.Ingest.Store;
 //   primary key (pid, day)), and TapsOfPerson(pid, from) a range read on an index (pid, at).
 
 /// <summary>A stored tap: the de-duplication record and the fact the rules read.</summary>
-public sealed record TapRecord(string Device, ulong Seq, string? Pid, string Type, string? Vehicle, DateTimeOffset At, DateTimeOffset ReceivedAt, TapEvent Event)
+/// <param name="Auth">What intake found of the card read (an authenticated card's SUN message).</param>
+/// <param name="SunCounter">The card's SDM read counter when <paramref name="Auth"/> is <see cref="CardReadAuth.Verified"/>.</param>
+public sealed record TapRecord(string Device, ulong Seq, string? Pid, string Type, string? Vehicle, DateTimeOffset At, DateTimeOffset ReceivedAt, TapEvent Event,
+    CardReadAuth Auth = CardReadAuth.None, int SunCounter = -1)
 {
-    public StoredTap ToStoredTap() => new(Device, Seq, Event);
+    public StoredTap ToStoredTap() => new(Device, Seq, Event, Auth, SunCounter);
 }
 
 /// <summary>What the store keeps of a person's wallet after the last evaluation.</summary>

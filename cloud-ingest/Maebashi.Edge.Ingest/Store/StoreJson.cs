@@ -15,7 +15,7 @@ internal static class StoreJson
     /// <summary>
     /// Taps as one UTF-8 JSON array: <c>[{"d": device, "s": seq, "p": PID (absent for trip_end), "t": type,
     /// "v": vehicle (absent if none), "a": tap time (UTC ticks), "r": received (UTC ticks), "e": the event as
-    /// on the wire}]</c>. Written with one writer for the whole array: per-tap BSON documents cost ~15 µs a tap.
+    /// on the wire, "k": <see cref="CardReadAuth"/> and "n": SUN counter (both absent for a card without auth)}]</c>. Written with one writer for the whole array: per-tap BSON documents cost ~15 µs a tap.
     /// </summary>
     public static byte[] Taps(IReadOnlyList<TapRecord> taps)
     {
@@ -41,6 +41,12 @@ internal static class StoreJson
 
                 w.WriteNumber("a", t.At.UtcTicks);
                 w.WriteNumber("r", t.ReceivedAt.UtcTicks);
+                if (t.Auth != CardReadAuth.None)
+                {
+                    w.WriteNumber("k", (int)t.Auth);
+                    w.WriteNumber("n", t.SunCounter);
+                }
+
                 w.WritePropertyName("e");
                 JsonSerializer.Serialize(w, t.Event, TapInfo);
                 w.WriteEndObject();
@@ -63,6 +69,8 @@ internal static class StoreJson
             string? device = null, pid = null, type = null, vehicle = null;
             ulong seq = 0;
             long at = 0, received = 0;
+            var auth = CardReadAuth.None;
+            int counter = -1;
             TapEvent? e = null;
             while (r.Read() && r.TokenType == JsonTokenType.PropertyName)
             {
@@ -77,6 +85,8 @@ internal static class StoreJson
                     case "v": vehicle = r.GetString(); break;
                     case "a": at = r.GetInt64(); break;
                     case "r": received = r.GetInt64(); break;
+                    case "k": auth = (CardReadAuth)r.GetInt32(); break;
+                    case "n": counter = r.GetInt32(); break;
                     case "e": e = JsonSerializer.Deserialize(ref r, TapInfo); break;
                     default: r.Skip(); break;
                 }
@@ -87,7 +97,7 @@ internal static class StoreJson
                 throw new InvalidDataException("a stored tap lacks its device, type or event");
             }
 
-            taps.Add(new TapRecord(device, seq, pid, type, vehicle, new DateTimeOffset(at, TimeSpan.Zero), new DateTimeOffset(received, TimeSpan.Zero), e));
+            taps.Add(new TapRecord(device, seq, pid, type, vehicle, new DateTimeOffset(at, TimeSpan.Zero), new DateTimeOffset(received, TimeSpan.Zero), e, auth, counter));
         }
 
         return taps;
