@@ -198,7 +198,7 @@ internal sealed partial class WalletEvaluation
         for (int j = entry - 1; j >= 0 && start - _entries[j].Ticks <= RuleWindows.Repeat.Ticks; j--)
         {
             ref Entry e = ref _entries[j];
-            if (!e.Duplicate && !e.Refused && e.Tap.Event.Type != EventTypes.TripEnd && e.Tap.Event.Card?.Tok is { } tok)
+            if (!e.Duplicate && e.Tap.Event.Type != EventTypes.TripEnd && e.Tap.Event.Card?.Tok is { } tok)
             {
                 recent.Add(new CarriedTap(e.Tap.Device, e.Tap.Seq, tok, e.Tap.Event.At));
             }

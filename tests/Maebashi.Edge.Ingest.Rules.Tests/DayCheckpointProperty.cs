@@ -31,12 +31,27 @@ public class DayCheckpointProperty
     ];
 
     [Fact]
-    public void Evaluating_from_day_checkpoints_gives_the_full_replay_wherever_late_facts_land()
+    public void Evaluating_from_day_checkpoints_gives_the_full_replay_wherever_late_facts_land() => Check(withCardReads: false);
+
+    /// <summary>
+    /// Issue 15: the same with the cards' SUN reads — counters mostly rising, some replayed or stale, some reads
+    /// without a SUN — so that which read is the clone read, decided from a checkpoint, is the full replay's.
+    /// </summary>
+    [Fact]
+    [Trait("Category", "CardAuth")]
+    public void Clone_reads_found_from_day_checkpoints_are_the_full_replays() => Check(withCardReads: true);
+
+    private static void Check(bool withCardReads)
     {
-        int evaluations = 0, fromCheckpoint = 0, intoEarlierDay = 0, carriedTrips = 0;
+        int evaluations = 0, fromCheckpoint = 0, intoEarlierDay = 0, carriedTrips = 0, cloneSignals = 0;
         GenCase.Sample(c =>
         {
             PersonHistory all = Build(c.Person, c.Facts);
+            if (withCardReads)
+            {
+                all = WithCardReads(all, c.Seed);
+            }
+
             var random = new Random(c.Seed);
 
             // The store keeps one top-up per receipt (a second is refused), so the arrivals hold each once.
@@ -67,6 +82,7 @@ public class DayCheckpointProperty
                 }
 
                 carriedTrips += step.Checkpoints.Count(p => p.LastTrip is { OpenAtStart: true });
+                cloneSignals += step.View.CloneSignals.Count;
                 WalletView oracle = WalletRules.Evaluate(OrderIndependenceProperty.World.Value, kept.AllFacts(), Clock[clock]);
                 string want = Dump(oracle);
                 string got = Dump(kept.View);
@@ -86,6 +102,36 @@ public class DayCheckpointProperty
         Assert.True(fromCheckpoint > evaluations / 2, $"{fromCheckpoint} of {evaluations} evaluations started at a checkpoint");
         Assert.True(intoEarlierDay > evaluations / 10, $"{intoEarlierDay} of {evaluations} evaluations started at an earlier day than the latest");
         Assert.True(carriedTrips > 20, $"{carriedTrips} checkpoints carried a trip open across 03:00");
+        if (withCardReads)
+        {
+            Assert.True(cloneSignals > evaluations / 10, $"{cloneSignals} clone signals in {evaluations} evaluations");
+        }
+    }
+
+    /// <summary>
+    /// Gives each card tap what intake would have found: one in ten without a SUN message, the others a counter that
+    /// rises with event time, except one in eight replayed (a counter from well before) and some close together.
+    /// </summary>
+    private static PersonHistory WithCardReads(PersonHistory h, int seed)
+    {
+        var random = new Random(seed);
+        var ranked = h.Taps.Where(t => t.Event.Card is not null).OrderBy(t => t.Event.At).ThenBy(t => t.Device, StringComparer.Ordinal).ThenBy(t => t.Seq).ToList();
+        var reads = new Dictionary<StoredTap, StoredTap>(ReferenceEqualityComparer.Instance);
+        for (int rank = 0; rank < ranked.Count; rank++)
+        {
+            int roll = random.Next(100);
+            reads[ranked[rank]] = roll < 10
+                ? ranked[rank] with { Auth = CardReadAuth.Missing }
+                : ranked[rank] with { Auth = CardReadAuth.Verified, SunCounter = 100 + rank * 2 - (roll < 22 ? random.Next(1, 40) : 0) };
+        }
+
+        return new PersonHistory
+        {
+            Person = h.Person,
+            Taps = [.. h.Taps.Select(t => reads.GetValueOrDefault(t, t))],
+            TripEnds = h.TripEnds,
+            TopUps = h.TopUps,
+        };
     }
 
     /// <summary>
