@@ -95,7 +95,7 @@ internal sealed class SystemBench : IAsyncDisposable
         TimeSpan limit = _o.Quick ? TimeSpan.FromMinutes(3) : TimeSpan.FromMinutes(20);
         Merge(await HarnessAsync("registry load", "Maebashi.Edge.Bench.Registry", [quick], limit, ct), ("registry_load_s", "registry_load_s"),
             ("registry_cards", "registry_cards"), ("registry_persons", "registry_persons"), ("registry_peak_rss_mb", "registry_peak_rss_mb"));
-        await HarnessAsync("ingest rules", "Maebashi.Edge.Bench.Rules", [quick], limit, ct);
+        Merge(await HarnessAsync("ingest rules", "Maebashi.Edge.Bench.Rules", [quick], limit, ct), ("sun_verify_us", "sun_verify_us"));
         Merge(await HarnessAsync("ingest (embedded broker, in process)", "Maebashi.Edge.Bench.Ingest", [quick], limit, ct),
             ("ingest_events_per_s", "ingest_events_per_s"), ("ingest_vs_store_ratio", "ingest_vs_store_ratio"), ("store_only_events_per_s", "store_only_events_per_s"),
             ("ingest_events", "ingest_bench_events"), ("ingest_ready_s", "ingest_bench_ready_s"), ("ingest_registry_cards", "ingest_bench_registry_cards"));
@@ -399,6 +399,7 @@ internal sealed class SystemBench : IAsyncDisposable
         ("drain_new_tap_p99_ms", "new taps during the drain, p99", "≤ 10 ms", v => v <= 10),
         ("ingest_events_per_s", "ingest end to end (embedded defaults)", "≥ 20,000 events/s", v => v >= 20_000),
         ("ingest_vs_store_ratio", "ingest ÷ store-only baseline", "≥ 0.5", v => v >= 0.5),
+        ("sun_verify_us", "ingest: SUN verification of an authenticated card's read (CPU)", "≤ 20 µs", v => v <= 20),
         ("registry_load_s", "registry load", "≤ 10 s", v => v <= 10),
         ("registry_peak_rss_mb", "registry load, peak resident", "≤ 1024 MB", v => v <= 1024),
         ("terminal_rss_mb", "terminal process resident", "≤ 80 MB", v => v <= 80),
