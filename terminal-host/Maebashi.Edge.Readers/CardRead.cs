@@ -24,6 +24,9 @@ public sealed class CardRead : IEquatable<CardRead>
 
     public CardTech Tech { get; }
 
+    /// <summary>The SUN message an NTAG 424 DNA city card mirrored on this read; null for any other card.</summary>
+    public SunMessage? Sun { get; init; }
+
     public ReadOnlySpan<byte> Uid => _uid;
 
     /// <summary>The uid as docs/contract.md §2 writes it: uppercase hex, no separators.</summary>
@@ -42,4 +45,15 @@ public sealed class CardRead : IEquatable<CardRead>
     }
 
     public override string ToString() => $"{Tech.ToWire()} card";
+}
+
+/// <summary>
+/// What an NTAG 424 DNA mirrored on one read (docs/contract.md §2): the encrypted PICC data (16 bytes) and the SDMMAC
+/// (8 bytes). Only the ingest can decrypt or check them; they are not secret and identify the read, not the person.
+/// </summary>
+public sealed record SunMessage(byte[] Encrypted, byte[] Mac)
+{
+    public string EncryptedHex => Convert.ToHexString(Encrypted);
+
+    public string MacHex => Convert.ToHexString(Mac);
 }

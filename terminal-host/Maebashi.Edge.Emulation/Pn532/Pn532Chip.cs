@@ -403,6 +403,7 @@ public sealed class Pn532Chip
                     {
                         // AutomaticRATS: the ATS (length, T0, TA, TB, TC).
                         result.AddRange([0x05, 0x78, 0x80, 0x70, 0x02]);
+                        (card as IsoDepTypeACard)?.ActivateByReader();
                     }
 
                     _targets.Add((number++, card));
@@ -480,6 +481,9 @@ public sealed class Pn532Chip
         {
             case TypeBCard b:
                 return Exchange(card, b.ProcessApdu(data));
+            case IsoDepTypeACard d:
+                // The PN532 runs ISO/IEC 14443-4 itself: InDataExchange carries the APDU.
+                return Exchange(card, d.ProcessApdu(data));
             case TypeACard a when data.Length >= 1 && data[0] is 0x60 or 0x61:
                 if (data.Length < 12)
                 {

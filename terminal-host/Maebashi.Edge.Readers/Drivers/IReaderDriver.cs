@@ -10,8 +10,11 @@ internal enum ScanOutcome
     SeveralCards,
 }
 
-/// <summary>A card found by a scan, not yet read (a JPKI card still needs its certificate read).</summary>
-internal sealed record Detection(CardTech Tech, byte[] Id, byte TargetNumber);
+/// <summary>
+/// A card found by a scan, not yet read (a JPKI card still needs its certificate read, an ISO-DEP Type A card may
+/// carry a SUN message).
+/// </summary>
+internal sealed record Detection(CardTech Tech, byte[] Id, byte TargetNumber, bool IsoDep = false);
 
 internal readonly record struct ScanResult(ScanOutcome Outcome, Detection? Card)
 {

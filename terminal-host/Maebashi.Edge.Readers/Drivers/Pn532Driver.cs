@@ -80,7 +80,8 @@ internal sealed class Pn532Driver : IReaderDriver
 
             if (_pn.TryDecode106kbpsTypeA(a.AsSpan(1)) is { } card)
             {
-                found.Add(new Detection(CardTech.Iso14443A, card.NfcId, card.TargetNumber));
+                // SAK bit 6: the card speaks ISO/IEC 14443-4 (the PN532 has already sent RATS).
+                found.Add(new Detection(CardTech.Iso14443A, card.NfcId, card.TargetNumber, IsoDep: (card.Sak & 0x20) != 0));
             }
         }
 
@@ -124,6 +125,20 @@ internal sealed class Pn532Driver : IReaderDriver
 
     public CardRead Read(Detection card)
     {
+        if (card.Tech == CardTech.Iso14443A && SunReading.Applies(card))
+        {
+            SunMessage? sun = Guard(() =>
+            {
+                // The scan went on to list FeliCa and Type B, which released the Type A target: list this card again by
+                // its UID (the PN532 activates it with RATS as it lists it).
+                byte[]? again = _pn.ListPassiveTarget(MaxTarget.One, TargetBaudRate.B106kbpsTypeA, card.Id);
+                return again is { Length: > 1 } && again[0] == 1 && _pn.TryDecode106kbpsTypeA(again.AsSpan(1)) is { } target
+                    ? SunReading.TryRead(new BindingApduTransport(_pn, target.TargetNumber))
+                    : null;
+            });
+            return new CardRead(card.Tech, card.Id) { Sun = sun };
+        }
+
         if (card.Tech != CardTech.Jpki)
         {
             return new CardRead(card.Tech, card.Id);

@@ -30,6 +30,12 @@ public sealed class CardRead
     /// <summary>The configured name of the reader (or validator) that saw the card.</summary>
     public string Reader { get; }
 
+    /// <summary>The SUN message an NTAG 424 DNA city card mirrored on this read, as the event carries it (docs/contract.md §2).</summary>
+    public CardSun? Sun { get; init; }
+
+    /// <summary>A reader's SUN message in the wire's hex.</summary>
+    public static CardSun? SunOf(Readers.SunMessage? sun) => sun is null ? null : new CardSun { E = sun.EncryptedHex, C = sun.MacHex };
+
     /// <summary>Set by a validator that accepted on its own without the host's verdict (docs/contract.md §3).</summary>
     public bool Offline { get; init; }
 

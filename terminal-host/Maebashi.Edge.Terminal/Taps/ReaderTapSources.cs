@@ -39,7 +39,7 @@ public sealed class ReaderTapSource : ITapSource, IDisposable
             switch (e.Kind)
             {
                 case ReaderEventKind.Tap when e.Card is { } card:
-                    await sink.TapAsync(new CardRead(card.Tech, card.Uid.ToArray(), Name), cancellationToken);
+                    await sink.TapAsync(new CardRead(card.Tech, card.Uid.ToArray(), Name) { Sun = CardRead.SunOf(card.Sun) }, cancellationToken);
                     break;
                 case ReaderEventKind.RepeatSuppressed:
                     // The pipeline's own repeat window answers repeats; the reader's is the same rule.
