@@ -46,3 +46,32 @@ public class ReaderAdapterTests
         Assert.Contains("Readers[door]:Driver: no driver 'acr122u'", e.Message, StringComparison.Ordinal);
     }
 }
+
+/// <summary>A city card with SUN on the bus's PN532: the tap carries the message the card mirrored, and the terminal holds no key.</summary>
+[Trait("Category", "CardAuth")]
+public class SunTapTests
+{
+    [Fact]
+    public async Task A_city_card_tapped_on_a_pn532_is_recorded_with_its_sun_message()
+    {
+        using var site = new TestSite();
+        site.Options.Readers = [new ReaderOptions { Name = "door", Driver = "emulated:pn532-i2c", Tap = "board", Door = "front" }];
+        await using TerminalRuntime t = TerminalRuntime.Create(site.Options, new TerminalParts { Gpio = new System.Device.Gpio.GpioController(new EmulatedGpioDriver()) }.AddEmulation());
+        t.Vehicle.Set("R01", "S01");
+        var recorded = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        t.Ledger.Appended += () => recorded.TrySetResult();
+        await t.StartAsync();
+
+        byte[] uid = Convert.FromHexString("04C1D2E3F40517");
+        var card = Maebashi.Edge.Emulation.Cards.Ntag424DnaCard.Personalised(uid, Convert.FromHexString("A0A1A2A3A4A5A6A7A8A9AAABACADAEAF"), readCounter: 6);
+        t.Emulated("door").Rig.Field.Place(card);
+        await recorded.Task.WaitAsync(TimeSpan.FromSeconds(30));
+
+        var entry = Assert.Single(t.Ledger.Records(false));
+        Assert.Equal(TestSite.Token(CardTech.Iso14443A, "04C1D2E3F40517"), entry.Event.Card!.Tok);
+        (byte[] e, byte[] c) = card.LastMirrored!.Value;
+        Assert.Equal(Convert.ToHexString(e), entry.Event.Card.Sun!.E);
+        Assert.Equal(Convert.ToHexString(c), entry.Event.Card.Sun.C);
+        Assert.Equal(7, card.ReadCounter);
+    }
+}
