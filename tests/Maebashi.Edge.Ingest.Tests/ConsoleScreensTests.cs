@@ -120,6 +120,39 @@ public sealed partial class ConsoleScreensTests
     }
 
     [Fact]
+    [Trait("Category", "CardAuth")]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public async Task A_card_that_gave_a_clone_signal_is_on_the_deny_list_as_a_suspected_clone_and_unauthenticated_cards_are_marked()
+    {
+        // The sample registry with P0001's Type A card declared an NTAG 424 DNA, and the city's master key.
+        string dir = TestKit.TempDir();
+        System.Text.Json.Nodes.JsonNode doc = System.Text.Json.Nodes.JsonNode.Parse(await File.ReadAllTextAsync(SharedFixtures.RegistryPath))!;
+        doc["cards"]![0]!["auth"] = "ntag424-sun";
+        string registry = Path.Combine(dir, "registry.json");
+        await File.WriteAllTextAsync(registry, doc.ToJsonString());
+        string keys = Path.Combine(dir, "card.keys");
+        await File.WriteAllTextAsync(keys, "A0A1A2A3A4A5A6A7A8A9AAABACADAEAF\n");
+        File.SetUnixFileMode(keys, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        await using RunningIngest ingest = await RunningIngest.StartAsync(Clocks.At("2026-11-30T12:00:00+09:00"), registryPath: registry, cardKeys: keys);
+
+        // A UID copy of the card that learned the trick of sending some SUN-shaped bytes: a bad MAC.
+        System.Text.Json.Nodes.JsonObject forged = TestKit.Board(1, "04A1B2C3D4E5F6", J(8, 0), "S01");
+        forged["card"]!["sun"] = new System.Text.Json.Nodes.JsonObject { ["e"] = new string('1', 32), ["c"] = new string('2', 16) };
+        Process(ingest, "BUS0042", forged, TestKit.Board(2, "CAFEBABE", J(8, 5), "S01"), TestKit.Alight(3, "CAFEBABE", J(8, 25), "S07"),
+            TestKit.Board(4, "CAFEBABE", J(9, 0), "S01"), TestKit.Alight(5, "CAFEBABE", J(9, 20), "S07"));
+
+        using ConsoleClient admin = await SignedIn(ingest, RunningIngest.AdminName);
+        Page page = await admin.GetAsync("/console/denylist");
+        string cloned = TestKit.Tok("04A1B2C3D4E5F6");
+        string row = Row(page.Body, "data-token", cloned);
+        Assert.Contains("data-reason=\"clone\"", row, StringComparison.Ordinal);
+        Assert.Contains("複製の疑い / Suspected clone", row, StringComparison.Ordinal);
+        Assert.Contains("SUN 認証 / SUN authenticated", row, StringComparison.Ordinal);
+        Assert.Contains("未認証（UIDのみ） / Unauthenticated (UID only)", Row(page.Body, "data-token", TestKit.Tok("CAFEBABE")), StringComparison.Ordinal);
+        AssertNoPidOrUid(page.Body);
+    }
+
+    [Fact]
     public async Task The_audit_log_lists_newest_first_filters_by_operator_and_pages_to_its_start()
     {
         FakeTimeProvider time = Clocks.At("2026-12-05T09:00:00+09:00");

@@ -34,7 +34,8 @@ public enum DenyReason
 }
 
 /// <summary>A card on the deny list as the console shows it: the token and the person's transport sector ID, never the PID.</summary>
-public sealed record DenyListRow(string Token, CardTech Tech, string TransportSectorId, DenyReason Reason);
+/// <param name="Authenticated">An <c>ntag424-sun</c> card; an unauthenticated one (UID only) can be copied, and operators see which.</param>
+public sealed record DenyListRow(string Token, CardTech Tech, string TransportSectorId, DenyReason Reason, bool Authenticated);
 
 /// <summary>A page of the deny list (by token) under the list's version, and how many cards it holds.</summary>
 public sealed record DenyListPage(long Version, IReadOnlyList<DenyListRow> Rows, int Total);
@@ -102,7 +103,8 @@ public sealed class IngestQueries(IngestPipeline pipeline, IIngestStore store, A
                     c.Token,
                     c.Tech,
                     pipeline.Registry.SectorIdFor(c.Pid, SectorId.Transport),
-                    ReasonOf(c))),
+                    ReasonOf(c),
+                    c.Authenticated)),
         ];
         return new DenyListPage(list.Version, rows, list.Tokens.Count);
     }
