@@ -53,7 +53,7 @@ public sealed class LedgerLogTests : IDisposable
 
         // Checkpointed in the background between taps, or at the latest inside the tap that reached the hard bound
         // (plus that tap's own commit); without checkpoints 400 taps leave well over 1,000 pages.
-        long bound = (long)options.CheckpointPages * TapLedger.InlineCheckpointFactor * 8192 + 8 * 8192;
+        long bound = (long)options.CheckpointPages * LedgerCheckpoints.InlineFactor * 8192 + 8 * 8192;
         Assert.True(largest <= bound, $"the log grew to {largest / 8192} pages (bound {bound / 8192})");
 
         using var reopened = TapLedger.Open(new FileLedgerStorage(dir), options);

@@ -35,7 +35,7 @@ public sealed class TapLedger : IDisposable
     private readonly IDiskSpace _space;
     private readonly ILedgerStorage _storage;
     private readonly ILogger _logger;
-    private readonly Action<Action> _background;
+    private readonly LedgerCheckpoints _checkpoints;
 
     // In-memory mirrors so the outbox and pruning never scan the collection.
     private readonly SortedSet<ulong> _unacked = [];
@@ -48,12 +48,8 @@ public sealed class TapLedger : IDisposable
     private DateTimeOffset _spaceCheckedAt = DateTimeOffset.MinValue;
     private bool _disposed;
 
-    // 1 while a background checkpoint is queued or running.
-    private int _checkpointQueued;
-
     private TapLedger(ILedgerStorage storage, LedgerOptions options, TimeProvider time, IDiskSpace space, ILogger log, Action<Action>? background)
     {
-        _background = background ?? (static work => ThreadPool.UnsafeQueueUserWorkItem(static w => w(), work, preferLocal: false));
         _storage = storage;
         _options = options;
         _time = time;
@@ -91,6 +87,7 @@ public sealed class TapLedger : IDisposable
         // No checkpoint inside a commit: LiteDB would run it in whichever commit crosses the size, often a tap's,
         // which then waits for the log to be copied and synced. The ledger checkpoints in the background instead.
         _db.CheckpointSize = 0;
+        _checkpoints = new LedgerCheckpoints(_db, _log, _lock, options, log, background, () => _disposed);
         _taps = _db.GetCollection<LedgerEntry>(Taps);
         _seq = new SequenceReservation(_db.GetCollection<LedgerMeta>(Meta), storage.Directory, options, log);
         _ackRanges = new AckRanges(_db.GetCollection<AckRange>(AckRangesName));
@@ -222,72 +219,13 @@ public sealed class TapLedger : IDisposable
             e = WriteDurably(build, alsoInCommit);
         }
 
-        CheckpointSoonIfDue();
+        _checkpoints.SoonIfDue();
         if (notify)
         {
             Appended?.Invoke();
         }
 
         return e;
-    }
-
-    /// <summary>Pages in LiteDB's log (what the next checkpoint copies into the data file).</summary>
-    private long LogPages()
-    {
-        try
-        {
-            return _log.Length / LogPageBytes;
-        }
-        catch (Exception e) when (e is IOException or ObjectDisposedException)
-        {
-            return 0;
-        }
-    }
-
-    /// <summary>LiteDB's page size.</summary>
-    private const int LogPageBytes = 8192;
-
-    /// <summary>
-    /// The log checkpointed inside a tap's commit only when it reached this many times its size: the background
-    /// checkpoint never got the lock, taps came back to back for that long.
-    /// </summary>
-    internal const int InlineCheckpointFactor = 4;
-
-    /// <summary>
-    /// Queues a checkpoint as background work once the log holds <see cref="LedgerOptions.CheckpointPages"/>: it
-    /// takes the lock between taps, like ack marks, so no passenger waits for it.
-    /// </summary>
-    private void CheckpointSoonIfDue()
-    {
-        if (LogPages() < _options.CheckpointPages || Interlocked.Exchange(ref _checkpointQueued, 1) == 1)
-        {
-            return;
-        }
-
-        _background(CheckpointInBackground);
-    }
-
-    private void CheckpointInBackground()
-    {
-        try
-        {
-            using (_lock.ForBackground())
-            {
-                if (!_disposed && LogPages() >= _options.CheckpointPages)
-                {
-                    _db.Checkpoint();
-                }
-            }
-        }
-        catch (Exception e) when (e is IOException or LiteException or ObjectDisposedException)
-        {
-            // The log stays as it is and is copied by the next checkpoint; nothing committed is lost.
-            _logger.LogWarning(e, "Ledger checkpoint failed");
-        }
-        finally
-        {
-            Volatile.Write(ref _checkpointQueued, 0);
-        }
     }
 
     /// <summary>
@@ -377,10 +315,7 @@ public sealed class TapLedger : IDisposable
 
         // The commit is in LiteDB's log; make it reach the disk before anyone sees the verdict.
         _log.Flush();
-        if (LogPages() >= (long)_options.CheckpointPages * InlineCheckpointFactor)
-        {
-            _db.Checkpoint();
-        }
+        _checkpoints.InlineIfOverdue();
 
         _seq.Advance(claim, used: true);
         _lastSeq = seq;
@@ -505,7 +440,7 @@ public sealed class TapLedger : IDisposable
         int marked = MarkAckedLocked(seqs);
         if (marked > 0)
         {
-            CheckpointSoonIfDue();
+            _checkpoints.SoonIfDue();
         }
 
         return marked;
@@ -591,7 +526,7 @@ public sealed class TapLedger : IDisposable
             }
         }
 
-        CheckpointSoonIfDue();
+        _checkpoints.SoonIfDue();
         if (n > 0)
         {
             Pruned?.Invoke(n);
