@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using Maebashi.Edge.Contract.Registry;
+using Maebashi.Edge.Ingest.GtfsRealtime;
 using Maebashi.Edge.Ingest.Hosting;
 using Maebashi.Edge.Ingest.Http;
 using Maebashi.Edge.Ingest.Mqtt;
@@ -130,6 +131,8 @@ public sealed class IngestHost : IAsyncDisposable
         services.AddSingleton(sp => new IngestPipeline(
             sp.GetRequiredService<CityRegistry>(), sp.GetRequiredService<IIngestStore>(), time, metrics, sp.GetRequiredService<ILoggerFactory>().CreateLogger("Maebashi.Edge.Ingest")));
         services.AddSingleton<IngestQueries>();
+        services.AddSingleton<BusLocations>();
+        services.AddSingleton<VehiclePositionsFeed>();
 
         services.AddHostedService<StartupLoad>();
         services.AddSingleton<BrokerService>();
@@ -165,6 +168,7 @@ public sealed class IngestHost : IAsyncDisposable
         app.MapIngestMetrics();
         app.MapIngestApi();
         app.MapCardApi();
+        app.MapGtfsRealtime();
         app.MapConsole();
         return app;
     }

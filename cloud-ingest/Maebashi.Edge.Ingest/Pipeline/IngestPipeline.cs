@@ -33,6 +33,7 @@ public sealed class IngestPipeline
     // Serialises the units of work and guards the deny list.
     private readonly Lock _gate = new();
     private readonly DenyListTracker _denyList;
+    private readonly VehicleOccupancy _occupancy;
     private readonly GroupCommitQueue<PendingBatch, Applied> _groupCommit;
     private readonly ConcurrentDictionary<string, DeviceStatus> _statuses = new(StringComparer.Ordinal);
 
@@ -48,6 +49,7 @@ public sealed class IngestPipeline
         _logger = logger;
         _persons = new PersonEvaluator(registry, evaluate ?? WalletRules.EvaluateDays);
         _denyList = new DenyListTracker(registry, store);
+        _occupancy = new VehicleOccupancy(registry, store);
         _groupCommit = new GroupCommitQueue<PendingBatch, Applied>(WriteGroup, MaxBatchesPerUnit);
         metrics.SetQuarantineCount(store.QuarantineCount());
         foreach (DeviceProgress d in store.Devices())
@@ -74,6 +76,9 @@ public sealed class IngestPipeline
     }
 
     public IReadOnlyDictionary<string, DeviceStatus> Statuses => _statuses;
+
+    /// <summary>The vehicle's current trip for the occupancy estimate, as committed (docs/ingest.md, "Occupancy").</summary>
+    public VehicleTrip TripOf(string vehicle) => _occupancy.TripOf(vehicle);
 
     /// <summary>A device's retained status: firmware, backlog, readers (for /api/v1/devices and /metrics).</summary>
     public void OnStatus(string topic, ReadOnlySpan<byte> payload)
@@ -280,10 +285,11 @@ public sealed class IngestPipeline
         return results;
     }
 
-    /// <summary>What one unit of work changed beyond the store: who went into or out of debt, how much it quarantined.</summary>
+    /// <summary>What one unit of work changed beyond the store: who went into or out of debt, vehicles' trips, how much it quarantined.</summary>
     private sealed class UnitState
     {
         public DebtChanges Debts { get; } = new();
+        public VehicleOccupancy.Changes Occupancy { get; } = new();
         public int Quarantined { get; set; }
     }
 
@@ -360,6 +366,11 @@ public sealed class IngestPipeline
             if (tap.Pid is null || !views.TryGetValue(tap.Pid, out WalletView? view))
             {
                 results[index] = new EventResult { Seq = tap.Seq, Status = ResultStatus.Applied };
+                if (tap.Type == EventTypes.TripEnd)
+                {
+                    _occupancy.Stage(unit.Occupancy, tap);
+                }
+
                 continue;
             }
 
@@ -377,6 +388,11 @@ public sealed class IngestPipeline
                 ChildMedicalSubsidy = o?.ChildMedicalSubsidy,
             };
             results[index] = r;
+            if (EventTypes.IsBus(tap.Type) && tap.Event.Decision == Decisions.Accept && r.Status != ResultStatus.Rejected)
+            {
+                _occupancy.Stage(unit.Occupancy, tap);
+            }
+
             if (r.Status == ResultStatus.Rejected)
             {
                 // Stored for audit and for order-independence, but the operators see why it was refused.
@@ -398,11 +414,16 @@ public sealed class IngestPipeline
         }
     }
 
-    private void FinishUnit(IIngestWrite w, UnitState unit) => _denyList.Stage(w, unit.Debts);
+    private void FinishUnit(IIngestWrite w, UnitState unit)
+    {
+        _denyList.Stage(w, unit.Debts);
+        VehicleOccupancy.Write(w, unit.Occupancy);
+    }
 
-    // Runs under _gate after the unit committed: the in-memory deny list follows the store.
+    // Runs under _gate after the unit committed: the in-memory deny list and trips follow the store.
     private void AfterCommit(UnitState unit)
     {
+        _occupancy.Commit(unit.Occupancy);
         if (_denyList.Commit(unit.Debts) is not { } list)
         {
             return;
