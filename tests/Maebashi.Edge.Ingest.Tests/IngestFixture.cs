@@ -36,7 +36,8 @@ internal sealed class RunningIngest : IAsyncDisposable
     public TimeProvider Time { get; }
     public HttpClient Http { get; }
 
-    public static async Task<RunningIngest> StartAsync(TimeProvider? time = null, string? data = null, Uri? broker = null, string? brokerUser = null, string? brokerPassword = null, ILoggerFactory? loggers = null)
+    /// <param name="registry">The registry file; the sample registry by default.</param>
+    public static async Task<RunningIngest> StartAsync(TimeProvider? time = null, string? data = null, Uri? broker = null, string? brokerUser = null, string? brokerPassword = null, ILoggerFactory? loggers = null, string? registry = null)
     {
         data ??= TestKit.TempDir();
         string ops = Path.Combine(data, "operators.json");
@@ -54,7 +55,7 @@ internal sealed class RunningIngest : IAsyncDisposable
         IngestHost host = await IngestHost.StartAsync(
             new IngestOptions
             {
-                RegistryPath = SharedFixtures.RegistryPath,
+                RegistryPath = registry ?? SharedFixtures.RegistryPath,
                 DataDirectory = Path.Combine(data, "store"),
                 MqttPort = 0,
                 HttpPort = 0,
