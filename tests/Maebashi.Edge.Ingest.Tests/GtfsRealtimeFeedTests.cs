@@ -21,7 +21,7 @@ public sealed class GtfsRealtimeFeedTests
 
     private static readonly DateTimeOffset Now = DateTimeOffset.Parse("2026-12-01T09:00:00+09:00", CultureInfo.InvariantCulture);
 
-    private static async Task<RunningIngest> StartAsync(FakeTimeProvider time)
+    internal static async Task<RunningIngest> StartAsync(FakeTimeProvider time)
     {
         string dir = TestKit.TempDir();
         string registry = Path.Combine(dir, "registry.json");
@@ -30,7 +30,7 @@ public sealed class GtfsRealtimeFeedTests
     }
 
     /// <summary>The bus's terminal publishes its retained status with a position (docs/contract.md §5.5).</summary>
-    private static async Task PublishPositionAsync(RunningIngest ingest, string device, VehiclePosition? position, string state = "online")
+    internal static async Task PublishPositionAsync(RunningIngest ingest, string device, VehiclePosition? position, string state = "online")
     {
         using IMqttClient c = new MqttClientFactory().CreateMqttClient();
         await c.ConnectAsync(new MqttClientOptionsBuilder()
@@ -51,7 +51,7 @@ public sealed class GtfsRealtimeFeedTests
         await c.DisconnectAsync();
     }
 
-    private static VehiclePosition At(string stop, DateTimeOffset at, string status = VehicleStopStatuses.StoppedAt, int direction = 0, string route = "R01") => new()
+    internal static VehiclePosition At(string stop, DateTimeOffset at, string status = VehicleStopStatuses.StoppedAt, int direction = 0, string route = "R01") => new()
     {
         Lat = TransitRegistry.Coordinates[stop].Lat,
         Lon = TransitRegistry.Coordinates[stop].Lon,
@@ -83,7 +83,7 @@ public sealed class GtfsRealtimeFeedTests
     private static JsonElement[] Entities(JsonElement decoded) =>
         decoded.GetProperty("feed").TryGetProperty("entity", out JsonElement e) ? [.. e.EnumerateArray()] : [];
 
-    private static async Task BoardAsync(RunningIngest ingest, ulong seq, int riders, DateTimeOffset at)
+    internal static async Task BoardAsync(RunningIngest ingest, ulong seq, int riders, DateTimeOffset at)
     {
         string[] uids = ["04A1B2C3D4E5F6", "DEADBEEF", "1A2B3C4D", "04C0FFEE123456", "CAFEBABE", "0F0E0D0C", "04BADA55C0FFEE"];
         await using DeviceClient bus = await DeviceClient.ConnectAsync("BUS0042", ingest.Host.MqttPort);
