@@ -208,6 +208,10 @@ public sealed class GtfsRealtimeFeedTests
         // 7 of 20: 35%, below the 40% of "few seats".
         Assert.Equal("FEW_SEATS_AVAILABLE", v.GetProperty("occupancyStatus").GetString());
 
+        // A reader that sends a token the ingest does not know is not refused: the feed asks for none.
+        (int withJunkToken, _) = await ingest.Get(Feed, "not-a-token-of-this-ingest");
+        Assert.Equal(200, withJunkToken);
+
         (HttpResponseMessage bad, byte[] problem) = await GetAsync(ingest, Feed + "?format=xml");
         Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
         Assert.Contains("format", TestKit.ParseJson(System.Text.Encoding.UTF8.GetString(problem)).GetProperty("detail").GetString(), StringComparison.Ordinal);
