@@ -366,11 +366,6 @@ public sealed class IngestPipeline
             if (tap.Pid is null || !views.TryGetValue(tap.Pid, out WalletView? view))
             {
                 results[index] = new EventResult { Seq = tap.Seq, Status = ResultStatus.Applied };
-                if (tap.Type == EventTypes.TripEnd)
-                {
-                    _occupancy.Stage(unit.Occupancy, tap);
-                }
-
                 continue;
             }
 
@@ -388,16 +383,16 @@ public sealed class IngestPipeline
                 ChildMedicalSubsidy = o?.ChildMedicalSubsidy,
             };
             results[index] = r;
-            if (EventTypes.IsBus(tap.Type) && tap.Event.Decision == Decisions.Accept && r.Status != ResultStatus.Rejected)
-            {
-                _occupancy.Stage(unit.Occupancy, tap);
-            }
-
             if (r.Status == ResultStatus.Rejected)
             {
                 // Stored for audit and for order-independence, but the operators see why it was refused.
                 QuarantineEvent(w, unit, ref payloadHash, payload, device, topic, tap.Seq, "Rule", r.Reason ?? "rejected by the rules", now);
             }
+        }
+
+        foreach ((int index, TapRecord tap) in fresh)
+        {
+            _occupancy.Stage(unit.Occupancy, tap, results[index].Status);
         }
 
         DeviceProgress? progress = w.GetDevice(device);

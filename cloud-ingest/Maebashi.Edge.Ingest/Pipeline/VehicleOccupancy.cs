@@ -82,12 +82,14 @@ internal sealed class VehicleOccupancy
     public VehicleTrip TripOf(string vehicle) => _trips.GetValueOrDefault(vehicle) ?? VehicleTrip.None;
 
     /// <summary>
-    /// Adds an accepted bus tap (a <c>board</c> or <c>alight</c> the device accepted and the rules did not refuse, or a
-    /// <c>trip_end</c>) to the unit's changes; taps of vehicles the registry does not know are left out.
+    /// Adds a newly stored tap to the unit's changes when it counts: a bus tap (<c>board</c>, <c>alight</c>,
+    /// <c>trip_end</c>) the device accepted and the rules did not refuse (<paramref name="status"/>, a <see cref="ResultStatus"/>), of a vehicle the
+    /// registry knows.
     /// </summary>
-    public void Stage(Changes changes, TapRecord tap)
+    public void Stage(Changes changes, TapRecord tap, string status)
     {
-        if (tap.Vehicle is not { } vehicle || !_vehicles.Contains(vehicle))
+        if (!EventTypes.IsBus(tap.Type) || tap.Event.Decision != Decisions.Accept || status == ResultStatus.Rejected
+            || tap.Vehicle is not { } vehicle || !_vehicles.Contains(vehicle))
         {
             return;
         }
