@@ -50,7 +50,7 @@ public sealed record VehicleTrip(DateTimeOffset? Since, IReadOnlyList<OccupancyM
 /// </summary>
 /// <remarks>
 /// Bounded by the registry, not by the system's age: only the registry's vehicles are followed (its
-/// <c>vehicles[]</c> and its devices' <c>vehicle</c>), each with at most one minute per minute of
+/// <c>vehicles[]</c> and its devices' <c>vehicle</c>), each with at most the 181 minutes from its newest back over
 /// <see cref="RuleWindows.Trip"/>. Each trip is kept in the store's meta (one key per vehicle), written in the unit
 /// that stores its taps, so a restart resumes it without reading any tap.
 /// </remarks>
@@ -83,8 +83,8 @@ internal sealed class VehicleOccupancy
 
     /// <summary>
     /// Adds a newly stored tap to the unit's changes when it counts: a bus tap (<c>board</c>, <c>alight</c>,
-    /// <c>trip_end</c>) the device accepted and the rules did not refuse (<paramref name="status"/>, a <see cref="ResultStatus"/>), of a vehicle the
-    /// registry knows.
+    /// <c>trip_end</c>) the device accepted and the rules did not refuse (<paramref name="status"/>, a
+    /// <see cref="ResultStatus"/>), of a vehicle the registry knows.
     /// </summary>
     public void Stage(Changes changes, TapRecord tap, string status)
     {
@@ -156,6 +156,7 @@ internal sealed class VehicleOccupancy
     {
         private DateTimeOffset? _since = from.Since;
         private readonly List<OccupancyMinute> _minutes = [.. from.Minutes];
+        private VehicleTrip? _built;
 
         public bool Changed { get; private set; }
 
@@ -209,7 +210,8 @@ internal sealed class VehicleOccupancy
             Changed = true;
         }
 
-        public VehicleTrip Build() => new(_since, [.. _minutes]);
+        /// <summary>The trip as changed; its taps are all added by then (the unit writes it, then commits it).</summary>
+        public VehicleTrip Build() => _built ??= new(_since, [.. _minutes]);
     }
 
     /// <summary>The stored form: minutes as [unix minute, boards, alights].</summary>
