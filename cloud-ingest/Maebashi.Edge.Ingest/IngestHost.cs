@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using Maebashi.Edge.Contract.Registry;
 using Maebashi.Edge.Ingest.CardAuth;
+using Maebashi.Edge.Ingest.GtfsRealtime;
 using Maebashi.Edge.Ingest.Hosting;
 using Maebashi.Edge.Ingest.Http;
 using Maebashi.Edge.Ingest.Mqtt;
@@ -133,6 +134,8 @@ public sealed class IngestHost : IAsyncDisposable
             sp.GetRequiredService<CityRegistry>(), sp.GetRequiredService<IIngestStore>(), time, metrics, sp.GetRequiredService<ILoggerFactory>().CreateLogger("Maebashi.Edge.Ingest"),
             cardReads: sp.GetRequiredService<CardReadVerifier>()));
         services.AddSingleton<IngestQueries>();
+        services.AddSingleton<BusLocations>();
+        services.AddSingleton<VehiclePositionsFeed>();
 
         services.AddHostedService<StartupLoad>();
         services.AddSingleton<BrokerService>();
@@ -168,6 +171,7 @@ public sealed class IngestHost : IAsyncDisposable
         app.MapIngestMetrics();
         app.MapIngestApi();
         app.MapCardApi();
+        app.MapGtfsRealtime();
         app.MapConsole();
         return app;
     }

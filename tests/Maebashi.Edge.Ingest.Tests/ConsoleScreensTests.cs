@@ -133,7 +133,7 @@ public sealed partial class ConsoleScreensTests
         string keys = Path.Combine(dir, "card.keys");
         await File.WriteAllTextAsync(keys, "A0A1A2A3A4A5A6A7A8A9AAABACADAEAF\n");
         File.SetUnixFileMode(keys, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        await using RunningIngest ingest = await RunningIngest.StartAsync(Clocks.At("2026-11-30T12:00:00+09:00"), registryPath: registry, cardKeys: keys);
+        await using RunningIngest ingest = await RunningIngest.StartAsync(Clocks.At("2026-11-30T12:00:00+09:00"), registry: registry, cardKeys: keys);
 
         // A UID copy of the card that learned the trick of sending some SUN-shaped bytes: a bad MAC.
         System.Text.Json.Nodes.JsonObject forged = TestKit.Board(1, "04A1B2C3D4E5F6", J(8, 0), "S01");

@@ -36,8 +36,10 @@ internal sealed class RunningIngest : IAsyncDisposable
     public TimeProvider Time { get; }
     public HttpClient Http { get; }
 
+    /// <param name="registry">The registry file; the sample registry by default.</param>
+    /// <param name="cardKeys">The card master key file (<c>--card-keys</c>), for a registry with authenticated cards.</param>
     public static async Task<RunningIngest> StartAsync(TimeProvider? time = null, string? data = null, Uri? broker = null, string? brokerUser = null, string? brokerPassword = null, ILoggerFactory? loggers = null,
-        string? registryPath = null, string? cardKeys = null)
+        string? registry = null, string? cardKeys = null)
     {
         data ??= TestKit.TempDir();
         string ops = Path.Combine(data, "operators.json");
@@ -55,7 +57,7 @@ internal sealed class RunningIngest : IAsyncDisposable
         IngestHost host = await IngestHost.StartAsync(
             new IngestOptions
             {
-                RegistryPath = registryPath ?? SharedFixtures.RegistryPath,
+                RegistryPath = registry ?? SharedFixtures.RegistryPath,
                 CardKeysFile = cardKeys,
                 DataDirectory = Path.Combine(data, "store"),
                 MqttPort = 0,

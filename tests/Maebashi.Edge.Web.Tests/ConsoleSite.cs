@@ -40,10 +40,18 @@ internal sealed class ConsoleSite : IDisposable
     public static CityRegistry Registry { get; } = RegistryLoader.Load(SharedFixtures.RegistryPath);
 
     /// <param name="https">Serve HTTPS for localhost with a certificate of <c>tls dev-ca</c> (its CA in <c>tls/ca.crt</c>).</param>
-    public static async Task<ConsoleSite> StartAsync(bool https = false)
+    /// <param name="transit">The sample registry with stop coordinates, route patterns and vehicles (<see cref="TransitRegistry"/>).</param>
+    public static async Task<ConsoleSite> StartAsync(bool https = false, bool transit = false)
     {
         string dir = Path.Combine(Path.GetTempPath(), "mbe-web-" + Guid.NewGuid().ToString("N"));
         System.IO.Directory.CreateDirectory(dir);
+        string registry = SharedFixtures.RegistryPath;
+        if (transit)
+        {
+            registry = Path.Combine(dir, "registry.json");
+            TransitRegistry.Write(SharedFixtures.RegistryPath, registry);
+        }
+
         string[] web = [];
         if (https)
         {
@@ -62,7 +70,7 @@ internal sealed class ConsoleSite : IDisposable
         }
 
         RunningIngestProcess ingest = await EdgeCli.StartIngestAsync(
-            ["--registry", SharedFixtures.RegistryPath, "--data", Path.Combine(dir, "data"), "--mqtt-port", "0", "--http-port", "0", "--operators", ops, .. web]);
+            ["--registry", registry, "--data", Path.Combine(dir, "data"), "--mqtt-port", "0", "--http-port", "0", "--operators", ops, .. web]);
         return new ConsoleSite(dir, ingest, https ? "https" : "http", https ? "localhost" : "127.0.0.1");
     }
 

@@ -35,6 +35,7 @@ public sealed class IngestPipeline
     // Serialises the units of work and guards the deny list.
     private readonly Lock _gate = new();
     private readonly DenyListTracker _denyList;
+    private readonly VehicleOccupancy _occupancy;
     private readonly GroupCommitQueue<PendingBatch, Applied> _groupCommit;
     private readonly ConcurrentDictionary<string, DeviceStatus> _statuses = new(StringComparer.Ordinal);
 
@@ -52,6 +53,7 @@ public sealed class IngestPipeline
         _logger = logger;
         _persons = new PersonEvaluator(registry, evaluate ?? WalletRules.EvaluateDays);
         _denyList = new DenyListTracker(registry, store);
+        _occupancy = new VehicleOccupancy(registry, store);
         _groupCommit = new GroupCommitQueue<PendingBatch, Applied>(WriteGroup, MaxBatchesPerUnit);
         metrics.SetQuarantineCount(store.QuarantineCount());
         foreach (DeviceProgress d in store.Devices())
@@ -78,6 +80,9 @@ public sealed class IngestPipeline
     }
 
     public IReadOnlyDictionary<string, DeviceStatus> Statuses => _statuses;
+
+    /// <summary>The vehicle's current trip for the occupancy estimate, as committed (docs/ingest.md, "Occupancy").</summary>
+    public VehicleTrip TripOf(string vehicle) => _occupancy.TripOf(vehicle);
 
     /// <summary>A device's retained status: firmware, backlog, readers (for /api/v1/devices and /metrics).</summary>
     public void OnStatus(string topic, ReadOnlySpan<byte> payload)
@@ -284,10 +289,11 @@ public sealed class IngestPipeline
         return results;
     }
 
-    /// <summary>What one unit of work changed beyond the store: who went into or out of debt, how much it quarantined.</summary>
+    /// <summary>What one unit of work changed beyond the store: who went into or out of debt, vehicles' trips, how much it quarantined.</summary>
     private sealed class UnitState
     {
         public DenyChanges Deny { get; } = new();
+        public VehicleOccupancy.Changes Occupancy { get; } = new();
         public int Quarantined { get; set; }
     }
 
@@ -422,6 +428,11 @@ public sealed class IngestPipeline
             }
         }
 
+        foreach ((int index, TapRecord tap) in fresh)
+        {
+            _occupancy.Stage(unit.Occupancy, tap, results[index].Status);
+        }
+
         DeviceProgress? progress = w.GetDevice(device);
         ulong upTo = read.Events.Count == 0 ? progress?.UpTo ?? 0 : Math.Max(progress?.UpTo ?? 0, read.Events[^1].Seq);
         w.PutDevice(new DeviceProgress(device, upTo, now, (progress?.EventsApplied ?? 0) + fresh.Count));
@@ -450,11 +461,16 @@ public sealed class IngestPipeline
         }
     }
 
-    private void FinishUnit(IIngestWrite w, UnitState unit) => _denyList.Stage(w, unit.Deny);
+    private void FinishUnit(IIngestWrite w, UnitState unit)
+    {
+        _denyList.Stage(w, unit.Deny);
+        VehicleOccupancy.Write(w, unit.Occupancy);
+    }
 
-    // Runs under _gate after the unit committed: the in-memory deny list follows the store.
+    // Runs under _gate after the unit committed: the in-memory deny list and trips follow the store.
     private void AfterCommit(UnitState unit)
     {
+        _occupancy.Commit(unit.Occupancy);
         if (_denyList.Commit(unit.Deny) is not { } list)
         {
             return;
