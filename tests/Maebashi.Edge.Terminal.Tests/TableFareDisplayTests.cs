@@ -12,7 +12,7 @@ public class TableFareDisplayTests
 {
     private const string Card = "04A1B2C3D4E5F6";
 
-    private static byte[] Config() => ContractJson.Serialize(new DeviceConfig
+    private static byte[] Config(bool withTables = true) => ContractJson.Serialize(new DeviceConfig
     {
         Version = 1,
         Device = "BUS0042",
@@ -26,7 +26,7 @@ public class TableFareDisplayTests
                 Stops = [new() { Id = "K01", FareZone = "Z1" }, new() { Id = "K02", FareZone = "Z2" }, new() { Id = "K03", FareZone = "Z3" }],
             },
         ],
-        FareTables =
+        FareTables = !withTables ? null :
         [
             new FareTableDef
             {
@@ -63,5 +63,18 @@ public class TableFareDisplayTests
         rig.Vehicle.Set("T1", "K03");
 
         Assert.Equal("運賃 230円 / Fare ¥230", rig.Tap(Card, "front").Display); // from Z1: 230, above Z2's 190
+    }
+
+    [Fact]
+    public void A_cfg_whose_table_route_lacks_its_table_is_ignored()
+    {
+        using var site = new TestSite();
+        using var storage = new MemoryLedgerStorage();
+        using var rig = new PipelineRig(site.Options, storage);
+
+        string? problem = rig.Cloud.ApplyConfig(Config(withTables: false));
+
+        Assert.Equal("routes[T1].fareTable: 'kanetsu-od' is not among the cfg's fareTables", problem);
+        Assert.Null(rig.Cloud.Config);
     }
 }
