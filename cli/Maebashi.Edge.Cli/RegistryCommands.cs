@@ -64,6 +64,12 @@ internal static class RegistryCommands
         {
             string outPath = parse.GetValue(output)!;
             GtfsImportResult result = new GtfsImport(TimeProvider.System).Run(parse.GetValue(feed)!, parse.GetValue(input)!, outPath, parse.GetValue(agencies) ?? []);
+            if (result.CannotRun is { } why)
+            {
+                Console.Error.WriteLine($"import-gtfs: {why}");
+                return ExitCodes.Usage;
+            }
+
             foreach (string warning in result.Warnings)
             {
                 Console.Out.WriteLine($"警告 / warning: {warning}");

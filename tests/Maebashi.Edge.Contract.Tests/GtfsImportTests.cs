@@ -226,6 +226,22 @@ public sealed class GtfsImportTests : IDisposable
     }
 
     [Fact]
+    public void A_feed_or_registry_that_cannot_be_read_stops_the_verb_with_exit_2()
+    {
+        string notZip = Path.Combine(_dir, "feed.zip");
+        File.WriteAllText(notZip, "not a zip");
+
+        ProcessResult badZip = Import(notZip, SharedFixtures.RegistryPath, Out);
+        ProcessResult noRegistry = Import(SampleFeed, Path.Combine(_dir, "missing.json"), Out);
+
+        Assert.Equal(2, badZip.Exit);
+        Assert.Contains($"--feed {notZip}: cannot read the feed", badZip.Err, StringComparison.Ordinal);
+        Assert.Equal(2, noRegistry.Exit);
+        Assert.Contains("missing.json: no such file", noRegistry.Err, StringComparison.Ordinal);
+        Assert.False(File.Exists(Out));
+    }
+
+    [Fact]
     public void The_feeds_routes_replace_that_agencys_routes_and_other_routes_stay()
     {
         Assert.Equal(0, Import(SampleFeed, SharedFixtures.RegistryPath, Out).Exit);
@@ -326,5 +342,17 @@ public sealed class GtfsImportTests : IDisposable
         Assert.Equal(0, soon.Exit);
         Assert.Contains($"the feed ends on {today.AddDays(12):yyyy-MM-dd}, in 12 days", soon.Out, StringComparison.Ordinal);
         Assert.DoesNotContain("warning", sample.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_benchmarks_generated_feed_imports_without_problems()
+    {
+        string feed = Path.Combine(_dir, "generated");
+        GtfsFeedGenerator.Write(feed, operators: 3, stops: 300, routes: 30);
+
+        ProcessResult run = Import(feed, SharedFixtures.RegistryPath, Out);
+
+        Assert.True(run.Exit == 0, run.Out);
+        Assert.Contains("3 agencies, 30 routes (20 flat, 10 table)", run.Out, StringComparison.Ordinal);
     }
 }

@@ -6,8 +6,11 @@ using Maebashi.Edge.Contract.Registry;
 
 namespace Maebashi.Edge.Cli.Gtfs;
 
-/// <summary>What an import did: its problems (then nothing was written), its warnings, and what it wrote.</summary>
-public sealed record GtfsImportResult(IReadOnlyList<GtfsProblem> Problems, IReadOnlyList<string> Warnings, string? Summary);
+/// <summary>
+/// What an import did: its problems (then nothing was written), its warnings, and what it wrote; or why it could
+/// not run at all (<see cref="CannotRun"/>: a feed or registry that cannot be opened).
+/// </summary>
+public sealed record GtfsImportResult(IReadOnlyList<GtfsProblem> Problems, IReadOnlyList<string> Warnings, string? Summary, string? CannotRun = null);
 
 /// <summary>
 /// <c>registry import-gtfs</c>: reads a GTFS-JP feed, builds the registry's agencies, routes and fare tables from it,
@@ -40,12 +43,16 @@ public sealed class GtfsImport(TimeProvider time)
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
         {
-            problems.Add(Path.GetFileName(feedPath), 0, "(feed)", $"cannot read the feed: {e.Message}");
-            return new GtfsImportResult(problems.All, warnings, null);
+            return new GtfsImportResult([], warnings, null, $"--feed {feedPath}: cannot read the feed ({e.Message})");
         }
 
         WarnOfEnd(feed, warnings);
         ImportedFeed imported = GtfsRegistryBuilder.Build(feed, agencies, problems, warnings);
+
+        if (!File.Exists(registryPath))
+        {
+            return new GtfsImportResult([], warnings, null, $"--registry {registryPath}: no such file");
+        }
 
         JsonObject? registry = ReadRegistry(registryPath, problems);
         if (registry is null || problems.Count > 0)
