@@ -355,4 +355,34 @@ public sealed class GtfsImportTests : IDisposable
         Assert.True(run.Exit == 0, run.Out);
         Assert.Contains("3 agencies, 30 routes (20 flat, 10 table)", run.Out, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void The_samples_stops_lie_in_maebashi_at_least_150_m_apart_along_every_pattern()
+    {
+        // The emulated GPS drives these routes: stops closer than 150 m would be within one geofence of each other.
+        Assert.Equal(0, Import(SampleFeed, SharedFixtures.RegistryPath, Out).Exit);
+
+        foreach (JsonObject route in Read(Out)["routes"]!.AsArray().Select(r => r!.AsObject()).Where(r => r["agency"] is not null))
+        {
+            var at = route["stops"]!.AsArray().ToDictionary(s => (string)s!["id"]!, s => ((double)s!["lat"]!, (double)s["lon"]!));
+            Assert.All(at.Values, p => Assert.True(p.Item1 is > 36.3 and < 36.5 && p.Item2 is > 138.95 and < 139.15, $"{route["id"]}: {p} is not in Maebashi"));
+            foreach (JsonNode? pattern in route["patterns"]!.AsArray())
+            {
+                string[] stops = [.. pattern!["stops"]!.AsArray().Select(s => (string)s!)];
+                for (int i = 1; i < stops.Length; i++)
+                {
+                    double metres = Metres(at[stops[i - 1]], at[stops[i]]);
+                    Assert.True(metres >= 150, $"{pattern["id"]}: {stops[i - 1]} → {stops[i]} is {metres:F0} m");
+                }
+            }
+        }
+    }
+
+    /// <summary>Great-circle distance (haversine, mean Earth radius).</summary>
+    private static double Metres((double Lat, double Lon) a, (double Lat, double Lon) b)
+    {
+        double rad = Math.PI / 180;
+        double h = Math.Pow(Math.Sin((b.Lat - a.Lat) * rad / 2), 2) + (Math.Cos(a.Lat * rad) * Math.Cos(b.Lat * rad) * Math.Pow(Math.Sin((b.Lon - a.Lon) * rad / 2), 2));
+        return 2 * 6_371_000 * Math.Asin(Math.Sqrt(h));
+    }
 }
