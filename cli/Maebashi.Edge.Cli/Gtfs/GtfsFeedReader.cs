@@ -28,9 +28,10 @@ public static class GtfsFeedReader
         var byId = new Dictionary<string, GtfsAgency>(StringComparer.Ordinal);
         foreach (GtfsRow row in GtfsCsv.Read(source, "agency.txt", required: true, ["agency_id", "agency_name"], problems))
         {
-            string id = row["agency_id"];
-            string name = row["agency_name"];
-            if (Required(row, "agency_id", problems) is null || Required(row, "agency_name", problems) is null)
+            // Both fields are checked before giving up on the row, so that one run names both.
+            string? id = Required(row, "agency_id", problems);
+            string? name = Required(row, "agency_name", problems);
+            if (id is null || name is null)
             {
                 continue;
             }
@@ -166,7 +167,9 @@ public static class GtfsFeedReader
         var trips = new Dictionary<string, GtfsTrip>(StringComparer.Ordinal);
         foreach (GtfsRow row in GtfsCsv.Read(source, "trips.txt", required: true, ["route_id", "service_id", "trip_id"], problems))
         {
-            if (Required(row, "trip_id", problems) is not { } id || Required(row, "route_id", problems) is not { } route)
+            string? id = Required(row, "trip_id", problems);
+            string? route = Required(row, "route_id", problems);
+            if (id is null || route is null)
             {
                 continue;
             }
