@@ -90,6 +90,28 @@ public class TableFareTests
     }
 
     [Fact]
+    public void A_ride_between_branches_the_table_does_not_price_is_charged_as_a_missing_tap_off_from_the_boarding_stop()
+    {
+        // Two branches from the station: P → Q and P → R, each way; nobody rides Q → R, so the table has no Z2–Z3 fare.
+        RegistryBuilder b = RegistryBuilder.Small()
+            .Person("Q1", "1970-01-01", openingValue: 2000)
+            .Table("B1", "kanetsu", "branches", [("Z1", "Z2", 200), ("Z1", "Z3", 300)], ("P", "Z1"), ("Q", "Z2"), ("R", "Z3"));
+        b.Doc.Routes![^1].Patterns =
+        [
+            new RoutePatternDef { Id = "B1-0-1", Direction = 0, Stops = ["P", "Q"] },
+            new RoutePatternDef { Id = "B1-0-2", Direction = 0, Stops = ["P", "R"] },
+            new RoutePatternDef { Id = "B1-1-1", Direction = 1, Stops = ["Q", "P"] },
+            new RoutePatternDef { Id = "B1-1-2", Direction = 1, Stops = ["R", "P"] },
+        ];
+        var p = new Rider(b.Build(), "Q1");
+        p.Ride("BUS-A", "B1", "Q", Day + " 08:00", "R", Day + " 08:30");
+
+        Trip trip = Assert.Single(p.Eval(Later).Trips);
+
+        Assert.Equal(200, trip.Charge); // the highest fare from Q: Z2 → Z1 by the Z1 → Z2 entry
+    }
+
+    [Fact]
     public void The_registry_refuses_a_table_route_whose_pattern_rides_a_pair_the_table_lacks()
     {
         RegistryBuilder b = World();
