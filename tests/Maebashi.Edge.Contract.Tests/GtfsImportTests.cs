@@ -122,11 +122,13 @@ public sealed class GtfsImportTests : IDisposable
         }
     }
 
-    [Fact]
-    public void A_zip_feed_as_operators_publish_it_gives_the_same_registry_as_its_folder()
+    [Theory]
+    [InlineData(false)] // the files at the top of the zip, as GTFS says
+    [InlineData(true)] // in one folder, as some operators zip them
+    public void A_zip_feed_as_operators_publish_it_gives_the_same_registry_as_its_folder(bool inAFolder)
     {
         string zip = Path.Combine(_dir, "maebashi-sample.zip");
-        ZipFile.CreateFromDirectory(SampleFeed, zip);
+        ZipFile.CreateFromDirectory(SampleFeed, zip, CompressionLevel.Optimal, includeBaseDirectory: inAFolder);
         string fromFolder = Path.Combine(_dir, "from-folder.json");
 
         Assert.Equal(0, Import(SampleFeed, SharedFixtures.RegistryPath, fromFolder).Exit);
