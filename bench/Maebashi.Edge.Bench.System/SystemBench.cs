@@ -95,6 +95,7 @@ internal sealed class SystemBench : IAsyncDisposable
         TimeSpan limit = _o.Quick ? TimeSpan.FromMinutes(3) : TimeSpan.FromMinutes(20);
         Merge(await HarnessAsync("registry load", "Maebashi.Edge.Bench.Registry", [quick], limit, ct), ("registry_load_s", "registry_load_s"),
             ("registry_cards", "registry_cards"), ("registry_persons", "registry_persons"), ("registry_peak_rss_mb", "registry_peak_rss_mb"));
+        await GtfsImportAsync(ct);
         Merge(await HarnessAsync("ingest rules", "Maebashi.Edge.Bench.Rules", [quick], limit, ct), ("sun_verify_us", "sun_verify_us"));
         Merge(await HarnessAsync("ingest (embedded broker, in process)", "Maebashi.Edge.Bench.Ingest", [quick], limit, ct),
             ("ingest_events_per_s", "ingest_events_per_s"), ("ingest_vs_store_ratio", "ingest_vs_store_ratio"), ("store_only_events_per_s", "store_only_events_per_s"),
@@ -103,6 +104,33 @@ internal sealed class SystemBench : IAsyncDisposable
             ("pipeline_tap_verdict_p50_ms", "pipeline_tap_verdict_p50_ms"), ("pipeline_tap_verdict_p99_ms", "pipeline_tap_verdict_p99_ms"),
             ("disk_fsync_p99_ms", "disk_fsync_p99_ms"), ("terminal_rss_after_100k_taps_mb", "terminal_rss_after_100k_taps_mb"));
         await HarnessAsync("validator firmware and link", "Maebashi.Edge.Firmware.Bench", [quick], limit, ct);
+    }
+
+    /// <summary>
+    /// <c>registry import-gtfs</c> of a prefecture-sized feed (<see cref="GtfsFeedGenerator"/>: 29 operators, about
+    /// 3,000 stops and 300 routes) into a small registry, timed as a technician runs it: the whole CLI process.
+    /// </summary>
+    private async Task GtfsImportAsync(CancellationToken ct)
+    {
+        Say("");
+        Say($"── registry import-gtfs: a generated feed of {GtfsFeedGenerator.Operators} operators, {GtfsFeedGenerator.Stops:N0} stops, {GtfsFeedGenerator.Routes} routes");
+        string dir = Path.Combine(_root, "gtfs");
+        string feed = Path.Combine(dir, "feed");
+        GtfsFeedGenerator.Write(feed);
+        string registry = Path.Combine(dir, "registry.json");
+        RegistryGenerator.WriteBusFleet(registry, persons: 1_000, cards: 1_000, buses: 1);
+        try
+        {
+            var sw = Stopwatch.StartNew();
+            await CliAsync(["registry", "import-gtfs", "--feed", feed, "--registry", registry, "--out", Path.Combine(dir, "merged.json")], ct);
+            _figures["gtfs_import_s"] = sw.Elapsed.TotalSeconds;
+            Say(string.Create(Inv, $"   imported in {sw.Elapsed.TotalSeconds:F2} s"));
+        }
+        catch (Exception e) when (e is InvalidOperationException or TimeoutException)
+        {
+            _failures.Add($"gtfs import: {e.Message}");
+            Say($"   FAILED: {e.Message}");
+        }
     }
 
     private async Task<Dictionary<string, double>> HarnessAsync(string title, string project, string[] args, TimeSpan limit, CancellationToken ct)
@@ -402,6 +430,7 @@ internal sealed class SystemBench : IAsyncDisposable
         ("sun_verify_us", "ingest: SUN verification of an authenticated card's read (CPU)", "≤ 20 µs", v => v <= 20),
         ("registry_load_s", "registry load", "≤ 10 s", v => v <= 10),
         ("registry_peak_rss_mb", "registry load, peak resident", "≤ 1024 MB", v => v <= 1024),
+        ("gtfs_import_s", "registry import-gtfs of a 29-operator feed (3,000 stops, 300 routes)", "≤ 10 s", v => v <= 10),
         ("terminal_rss_mb", "terminal process resident", "≤ 80 MB", v => v <= 80),
         ("terminal_rss_after_100k_taps_mb", "terminal pipeline resident after 100,000 taps", "≤ 100 MB", v => v <= 100),
         ("ingest_rss_mb", "ingest process resident", "≤ 1024 MB", v => v <= 1024),

@@ -1,9 +1,13 @@
 using System.CommandLine;
+using Maebashi.Edge.Cli.Gtfs;
 using Maebashi.Edge.Contract.Registry;
 
 namespace Maebashi.Edge.Cli;
 
-/// <summary><c>registry check FILE</c>: the city's export, checked before an ingest loads it.</summary>
+/// <summary>
+/// <c>registry check FILE</c>: the city's export, checked before an ingest loads it.
+/// <c>registry import-gtfs</c>: operators' GTFS-JP routes, stops and fares merged into it.
+/// </summary>
 internal static class RegistryCommands
 {
     public static void AddTo(RootCommand root)
@@ -25,6 +29,9 @@ internal static class RegistryCommands
                 Console.Out.WriteLine($"  stops    {d.Routes?.Sum(r => r.Stops.Count) ?? 0}");
                 Console.Out.WriteLine($"  events   {d.Events?.Count ?? 0}");
                 Console.Out.WriteLine($"  clinics  {d.Clinics?.Count ?? 0}");
+                Console.Out.WriteLine($"  agencies {d.Agencies?.Count ?? 0}");
+                Console.Out.WriteLine($"  fare tables {d.FareTables?.Count ?? 0}");
+                Console.Out.WriteLine($"  vehicles {d.Vehicles?.Count ?? 0}");
                 return ExitCodes.Ok;
             }
             catch (RegistryException e)
@@ -39,8 +46,50 @@ internal static class RegistryCommands
             }
         });
 
-        var registry = new Command("registry", "the city's registry export") { check };
+        var registry = new Command("registry", "the city's registry export") { check, ImportGtfs() };
         root.Subcommands.Add(registry);
+    }
+
+    private static Command ImportGtfs()
+    {
+        var feed = new Option<string>("--feed") { Description = "the GTFS-JP feed: a zip as published, or a folder of its .txt files", Required = true };
+        var input = new Option<string>("--registry") { Description = "the registry file to merge into", Required = true };
+        var output = new Option<string>("--out") { Description = "where to write the merged registry (only when there is no problem)", Required = true };
+        var agencies = new Option<string[]>("--agency") { Description = "import only this agency_id (repeatable); all of the feed's agencies by default", AllowMultipleArgumentsPerToken = true };
+        var import = new Command("import-gtfs", "merge a GTFS-JP feed's agencies, routes, stops and fares into a registry; every problem by file, line and field (exit 1, nothing written)")
+        {
+            feed, input, output, agencies,
+        };
+        import.SetAction(parse =>
+        {
+            string outPath = parse.GetValue(output)!;
+            GtfsImportResult result = new GtfsImport(TimeProvider.System).Run(parse.GetValue(feed)!, parse.GetValue(input)!, outPath, parse.GetValue(agencies) ?? []);
+            if (result.CannotRun is { } why)
+            {
+                Console.Error.WriteLine($"import-gtfs: {why}");
+                return ExitCodes.Usage;
+            }
+
+            foreach (string warning in result.Warnings)
+            {
+                Console.Out.WriteLine($"警告 / warning: {warning}");
+            }
+
+            if (result.Problems.Count > 0)
+            {
+                Console.Out.WriteLine($"import-gtfs: {result.Problems.Count} problem(s); nothing written");
+                foreach (GtfsProblem p in result.Problems)
+                {
+                    Console.Out.WriteLine($"  {p}");
+                }
+
+                return ExitCodes.Problems;
+            }
+
+            Console.Out.WriteLine($"import-gtfs: wrote {outPath}: {result.Summary}");
+            return ExitCodes.Ok;
+        });
+        return import;
     }
 
     private static string Roles(RegistryDocument d) =>

@@ -100,7 +100,7 @@ internal sealed partial class WalletEvaluation
         }
 
         // Most of a person's taps are on one or two routes: skip the shared cache lookup for a repeat.
-        RouteFares fares = ReferenceEquals(_lastRoute?.Route, route) ? _lastRoute! : (_lastRoute = RouteFares.For(route));
+        RouteFares fares = ReferenceEquals(_lastRoute?.Route, route) ? _lastRoute! : (_lastRoute = RouteFares.For(route, _registry.FindFareTable(route.FareTable)));
         int stop = fares.StopIndex(ev.Ctx.Stop);
         if (stop < 0)
         {

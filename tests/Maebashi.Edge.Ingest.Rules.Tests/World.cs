@@ -87,6 +87,37 @@ internal sealed class RegistryBuilder
         return this;
     }
 
+    /// <summary>
+    /// A route of kind table whose stops carry fare zones, its fare table and its agency (added once); the route
+    /// runs one pattern each way over its stops.
+    /// </summary>
+    public RegistryBuilder Table(string id, string agency, string table, (string From, string To, long Fare)[] fares, params (string Id, string FareZone)[] stops)
+    {
+        Doc.Agencies ??= [];
+        if (!Doc.Agencies.Any(a => a.Id == agency))
+        {
+            Doc.Agencies.Add(new AgencyDef { Id = agency, Name = agency + "バス" });
+        }
+
+        Doc.FareTables ??= [];
+        Doc.FareTables.Add(new FareTableDef { Id = table, Agency = agency, Fares = [.. fares.Select(f => new OdFareDef { From = f.From, To = f.To, Fare = f.Fare })] });
+        List<string> order = [.. stops.Select(s => s.Id)];
+        Doc.Routes!.Add(new RouteDef
+        {
+            Id = id,
+            Kind = RouteKinds.Table,
+            Agency = agency,
+            FareTable = table,
+            Stops = [.. stops.Select(s => new StopDef { Id = s.Id, FareZone = s.FareZone })],
+            Patterns =
+            [
+                new RoutePatternDef { Id = id + "-0", Direction = 0, Stops = order },
+                new RoutePatternDef { Id = id + "-1", Direction = 1, Stops = [.. Enumerable.Reverse(order)] },
+            ],
+        });
+        return this;
+    }
+
     public RegistryBuilder Person(string pid, string birthDate, bool disability = false, bool autoPointPay = true, long openingValue = 0, long openingPoints = 0, int cards = 1)
     {
         Doc.Persons!.Add(new PersonDef

@@ -21,6 +21,9 @@ public static class DeviceConfigs
                 cfg.Vehicle = device.Def.Vehicle;
                 cfg.Tariff = registry.Tariff;
                 cfg.Routes = [.. registry.Routes.OrderBy(r => r.Id, StringComparer.Ordinal)];
+                // The fare tables its routes of kind table name, so the provisional fare shown matches the ingest's.
+                List<FareTableDef> tables = [.. cfg.Routes.Select(r => registry.FindFareTable(r.FareTable)).OfType<FareTableDef>().DistinctBy(t => t.Id).OrderBy(t => t.Id, StringComparer.Ordinal)];
+                cfg.FareTables = tables.Count > 0 ? tables : null;
                 break;
             case DeviceRoles.Event:
                 cfg.Events = [.. registry.Events.Where(e => e.Sites.Contains(device.Id, StringComparer.Ordinal)).OrderBy(e => e.Start)];

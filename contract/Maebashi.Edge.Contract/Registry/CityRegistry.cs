@@ -50,6 +50,7 @@ public sealed class CityRegistry
     private readonly Dictionary<string, RouteDef> _routes;
     private readonly Dictionary<string, EventDef> _events;
     private readonly Dictionary<string, ClinicDef> _clinics;
+    private readonly Dictionary<string, FareTableDef> _fareTables;
 
     internal CityRegistry(RegistryDocument doc, byte[] regionKey, byte[] linkKey, CardEntry[] cards)
     {
@@ -81,6 +82,7 @@ public sealed class CityRegistry
         _routes = (doc.Routes ?? []).ToDictionary(r => r.Id, StringComparer.Ordinal);
         _events = (doc.Events ?? []).ToDictionary(e => e.Id, StringComparer.Ordinal);
         _clinics = (doc.Clinics ?? []).ToDictionary(c => c.Id, StringComparer.Ordinal);
+        _fareTables = (doc.FareTables ?? []).ToDictionary(t => t.Id, StringComparer.Ordinal);
     }
 
     /// <summary>The document as loaded, without its card list (cards are held as tokens only).</summary>
@@ -105,6 +107,9 @@ public sealed class CityRegistry
     public RouteDef? FindRoute(string id) => _routes.GetValueOrDefault(id);
     public EventDef? FindEvent(string id) => _events.GetValueOrDefault(id);
     public ClinicDef? FindClinic(string id) => _clinics.GetValueOrDefault(id);
+
+    /// <summary>The origin–destination fare table a route of kind <c>table</c> names.</summary>
+    public FareTableDef? FindFareTable(string? id) => id is null ? null : _fareTables.GetValueOrDefault(id);
 
     public IReadOnlyList<CardEntry> CardsOf(string pid) => _cardsByPid.TryGetValue(pid, out List<CardEntry>? l) ? l : [];
 

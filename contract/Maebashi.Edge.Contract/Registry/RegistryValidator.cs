@@ -189,6 +189,95 @@ public static class RegistryValidator
             }
         });
 
+        // agencies, fare tables and vehicles (docs/contract.md §7), before the routes that name them
+        var agencies = new HashSet<string>(StringComparer.Ordinal);
+        ForEach(doc.Agencies, "agencies", (a, entry, index) =>
+        {
+            if (string.IsNullOrWhiteSpace(a.Id))
+            {
+                Add(entry, "id", "missing");
+                return;
+            }
+
+            string named = $"{entry} (id {a.Id})";
+            if (!agencies.Add(a.Id))
+            {
+                Add(named, "id", $"duplicate agency id '{a.Id}'");
+            }
+
+            if (string.IsNullOrWhiteSpace(a.Name))
+            {
+                Add(named, "name", "missing");
+            }
+        });
+
+        var fareTables = new Dictionary<string, OdFareTable>(StringComparer.Ordinal);
+        ForEach(doc.FareTables, "fareTables", (t, entry, index) =>
+        {
+            if (string.IsNullOrWhiteSpace(t.Id))
+            {
+                Add(entry, "id", "missing");
+                return;
+            }
+
+            string named = $"{entry} (id {t.Id})";
+            if (!fareTables.TryAdd(t.Id, OdFareTable.For(t)))
+            {
+                Add(named, "id", $"duplicate fare table id '{t.Id}'");
+            }
+
+            if (t.Agency is not null && !agencies.Contains(t.Agency))
+            {
+                Add(named, "agency", $"unknown agency '{t.Agency}'");
+            }
+
+            if (t.Fares is null || t.Fares.Count == 0)
+            {
+                Add(named, "fares", "a fare table needs at least one fare");
+                return;
+            }
+
+            var pairs = new HashSet<(string, string)>();
+            for (int i = 0; i < t.Fares.Count; i++)
+            {
+                OdFareDef f = t.Fares[i];
+                string field = $"fares[{i}]";
+                if (string.IsNullOrWhiteSpace(f.From) || string.IsNullOrWhiteSpace(f.To))
+                {
+                    Add(named, field + (string.IsNullOrWhiteSpace(f.From) ? ".from" : ".to"), "missing");
+                    continue;
+                }
+
+                if (!pairs.Add((f.From, f.To)))
+                {
+                    Add(named, field, $"duplicate fare from '{f.From}' to '{f.To}'");
+                }
+
+                CheckNonNegative(f.Fare, named, field + ".fare", Add);
+            }
+        });
+
+        var vehicles = new HashSet<string>(StringComparer.Ordinal);
+        ForEach(doc.Vehicles, "vehicles", (v, entry, index) =>
+        {
+            if (string.IsNullOrWhiteSpace(v.Id))
+            {
+                Add(entry, "id", "missing");
+                return;
+            }
+
+            string named = $"{entry} (id {v.Id})";
+            if (!vehicles.Add(v.Id))
+            {
+                Add(named, "id", $"duplicate vehicle id '{v.Id}'");
+            }
+
+            if (v.Capacity < 1)
+            {
+                Add(named, "capacity", $"must be 1 or more, got {v.Capacity}");
+            }
+        });
+
         // routes
         var routes = new HashSet<string>(StringComparer.Ordinal);
         ForEach(doc.Routes, "routes", (r, entry, index) =>
@@ -227,9 +316,25 @@ public static class RegistryValidator
                     }
 
                     break;
-                default:
-                    Add(named, "kind", $"unknown route kind '{r.Kind}' (expected flat or zonal)");
+                case RouteKinds.Table:
+                    if (string.IsNullOrEmpty(r.FareTable))
+                    {
+                        Add(named, "fareTable", "missing (a table route names its fare table)");
+                    }
+                    else if (!fareTables.ContainsKey(r.FareTable))
+                    {
+                        Add(named, "fareTable", $"unknown fare table '{r.FareTable}'");
+                    }
+
                     break;
+                default:
+                    Add(named, "kind", $"unknown route kind '{r.Kind}' (expected flat, zonal or table)");
+                    break;
+            }
+
+            if (r.Agency is not null && !agencies.Contains(r.Agency))
+            {
+                Add(named, "agency", $"unknown agency '{r.Agency}'");
             }
 
             CheckNonNegative(r.TransferDiscount, named, "transferDiscount", Add);
@@ -264,6 +369,19 @@ public static class RegistryValidator
                         Add(named, stopField + ".zone", $"zone must be 1 or more, got {s.Zone}");
                     }
                 }
+
+                if (r.Kind == RouteKinds.Table && string.IsNullOrWhiteSpace(s.FareZone))
+                {
+                    Add(named, stopField + ".fareZone", $"stop '{s.Id}' of a table route has no fare zone");
+                }
+
+                CheckPosition(s, named, stopField, Add);
+            }
+
+            CheckPatterns(r, named, stopIds, Add);
+            if (r.Kind == RouteKinds.Table && r.FareTable is not null && fareTables.TryGetValue(r.FareTable, out OdFareTable? table))
+            {
+                CheckFaresCovered(r, table, named, Add);
             }
         });
 
@@ -317,6 +435,99 @@ public static class RegistryValidator
         });
 
         return problems;
+    }
+
+    /// <summary>WGS84 decimal degrees, both or neither: a stop with half a position cannot be found by the GPS.</summary>
+    private static void CheckPosition(StopDef s, string entry, string stopField, Action<string, string, string> add)
+    {
+        if (s.Lat is null != s.Lon is null)
+        {
+            add(entry, stopField + (s.Lat is null ? ".lat" : ".lon"), $"stop '{s.Id}' has {(s.Lat is null ? "lon" : "lat")} without {(s.Lat is null ? "lat" : "lon")} (both or neither)");
+        }
+
+        if (s.Lat is { } lat && !(lat >= -90 && lat <= 90))
+        {
+            add(entry, stopField + ".lat", $"must be between -90 and 90, got {lat.ToString(CultureInfo.InvariantCulture)}");
+        }
+
+        if (s.Lon is { } lon && !(lon >= -180 && lon <= 180))
+        {
+            add(entry, stopField + ".lon", $"must be between -180 and 180, got {lon.ToString(CultureInfo.InvariantCulture)}");
+        }
+    }
+
+    private static void CheckPatterns(RouteDef r, string entry, HashSet<string> stopIds, Action<string, string, string> add)
+    {
+        var ids = new HashSet<string>(StringComparer.Ordinal);
+        for (int i = 0; i < (r.Patterns?.Count ?? 0); i++)
+        {
+            RoutePatternDef p = r.Patterns![i];
+            string field = $"patterns[{i}]";
+            if (string.IsNullOrWhiteSpace(p.Id))
+            {
+                add(entry, field + ".id", "missing");
+            }
+            else if (!ids.Add(p.Id))
+            {
+                add(entry, field + ".id", $"duplicate pattern id '{p.Id}'");
+            }
+
+            if (p.Direction is not (0 or 1))
+            {
+                add(entry, field + ".direction", $"expected 0 or 1 (GTFS direction_id), got {p.Direction}");
+            }
+
+            if (p.Stops is null || p.Stops.Count < 2)
+            {
+                add(entry, field + ".stops", "a pattern needs at least two stops");
+                continue;
+            }
+
+            for (int k = 0; k < p.Stops.Count; k++)
+            {
+                if (!stopIds.Contains(p.Stops[k]))
+                {
+                    add(entry, $"{field}.stops[{k}]", $"stop '{p.Stops[k]}' is not among the route's stops");
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Kind <c>table</c>: every ride a pattern allows (board at a stop, alight at a later one) has a fare, in either
+    /// direction of the table; a route without patterns is one pattern of its stops in order. A gap would leave a
+    /// passenger with no fare to charge.
+    /// </summary>
+    private static void CheckFaresCovered(RouteDef r, OdFareTable table, string entry, Action<string, string, string> add)
+    {
+        var zoneOf = new Dictionary<string, string?>(StringComparer.Ordinal);
+        foreach (StopDef s in r.Stops)
+        {
+            zoneOf.TryAdd(s.Id, s.FareZone);
+        }
+
+        var reported = new HashSet<(string, string)>();
+        IEnumerable<(string Field, List<string> Stops)> patterns = r.Patterns is { Count: > 0 } ps
+            ? ps.Select((p, i) => ($"patterns[{i}]", p.Stops ?? []))
+            : [("stops", r.Stops.Select(s => s.Id).ToList())];
+        foreach ((string field, List<string> stops) in patterns)
+        {
+            for (int a = 0; a < stops.Count; a++)
+            {
+                for (int b = a + 1; b < stops.Count; b++)
+                {
+                    if (zoneOf.GetValueOrDefault(stops[a]) is not { } from || zoneOf.GetValueOrDefault(stops[b]) is not { } to)
+                    {
+                        continue; // reported with the stop
+                    }
+
+                    if (table.Fare(from, to) is null && reported.Add(string.CompareOrdinal(from, to) <= 0 ? (from, to) : (to, from)))
+                    {
+                        add(entry, field, $"fare table '{table.Id}' has no fare between zones '{from}' and '{to}' (stops '{stops[a]}' → '{stops[b]}')");
+                    }
+                }
+            }
+        }
     }
 
     private static void CheckKey(string? hex, string entry, string field, Action<string, string, string> add)

@@ -172,8 +172,8 @@ public sealed class TapPipeline : ITapSink
             if (def is not null)
             {
                 fare = _boarded.TryGetValue(tok, out var b) && b.Route == route && now - b.At <= RuleWindows.Trip
-                    ? FareRater.Fare(def, b.Stop, stop)
-                    : FareRater.HighestFareTo(def, stop);
+                    ? FareRater.Fare(def, _cloud.Config?.FareTables, b.Stop, stop)
+                    : FareRater.HighestFareTo(def, _cloud.Config?.FareTables, stop);
             }
         }
 

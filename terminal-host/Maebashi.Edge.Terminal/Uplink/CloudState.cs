@@ -1,4 +1,5 @@
 using Maebashi.Edge.Contract.Messages;
+using Maebashi.Edge.Contract.Registry;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -171,9 +172,15 @@ public sealed class CloudState
                 return "routes: a route without id";
             }
 
-            if (r.Kind is not ("flat" or "zonal"))
+            if (r.Kind is not (RouteKinds.Flat or RouteKinds.Zonal or RouteKinds.Table))
             {
-                return $"routes[{r.Id}].kind: expected flat or zonal, got '{r.Kind}'";
+                return $"routes[{r.Id}].kind: expected flat, zonal or table, got '{r.Kind}'";
+            }
+
+            // A table route's fares are in the cfg's fareTables: without its table the bus could show no fare.
+            if (r.Kind == RouteKinds.Table && OdFareTable.Find(cfg.FareTables, r.FareTable) is null)
+            {
+                return $"routes[{r.Id}].fareTable: '{r.FareTable}' is not among the cfg's fareTables";
             }
         }
 
