@@ -140,13 +140,20 @@ public sealed class StopDetector
     {
         if (route is not null)
         {
+            // The patterns of that route the bus may be running stay; none left: anywhere on it.
             _routeFilter = route;
-            _hypotheses = [];
+            _hypotheses.RemoveAll(h => h.Pattern.Route != route);
         }
 
         if (stop is not null)
         {
-            _hypotheses = [.. Active().Where(p => Array.IndexOf(p.Stops, stop) >= 0).Select(p => new Hypothesis(p, Array.IndexOf(p.Stops, stop)))];
+            // Ahead on the patterns the bus was running (the same direction), else on any pattern through the stop.
+            List<Hypothesis> ahead = [.. _hypotheses
+                .Select(h => h with { Last = Array.IndexOf(h.Pattern.Stops, stop, h.Last + 1) })
+                .Where(h => h.Last >= 0)];
+            _hypotheses = ahead.Count > 0
+                ? ahead
+                : [.. Active().Where(p => Array.IndexOf(p.Stops, stop) >= 0).Select(p => new Hypothesis(p, Array.IndexOf(p.Stops, stop)))];
             AtStop = stop;
             LastStop = stop;
             _outside = 0;
