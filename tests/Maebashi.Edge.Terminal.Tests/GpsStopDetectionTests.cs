@@ -120,7 +120,9 @@ public class GpsStopDetectionTests
 
         replay.RunUntil(() => replay.Passages.Count == 6);
         Assert.Equal("R3-S06", replay.Passages[^1].Stop);
-        Assert.Null(Position().Direction); // at the terminus: it may turn, or run the route again
+        Assert.Equal(0, Position().Direction); // at the terminus: still the trip that ended here
+        replay.RunUntil(() => replay.Tracker.Position!.StopStatus != VehicleStopStatuses.StoppedAt);
+        Assert.Null(Position().Direction); // it may turn, or run the route again: the next stop tells
         replay.RunUntil(() => replay.Passages.Count == 7);
         Assert.Equal("R3-S05", replay.Passages[^1].Stop);
         Assert.Equal(1, Position().Direction);

@@ -3,7 +3,9 @@ using Maebashi.Edge.Contract.Messages;
 using Maebashi.Edge.Contract.Registry;
 using Maebashi.Edge.Emulation.Gps;
 using Maebashi.Edge.Terminal.Config;
+using Maebashi.Edge.Terminal.Emulation.Gps;
 using Maebashi.Edge.Terminal.Gps;
+using Maebashi.Edge.Terminal.Hosting;
 using Maebashi.Edge.Terminal.Taps;
 using Maebashi.Edge.Terminal.Uplink;
 using Microsoft.Extensions.Time.Testing;
@@ -188,6 +190,44 @@ public class GpsTerminalTests
         Assert.Equal(sent.SpeedMetresPerSecond, fixes[40].Speed!.Value, 1);
         Assert.Equal(8, reader.Satellites);
         Assert.Equal(["N-S01", "N-S02", "N-S03", "N-S04"], passages.Select(p => p.Stop));
+    }
+
+    [Fact]
+    public async Task A_terminal_with_gps_configured_reads_its_receiver_and_its_taps_and_status_follow_the_geofence()
+    {
+        using var site = new TestSite();
+        site.Options.Gps.Port = "emulated-gps";
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 12, 1, 0, 0, 0, TimeSpan.Zero));
+        RouteDef route = GpsReplay.Straight("H", 4, 300);
+        var drive = GpsDrive.Along(route, [route.Patterns![0]], 9, _ => 20);
+        var receiver = new EmulatedGpsReceiver(drive, new GpsNoise(15, 4) { Dropouts = false }, time);
+        var parts = new TerminalParts { Time = time, Gpio = new System.Device.Gpio.GpioController(new Emulation.Feedback.EmulatedGpioDriver()) }
+            .AddEmulatedGps("emulated-gps", () => receiver);
+        await using TerminalRuntime t = TerminalRuntime.Create(site.Options, parts);
+        Assert.Null(t.Cloud.ApplyConfig(ContractJson.Serialize(GpsReplay.BusConfig(route))));
+        var passages = new List<string>();
+        var lastStop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        t.Gps!.Passed += p =>
+        {
+            passages.Add(p.Stop);
+            if (p.Stop == "H-S04")
+            {
+                lastStop.TrySetResult();
+            }
+        };
+        Assert.Null(t.Status("online").Position);
+
+        await t.StartAsync();
+        // The whole drive's time at once: the receiver writes every second it has reached; the terminal reads them all.
+        time.Advance(TimeSpan.FromSeconds(receiver.Length));
+        await lastStop.Task.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(["H-S01", "H-S02", "H-S03", "H-S04"], passages);
+        Assert.Equal(("H", "H-S04", StopSources.Gps), t.Vehicle.Snapshot);
+        TapEvent e = t.Pipeline.Tap(new CardRead(Contract.Identity.CardTech.Iso14443A, Convert.FromHexString(Card), "front")).Event!;
+        Assert.Equal(("H", "H-S04", StopSources.Gps), (e.Ctx.Route, e.Ctx.Stop, e.Ctx.StopSource));
+        VehiclePosition position = t.Status("online").Position!;
+        Assert.Equal(("H-S04", VehicleStopStatuses.StoppedAt, 0), (position.Stop, position.StopStatus, position.Direction));
     }
 
     [Fact]

@@ -63,6 +63,8 @@ public sealed class StopDetector
     private string? _lastRoute;
     private int _outside;
     private DateTimeOffset _lastFixAt;
+    private string? _terminus;
+    private int? _terminusDirection;
 
     public StopDetector(IEnumerable<RouteDef>? routes = null) => SetRoutes(routes ?? []);
 
@@ -78,10 +80,13 @@ public sealed class StopDetector
     /// <summary>The pattern the bus runs, once the stops passed leave one.</summary>
     public string? PatternId => Single(h => h.Pattern.Id);
 
-    /// <summary>GTFS <c>direction_id</c>, once the patterns left agree on it.</summary>
+    /// <summary>
+    /// GTFS <c>direction_id</c>, once the patterns left agree on it; standing at the terminus, the direction of the trip
+    /// that ended there (which way the bus turns shows at the next stop).
+    /// </summary>
     public int? Direction => _hypotheses.Count > 0 && _hypotheses.All(h => h.Pattern.Direction == _hypotheses[0].Pattern.Direction)
         ? _hypotheses[0].Pattern.Direction
-        : null;
+        : AtStop is not null && AtStop == _terminus ? _terminusDirection : null;
 
     /// <summary>The next stop, once the patterns left agree on it.</summary>
     public string? NextStop => Single(h => h.Last + 1 < h.Pattern.Stops.Length ? h.Pattern.Stops[h.Last + 1] : null);
@@ -130,6 +135,7 @@ public sealed class StopDetector
         AtStop = null;
         LastStop = null;
         _outside = 0;
+        _terminus = null;
     }
 
     /// <summary>
@@ -319,6 +325,7 @@ public sealed class StopDetector
         // At the end of a pattern the bus turns (or starts another run of the route): its patterns start again here.
         if (_hypotheses.Any(h => h.Last == h.Pattern.Stops.Length - 1))
         {
+            (_terminus, _terminusDirection) = (stop, Direction);
             var next = _hypotheses.Where(h => h.Last < h.Pattern.Stops.Length - 1).ToList();
             foreach (string route in _hypotheses.Where(h => h.Last == h.Pattern.Stops.Length - 1).Select(h => h.Pattern.Route).Distinct())
             {
