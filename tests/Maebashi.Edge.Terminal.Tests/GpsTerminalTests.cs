@@ -248,6 +248,31 @@ public class GpsTerminalTests
         Assert.Equal(new DateTimeOffset(2026, 12, 1, 12, 0, 0, TimeSpan.Zero), fix.At);
     }
 
+    [Theory]
+    [InlineData("silent", "FAIL", "no NMEA position report in 3 s at 9600 baud")]
+    [InlineData("no fix", "WARN", "the receiver talks but has no fix yet")]
+    [InlineData("fix", "OK", "fix 36.3833,139.0667 at 12:00:01 UTC, 8 satellites")]
+    public async Task Doctor_says_whether_the_receiver_talks_and_has_a_fix(string receiver, string level, string detail)
+    {
+        using var site = new TestSite();
+        site.Options.Gps.Port = "/dev/ttyTEST";
+        var at = new DateTimeOffset(2026, 12, 1, 12, 0, 0, TimeSpan.Zero);
+        string sentences = receiver switch
+        {
+            "silent" => "",
+            "no fix" => NmeaSentenceWriter.Sentences(at, null) + NmeaSentenceWriter.Sentences(at.AddSeconds(1), null),
+            _ => NmeaSentenceWriter.Sentences(at, null) + NmeaSentenceWriter.Sentences(at.AddSeconds(1), new EmulatedFix(36.3833, 139.0667, 0, 0)),
+        };
+        var parts = new TerminalParts { Gpio = new System.Device.Gpio.GpioController(new Emulation.Feedback.EmulatedGpioDriver()) };
+        parts.GpsLines["/dev/ttyTEST"] = () => new MemoryStream(Encoding.ASCII.GetBytes(sentences));
+
+        List<Doctor.DoctorCheck> checks = await Doctor.TerminalDoctor.RunAsync(site.Options, parts);
+
+        Doctor.DoctorCheck gps = Assert.Single(checks, c => c.Name == "gps");
+        Assert.Equal(level, gps.Level.ToString().ToUpperInvariant());
+        Assert.Contains("/dev/ttyTEST: " + detail, gps.Detail, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void The_gps_options_are_checked_with_the_key_named()
     {

@@ -257,7 +257,7 @@ public sealed class TerminalRuntime : IAsyncDisposable
         {
             try
             {
-                Stream line = _parts.GpsLines.TryGetValue(port, out Func<Stream>? open) ? open() : OpenSerial(port, Options.Gps.BaudRate);
+                Stream line = GpsLine.Open(Options.Gps, _parts);
                 await using (line.ConfigureAwait(false))
                 {
                     long before = gps.Fixes;
@@ -288,16 +288,6 @@ public sealed class TerminalRuntime : IAsyncDisposable
 
             delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromMinutes(1).Ticks));
         }
-    }
-
-    private static Stream OpenSerial(string device, int baud)
-    {
-        var port = new System.IO.Ports.SerialPort(device, baud, System.IO.Ports.Parity.None, 8, System.IO.Ports.StopBits.One)
-        {
-            ReadTimeout = System.IO.Ports.SerialPort.InfiniteTimeout,
-        };
-        port.Open();
-        return port.BaseStream;
     }
 
     /// <summary>The retained status: backlog, last seq, cfg/deny versions, readers, disk full.</summary>
