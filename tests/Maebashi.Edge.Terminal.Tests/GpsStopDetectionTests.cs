@@ -77,6 +77,19 @@ public class GpsStopDetectionTests
     }
 
     [Fact]
+    public void A_route_too_short_for_the_tunnel_is_refused_by_name_unless_the_drive_leaves_the_tunnel_out()
+    {
+        RouteDef route = GpsReplay.Straight("S", 3, 150);
+        route.Stops[^1].Lat = route.Stops[1].Lat + (route.Stops[1].Lat - route.Stops[0].Lat);
+
+        var e = Assert.Throws<ArgumentException>(() => GpsDrive.Along(route, [route.Patterns![0]], 9, _ => 20));
+        Assert.StartsWith("route S: its longest stretch between stops is 150 m; the 300 m tunnel needs 500 m", e.Message, StringComparison.Ordinal);
+        GpsDrive drive = GpsDrive.Along(route, [route.Patterns![0]], 9, _ => 20, tunnel: false);
+        Assert.DoesNotContain(drive.Seconds, d => d.InTunnel);
+        Assert.Equal(["S-S01", "S-S02", "S-S03"], drive.Visits.Select(v => v.Stop));
+    }
+
+    [Fact]
     public void A_stop_unseen_in_a_dropout_is_passed_by_sequence_in_order_when_the_next_is_reached()
     {
         RouteDef route = GpsReplay.Straight("D", 6, 300);

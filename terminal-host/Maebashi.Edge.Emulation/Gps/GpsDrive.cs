@@ -36,9 +36,11 @@ public sealed class GpsDrive
 
     /// <summary>
     /// Drives <paramref name="patterns"/> of <paramref name="route"/> one after the other at <paramref name="cruise"/>
-    /// metres per second, dwelling <paramref name="dwell"/>(stop index) seconds at each stop.
+    /// metres per second, dwelling <paramref name="dwell"/>(stop index) seconds at each stop. The noise model has a
+    /// tunnel on every route; <paramref name="tunnel"/> false leaves it out, for a route with no stretch long enough
+    /// (a demo's short town route).
     /// </summary>
-    public static GpsDrive Along(RouteDef route, IReadOnlyList<RoutePatternDef> patterns, double cruise, Func<int, int> dwell)
+    public static GpsDrive Along(RouteDef route, IReadOnlyList<RoutePatternDef> patterns, double cruise, Func<int, int> dwell, bool tunnel = true)
     {
         ArgumentNullException.ThrowIfNull(route);
         ArgumentNullException.ThrowIfNull(patterns);
@@ -68,7 +70,7 @@ public sealed class GpsDrive
         StopDef first = Stop(sequence[0]);
         var drive = new GpsDrive(new LocalFrame(first.Lat!.Value, first.Lon!.Value));
         List<(double E, double N)> points = [.. sequence.Select(id => drive.Frame.ToMetres(Stop(id).Lat!.Value, Stop(id).Lon!.Value))];
-        (int tunnelLeg, double tunnelFrom) = drive.PlaceTunnel(route.Id, points);
+        (int tunnelLeg, double tunnelFrom) = tunnel ? PlaceTunnel(route.Id, points) : (-1, 0);
         (double E, double N) ta = default, tb = default;
         if (tunnelLeg >= 0)
         {
@@ -101,8 +103,8 @@ public sealed class GpsDrive
             foreach ((double along, double speed) in Profile(length, cruise))
             {
                 (double E, double N) at = Lerp(from, to, along / length);
-                bool tunnel = tunnelLeg >= 0 && OnSegment(at, ta, tb);
-                drive._seconds.Add(new DriveSecond(at.E, at.N, speed, bearing, null, tunnel));
+                bool inTunnel = tunnelLeg >= 0 && OnSegment(at, ta, tb);
+                drive._seconds.Add(new DriveSecond(at.E, at.N, speed, bearing, null, inTunnel));
             }
         }
 
@@ -143,7 +145,7 @@ public sealed class GpsDrive
     }
 
     /// <summary>The leg holding the tunnel (the longest, which must leave the tunnel 100 m clear of both stops) and where it starts on it.</summary>
-    private (int Leg, double From) PlaceTunnel(string route, List<(double E, double N)> points)
+    private static (int Leg, double From) PlaceTunnel(string route, List<(double E, double N)> points)
     {
         int best = -1;
         double bestLength = 0;
