@@ -259,6 +259,8 @@ public sealed class TerminalRuntime : IAsyncDisposable
             {
                 Stream line = GpsLine.Open(Options.Gps, _parts);
                 await using (line.ConfigureAwait(false))
+                // Closing the line ends a read the serial stream would not cancel.
+                using (ct.Register(line.Dispose))
                 {
                     long before = gps.Fixes;
                     await gps.ReadAsync(line, _parts.Time.GetUtcNow(), ct);
@@ -267,7 +269,7 @@ public sealed class TerminalRuntime : IAsyncDisposable
 
                 _log.LogWarning("GPS {Port}: the line ended; opening it again in {Delay}", port, delay);
             }
-            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            catch (Exception) when (ct.IsCancellationRequested)
             {
                 return;
             }
