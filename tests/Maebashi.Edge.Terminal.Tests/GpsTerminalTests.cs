@@ -9,6 +9,7 @@ using Maebashi.Edge.Terminal.Hosting;
 using Maebashi.Edge.Terminal.Taps;
 using Maebashi.Edge.Terminal.Uplink;
 using Microsoft.Extensions.Time.Testing;
+using MQTTnet;
 
 namespace Maebashi.Edge.Terminal.Tests;
 
@@ -145,6 +146,69 @@ public class GpsTerminalTests
         Assert.Equal("M", p.Route);
         Assert.Equal(0, p.Direction);
         Assert.InRange(p.Lat, 36.38, 36.41);
+    }
+
+    [Fact]
+    public async Task Through_the_broker_the_status_carries_the_position_every_10_s_while_moving_and_not_once_parked()
+    {
+        using var site = new TestSite();
+        site.Options.Gps.Port = "test-gps";
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 12, 1, 0, 0, 0, TimeSpan.Zero));
+        await using TestBroker broker = await TestBroker.StartAsync(0, new() { ["BUS0042"] = TestSite.DeviceKey });
+        site.Options.Broker.Port = broker.Port;
+        var gps = new System.IO.Pipelines.Pipe();
+        var parts = new TerminalParts { Time = time, Gpio = new System.Device.Gpio.GpioController(new Emulation.Feedback.EmulatedGpioDriver()) };
+        parts.GpsLines["test-gps"] = () => gps.Reader.AsStream();
+        await using TerminalRuntime t = TerminalRuntime.Create(site.Options, parts);
+        var movingChanged = System.Threading.Channels.Channel.CreateUnbounded<bool>();
+        t.Gps!.MovingChanged += () => movingChanged.Writer.TryWrite(t.Gps.Moving);
+        await using var statuses = await StatusCollector.StartAsync(broker.Port);
+        await t.StartAsync();
+        DeviceStatus first = await statuses.NextAsync();
+        Assert.Null(first.Position);
+        DateTimeOffset t0 = time.GetUtcNow();
+
+        // The bus pulls away: fixes at 10 m/s (the receiver's own clock in the sentences).
+        var frame = new LocalFrame(36.3895, 139.0634);
+        DateTimeOffset fixAt = new(2026, 12, 1, 0, 0, 0, TimeSpan.Zero);
+        double north = 0;
+        Stream line = gps.Writer.AsStream();
+        async Task DriveAsync(int seconds, double speed)
+        {
+            for (int i = 0; i < seconds; i++)
+            {
+                north += speed;
+                (double lat, double lon) = frame.ToWgs84(0, north);
+                await line.WriteAsync(Encoding.ASCII.GetBytes(NmeaSentenceWriter.Sentences(fixAt, new EmulatedFix(lat, lon, speed, 0))));
+                fixAt = fixAt.AddSeconds(1);
+            }
+
+            await line.FlushAsync();
+        }
+
+        await DriveAsync(5, 10);
+        Assert.True(await movingChanged.Reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(30)));
+        time.Advance(TimeSpan.FromSeconds(10));
+        DeviceStatus moving1 = await statuses.NextAsync();
+        time.Advance(TimeSpan.FromSeconds(10));
+        DeviceStatus moving2 = await statuses.NextAsync();
+        Assert.Equal(t0.AddSeconds(10), moving1.At);
+        Assert.Equal(t0.AddSeconds(20), moving2.At);
+        Assert.NotNull(moving1.Position);
+        Assert.Equal(10, moving2.Position!.Speed);
+        Assert.True(moving2.Position.Lat > 36.3895);
+
+        // It stands for two minutes: parked. The next status comes on the ordinary interval, without a position.
+        await DriveAsync((int)MotionTracker.ParkAfter.TotalSeconds + 2, 0);
+        Assert.False(await movingChanged.Reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(30)));
+        for (int i = 0; i < 6; i++)
+        {
+            time.Advance(TimeSpan.FromSeconds(10));
+        }
+
+        DeviceStatus parked = await statuses.NextAsync();
+        Assert.Equal(t0.AddSeconds(80), parked.At);
+        Assert.Null(parked.Position);
     }
 
     [Fact]
@@ -308,6 +372,35 @@ public class GpsTerminalTests
             }
 
             base.Dispose(disposing);
+        }
+    }
+
+    /// <summary>Every status BUS0042 publishes, in order, as a cloud client receives them.</summary>
+    private sealed class StatusCollector : IAsyncDisposable
+    {
+        private readonly MQTTnet.IMqttClient _client = new MQTTnet.MqttClientFactory().CreateMqttClient();
+        private readonly System.Threading.Channels.Channel<DeviceStatus> _received = System.Threading.Channels.Channel.CreateUnbounded<DeviceStatus>();
+
+        public static async Task<StatusCollector> StartAsync(int port)
+        {
+            var c = new StatusCollector();
+            c._client.ApplicationMessageReceivedAsync += e =>
+            {
+                c._received.Writer.TryWrite(ContractJson.ParseStatus(System.Buffers.BuffersExtensions.ToArray(e.ApplicationMessage.Payload)));
+                return Task.CompletedTask;
+            };
+            await c._client.ConnectAsync(new MQTTnet.MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", port)
+                .WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500).WithClientId("ingest-status-" + Guid.NewGuid().ToString("N")).Build());
+            await c._client.SubscribeAsync(Topics.Status("BUS0042"));
+            return c;
+        }
+
+        public Task<DeviceStatus> NextAsync() => _received.Reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(90));
+
+        public async ValueTask DisposeAsync()
+        {
+            await _client.DisconnectAsync();
+            _client.Dispose();
         }
     }
 }
