@@ -102,7 +102,8 @@ internal sealed class SystemBench : IAsyncDisposable
             ("ingest_events", "ingest_bench_events"), ("ingest_ready_s", "ingest_bench_ready_s"), ("ingest_registry_cards", "ingest_bench_registry_cards"));
         Merge(await HarnessAsync("terminal host (pipeline in process)", "Maebashi.Edge.Bench.Terminal", [quick], limit, ct),
             ("pipeline_tap_verdict_p50_ms", "pipeline_tap_verdict_p50_ms"), ("pipeline_tap_verdict_p99_ms", "pipeline_tap_verdict_p99_ms"),
-            ("disk_fsync_p99_ms", "disk_fsync_p99_ms"), ("terminal_rss_after_100k_taps_mb", "terminal_rss_after_100k_taps_mb"));
+            ("disk_fsync_p99_ms", "disk_fsync_p99_ms"), ("terminal_rss_after_100k_taps_mb", "terminal_rss_after_100k_taps_mb"),
+            ("stop_detection_15m_pct", "stop_detection_15m_pct"), ("stop_detection_30m_pct", "stop_detection_30m_pct"));
         await HarnessAsync("validator firmware and link", "Maebashi.Edge.Firmware.Bench", [quick], limit, ct);
     }
 
@@ -435,6 +436,8 @@ internal sealed class SystemBench : IAsyncDisposable
         ("terminal_rss_after_100k_taps_mb", "terminal pipeline resident after 100,000 taps", "≤ 100 MB", v => v <= 100),
         ("ingest_rss_mb", "ingest process resident", "≤ 1024 MB", v => v <= 1024),
         ("ingest_peak_rss_mb", "ingest process peak resident", "≤ 1024 MB", v => v <= 1024),
+        ("stop_detection_15m_pct", "GPS stop passages right, replayed routes, σ = 15 m", "≥ 99 %", v => v >= 99),
+        ("stop_detection_30m_pct", "GPS stop passages right, replayed routes, σ = 30 m", "≥ 95 %", v => v >= 95),
     ];
 
     private static readonly string[] Required =

@@ -4,6 +4,7 @@ using System.Globalization;
 using Maebashi.Edge.Contract.Identity;
 using Maebashi.Edge.Terminal.Config;
 using Maebashi.Edge.Terminal.Emulation.Feedback;
+using Maebashi.Edge.Terminal.Emulation.Gps;
 using Maebashi.Edge.Terminal.Feedback;
 using Maebashi.Edge.Terminal.Ledger;
 using Maebashi.Edge.Terminal.Roles;
@@ -35,6 +36,7 @@ try
     if (!memoryOnly)
     {
         Latency(dir, latencyTaps, figures);
+        StopDetection(figures);
     }
 
     Directory.CreateDirectory(memoryDir);
@@ -55,6 +57,19 @@ finally
     if (Directory.Exists(memoryDir))
     {
         Directory.Delete(memoryDir, recursive: true);
+    }
+}
+
+// Stop detection by GPS geofence (issue 16, docs/gps.md): the share of stop passages right over the replayed
+// routes with the emulated receiver's noise model at σ = 15 m and 30 m. Deterministic (seeded), not a timing.
+static void StopDetection(SortedDictionary<string, double> figures)
+{
+    foreach ((int sigma, string key, int budget) in new[] { (15, "stop_detection_15m_pct", 99), (30, "stop_detection_30m_pct", 95) })
+    {
+        TrialResult r = StopDetectionTrial.Run(sigma, StopDetectionTrial.BudgetRoutes);
+        figures[key] = r.Percent;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"stop detection at σ = {sigma} m: {r.Right} of {r.Passages} stop passages right, {r.Invented} invented: {r.Percent:0.0}%  (budget ≥ {budget}%)"));
     }
 }
 

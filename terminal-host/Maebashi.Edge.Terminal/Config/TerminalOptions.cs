@@ -1,4 +1,5 @@
 using Maebashi.Edge.Contract.Rules;
+using Maebashi.Edge.Terminal.Gps;
 using Maebashi.Edge.Terminal.Ledger;
 
 namespace Maebashi.Edge.Terminal.Config;
@@ -39,6 +40,10 @@ public sealed class TerminalOptions
     public LedgerOptions Ledger { get; set; } = new();
     public FeedbackOptions Feedback { get; set; } = new();
     public ControlOptions Control { get; set; } = new();
+
+    /// <summary>A bus's GNSS receiver (docs/gps.md); none by default.</summary>
+    public GpsOptions Gps { get; set; } = new();
+
     public List<ReaderOptions> Readers { get; set; } = [];
 
     /// <summary>Directory of the configuration file (set when loaded; not read from the file).</summary>
@@ -101,6 +106,9 @@ public sealed class UplinkOptions
 
     /// <summary>How often the retained status is refreshed (it is also sent when the backlog empties or fills).</summary>
     public TimeSpan StatusInterval { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>While the bus moves (GPS), the status, with its position, is sent this often (docs/contract.md §5.5).</summary>
+    public TimeSpan PositionInterval { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>How often acknowledged entries past their retention are pruned.</summary>
     public TimeSpan PruneInterval { get; set; } = TimeSpan.FromMinutes(10);

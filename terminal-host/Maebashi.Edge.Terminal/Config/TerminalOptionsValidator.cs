@@ -87,6 +87,7 @@ public sealed class TerminalOptionsValidator : IValidateOptions<TerminalOptions>
         Duration(p, "Uplink:AckTimeoutMax", u.AckTimeoutMax, u.AckTimeout, TimeSpan.FromDays(1));
         Duration(p, "Uplink:UndeliveredRetry", u.UndeliveredRetry, TimeSpan.FromMilliseconds(50), TimeSpan.FromHours(1));
         Duration(p, "Uplink:StatusInterval", u.StatusInterval, TimeSpan.FromSeconds(1), TimeSpan.FromDays(1));
+        Duration(p, "Uplink:PositionInterval", u.PositionInterval, TimeSpan.FromSeconds(1), TimeSpan.FromHours(1));
         Duration(p, "Uplink:PruneInterval", u.PruneInterval, TimeSpan.FromSeconds(1), TimeSpan.FromDays(1));
 
         Ledger.LedgerOptions l = o.Ledger;
@@ -122,6 +123,24 @@ public sealed class TerminalOptionsValidator : IValidateOptions<TerminalOptions>
         Duration(p, "Feedback:LightFor", f.LightFor, TimeSpan.FromMilliseconds(10), TimeSpan.FromSeconds(30));
         Duration(p, "Feedback:BeepFor", f.BeepFor, TimeSpan.FromMilliseconds(10), TimeSpan.FromSeconds(5));
         Range(p, "Control:Port", o.Control.Port, 0, 65535);
+        if (o.Gps.Port is not null)
+        {
+            if (string.IsNullOrWhiteSpace(o.Gps.Port))
+            {
+                p.Add("Gps:Port: expected a serial device such as /dev/serial0, got nothing (leave the key out for no GPS)");
+            }
+
+            if (o.Role != DeviceRoles.Bus)
+            {
+                p.Add($"Gps:Port: a GPS receiver is for the bus role, not '{o.Role}'");
+            }
+
+            if (!Gps.GpsOptions.BaudRates.Contains(o.Gps.BaudRate))
+            {
+                p.Add($"Gps:BaudRate: expected one of {string.Join(", ", Gps.GpsOptions.BaudRates)}, got {o.Gps.BaudRate}");
+            }
+        }
+
 
         var names = new HashSet<string>(StringComparer.Ordinal);
         for (int i = 0; i < o.Readers.Count; i++)
@@ -280,6 +299,7 @@ public static class TerminalConfig
                 nameof(Ledger.LedgerOptions) => "Ledger:",
                 nameof(FeedbackOptions) => "Feedback:",
                 nameof(ControlOptions) => "Control:",
+                nameof(Gps.GpsOptions) => "Gps:",
                 nameof(ReaderOptions) => "Readers:n:",
                 _ => "",
             };

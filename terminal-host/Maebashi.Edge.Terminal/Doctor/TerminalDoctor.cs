@@ -62,6 +62,11 @@ public static class TerminalDoctor
             checks.Add(new("readers", CheckLevel.Warn, "no reader configured"));
         }
 
+        if (o.Gps.Port is { Length: > 0 })
+        {
+            checks.Add(await CheckGpsAsync(o, parts, ct));
+        }
+
         checks.AddRange(await CheckBrokerAsync(o, secrets, time, ct));
 
         DateTimeOffset now = time.GetUtcNow();
@@ -118,6 +123,59 @@ public static class TerminalDoctor
         checks.Add(Age("cfg", cloud.Config?.Version, cloud.ConfigReceivedAt, now));
         checks.Add(Age("deny list", cloud.DenyVersion, cloud.DenyReceivedAt, now));
         return checks;
+    }
+
+    /// <summary>How long the GPS check listens for a fix (a receiver talks once a second).</summary>
+    public static readonly TimeSpan GpsListen = TimeSpan.FromSeconds(3);
+
+    /// <summary>The receiver talks NMEA and has a fix: listens for <see cref="GpsListen"/> at most.</summary>
+    private static async Task<DoctorCheck> CheckGpsAsync(TerminalOptions o, TerminalParts parts, CancellationToken ct)
+    {
+        string port = o.Gps.Port!;
+        Stream line;
+        try
+        {
+            line = Gps.GpsLine.Open(o.Gps, parts);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or InvalidOperationException)
+        {
+            return new("gps", CheckLevel.Fail, $"{port}: cannot open ({e.Message}); see hardware/gps-receiver.md");
+        }
+
+        var reader = new Gps.NmeaFixReader(parts.Time.GetUtcNow());
+        int reports = 0;
+        Gps.GpsFix? fix = null;
+        await using (line.ConfigureAwait(false))
+        {
+            using var listen = new CancellationTokenSource(GpsListen, parts.Time);
+            using var both = CancellationTokenSource.CreateLinkedTokenSource(ct, listen.Token);
+            byte[] buffer = new byte[256];
+            try
+            {
+                int n;
+                while (fix is null && (n = await line.ReadAsync(buffer, both.Token).ConfigureAwait(false)) > 0)
+                {
+                    foreach (Gps.GpsFix f in reader.Feed(buffer.AsSpan(0, n)))
+                    {
+                        reports++;
+                        fix = f.HasFix ? f : fix;
+                    }
+                }
+            }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+            {
+                // Listened long enough.
+            }
+        }
+
+        return (reports, fix) switch
+        {
+            (0, _) => new("gps", CheckLevel.Fail, string.Create(CultureInfo.InvariantCulture,
+                $"{port}: no NMEA position report in {GpsListen.TotalSeconds:0} s at {o.Gps.BaudRate} baud ({reader.Rejected} unreadable line(s)): wiring (receiver TX → Pi RX), Gps:BaudRate, a login console on the port?")),
+            (_, null) => new("gps", CheckLevel.Warn, $"{port}: the receiver talks but has no fix yet ({reader.Satellites} satellites): antenna, view of the sky; a cold start takes about 30 s"),
+            (_, { } f) => new("gps", CheckLevel.Ok, string.Create(CultureInfo.InvariantCulture,
+                $"{port}: fix {f.Lat:0.0000},{f.Lon:0.0000} at {f.At:HH:mm:ss} UTC, {reader.Satellites} satellites")),
+        };
     }
 
     private static DoctorCheck CheckReader(ReaderOptions r, TerminalOptions o, TerminalParts parts)

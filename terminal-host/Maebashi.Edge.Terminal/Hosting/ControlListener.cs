@@ -13,8 +13,8 @@ namespace Maebashi.Edge.Terminal.Hosting;
 /// The vehicle's local input and the simulator's door, on 127.0.0.1 only: one command per line,
 /// one answer per line (<c>ok …</c> or <c>error …</c>).
 /// <code>
-/// route R01            the run's route (announcement unit)
-/// stop S03             the current stop
+/// route R01            the run's route (announcement unit; holds until the end of the run, over the GPS)
+/// stop S03             the current stop (the driver's: holds until the GPS arrives at another stop)
 /// at R01 S03           both at once
 /// end                  end of the run: trip_end
 /// tap TECH UIDHEX [READER]   a card read at a reader (default: the first injected one)

@@ -4,6 +4,7 @@ using Maebashi.Edge.Contract.Identity;
 using Maebashi.Edge.Contract.Messages;
 using Maebashi.Edge.Terminal.Config;
 using Maebashi.Edge.Terminal.Feedback;
+using Maebashi.Edge.Terminal.Gps;
 using Maebashi.Edge.Terminal.Ledger;
 using Maebashi.Edge.Terminal.Roles;
 using Maebashi.Edge.Terminal.Taps;
@@ -51,6 +52,12 @@ public sealed class TerminalParts
     /// the hardware readers and validator lines; more are added here (the emulated chips).
     /// </summary>
     public List<ITapSourceFactory> ReaderFactories { get; }
+
+    /// <summary>
+    /// GNSS receivers opened by code instead of a serial device (the demo's and tests' emulated receivers), by the
+    /// name <c>Gps:Port</c> gives.
+    /// </summary>
+    public Dictionary<string, Func<Stream>> GpsLines { get; } = new(StringComparer.Ordinal);
 
     /// <summary>Control-socket commands besides the built-in ones (the emulation side's <c>place</c>/<c>remove</c>).</summary>
     public List<IControlCommand> ControlCommands { get; } = [];
@@ -118,7 +125,8 @@ public sealed class TerminalRuntime : IAsyncDisposable
             Display = new TextDisplay(options.Feedback.DisplayFile is { Length: > 0 } f ? options.Resolve(f) : null, _log);
             Feedback = new TerminalFeedback(gpio, options.Feedback, Display, parts.Time, _log);
             Pipeline = new TapPipeline(options, secrets.RegionKey, Ledger, Cloud, Vehicle, Feedback, parts.Time, parts.Loggers.CreateLogger<TapPipeline>());
-            Uplink = new MqttUplink(options, secrets.DeviceKey, secrets.MqttPassword, Ledger, Cloud, Status, parts.Time, parts.Loggers.CreateLogger<MqttUplink>());
+            Gps = options.Gps.Port is { Length: > 0 } ? new GpsTracker(Vehicle, () => Cloud.Config, parts.Loggers.CreateLogger<GpsTracker>()) : null;
+            Uplink = new MqttUplink(options, secrets.DeviceKey, secrets.MqttPassword, Ledger, Cloud, Status, parts.Time, parts.Loggers.CreateLogger<MqttUplink>(), Gps);
             var sources = new List<ITapSource>();
             foreach (ReaderOptions r in options.Readers)
             {
@@ -155,6 +163,9 @@ public sealed class TerminalRuntime : IAsyncDisposable
     public TapLedger Ledger { get; }
     public CloudState Cloud { get; }
     public VehicleState Vehicle { get; }
+
+    /// <summary>The bus's GPS (<c>Gps:Port</c>); null without one.</summary>
+    public GpsTracker? Gps { get; }
     public GpioController? Gpio { get; }
     public TextDisplay Display { get; }
     public TerminalFeedback Feedback { get; }
@@ -188,6 +199,11 @@ public sealed class TerminalRuntime : IAsyncDisposable
         }
 
         _running.Add(Task.Run(() => Uplink.RunAsync(ct), CancellationToken.None));
+        if (Gps is not null)
+        {
+            _running.Add(Task.Run(() => RunGpsAsync(Gps, ct), CancellationToken.None));
+        }
+
         if (Control is not null)
         {
             Control.Start();
@@ -232,6 +248,50 @@ public sealed class TerminalRuntime : IAsyncDisposable
         }
     }
 
+    /// <summary>Reads the GNSS receiver; a line that fails or ends is opened again, with the readers' backoff.</summary>
+    private async Task RunGpsAsync(GpsTracker gps, CancellationToken ct)
+    {
+        string port = Options.Gps.Port!;
+        TimeSpan delay = TimeSpan.FromSeconds(1);
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                Stream line = GpsLine.Open(Options.Gps, _parts);
+                await using (line.ConfigureAwait(false))
+                // Closing the line ends a read the serial stream would not cancel.
+                using (ct.Register(line.Dispose))
+                {
+                    long before = gps.Fixes;
+                    await gps.ReadAsync(line, _parts.Time.GetUtcNow(), ct);
+                    delay = gps.Fixes > before ? TimeSpan.FromSeconds(1) : delay;
+                }
+
+                _log.LogWarning("GPS {Port}: the line ended; opening it again in {Delay}", port, delay);
+            }
+            catch (Exception) when (ct.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                // Without a fix the stop comes from the driver or stays the last one passed; taps go on.
+                _log.LogError("GPS {Port} failed: {Error}; opening it again in {Delay}", port, e.Message, delay);
+            }
+
+            try
+            {
+                await Task.Delay(delay, _parts.Time, ct);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromMinutes(1).Ticks));
+        }
+    }
+
     /// <summary>The retained status: backlog, last seq, cfg/deny versions, readers, disk full.</summary>
     public DeviceStatus Status(string state)
     {
@@ -249,6 +309,7 @@ public sealed class TerminalRuntime : IAsyncDisposable
             DiskFull = s.DiskFull,
             At = _parts.Time.GetUtcNow().ToOffset(Options.UtcOffset),
             Readers = [.. Sources.Select(x => x.Snapshot())],
+            Position = Gps?.PositionWhileMoving,
         };
     }
 

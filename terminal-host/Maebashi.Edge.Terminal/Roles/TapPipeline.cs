@@ -152,11 +152,11 @@ public sealed class TapPipeline : ITapSink
 
     private const string DeniedLine = "このカードは使えません / Card not accepted — please see the driver";
 
-    private sealed record BusDecision(TapOutcome? Refusal, string Route, string Stop, bool Alight, bool Denied, long? Fare);
+    private sealed record BusDecision(TapOutcome? Refusal, string Route, string Stop, bool Alight, bool Denied, long? Fare, string? StopSource = null);
 
     private BusDecision DecideBus(CardRead read, ReaderOptions? reader, string tok, DateTimeOffset now)
     {
-        (string? route, string? stop) = _vehicle.Current;
+        (string? route, string? stop, string? stopSource) = _vehicle.Snapshot;
         if (route is null || stop is null)
         {
             return new BusDecision(Refused("運行情報がありません / Not in service (no route or stop)"), "", "", false, false, null);
@@ -177,7 +177,7 @@ public sealed class TapPipeline : ITapSink
             }
         }
 
-        return new BusDecision(null, route, stop, alight, denied, fare);
+        return new BusDecision(null, route, stop, alight, denied, fare, stopSource);
     }
 
     private static string BusLine(BusDecision d) => d.Alight
@@ -200,7 +200,7 @@ public sealed class TapPipeline : ITapSink
             Type = type,
             At = now,
             Card = new CardRef { Tok = tok, Tech = read.Tech.ToWire(), Sun = read.Sun },
-            Ctx = new TapContext { Route = route, Vehicle = VehicleId, Stop = stop, Door = reader?.Door ?? read.Reader, Offline = read.Offline ? true : null },
+            Ctx = new TapContext { Route = route, Vehicle = VehicleId, Stop = stop, StopSource = d.StopSource, Door = reader?.Door ?? read.Reader, Offline = read.Offline ? true : null },
             Decision = denied ? Decisions.Deny : Decisions.Accept,
             Reason = denied ? "deny_list" : null,
         }, notify: false);

@@ -40,11 +40,11 @@ public sealed class MqttUplink : IAsyncDisposable
     private readonly AsyncSignal _wake = new();
     private readonly InFlightBatches _inflight;
     private readonly LedgerMaintenance _maintenance;
-    private long _lastBacklogReported = -1;
-    private bool _lastDiskFullReported;
+    private readonly StatusSchedule _statusSchedule;
+    private readonly Func<bool> _moving;
 
     public MqttUplink(TerminalOptions options, byte[] deviceKey, string password, TapLedger ledger, CloudState cloud,
-        Func<string, DeviceStatus> status, TimeProvider? time = null, ILogger? log = null)
+        Func<string, DeviceStatus> status, TimeProvider? time = null, ILogger? log = null, Gps.GpsTracker? gps = null)
     {
         _options = options;
         _deviceKey = deviceKey;
@@ -55,6 +55,14 @@ public sealed class MqttUplink : IAsyncDisposable
         _time = time ?? TimeProvider.System;
         _log = log ?? NullLogger.Instance;
         _epoch = _time.GetTimestamp();
+        _statusSchedule = new StatusSchedule(options.Uplink);
+        _moving = gps is null ? static () => false : () => gps.Moving;
+        if (gps is not null)
+        {
+            // Moving or parked changes how often the status goes: the session loop looks again.
+            gps.MovingChanged += _wake.Set;
+        }
+
         _inflight = new InFlightBatches(ledger, options.Uplink);
         _maintenance = new LedgerMaintenance(ledger, options.Uplink, _log);
         _client = new MqttClientFactory().CreateMqttClient();
@@ -205,7 +213,6 @@ public sealed class MqttUplink : IAsyncDisposable
 
     private async Task SessionAsync(CancellationToken ct)
     {
-        TimeSpan nextStatus = Now + _options.Uplink.StatusInterval;
         _maintenance.Start(Now);
         while (_client.IsConnected)
         {
@@ -214,17 +221,15 @@ public sealed class MqttUplink : IAsyncDisposable
             await ResendExpiredAsync(now, ct);
             await PublishNewAsync(now, ct);
 
-            long backlog = _ledger.Backlog;
-            bool full = _ledger.DiskFull;
-            if (now >= nextStatus || (backlog == 0) != (_lastBacklogReported == 0) || full != _lastDiskFullReported)
+            bool moving = _moving();
+            if (_statusSchedule.Due(now, _ledger.Backlog, _ledger.DiskFull, moving))
             {
                 await PublishStatusAsync(ct);
-                nextStatus = now + _options.Uplink.StatusInterval;
             }
 
             _maintenance.RunIfDue(now);
 
-            TimeSpan wakeAt = _inflight.NextDeadline(Min(nextStatus, _maintenance.NextDue));
+            TimeSpan wakeAt = _inflight.NextDeadline(Min(_statusSchedule.NextDue(moving), _maintenance.NextDue));
             TimeSpan wait = wakeAt - Now;
             if (wait > TimeSpan.Zero)
             {
@@ -339,8 +344,7 @@ public sealed class MqttUplink : IAsyncDisposable
         }
 
         DeviceStatus status = _status(_ledger.DiskFull ? "degraded" : "online");
-        _lastBacklogReported = status.Backlog;
-        _lastDiskFullReported = status.DiskFull ?? false;
+        _statusSchedule.Published(Now, status.Backlog, status.DiskFull ?? false);
         await PublishBoundedAsync(new MqttApplicationMessageBuilder()
             .WithTopic(Topics.Status(_options.DeviceId))
             .WithPayload(ContractJson.Serialize(status))
