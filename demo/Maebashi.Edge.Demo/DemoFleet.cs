@@ -1,10 +1,12 @@
 using System.Net.Http.Headers;
 using System.Text.Json.Nodes;
 using Maebashi.Edge.Contract.Registry;
+using Maebashi.Edge.Emulation.Gps;
 using Maebashi.Edge.Firmware.Simulator;
 using Maebashi.Edge.Ingest;
 using Maebashi.Edge.Terminal.Config;
 using Maebashi.Edge.Terminal.Emulation;
+using Maebashi.Edge.Terminal.Emulation.Gps;
 using Maebashi.Edge.Terminal.Hosting;
 using Maebashi.Edge.Terminal.Taps;
 using Maebashi.Edge.TestSupport;
@@ -179,6 +181,8 @@ public sealed class DemoFleet : IAsyncDisposable
         switch (device.Role)
         {
             case DeviceRoles.Bus:
+                RouteDef route = RouteOf(_buses.Count);
+                DriveOnEmulatedGps(options, parts, device.Id, route, seed: _buses.Count + 1);
                 ValidatorBusSimulator validators = ValidatorBusSimulator.Start(ValidatorBusSimulator.FrontAndRear(device.Def.Vehicle ?? device.Id));
                 _validators.Add(validators);
                 string line = "rs485-" + device.Id;
@@ -188,7 +192,7 @@ public sealed class DemoFleet : IAsyncDisposable
                     new ReaderOptions { Name = "front", Driver = ValidatorLineTapSourceFactory.Driver, Door = "front", Tap = "board", Settings = { ["line"] = line, ["address"] = "1" } },
                     new ReaderOptions { Name = "rear", Driver = ValidatorLineTapSourceFactory.Driver, Door = "rear", Tap = "alight", Settings = { ["line"] = line, ["address"] = "2" } },
                 ];
-                _buses.Add(new DemoBus(device.Id, validators));
+                _buses.Add(new DemoBus(device.Id, validators, route));
                 break;
             case DeviceRoles.Event:
                 options.Readers =
@@ -204,6 +208,36 @@ public sealed class DemoFleet : IAsyncDisposable
 
         return TerminalRuntime.Create(options, parts);
     }
+
+    /// <summary>The route the n-th bus runs: the registry's routes in turn.</summary>
+    private RouteDef RouteOf(int bus)
+    {
+        List<RouteDef> routes = [.. Registry.Routes.OrderBy(r => r.Id, StringComparer.Ordinal)];
+        return routes[bus % routes.Count];
+    }
+
+    /// <summary>
+    /// The bus drives its route's patterns one after the other on an emulated GNSS receiver (docs/gps.md's noise
+    /// model at σ = 15 m), so every tap's stop comes from the terminal's geofence. A time-lapse at the demo's speed:
+    /// <see cref="DemoCruise"/> m/s and 1 m/s² real, k times faster is k × the cruise and k² × the acceleration.
+    /// </summary>
+    private void DriveOnEmulatedGps(TerminalOptions options, TerminalParts parts, string device, RouteDef route, int seed)
+    {
+        double k = _options.Speed * DemoTimeLapse;
+        options.Gps.Port = "emulated-gps-" + device;
+        IReadOnlyList<RoutePatternDef> patterns = route.Patterns is { Count: > 0 } p ? p : [new RoutePatternDef { Id = route.Id, Stops = [.. route.Stops.Select(s => s.Id)] }];
+        GpsDrive drive = GpsDrive.Along(route, patterns, DemoCruise * k, _ => Math.Max(3, (int)Math.Round(DemoDwellSeconds / _options.Speed)), acceleration: k * k);
+        parts.AddEmulatedGps(options.Gps.Port, () => new EmulatedGpsReceiver(drive, new GpsNoise(15, seed), TimeProvider.System));
+    }
+
+    /// <summary>A city bus between stops (about 40 km/h).</summary>
+    private const double DemoCruise = 11;
+
+    /// <summary>Seconds the demo's buses stand at each stop, at speed 1.</summary>
+    private const double DemoDwellSeconds = 12;
+
+    /// <summary>The demo's buses drive this many times faster than real ones, so that a 90-second demo passes several stops.</summary>
+    private const double DemoTimeLapse = 3;
 
     /// <summary>Runs the scenario until the duration ends or <paramref name="ct"/> is cancelled (Ctrl+C).</summary>
     public Task RunAsync(CancellationToken ct) => _scenario.RunAsync(ct);
@@ -288,4 +322,4 @@ public sealed class DemoFleet : IAsyncDisposable
 }
 
 /// <summary>A bus of the fleet and its door validators.</summary>
-internal sealed record DemoBus(string Device, ValidatorBusSimulator Validators);
+internal sealed record DemoBus(string Device, ValidatorBusSimulator Validators, RouteDef Route);

@@ -2,9 +2,11 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Maebashi.Edge.Contract.Identity;
+using System.Threading.Channels;
 using Maebashi.Edge.Contract.Registry;
 using Maebashi.Edge.Emulation.Cards;
 using Maebashi.Edge.Terminal.Emulation;
+using Maebashi.Edge.Terminal.Gps;
 using Maebashi.Edge.Terminal.Hosting;
 using Maebashi.Edge.Terminal.Taps;
 using Maebashi.Edge.TestSupport;
@@ -44,7 +46,7 @@ internal sealed class DemoScenario(DemoFleet fleet, DemoOptions options)
             Task.Run(() => EventSiteAsync(run.Token), CancellationToken.None),
             Task.Run(() => ClinicAsync(run.Token), CancellationToken.None),
         };
-        tasks.AddRange(_fleet.Buses.Select((b, i) => Task.Run(() => BusAsync(b, i, run.Token), CancellationToken.None)));
+        tasks.AddRange(_fleet.Buses.Select(b => Task.Run(() => BusAsync(b, run.Token), CancellationToken.None)));
         await Task.WhenAll(tasks.Select(t => t.ContinueWith(_ => { }, TaskScheduler.Default)));
         foreach (NetworkCut link in _fleet.Links)
         {
@@ -54,56 +56,79 @@ internal sealed class DemoScenario(DemoFleet fleet, DemoOptions options)
 
     private TimeSpan Scaled(double seconds) => TimeSpan.FromSeconds(seconds / _options.Speed);
 
-    /// <summary>One bus runs its route stop by stop; passengers board at the front door and alight at the rear.</summary>
-    private async Task BusAsync(DemoBus bus, int index, CancellationToken ct)
+    /// <summary>
+    /// One bus drives its route on emulated GPS; at each stop the geofence finds, passengers alight at the rear door and
+    /// board at the front (the taps carry that stop, <c>ctx.stopSource</c> gps). The driver only sets the route.
+    /// </summary>
+    private async Task BusAsync(DemoBus bus, CancellationToken ct)
     {
         TerminalRuntime terminal = Terminals.Single(t => t.Options.DeviceId == bus.Device);
-        List<RouteDef> routes = [.. _fleet.Registry.Routes.OrderBy(r => r.Id, StringComparer.Ordinal)];
-        RouteDef route = routes[index % routes.Count];
-        // Let the validators say hello and take their configuration (and the clinic its first patient).
-        await Delay(TimeSpan.FromSeconds(1.5), ct);
-        int stop = 0;
-        while (!ct.IsCancellationRequested)
+        RouteDef route = bus.Route;
+        var arrivals = Channel.CreateUnbounded<StopPassage>();
+        terminal.Gps!.Passed += p =>
         {
-            terminal.Vehicle.Set(route.Id, route.Stops[stop].Id);
-            bool last = stop == route.Stops.Count - 1;
-            foreach (DemoPerson p in Riders(bus.Device))
+            // A stop passed in a tunnel or a dropout (by sequence) had no bus standing at it: nobody tapped there.
+            if (p.By == PassedBy.Geofence)
             {
-                // Riders stay aboard at least 12 s: within 10 s the same card is the same tap (docs/contract.md §3).
-                if ((last || _random.NextDouble() < 0.45) && DateTimeOffset.UtcNow - p.Since >= TimeSpan.FromSeconds(12))
-                {
-                    // Now and then a passenger forgets to tap off: the trip closes with the highest fare.
-                    if (!(last && _random.NextDouble() < 0.15))
-                    {
-                        await Tap(bus, 1, p.TypeA, ct);
-                    }
-
-                    Leave(p);
-                }
+                arrivals.Writer.TryWrite(p);
             }
+        };
+        terminal.Vehicle.Set(route.Id, null);
+        HashSet<string> termini = Termini(route);
 
-            if (!last)
+        // Let the validators say hello and take their configuration.
+        await Delay(TimeSpan.FromSeconds(1.5), ct);
+        try
+        {
+            await foreach (StopPassage arrival in arrivals.Reader.ReadAllAsync(ct))
             {
-                foreach (DemoPerson p in Free().Where(_ => _random.NextDouble() < 0.45).Take(3))
-                {
-                    Take(p, bus.Device);
-                    await Tap(bus, 0, p.TypeA, ct);
-                }
-
-                if (_random.NextDouble() < 0.05 && _fleet.People.FirstOrDefault(x => x.Cards.Any(c => c.Lost)) is { } loser)
-                {
-                    // A lost card is on the deny list: the door says no.
-                    await Tap(bus, 0, loser.Cards.First(c => c.Lost).Uid, ct);
-                }
+                await AtStopAsync(bus, terminal, termini.Contains(arrival.Stop), ct);
             }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
 
-            await Delay(Scaled(6), ct);
-            stop++;
-            if (stop == route.Stops.Count)
+    /// <summary>Where runs end: the last stop of each pattern (a loop's last stop before it starts again).</summary>
+    private static HashSet<string> Termini(RouteDef route) =>
+        route.Patterns is { Count: > 0 } patterns
+            ? [.. patterns.Where(p => p.Stops.Count > 0).Select(p => p.Stops[^1])]
+            : [route.Stops[^1].Id];
+
+    private async Task AtStopAsync(DemoBus bus, TerminalRuntime terminal, bool last, CancellationToken ct)
+    {
+        foreach (DemoPerson p in Riders(bus.Device))
+        {
+            // Riders stay aboard at least 12 s: within 10 s the same card is the same tap (docs/contract.md §3).
+            if ((last || _random.NextDouble() < 0.45) && DateTimeOffset.UtcNow - p.Since >= TimeSpan.FromSeconds(12))
             {
-                terminal.Pipeline.EndOfRun();
-                stop = 0;
+                // Now and then a passenger forgets to tap off: the trip closes with the highest fare.
+                if (!(last && _random.NextDouble() < 0.15))
+                {
+                    await Tap(bus, 1, p.TypeA, ct);
+                }
+
+                Leave(p);
             }
+        }
+
+        if (last)
+        {
+            terminal.Pipeline.EndOfRun();
+            return;
+        }
+
+        foreach (DemoPerson p in Free().Where(_ => _random.NextDouble() < 0.45).Take(3))
+        {
+            Take(p, bus.Device);
+            await Tap(bus, 0, p.TypeA, ct);
+        }
+
+        if (_random.NextDouble() < 0.05 && _fleet.People.FirstOrDefault(x => x.Cards.Any(c => c.Lost)) is { } loser)
+        {
+            // A lost card is on the deny list: the door says no.
+            await Tap(bus, 0, loser.Cards.First(c => c.Lost).Uid, ct);
         }
     }
 

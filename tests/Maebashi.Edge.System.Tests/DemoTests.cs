@@ -1,5 +1,7 @@
 using System.Text.Json.Nodes;
 using Maebashi.Edge.Contract.Identity;
+using Maebashi.Edge.Contract.Messages;
+using Maebashi.Edge.Contract.Registry;
 using Maebashi.Edge.Demo;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -19,7 +21,7 @@ public sealed class DemoTests
     {
         var output = new StringWriter();
         await using DemoFleet fleet = await DemoFleet.StartAsync(
-            new DemoOptions { Duration = TimeSpan.FromSeconds(30), Speed = 3, Broker = broker, HttpPort = 0 },
+            new DemoOptions { Duration = TimeSpan.FromSeconds(45), Speed = 3, Broker = broker, HttpPort = 0 },
             TextWriter.Synchronized(output), NullLoggerFactory.Instance, CancellationToken.None);
         await fleet.RunAsync(CancellationToken.None);
         Assert.True(await fleet.DrainAsync(TimeSpan.FromSeconds(90)), "backlogs did not drain:\n" + output);
@@ -46,6 +48,24 @@ public sealed class DemoTests
         string patientNo = SectorId.Compute(fleet.Registry.LinkKey, DemoRegistry.MyNumberPid, "clinic:C01");
         Assert.Contains(checkins, c => c!["patientNo"]!.GetValue<string>() == patientNo);
         Assert.Equal(report.CheckIns["C01"], checkins.Count);
+
+        // The buses drove on emulated GPS: every bus tap's stop came from the geofence, and the public GTFS-Realtime
+        // feed shows each bus on its route.
+        foreach (var bus in fleet.Terminals.Where(t => t.Options.Role == DeviceRoles.Bus))
+        {
+            Assert.True(bus.Gps!.Fixes > 30, $"{bus.Options.DeviceId}: {bus.Gps.Fixes} fixes");
+            Assert.Contains(bus.Vehicle.Snapshot.StopSource, new[] { StopSources.Gps, StopSources.Last });
+            // The taps still in the ledger (acknowledged ones are pruned in time) all took their stop from the GPS.
+            Assert.All(bus.Ledger.Records(false).Select(r => r.Event).Where(e => e.Type is "board" or "alight"),
+                e => Assert.Equal(StopSources.Gps, e.Ctx.StopSource));
+        }
+
+        using (var publicHttp = new HttpClient { BaseAddress = fleet.Api })
+        {
+            JsonNode feed = JsonNode.Parse(await publicHttp.GetStringAsync("/gtfs-rt/vehicle-positions?format=json"))!;
+            string[] routes = [.. feed["entity"]!.AsArray().Select(e => e!["vehicle"]!["trip"]!["routeId"]!.GetValue<string>()).Order(StringComparer.Ordinal)];
+            Assert.Equal(["R01", "R02"], routes);
+        }
 
         // Exactly once: what the ingest applied per device is what each terminal recorded.
         JsonArray devices = (await fleet.GetJson("api/v1/devices", CancellationToken.None)).AsArray();

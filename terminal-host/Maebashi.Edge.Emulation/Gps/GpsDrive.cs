@@ -38,10 +38,12 @@ public sealed class GpsDrive
     /// Drives <paramref name="patterns"/> of <paramref name="route"/> one after the other at <paramref name="cruise"/>
     /// metres per second, dwelling <paramref name="dwell"/>(stop index) seconds at each stop. The noise model has a
     /// tunnel on every route; <paramref name="tunnel"/> false leaves it out, for a route with no stretch long enough
-    /// (a demo's short town route).
+    /// (a demo's short town route). <paramref name="acceleration"/> (m/s², <see cref="Acceleration"/> by default) lets a
+    /// demo run its buses as a time-lapse: k times faster is k × the cruise and k² × the acceleration.
     /// </summary>
-    public static GpsDrive Along(RouteDef route, IReadOnlyList<RoutePatternDef> patterns, double cruise, Func<int, int> dwell, bool tunnel = true)
+    public static GpsDrive Along(RouteDef route, IReadOnlyList<RoutePatternDef> patterns, double cruise, Func<int, int> dwell, bool tunnel = true, double acceleration = Acceleration)
     {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(acceleration);
         ArgumentNullException.ThrowIfNull(route);
         ArgumentNullException.ThrowIfNull(patterns);
         ArgumentNullException.ThrowIfNull(dwell);
@@ -100,7 +102,7 @@ public sealed class GpsDrive
             (double E, double N) from = points[i], to = points[i + 1];
             bearing = Bearing(from, to);
             double length = Distance(from, to);
-            foreach ((double along, double speed) in Profile(length, cruise))
+            foreach ((double along, double speed) in Profile(length, cruise, acceleration))
             {
                 (double E, double N) at = Lerp(from, to, along / length);
                 bool inTunnel = tunnelLeg >= 0 && OnSegment(at, ta, tb);
@@ -112,12 +114,12 @@ public sealed class GpsDrive
     }
 
     /// <summary>Distances along a stretch, one a second, with the speed then: accelerate, cruise, brake (triangular when short).</summary>
-    private static IEnumerable<(double Along, double Speed)> Profile(double length, double cruise)
+    private static IEnumerable<(double Along, double Speed)> Profile(double length, double cruise, double acceleration)
     {
-        double accelDistance = cruise * cruise / (2 * Acceleration);
-        double top = accelDistance * 2 <= length ? cruise : Math.Sqrt(length * Acceleration);
-        double tAccel = top / Acceleration;
-        double dAccel = top * top / (2 * Acceleration);
+        double accelDistance = cruise * cruise / (2 * acceleration);
+        double top = accelDistance * 2 <= length ? cruise : Math.Sqrt(length * acceleration);
+        double tAccel = top / acceleration;
+        double dAccel = top * top / (2 * acceleration);
         double tCruise = (length - 2 * dAccel) / top;
         double total = 2 * tAccel + tCruise;
         for (int t = 1; t < (int)Math.Ceiling(total); t++)
@@ -125,8 +127,8 @@ public sealed class GpsDrive
             double along, speed;
             if (t <= tAccel)
             {
-                along = Acceleration * t * t / 2;
-                speed = Acceleration * t;
+                along = acceleration * t * t / 2;
+                speed = acceleration * t;
             }
             else if (t <= tAccel + tCruise)
             {
@@ -136,8 +138,8 @@ public sealed class GpsDrive
             else
             {
                 double r = total - t;
-                along = length - Acceleration * r * r / 2;
-                speed = Acceleration * r;
+                along = length - acceleration * r * r / 2;
+                speed = acceleration * r;
             }
 
             yield return (Math.Clamp(along, 0, length), speed);
