@@ -36,6 +36,9 @@ public sealed record CarriedParticipation(string Event, DateTimeOffset In, bool 
 /// </summary>
 public sealed record CarriedCardReads(string Card, int SettledMax, IReadOnlyList<CarriedRead> Recent, IReadOnlyList<DateTimeOffset> Unauthenticated);
 
+/// <summary>A card's last bus tap before a day's start whose stop has coordinates (<see cref="TravelRules"/>).</summary>
+public sealed record CarriedPlace(string Card, DateTimeOffset At, double Lat, double Lon, string Device, ulong Seq);
+
 /// <summary>A genuine read of an authenticated card: when, and its SDM read counter.</summary>
 public sealed record CarriedRead(DateTimeOffset At, int Counter);
 
@@ -56,7 +59,8 @@ public sealed record DayCheckpoint(
     IReadOnlyList<CarriedTap> RecentTaps,
     IReadOnlyList<CarriedParticipation> Participations,
     IReadOnlyList<CheckIn> CheckIns,
-    IReadOnlyList<CarriedCardReads>? CardReads = null)
+    IReadOnlyList<CarriedCardReads>? CardReads = null,
+    IReadOnlyList<CarriedPlace>? Places = null)
 {
     /// <summary>
     /// False when a trip was still open at the day's start and nothing has closed it yet: its fare, posted on the

@@ -25,6 +25,15 @@ public enum CardReadAuth
     Missing,
 }
 
+/// <summary>
+/// Two consecutive taps of <see cref="Card"/> too far apart for the time between them (<see cref="TravelRules"/>): for an
+/// operator's review, not a denial.
+/// </summary>
+public sealed record TravelReview(string Card, StoredTapRef From, StoredTapRef To, DateTimeOffset FromAt, DateTimeOffset ToAt, double Kilometres)
+{
+    public double KilometresPerHour => (ToAt - FromAt).TotalHours is > 0 and var h ? Kilometres / h : double.PositiveInfinity;
+}
+
 /// <summary>A read of <see cref="Card"/> that proves a copy exists: the tap is refused and the card goes on the deny list.</summary>
 public sealed record CloneSignal(string Card, StoredTapRef Tap, DateTimeOffset At, string Reason);
 
@@ -139,6 +148,9 @@ public sealed class WalletView
 
     /// <summary>Reads of the person's authenticated cards that prove a copy exists, among the evaluated facts.</summary>
     public IReadOnlyList<CloneSignal> CloneSignals { get; init; } = [];
+
+    /// <summary>Consecutive taps of one of the person's cards too far apart for the time between them, among the evaluated facts.</summary>
+    public IReadOnlyList<TravelReview> TravelReviews { get; init; } = [];
 
     /// <summary>Outcome of every tap of <see cref="PersonHistory.Taps"/>, by (device, seq).</summary>
     public IReadOnlyDictionary<StoredTapRef, TapOutcome> Outcomes { get; init; } = new Dictionary<StoredTapRef, TapOutcome>();

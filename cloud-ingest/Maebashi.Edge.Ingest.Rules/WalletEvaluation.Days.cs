@@ -173,7 +173,8 @@ internal sealed partial class WalletEvaluation
                 RecentTaps(mark.Entry, _dayStartTicks[k]),
                 mark.Participations,
                 mark.CheckIns,
-                _cardReadMarks.Length > k ? _cardReadMarks[k] : null);
+                _cardReadMarks.Length > k ? _cardReadMarks[k] : null,
+                _placeMarks.Length > k ? _placeMarks[k] : null);
         }
 
         return result;

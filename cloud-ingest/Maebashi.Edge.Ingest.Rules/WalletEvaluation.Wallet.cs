@@ -233,6 +233,7 @@ internal sealed partial class WalletEvaluation
             Participations = participations,
             Outcomes = outcomes,
             CloneSignals = _cloneSignals is null ? [] : [.. _cloneSignals],
+            TravelReviews = _travelReviews is null ? [] : [.. _travelReviews],
             ReviewAt = _reviewAt,
         };
     }

@@ -38,6 +38,7 @@ internal sealed partial class WalletEvaluation
         MarkRepeats();
         Resume();
         MarkCardReads();
+        MarkTravel();
         Walk();
         CloseAtEnd();
         RateTrips();

@@ -153,6 +153,29 @@ public sealed partial class ConsoleScreensTests
     }
 
     [Fact]
+    [Trait("Category", "CardAuth")]
+    public async Task A_card_used_at_two_places_too_far_apart_for_the_time_between_is_listed_for_review_and_not_denied()
+    {
+        await using RunningIngest ingest = await RunningIngest.StartAsync(Clocks.At("2026-11-30T12:00:00+09:00"));
+        // P0001's card boards at 前橋駅北口 (S01) and, a minute later, at 群大病院 (S07) 3.3 km away on the other bus.
+        Process(ingest, "BUS0042", TestKit.Board(1, "04A1B2C3D4E5F6", J(8, 0), "S01"));
+        Process(ingest, "BUS0043", TestKit.Board(1, "04A1B2C3D4E5F6", J(8, 1), "S07", vehicle: "V0043"));
+        // P0002 rides S01 → S07 in 20 minutes: a bus does that.
+        Process(ingest, "BUS0042", TestKit.Board(2, "DEADBEEF", J(9, 0), "S01"), TestKit.Alight(3, "DEADBEEF", J(9, 20), "S07"));
+
+        using ConsoleClient admin = await SignedIn(ingest, RunningIngest.AdminName);
+        Page page = await admin.GetAsync("/console/denylist");
+        string card = TestKit.Tok("04A1B2C3D4E5F6");
+        Assert.Equal([card], RowsOf(page.Body, "data-review-card"));
+        string row = Row(page.Body, "data-review-card", card);
+        Assert.Contains("BUS0042 2026-11-30 08:00:00", row, StringComparison.Ordinal);
+        Assert.Contains("BUS0043 2026-11-30 08:01:00", row, StringComparison.Ordinal);
+        Assert.Contains("km in 1 min", row, StringComparison.Ordinal);
+        Assert.DoesNotContain(card, ingest.Host.Pipeline.CurrentDenyList().Tokens);
+        AssertNoPidOrUid(page.Body);
+    }
+
+    [Fact]
     public async Task The_audit_log_lists_newest_first_filters_by_operator_and_pages_to_its_start()
     {
         FakeTimeProvider time = Clocks.At("2026-12-05T09:00:00+09:00");

@@ -109,6 +109,9 @@ public sealed class IngestQueries(IngestPipeline pipeline, IIngestStore store, A
         return new DenyListPage(list.Version, rows, list.Tokens.Count);
     }
 
+    /// <summary>The travel reviews kept, newest first.</summary>
+    public IReadOnlyList<TravelReviewEntry> TravelReviews() => pipeline.TravelReviews();
+
     private DenyReason ReasonOf(CardEntry card) => pipeline.CardStatusOf(card.Token)?.Status switch
     {
         CardRunStatus.Clone => DenyReason.Clone,

@@ -31,6 +31,7 @@ public sealed class IngestMetrics : IDisposable
     private long _quarantine;
     private long _lastBatchMicros;
     private long _lagMillis;
+    private long _travelReviews;
 
     /// <param name="meters">The host's meter factory; a meter of its own when null (pipeline tests).</param>
     public IngestMetrics(TimeProvider time, IMeterFactory? meters = null)
@@ -62,6 +63,8 @@ public sealed class IngestMetrics : IDisposable
         Meter.CreateObservableGauge("maebashi_ingest_device_backlog",
             () => _deviceBacklog.Select(kv => new Measurement<long>(kv.Value, new KeyValuePair<string, object?>("device", kv.Key))),
             description: "Events waiting in the device's ledger, as its last status reported.");
+        Meter.CreateObservableCounter("maebashi_ingest_travel_reviews_total", () => Interlocked.Read(ref _travelReviews),
+            description: "Pairs of one card's taps too far apart for the time between them, flagged for review.");
         Meter.CreateObservableCounter("maebashi_ingest_card_reads_refused_total",
             () => _cardReadsRefused.Select(kv => new Measurement<long>(kv.Value, new KeyValuePair<string, object?>("code", kv.Key))),
             description: "Reads of authenticated cards refused at intake, by code (UnauthenticatedRead, Clone, UnknownKeyVersion).");
@@ -100,6 +103,8 @@ public sealed class IngestMetrics : IDisposable
             Trim();
         }
     }
+
+    public void TravelReviewed(int n) => Interlocked.Add(ref _travelReviews, n);
 
     public void CardReadRefused(string code) => _cardReadsRefused.AddOrUpdate(code, 1, (_, n) => n + 1);
 

@@ -64,6 +64,9 @@ public sealed class IngestPipeline
 
     public CityRegistry Registry => _registry;
 
+    /// <summary>The travel reviews kept, newest first (at most <see cref="TravelReviewLog.MaxEntries"/>).</summary>
+    public IReadOnlyList<TravelReviewEntry> TravelReviews() => TravelReviewLog.Read(_store.GetMeta(TravelReviewLog.MetaKey));
+
     public IngestMetrics Metrics => _metrics;
 
     public IIngestStore Store => _store;
@@ -294,6 +297,11 @@ public sealed class IngestPipeline
     {
         public DenyChanges Deny { get; } = new();
         public VehicleOccupancy.Changes Occupancy { get; } = new();
+
+        /// <summary>Travel reviews the unit's taps brought (<see cref="TravelRules"/>).</summary>
+        public List<TravelReview> TravelReviews { get; } = [];
+
+        public DateTimeOffset Now { get; set; }
         public int Quarantined { get; set; }
     }
 
@@ -426,7 +434,13 @@ public sealed class IngestPipeline
                     unit.Deny.Clones.TryAdd(signal.Card, signal.At);
                 }
             }
+
+            // Reviewed once, when one of its two taps arrives.
+            unit.TravelReviews.AddRange(view.TravelReviews.Where(r =>
+                fresh.Exists(f => (f.Tap.Device == r.To.Device && f.Tap.Seq == r.To.Seq) || (f.Tap.Device == r.From.Device && f.Tap.Seq == r.From.Seq))));
         }
+
+        unit.Now = now;
 
         foreach ((int index, TapRecord tap) in fresh)
         {
@@ -465,6 +479,10 @@ public sealed class IngestPipeline
     {
         _denyList.Stage(w, unit.Deny);
         VehicleOccupancy.Write(w, unit.Occupancy);
+        if (unit.TravelReviews.Count > 0)
+        {
+            _metrics.TravelReviewed(TravelReviewLog.Append(w, unit.TravelReviews, unit.Now));
+        }
     }
 
     // Runs under _gate after the unit committed: the in-memory deny list and trips follow the store.

@@ -1,3 +1,5 @@
+using Maebashi.Edge.Contract.Geography;
+
 namespace Maebashi.Edge.Emulation.Gps;
 
 /// <summary>
@@ -6,10 +8,7 @@ namespace Maebashi.Edge.Emulation.Gps;
 /// </summary>
 public readonly record struct LocalFrame(double OriginLat, double OriginLon)
 {
-    /// <summary>The mean Earth radius (IUGG), in metres.</summary>
-    public const double EarthRadius = 6_371_008.8;
-
-    private double MetresPerDegreeLat => EarthRadius * Math.PI / 180;
+    private static double MetresPerDegreeLat => Geo.EarthRadius * Math.PI / 180;
 
     private double MetresPerDegreeLon => MetresPerDegreeLat * Math.Cos(OriginLat * Math.PI / 180);
 

@@ -8,18 +8,3 @@ public readonly record struct GpsFix(DateTimeOffset At, bool HasFix, double Lat,
 {
     public static GpsFix None(DateTimeOffset at) => new(at, false, 0, 0, null, null);
 }
-
-/// <summary>WGS84 distances on the scale of a town: equirectangular, within centimetres over a few kilometres.</summary>
-public static class Geo
-{
-    /// <summary>The mean Earth radius (IUGG), in metres.</summary>
-    public const double EarthRadius = 6_371_008.8;
-
-    public static double Metres(double lat1, double lon1, double lat2, double lon2)
-    {
-        double k = Math.PI / 180;
-        double x = (lon2 - lon1) * k * Math.Cos((lat1 + lat2) / 2 * k);
-        double y = (lat2 - lat1) * k;
-        return Math.Sqrt(x * x + y * y) * EarthRadius;
-    }
-}

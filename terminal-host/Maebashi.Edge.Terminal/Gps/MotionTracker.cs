@@ -1,3 +1,5 @@
+using Maebashi.Edge.Contract.Geography;
+
 namespace Maebashi.Edge.Terminal.Gps;
 
 /// <summary>

@@ -1,3 +1,4 @@
+using Maebashi.Edge.Contract.Geography;
 using Maebashi.Edge.Contract.Messages;
 using Maebashi.Edge.Contract.Registry;
 

@@ -15,6 +15,12 @@ public sealed class DenyListModel(IngestQueries queries, AuditLog audit) : Conso
 
     public Pager? Pager { get; private set; }
 
+    /// <summary>The newest travel reviews (a card's taps too far apart for the time between them): to look at, not denied.</summary>
+    public IReadOnlyList<Pipeline.TravelReviewEntry> Reviews { get; private set; } = [];
+
+    /// <summary>How many reviews the page shows.</summary>
+    public const int ReviewsShown = 20;
+
     public IActionResult OnGet([FromQuery(Name = Pager.Parameter)] string? p)
     {
         if (Web.Pager.Parse(p) is not { } page)
@@ -25,6 +31,7 @@ public sealed class DenyListModel(IngestQueries queries, AuditLog audit) : Conso
         int total = queries.DenyList(0, 0).Total;
         Pager = Web.Pager.For(page, total, Route, []);
         List = queries.DenyList(Pager.Skip, Web.Pager.PageSize);
+        Reviews = [.. queries.TravelReviews().Take(ReviewsShown)];
         audit.Record(User, "GET", Route, StatusCodes.Status200OK, [.. List.Rows.Select(r => r.Token)]);
         return Page();
     }
