@@ -60,6 +60,7 @@ public sealed class HostingTests
                 "maebashi_ingest_events_total{status=\"rejected\"}",
                 "maebashi_ingest_processing_lag_seconds",
                 "maebashi_ingest_quarantine",
+                "maebashi_ingest_travel_reviews_total",
             ],
             series.Order(StringComparer.Ordinal));
         Assert.Contains("# TYPE maebashi_ingest_events_total counter", text, StringComparison.Ordinal);
