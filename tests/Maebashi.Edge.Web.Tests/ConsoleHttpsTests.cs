@@ -61,8 +61,9 @@ public sealed class ConsoleHttpsTests(Browser browser) : IAsyncLifetime
         await page.GotoAsync(_site.Url("/console/signin"));
         await page.FillAsync("input[name=name]", name);
         await page.FillAsync("input[name=password]", password);
-        await page.ClickAsync("button:has-text('サインイン / Sign in')");
-        await page.WaitForURLAsync(url => new Uri(url).AbsolutePath == "/console/");
+        await Task.WhenAll(
+            page.WaitForURLAsync(url => new Uri(url).AbsolutePath == "/console/", new() { WaitUntil = WaitUntilState.DOMContentLoaded }),
+            page.ClickAsync("button:has-text('サインイン / Sign in')"));
         BrowserContextCookiesResult session = Assert.Single(await context.CookiesAsync(), c => c.Name == "maebashi-console");
         Assert.True(session.Secure);
         Assert.True(session.HttpOnly);

@@ -30,8 +30,9 @@ public sealed class ConsoleScreensTests(Browser browser) : IAsyncLifetime
         await page.GotoAsync(_site.Url("/console/signin"));
         await page.FillAsync("input[name=name]", name);
         await page.FillAsync("input[name=password]", password);
-        await page.ClickAsync("button:has-text('サインイン / Sign in')");
-        await page.WaitForURLAsync(url => new Uri(url).AbsolutePath == "/console/");
+        await Task.WhenAll(
+            page.WaitForURLAsync(url => new Uri(url).AbsolutePath == "/console/", new() { WaitUntil = WaitUntilState.DOMContentLoaded }),
+            page.ClickAsync("button:has-text('サインイン / Sign in')"));
         return page;
     }
 
@@ -64,8 +65,9 @@ public sealed class ConsoleScreensTests(Browser browser) : IAsyncLifetime
     {
         IPage welfare = await SignedInAsync("welfare");
         await welfare.GotoAsync(_site.Url("/console/events"));
-        await welfare.ClickAsync("tr[data-event='E-WALK-1130'] a");
-        await welfare.WaitForURLAsync(url => new Uri(url).AbsolutePath == "/console/events/E-WALK-1130");
+        await Task.WhenAll(
+            welfare.WaitForURLAsync(url => new Uri(url).AbsolutePath == "/console/events/E-WALK-1130", new() { WaitUntil = WaitUntilState.DOMContentLoaded }),
+            welfare.ClickAsync("tr[data-event='E-WALK-1130'] a"));
         await Accessibility.AssertNoSeriousViolationsAsync(welfare);
 
         IPage clinic = await SignedInAsync("clinic:C01");

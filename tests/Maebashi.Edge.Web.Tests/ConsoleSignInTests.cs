@@ -51,7 +51,7 @@ public sealed class ConsoleSignInTests(Browser browser) : IAsyncLifetime
 
         (string name, string password) = ConsoleSite.Operators["transport"];
         await SignInAsync(page, name, password);
-        await page.WaitForURLAsync(url => new Uri(url).AbsolutePath == "/console/");
+        await page.WaitForURLAsync(url => new Uri(url).AbsolutePath == "/console/", new() { WaitUntil = WaitUntilState.DOMContentLoaded });
         Assert.Contains("車両・端末 / Fleet", await page.InnerTextAsync("h1"), StringComparison.Ordinal);
         string[] rows = [.. (await page.QuerySelectorAllAsync("tr[data-device]")).Select(r => r.GetAttributeAsync("data-device").GetAwaiter().GetResult()!)];
         Assert.Equal(ConsoleSite.Registry.Devices.Select(d => d.Id).Order(StringComparer.Ordinal), rows.Order(StringComparer.Ordinal));
@@ -75,8 +75,9 @@ public sealed class ConsoleSignInTests(Browser browser) : IAsyncLifetime
         BrowserContextCookiesResult session = Assert.Single(cookies, c => c.Name == "maebashi-console");
         Assert.Equal(SameSiteAttribute.Strict, session.SameSite);
 
-        await page.ClickAsync("form[action='/console/signout'] button");
-        await page.WaitForURLAsync(url => new Uri(url).AbsolutePath == "/console/signin");
+        await Task.WhenAll(
+            page.WaitForURLAsync(url => new Uri(url).AbsolutePath == "/console/signin", new() { WaitUntil = WaitUntilState.DOMContentLoaded }),
+            page.ClickAsync("form[action='/console/signout'] button"));
         await page.GotoAsync(_site.Url("/console/"));
         Assert.Contains("/console/signin", page.Url, StringComparison.Ordinal);
     }
@@ -103,7 +104,7 @@ public sealed class ConsoleSignInTests(Browser browser) : IAsyncLifetime
         (string admin, string adminPassword) = ConsoleSite.Operators["admin"];
         IPage other = await browser.NewPageAsync();
         await SignInAsync(other, admin, adminPassword);
-        await other.WaitForURLAsync(url => new Uri(url).AbsolutePath == "/console/");
+        await other.WaitForURLAsync(url => new Uri(url).AbsolutePath == "/console/", new() { WaitUntil = WaitUntilState.DOMContentLoaded });
     }
 
     private static byte[] BoardBatch(DateTimeOffset at, params string[] uids) => Encoding.UTF8.GetBytes(new JsonObject

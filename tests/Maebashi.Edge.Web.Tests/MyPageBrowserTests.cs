@@ -32,8 +32,9 @@ public sealed class MyPageBrowserTests(Browser browser) : IAsyncLifetime
         await console.GotoAsync(_site.Url("/console/signin"));
         await console.FillAsync("input[name=name]", admin);
         await console.FillAsync("input[name=password]", adminPassword);
-        await console.ClickAsync("button:has-text('サインイン / Sign in')");
-        await console.WaitForURLAsync(url => new Uri(url).AbsolutePath == "/console/");
+        await Task.WhenAll(
+            console.WaitForURLAsync(url => new Uri(url).AbsolutePath == "/console/", new() { WaitUntil = WaitUntilState.DOMContentLoaded }),
+            console.ClickAsync("button:has-text('サインイン / Sign in')"));
         await console.GotoAsync(_site.Url("/console/enrollment"));
         await Accessibility.AssertNoSeriousViolationsAsync(console);
         await console.FillAsync("input[name=token]", token);
@@ -50,8 +51,9 @@ public sealed class MyPageBrowserTests(Browser browser) : IAsyncLifetime
         await phone.FillAsync("input[name=code]", code.ToLowerInvariant().Replace("-", " ", StringComparison.Ordinal));
         await phone.FillAsync("input[name=login]", "maebashi-taro");
         await phone.FillAsync("input[name=password]", "my own long password");
-        await phone.ClickAsync("button:has-text('登録 / Enroll')");
-        await phone.WaitForURLAsync(url => new Uri(url).AbsolutePath.TrimEnd('/') == "/my");
+        await Task.WhenAll(
+            phone.WaitForURLAsync(url => new Uri(url).AbsolutePath.TrimEnd('/') == "/my", new() { WaitUntil = WaitUntilState.DOMContentLoaded }),
+            phone.ClickAsync("button:has-text('登録 / Enroll')"));
         Assert.Contains("マイページ / My Page", await phone.InnerTextAsync("h1"), StringComparison.Ordinal);
         await Accessibility.AssertNoSeriousViolationsAsync(phone);
         await Screens.SaveAsync(phone, "my-page");
