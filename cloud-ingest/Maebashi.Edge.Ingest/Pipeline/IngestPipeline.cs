@@ -298,10 +298,8 @@ public sealed class IngestPipeline
         public DenyChanges Deny { get; } = new();
         public VehicleOccupancy.Changes Occupancy { get; } = new();
 
-        /// <summary>Travel reviews the unit's taps brought (<see cref="TravelRules"/>).</summary>
-        public List<TravelReview> TravelReviews { get; } = [];
-
-        public DateTimeOffset Now { get; set; }
+        /// <summary>Travel reviews the unit's taps brought (<see cref="TravelRules"/>), with when they were flagged.</summary>
+        public List<(TravelReview Review, DateTimeOffset FlaggedAt)> TravelReviews { get; } = [];
         public int Quarantined { get; set; }
     }
 
@@ -414,33 +412,16 @@ public sealed class IngestPipeline
             if (r.Status == ResultStatus.Rejected)
             {
                 // Stored for audit and for order-independence, but the operators see why it was refused.
-                string code = RefusalCode(view, tap);
+                string code = CardSignals.RefusalCode(view, tap);
                 QuarantineEvent(w, unit, ref payloadHash, payload, device, topic, tap.Seq, code, r.Reason ?? "rejected by the rules", now);
-                if (code != "Rule")
+                if (code != CardSignals.RuleCode)
                 {
                     _metrics.CardReadRefused(code);
                 }
             }
         }
 
-        // A clone signal among the evaluated facts denies the card when this batch brought a read of it: the clone read
-        // itself, or an earlier read arriving late that proves an applied one was the copy (withdrawn by the re-rating).
-        foreach (WalletView view in views.Values)
-        {
-            foreach (CloneSignal signal in view.CloneSignals)
-            {
-                if (fresh.Exists(f => string.Equals(f.Tap.Event.Card?.Tok, signal.Card, StringComparison.Ordinal)))
-                {
-                    unit.Deny.Clones.TryAdd(signal.Card, signal.At);
-                }
-            }
-
-            // Reviewed once, when one of its two taps arrives.
-            unit.TravelReviews.AddRange(view.TravelReviews.Where(r =>
-                fresh.Exists(f => (f.Tap.Device == r.To.Device && f.Tap.Seq == r.To.Seq) || (f.Tap.Device == r.From.Device && f.Tap.Seq == r.From.Seq))));
-        }
-
-        unit.Now = now;
+        CardSignals.Collect(views.Values, [.. fresh.Select(f => f.Tap)], unit.Deny, unit.TravelReviews, now);
 
         foreach ((int index, TapRecord tap) in fresh)
         {
@@ -451,20 +432,6 @@ public sealed class IngestPipeline
         ulong upTo = read.Events.Count == 0 ? progress?.UpTo ?? 0 : Math.Max(progress?.UpTo ?? 0, read.Events[^1].Seq);
         w.PutDevice(new DeviceProgress(device, upTo, now, (progress?.EventsApplied ?? 0) + fresh.Count));
         return new Applied(new Ack { UpTo = upTo, Results = [.. results] }, unit.Quarantined - quarantinedBefore, newest);
-    }
-
-    /// <summary>The quarantine's code for a tap the rules refused: a card read that is not the genuine card's, or any other rule.</summary>
-    private static string RefusalCode(WalletView view, TapRecord tap)
-    {
-        if (tap.Auth == CardReadAuth.None)
-        {
-            return "Rule";
-        }
-
-        var at = new StoredTapRef(tap.Device, tap.Seq);
-        return view.CloneSignals.Any(s => s.Tap == at) ? nameof(CardReadProblem.Clone)
-            : tap.Auth == CardReadAuth.Missing ? nameof(CardReadProblem.UnauthenticatedRead)
-            : "Rule";
     }
 
     private static void Affect(Dictionary<string, DateOnly> affected, string pid, DateOnly replayFrom)
@@ -481,7 +448,7 @@ public sealed class IngestPipeline
         VehicleOccupancy.Write(w, unit.Occupancy);
         if (unit.TravelReviews.Count > 0)
         {
-            _metrics.TravelReviewed(TravelReviewLog.Append(w, unit.TravelReviews, unit.Now));
+            _metrics.TravelReviewed(TravelReviewLog.Append(w, unit.TravelReviews));
         }
     }
 

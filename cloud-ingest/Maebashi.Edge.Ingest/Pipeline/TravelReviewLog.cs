@@ -23,18 +23,18 @@ internal static class TravelReviewLog
         string.IsNullOrEmpty(stored) ? [] : JsonSerializer.Deserialize<List<TravelReviewEntry>>(stored, Json) ?? [];
 
     /// <summary>Adds the unit's new reviews (a pair already listed is not added twice); how many were new.</summary>
-    public static int Append(IIngestWrite w, IReadOnlyList<TravelReview> reviews, DateTimeOffset now)
+    public static int Append(IIngestWrite w, IReadOnlyList<(TravelReview Review, DateTimeOffset FlaggedAt)> reviews)
     {
         List<TravelReviewEntry> list = [.. Read(w.GetMeta(MetaKey))];
         int added = 0;
-        foreach (TravelReview r in reviews)
+        foreach ((TravelReview r, DateTimeOffset flaggedAt) in reviews)
         {
             if (list.Exists(e => e.FromDevice == r.From.Device && e.FromSeq == r.From.Seq && e.ToDevice == r.To.Device && e.ToSeq == r.To.Seq))
             {
                 continue;
             }
 
-            list.Insert(0, new TravelReviewEntry(r.Card, r.From.Device, r.From.Seq, r.FromAt, r.To.Device, r.To.Seq, r.ToAt, Math.Round(r.Kilometres, 2), now));
+            list.Insert(0, new TravelReviewEntry(r.Card, r.From.Device, r.From.Seq, r.FromAt, r.To.Device, r.To.Seq, r.ToAt, Math.Round(r.Kilometres, 2), flaggedAt));
             added++;
         }
 
