@@ -60,6 +60,9 @@ public sealed class CardRef
 
     /// <summary>An NTAG 424 DNA city card's SUN message, as the reader read it (docs/contract.md §2).</summary>
     public CardSun? Sun { get; set; }
+
+    /// <summary>A My Number card's proof at clinic reception: its certificate and its signature of the tap (docs/contract.md §2).</summary>
+    public CardJpki? Jpki { get; set; }
 }
 
 /// <summary>
@@ -76,6 +79,30 @@ public sealed class CardSun
 
     public const int EncryptedHexLength = 32;
     public const int MacHexLength = 16;
+}
+
+/// <summary>
+/// What a My Number card proves at a clinic's reception after the patient's PIN: its JPKI user-authentication
+/// certificate and its signature (RSA PKCS#1 v1.5, SHA-256) of the ASCII string <c>{deviceId}|{seq}|{at}</c>,
+/// both base64. The ingest verifies and discards them; only the serial, issuer, validity and a hash are kept.
+/// </summary>
+public sealed class CardJpki
+{
+    /// <summary>The certificate, base64 of its DER.</summary>
+    public string Cert { get; set; } = "";
+
+    /// <summary>The signature, base64.</summary>
+    public string Sig { get; set; } = "";
+
+    /// <summary>A certificate's DER is at most this long (a JPKI certificate is about 1.5 KB).</summary>
+    public const int MaxCertificateBytes = 4096;
+
+    /// <summary>A signature is at most this long (RSA-4096).</summary>
+    public const int MaxSignatureBytes = 512;
+
+    /// <summary>The bytes the card signs for a tap: <c>{deviceId}|{seq}|{at}</c>, <paramref name="at"/> exactly as the event carries it.</summary>
+    public static byte[] SignedMessage(string deviceId, ulong seq, string at) =>
+        System.Text.Encoding.ASCII.GetBytes(deviceId + "|" + seq.ToString(System.Globalization.CultureInfo.InvariantCulture) + "|" + at);
 }
 
 /// <summary>

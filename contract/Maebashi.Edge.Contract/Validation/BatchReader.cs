@@ -216,7 +216,7 @@ public static class BatchReader
             throw Problem(ErrorCode.BadValue, path + ".tech", $"unknown card tech '{tech}' (expected {string.Join(", ", CardTechs.All)})");
         }
 
-        return new CardRef { Tok = tok, Tech = tech, Sun = ParseSun(cardEl, path + ".sun") };
+        return new CardRef { Tok = tok, Tech = tech, Sun = ParseSun(cardEl, path + ".sun"), Jpki = ParseJpki(cardEl, path + ".jpki") };
     }
 
     private static CardSun? ParseSun(JsonElement cardEl, string path)
@@ -236,6 +236,43 @@ public static class BatchReader
             E = RequiredHex(sun, "e", path, CardSun.EncryptedHexLength),
             C = RequiredHex(sun, "c", path, CardSun.MacHexLength),
         };
+    }
+
+    private static CardJpki? ParseJpki(JsonElement cardEl, string path)
+    {
+        if (!cardEl.TryGetProperty("jpki", out JsonElement jpki) || jpki.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        if (jpki.ValueKind != JsonValueKind.Object)
+        {
+            throw Problem(ErrorCode.MistypedField, path, $"expected an object {{\"cert\", \"sig\"}}, got {Describe(jpki.ValueKind)}");
+        }
+
+        return new CardJpki
+        {
+            Cert = RequiredBase64(jpki, "cert", path, CardJpki.MaxCertificateBytes),
+            Sig = RequiredBase64(jpki, "sig", path, CardJpki.MaxSignatureBytes),
+        };
+    }
+
+    private static string RequiredBase64(JsonElement el, string name, string path, int maxBytes)
+    {
+        string text = RequiredString(el, name, path);
+        int maxChars = (maxBytes + 2) / 3 * 4;
+        if (text.Length == 0 || text.Length > maxChars)
+        {
+            throw Problem(ErrorCode.BadValue, path + "." + name, $"expected base64 of 1 to {maxBytes} bytes, got {text.Length} characters");
+        }
+
+        byte[] scratch = new byte[text.Length * 3 / 4 + 3];
+        if (!Convert.TryFromBase64String(text, scratch, out _))
+        {
+            throw Problem(ErrorCode.BadValue, path + "." + name, "expected base64 (RFC 4648, with padding)");
+        }
+
+        return text;
     }
 
     private static string RequiredHex(JsonElement el, string name, string path, int hexDigits)
