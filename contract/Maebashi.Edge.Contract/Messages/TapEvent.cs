@@ -42,6 +42,13 @@ public sealed class TapEvent
     /// <summary>Event time with the device's offset, as ISO 8601.</summary>
     public DateTimeOffset At { get; set; }
 
+    /// <summary>
+    /// <c>at</c> exactly as the batch carried it (set by the batch reader; never serialized): a My Number card's
+    /// signature covers this text byte for byte.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public string? AtText { get; set; }
+
     /// <summary>Missing only on <c>trip_end</c>.</summary>
     public CardRef? Card { get; set; }
 

@@ -166,7 +166,7 @@ public static class BatchReader
             throw Problem(ErrorCode.AtInFuture, path + ".at", $"{atText} is more than 5 minutes ahead of the ingest's clock ({now.ToString("O", CultureInfo.InvariantCulture)})");
         }
 
-        var tap = new TapEvent { Seq = seq, Type = type, At = at };
+        var tap = new TapEvent { Seq = seq, Type = type, At = at, AtText = atText };
 
         bool isTripEnd = type == EventTypes.TripEnd;
         if (el.TryGetProperty("card", out JsonElement cardEl) && cardEl.ValueKind != JsonValueKind.Null)
