@@ -30,7 +30,7 @@ Console.WriteLine($"WalletRules.Evaluate — {(quick ? "quick" : "full")} run, .
 Console.WriteLine($"{"case",-90} {"facts",5} {"wall µs",9} {"cpu µs",9} {"µs/fact",7} {"KB/eval",8} {"evals/s",9}");
 foreach ((string name, PersonHistory history, DateTimeOffset now) in cases)
 {
-    int facts = history.Taps.Count + history.TripEnds.Count + history.TopUps.Count;
+    int facts = history.Taps.Count + history.TripEnds.Count + history.ValueChanges.Count;
 
     // Warm up (tiered JIT), then measure whole batches until the budget is spent.
     WalletView check = WalletRules.Evaluate(registry, history, now);
@@ -192,7 +192,7 @@ internal static class BenchWorld
         private readonly CardEntry[] _cards = [.. registry.CardsOf(person.Pid)];
         public readonly List<StoredTap> Taps = [];
         public readonly List<StoredTap> Ends = [];
-        public readonly List<TopUp> TopUps = [];
+        public readonly List<ValueChange> ValueChanges = [];
 
         public void Tap(string device, string type, DateTimeOffset at, TapContext ctx, int card = 0, string decision = Decisions.Accept)
         {
@@ -225,7 +225,7 @@ internal static class BenchWorld
             }
         }
 
-        public PersonHistory History => new() { Person = person, Taps = Taps, TripEnds = Ends, TopUps = TopUps };
+        public PersonHistory History => new() { Person = person, Taps = Taps, TripEnds = Ends, ValueChanges = ValueChanges };
     }
 
     /// <summary>A driver-like day: 24 rides alternating routes 20–30 min apart (transfers, the cap), events, clinic, a top-up.</summary>
@@ -254,7 +254,7 @@ internal static class BenchWorld
         b.Tap("GATE", EventTypes.EventOut, Day0.AddHours(6.5), new TapContext { Event = "EV00" });
         b.Tap("DESK", EventTypes.ClinicCheckin, Day0.AddHours(2), new TapContext { Clinic = "K1", Queue = 7 });
         b.Tap("DESK", EventTypes.ClinicCheckin, Day0.AddHours(5), new TapContext { Clinic = "K1", Queue = 19 });
-        b.TopUps.Add(new TopUp("R-BUSY", 2000, Day0.AddHours(1)));
+        b.ValueChanges.Add(new ValueChange("R-BUSY", 2000, Day0.AddHours(1)));
         return b.History;
     }
 
@@ -282,7 +282,7 @@ internal static class BenchWorld
 
             if (d % 7 == 0)
             {
-                b.TopUps.Add(new TopUp($"R-{d}", 3000, day.AddHours(0.5)));
+                b.ValueChanges.Add(new ValueChange($"R-{d}", 3000, day.AddHours(0.5)));
             }
         }
 
@@ -294,6 +294,6 @@ internal static class BenchWorld
         var random = new Random(20261126);
         StoredTap[] taps = [.. h.Taps];
         random.Shuffle(taps);
-        return new PersonHistory { Person = h.Person, Taps = taps, TripEnds = h.TripEnds, TopUps = h.TopUps };
+        return new PersonHistory { Person = h.Person, Taps = taps, TripEnds = h.TripEnds, ValueChanges = h.ValueChanges };
     }
 }

@@ -37,8 +37,25 @@ public sealed record TravelReview(string Card, StoredTapRef From, StoredTapRef T
 /// <summary>A read of <see cref="Card"/> that proves a copy exists: the tap is refused and the card goes on the deny list.</summary>
 public sealed record CloneSignal(string Card, StoredTapRef Tap, DateTimeOffset At, string Reason);
 
-/// <summary>An operator's top-up, idempotent by receipt id.</summary>
-public sealed record TopUp(string Receipt, long Amount, DateTimeOffset At);
+/// <summary>
+/// A change an operator made to the person's value: a top-up (idempotent by its receipt id) or an adjustment, a
+/// refund or correction in signed yen (idempotent by its request id, with a reason code and a note).
+/// </summary>
+public sealed record ValueChange(string Id, long Amount, DateTimeOffset At, ValueChangeKind Kind = ValueChangeKind.TopUp, string? Reason = null, string? Note = null)
+{
+    /// <summary>Unique across kinds: a top-up's receipt and an adjustment's request id never collide.</summary>
+    public string Key => Kind == ValueChangeKind.TopUp ? "topup:" + Id : "adjust:" + Id;
+}
+
+/// <summary>What an operator's <see cref="ValueChange"/> is.</summary>
+public enum ValueChangeKind
+{
+    /// <summary>Value charged against payment, with a receipt (<c>POST /api/v1/cards/{tok}/charge</c>).</summary>
+    TopUp,
+
+    /// <summary>A refund (positive) or correction (negative) with a reason (<c>POST /api/v1/cards/{tok}/adjustments</c>).</summary>
+    Adjustment,
+}
 
 /// <summary>Everything the rules need to know about one person.</summary>
 public sealed class PersonHistory
@@ -51,7 +68,7 @@ public sealed class PersonHistory
     /// <summary><c>trip_end</c> events of the vehicles this person boarded (the service selects them by vehicle).</summary>
     public required IReadOnlyList<StoredTap> TripEnds { get; init; }
 
-    public required IReadOnlyList<TopUp> TopUps { get; init; }
+    public required IReadOnlyList<ValueChange> ValueChanges { get; init; }
 }
 
 /// <summary>Where a trip stands.</summary>

@@ -81,7 +81,7 @@ internal sealed partial class WalletEvaluation
             }
         }
 
-        foreach (TopUp t in _history.TopUps)
+        foreach (ValueChange t in _history.ValueChanges)
         {
             if (t.At.UtcTicks >= _startTicks)
             {

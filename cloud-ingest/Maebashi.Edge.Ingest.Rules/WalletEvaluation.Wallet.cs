@@ -4,13 +4,13 @@ using Maebashi.Edge.Contract.Registry;
 
 namespace Maebashi.Edge.Ingest.Rules;
 
-// The wallet replayed in time order: opening, top-ups, event credits and trip charges into postings and balances.
+// The wallet replayed in time order: opening, operators' top-ups and adjustments, event credits and trip charges into postings and balances.
 internal sealed partial class WalletEvaluation
 {
     /// <summary>What a wallet item is, declared in the order items of one instant are replayed: money in before money out.</summary>
     private enum LedgerItemKind
     {
-        TopUp,
+        ValueChange,
         EventCredit,
         Fare,
     }
@@ -54,12 +54,12 @@ internal sealed partial class WalletEvaluation
 
     private WalletView Settle()
     {
-        TopUp[] topUps = DistinctTopUps();
-        var items = new LedgerItem[topUps.Length + _participations.Count + _trips.Count];
+        ValueChange[] changes = DistinctValueChanges();
+        var items = new LedgerItem[changes.Length + _participations.Count + _trips.Count];
         int n = 0;
-        for (int i = 0; i < topUps.Length; i++)
+        for (int i = 0; i < changes.Length; i++)
         {
-            items[n++] = new LedgerItem(topUps[i].At.UtcTicks, LedgerItemKind.TopUp, 0, topUps[i].Receipt, i);
+            items[n++] = new LedgerItem(changes[i].At.UtcTicks, LedgerItemKind.ValueChange, 0, changes[i].Key, i);
         }
 
         for (int i = 0; i < _participations.Count; i++)
@@ -100,11 +100,13 @@ internal sealed partial class WalletEvaluation
             MarkBalances(item.Ticks, new Balance(value, points, bus, volunteer, health, inDebt));
             switch (item.Kind)
             {
-                case LedgerItemKind.TopUp:
+                case LedgerItemKind.ValueChange:
                 {
-                    TopUp t = topUps[item.Index];
+                    ValueChange t = changes[item.Index];
                     value += t.Amount;
-                    postings.Add(new Posting("topup:" + t.Receipt, PostingKinds.TopUp, t.Amount, 0, "topup", t.At, "チャージ / Top-up"));
+                    postings.Add(t.Kind == ValueChangeKind.TopUp
+                        ? new Posting(t.Key, PostingKinds.TopUp, t.Amount, 0, "topup", t.At, "チャージ / Top-up")
+                        : new Posting(t.Key, PostingKinds.OperatorAdjustment, t.Amount, 0, "adjustment", t.At, AdjustmentReasons.Describe(t.Reason)));
                     break;
                 }
 
@@ -238,33 +240,33 @@ internal sealed partial class WalletEvaluation
         };
     }
 
-    private TopUp[] DistinctTopUps()
+    private ValueChange[] DistinctValueChanges()
     {
-        IReadOnlyList<TopUp> list = _history.TopUps;
+        IReadOnlyList<ValueChange> list = _history.ValueChanges;
         if (list.Count == 0)
         {
             return [];
         }
 
-        var byReceipt = new Dictionary<string, TopUp>(list.Count, StringComparer.Ordinal);
+        var byKey = new Dictionary<string, ValueChange>(list.Count, StringComparer.Ordinal);
         for (int i = 0; i < list.Count; i++)
         {
-            TopUp t = list[i];
+            ValueChange t = list[i];
             if (t.At.UtcTicks < _startTicks)
             {
                 continue; // in the checkpoint's balance
             }
 
-            if (!byReceipt.TryGetValue(t.Receipt, out TopUp? kept)
+            if (!byKey.TryGetValue(t.Key, out ValueChange? kept)
                 || t.At < kept.At || (t.At == kept.At && t.At.Offset < kept.At.Offset)
                 || (t.At == kept.At && t.At.Offset == kept.At.Offset && t.Amount < kept.Amount))
             {
-                byReceipt[t.Receipt] = t;
+                byKey[t.Key] = t;
             }
         }
 
-        var result = new TopUp[byReceipt.Count];
-        byReceipt.Values.CopyTo(result, 0);
+        var result = new ValueChange[byKey.Count];
+        byKey.Values.CopyTo(result, 0);
         return result;
     }
 }

@@ -21,6 +21,9 @@ public static class PostingKinds
     /// <summary><c>topup:{receipt}</c>: value an operator charged.</summary>
     public const string TopUp = "topup";
 
+    /// <summary><c>adjust:{id}</c>: an operator's refund (+value) or correction (−value), with a reason code.</summary>
+    public const string OperatorAdjustment = "operator-adjustment";
+
     /// <summary><c>fare:{device}:{seq}</c> of the tap that defines the trip (its board, or an unmatched alight): −charge of value.</summary>
     public const string Fare = "fare";
 
@@ -147,11 +150,11 @@ public static class WalletRules
         return day;
     }
 
-    /// <summary>The first service day a new top-up can change: its own (it is replayed at its time).</summary>
-    public static DateOnly ReplayFrom(TopUp topUp)
+    /// <summary>The first service day a new top-up or adjustment can change: its own (it is replayed at its time).</summary>
+    public static DateOnly ReplayFrom(ValueChange change)
     {
-        ArgumentNullException.ThrowIfNull(topUp);
-        return ServiceDay(topUp.At);
+        ArgumentNullException.ThrowIfNull(change);
+        return ServiceDay(change.At);
     }
 
     /// <summary>

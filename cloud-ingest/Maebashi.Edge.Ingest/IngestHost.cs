@@ -171,6 +171,7 @@ public sealed class IngestHost : IAsyncDisposable
         app.MapIngestMetrics();
         app.MapIngestApi();
         app.MapCardApi();
+        app.MapValueChangeApi();
         app.MapGtfsRealtime();
         app.MapConsole();
         return app;

@@ -55,7 +55,7 @@ public class DayCheckpointProperty
             var random = new Random(c.Seed);
 
             // The store keeps one top-up per receipt (a second is refused), so the arrivals hold each once.
-            List<object> arrivals = [.. all.Taps, .. all.TripEnds, .. all.TopUps.GroupBy(t => t.Receipt).Select(g => g.OrderBy(t => t.At).ThenBy(t => t.Amount).First())];
+            List<object> arrivals = [.. all.Taps, .. all.TripEnds, .. all.ValueChanges.GroupBy(t => t.Key).Select(g => g.OrderBy(t => t.At).ThenBy(t => t.Amount).First())];
             for (int i = arrivals.Count - 1; i > 0; i--)
             {
                 int j = random.Next(i + 1);
@@ -130,7 +130,7 @@ public class DayCheckpointProperty
             Person = h.Person,
             Taps = [.. h.Taps.Select(t => reads.GetValueOrDefault(t, t))],
             TripEnds = h.TripEnds,
-            TopUps = h.TopUps,
+            ValueChanges = h.ValueChanges,
         };
     }
 
@@ -142,7 +142,7 @@ public class DayCheckpointProperty
     {
         private readonly List<StoredTap> _taps = [];
         private readonly List<StoredTap> _tripEnds = [];
-        private readonly List<TopUp> _topUps = [];
+        private readonly List<ValueChange> _topUps = [];
         private readonly List<DayCheckpoint> _checkpoints = [];
         private List<Trip> _trips = [];
         private List<Posting> _postings = [];
@@ -158,7 +158,7 @@ public class DayCheckpointProperty
 
         public DateOnly? LatestDay => _checkpoints.Count == 0 ? null : _checkpoints[^1].Day;
 
-        public PersonHistory AllFacts() => new() { Person = person, Taps = _taps, TripEnds = _tripEnds, TopUps = _topUps };
+        public PersonHistory AllFacts() => new() { Person = person, Taps = _taps, TripEnds = _tripEnds, ValueChanges = _topUps };
 
         public DayEvaluation Apply(IReadOnlyList<object> batch, DateTimeOffset now)
         {
@@ -169,7 +169,7 @@ public class DayCheckpointProperty
                 DateOnly day;
                 switch (fact)
                 {
-                    case TopUp t:
+                    case ValueChange t:
                         _topUps.Add(t);
                         day = WalletRules.ReplayFrom(t);
                         break;
@@ -201,7 +201,7 @@ public class DayCheckpointProperty
                 Person = person,
                 Taps = [.. _taps.Where(t => t.Event.At >= start)],
                 TripEnds = [.. _tripEnds.Where(t => t.Event.At >= start)],
-                TopUps = [.. _topUps.Where(t => t.At >= start)],
+                ValueChanges = [.. _topUps.Where(t => t.At >= start)],
             };
             DayEvaluation d = WalletRules.EvaluateDays(registry, slice, from, now);
 
@@ -266,7 +266,7 @@ public class DayCheckpointTests
         // A board at 05:59 may close a trip boarded before 03:00, whose fare is the day before's; at 06:01 it cannot.
         Assert.Equal(new DateOnly(2026, 12, 4), WalletRules.ReplayFrom(reg, Board("2026-12-05 05:59", 1)));
         Assert.Equal(new DateOnly(2026, 12, 5), WalletRules.ReplayFrom(reg, Board("2026-12-05 06:01", 2)));
-        Assert.Equal(new DateOnly(2026, 12, 4), WalletRules.ReplayFrom(new TopUp("R-1", 1000, Jst.At("2026-12-05 02:59"))));
+        Assert.Equal(new DateOnly(2026, 12, 4), WalletRules.ReplayFrom(new ValueChange("R-1", 1000, Jst.At("2026-12-05 02:59"))));
     }
 
     [Fact]
@@ -277,7 +277,7 @@ public class DayCheckpointTests
 
         // Boarded at 02:50 and not closed by 04:00 (a top-up at 03:30 is the day's only other fact): the fare,
         // posted on 12-04, is not known yet.
-        var history = new PersonHistory { Person = a, Taps = [Board("2026-12-05 02:50", 1)], TripEnds = [], TopUps = [new TopUp("R-1", 1000, Jst.At("2026-12-05 03:30"))] };
+        var history = new PersonHistory { Person = a, Taps = [Board("2026-12-05 02:50", 1)], TripEnds = [], ValueChanges = [new ValueChange("R-1", 1000, Jst.At("2026-12-05 03:30"))] };
         DayEvaluation early = WalletRules.EvaluateDays(reg, history, null, Jst.At("2026-12-05 04:00"));
         DayCheckpoint fifth = Assert.Single(early.Checkpoints, c => c.Day == new DateOnly(2026, 12, 5));
         Assert.False(fifth.CanResume);
@@ -285,7 +285,7 @@ public class DayCheckpointTests
         Assert.Equal(early.Checkpoints[0], WalletRules.Resume(early.Checkpoints, new DateOnly(2026, 12, 5)));
 
         // Once the 07:00 board closed it (missing tap-off), the 12-05 checkpoint carries it closed with its fare.
-        history = new PersonHistory { Person = a, Taps = [.. history.Taps, Board("2026-12-05 07:00", 2)], TripEnds = [], TopUps = history.TopUps };
+        history = new PersonHistory { Person = a, Taps = [.. history.Taps, Board("2026-12-05 07:00", 2)], TripEnds = [], ValueChanges = history.ValueChanges };
         DayEvaluation later = WalletRules.EvaluateDays(reg, history, null, Jst.At("2026-12-05 08:00"));
         DayCheckpoint closed = Assert.Single(later.Checkpoints, c => c.Day == new DateOnly(2026, 12, 5));
         Assert.True(closed.CanResume);

@@ -62,7 +62,7 @@ public class OrderIndependenceProperty
                 Person = ordered.Person,
                 Taps = Shuffle(ordered.Taps, random),
                 TripEnds = Shuffle(ordered.TripEnds, random),
-                TopUps = Shuffle(ordered.TopUps, random),
+                ValueChanges = Shuffle(ordered.ValueChanges, random),
             };
             WalletView actual = WalletRules.Evaluate(World.Value, shuffled, now);
 
@@ -206,7 +206,7 @@ public class OrderIndependenceProperty
         var seq = new Dictionary<string, ulong>(StringComparer.Ordinal);
         var taps = new List<StoredTap>();
         var ends = new List<StoredTap>();
-        var topUps = new List<TopUp>();
+        var topUps = new List<ValueChange>();
 
         foreach (FactSpec f in facts.OrderBy(f => (f.Day, f.Slot == 60 ? 0.5 : f.Slot, f.Second)))
         {
@@ -276,12 +276,16 @@ public class OrderIndependenceProperty
                 }
 
                 default:
-                    topUps.Add(new TopUp("R-" + (f.Pick % 6).ToString(CultureInfo.InvariantCulture), 100 * (1 + (f.Extra % 10)), at));
+                    // Top-ups and operators' adjustments (refunds and corrections) share ids on purpose: their kinds keep them apart.
+                    string id = "R-" + (f.Pick % 6).ToString(CultureInfo.InvariantCulture);
+                    topUps.Add(f.Extra % 3 == 0
+                        ? new ValueChange(id, (f.Extra % 2 == 0 ? 1 : -1) * 10 * (1 + (f.Extra % 7)), at, ValueChangeKind.Adjustment, AdjustmentReasons.FareError)
+                        : new ValueChange(id, 100 * (1 + (f.Extra % 10)), at));
                     break;
             }
         }
 
-        return new PersonHistory { Person = person, Taps = taps, TripEnds = ends, TopUps = topUps };
+        return new PersonHistory { Person = person, Taps = taps, TripEnds = ends, ValueChanges = topUps };
     }
 
     /// <summary>A random permutation with some facts listed again (a redelivery the store did not collapse).</summary>
@@ -314,7 +318,7 @@ public class OrderIndependenceProperty
                 Person = all.Person,
                 Taps = all.Taps.Take(all.Taps.Count * b / batches).ToList(),
                 TripEnds = all.TripEnds.Take(all.TripEnds.Count * b / batches).ToList(),
-                TopUps = all.TopUps.Take(all.TopUps.Count * b / batches).ToList(),
+                ValueChanges = all.ValueChanges.Take(all.ValueChanges.Count * b / batches).ToList(),
             };
         }
     }

@@ -42,7 +42,7 @@ public class TravelReviewTests
         rider.Board("BUS0043", "2026-11-30 03:00", "R01", "S07");
 
         DayCheckpoint from = WalletRules.EvaluateDays(Sample.Registry, rider.History, null, Jst.At("2026-11-30 03:30")).Checkpoints.Single(c => c.Day == new DateOnly(2026, 11, 30));
-        var slice = new PersonHistory { Person = rider.Person, Taps = [.. rider.Taps.Where(t => t.Event.At >= WalletRules.DayStart(from.Day))], TripEnds = [], TopUps = [] };
+        var slice = new PersonHistory { Person = rider.Person, Taps = [.. rider.Taps.Where(t => t.Event.At >= WalletRules.DayStart(from.Day))], TripEnds = [], ValueChanges = [] };
         DayEvaluation resumed = WalletRules.EvaluateDays(Sample.Registry, slice, from, Jst.At("2026-11-30 03:30"));
 
         Assert.Empty(before.View.TravelReviews);

@@ -190,9 +190,9 @@ public sealed class Rider(CityRegistry registry, string pid)
     public PersonEntry Person { get; } = registry.FindPerson(pid) ?? throw new ArgumentException("no person " + pid);
     public List<StoredTap> Taps { get; } = [];
     public List<StoredTap> TripEnds { get; } = [];
-    public List<TopUp> TopUps { get; } = [];
+    public List<ValueChange> TopUps { get; } = [];
 
-    public PersonHistory History => new() { Person = Person, Taps = Taps, TripEnds = TripEnds, TopUps = TopUps };
+    public PersonHistory History => new() { Person = Person, Taps = Taps, TripEnds = TripEnds, ValueChanges = TopUps };
 
     private CardRef Card(int card)
     {
@@ -239,7 +239,7 @@ public sealed class Rider(CityRegistry registry, string pid)
     public StoredTapRef CheckIn(string device, string at, string clinic, int queue, int card = 0) =>
         Add(device, EventTypes.ClinicCheckin, at, new TapContext { Clinic = clinic, Queue = queue }, card, Decisions.Accept);
 
-    public void TopUp(string receipt, long amount, string at) => TopUps.Add(new TopUp(receipt, amount, Jst.At(at)));
+    public void TopUp(string receipt, long amount, string at) => TopUps.Add(new ValueChange(receipt, amount, Jst.At(at)));
 
     public WalletView Eval(string now) => WalletRules.Evaluate(Registry, History, Jst.At(now));
 }

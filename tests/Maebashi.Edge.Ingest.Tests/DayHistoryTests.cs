@@ -52,7 +52,7 @@ public sealed class DayHistoryTests
         IReadOnlyList<TapRecord> all = kit.Store.Write(w => w.TapsOfPerson(Pid, DateTimeOffset.MinValue));
         WalletView oracle = WalletRules.Evaluate(
             TestKit.Registry,
-            new PersonHistory { Person = TestKit.Registry.FindPerson(Pid)!, Taps = [.. all.Select(t => t.ToStoredTap())], TripEnds = [], TopUps = [] },
+            new PersonHistory { Person = TestKit.Registry.FindPerson(Pid)!, Taps = [.. all.Select(t => t.ToStoredTap())], TripEnds = [], ValueChanges = [] },
             kit.Time.GetUtcNow());
         PersonState kept = kit.Pipeline.WalletOf(Pid);
         Assert.Equal(oracle.Value, kept.Value);
@@ -262,7 +262,7 @@ public sealed class DayHistoryOrderTests
                 (w.TapsOfPerson(pid, DateTimeOffset.MinValue), w.TripEnds("V0043", DateTimeOffset.MinValue, DateTimeOffset.MaxValue)));
             WalletView oracle = WalletRules.Evaluate(
                 TestKit.Registry,
-                new PersonHistory { Person = TestKit.Registry.FindPerson(pid)!, Taps = [.. all.Select(t => t.ToStoredTap())], TripEnds = [.. ends.Select(t => t.ToStoredTap())], TopUps = [] },
+                new PersonHistory { Person = TestKit.Registry.FindPerson(pid)!, Taps = [.. all.Select(t => t.ToStoredTap())], TripEnds = [.. ends.Select(t => t.ToStoredTap())], ValueChanges = [] },
                 end);
             PersonState kept = kit.Pipeline.WalletOf(pid);
             Assert.Equal((oracle.Value, oracle.Points, JsonSerializer.Serialize(oracle.Trips)), (kept.Value, kept.Points, JsonSerializer.Serialize(kept.Trips)));

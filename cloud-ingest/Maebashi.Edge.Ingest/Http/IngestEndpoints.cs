@@ -37,7 +37,6 @@ public static class IngestEndpoints
             return Results.Json(new { status = "ok" }, Json);
         });
         app.MapGet("/api/v1/cards/{tok}/wallet", Wallet).RequireAuthorization(ScopePolicies.Wallet);
-        app.MapPost("/api/v1/cards/{tok}/charge", Charge).RequireAuthorization(ScopePolicies.Transport);
         app.MapGet($"/api/v1/clinics/{{{ScopePolicies.ClinicRouteValue}}}/checkins", CheckIns).RequireAuthorization(ScopePolicies.Clinic);
         app.MapGet("/api/v1/events/{eventId}/participants", Participants).RequireAuthorization(ScopePolicies.Welfare);
         app.MapGet("/api/v1/devices", Devices).RequireAuthorization(ScopePolicies.Admin);
@@ -91,59 +90,6 @@ public static class IngestEndpoints
                 description = e.Description,
                 adjustment = e.Adjustment,
             }),
-        }, Json);
-    }
-
-    private sealed class ChargeRequest
-    {
-        public long? Amount { get; set; }
-        public string? Receipt { get; set; }
-    }
-
-    private static async Task<IResult> Charge(HttpContext ctx, string tok, IngestQueries queries, IngestPipeline pipeline, AuditLog audit)
-    {
-        ChargeRequest? req;
-        try
-        {
-            req = await JsonSerializer.DeserializeAsync<ChargeRequest>(ctx.Request.Body, Json, ctx.RequestAborted);
-        }
-        catch (JsonException e)
-        {
-            return Problem(StatusCodes.Status400BadRequest, $"body: expected {{\"amount\": yen, \"receipt\": id}} ({e.Message})");
-        }
-
-        if (req?.Amount is not { } amount || amount <= 0 || amount > 1_000_000)
-        {
-            return Problem(StatusCodes.Status400BadRequest, "amount: expected whole yen between 1 and 1,000,000");
-        }
-
-        if (string.IsNullOrWhiteSpace(req.Receipt) || req.Receipt.Length > 100)
-        {
-            return Problem(StatusCodes.Status400BadRequest, "receipt: expected a receipt id of 1 to 100 characters");
-        }
-
-        CardEntry? card = queries.FindCard(tok);
-        if (card is null)
-        {
-            audit.Record(ctx.User, "POST", "/api/v1/cards/{tok}/charge", 404, [tok]);
-            return Problem(StatusCodes.Status404NotFound, "unknown card token");
-        }
-
-        ChargeOutcome outcome = pipeline.Charge(card, amount, req.Receipt);
-        int status = outcome.Status == ChargeStatus.Conflict ? StatusCodes.Status409Conflict : StatusCodes.Status200OK;
-        audit.Record(ctx.User, "POST", "/api/v1/cards/{tok}/charge", status, [tok]);
-        if (outcome.Status == ChargeStatus.Conflict)
-        {
-            return Problem(status, "receipt: already used for another card or amount");
-        }
-
-        return Results.Json(new
-        {
-            status = outcome.Status == ChargeStatus.Applied ? "applied" : "duplicate",
-            receipt = req.Receipt,
-            amount,
-            value = outcome.Value,
-            points = outcome.Points,
         }, Json);
     }
 

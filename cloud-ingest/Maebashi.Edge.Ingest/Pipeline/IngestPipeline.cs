@@ -161,25 +161,29 @@ public sealed class IngestPipeline
         return new BatchOutcome { Device = device, Ack = applied.Ack };
     }
 
-    /// <summary>A top-up, idempotent by receipt (docs/contract.md §3).</summary>
-    public ChargeOutcome Charge(CardEntry card, long amount, string receipt)
+    /// <summary>
+    /// An operator's top-up (idempotent by receipt, docs/contract.md §3) or adjustment (idempotent by request id):
+    /// the same id again with the same card and body is a duplicate that changes nothing, with anything else a conflict.
+    /// </summary>
+    public ChargeOutcome ApplyValueChange(CardEntry card, long amount, string id, ValueChangeKind kind, string? reason = null, string? note = null)
     {
         DateTimeOffset now = _time.GetUtcNow();
+        var change = new ValueChange(id, amount, now, kind, reason, note);
         lock (_gate)
         {
             (ChargeOutcome outcome, UnitState unit) = _store.Write(w =>
             {
                 var unit = new UnitState();
-                if (w.FindTopUp(receipt) is { } existing)
+                if (w.FindValueChange(change.Key) is { } existing)
                 {
                     PersonState? s = w.GetPersonForUpdate(existing.Pid);
-                    ChargeStatus status = existing.Pid == card.Pid && existing.TopUp.Amount == amount ? ChargeStatus.Duplicate : ChargeStatus.Conflict;
-                    return (new ChargeOutcome(status, s?.Value ?? 0, s?.Points ?? 0), unit);
+                    ValueChange was = existing.Change;
+                    bool same = existing.Pid == card.Pid && was.Amount == amount && was.Reason == reason && was.Note == note;
+                    return (new ChargeOutcome(same ? ChargeStatus.Duplicate : ChargeStatus.Conflict, s?.Value ?? 0, s?.Points ?? 0), unit);
                 }
 
-                var topUp = new TopUp(receipt, amount, now);
-                w.TryAddTopUp(card.Pid, topUp);
-                WalletView view = _persons.Evaluate(w, card.Pid, now, unit.Deny, WalletRules.ReplayFrom(topUp));
+                w.TryAddValueChange(card.Pid, change);
+                WalletView view = _persons.Evaluate(w, card.Pid, now, unit.Deny, WalletRules.ReplayFrom(change));
                 FinishUnit(w, unit);
                 return (new ChargeOutcome(ChargeStatus.Applied, view.Value, view.Points), unit);
             });

@@ -57,7 +57,7 @@ internal sealed class PersonEvaluator(CityRegistry registry, WalletEvaluator eva
             Person = person,
             Taps = taps.Select(t => t.ToStoredTap()).ToList(),
             TripEnds = [.. tripEnds.Values],
-            TopUps = [.. w.TopUpsOf(pid).Where(t => t.At >= start)],
+            ValueChanges = [.. w.ValueChangesOf(pid).Where(t => t.At >= start)],
         };
         DayEvaluation days = evaluate(registry, history, from, now);
         WalletView view = days.View;
@@ -86,7 +86,7 @@ internal sealed class PersonEvaluator(CityRegistry registry, WalletEvaluator eva
     public PersonState Untouched(string pid, DateTimeOffset now)
     {
         PersonEntry person = registry.FindPerson(pid) ?? throw new InvalidOperationException("card of an unknown person");
-        WalletView v = evaluate(registry, new PersonHistory { Person = person, Taps = [], TripEnds = [], TopUps = [] }, null, now).View;
+        WalletView v = evaluate(registry, new PersonHistory { Person = person, Taps = [], TripEnds = [], ValueChanges = [] }, null, now).View;
         return ToState(pid, v, v.Trips, v.Postings, 0);
     }
 

@@ -91,12 +91,13 @@ public interface IIngestWrite
     /// <summary>Persons with a <c>board</c> on the vehicle with <c>from ≤ at ≤ to</c> (a trip_end may close their trip).</summary>
     IReadOnlyCollection<string> PersonsBoarded(string vehicle, DateTimeOffset from, DateTimeOffset to);
 
-    IReadOnlyList<TopUp> TopUpsOf(string pid);
+    IReadOnlyList<ValueChange> ValueChangesOf(string pid);
 
-    /// <summary>The top-up stored under the receipt and its person, or null.</summary>
-    (string Pid, TopUp TopUp)? FindTopUp(string receipt);
+    /// <summary>The top-up or adjustment stored under <see cref="ValueChange.Key"/>, and its person, or null.</summary>
+    (string Pid, ValueChange Change)? FindValueChange(string key);
 
-    bool TryAddTopUp(string pid, TopUp topUp);
+    /// <summary>Stores the change unless one with its <see cref="ValueChange.Key"/> exists.</summary>
+    bool TryAddValueChange(string pid, ValueChange change);
 
     PersonState? GetPersonForUpdate(string pid);
 

@@ -56,7 +56,7 @@ public sealed class LiteDbIngestStore : IIngestStore
         _db.GetCollection(Layout.CheckIns).EnsureIndex("cd");
         _db.GetCollection(Layout.Participations).EnsureIndex("p");
         _db.GetCollection(Layout.Participations).EnsureIndex("ev");
-        _db.GetCollection(Layout.TopUps).EnsureIndex("p");
+        _db.GetCollection(Layout.ValueChanges).EnsureIndex("p");
         _db.GetCollection(Layout.Quarantine).EnsureIndex("at");
         Durable();
         LoadCaches();
@@ -129,10 +129,10 @@ public sealed class LiteDbIngestStore : IIngestStore
             _cache.SetDevice(LiteDbMapping.ReadDevice(d));
         }
 
-        foreach (BsonDocument d in _db.GetCollection(Layout.TopUps).FindAll())
+        foreach (BsonDocument d in _db.GetCollection(Layout.ValueChanges).FindAll())
         {
-            (string pid, TopUp topUp) = LiteDbMapping.ReadTopUp(d);
-            _cache.AddTopUp(pid, topUp);
+            (string pid, ValueChange change) = LiteDbMapping.ReadValueChange(d);
+            _cache.AddValueChange(pid, change);
         }
     }
 

@@ -29,7 +29,8 @@ internal static class LiteDbLayout
     public const string Participations = "participations";
     public const string Devices = "devices";
     public const string Quarantine = "quarantine";
-    public const string TopUps = "topups";
+    /// <summary>Operators' top-ups and adjustments, under <c>ValueChange.Key</c>.</summary>
+    public const string ValueChanges = "valuechanges";
     public const string Meta = "meta";
     public const string Retained = "retained";
 

@@ -170,9 +170,15 @@ internal static class LiteDbMapping
         d["_id"].AsString, d["scope"].AsString, d["dev"].AsString, d["topic"].AsString, d["code"].AsString, d["reason"].AsString,
         d["seq"].IsNull ? null : unchecked((ulong)d["seq"].AsInt64), Ticks(d["at"]), d["b"].AsBinary);
 
-    public static BsonDocument TopUpDocument(string pid, TopUp t) => new() { ["_id"] = t.Receipt, ["p"] = pid, ["amount"] = t.Amount, ["at"] = t.At.UtcTicks };
+    public static BsonDocument ValueChangeDocument(string pid, ValueChange t) => new()
+    {
+        ["_id"] = t.Key, ["id"] = t.Id, ["kind"] = (int)t.Kind, ["p"] = pid, ["amount"] = t.Amount, ["at"] = t.At.UtcTicks,
+        ["reason"] = t.Reason, ["note"] = t.Note,
+    };
 
-    public static (string Pid, TopUp TopUp) ReadTopUp(BsonDocument d) => (d["p"].AsString, new TopUp(d["_id"].AsString, d["amount"].AsInt64, Ticks(d["at"])));
+    public static (string Pid, ValueChange Change) ReadValueChange(BsonDocument d) => (d["p"].AsString, new ValueChange(
+        d["id"].AsString, d["amount"].AsInt64, Ticks(d["at"]), (ValueChangeKind)d["kind"].AsInt32,
+        d["reason"].IsNull ? null : d["reason"].AsString, d["note"].IsNull ? null : d["note"].AsString));
 
     public static BsonDocument MetaDocument(string key, string value) => new() { ["_id"] = key, ["v"] = value };
 

@@ -21,7 +21,7 @@ internal sealed class LiteDbUnitOfWork(LiteDatabase db, LiteDbWriteCache cache, 
     // _newTaps once per evaluated person grew with the square of the group's size.
     private readonly Dictionary<string, List<TapRecord>> _newTapsByPerson = new(StringComparer.Ordinal);
     private readonly HashSet<(string, ulong)> _newKeys = [];
-    private readonly List<(string Pid, TopUp TopUp)> _newTopUps = [];
+    private readonly List<(string Pid, ValueChange Change)> _newValueChanges = [];
     private readonly Dictionary<string, CachedPerson> _newPersons = new(StringComparer.Ordinal);
     private readonly Dictionary<string, DeviceProgress> _newDevices = new(StringComparer.Ordinal);
     private readonly Dictionary<string, DayCheckpoint[]> _newCheckpoints = new(StringComparer.Ordinal);
@@ -67,9 +67,9 @@ internal sealed class LiteDbUnitOfWork(LiteDatabase db, LiteDbWriteCache cache, 
 
         cache.EvictIfOver();
 
-        foreach ((string pid, TopUp t) in _newTopUps)
+        foreach ((string pid, ValueChange t) in _newValueChanges)
         {
-            cache.AddTopUp(pid, t);
+            cache.AddValueChange(pid, t);
         }
 
         foreach ((string pid, CachedPerson p) in _newPersons)
@@ -190,26 +190,26 @@ internal sealed class LiteDbUnitOfWork(LiteDatabase db, LiteDbWriteCache cache, 
             .Where(t => t.Pid is not null && t.At >= from && t.At <= to)
             .Select(t => t.Pid!).ToHashSet(StringComparer.Ordinal);
 
-    public IReadOnlyList<TopUp> TopUpsOf(string pid)
+    public IReadOnlyList<ValueChange> ValueChangesOf(string pid)
     {
-        List<TopUp> list = cache.TopUpsOf(pid);
-        list.AddRange(_newTopUps.Where(t => t.Pid == pid).Select(t => t.TopUp));
+        List<ValueChange> list = cache.ValueChangesOf(pid);
+        list.AddRange(_newValueChanges.Where(t => t.Pid == pid).Select(t => t.Change));
         return list;
     }
 
-    public (string Pid, TopUp TopUp)? FindTopUp(string receipt) =>
-        db.GetCollection(TopUps).FindById(receipt) is { } d ? LiteDbMapping.ReadTopUp(d) : null;
+    public (string Pid, ValueChange Change)? FindValueChange(string key) =>
+        db.GetCollection(ValueChanges).FindById(key) is { } d ? LiteDbMapping.ReadValueChange(d) : null;
 
-    public bool TryAddTopUp(string pid, TopUp topUp)
+    public bool TryAddValueChange(string pid, ValueChange change)
     {
-        ILiteCollection<BsonDocument> col = db.GetCollection(TopUps);
-        if (col.FindById(topUp.Receipt) is not null)
+        ILiteCollection<BsonDocument> col = db.GetCollection(ValueChanges);
+        if (col.FindById(change.Key) is not null)
         {
             return false;
         }
 
-        col.Insert(LiteDbMapping.TopUpDocument(pid, topUp));
-        _newTopUps.Add((pid, topUp));
+        col.Insert(LiteDbMapping.ValueChangeDocument(pid, change));
+        _newValueChanges.Add((pid, change));
         return true;
     }
 

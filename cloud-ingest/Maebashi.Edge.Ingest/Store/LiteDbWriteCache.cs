@@ -42,7 +42,7 @@ internal sealed class LiteDbWriteCache(int maxCachedTaps)
     private int _cachedTaps;
     private readonly Dictionary<string, List<TapRecord>> _tripEndsByVehicle = new(StringComparer.Ordinal);
     private readonly Dictionary<string, List<TapRecord>> _boardsByVehicle = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, List<TopUp>> _topUpsByPerson = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, List<ValueChange>> _valueChangesByPerson = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, CachedPerson> _persons = new(StringComparer.Ordinal);
 
     // The latest checkpoints of each person evaluated since the start (day order), or none: then the latest ones are
@@ -252,10 +252,10 @@ internal sealed class LiteDbWriteCache(int maxCachedTaps)
 
     public IEnumerable<TapRecord> BoardsOf(string vehicle) => _boardsByVehicle.TryGetValue(vehicle, out List<TapRecord>? cached) ? cached : [];
 
-    public void AddTopUp(string pid, TopUp topUp) => Add(_topUpsByPerson, pid, topUp);
+    public void AddValueChange(string pid, ValueChange topUp) => Add(_valueChangesByPerson, pid, topUp);
 
     /// <summary>The person's committed top-ups (a new list the caller may add to).</summary>
-    public List<TopUp> TopUpsOf(string pid) => _topUpsByPerson.TryGetValue(pid, out List<TopUp>? cached) ? [.. cached] : [];
+    public List<ValueChange> ValueChangesOf(string pid) => _valueChangesByPerson.TryGetValue(pid, out List<ValueChange>? cached) ? [.. cached] : [];
 
     public bool TryGetPerson(string pid, [MaybeNullWhen(false)] out CachedPerson person) => _persons.TryGetValue(pid, out person);
 
