@@ -87,7 +87,11 @@ public enum TripClose
     UnmatchedAlight,
 }
 
-/// <summary>One trip and its charge, computed adult fare → category → transfer → daily cap.</summary>
+/// <summary>
+/// One trip and its charge, computed adult fare → category → transfer → daily cap, each step kept so an operator or the
+/// passenger can follow it: <see cref="CategoryFare"/> after the category, minus <see cref="TransferDiscount"/>, minus
+/// <see cref="CapReduction"/>, is <see cref="Charge"/>.
+/// </summary>
 public sealed record Trip(
     string Route,
     string Vehicle,
@@ -102,7 +106,10 @@ public sealed record Trip(
     bool Transfer,
     string ServiceDay,
     StoredTapRef? Board,
-    StoredTapRef? Alight);
+    StoredTapRef? Alight,
+    long CategoryFare = 0,
+    long TransferDiscount = 0,
+    long CapReduction = 0);
 
 public sealed record StoredTapRef(string Device, ulong Seq);
 

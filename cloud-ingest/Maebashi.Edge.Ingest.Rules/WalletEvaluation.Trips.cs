@@ -36,6 +36,9 @@ internal sealed partial class WalletEvaluation
 
         public string Category = FareCategories.Adult;
         public long AdultFare;
+        public long CategoryFare;
+        public long TransferDiscount;
+        public long CapReduction;
         public long Charge;
         public long RidePoints;
         public bool Transfer;
@@ -244,6 +247,7 @@ internal sealed partial class WalletEvaluation
                 FareCategories.Child or FareCategories.Disability => WalletRules.HalfFare(t.AdultFare),
                 _ => t.AdultFare,
             };
+            t.CategoryFare = fare;
 
             if (t.Board >= 0 && previous is not null && previous.AlightTicks >= 0
                 && (previous.Close == TripClose.Alighted || previous.Close == TripClose.UnmatchedAlight)
@@ -253,13 +257,17 @@ internal sealed partial class WalletEvaluation
                 if (gap >= 0 && gap <= RuleWindows.Transfer.Ticks)
                 {
                     t.Transfer = true;
+                    long beforeTransfer = fare;
                     fare = Math.Max(0, fare - t.BoardRoute.Route.TransferDiscount);
+                    t.TransferDiscount = beforeTransfer - fare;
                 }
             }
 
             if (category.Cap is long cap)
             {
+                long beforeCap = fare;
                 fare = Math.Min(fare, Math.Max(0, cap - dayTotal));
+                t.CapReduction = beforeCap - fare;
             }
 
             dayTotal += fare;
@@ -308,7 +316,10 @@ internal sealed partial class WalletEvaluation
             t.Transfer,
             DayText(t.Day),
             t.Board >= 0 ? RefOf(t.Board) : null,
-            t.Alight >= 0 ? RefOf(t.Alight) : null);
+            t.Alight >= 0 ? RefOf(t.Alight) : null,
+            t.CategoryFare,
+            t.TransferDiscount,
+            t.CapReduction);
     }
 
     private void FillTripOutcomes()

@@ -168,3 +168,40 @@ public class TransferAndCapTests
         Assert.Equal(2000 - 1800, w.Value);
     }
 }
+
+/// <summary>Each trip keeps the steps of its fare, so an operator and the passenger can follow how it was reached.</summary>
+[Trait("Category", "Web")]
+public class FareStepTests
+{
+    private const string D = "2026-11-26 ";
+
+    [Fact]
+    public void A_child_transfer_keeps_adult_fare_category_fare_and_the_discount_that_reached_its_charge()
+    {
+        var r = new Rider(Sample.Registry, "P0002");
+        r.Ride("BUS0042", "R01", "S01", D + "08:00", "S06", D + "08:20");
+        r.Ride("BUS0043", "R02", "M01", D + "08:30", "M02", D + "08:40");
+
+        Trip second = r.Eval(D + "23:00").Trips[1];
+
+        Assert.Equal((100L, 50L, 50L, 0L, 0L), (second.AdultFare, second.CategoryFare, second.TransferDiscount, second.CapReduction, second.Charge));
+        foreach (Trip t in r.Eval(D + "23:00").Trips)
+        {
+            Assert.Equal(t.Charge, t.CategoryFare - t.TransferDiscount - t.CapReduction);
+        }
+    }
+
+    [Fact]
+    public void A_capped_trip_keeps_what_the_cap_took()
+    {
+        var r = new Rider(Sample.Registry, "P0001");
+        for (int h = 8; h < 11; h++)
+        {
+            r.Ride("BUS0042", "R01", "S01", $"{D}{h:00}:00", "S07", $"{D}{h:00}:30");
+        }
+
+        Trip third = r.Eval(D + "23:00").Trips[2];
+
+        Assert.Equal((340L, 340L, 0L, 320L, 20L), (third.AdultFare, third.CategoryFare, third.TransferDiscount, third.CapReduction, third.Charge));
+    }
+}
