@@ -1,10 +1,8 @@
 using System.Globalization;
-using System.Text;
 using System.Text.Json.Nodes;
 using Maebashi.Edge.Contract.Identity;
 using Maebashi.Edge.Contract.Messages;
 using Microsoft.Playwright;
-using MQTTnet;
 
 namespace Maebashi.Edge.Web.Tests;
 
@@ -97,38 +95,15 @@ public sealed class ConsoleScreensTests(Browser browser) : IAsyncLifetime
         await Screens.SaveAsync(page, "console-clinic-queue");
     }
 
-    /// <summary>A clinic terminal's batch of one check-in now, published as the device (its MQTT password and mac).</summary>
-    private async Task PublishCheckInAsync(string device, string uid, string clinic, int queue)
-    {
-        byte[] key = ConsoleSite.Registry.FindDevice(device)!.Key;
-        var batch = new JsonObject
+    /// <summary>A clinic terminal's batch of one check-in now.</summary>
+    private Task PublishCheckInAsync(string device, string uid, string clinic, int queue) =>
+        DevicePublisher.PublishAsync(_site.MqttPort, device, new JsonObject
         {
-            ["device"] = device,
-            ["events"] = new JsonArray(new JsonObject
-            {
-                ["seq"] = 1,
-                ["type"] = "clinic_checkin",
-                ["at"] = DateTimeOffset.Now.ToOffset(TimeSpan.FromHours(9)).ToString("yyyy-MM-dd'T'HH:mm:ss.fffzzz", CultureInfo.InvariantCulture),
-                ["card"] = new JsonObject { ["tok"] = ConsoleSite.Registry.TokenFor(CardTech.Iso14443A, uid), ["tech"] = "iso14443a" },
-                ["ctx"] = new JsonObject { ["clinic"] = clinic, ["queue"] = queue },
-                ["decision"] = "accept",
-            }),
-        };
-        byte[] payload = Encoding.UTF8.GetBytes(batch.ToJsonString());
-        using IMqttClient client = new MqttClientFactory().CreateMqttClient();
-        await client.ConnectAsync(new MqttClientOptionsBuilder()
-            .WithTcpServer("127.0.0.1", _site.MqttPort)
-            .WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500)
-            .WithClientId(device + "-web-test")
-            .WithCredentials(device, DeviceAuth.ComputeMqttPassword(key))
-            .Build());
-        MqttClientPublishResult published = await client.PublishAsync(new MqttApplicationMessageBuilder()
-            .WithTopic(Topics.Events(device))
-            .WithPayload(payload)
-            .WithQualityOfServiceLevel(MQTTnet.Protocol.MqttQualityOfServiceLevel.AtLeastOnce)
-            .WithUserProperty(DeviceAuth.MacProperty, Encoding.ASCII.GetBytes(DeviceAuth.ComputeMac(key, payload)).AsMemory())
-            .Build());
-        Assert.True(published.IsSuccess, $"publish: {published.ReasonCode}");
-        await client.DisconnectAsync();
-    }
+            ["seq"] = 1,
+            ["type"] = "clinic_checkin",
+            ["at"] = DateTimeOffset.Now.ToOffset(TimeSpan.FromHours(9)).ToString("yyyy-MM-dd'T'HH:mm:ss.fffzzz", CultureInfo.InvariantCulture),
+            ["card"] = new JsonObject { ["tok"] = ConsoleSite.Registry.TokenFor(CardTech.Iso14443A, uid), ["tech"] = "iso14443a" },
+            ["ctx"] = new JsonObject { ["clinic"] = clinic, ["queue"] = queue },
+            ["decision"] = "accept",
+        });
 }

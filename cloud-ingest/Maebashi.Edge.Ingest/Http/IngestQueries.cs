@@ -38,6 +38,12 @@ public enum DenyReason
 public sealed record DenyListRow(string Token, CardTech Tech, string TransportSectorId, DenyReason Reason, bool Authenticated);
 
 /// <summary>A page of the deny list (by token) under the list's version, and how many cards it holds.</summary>
+/// <summary>A rider as an operator looks them up (<see cref="IngestQueries.Rider"/>): by transport sector ID, never the PID.</summary>
+public sealed record RiderRecord(string TransportSectorId, IReadOnlyList<RiderCard> Cards, PersonState Wallet, IReadOnlyList<WalletEntry> NewestEntries);
+
+/// <summary>One of the rider's cards, and why it is on the deny list if it is.</summary>
+public sealed record RiderCard(string Token, CardTech Tech, bool Authenticated, DenyReason? Denied);
+
 public sealed record DenyListPage(long Version, IReadOnlyList<DenyListRow> Rows, int Total);
 
 /// <summary>An event of the registry with its participants and the points they were issued.</summary>
@@ -107,6 +113,33 @@ public sealed class IngestQueries(IngestPipeline pipeline, IIngestStore store, A
                     c.Authenticated)),
         ];
         return new DenyListPage(list.Version, rows, list.Tokens.Count);
+    }
+
+    /// <summary>
+    /// An operator's lookup of a rider by card token or transport sector ID (either of the person's cards, any case
+    /// of the sector ID): the person's transport sector ID, cards, wallet and newest entries; never the PID. Null when
+    /// neither names a person the ingest knows (a sector ID is known once the person's first facts arrived).
+    /// </summary>
+    public RiderRecord? Rider(string query, int entries)
+    {
+        string q = query.Trim();
+        string? pid = q.Length == 0 ? null : FindCard(q)?.Pid ?? store.PidOfSector(q.ToUpperInvariant());
+        if (pid is null)
+        {
+            return null;
+        }
+
+        DenyList list = pipeline.CurrentDenyList();
+        RiderCard[] cards =
+        [
+            .. pipeline.Registry.CardsOf(pid).Select(c => new RiderCard(c.Token, c.Tech, c.Authenticated, list.Tokens.Contains(c.Token) ? ReasonOf(c) : null)),
+        ];
+        IReadOnlyList<WalletEntry> all = store.EntriesOf(pid);
+        return new RiderRecord(
+            pipeline.Registry.SectorIdFor(pid, SectorId.Transport),
+            cards,
+            pipeline.WalletOf(pid),
+            [.. all.Skip(Math.Max(0, all.Count - entries)).Reverse()]);
     }
 
     /// <summary>The travel reviews kept, newest first.</summary>

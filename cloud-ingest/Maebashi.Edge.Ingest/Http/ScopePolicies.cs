@@ -39,6 +39,9 @@ public static class ScopePolicies
     /// <summary>The console's clinic pages: the same rule as <see cref="Clinic"/>, signed in with the console's cookie.</summary>
     public const string ConsoleClinic = "console:" + Clinic;
 
+    /// <summary>The console's transport pages: the same rule as <see cref="Transport"/> (transport or admin), with the console's cookie.</summary>
+    public const string ConsoleTransport = "console:" + Transport;
+
     /// <summary>The console's event pages: the same rule as <see cref="Welfare"/>, signed in with the console's cookie.</summary>
     public const string ConsoleWelfare = "console:" + Welfare;
 

@@ -20,6 +20,11 @@ internal sealed class PersonEvaluator(CityRegistry registry, WalletEvaluator eva
     {
         PersonEntry person = registry.FindPerson(pid) ?? throw new InvalidOperationException("a card names a person the registry does not hold");
         PersonState? old = w.GetPersonForUpdate(pid);
+        if (old is null)
+        {
+            // Operators look a rider up by transport sector ID (console); the person's first facts index it.
+            w.IndexSector(registry.SectorIdFor(pid, SectorId.Transport), pid);
+        }
 
         // A trip still open closes by the clock (or a later fact): its fare is posted on the day it was boarded.
         if (old?.NextCloseAt is { } review && WalletRules.ServiceDay(review - RuleWindows.Trip) < replayFrom)

@@ -102,6 +102,12 @@ public interface IIngestWrite
     PersonState? GetPersonForUpdate(string pid);
 
     /// <summary>
+    /// Remembers whose a sector ID is, for an operator's lookup by it (<see cref="IIngestStore.PidOfSector"/>): written
+    /// once, when the person's first facts arrive, so the lookup is one read and nothing is computed per person.
+    /// </summary>
+    void IndexSector(string sectorId, string pid);
+
+    /// <summary>
     /// Replaces the person's state, and the check-ins and participations at or after <paramref name="replayedFrom"/>
     /// (the start of the days the evaluation replayed; earlier ones stay), and appends the new entries.
     /// </summary>
@@ -135,6 +141,9 @@ public interface IIngestStore : IStoreMaintenance, IDisposable
     T Write<T>(Func<IIngestWrite, T> work);
 
     PersonState? GetPerson(string pid);
+
+    /// <summary>The person a sector ID stands for, when the store has their facts; null otherwise.</summary>
+    string? PidOfSector(string sectorId);
 
     IReadOnlyList<WalletEntry> EntriesOf(string pid);
 

@@ -243,6 +243,9 @@ public sealed class LiteDbIngestStore : IIngestStore
 
     private void Durable() => _files.MakeDurable();
 
+    public string? PidOfSector(string sectorId) =>
+        _db.GetCollection(Layout.Sectors).FindById(sectorId) is { } d ? d["p"].AsString : null;
+
     public PersonState? GetPerson(string pid) => _cache.TryGetPerson(pid, out CachedPerson? p) ? p.State : null;
 
     public IReadOnlyList<WalletEntry> EntriesOf(string pid)

@@ -32,6 +32,9 @@ internal static class LiteDbLayout
     /// <summary>Operators' top-ups and adjustments, under <c>ValueChange.Key</c>.</summary>
     public const string ValueChanges = "valuechanges";
     public const string Meta = "meta";
+
+    /// <summary>Sector ID → PID of each person with facts (<c>IIngestWrite.IndexSector</c>).</summary>
+    public const string Sectors = "sectors";
     public const string Retained = "retained";
 
     /// <summary>Taps per document: keeps every document far below LiteDB's 16 MiB.</summary>

@@ -295,6 +295,9 @@ internal sealed class LiteDbUnitOfWork(LiteDatabase db, LiteDbWriteCache cache, 
         return true;
     }
 
+    public void IndexSector(string sectorId, string pid) =>
+        db.GetCollection(Sectors).Upsert(new BsonDocument { ["_id"] = sectorId, ["p"] = pid });
+
     public string? GetMeta(string key) => db.GetCollection(Meta).FindById(key) is { } d ? LiteDbMapping.ReadMeta(d) : null;
 
     public void SetMeta(string key, string value) => db.GetCollection(Meta).Upsert(LiteDbMapping.MetaDocument(key, value));

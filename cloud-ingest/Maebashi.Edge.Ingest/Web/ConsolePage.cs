@@ -9,10 +9,13 @@ public abstract class ConsolePage : PageModel
 {
     public string? Error { get; private set; }
 
-    protected IActionResult Bad(string message)
+    protected IActionResult Bad(string message) => Fail(StatusCodes.Status400BadRequest, message);
+
+    /// <summary>The page again with <paramref name="status"/>, saying what was wrong.</summary>
+    protected IActionResult Fail(int status, string message)
     {
         Error = message;
-        Response.StatusCode = StatusCodes.Status400BadRequest;
+        Response.StatusCode = status;
         return Page();
     }
 }

@@ -1,0 +1,120 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Maebashi.Edge.Contract.Identity;
+using Microsoft.Playwright;
+
+namespace Maebashi.Edge.Web.Tests;
+
+/// <summary>
+/// Transport's card lookup in a real browser: a rider found by card token and by transport sector ID, each fare's
+/// steps, and a refund from the counter's form that changes the wallet exactly once even when the form is sent twice.
+/// </summary>
+[Collection(BrowserCollection.Name)]
+[Trait("Category", "Web")]
+public sealed class CardLookupTests(Browser browser) : IAsyncLifetime
+{
+    private const string Uid = "DEADBEEF"; // P0002, a child: half fare; opening value 500
+    private ConsoleSite _site = null!;
+
+    public async Task InitializeAsync() => _site = await ConsoleSite.StartAsync();
+
+    public Task DisposeAsync()
+    {
+        _site.Dispose();
+        return Task.CompletedTask;
+    }
+
+    private async Task<IPage> SignedInAsync(string scope)
+    {
+        IPage page = await browser.NewPageAsync();
+        (string name, string password) = ConsoleSite.Operators[scope];
+        await page.GotoAsync(_site.Url("/console/signin"));
+        await page.FillAsync("input[name=name]", name);
+        await page.FillAsync("input[name=password]", password);
+        await Task.WhenAll(
+            page.WaitForURLAsync(url => new Uri(url).AbsolutePath == "/console/", new() { WaitUntil = WaitUntilState.DOMContentLoaded }),
+            page.ClickAsync("button:has-text('サインイン / Sign in')"));
+        return page;
+    }
+
+    private static JsonObject Tap(int seq, string type, DateTimeOffset at, string stop) => new()
+    {
+        ["seq"] = seq,
+        ["type"] = type,
+        ["at"] = at.ToOffset(TimeSpan.FromHours(9)).ToString("yyyy-MM-dd'T'HH:mm:ss.fffzzz", CultureInfo.InvariantCulture),
+        ["card"] = new JsonObject { ["tok"] = ConsoleSite.Registry.TokenFor(CardTech.Iso14443A, Uid), ["tech"] = "iso14443a" },
+        ["ctx"] = new JsonObject { ["route"] = "R01", ["vehicle"] = "V0042", ["stop"] = stop },
+        ["decision"] = "accept",
+    };
+
+    [Fact]
+    public async Task Transport_finds_a_rider_by_sector_id_follows_the_fare_and_refunds_it_once()
+    {
+        DateTimeOffset now = DateTimeOffset.UtcNow;
+        await DevicePublisher.PublishAsync(_site.MqttPort, "BUS0042", Tap(1, "board", now.AddMinutes(-40), "S01"), Tap(2, "alight", now.AddMinutes(-20), "S07"));
+        string token = ConsoleSite.Registry.TokenFor(CardTech.Iso14443A, Uid);
+        string sectorId = ConsoleSite.Registry.SectorIdFor("P0002", SectorId.Transport);
+
+        IPage page = await SignedInAsync("transport");
+        await Task.WhenAll(
+            page.WaitForURLAsync(url => new Uri(url).AbsolutePath == "/console/cards", new() { WaitUntil = WaitUntilState.DOMContentLoaded }),
+            page.ClickAsync("nav a:has-text('カード照会 / Card lookup')"));
+        await page.FillAsync("#q", sectorId.ToLowerInvariant());
+        await Task.WhenAll(
+            page.WaitForURLAsync(url => new Uri(url).Query.Contains("q=", StringComparison.Ordinal), new() { WaitUntil = WaitUntilState.DOMContentLoaded }),
+            page.ClickAsync("button:has-text('照会 / Look up')"));
+
+        Assert.Equal(sectorId, await page.GetAttributeAsync("[data-sector-id]", "data-sector-id"));
+        Assert.NotNull(await page.QuerySelectorAsync($"tr[data-token='{token}']"));
+        Assert.Equal("330", await page.GetAttributeAsync("[data-value]", "data-value"));
+        string steps = await page.InnerTextAsync("tr[data-charge='170'] ol.steps");
+        Assert.Contains("大人運賃 / Adult fare 340円", steps, StringComparison.Ordinal);
+        Assert.Contains("小児（半額） / Child (half fare) → 170円", steps, StringComparison.Ordinal);
+        Assert.Contains("運賃 170円 / Fare ¥170", steps, StringComparison.Ordinal);
+        string html = await page.ContentAsync();
+        Assert.DoesNotContain("P0002", html, StringComparison.Ordinal);
+        Assert.DoesNotContain(Uid, html, StringComparison.OrdinalIgnoreCase);
+        await Accessibility.AssertNoSeriousViolationsAsync(page);
+        await Screens.SaveAsync(page, "console-card-lookup");
+
+        // The clerk fills the refund form and it is sent twice (a double click, a resend): applied once.
+        await page.FillAsync("#adjust-amount", "170");
+        await page.SelectOptionAsync("#adjust-reason", "device_fault");
+        await page.FillAsync("#adjust-note", "運賃二重 / charged twice");
+        int[] statuses = await page.EvaluateAsync<int[]>("""
+            async () => {
+                const form = document.querySelector("form[action$='/adjust']");
+                const send = () => fetch(form.action, { method: "POST", body: new URLSearchParams(new FormData(form)) }).then(r => r.status);
+                return [await send(), await send()];
+            }
+            """);
+        Assert.Equal([200, 200], statuses);
+
+        await page.ReloadAsync();
+        Assert.Equal("500", await page.GetAttributeAsync("[data-value]", "data-value"));
+        Assert.Single(await page.QuerySelectorAllAsync("tr[data-kind='operator-adjustment']"));
+
+        // Through the form itself: a correction the page confirms.
+        await page.FillAsync("#adjust-amount", "-20");
+        await page.SelectOptionAsync("#adjust-reason", "fare_error");
+        await Task.WhenAll(
+            page.WaitForURLAsync(url => new Uri(url).AbsolutePath == "/console/cards/adjust", new() { WaitUntil = WaitUntilState.DOMContentLoaded }),
+            page.ClickAsync("button:has-text('反映 / Apply')"));
+        Assert.Contains("-20円を反映しました（残高 480円）", await page.InnerTextAsync("p.notice"), StringComparison.Ordinal);
+        Assert.Equal("480", await page.GetAttributeAsync("[data-value]", "data-value"));
+        await Accessibility.AssertNoSeriousViolationsAsync(page);
+    }
+
+    [Fact]
+    public async Task Welfare_and_clinic_may_not_open_the_card_lookup()
+    {
+        foreach (string scope in new[] { "welfare", "clinic:C01" })
+        {
+            IPage page = await SignedInAsync(scope);
+            Assert.Null(await page.QuerySelectorAsync("nav a:has-text('カード照会 / Card lookup')"));
+            IResponse? response = await page.GotoAsync(_site.Url("/console/cards?q=" + ConsoleSite.Registry.TokenFor(CardTech.Iso14443A, Uid)));
+            Assert.Equal(403, response!.Status);
+            Assert.DoesNotContain("data-value", await page.ContentAsync(), StringComparison.Ordinal);
+        }
+    }
+}

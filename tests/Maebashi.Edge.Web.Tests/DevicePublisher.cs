@@ -1,0 +1,41 @@
+using System.Text;
+using System.Text.Json.Nodes;
+using Maebashi.Edge.Contract.Messages;
+using Maebashi.Edge.Contract.Identity;
+using MQTTnet;
+
+namespace Maebashi.Edge.Web.Tests;
+
+/// <summary>Publishes a batch as a registry device would (its MQTT password and mac), and waits for the ingest's ack.</summary>
+internal static class DevicePublisher
+{
+    public static async Task PublishAsync(int mqttPort, string device, params JsonObject[] events)
+    {
+        byte[] key = ConsoleSite.Registry.FindDevice(device)!.Key;
+        var batch = new JsonObject { ["device"] = device, ["events"] = new JsonArray([.. events]) };
+        byte[] payload = Encoding.UTF8.GetBytes(batch.ToJsonString());
+        using IMqttClient client = new MqttClientFactory().CreateMqttClient();
+        var acked = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        client.ApplicationMessageReceivedAsync += _ =>
+        {
+            acked.TrySetResult();
+            return Task.CompletedTask;
+        };
+        await client.ConnectAsync(new MqttClientOptionsBuilder()
+            .WithTcpServer("127.0.0.1", mqttPort)
+            .WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500)
+            .WithClientId(device + "-web-test")
+            .WithCredentials(device, DeviceAuth.ComputeMqttPassword(key))
+            .Build());
+        await client.SubscribeAsync(Topics.Ack(device), MQTTnet.Protocol.MqttQualityOfServiceLevel.AtLeastOnce);
+        MqttClientPublishResult published = await client.PublishAsync(new MqttApplicationMessageBuilder()
+            .WithTopic(Topics.Events(device))
+            .WithPayload(payload)
+            .WithQualityOfServiceLevel(MQTTnet.Protocol.MqttQualityOfServiceLevel.AtLeastOnce)
+            .WithUserProperty(DeviceAuth.MacProperty, Encoding.ASCII.GetBytes(DeviceAuth.ComputeMac(key, payload)).AsMemory())
+            .Build());
+        Assert.True(published.IsSuccess, $"publish: {published.ReasonCode}");
+        await acked.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        await client.DisconnectAsync();
+    }
+}
