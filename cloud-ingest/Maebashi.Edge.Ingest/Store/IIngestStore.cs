@@ -164,6 +164,12 @@ public interface IIngestStore : IStoreMaintenance, IDisposable
 
     IReadOnlyList<string> PersonsInDebt();
 
+    /// <summary>
+    /// Every person's trips of one service day (<c>yyyy-MM-dd</c>, as <see cref="Trip.ServiceDay"/>), streamed: what the
+    /// transport reports aggregate. The work is one day's trips plus a lookup per person, whatever the history's length.
+    /// </summary>
+    IEnumerable<(string Pid, Trip Trip)> TripsOn(string serviceDay);
+
     /// <summary>Persons with an open trip whose board + 180 min is at or before <paramref name="now"/>.</summary>
     IReadOnlyList<string> PersonsDueForClose(DateTimeOffset now);
 

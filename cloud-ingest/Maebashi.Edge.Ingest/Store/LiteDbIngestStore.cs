@@ -305,6 +305,38 @@ public sealed class LiteDbIngestStore : IIngestStore
         _db.GetCollection(Layout.Quarantine).FindById(id) is { } d ? LiteDbMapping.ReadQuarantine(d) : null;
 
     // The person cache holds every stored person's committed state (loaded at start, updated after each commit).
+    public IEnumerable<(string Pid, Trip Trip)> TripsOn(string serviceDay)
+    {
+        foreach (CachedPerson p in _cache.Persons)
+        {
+            IReadOnlyList<Trip> trips = p.State.Trips;
+            for (int i = FirstOn(trips, serviceDay); i < trips.Count && string.Equals(trips[i].ServiceDay, serviceDay, StringComparison.Ordinal); i++)
+            {
+                yield return (p.State.Pid, trips[i]);
+            }
+        }
+    }
+
+    // A person's trips are in time order, so their service days are too: the first of the day by binary search.
+    private static int FirstOn(IReadOnlyList<Trip> trips, string serviceDay)
+    {
+        int lo = 0, hi = trips.Count;
+        while (lo < hi)
+        {
+            int mid = (lo + hi) >>> 1;
+            if (string.CompareOrdinal(trips[mid].ServiceDay, serviceDay) < 0)
+            {
+                lo = mid + 1;
+            }
+            else
+            {
+                hi = mid;
+            }
+        }
+
+        return lo;
+    }
+
     public IReadOnlyList<string> PersonsInDebt() => [.. _cache.Persons.Where(p => p.State.InDebt).Select(p => p.State.Pid)];
 
     public IReadOnlyList<string> PersonsDueForClose(DateTimeOffset now) =>

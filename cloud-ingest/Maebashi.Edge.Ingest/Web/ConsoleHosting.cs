@@ -2,6 +2,7 @@ using System.Reflection;
 using System.Text.Encodings.Web;
 using System.Text.Unicode;
 using Maebashi.Edge.Ingest.Http;
+using Maebashi.Edge.Ingest.Web.Transport;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
@@ -130,5 +131,6 @@ public static class ConsoleHosting
     {
         app.MapRazorPages();
         app.MapClinicQueue();
+        app.MapTransportExports();
     }
 }
