@@ -5,7 +5,7 @@ namespace Maebashi.Edge.Web.Tests;
 
 /// <summary>
 /// A citizen's first visit to My Page in a real browser, on a phone: an admin issues the enrollment code from the console,
-/// the citizen enrolls with it, sees their page, and reports their card lost.
+/// the citizen enrolls with it, sees their page with the city's notices (urgent first), and reports their card lost.
 /// </summary>
 [Collection(BrowserCollection.Name)]
 [Trait("Category", "Web")]
@@ -42,6 +42,28 @@ public sealed class MyPageBrowserTests(Browser browser) : IAsyncLifetime
         string code = (await console.GetAttributeAsync("[data-code]", "data-code"))!;
         Assert.Matches("^[0-9A-Z]{5}-[0-9A-Z]{5}$", code);
 
+        // The city's notices: an ordinary one, then an emergency, which My Page puts first.
+        await Task.WhenAll(
+            console.WaitForURLAsync(url => new Uri(url).AbsolutePath == "/console/notices", new() { WaitUntil = WaitUntilState.DOMContentLoaded }),
+            console.ClickAsync("nav a:has-text('お知らせ / Notices')"));
+        foreach ((string kind, string title, string text) in new[]
+        {
+            ("normal", "12月のバス時刻改正 / December timetable change", "12月15日から一部の便の時刻が変わります。"),
+            ("urgent", "大雪のため一部運休 / Heavy snow: some buses suspended", "本日は市内循環バスを運休します。"),
+        })
+        {
+            await console.SelectOptionAsync("#kind", kind);
+            await console.FillAsync("#title", title);
+            await console.FillAsync("#body", text);
+            await Task.WhenAll(
+                console.WaitForURLAsync(url => new Uri(url).AbsolutePath == "/console/notices", new() { WaitUntil = WaitUntilState.DOMContentLoaded }),
+                console.ClickAsync("button:has-text('掲載 / Post')"));
+            Assert.Contains("を掲載しました", await console.InnerTextAsync("p.notice"), StringComparison.Ordinal);
+        }
+
+        Assert.Equal(2, await console.Locator("tr[data-notice]").CountAsync());
+        await Accessibility.AssertNoSeriousViolationsAsync(console);
+
         // The citizen, on their phone: a session of their own.
         IPage phone = await browser.NewPageAsync(phone: true);
         await phone.GotoAsync(_site.Url("/my/enroll"));
@@ -57,6 +79,9 @@ public sealed class MyPageBrowserTests(Browser browser) : IAsyncLifetime
         Assert.Contains("マイページ / My Page", await phone.InnerTextAsync("h1"), StringComparison.Ordinal);
         await Accessibility.AssertNoSeriousViolationsAsync(phone);
         await Screens.SaveAsync(phone, "my-page");
+
+        IReadOnlyList<string> notices = await phone.Locator("article.city-notice h3").AllInnerTextsAsync();
+        Assert.Equal(["【緊急 / Urgent】 大雪のため一部運休 / Heavy snow: some buses suspended", "12月のバス時刻改正 / December timetable change"], notices);
 
         // Nothing on the page gives the raw UID or the person's ID.
         string body = await phone.InnerTextAsync("body");

@@ -92,24 +92,10 @@ public static class OperatorsFileEditor
 
     private static void Write(string path, JsonArray rows)
     {
-        string full = Path.GetFullPath(path);
-        string temp = full + ".tmp";
         try
         {
-            var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
-            if (!OperatingSystem.IsWindows())
-            {
-                // Password hashes and tokens: readable by the owner only, like the ingest's other secrets.
-                options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-            }
-
-            using (var stream = new FileStream(temp, options))
-            {
-                JsonSerializer.Serialize(stream, rows, Indented);
-                stream.Flush(flushToDisk: true);
-            }
-
-            File.Move(temp, full, overwrite: true);
+            // Password hashes and tokens: readable by the owner only, like the ingest's other secrets.
+            Store.DurableJsonFile.Write(path, rows, Indented, ownerOnly: true);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -43,6 +43,7 @@ public static class ConsoleHosting
         // Japanese is written as text, not as &#x…; escapes (the encoder still escapes markup).
         services.Configure<WebEncoderOptions>(o => o.TextEncoderSettings = new TextEncoderSettings(UnicodeRanges.All));
         services.AddSingleton(new SignInThrottle(time));
+        services.AddSingleton(sp => new Notices.CityNotices(sp.GetRequiredService<Hosting.IngestDataDirectory>().Path, time));
         services.AddSingleton<ConsoleSignIn>();
         services.AddAntiforgery(o =>
         {

@@ -138,14 +138,7 @@ public sealed class CitizenAccounts
         }
 
         var doc = new Document { Accounts = [.. _byLogin.Values], Codes = [.. _codesByHash.Values] };
-        string temp = _path + ".tmp";
-        using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
-        {
-            JsonSerializer.Serialize(stream, doc, Json);
-            stream.Flush(flushToDisk: true);
-        }
-
-        File.Move(temp, _path, overwrite: true);
+        Store.DurableJsonFile.Write(_path, doc, Json, ownerOnly: true);
     }
 
     private sealed class Document

@@ -16,8 +16,11 @@ namespace Maebashi.Edge.Ingest.Web.Pages.My;
 [Authorize(Policy = MyPageHosting.Policy)]
 [RequestSizeLimit(ConsoleForms.MaxBodyBytes)]
 [RequestFormLimits(ValueLengthLimit = ConsoleForms.MaxBodyBytes, ValueCountLimit = ConsoleForms.MaxValues)]
-public sealed class MyIndexModel(MyPageQueries queries, IngestPipeline pipeline, AuditLog audit) : PageModel
+public sealed class MyIndexModel(MyPageQueries queries, IngestPipeline pipeline, AuditLog audit, Notices.CityNotices notices) : PageModel
 {
+    /// <summary>The city's notices shown now, urgent first.</summary>
+    public IReadOnlyList<Notices.CityNotice> Notices { get; private set; } = [];
+
     /// <summary>The route the audit log names a report of a lost card by.</summary>
     public const string ReportLostRoute = "/my/cards/lost";
 
@@ -29,6 +32,8 @@ public sealed class MyIndexModel(MyPageQueries queries, IngestPipeline pipeline,
     public string? Message { get; private set; }
 
     public IActionResult OnGet() => Show();
+
+    public override void OnPageHandlerExecuting(Microsoft.AspNetCore.Mvc.Filters.PageHandlerExecutingContext context) => Notices = notices.Shown();
 
     public IActionResult OnPostReportLost(string? token)
     {
