@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Maebashi.Edge.Bench.Ingest;
 using Maebashi.Edge.Contract.Identity;
 using Maebashi.Edge.Contract.Messages;
 using Maebashi.Edge.Contract.Registry;
@@ -18,13 +19,15 @@ using MQTTnet.Protocol;
 // Ingest benchmarks (docs/contract.md §10):
 //  1. registry scale: 1,000,000 cards / 340,000 persons loaded by the ingest (time to ready, resident memory);
 //  2. end to end over the embedded broker: device batches → verify → de-dup → resolve → rules → durable store → ack;
-//  3. the store-only baseline: the same batches, one de-duplication record per event, one durable unit per batch.
+//  3. the console's pages on a month of taps (1,500,000 events; --quick 150,000) in the same store;
+//  4. the store-only baseline: the same batches, one de-duplication record per event, one durable unit per batch.
 bool quick = args.Contains("--quick");
 int persons = quick ? 34_000 : 340_000;
 int cards = quick ? 100_000 : 1_000_000;
 int devices = 8;
 int batchSize = 100;
 int eventsTotal = quick ? 16_000 : 80_000;
+int monthEvents = quick ? 150_000 : 1_500_000;
 
 // Untimed warm-up batches per device, sent before the measured ones (and written to the baseline's store
 // first too): the JIT's tiers settle and both paths start from a store holding the same data.
@@ -38,11 +41,17 @@ var sw = Stopwatch.StartNew();
 RegistryGenerator.WriteBusFleet(registryPath, persons, cards, devices);
 Console.WriteLine($"generated registry: {persons:N0} persons, {cards:N0} cards, {devices} buses, {new FileInfo(registryPath).Length / 1_000_000.0:F0} MB in {sw.Elapsed.TotalSeconds:F1} s");
 
+// An admin who signs in to the console (phase 3).
+const string ConsoleAdmin = "bench-admin";
+string consolePassword = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(12));
+string operatorsPath = Path.Combine(dir, "operators.json");
+File.WriteAllText(operatorsPath, new JsonArray(new JsonObject { ["name"] = ConsoleAdmin, ["scope"] = "admin", ["passwordHash"] = Maebashi.Edge.Ingest.Http.PasswordHash.Hash(consolePassword) }).ToJsonString());
+
 // 1. Registry scale: the ingest starting on it.
 GC.Collect();
 sw.Restart();
 IngestHost host = await IngestHost.StartAsync(
-    new IngestOptions { RegistryPath = registryPath, DataDirectory = Path.Combine(dir, "e2e"), MqttPort = 0, HttpPort = 0 },
+    new IngestOptions { RegistryPath = registryPath, DataDirectory = Path.Combine(dir, "e2e"), MqttPort = 0, HttpPort = 0, OperatorsPath = operatorsPath },
     NullLoggerFactory.Instance, TimeProvider.System, CancellationToken.None);
 double startSeconds = sw.Elapsed.TotalSeconds;
 using (Process self = Process.GetCurrentProcess())
@@ -192,6 +201,75 @@ double snapshotShare = snapshotSeconds / snapshotPersons * 0.5;
 double e2eWithSnapshot = eventCount / (e2eSeconds + eventCount * snapshotShare);
 Console.WriteLine($"end to end with the snapshot's share (≤ {snapshotShare * 1e6:F1} µs per event): {e2eWithSnapshot:N0} events/s");
 
+// 3. The console on a month of taps: the devices send board/alight pairs of random cards over the last 30 days (seqs
+//    after the ones above), then an admin asks for each page.
+sw.Restart();
+ulong[] nextSeq = [.. Enumerable.Range(0, devices).Select(d => (ulong)((warmBatches + batches[d].Count) * batchSize) + 1)];
+var filled = new TaskCompletionSource[devices];
+ulong[] fillLast = new ulong[devices];
+for (int d = 0; d < devices; d++)
+{
+    int dev = d;
+    filled[d] = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+    fillLast[d] = nextSeq[d] + (ulong)(monthEvents / devices) - 1;
+    clients[d].ApplicationMessageReceivedAsync += e =>
+    {
+        if (ContractJson.ParseAck(e.ApplicationMessage.Payload.ToArray()).UpTo >= fillLast[dev])
+        {
+            filled[dev].TrySetResult();
+        }
+
+        return Task.CompletedTask;
+    };
+}
+
+DateTimeOffset monthStart = DateTimeOffset.UtcNow.AddDays(-30);
+await Task.WhenAll(Enumerable.Range(0, devices).Select(async d =>
+{
+    var dayRnd = new Random(1000 + d);
+    byte[] key = registry.FindDevice(RegistryGenerator.DeviceId(d))!.Key;
+    DateTimeOffset at = monthStart.AddMinutes(d);
+    double stepSeconds = 30 * 86_400.0 / (monthEvents / devices / 2);
+    while (nextSeq[d] <= fillLast[d])
+    {
+        var arr = new JsonArray();
+        for (int k = 0; k < batchSize / 2 && nextSeq[d] <= fillLast[d]; k++)
+        {
+            string tok = CardToken.Compute(registry.RegionKey, CardTech.Iso14443A, RegistryGenerator.Uid(1 + dayRnd.Next(cards - 1)));
+            int boardStop = 1 + dayRnd.Next(3);
+            arr.Add(Tap(nextSeq[d]++, "board", at, tok, $"S{boardStop:D2}", d));
+            arr.Add(Tap(nextSeq[d]++, "alight", at.AddMinutes(12), tok, $"S{boardStop + 1 + dayRnd.Next(4):D2}", d));
+            at = at.AddSeconds(stepSeconds);
+        }
+
+        byte[] payload = Encoding.UTF8.GetBytes(new JsonObject { ["device"] = RegistryGenerator.DeviceId(d), ["events"] = arr }.ToJsonString());
+        await clients[d].PublishAsync(new MqttApplicationMessageBuilder().WithTopic(Topics.Events(RegistryGenerator.DeviceId(d))).WithPayload(payload)
+            .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
+            .WithUserProperty(DeviceAuth.MacProperty, Encoding.ASCII.GetBytes(DeviceAuth.ComputeMac(key, payload)).AsMemory()).Build());
+    }
+}));
+await Task.WhenAll(filled.Select(t => t.Task)).WaitAsync(TimeSpan.FromMinutes(30));
+Console.WriteLine($"console: a month of taps, {monthEvents:N0} more events, stored in {sw.Elapsed.TotalSeconds:F0} s");
+
+string someCard = CardToken.Compute(registry.RegionKey, CardTech.Iso14443A, RegistryGenerator.Uid(1));
+string midMonth = Maebashi.Edge.Ingest.Rules.WalletRules.ServiceDay(monthStart.AddDays(15)).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+string[] pages =
+[
+    "/console/", "/console/denylist", "/console/audit", "/console/quarantine", "/console/events", "/console/operators",
+    "/console/notices", "/console/cards?q=" + someCard, "/console/cards?q=" + registry.SectorIdFor(registry.FindCard(someCard)!.Pid, SectorId.Transport),
+    "/console/transport?day=" + midMonth,
+];
+Dictionary<string, List<double>> consoleSamples = await ConsolePagesBench.MeasureAsync(host.HttpPort, ConsoleAdmin, consolePassword, pages, rounds: quick ? 20 : 40, warmups: 3);
+List<double> allPages = [.. consoleSamples.Values.SelectMany(v => v)];
+double consoleP95 = ConsolePagesBench.Percentile(allPages, 0.95);
+(string slowestPage, double slowestP95) = consoleSamples.Select(kv => (kv.Key, ConsolePagesBench.Percentile(kv.Value, 0.95))).MaxBy(x => x.Item2);
+foreach ((string page, List<double> v) in consoleSamples)
+{
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"   {page.Split('?')[0]}: p50 {ConsolePagesBench.Percentile(v, 0.5):F1} ms, p95 {ConsolePagesBench.Percentile(v, 0.95):F1} ms"));
+}
+
+Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"console pages: p95 {consoleP95:F1} ms over {allPages.Count} asks of {pages.Length} pages (loopback round trip, an upper bound of server time); slowest {slowestPage.Split('?')[0]} p95 {slowestP95:F1} ms"));
+
 foreach (IMqttClient c in clients)
 {
     await c.DisconnectAsync();
@@ -224,7 +302,7 @@ Directory.Delete(dir, recursive: true);
 
 // Last line: the figures as JSON, for `maebashi-edge bench`.
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-    $"{{\"ingest_registry_cards\":{cards},\"ingest_registry_persons\":{persons},\"ingest_ready_s\":{startSeconds:F2},\"ingest_events\":{eventCount},\"ingest_events_per_s\":{e2eRate:F0},\"store_only_events_per_s\":{baseRate:F0},\"ingest_vs_store_ratio\":{e2eRate / baseRate:F3},\"ingest_snapshot_us_per_person\":{snapshotSeconds * 1e6 / snapshotPersons:F1},\"ingest_events_per_s_with_snapshot_share\":{e2eWithSnapshot:F0}}}"));
+    $"{{\"ingest_registry_cards\":{cards},\"ingest_registry_persons\":{persons},\"ingest_ready_s\":{startSeconds:F2},\"ingest_events\":{eventCount},\"ingest_events_per_s\":{e2eRate:F0},\"store_only_events_per_s\":{baseRate:F0},\"ingest_vs_store_ratio\":{e2eRate / baseRate:F3},\"ingest_snapshot_us_per_person\":{snapshotSeconds * 1e6 / snapshotPersons:F1},\"ingest_events_per_s_with_snapshot_share\":{e2eWithSnapshot:F0},\"console_month_events\":{monthEvents},\"console_page_p95_ms\":{consoleP95:F1},\"console_slowest_page_p95_ms\":{slowestP95:F1}}}"));
 return 0;
 
 void StoreOnly(DurableLiteDatabase baseline, List<List<(ulong Seq, string Type, DateTimeOffset At, string Tok)>>[] raw)

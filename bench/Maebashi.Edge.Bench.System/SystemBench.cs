@@ -99,7 +99,8 @@ internal sealed class SystemBench : IAsyncDisposable
         Merge(await HarnessAsync("ingest rules", "Maebashi.Edge.Bench.Rules", [quick], limit, ct), ("sun_verify_us", "sun_verify_us"));
         Merge(await HarnessAsync("ingest (embedded broker, in process)", "Maebashi.Edge.Bench.Ingest", [quick], limit, ct),
             ("ingest_events_per_s", "ingest_events_per_s"), ("ingest_vs_store_ratio", "ingest_vs_store_ratio"), ("store_only_events_per_s", "store_only_events_per_s"),
-            ("ingest_events", "ingest_bench_events"), ("ingest_ready_s", "ingest_bench_ready_s"), ("ingest_registry_cards", "ingest_bench_registry_cards"));
+            ("ingest_events", "ingest_bench_events"), ("ingest_ready_s", "ingest_bench_ready_s"), ("ingest_registry_cards", "ingest_bench_registry_cards"),
+            ("console_page_p95_ms", "console_page_p95_ms"), ("console_slowest_page_p95_ms", "console_slowest_page_p95_ms"), ("console_month_events", "console_month_events"));
         Merge(await HarnessAsync("terminal host (pipeline in process)", "Maebashi.Edge.Bench.Terminal", [quick], limit, ct),
             ("pipeline_tap_verdict_p50_ms", "pipeline_tap_verdict_p50_ms"), ("pipeline_tap_verdict_p99_ms", "pipeline_tap_verdict_p99_ms"),
             ("disk_fsync_p99_ms", "disk_fsync_p99_ms"), ("terminal_rss_after_100k_taps_mb", "terminal_rss_after_100k_taps_mb"),
@@ -428,6 +429,7 @@ internal sealed class SystemBench : IAsyncDisposable
         ("drain_new_tap_p99_ms", "new taps during the drain, p99", "≤ 10 ms", v => v <= 10),
         ("ingest_events_per_s", "ingest end to end (embedded defaults)", "≥ 20,000 events/s", v => v >= 20_000),
         ("ingest_vs_store_ratio", "ingest ÷ store-only baseline", "≥ 0.5", v => v >= 0.5),
+        ("console_page_p95_ms", "console pages p95 on a month of taps (loopback round trip)", "≤ 200 ms", v => v <= 200),
         ("sun_verify_us", "ingest: SUN verification of an authenticated card's read (CPU)", "≤ 20 µs", v => v <= 20),
         ("registry_load_s", "registry load", "≤ 10 s", v => v <= 10),
         ("registry_peak_rss_mb", "registry load, peak resident", "≤ 1024 MB", v => v <= 1024),
