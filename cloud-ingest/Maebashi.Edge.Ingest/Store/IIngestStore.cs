@@ -1,3 +1,4 @@
+using Maebashi.Edge.CardAuth.Jpki;
 using Maebashi.Edge.Contract.Messages;
 using Maebashi.Edge.Ingest.Rules;
 
@@ -22,8 +23,9 @@ namespace Maebashi.Edge.Ingest.Store;
 /// <summary>A stored tap: the de-duplication record and the fact the rules read.</summary>
 /// <param name="Auth">What intake found of the card read (an authenticated card's SUN message).</param>
 /// <param name="SunCounter">The card's SDM read counter when <paramref name="Auth"/> is <see cref="CardReadAuth.Verified"/>.</param>
+/// <param name="Jpki">A My Number card's verified certificate, as much as is kept: issuer, validity and hash (never the certificate or the signature).</param>
 public sealed record TapRecord(string Device, ulong Seq, string? Pid, string Type, string? Vehicle, DateTimeOffset At, DateTimeOffset ReceivedAt, TapEvent Event,
-    CardReadAuth Auth = CardReadAuth.None, int SunCounter = -1)
+    CardReadAuth Auth = CardReadAuth.None, int SunCounter = -1, JpkiCertificateFacts? Jpki = null)
 {
     public StoredTap ToStoredTap() => new(Device, Seq, Event, Auth, SunCounter);
 }
