@@ -31,6 +31,7 @@ public sealed class JpkiIntakeTests : IDisposable
     private readonly string _dir = TestKit.TempDir();
     private readonly string _rootsFile;
     private readonly string _crlFile;
+    private readonly string _registryPath;
     private readonly CityRegistry _registry;
     private readonly JpkiTestAuthority _ca = JpkiTestAuthority.Create(Now.AddYears(-2));
     private readonly JpkiUserCredential _cardA;
@@ -50,9 +51,9 @@ public sealed class JpkiIntakeTests : IDisposable
         JsonNode doc = JsonNode.Parse(File.ReadAllText(SharedFixtures.RegistryPath))!;
         doc["cards"]!.AsArray().Add(new JsonObject { ["uid"] = Convert.ToHexString(SerialA), ["tech"] = "jpki", ["pid"] = "P0001" });
         doc["cards"]!.AsArray().Add(new JsonObject { ["uid"] = Convert.ToHexString(SerialB), ["tech"] = "jpki", ["pid"] = "P0002" });
-        string registryPath = Path.Combine(_dir, "registry.json");
-        File.WriteAllText(registryPath, doc.ToJsonString());
-        _registry = RegistryLoader.Load(registryPath);
+        _registryPath = Path.Combine(_dir, "registry.json");
+        File.WriteAllText(_registryPath, doc.ToJsonString());
+        _registry = RegistryLoader.Load(_registryPath);
 
         _cardA = _ca.IssueUserAuthentication(SerialA, Now.AddYears(-1), Now.AddYears(4));
         _cardB = _ca.IssueUserAuthentication(SerialB, Now.AddYears(-1), Now.AddYears(4));
@@ -251,6 +252,52 @@ public sealed class JpkiIntakeTests : IDisposable
         ((JsonObject)tap["card"]!).Remove("jpki");
         Send(tap);
         Assert.Equal(1, Counter("maebashi_ingest_card_reads_refused_total", nameof(CardReadProblem.JpkiMissing)));
+    }
+
+    [Fact]
+    public async Task The_reception_queue_shows_a_verified_my_number_check_in_and_the_console_warns_a_day_before_the_crls_next_update()
+    {
+        await using RunningIngest ingest = await RunningIngest.StartAsync(_time, registry: _registryPath, jpkiRoots: _rootsFile, jpkiCrl: _crlFile);
+        Assert.Equal(ResultStatus.Applied, Send(ingest.Host.Pipeline, Checkin(1, Now, _cardA, SerialA)).Results[0].Status);
+
+        using var clerk = new ConsoleClient(ingest);
+        Assert.Equal(302, (await clerk.SignInAsync(RunningIngest.Clinic1Name, RunningIngest.ConsolePassword)).Status);
+        ConsoleClient.Page queue = await clerk.GetAsync("/console/clinics/C01/queue?date=2026-11-30");
+        Assert.Contains("data-my-number=\"verified\">マイナンバーカード（電子証明書・暗証番号で確認） / My Number card (certificate and PIN verified)", queue.Body, StringComparison.Ordinal);
+        Assert.DoesNotContain("id=\"jpki-crl\"", (await clerk.GetAsync("/console/")).Body, StringComparison.Ordinal);
+
+        // A day later (the clerk's session has long ended: sign in again).
+        _time.Advance(TimeSpan.FromDays(1) + TimeSpan.FromHours(1));
+        using var later = new ConsoleClient(ingest);
+        Assert.Equal(302, (await later.SignInAsync(RunningIngest.Clinic1Name, RunningIngest.ConsolePassword)).Status);
+        string fleet = (await later.GetAsync("/console/")).Body;
+        Assert.Contains("id=\"jpki-crl\" data-state=\"expiressoon\"", fleet, StringComparison.Ordinal);
+        Assert.Contains("マイナンバーカードの失効リスト（CRL）は 2026-12-02 10:00:00 に次回更新の期限を迎えます", fleet, StringComparison.Ordinal);
+        Assert.Contains("maebashi_ingest_jpki_crl_expiring 1", (await ingest.Get("/metrics", null)).Body, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_ingest_will_not_start_with_a_jpki_file_it_cannot_use_and_names_the_file()
+    {
+        string data = Path.Combine(_dir, "d");
+        string notPem = Path.Combine(_dir, "not-roots.pem");
+        await File.WriteAllTextAsync(notPem, "not a certificate");
+        (int exit, _, string err) = await EdgeCli.RunAsync(["ingest", "run", "--registry", _registryPath, "--data", data, "--mqtt-port", "0", "--http-port", "0", "--jpki-roots", notPem, "--jpki-crl", _crlFile]);
+        Assert.Equal(2, exit);
+        Assert.Contains($"{notPem}: no PEM certificate", err, StringComparison.Ordinal);
+
+        // A CRL signed by someone else's CA is not this city's word on revocations.
+        using var other = JpkiTestAuthority.Create(Now.AddYears(-2), "Someone else's CA");
+        string foreignCrl = Path.Combine(_dir, "foreign.crl");
+        await File.WriteAllBytesAsync(foreignCrl, other.CreateCrl([], Now, Now.AddDays(2)));
+        (int exit2, _, string err2) = await EdgeCli.RunAsync(["ingest", "run", "--registry", _registryPath, "--data", data, "--mqtt-port", "0", "--http-port", "0", "--jpki-roots", _rootsFile, "--jpki-crl", foreignCrl]);
+        Assert.Equal(2, exit2);
+        Assert.Contains($"{foreignCrl}: issued by", err2, StringComparison.Ordinal);
+        Assert.Contains("which is not a root of --jpki-roots", err2, StringComparison.Ordinal);
+
+        (int exit3, _, string err3) = await EdgeCli.RunAsync(["ingest", "run", "--registry", _registryPath, "--data", data, "--mqtt-port", "0", "--http-port", "0", "--jpki-roots", _rootsFile]);
+        Assert.Equal(2, exit3);
+        Assert.Contains("--jpki-roots, --jpki-crl): give both or neither", err3, StringComparison.Ordinal);
     }
 
     private T Gauge<T>(string name)

@@ -48,7 +48,8 @@ public sealed record PersonState(
 public sealed record WalletEntry(string Pid, string Key, string Kind, long Value, long Points, string Source, DateTimeOffset At, DateTimeOffset RecordedAt, string Description, bool Adjustment);
 
 /// <summary>A clinic check-in as the clinic may see it (the PID is kept only to replace the person's rows).</summary>
-public sealed record CheckInRecord(string Pid, string Clinic, DateOnly Date, string PatientNo, int Queue, bool ChildMedicalSubsidy, DateTimeOffset At);
+/// <param name="MyNumber">Checked in with a My Number card whose certificate and signature verified (the PIN was entered).</param>
+public sealed record CheckInRecord(string Pid, string Clinic, DateOnly Date, string PatientNo, int Queue, bool ChildMedicalSubsidy, DateTimeOffset At, bool MyNumber = false);
 
 /// <summary>A participation as the welfare sector may see it: the person's welfare sector ID.</summary>
 public sealed record ParticipationRecord(string Pid, string Event, string Sector, string SectorId, DateTimeOffset In, DateTimeOffset? Out, long Points);
