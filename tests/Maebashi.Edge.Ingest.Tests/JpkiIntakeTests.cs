@@ -137,6 +137,25 @@ public sealed class JpkiIntakeTests : IDisposable
     }
 
     [Fact]
+    public void A_certificate_of_another_root_than_the_crls_is_refused_for_want_of_its_crl()
+    {
+        // Two roots are trusted, but the CRL is the first one's: the second's cards cannot be checked for revocation.
+        using var second = JpkiTestAuthority.Create(Now.AddYears(-2), "Second JPKI CA");
+        using JpkiUserCredential card = second.IssueUserAuthentication(SerialA, Now.AddYears(-1), Now.AddYears(4));
+        string roots = Path.Combine(_dir, "two-roots.pem");
+        File.WriteAllText(roots, _ca.RootPem + "\n" + second.RootPem + "\n");
+        using JpkiTrust trust = JpkiTrust.Create(roots, _crlFile, _time, NullLogger.Instance);
+        using var store = new LiteDbIngestStore(Path.Combine(_dir, "store-two-roots"));
+        var pipeline = new IngestPipeline(_registry, store, _time, new IngestMetrics(_time), NullLogger.Instance,
+            cardReads: CardReadVerifier.Create(_registry, keyFile: null, trust));
+
+        Assert.Equal(ResultStatus.Applied, Send(pipeline, Checkin(1, Now, _cardA, SerialA)).Results[0].Status);
+        Ack ack = Send(pipeline, Checkin(2, Now, card, SerialA));
+        Assert.Equal(ResultStatus.Rejected, ack.Results[0].Status);
+        Assert.StartsWith("card.jpki: no CRL of the certificate's issuer", ack.Results[0].Reason);
+    }
+
+    [Fact]
     public void A_crl_past_its_next_update_fails_closed()
     {
         WriteCrl([], nextUpdate: Now.AddMinutes(1), number: 2);

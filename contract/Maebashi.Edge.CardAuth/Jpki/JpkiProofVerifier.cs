@@ -111,12 +111,13 @@ public sealed class JpkiProofVerifier(byte[] regionKey)
                 return new JpkiCheck(JpkiVerdict.Untrusted, "card.jpki: this ingest has no JPKI roots (--jpki-roots): My Number cards are refused", facts);
             }
 
-            if (Chain(certificate, roots, at) is { } chainProblem)
+            (JpkiCheck? chainProblem, string? issuerSha256) = Chain(certificate, roots, at);
+            if (chainProblem is { } problem)
             {
-                return chainProblem with { Facts = facts };
+                return problem with { Facts = facts };
             }
 
-            if (crl is null || !crl.Issuer.RawData.AsSpan().SequenceEqual(certificate.IssuerName.RawData))
+            if (crl is null || crl.IssuerSha256 != issuerSha256)
             {
                 return new JpkiCheck(JpkiVerdict.RevocationUnknown, "card.jpki: no CRL of the certificate's issuer at this ingest (--jpki-crl): revocation unknown, refused", facts);
             }
@@ -135,8 +136,8 @@ public sealed class JpkiProofVerifier(byte[] regionKey)
         }
     }
 
-    /// <summary>Builds the chain to a root as of the tap's time; null when it builds.</summary>
-    private static JpkiCheck? Chain(X509Certificate2 certificate, JpkiTrustAnchors roots, DateTimeOffset at)
+    /// <summary>Builds the chain to a root as of the tap's time: what is wrong, or the SHA-256 of the certificate's issuer.</summary>
+    private static (JpkiCheck? Problem, string? IssuerSha256) Chain(X509Certificate2 certificate, JpkiTrustAnchors roots, DateTimeOffset at)
     {
         using var chain = new X509Chain();
         chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
@@ -148,7 +149,8 @@ public sealed class JpkiProofVerifier(byte[] regionKey)
         chain.ChainPolicy.VerificationTimeIgnored = false;
         if (chain.Build(certificate))
         {
-            return null;
+            // JPKI's user-authentication CA issues the card's certificate itself: the issuer is the next element.
+            return (null, chain.ChainElements.Count > 1 ? chain.ChainElements[1].Certificate.GetCertHashString(HashAlgorithmName.SHA256) : null);
         }
 
         X509ChainStatusFlags flags = chain.ChainStatus.Aggregate(X509ChainStatusFlags.NoError, (all, s) => all | s.Status);
@@ -156,10 +158,10 @@ public sealed class JpkiProofVerifier(byte[] regionKey)
         if ((flags & ~X509ChainStatusFlags.NotTimeValid) == X509ChainStatusFlags.NoError)
         {
             string why = at < notBefore ? "not yet valid" : at > notAfter ? "expired" : "its CA's certificate is not valid then";
-            return new JpkiCheck(JpkiVerdict.Expired, $"card.jpki.cert: {why} at the tap's time {Utc(at)} (valid {Utc(notBefore)} to {Utc(notAfter)})", null);
+            return (new JpkiCheck(JpkiVerdict.Expired, $"card.jpki.cert: {why} at the tap's time {Utc(at)} (valid {Utc(notBefore)} to {Utc(notAfter)})", null), null);
         }
 
-        return new JpkiCheck(JpkiVerdict.Untrusted, $"card.jpki.cert: does not chain to a root of --jpki-roots ({flags})", null);
+        return (new JpkiCheck(JpkiVerdict.Untrusted, $"card.jpki.cert: does not chain to a root of --jpki-roots ({flags})", null), null);
     }
 
     private static string Utc(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);

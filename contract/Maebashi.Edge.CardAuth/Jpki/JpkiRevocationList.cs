@@ -19,9 +19,10 @@ public sealed class JpkiRevocationList
 {
     private readonly Dictionary<string, DateTimeOffset> _revoked;
 
-    private JpkiRevocationList(X500DistinguishedName issuer, DateTimeOffset thisUpdate, DateTimeOffset? nextUpdate, BigInteger? number, Dictionary<string, DateTimeOffset> revoked)
+    private JpkiRevocationList(X500DistinguishedName issuer, string issuerSha256, DateTimeOffset thisUpdate, DateTimeOffset? nextUpdate, BigInteger? number, Dictionary<string, DateTimeOffset> revoked)
     {
         Issuer = issuer;
+        IssuerSha256 = issuerSha256;
         ThisUpdate = thisUpdate;
         NextUpdate = nextUpdate;
         Number = number;
@@ -30,6 +31,9 @@ public sealed class JpkiRevocationList
 
     /// <summary>The CA that signed it (one of the roots).</summary>
     public X500DistinguishedName Issuer { get; }
+
+    /// <summary>The SHA-256 of that root's certificate: the CRL speaks for the certificates this very root issued.</summary>
+    public string IssuerSha256 { get; }
 
     public DateTimeOffset ThisUpdate { get; }
 
@@ -102,7 +106,8 @@ public sealed class JpkiRevocationList
         }
 
         return new JpkiRevocationList(
-            new X500DistinguishedName(issuer.GetEncoded()),
+            root.SubjectName,
+            root.GetCertHashString(HashAlgorithmName.SHA256),
             new DateTimeOffset(DateTime.SpecifyKind(crl.ThisUpdate, DateTimeKind.Utc)),
             crl.NextUpdate is { } next ? new DateTimeOffset(DateTime.SpecifyKind(next, DateTimeKind.Utc)) : null,
             number,
