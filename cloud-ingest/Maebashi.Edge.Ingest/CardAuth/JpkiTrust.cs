@@ -42,16 +42,16 @@ public sealed class JpkiTrust : IDisposable
     private (DateTime Written, long Length) _stamp;
     private JpkiCrlState _warned = JpkiCrlState.Current;
 
-    private JpkiTrust(JpkiTrustAnchors? roots, string? crlPath, JpkiRevocationList? crl, TimeProvider time, ILogger logger)
+    private JpkiTrust(JpkiTrustAnchors? roots, string? crlPath, (DateTime, long) crlStamp, JpkiRevocationList? crl, TimeProvider time, ILogger logger)
     {
         Roots = roots;
         _crlPath = crlPath;
+        _stamp = crlStamp;
         _crl = crl;
         _time = time;
         _logger = logger;
         if (crlPath is not null)
         {
-            _stamp = Stamp(crlPath);
             _timer = time.CreateTimer(_ => Poll(), null, PollInterval, PollInterval);
         }
     }
@@ -71,7 +71,7 @@ public sealed class JpkiTrust : IDisposable
         if (rootsFile is null && crlFile is null)
         {
             logger.LogWarning("No --jpki-roots and --jpki-crl: taps of My Number cards (tech jpki) are refused");
-            return new JpkiTrust(null, null, null, time, logger);
+            return new JpkiTrust(null, null, default, null, time, logger);
         }
 
         if (rootsFile is null || crlFile is null)
@@ -82,8 +82,10 @@ public sealed class JpkiTrust : IDisposable
         JpkiTrustAnchors roots = JpkiTrustAnchors.Load(rootsFile);
         try
         {
+            // Stamped before it is read: a change made while it is read is seen by the next poll.
+            (DateTime, long) stamp = Stamp(crlFile);
             JpkiRevocationList crl = JpkiRevocationList.Load(crlFile, roots);
-            var trust = new JpkiTrust(roots, crlFile, crl, time, logger);
+            var trust = new JpkiTrust(roots, crlFile, stamp, crl, time, logger);
             logger.LogInformation("JPKI: {Roots} root(s); CRL of {Issuer} with {Count} revoked, next update {NextUpdate}", roots.Roots.Count, crl.Issuer.Name, crl.Count, crl.NextUpdate);
             trust.WarnIfDue();
             return trust;
