@@ -85,6 +85,8 @@ public sealed class JpkiTrustFileTests : IDisposable
 
         var garbage = Assert.Throws<JpkiTrustFileException>(() => JpkiRevocationList.Parse("not a CRL"u8.ToArray(), "jpki.crl", roots));
         Assert.StartsWith("jpki.crl: not a CRL", garbage.Message);
+        var truncated = Assert.Throws<JpkiTrustFileException>(() => JpkiRevocationList.Parse(Crl(_root, _key, [], Start.AddDays(10), 1)[..40], "jpki.crl", roots));
+        Assert.StartsWith("jpki.crl: not a CRL", truncated.Message);
     }
 
     private static X509Certificate2 MakeRoot(RSA key, string name)

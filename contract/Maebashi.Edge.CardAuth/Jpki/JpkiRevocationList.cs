@@ -60,16 +60,20 @@ public sealed class JpkiRevocationList
     /// </summary>
     public static JpkiRevocationList Parse(byte[] bytes, string fileName, JpkiTrustAnchors roots)
     {
-        byte[] der = Der(bytes, fileName);
-        X509Crl crl;
         try
         {
-            crl = new X509CrlParser().ReadCrl(der) ?? throw new JpkiTrustFileException($"{fileName}: not a CRL (DER or PEM)");
+            return Read(Der(bytes, fileName), fileName, roots);
         }
-        catch (Exception e) when (e is CrlException or IOException or ArgumentException or InvalidCastException or Asn1Exception or FormatException)
+        catch (Exception e) when (e is CrlException or IOException or ArgumentException or InvalidCastException or InvalidOperationException or Asn1Exception or FormatException)
         {
+            // BouncyCastle reads entries and extensions lazily: any of them may turn out malformed.
             throw new JpkiTrustFileException($"{fileName}: not a CRL (DER or PEM): {e.Message}");
         }
+    }
+
+    private static JpkiRevocationList Read(byte[] der, string fileName, JpkiTrustAnchors roots)
+    {
+        X509Crl crl = new X509CrlParser().ReadCrl(der) ?? throw new JpkiTrustFileException($"{fileName}: not a CRL (DER or PEM)");
 
         X509Name issuer = crl.IssuerDN;
         X509Certificate2? root = roots.Roots.FirstOrDefault(r => new X509CertificateParser().ReadCertificate(r.RawData).SubjectDN.Equivalent(issuer));
