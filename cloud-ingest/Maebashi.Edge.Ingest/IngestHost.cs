@@ -129,7 +129,14 @@ public sealed class IngestHost : IAsyncDisposable
             return new LiteDbIngestStore(data);
         });
         services.AddSingleton(sp => new AuditLog(Path.Combine(sp.GetRequiredService<IngestDataDirectory>().Path, "audit.jsonl"), time));
-        services.AddSingleton(sp => CardReadVerifier.Create(sp.GetRequiredService<CityRegistry>(), sp.GetRequiredService<IOptions<IngestOptions>>().Value.CardKeysFile));
+        services.AddSingleton(sp =>
+        {
+            IngestOptions o = sp.GetRequiredService<IOptions<IngestOptions>>().Value;
+            JpkiTrust jpki = JpkiTrust.Create(o.JpkiRootsFile, o.JpkiCrlFile, time, sp.GetRequiredService<ILoggerFactory>().CreateLogger("Maebashi.Edge.Ingest.Jpki"));
+            metrics.ObserveJpkiCrl(jpki);
+            return jpki;
+        });
+        services.AddSingleton(sp => CardReadVerifier.Create(sp.GetRequiredService<CityRegistry>(), sp.GetRequiredService<IOptions<IngestOptions>>().Value.CardKeysFile, sp.GetRequiredService<JpkiTrust>()));
         services.AddSingleton(sp => new IngestPipeline(
             sp.GetRequiredService<CityRegistry>(), sp.GetRequiredService<IIngestStore>(), time, metrics, sp.GetRequiredService<ILoggerFactory>().CreateLogger("Maebashi.Edge.Ingest"),
             cardReads: sp.GetRequiredService<CardReadVerifier>()));

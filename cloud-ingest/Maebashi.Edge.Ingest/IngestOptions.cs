@@ -60,6 +60,15 @@ public sealed class IngestOptions
     /// </summary>
     public string? CardKeysFile { get; set; }
 
+    /// <summary>
+    /// The JPKI roots My Number cards' certificates must chain to (<c>--jpki-roots</c>, PEM, one or more). With
+    /// <see cref="JpkiCrlFile"/>; without both, every tap of a <c>jpki</c> card is refused.
+    /// </summary>
+    public string? JpkiRootsFile { get; set; }
+
+    /// <summary>The JPKI CRL (<c>--jpki-crl</c>, DER or PEM, signed by a root), read again whenever the file changes.</summary>
+    public string? JpkiCrlFile { get; set; }
+
     /// <summary>How often the clock closes trips left open past board + 180 minutes.</summary>
     public TimeSpan CloseInterval { get; set; } = TimeSpan.FromSeconds(15);
 
@@ -82,6 +91,8 @@ public sealed class IngestOptions
         target.BrokerClientCertFile = BrokerClientCertFile;
         target.BrokerClientKeyFile = BrokerClientKeyFile;
         target.CardKeysFile = CardKeysFile;
+        target.JpkiRootsFile = JpkiRootsFile;
+        target.JpkiCrlFile = JpkiCrlFile;
         target.CloseInterval = CloseInterval;
     }
 }
@@ -141,6 +152,19 @@ public sealed class IngestOptionsValidator : IValidateOptions<IngestOptions>
         }
 
         foreach ((string option, string? file) in new[] { ("BrokerCaFile (--broker-ca)", options.BrokerCaFile), ("BrokerClientCertFile (--broker-client-cert)", options.BrokerClientCertFile), ("BrokerClientKeyFile (--broker-client-key)", options.BrokerClientKeyFile) })
+        {
+            if (file is not null && !File.Exists(file))
+            {
+                failures.Add($"{option}: {file} does not exist");
+            }
+        }
+
+        if ((options.JpkiRootsFile is null) != (options.JpkiCrlFile is null))
+        {
+            failures.Add("JpkiRootsFile, JpkiCrlFile (--jpki-roots, --jpki-crl): give both or neither (a root without its CRL cannot tell a revoked card)");
+        }
+
+        foreach ((string option, string? file) in new[] { ("JpkiRootsFile (--jpki-roots)", options.JpkiRootsFile), ("JpkiCrlFile (--jpki-crl)", options.JpkiCrlFile) })
         {
             if (file is not null && !File.Exists(file))
             {

@@ -38,8 +38,9 @@ internal sealed class RunningIngest : IAsyncDisposable
 
     /// <param name="registry">The registry file; the sample registry by default.</param>
     /// <param name="cardKeys">The card master key file (<c>--card-keys</c>), for a registry with authenticated cards.</param>
+    /// <param name="jpkiRoots">The JPKI roots (<c>--jpki-roots</c>), with <paramref name="jpkiCrl"/>, for My Number cards.</param>
     public static async Task<RunningIngest> StartAsync(TimeProvider? time = null, string? data = null, Uri? broker = null, string? brokerUser = null, string? brokerPassword = null, ILoggerFactory? loggers = null,
-        string? registry = null, string? cardKeys = null)
+        string? registry = null, string? cardKeys = null, string? jpkiRoots = null, string? jpkiCrl = null)
     {
         data ??= TestKit.TempDir();
         string ops = Path.Combine(data, "operators.json");
@@ -59,6 +60,8 @@ internal sealed class RunningIngest : IAsyncDisposable
             {
                 RegistryPath = registry ?? SharedFixtures.RegistryPath,
                 CardKeysFile = cardKeys,
+                JpkiRootsFile = jpkiRoots,
+                JpkiCrlFile = jpkiCrl,
                 DataDirectory = Path.Combine(data, "store"),
                 MqttPort = 0,
                 HttpPort = 0,

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Runtime.InteropServices;
+using Maebashi.Edge.CardAuth.Jpki;
 using Maebashi.Edge.CardAuth.Keys;
 using Maebashi.Edge.Contract.Registry;
 using Maebashi.Edge.Ingest.Http;
@@ -50,7 +51,10 @@ public static class IngestRunCommand
         var brokerPassFile = new Option<string?>("--broker-pass-file") { Description = "file holding the ingest's broker password" };
         var cardKeys = new Option<string?>("--card-keys") { Description = "the city's card master keys (owner-only file: 'VERSION HEX' lines, or one hex line for version 0); required when the registry has ntag424-sun cards" };
 
-        var run = new Command("run", "run the ingest until Ctrl+C or SIGTERM") { registry, data, mqttPort, httpPort, operators, broker, brokerUser, brokerPassFile, brokerCa, brokerClientCert, brokerClientKey, bind, httpsCert, httpsKey, behindProxy, cardKeys };
+        var jpkiRoots = new Option<string?>("--jpki-roots") { Description = "the JPKI roots My Number cards' certificates must chain to (PEM, one or more); with --jpki-crl. Without them, taps of jpki cards are refused" };
+        var jpkiCrl = new Option<string?>("--jpki-crl") { Description = "the JPKI CRL (DER or PEM, signed by a root of --jpki-roots), read again whenever the file changes" };
+
+        var run = new Command("run", "run the ingest until Ctrl+C or SIGTERM") { registry, data, mqttPort, httpPort, operators, broker, brokerUser, brokerPassFile, brokerCa, brokerClientCert, brokerClientKey, bind, httpsCert, httpsKey, behindProxy, cardKeys, jpkiRoots, jpkiCrl };
         run.SetAction(async (parse, ct) =>
         {
             Uri? brokerUri = null;
@@ -95,6 +99,8 @@ public static class IngestRunCommand
                 BrokerClientCertFile = parse.GetValue(brokerClientCert),
                 BrokerClientKeyFile = parse.GetValue(brokerClientKey),
                 CardKeysFile = parse.GetValue(cardKeys),
+                JpkiRootsFile = parse.GetValue(jpkiRoots),
+                JpkiCrlFile = parse.GetValue(jpkiCrl),
             };
             return (int)await RunAsync(program, options, ct);
         });
@@ -140,6 +146,10 @@ public static class IngestRunCommand
         catch (CardKeyFileException e)
         {
             return Fail(program, $"--card-keys: {e.Message}");
+        }
+        catch (JpkiTrustFileException e)
+        {
+            return Fail(program, $"--jpki-roots/--jpki-crl: {e.Message}");
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or InvalidOperationException or System.Net.Sockets.SocketException or MQTTnet.Exceptions.MqttCommunicationException)
         {

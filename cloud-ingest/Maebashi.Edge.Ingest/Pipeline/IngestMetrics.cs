@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using Maebashi.Edge.Contract.Messages;
+using Maebashi.Edge.Ingest.CardAuth;
 
 namespace Maebashi.Edge.Ingest.Pipeline;
 
@@ -32,6 +33,7 @@ public sealed class IngestMetrics : IDisposable
     private long _lastBatchMicros;
     private long _lagMillis;
     private long _travelReviews;
+    private JpkiTrust? _jpki;
 
     /// <param name="meters">The host's meter factory; a meter of its own when null (pipeline tests).</param>
     public IngestMetrics(TimeProvider time, IMeterFactory? meters = null)
@@ -67,7 +69,30 @@ public sealed class IngestMetrics : IDisposable
             description: "Pairs of one card's taps too far apart for the time between them, flagged for review.");
         Meter.CreateObservableCounter("maebashi_ingest_card_reads_refused_total",
             () => _cardReadsRefused.Select(kv => new Measurement<long>(kv.Value, new KeyValuePair<string, object?>("code", kv.Key))),
-            description: "Reads of authenticated cards refused at intake, by code (UnauthenticatedRead, Clone, UnknownKeyVersion).");
+            description: "Reads of authenticated cards refused at intake, by code (UnauthenticatedRead, Clone, UnknownKeyVersion, and the Jpki* codes of My Number cards).");
+        Meter.CreateObservableGauge("maebashi_ingest_jpki_crl_next_update_seconds", JpkiCrlNextUpdate,
+            description: "Seconds until the JPKI CRL's next update (negative once past it: My Number cards are refused); absent without --jpki-crl.");
+        Meter.CreateObservableGauge("maebashi_ingest_jpki_crl_expiring", JpkiCrlExpiring,
+            description: "1 when the JPKI CRL is within a day of its next update or past it (replace the file), else 0; absent without --jpki-crl.");
+    }
+
+    /// <summary>Reports the CRL of <paramref name="jpki"/> from now on.</summary>
+    public void ObserveJpkiCrl(JpkiTrust jpki) => _jpki = jpki;
+
+    private IEnumerable<Measurement<double>> JpkiCrlNextUpdate()
+    {
+        if (_jpki?.Crl?.NextUpdate is { } next)
+        {
+            yield return new Measurement<double>(Math.Round((next - _time.GetUtcNow()).TotalSeconds));
+        }
+    }
+
+    private IEnumerable<Measurement<int>> JpkiCrlExpiring()
+    {
+        if (_jpki?.StateAt(_time.GetUtcNow()) is { } state and not JpkiCrlState.NotConfigured)
+        {
+            yield return new Measurement<int>(state is JpkiCrlState.ExpiresSoon or JpkiCrlState.Outdated ? 1 : 0);
+        }
     }
 
     public Meter Meter { get; }

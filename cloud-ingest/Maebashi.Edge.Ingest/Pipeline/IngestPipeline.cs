@@ -316,7 +316,8 @@ public sealed class IngestPipeline
         var fresh = new List<(int Index, TapRecord Tap)>(read.Events.Count);
         // Each person to evaluate, with the first service day a new fact of theirs can change.
         var affected = new Dictionary<string, DateOnly>(StringComparer.Ordinal);
-        string? payloadHash = null;
+        // The payload's hash and the bytes a quarantine keeps (card proofs redacted), made once per batch.
+        (string Hash, byte[] Kept)? quarantined = null;
         DateTimeOffset? newest = null;
 
         for (int i = 0; i < read.Events.Count; i++)
@@ -326,7 +327,7 @@ public sealed class IngestPipeline
             {
                 string reason = ev.Error!.ToString();
                 results[i] = new EventResult { Seq = ev.Seq, Status = ResultStatus.Rejected, Reason = reason };
-                QuarantineEvent(w, unit, ref payloadHash, payload, device, topic, ev.Seq, ev.Error.Code.ToString(), reason, now);
+                QuarantineEvent(w, unit, ref quarantined, payload, device, topic, ev.Seq, ev.Error.Code.ToString(), reason, now);
                 continue;
             }
 
@@ -339,15 +340,17 @@ public sealed class IngestPipeline
                 {
                     const string reason = "card.tok: unknown card token";
                     results[i] = new EventResult { Seq = e.Seq, Status = ResultStatus.Rejected, Reason = reason };
-                    QuarantineEvent(w, unit, ref payloadHash, payload, device, topic, e.Seq, nameof(ErrorCode.UnknownCard), reason, now);
+                    QuarantineEvent(w, unit, ref quarantined, payload, device, topic, e.Seq, nameof(ErrorCode.UnknownCard), reason, now);
                     continue;
                 }
 
-                cardRead = _cardReads.Check(card, cardRef);
+                cardRead = _cardReads.Check(card, device, e, now);
+                // The proof has done its work: nothing of a certificate or a signature is stored (docs/contract.md §2).
+                cardRef.Jpki = null;
                 if (!cardRead.Accepted)
                 {
                     results[i] = new EventResult { Seq = e.Seq, Status = ResultStatus.Rejected, Reason = cardRead.Reason };
-                    QuarantineEvent(w, unit, ref payloadHash, payload, device, topic, e.Seq, cardRead.Problem!.Value.ToString(), cardRead.Reason!, now);
+                    QuarantineEvent(w, unit, ref quarantined, payload, device, topic, e.Seq, cardRead.Problem!.Value.ToString(), cardRead.Reason!, now);
                     _metrics.CardReadRefused(cardRead.Problem.Value.ToString());
                     if (cardRead.Problem == CardReadProblem.Clone)
                     {
@@ -361,7 +364,7 @@ public sealed class IngestPipeline
                 pid = card.Pid;
             }
 
-            var tap = new TapRecord(device, e.Seq, pid, e.Type, e.Ctx.Vehicle, e.At, now, e, cardRead.Auth, cardRead.Counter);
+            var tap = new TapRecord(device, e.Seq, pid, e.Type, e.Ctx.Vehicle, e.At, now, e, cardRead.Auth, cardRead.Counter, cardRead.Jpki);
             if (!w.TryAddTap(tap))
             {
                 results[i] = new EventResult { Seq = e.Seq, Status = ResultStatus.Duplicate, Reason = "already applied" };
@@ -417,7 +420,7 @@ public sealed class IngestPipeline
             {
                 // Stored for audit and for order-independence, but the operators see why it was refused.
                 string code = CardSignals.RefusalCode(view, tap);
-                QuarantineEvent(w, unit, ref payloadHash, payload, device, topic, tap.Seq, code, r.Reason ?? "rejected by the rules", now);
+                QuarantineEvent(w, unit, ref quarantined, payload, device, topic, tap.Seq, code, r.Reason ?? "rejected by the rules", now);
                 if (code != CardSignals.RuleCode)
                 {
                     _metrics.CardReadRefused(code);
@@ -469,11 +472,11 @@ public sealed class IngestPipeline
         DenyListChanged?.Invoke(list);
     }
 
-    private void QuarantineEvent(IIngestWrite w, UnitState unit, ref string? payloadHash, ReadOnlySpan<byte> payload, string device, string topic, ulong seq, string code, string reason, DateTimeOffset now)
+    private void QuarantineEvent(IIngestWrite w, UnitState unit, ref (string Hash, byte[] Kept)? quarantined, ReadOnlySpan<byte> payload, string device, string topic, ulong seq, string code, string reason, DateTimeOffset now)
     {
-        payloadHash ??= Hash(payload);
-        string id = payloadHash + "#" + seq.ToString(CultureInfo.InvariantCulture);
-        if (w.AddQuarantine(new QuarantineRecord(id, "event", device, topic, code, reason, seq, now, payload.ToArray())))
+        quarantined ??= (Hash(payload), JpkiRedaction.Redact(payload));
+        string id = quarantined.Value.Hash + "#" + seq.ToString(CultureInfo.InvariantCulture);
+        if (w.AddQuarantine(new QuarantineRecord(id, "event", device, topic, code, reason, seq, now, quarantined.Value.Kept)))
         {
             unit.Quarantined++;
         }
@@ -487,7 +490,8 @@ public sealed class IngestPipeline
 
     private void Quarantine(string code, string device, string topic, ReadOnlySpan<byte> payload, string reason)
     {
-        var record = new QuarantineRecord(Hash(payload), "batch", device, topic, code, reason, null, _time.GetUtcNow(), payload.ToArray());
+        // The id is the hash of what arrived (a redelivery is the same record); the bytes kept have no card proof.
+        var record = new QuarantineRecord(Hash(payload), "batch", device, topic, code, reason, null, _time.GetUtcNow(), JpkiRedaction.Redact(payload));
         bool added = _store.Write(w => w.AddQuarantine(record));
         if (added)
         {

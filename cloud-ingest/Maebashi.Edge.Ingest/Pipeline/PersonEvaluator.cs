@@ -78,7 +78,7 @@ internal sealed class PersonEvaluator(CityRegistry registry, WalletEvaluator eva
         w.PutPerson(
             state,
             entries,
-            [.. view.CheckIns.Select(c => new CheckInRecord(pid, c.Clinic, c.Date, c.PatientNo, c.Queue, c.ChildMedicalSubsidy, c.At))],
+            [.. view.CheckIns.Select(c => new CheckInRecord(pid, c.Clinic, c.Date, c.PatientNo, c.Queue, c.ChildMedicalSubsidy, c.At, MyNumberVerified(taps, c.Tap)))],
             [.. view.Participations.Select(p => new ParticipationRecord(pid, p.Event, p.Sector, welfareId, p.In, p.Out, p.Points))],
             start);
         w.PutCheckpoints(pid, days.Checkpoints);
@@ -86,6 +86,10 @@ internal sealed class PersonEvaluator(CityRegistry registry, WalletEvaluator eva
         debts.Record(pid, old?.InDebt ?? false, view.InDebt);
         return view;
     }
+
+    /// <summary>Whether the check-in's tap was a My Number card's, verified at intake (it keeps the certificate's facts).</summary>
+    private static bool MyNumberVerified(IReadOnlyList<TapRecord> taps, StoredTapRef tap) =>
+        taps.Any(t => t.Jpki is not null && t.Seq == tap.Seq && t.Device == tap.Device);
 
     /// <summary>The wallet as the rules see a person with no facts yet (opening value and points).</summary>
     public PersonState Untouched(string pid, DateTimeOffset now)

@@ -1,3 +1,4 @@
+using Maebashi.Edge.CardAuth.Jpki;
 using Maebashi.Edge.Contract.Messages;
 using Maebashi.Edge.Ingest.Rules;
 
@@ -22,8 +23,9 @@ namespace Maebashi.Edge.Ingest.Store;
 /// <summary>A stored tap: the de-duplication record and the fact the rules read.</summary>
 /// <param name="Auth">What intake found of the card read (an authenticated card's SUN message).</param>
 /// <param name="SunCounter">The card's SDM read counter when <paramref name="Auth"/> is <see cref="CardReadAuth.Verified"/>.</param>
+/// <param name="Jpki">A My Number card's verified certificate, as much as is kept: issuer, validity and hash (never the certificate or the signature).</param>
 public sealed record TapRecord(string Device, ulong Seq, string? Pid, string Type, string? Vehicle, DateTimeOffset At, DateTimeOffset ReceivedAt, TapEvent Event,
-    CardReadAuth Auth = CardReadAuth.None, int SunCounter = -1)
+    CardReadAuth Auth = CardReadAuth.None, int SunCounter = -1, JpkiCertificateFacts? Jpki = null)
 {
     public StoredTap ToStoredTap() => new(Device, Seq, Event, Auth, SunCounter);
 }
@@ -46,7 +48,8 @@ public sealed record PersonState(
 public sealed record WalletEntry(string Pid, string Key, string Kind, long Value, long Points, string Source, DateTimeOffset At, DateTimeOffset RecordedAt, string Description, bool Adjustment);
 
 /// <summary>A clinic check-in as the clinic may see it (the PID is kept only to replace the person's rows).</summary>
-public sealed record CheckInRecord(string Pid, string Clinic, DateOnly Date, string PatientNo, int Queue, bool ChildMedicalSubsidy, DateTimeOffset At);
+/// <param name="MyNumber">Checked in with a My Number card whose certificate and signature verified (the PIN was entered).</param>
+public sealed record CheckInRecord(string Pid, string Clinic, DateOnly Date, string PatientNo, int Queue, bool ChildMedicalSubsidy, DateTimeOffset At, bool MyNumber = false);
 
 /// <summary>A participation as the welfare sector may see it: the person's welfare sector ID.</summary>
 public sealed record ParticipationRecord(string Pid, string Event, string Sector, string SectorId, DateTimeOffset In, DateTimeOffset? Out, long Points);

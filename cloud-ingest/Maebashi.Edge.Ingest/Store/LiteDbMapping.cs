@@ -120,13 +120,14 @@ internal static class LiteDbMapping
         ["q"] = c.Queue,
         ["child"] = c.ChildMedicalSubsidy,
         ["at"] = c.At.UtcTicks,
+        ["mn"] = c.MyNumber,
     };
 
     public static string ClinicDay(string clinic, DateOnly date) => clinic + "|" + Day(date);
 
     public static CheckInRecord ReadCheckIn(BsonDocument d) => new(
         d["p"].AsString, d["c"].AsString, DateOnly.ParseExact(d["dt"].AsString, "yyyy-MM-dd", CultureInfo.InvariantCulture),
-        d["no"].AsString, d["q"].AsInt32, d["child"].AsBoolean, Ticks(d["at"]));
+        d["no"].AsString, d["q"].AsInt32, d["child"].AsBoolean, Ticks(d["at"]), d.TryGetValue("mn", out BsonValue myNumber) && myNumber.AsBoolean);
 
     public static BsonDocument ParticipationDocument(ParticipationRecord p) => new()
     {

@@ -9,9 +9,12 @@ using Microsoft.AspNetCore.Routing;
 namespace Maebashi.Edge.Ingest.Web;
 
 /// <summary>A check-in as the reception queue shows it: no PID, the clinic's own patient number.</summary>
-public sealed record QueueRow(int Queue, string PatientNo, bool ChildMedicalSubsidy, string Time)
+public sealed record QueueRow(int Queue, string PatientNo, bool ChildMedicalSubsidy, string Time, bool MyNumber = false)
 {
     public string SubsidyText => ChildMedicalSubsidy ? "対象 / Eligible" : "対象外 / Not eligible";
+
+    /// <summary>How the patient was identified: a My Number card verified (certificate and PIN), or a card read.</summary>
+    public string IdentityText => MyNumber ? "マイナンバーカード（電子証明書・暗証番号で確認） / My Number card (certificate and PIN verified)" : "カード / Card";
 }
 
 /// <summary>
@@ -30,7 +33,7 @@ public static class ClinicQueue
     public static string JsonPath(string clinicId) => PagePath(clinicId) + ".json";
 
     public static IReadOnlyList<QueueRow> Rows(IReadOnlyList<CheckInRecord> checkIns) =>
-        [.. checkIns.OrderBy(c => c.Queue).Select(c => new QueueRow(c.Queue, c.PatientNo, c.ChildMedicalSubsidy, JstText.Clock(c.At)))];
+        [.. checkIns.OrderBy(c => c.Queue).Select(c => new QueueRow(c.Queue, c.PatientNo, c.ChildMedicalSubsidy, JstText.Clock(c.At), c.MyNumber))];
 
     /// <summary>
     /// A short digest of the rows: a poll that sends the version it shows gets no rows back when nothing changed, so
@@ -41,7 +44,7 @@ public static class ClinicQueue
         var text = new StringBuilder();
         foreach (QueueRow r in rows)
         {
-            text.Append(r.Queue).Append('|').Append(r.PatientNo).Append('|').Append(r.ChildMedicalSubsidy).Append('|').Append(r.Time).Append('\n');
+            text.Append(r.Queue).Append('|').Append(r.PatientNo).Append('|').Append(r.ChildMedicalSubsidy).Append('|').Append(r.Time).Append('|').Append(r.MyNumber).Append('\n');
         }
 
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())).AsSpan(0, 8));
@@ -83,7 +86,7 @@ public static class ClinicQueue
             version,
             changed,
             checkins = changed
-                ? rows.Select(r => new { queue = r.Queue, patientNo = r.PatientNo, childMedicalSubsidy = r.ChildMedicalSubsidy, subsidy = r.SubsidyText, time = r.Time })
+                ? rows.Select(r => new { queue = r.Queue, patientNo = r.PatientNo, childMedicalSubsidy = r.ChildMedicalSubsidy, subsidy = r.SubsidyText, time = r.Time, myNumber = r.MyNumber, identity = r.IdentityText })
                 : null,
         });
     }

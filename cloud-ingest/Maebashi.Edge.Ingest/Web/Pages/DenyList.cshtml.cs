@@ -1,3 +1,5 @@
+using Maebashi.Edge.Contract.Identity;
+using Maebashi.Edge.Contract.Registry;
 using Maebashi.Edge.Ingest.Http;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Http;
@@ -35,6 +37,16 @@ public sealed class DenyListModel(IngestQueries queries, AuditLog audit) : Conso
         audit.Record(User, "GET", Route, StatusCodes.Status200OK, [.. List.Rows.Select(r => r.Token)]);
         return Page();
     }
+
+    /// <summary>How the card proves itself, for the row's <c>data-auth</c>.</summary>
+    public static string AuthKind(DenyListRow r) =>
+        r.Tech == CardTech.Jpki ? CardTechs.Jpki : r.Authenticated ? CardAuthKinds.Ntag424Sun : CardAuthKinds.None;
+
+    /// <summary>How the card proves itself, as operators read it: a My Number card by its certificate after the PIN.</summary>
+    public static string DescribeAuth(DenyListRow r) =>
+        r.Tech == CardTech.Jpki ? "電子証明書と暗証番号（マイナンバーカード） / Certificate and PIN (My Number card)"
+        : r.Authenticated ? "SUN 認証 / SUN authenticated"
+        : "未認証（UIDのみ） / Unauthenticated (UID only)";
 
     public static string Describe(DenyReason reason) => reason switch
     {

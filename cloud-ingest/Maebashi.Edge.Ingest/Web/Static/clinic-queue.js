@@ -43,6 +43,9 @@
       tr.appendChild(cell("td", r.patientNo));
       tr.appendChild(cell("td", r.subsidy));
       tr.appendChild(cell("td", r.time));
+      var identity = cell("td", r.identity);
+      identity.dataset.myNumber = r.myNumber ? "verified" : "none";
+      tr.appendChild(identity);
       rows.appendChild(tr);
     });
     body.replaceChildren(rows);
