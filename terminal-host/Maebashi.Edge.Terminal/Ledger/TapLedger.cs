@@ -518,8 +518,8 @@ public sealed class TapLedger : IDisposable
         }
     }
 
-    /// <summary>Cheap pre-check at load: only entries whose JSON names <c>jpki</c> are parsed for a proof.</summary>
-    private static bool MayHoldProof(string json) => json.Contains("\"jpki\"", StringComparison.Ordinal);
+    /// <summary>Cheap pre-check at load: only entries whose JSON has a <c>jpki</c> property (not the tech) are parsed for a proof.</summary>
+    private static bool MayHoldProof(string json) => json.Contains("\"jpki\":", StringComparison.Ordinal);
 
     /// <summary>Removes <c>card.jpki</c> (certificate and signature) from these entries (inside a transaction).</summary>
     private void ScrubProofs(IEnumerable<ulong> seqs)

@@ -101,10 +101,12 @@ internal sealed class MyNumberPinFlow(IKeypad keypad, KeypadOptions options, Ter
     {
         keypad.Discard();
         int typed = 0;
-        feedback.Display.Show(Prompt(tries, afterWrongPin, typed));
         while (true)
         {
-            char? key = await keypad.ReadKeyAsync(options.KeyTimeout, cancellationToken);
+            // The wait (and its time-out) starts before the prompt shows: what the patient sees is already counted.
+            ValueTask<char?> next = keypad.ReadKeyAsync(options.KeyTimeout, cancellationToken);
+            feedback.Display.Show(Prompt(tries, afterWrongPin, typed));
+            char? key = await next;
             switch (key)
             {
                 case null:
@@ -121,10 +123,8 @@ internal sealed class MyNumberPinFlow(IKeypad keypad, KeypadOptions options, Ter
                     break;
                 default:
                     // '#' before four digits, a fifth digit: nothing changes.
-                    continue;
+                    break;
             }
-
-            feedback.Display.Show(Prompt(tries, afterWrongPin, typed));
         }
     }
 
