@@ -238,6 +238,53 @@ public sealed class MyNumberCheckInTests : IDisposable
     }
 
     [Fact]
+    public async Task A_backlog_of_my_number_check_ins_goes_up_in_batches_under_256_KiB_and_their_proofs_go_with_the_ack()
+    {
+        using var site = new TestSite(DeviceRoles.Clinic, "CLN01");
+        int port = LoopbackPorts.Free();
+        site.Options.Broker.Port = port;
+        await using TerminalRuntime t = TerminalRuntime.Create(site.Options, new TerminalParts { Gpio = new System.Device.Gpio.GpioController(new Emulation.Feedback.EmulatedGpioDriver()) });
+
+        // A day's check-ins taken offline, as the PIN flow records them: about 2 KB each with certificate and signature.
+        const int CheckIns = 200;
+        var proof = new CardJpki { Cert = Convert.ToBase64String(_user.CertificateDer), Sig = Convert.ToBase64String(RandomNumberGenerator.GetBytes(256)) };
+        List<ulong> seqs = [];
+        for (int i = 0; i < CheckIns; i++)
+        {
+            int n = i;
+            seqs.Add(t.Ledger.Append(seq => new TapEvent
+            {
+                Seq = seq,
+                Type = EventTypes.ClinicCheckin,
+                At = Start.AddSeconds(n),
+                Card = new CardRef { Tok = TestSite.Token(CardTech.Jpki, $"{n + 1:X6}"), Tech = "jpki", Jpki = proof },
+                Ctx = new TapContext { Clinic = "C01", Queue = n + 1 },
+                Decision = Decisions.Accept,
+            }).Seq);
+        }
+
+        Assert.True(ContractJson.Serialize(new EventBatch { Device = "CLN01", Events = t.Ledger.Read(seqs) }).Length > 256 * 1024);
+        var drained = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        t.Uplink.AckApplied += () =>
+        {
+            if (t.Ledger.Backlog == 0)
+            {
+                drained.TrySetResult();
+            }
+        };
+        await using TestBroker broker = await TestBroker.StartAsync(port, new() { ["CLN01"] = TestSite.DeviceKey });
+        await using TestIngest ingest = await TestIngest.StartAsync(port, TestSite.DeviceKey);
+        await t.StartAsync();
+        await drained.Task.WaitAsync(TimeSpan.FromSeconds(90));
+
+        Assert.Equal(CheckIns, ingest.Applied.Count);
+        Assert.Equal(0, ingest.BadMacs);
+        Assert.True(ingest.Batches.Count > 1);
+        Assert.InRange(ingest.MaxPayloadBytes, 1, 256 * 1024);
+        Assert.All(t.Ledger.Read(seqs), e => Assert.Null(e.Card!.Jpki));
+    }
+
+    [Fact]
     public void A_keypad_that_is_not_4_by_3_or_shares_a_pin_is_refused_at_start()
     {
         using var site = new TestSite(DeviceRoles.Clinic, "CLN01");

@@ -19,9 +19,10 @@ public interface IKeypad
 
 /// <summary>
 /// A 4×3 matrix keypad on GPIO through Iot.Device.Bindings' <see cref="KeyMatrix"/>: rows are its outputs, driven high
-/// one at a time; columns its inputs, pulled down. The binding scans on its own thread and reports each press; this
-/// class keeps the presses for <see cref="ReadKeyAsync"/>, whose wait runs on the injected clock. The keys are never
-/// logged (they are PIN digits).
+/// one at a time; columns its inputs, pulled down. The binding scans in <see cref="KeyMatrix.ReadKey"/> on a thread of
+/// this class (not the binding's own listening thread: its pins are closed under it on disposal, and only a thread of
+/// ours can catch what that throws) and reports each press; this class keeps the presses for
+/// <see cref="ReadKeyAsync"/>, whose wait runs on the injected clock. The keys are never logged (they are PIN digits).
 /// </summary>
 public sealed class MatrixKeypad : IKeypad, IDisposable
 {
@@ -30,6 +31,9 @@ public sealed class MatrixKeypad : IKeypad, IDisposable
 
     private readonly KeyMatrix _matrix;
     private readonly TimeProvider _time;
+    private readonly ILogger _log;
+    private readonly Thread _scanner;
+    private volatile bool _stopping;
     private readonly Channel<char> _pressed = Channel.CreateBounded<char>(new BoundedChannelOptions(16)
     {
         // A patient hammering keys while nobody reads: the oldest go.
@@ -42,6 +46,7 @@ public sealed class MatrixKeypad : IKeypad, IDisposable
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(gpio);
         _time = time ?? TimeProvider.System;
+        _log = log ?? NullLogger.Instance;
         try
         {
             _matrix = new KeyMatrix(options.RowPins, options.ColumnPins, options.ScanInterval, PinMode.InputPullDown, gpio, shouldDispose: false);
@@ -52,8 +57,32 @@ public sealed class MatrixKeypad : IKeypad, IDisposable
         }
 
         _matrix.KeyEvent += OnKey;
-        _matrix.StartListeningKeyEvent();
-        (log ?? NullLogger.Instance).LogInformation("PIN keypad ready: {Rows} rows, {Columns} columns", options.RowPins.Count, options.ColumnPins.Count);
+        _scanner = new Thread(Scan) { IsBackground = true, Name = "PIN keypad scan" };
+        _scanner.Start();
+        _log.LogInformation("PIN keypad ready: {Rows} rows, {Columns} columns", options.RowPins.Count, options.ColumnPins.Count);
+    }
+
+    /// <summary>Scans until disposed: each ReadKey returns after a change, which <see cref="OnKey"/> has already taken.</summary>
+    private void Scan()
+    {
+        while (!_stopping)
+        {
+            try
+            {
+                _matrix.ReadKey();
+            }
+            catch (Exception) when (_stopping)
+            {
+                // The pins were closed mid-scan by Dispose.
+                return;
+            }
+            catch (Exception e) when (e is InvalidOperationException or IOException or UnauthorizedAccessException)
+            {
+                // The keypad is gone for this run: PIN entries time out and say so.
+                _log.LogError("PIN keypad scan stopped: {Error}", e.Message);
+                return;
+            }
+        }
     }
 
     public async ValueTask<char?> ReadKeyAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
@@ -88,11 +117,15 @@ public sealed class MatrixKeypad : IKeypad, IDisposable
 
     public void Dispose()
     {
-        _matrix.StopListeningKeyEvent();
+        if (_stopping)
+        {
+            return;
+        }
+
+        _stopping = true;
         _matrix.KeyEvent -= OnKey;
-        // The binding's scanner finishes the row it is on before it sees the stop; its pins must stay open until then
-        // (a write to a closed pin would throw on the binding's own thread). A hold time, not a wait for an event.
-        Thread.Sleep((_matrix.ScanInterval * 4) + TimeSpan.FromMilliseconds(20));
+        // Closing the pins ends the scan (ReadKey returns, or throws on the scanner's thread, where it is caught).
         _matrix.Dispose();
+        _scanner.Join(TimeSpan.FromSeconds(2));
     }
 }
