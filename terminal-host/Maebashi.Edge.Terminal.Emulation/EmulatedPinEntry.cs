@@ -3,6 +3,7 @@ using Maebashi.Edge.Emulation;
 using Maebashi.Edge.Emulation.Cards;
 using Maebashi.Edge.Terminal.Config;
 using Maebashi.Edge.Terminal.Hosting;
+using Maebashi.Edge.Terminal.Roles;
 
 namespace Maebashi.Edge.Terminal.Emulation;
 
@@ -24,8 +25,9 @@ public sealed class EmulatedKeypads
 }
 
 /// <summary>
-/// Control socket: <c>keys KEYS</c> — the keys (0–9, * and #) pressed on the emulated PIN keypad, in order; answers
-/// once the keypad's scanner has seen them all. A patient's PIN: <c>keys 1234#</c>.
+/// Control socket: <c>keys KEYS</c> — the keys (0–9, * and #) pressed on the emulated PIN keypad, in order, once the
+/// terminal asks for a PIN (it waits up to 10 s for the prompt: keys pressed before it are ignored, as a patient's
+/// stray presses are); answers once the keypad's scanner has seen them all. A patient's PIN: <c>keys 1234#</c>.
 /// </summary>
 public sealed class PressKeysCommand(EmulatedKeypads keypads) : IControlCommand
 {
@@ -53,10 +55,45 @@ public sealed class PressKeysCommand(EmulatedKeypads keypads) : IControlCommand
             return "error this terminal has no keypad (configure Keypad:RowPins and Keypad:ColumnPins)";
         }
 
+        if (!await PromptedAsync(terminal, cancellationToken))
+        {
+            return "error the terminal is not asking for a PIN (hold a My Number card on its reader first)";
+        }
+
         await keypad.TypeAsync(keys, cancellationToken);
         // The count only: the keys are a PIN.
         return $"ok {keys.Length} keys pressed";
     }
+
+    private static async Task<bool> PromptedAsync(TerminalRuntime terminal, CancellationToken cancellationToken)
+    {
+        var prompted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        void OnShown(string line)
+        {
+            if (line.StartsWith(MyNumberPinFlow.PromptLine, StringComparison.Ordinal))
+            {
+                prompted.TrySetResult();
+            }
+        }
+
+        terminal.Display.Shown += OnShown;
+        try
+        {
+            OnShown(terminal.Display.Line);
+            await prompted.Task.WaitAsync(PromptWait, cancellationToken);
+            return true;
+        }
+        catch (TimeoutException)
+        {
+            return false;
+        }
+        finally
+        {
+            terminal.Display.Shown -= OnShown;
+        }
+    }
+
+    private static readonly TimeSpan PromptWait = TimeSpan.FromSeconds(10);
 }
 
 /// <summary>

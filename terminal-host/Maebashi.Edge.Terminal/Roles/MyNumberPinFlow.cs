@@ -16,8 +16,21 @@ namespace Maebashi.Edge.Terminal.Roles;
 /// is never shown (dots stand for the digits), logged or stored. A wrong PIN records nothing: the card itself counts the
 /// tries, and the patient may try again while the card stays on the reader.
 /// </summary>
-internal sealed class MyNumberPinFlow(IKeypad keypad, KeypadOptions options, TerminalFeedback feedback, ILogger log)
+public sealed class MyNumberPinFlow
 {
+    private readonly IKeypad _keypad;
+    private readonly KeypadOptions _options;
+    private readonly TerminalFeedback _feedback;
+    private readonly ILogger _log;
+
+    internal MyNumberPinFlow(IKeypad keypad, KeypadOptions options, TerminalFeedback feedback, ILogger log)
+    {
+        _keypad = keypad;
+        _options = options;
+        _feedback = feedback;
+        _log = log;
+    }
+
     public const string PromptLine = "暗証番号（4桁）を入力してください / Enter your PIN (4 digits)";
     public const string LockedLine = "暗証番号がロックされています 市区町村窓口で再設定 / PIN locked: reset it at your city office";
     public const string TimedOutLine = "時間切れです もう一度タッチしてください / Timed out — please tap your card again";
@@ -39,7 +52,7 @@ internal sealed class MyNumberPinFlow(IKeypad keypad, KeypadOptions options, Ter
     /// Runs the PIN flow on <paramref name="card"/>: <paramref name="checkIn"/> gets each PIN typed and records the
     /// check-in (the card signs inside it) or throws <see cref="JpkiPinRefusedException"/>. Returns the outcome to show.
     /// </summary>
-    public async ValueTask<TapOutcome> RunAsync(JpkiCard card, Func<byte[], TapOutcome> checkIn, CancellationToken cancellationToken)
+    internal async ValueTask<TapOutcome> RunAsync(JpkiCard card, Func<byte[], TapOutcome> checkIn, CancellationToken cancellationToken)
     {
         int tries;
         try
@@ -48,12 +61,12 @@ internal sealed class MyNumberPinFlow(IKeypad keypad, KeypadOptions options, Ter
         }
         catch (CardIOException e) when (e.Rejected)
         {
-            log.LogWarning("My Number PIN flow not possible on this reader: {Reason}", e.Message);
+            _log.LogWarning("My Number PIN flow not possible on this reader: {Reason}", e.Message);
             return Refused(NoKeypadLine);
         }
         catch (IOException e) when (e is CardIOException or ReaderIOException)
         {
-            log.LogInformation("My Number card: tries left not read ({Reason})", e.Message);
+            _log.LogInformation("My Number card: tries left not read ({Reason})", e.Message);
             return Refused(TapAgainLine);
         }
 
@@ -80,7 +93,7 @@ internal sealed class MyNumberPinFlow(IKeypad keypad, KeypadOptions options, Ter
                 catch (JpkiPinRefusedException e)
                 {
                     // Counted by the card; the patient sees what is left and may try again.
-                    log.LogInformation("My Number card refused the PIN: {TriesLeft} tries left", e.TriesLeft);
+                    _log.LogInformation("My Number card refused the PIN: {TriesLeft} tries left", e.TriesLeft);
                     tries = e.TriesLeft;
                     afterWrongPin = true;
                 }
@@ -99,13 +112,13 @@ internal sealed class MyNumberPinFlow(IKeypad keypad, KeypadOptions options, Ter
     /// <summary>Fills <paramref name="pin"/> with 4 ASCII digits confirmed by '#'; false when a key did not come in time.</summary>
     private async ValueTask<bool> TypePinAsync(byte[] pin, int tries, bool afterWrongPin, CancellationToken cancellationToken)
     {
-        keypad.Discard();
+        _keypad.Discard();
         int typed = 0;
         while (true)
         {
             // The wait (and its time-out) starts before the prompt shows: what the patient sees is already counted.
-            ValueTask<char?> next = keypad.ReadKeyAsync(options.KeyTimeout, cancellationToken);
-            feedback.Display.Show(Prompt(tries, afterWrongPin, typed));
+            ValueTask<char?> next = _keypad.ReadKeyAsync(_options.KeyTimeout, cancellationToken);
+            _feedback.Display.Show(Prompt(tries, afterWrongPin, typed));
             char? key = await next;
             switch (key)
             {
