@@ -111,6 +111,23 @@ public sealed class JpkiPinTests : IDisposable
     }
 
     [Fact]
+    public void A_card_back_within_the_repeat_window_comes_with_the_card_so_its_pin_can_still_be_asked()
+    {
+        using EmulatedReaderRig rig = EmulatedReaderRig.Create("pn532-i2c");
+        var time = new FakeTimeProvider(Start);
+        using CardReader reader = Rigs.Reader(rig, time);
+        var card = new MyNumberCard(_user, "4321");
+        rig.Field.Place(card);
+        Assert.Single(Rigs.PollUntilTap(reader, time, TimeSpan.FromSeconds(2)).Taps());
+        rig.Field.Clear();
+        Rigs.PollFor(reader, time, TimeSpan.FromSeconds(1));
+        rig.Field.Place(card);
+
+        ReaderEvent again = Assert.Single(Rigs.PollFor(reader, time, TimeSpan.FromSeconds(1)), e => e.Kind == ReaderEventKind.RepeatSuppressed);
+        Assert.Equal(3, again.Card!.Jpki!.ReadPinTriesLeft());
+    }
+
+    [Fact]
     public void A_pn532_on_a_serial_line_says_it_cannot_run_the_pin_flow()
     {
         using EmulatedReaderRig rig = EmulatedReaderRig.Create("pn532-hsu");
