@@ -42,9 +42,10 @@ public sealed class MyNumberPinFlow
     /// <summary>The prompt with the tries left, after a wrong PIN if there was one, and a dot per digit typed.</summary>
     public static string Prompt(int triesLeft, bool afterWrongPin, int typed)
     {
+        string left = string.Create(CultureInfo.InvariantCulture, $"{triesLeft} {(triesLeft == 1 ? "try" : "tries")} left");
         string tries = afterWrongPin
-            ? string.Create(CultureInfo.InvariantCulture, $"暗証番号が違います 残り{triesLeft}回 / Wrong PIN: {triesLeft} tries left")
-            : string.Create(CultureInfo.InvariantCulture, $"残り{triesLeft}回 / {triesLeft} tries left");
+            ? string.Create(CultureInfo.InvariantCulture, $"暗証番号が違います 残り{triesLeft}回 / Wrong PIN: {left}")
+            : string.Create(CultureInfo.InvariantCulture, $"残り{triesLeft}回 / {left}");
         return $"{PromptLine} — {tries} {new string('●', typed)}{new string('○', PinLength - typed)}";
     }
 
