@@ -5,7 +5,8 @@ namespace Maebashi.Edge.Emulation;
 /// <summary>
 /// A GPIO driver for machines with no gpiochip (<c>new GpioController()</c> throws here): pins
 /// hold their written values, and a pin wired to an emulated chip's reset line resets the chip
-/// on its rising edge (NRSTPD / RSTPDN low then high).
+/// on its rising edge (NRSTPD / RSTPDN low then high). An input pin can be wired to a source that gives its level
+/// (<see cref="WireInput"/>: the emulated keypad's contacts).
 /// </summary>
 public sealed class EmulatedGpioDriver : GpioDriver
 {
@@ -13,6 +14,7 @@ public sealed class EmulatedGpioDriver : GpioDriver
     private readonly Dictionary<int, PinValue> _values = [];
     private readonly Dictionary<int, PinMode> _modes = [];
     private readonly Dictionary<int, Action> _resetLines = [];
+    private readonly Dictionary<int, Func<PinValue>> _inputs = [];
 
     protected override int PinCount => 64;
 
@@ -22,6 +24,24 @@ public sealed class EmulatedGpioDriver : GpioDriver
         lock (_gate)
         {
             _resetLines[pin] = hardReset;
+        }
+    }
+
+    /// <summary>Wires <paramref name="pin"/> to something outside that sets its level whenever it is read.</summary>
+    public void WireInput(int pin, Func<PinValue> level)
+    {
+        lock (_gate)
+        {
+            _inputs[pin] = level;
+        }
+    }
+
+    /// <summary>The level last written to <paramref name="pin"/> (what a device wired to an output sees).</summary>
+    public PinValue Level(int pin)
+    {
+        lock (_gate)
+        {
+            return _values.TryGetValue(pin, out PinValue value) ? value : PinValue.Low;
         }
     }
 
@@ -73,10 +93,17 @@ public sealed class EmulatedGpioDriver : GpioDriver
 
     protected override PinValue Read(int pinNumber)
     {
+        Func<PinValue>? input;
         lock (_gate)
         {
-            return _values.TryGetValue(pinNumber, out PinValue value) ? value : PinValue.Low;
+            if (!_inputs.TryGetValue(pinNumber, out input))
+            {
+                return _values.TryGetValue(pinNumber, out PinValue value) ? value : PinValue.Low;
+            }
         }
+
+        // Outside the lock: the source reads other pins' levels.
+        return input();
     }
 
     protected override void Write(int pinNumber, PinValue value)

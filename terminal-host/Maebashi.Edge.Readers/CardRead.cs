@@ -27,6 +27,9 @@ public sealed class CardRead : IEquatable<CardRead>
     /// <summary>The SUN message an NTAG 424 DNA city card mirrored on this read; null for any other card.</summary>
     public SunMessage? Sun { get; init; }
 
+    /// <summary>A My Number card still on the reader that read it, for the PIN flow; null for any other card.</summary>
+    public JpkiCard? Jpki { get; init; }
+
     public ReadOnlySpan<byte> Uid => _uid;
 
     /// <summary>The uid as docs/contract.md §2 writes it: uppercase hex, no separators.</summary>

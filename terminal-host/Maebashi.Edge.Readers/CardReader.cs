@@ -266,6 +266,12 @@ public sealed class CardReader : IDisposable
             return new ReaderEvent(ReaderEventKind.CardFailed, now, null, ReaderEvent.MessageFor(ReaderEventKind.CardFailed));
         }
 
+        if (card.Tech == CardTech.Jpki)
+        {
+            // The card stays on the reader: the terminal may run the PIN flow on it through this reader.
+            card = new CardRead(card.Tech, card.Uid) { Jpki = new JpkiCard(this, card) };
+        }
+
         _held = card;
         _heldDetection = detection;
         _misses = 0;
@@ -281,6 +287,35 @@ public sealed class CardReader : IDisposable
         _taps++;
         _logger.LogInformation("Reader {Kind}: tap of a {Tech} card", Kind.ToWire(), card.Tech.ToWire());
         return new ReaderEvent(ReaderEventKind.Tap, now, card, ReaderEvent.MessageFor(ReaderEventKind.Tap));
+    }
+
+    /// <summary>
+    /// Runs <paramref name="run"/> on the card this reader holds, under the reader's lock, so the presence loop does
+    /// not touch the card meanwhile. Throws <see cref="CardIOException"/> when <paramref name="card"/> is no longer the
+    /// held card; a reader that fails meanwhile is re-initialised as in <see cref="Poll"/>.
+    /// </summary>
+    internal T OnHeldCard<T>(CardRead card, Func<IReaderDriver, Detection, T> run)
+    {
+        lock (_gate)
+        {
+            if (_disposed || _driver is not { } driver || _state != ReaderState.WaitForRemoval || _heldDetection is not { } detection || !card.Equals(_held))
+            {
+                throw new CardIOException("the card is no longer on the reader");
+            }
+
+            DateTimeOffset now = _time.GetUtcNow();
+            try
+            {
+                T result = run(driver, detection);
+                _lastContact = now;
+                return result;
+            }
+            catch (ReaderIOException e)
+            {
+                Fail(now, e);
+                throw;
+            }
+        }
     }
 
     private ReaderEvent? WatchHeldCard(DateTimeOffset now)

@@ -141,6 +141,7 @@ internal sealed class TestIngest : IAsyncDisposable
     public List<List<ulong>> Batches { get; } = [];
     public int BadMacs { get; private set; }
     public int MaxBatchEvents { get; private set; }
+    public int MaxPayloadBytes { get; private set; }
 
     /// <summary>Raised (on the client's thread) after each batch was recorded.</summary>
     public event Action<List<ulong>>? BatchReceived;
@@ -172,6 +173,7 @@ internal sealed class TestIngest : IAsyncDisposable
 
             Batches.Add(seqs);
             MaxBatchEvents = Math.Max(MaxBatchEvents, seqs.Count);
+            MaxPayloadBytes = Math.Max(MaxPayloadBytes, payload.Length);
             foreach (ulong s in seqs)
             {
                 Received[s] = Received.GetValueOrDefault(s) + 1;

@@ -21,6 +21,7 @@ namespace Maebashi.Edge.Contract.Messages;
 [JsonSerializable(typeof(DenyList))]
 [JsonSerializable(typeof(DeviceStatus))]
 [JsonSerializable(typeof(RegistryDocument))]
+[JsonSerializable(typeof(DateTimeOffset))]
 public sealed partial class ContractJsonContext : JsonSerializerContext
 {
     private static ContractJsonContext? _wire;
@@ -40,6 +41,19 @@ public static class ContractJson
     public static byte[] Serialize(DeviceConfig cfg) => JsonSerializer.SerializeToUtf8Bytes(cfg, ContractJsonContext.Wire.DeviceConfig);
     public static byte[] Serialize(DenyList deny) => JsonSerializer.SerializeToUtf8Bytes(deny, ContractJsonContext.Wire.DenyList);
     public static byte[] Serialize(DeviceStatus status) => JsonSerializer.SerializeToUtf8Bytes(status, ContractJsonContext.Wire.DeviceStatus);
+
+    /// <summary>
+    /// The text of an event's <c>at</c> exactly as <see cref="Serialize(EventBatch)"/> writes it (the JSON string's
+    /// value): what a My Number card signs in <see cref="CardJpki.SignedMessage"/>, and what the batch reader gives
+    /// back as <see cref="TapEvent.AtText"/>. Written by the same converter as the batch, so the two cannot drift.
+    /// </summary>
+    public static string AtText(DateTimeOffset at)
+    {
+        byte[] json = JsonSerializer.SerializeToUtf8Bytes(at, ContractJsonContext.Wire.DateTimeOffset);
+        var reader = new Utf8JsonReader(json);
+        reader.Read();
+        return reader.GetString()!;
+    }
 
     /// <summary>Parses an ack; throws <see cref="ContractFormatException"/> naming what is wrong.</summary>
     public static Ack ParseAck(ReadOnlySpan<byte> json) => Parse(json, ContractJsonContext.Wire.Ack, "ack");

@@ -1,3 +1,4 @@
+using Iot.Device.Card;
 using Maebashi.Edge.Contract.Identity;
 
 namespace Maebashi.Edge.Readers.Drivers;
@@ -53,4 +54,11 @@ internal interface IReaderDriver : IDisposable
 
     /// <summary>The chip's own reset short of the reset pin, before the driver is re-created.</summary>
     void SoftReset();
+
+    /// <summary>
+    /// Activates the held <paramref name="card"/> again and runs <paramref name="apdus"/> on it over ISO/IEC 14443-4
+    /// (a My Number card's PIN flow), then releases it. Readers that cannot (the MFRC522 reads no Type B) refuse.
+    /// </summary>
+    T Transact<T>(Detection card, Func<CardTransceiver, byte, T> apdus) =>
+        throw new CardIOException($"this reader cannot exchange APDUs with a {card.Tech.ToWire()} card", rejected: true);
 }

@@ -5,25 +5,43 @@ using Iot.Device.Card;
 namespace Maebashi.Edge.Readers.Drivers;
 
 /// <summary>
-/// Reads the serial number of a My Number card's JPKI user-authentication certificate, which
-/// needs no PIN: SELECT the JPKI AP, SELECT EF 00 0A, READ BINARY in chunks, parse with
-/// <see cref="X509Certificate2"/>. Only the serial leaves this class; the certificate bytes
-/// (holder name, address, birth date) are wiped and never logged.
+/// Reads a My Number card's JPKI user-authentication certificate, which needs no PIN: SELECT the
+/// JPKI AP, SELECT EF 00 0A, READ BINARY in chunks, parse with <see cref="X509Certificate2"/>.
+/// At a tap only the serial leaves this class; the certificate bytes (holder name, address, birth
+/// date) are wiped and never logged. The PIN flow (<see cref="JpkiUserAuthentication"/>) reads the
+/// whole certificate to send it with the signature.
 /// </summary>
 internal static class JpkiCertificateReader
 {
-    public static readonly byte[] JpkiAid = [0xD3, 0x92, 0xF0, 0x00, 0x26, 0x01, 0x00, 0x00, 0x00, 0x01];
+    /// <summary>EF of the user-authentication certificate (利用者証明用電子証明書), readable without a PIN.</summary>
+    public const ushort UserAuthenticationCertificateEf = 0x000A;
 
     private const int Chunk = 0xE0;
     private const int MaxCertificate = 8 * 1024;
 
     public static byte[] ReadUserAuthenticationSerial(CardTransceiver reader, byte target)
     {
-        Expect(Send(reader, target, [0x00, 0xA4, 0x04, 0x0C, (byte)JpkiAid.Length, .. JpkiAid], out _), "SELECT JPKI AP", notMyNumber: true);
-        Expect(Send(reader, target, [0x00, 0xA4, 0x02, 0x0C, 0x02, 0x00, 0x0A], out _), "SELECT user-authentication certificate EF", notMyNumber: true);
+        JpkiApdu.SelectApplication(reader, target);
+        byte[] der = ReadUserAuthenticationCertificate(reader, target);
+        try
+        {
+            return SerialOf(der);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(der);
+        }
+    }
 
-        ushort status = Send(reader, target, [0x00, 0xB0, 0x00, 0x00, 0x04], out byte[] head);
-        Expect(status, "READ BINARY (certificate header)");
+    /// <summary>
+    /// The user-authentication certificate's DER, with the JPKI AP selected: SELECT EF 00 0A, READ BINARY in chunks.
+    /// The caller wipes it.
+    /// </summary>
+    public static byte[] ReadUserAuthenticationCertificate(CardTransceiver reader, byte target)
+    {
+        JpkiApdu.SelectFile(reader, target, UserAuthenticationCertificateEf, "user-authentication certificate");
+        ushort status = JpkiApdu.Send(reader, target, [0x00, 0xB0, 0x00, 0x00, 0x04], out byte[] head);
+        JpkiApdu.Expect(status, "READ BINARY (certificate header)");
         int total = DerLength(head);
         byte[] der = new byte[total];
         try
@@ -32,8 +50,8 @@ internal static class JpkiCertificateReader
             while (offset < total)
             {
                 int wanted = Math.Min(Chunk, total - offset);
-                status = Send(reader, target, [0x00, 0xB0, (byte)(offset >> 8), (byte)offset, (byte)wanted], out byte[] data);
-                if (status is not (0x9000 or 0x6282) || data.Length == 0 || data.Length > total - offset)
+                status = JpkiApdu.Send(reader, target, [0x00, 0xB0, (byte)(offset >> 8), (byte)offset, (byte)wanted], out byte[] data);
+                if (status is not (JpkiApdu.Ok or JpkiApdu.EndOfFile) || data.Length == 0 || data.Length > total - offset)
                 {
                     throw new CardIOException($"READ BINARY at {offset} answered SW {status:X4} with {data.Length} bytes");
                 }
@@ -43,16 +61,26 @@ internal static class JpkiCertificateReader
                 offset += data.Length;
             }
 
+            return der;
+        }
+        catch
+        {
+            CryptographicOperations.ZeroMemory(der);
+            throw;
+        }
+    }
+
+    /// <summary>The certificate's serial (the bytes of its DER integer), from its DER.</summary>
+    public static byte[] SerialOf(byte[] der)
+    {
+        try
+        {
             using X509Certificate2 certificate = X509CertificateLoader.LoadCertificate(der);
             return Convert.FromHexString(certificate.SerialNumber);
         }
         catch (CryptographicException e)
         {
             throw new CardIOException("the user-authentication certificate could not be parsed", e);
-        }
-        finally
-        {
-            CryptographicOperations.ZeroMemory(der);
         }
     }
 
@@ -77,32 +105,5 @@ internal static class JpkiCertificateReader
         }
 
         return length;
-    }
-
-    /// <summary>One APDU; returns SW1SW2 and the response data. A card that does not answer has left or failed.</summary>
-    private static ushort Send(CardTransceiver reader, byte target, byte[] apdu, out byte[] data)
-    {
-        byte[] response = new byte[258];
-        int count = reader.Transceive(target, apdu, response, NfcProtocol.Iso14443_4);
-        if (count < 2)
-        {
-            CryptographicOperations.ZeroMemory(response);
-            throw new CardIOException("the card did not answer (it left the field or the frame was garbled)");
-        }
-
-        data = response[..(count - 2)];
-        ushort status = (ushort)((response[count - 2] << 8) | response[count - 1]);
-        CryptographicOperations.ZeroMemory(response);
-        return status;
-    }
-
-    private static void Expect(ushort status, string step, bool notMyNumber = false)
-    {
-        if (status != 0x9000)
-        {
-            throw notMyNumber
-                ? new CardIOException($"{step} answered SW {status:X4}: not a My Number card with JPKI", rejected: true)
-                : new CardIOException($"{step} answered SW {status:X4}");
-        }
     }
 }

@@ -21,9 +21,11 @@ internal sealed class Pn532Driver : IReaderDriver
     private static readonly byte[] TypeBAllFamilies = [0x00];
 
     private readonly Pn532 _pn;
+    private readonly bool _serial;
 
     public Pn532Driver(ReaderBus bus)
     {
+        _serial = bus.Type == ReaderBusType.Serial;
         if (bus.HasResetPin)
         {
             PulseReset(bus.Gpio!, bus.ResetPin);
@@ -34,7 +36,7 @@ internal sealed class Pn532Driver : IReaderDriver
             _pn = bus.Type switch
             {
                 ReaderBusType.Spi => OpenSpi(bus),
-                ReaderBusType.I2c => new Pn532(bus.OpenI2c!()),
+                ReaderBusType.I2c => new Pn532(new Pn532ExtendedFrames.I2c(bus.OpenI2c!())),
                 _ => new Pn532(bus.PortName!),
             };
         }
@@ -159,6 +161,44 @@ internal sealed class Pn532Driver : IReaderDriver
         }
     }
 
+    public T Transact<T>(Detection card, Func<Iot.Device.Card.CardTransceiver, byte, T> apdus)
+    {
+        if (card.Tech != CardTech.Jpki)
+        {
+            throw new CardIOException($"the PN532 exchanges APDUs after the tap with My Number cards only, not {card.Tech.ToWire()}", rejected: true);
+        }
+
+        if (_serial)
+        {
+            // The binding drops extended frames on its own serial port (see Pn532ExtendedFrames), and a signature
+            // needs one: say so before the patient types a PIN for nothing.
+            throw new CardIOException("the PN532 on a serial line (HSU) cannot carry a My Number card's signature with this binding; wire it on I²C or SPI", rejected: true);
+        }
+
+        // The tap's read released the card; list it again (REQB, ATTRIB): a new activation, with nothing verified yet.
+        byte target = Guard(() => _pn.ListPassiveTarget(MaxTarget.One, TargetBaudRate.B106kbpsTypeB, TypeBAllFamilies) is { Length: > 1 } listed
+            && listed[0] == 1 && _pn.TryDecodeData106kbpsTypeB(listed.AsSpan(1)) is { } typeB
+                ? typeB.TargetNumber
+                : (byte)0);
+        if (target == 0)
+        {
+            throw new CardIOException("the card has left the reader");
+        }
+
+        try
+        {
+            return apdus(_pn, target);
+        }
+        catch (Exception e) when (e is not ReaderIOException and not CardIOException and not JpkiPinRefusedException and not ArgumentException)
+        {
+            throw new ReaderIOException($"PN532 failed during InDataExchange: {e.GetType().Name}: {e.Message}", e);
+        }
+        finally
+        {
+            Guard(() => _pn.ReleaseTarget(target));
+        }
+    }
+
     public Presence CheckPresence(CardRead card, Detection detection) => Guard(() =>
     {
         (TargetBaudRate rate, byte[] initiator) = card.Tech switch
@@ -224,7 +264,7 @@ internal sealed class Pn532Driver : IReaderDriver
             bus.Gpio.ClosePin(bus.ChipSelectPin);
         }
 
-        return new Pn532(bus.OpenSpi!(), bus.ChipSelectPin, bus.Gpio, shouldDispose: false);
+        return new Pn532(new Pn532ExtendedFrames.Spi(bus.OpenSpi!()), bus.ChipSelectPin, bus.Gpio, shouldDispose: false);
     }
 
     /// <summary>RSTPDN low for at least 100 ns, then high: the PN532 restarts.</summary>

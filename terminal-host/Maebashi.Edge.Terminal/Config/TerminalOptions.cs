@@ -44,6 +44,9 @@ public sealed class TerminalOptions
     /// <summary>A bus's GNSS receiver (docs/gps.md); none by default.</summary>
     public GpsOptions Gps { get; set; } = new();
 
+    /// <summary>The PIN keypad at clinic reception (hardware/keypad.md); none by default.</summary>
+    public KeypadOptions Keypad { get; set; } = new();
+
     public List<ReaderOptions> Readers { get; set; } = [];
 
     /// <summary>Directory of the configuration file (set when loaded; not read from the file).</summary>
@@ -132,6 +135,28 @@ public sealed class FeedbackOptions
 
     /// <summary>The display line is also written to this file (a display driver or the simulator reads it).</summary>
     public string? DisplayFile { get; set; }
+}
+
+/// <summary>
+/// A 4×3 matrix keypad (1–9, *, 0, #) on GPIO, for My Number cards' PINs at clinic reception. The rows are driven high
+/// one at a time and the columns read, with the board's pull-downs (Iot.Device.KeyMatrix). No pins: no keypad.
+/// </summary>
+public sealed class KeypadOptions
+{
+    /// <summary>The row pins (BCM), top row (1 2 3) first: 4 of them, or none for no keypad.</summary>
+    public List<int> RowPins { get; set; } = [];
+
+    /// <summary>The column pins (BCM), left column (1 4 7 *) first: 3 of them, or none for no keypad.</summary>
+    public List<int> ColumnPins { get; set; } = [];
+
+    /// <summary>Time between the scans of two rows (a key is seen within four of these).</summary>
+    public TimeSpan ScanInterval { get; set; } = TimeSpan.FromMilliseconds(5);
+
+    /// <summary>How long the patient has for each key before the PIN entry gives up.</summary>
+    public TimeSpan KeyTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Whether a keypad is configured.</summary>
+    public bool Fitted => RowPins.Count > 0 || ColumnPins.Count > 0;
 }
 
 /// <summary>The local control socket: the announcement unit (route, stop, end of run) and injected taps, on loopback only.</summary>

@@ -123,6 +123,7 @@ public sealed class TerminalOptionsValidator : IValidateOptions<TerminalOptions>
         Duration(p, "Feedback:LightFor", f.LightFor, TimeSpan.FromMilliseconds(10), TimeSpan.FromSeconds(30));
         Duration(p, "Feedback:BeepFor", f.BeepFor, TimeSpan.FromMilliseconds(10), TimeSpan.FromSeconds(5));
         Range(p, "Control:Port", o.Control.Port, 0, 65535);
+        CheckKeypad(p, o);
         if (o.Gps.Port is not null)
         {
             if (string.IsNullOrWhiteSpace(o.Gps.Port))
@@ -193,6 +194,42 @@ public sealed class TerminalOptionsValidator : IValidateOptions<TerminalOptions>
         if (SecretFile.Problem(o.Resolve(path)) is { } why)
         {
             p.Add($"{key}: {why}");
+        }
+    }
+
+    private static void CheckKeypad(List<string> p, TerminalOptions o)
+    {
+        KeypadOptions k = o.Keypad;
+        if (!k.Fitted)
+        {
+            return;
+        }
+
+        if (k.RowPins.Count != 4 || k.ColumnPins.Count != 3)
+        {
+            p.Add($"Keypad:RowPins and Keypad:ColumnPins: a 4×3 keypad has 4 row pins and 3 column pins, got {k.RowPins.Count} and {k.ColumnPins.Count}");
+        }
+
+        foreach ((string key, List<int> pins) in new[] { ("Keypad:RowPins", k.RowPins), ("Keypad:ColumnPins", k.ColumnPins) })
+        {
+            foreach (int pin in pins)
+            {
+                Range(p, key, pin, 0, 1023);
+            }
+        }
+
+        int[] feedback = [o.Feedback.GreenPin, o.Feedback.RedPin, o.Feedback.BuzzerPin];
+        List<int> all = [.. k.RowPins, .. k.ColumnPins];
+        if (all.Distinct().Count() != all.Count || all.Any(feedback.Contains))
+        {
+            p.Add($"Keypad: its 7 pins must be different from each other and from the Feedback pins, got rows {string.Join(",", k.RowPins)} and columns {string.Join(",", k.ColumnPins)}");
+        }
+
+        Duration(p, "Keypad:ScanInterval", k.ScanInterval, TimeSpan.FromMilliseconds(1), TimeSpan.FromMilliseconds(50));
+        Duration(p, "Keypad:KeyTimeout", k.KeyTimeout, TimeSpan.FromSeconds(5), TimeSpan.FromMinutes(5));
+        if (o.Role != DeviceRoles.Clinic)
+        {
+            p.Add($"Keypad: a PIN keypad is for the clinic role, not '{o.Role}'");
         }
     }
 
@@ -300,6 +337,7 @@ public static class TerminalConfig
                 nameof(FeedbackOptions) => "Feedback:",
                 nameof(ControlOptions) => "Control:",
                 nameof(Gps.GpsOptions) => "Gps:",
+                nameof(KeypadOptions) => "Keypad:",
                 nameof(ReaderOptions) => "Readers:n:",
                 _ => "",
             };

@@ -5,6 +5,7 @@ using Maebashi.Edge.Contract.Messages;
 using Maebashi.Edge.Terminal.Config;
 using Maebashi.Edge.Terminal.Feedback;
 using Maebashi.Edge.Terminal.Gps;
+using Maebashi.Edge.Terminal.PinEntry;
 using Maebashi.Edge.Terminal.Ledger;
 using Maebashi.Edge.Terminal.Roles;
 using Maebashi.Edge.Terminal.Taps;
@@ -59,6 +60,12 @@ public sealed class TerminalParts
     /// </summary>
     public Dictionary<string, Func<Stream>> GpsLines { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// Opens the GPIO controller the PIN keypad (<c>Keypad:</c>) is wired to; the controller stays the caller's. By
+    /// default the keypad shares the feedback's controller, or the board's chip. The emulated keypad plugs in here.
+    /// </summary>
+    public Func<KeypadOptions, GpioController>? KeypadGpio { get; set; }
+
     /// <summary>Control-socket commands besides the built-in ones (the emulation side's <c>place</c>/<c>remove</c>).</summary>
     public List<IControlCommand> ControlCommands { get; } = [];
 
@@ -99,6 +106,7 @@ public sealed class TerminalRuntime : IAsyncDisposable
     private readonly List<Task> _running = [];
     private CancellationTokenSource? _stop;
     private bool _ownsGpio;
+    private GpioController? _keypadGpio;
 
     private TerminalRuntime(TerminalOptions options, TerminalParts parts, TerminalSecrets secrets)
     {
@@ -124,7 +132,8 @@ public sealed class TerminalRuntime : IAsyncDisposable
             Gpio = gpio;
             Display = new TextDisplay(options.Feedback.DisplayFile is { Length: > 0 } f ? options.Resolve(f) : null, _log);
             Feedback = new TerminalFeedback(gpio, options.Feedback, Display, parts.Time, _log);
-            Pipeline = new TapPipeline(options, secrets.RegionKey, Ledger, Cloud, Vehicle, Feedback, parts.Time, parts.Loggers.CreateLogger<TapPipeline>());
+            Keypad = options.Keypad.Fitted ? OpenKeypad(options.Keypad, parts, gpio) : null;
+            Pipeline = new TapPipeline(options, secrets.RegionKey, Ledger, Cloud, Vehicle, Feedback, parts.Time, parts.Loggers.CreateLogger<TapPipeline>(), Keypad);
             Gps = options.Gps.Port is { Length: > 0 } ? new GpsTracker(Vehicle, () => Cloud.Config, parts.Loggers.CreateLogger<GpsTracker>()) : null;
             Uplink = new MqttUplink(options, secrets.DeviceKey, secrets.MqttPassword, Ledger, Cloud, Status, parts.Time, parts.Loggers.CreateLogger<MqttUplink>(), Gps);
             var sources = new List<ITapSource>();
@@ -142,9 +151,22 @@ public sealed class TerminalRuntime : IAsyncDisposable
         }
         catch
         {
+            Keypad?.Dispose();
             Ledger.Dispose();
             throw;
         }
+    }
+
+    private MatrixKeypad OpenKeypad(KeypadOptions options, TerminalParts parts, GpioController? feedbackGpio)
+    {
+        GpioController? gpio = parts.KeypadGpio?.Invoke(options) ?? feedbackGpio;
+        if (gpio is null)
+        {
+            gpio = new GpioController();
+            _keypadGpio = gpio;
+        }
+
+        return new MatrixKeypad(options, gpio, parts.Time, _log);
     }
 
     /// <summary>Builds a terminal from validated options; reads the key files (owner-only) and opens the ledger.</summary>
@@ -170,6 +192,9 @@ public sealed class TerminalRuntime : IAsyncDisposable
     public TextDisplay Display { get; }
     public TerminalFeedback Feedback { get; }
     public TapPipeline Pipeline { get; }
+
+    /// <summary>The PIN keypad (<c>Keypad:</c>); null when none is fitted.</summary>
+    public MatrixKeypad? Keypad { get; }
     public MqttUplink Uplink { get; }
     public IReadOnlyList<ITapSource> Sources { get; }
     public ControlListener? Control { get; }
@@ -346,6 +371,8 @@ public sealed class TerminalRuntime : IAsyncDisposable
         Control?.Dispose();
         await Uplink.DisposeAsync();
         Feedback.Dispose();
+        Keypad?.Dispose();
+        _keypadGpio?.Dispose();
         Ledger.Dispose();
         if (_ownsGpio)
         {

@@ -42,6 +42,9 @@ public sealed class TapLedger : IDisposable
     private readonly Queue<(ulong Seq, DateTime AckedAt)> _acked = new();
     private readonly Dictionary<ulong, DateTimeOffset> _unackedAt = [];
 
+    // Unacknowledged entries holding a My Number card's certificate and signature, scrubbed once acknowledged.
+    private readonly HashSet<ulong> _withProof = [];
+
     private ulong _lastSeq;
     private long _entries;
     private bool _diskFull;
@@ -173,20 +176,36 @@ public sealed class TapLedger : IDisposable
     {
         var acked = new List<(ulong, DateTime)>();
         AckRangeIndex ranges = _ackRanges.Load();
+        var scrub = new List<ulong>();
         foreach (LedgerEntry e in _taps.FindAll())
         {
             ulong seq = (ulong)e.Id;
             _entries++;
             _lastSeq = Math.Max(_lastSeq, seq);
+            bool proof = MayHoldProof(e.Json);
             if ((e.AckedAt ?? ranges.Find(seq)) is { } at)
             {
                 acked.Add((seq, at));
+                if (proof)
+                {
+                    // Acknowledged before a crash let the scrub land.
+                    scrub.Add(seq);
+                }
             }
             else
             {
                 _unacked.Add(seq);
                 _unackedAt[seq] = new DateTimeOffset(DateTime.SpecifyKind(e.At, DateTimeKind.Utc));
+                if (proof)
+                {
+                    _withProof.Add(seq);
+                }
             }
+        }
+
+        if (scrub.Count > 0)
+        {
+            _db.InTransaction(_logger, () => ScrubProofs(scrub));
         }
 
         foreach ((ulong seq, DateTime at) in acked.OrderBy(a => a.Item2))
@@ -322,6 +341,11 @@ public sealed class TapLedger : IDisposable
         _entries++;
         _unacked.Add(seq);
         _unackedAt[seq] = e.At;
+        if (e.Card?.Jpki is not null)
+        {
+            _withProof.Add(seq);
+        }
+
         return e;
     }
 
@@ -473,6 +497,14 @@ public sealed class TapLedger : IDisposable
                 WriteAcks(now);
             }
 
+            // The ingest has verified what it needed: a My Number card's certificate and signature go now.
+            List<ulong> proofs = [.. fresh.Where(_withProof.Contains)];
+            if (proofs.Count > 0)
+            {
+                _db.InTransaction(_logger, () => ScrubProofs(proofs));
+                _withProof.ExceptWith(proofs);
+            }
+
             // Not flushed here: an ack lost in a power cut only means the entry is sent again,
             // which the ingest answers as a duplicate. The next tap's fsync carries it anyway.
             foreach (ulong seq in fresh)
@@ -483,6 +515,32 @@ public sealed class TapLedger : IDisposable
             }
 
             return fresh.Count;
+        }
+    }
+
+    /// <summary>Cheap pre-check at load: only entries whose JSON has a <c>jpki</c> property (not the tech) are parsed for a proof.</summary>
+    private static bool MayHoldProof(string json) => json.Contains("\"jpki\":", StringComparison.Ordinal);
+
+    /// <summary>Removes <c>card.jpki</c> (certificate and signature) from these entries (inside a transaction).</summary>
+    private void ScrubProofs(IEnumerable<ulong> seqs)
+    {
+        foreach (ulong seq in seqs)
+        {
+            if (_taps.FindById((long)seq) is not { } entry)
+            {
+                continue;
+            }
+
+            TapEvent e = TerminalJson.ParseEvent(entry.Json);
+            if (e.Card?.Jpki is null)
+            {
+                continue;
+            }
+
+            e.Card.Jpki = null;
+            entry.Json = TerminalJson.Serialize(e);
+            entry.Check = Checksum(entry.Json);
+            _taps.Update(entry);
         }
     }
 
@@ -584,7 +642,10 @@ public sealed class TapLedger : IDisposable
         }
     }
 
-    /// <summary>Every kept entry (or only the unacknowledged ones), oldest first.</summary>
+    /// <summary>
+    /// Every kept entry (or only the unacknowledged ones), oldest first, as a technician may see them: a My Number
+    /// card's certificate and signature not yet scrubbed show as the certificate's SHA-256 and "present".
+    /// </summary>
     public IEnumerable<LedgerRecord> Records(bool unackedOnly)
     {
         AckRangeIndex ranges;
@@ -601,8 +662,15 @@ public sealed class TapLedger : IDisposable
                 continue;
             }
 
-            yield return new LedgerRecord(TerminalJson.ParseEvent(e.Json), e.Json,
-                ackedAt is { } a ? new DateTimeOffset(DateTime.SpecifyKind(a, DateTimeKind.Utc)) : null);
+            TapEvent ev = TerminalJson.ParseEvent(e.Json);
+            string json = e.Json;
+            if (ev.Card?.Jpki is { } proof)
+            {
+                ev.Card.Jpki = Redacted(proof);
+                json = TerminalJson.Serialize(ev);
+            }
+
+            yield return new LedgerRecord(ev, json, ackedAt is { } a ? new DateTimeOffset(DateTime.SpecifyKind(a, DateTimeKind.Utc)) : null);
         }
     }
 
@@ -660,6 +728,22 @@ public sealed class TapLedger : IDisposable
             // Those entries are sent again after the start, and the ingest answers them as duplicates.
             _logger.LogWarning(e, "Ledger: the last acknowledgements could not be written on close");
         }
+    }
+
+    /// <summary>What a technician may see of a card's proof: which certificate (its SHA-256), and that a signature is there.</summary>
+    internal static CardJpki Redacted(CardJpki proof)
+    {
+        string certificate;
+        try
+        {
+            certificate = "sha256:" + Convert.ToHexString(SHA256.HashData(Convert.FromBase64String(proof.Cert))).ToLowerInvariant();
+        }
+        catch (FormatException)
+        {
+            certificate = "unreadable";
+        }
+
+        return new CardJpki { Cert = certificate, Sig = proof.Sig.Length > 0 ? "present" : "" };
     }
 
     private static string Checksum(string json)

@@ -22,6 +22,9 @@ internal sealed class ClinicQueue
         _days = ledger.StateCollection<QueueDay>("queueDays", x => x.Id);
     }
 
+    /// <summary>The queue number this card already has today, if any (nothing is issued).</summary>
+    public int? NumberOf(string localDay, string token) => _tickets.FindById(localDay + "|" + token)?.Number;
+
     /// <summary>
     /// A check-in: the queue number of this card today if it has one (nothing appended), else the next number of
     /// the day, issued and recorded in the same durable commit as the entry <paramref name="build"/> makes.

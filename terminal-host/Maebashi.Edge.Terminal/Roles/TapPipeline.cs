@@ -3,9 +3,14 @@ using Maebashi.Edge.Contract.Identity;
 using Maebashi.Edge.Contract.Messages;
 using Maebashi.Edge.Contract.Registry;
 using Maebashi.Edge.Contract.Rules;
+using CardIOException = Maebashi.Edge.Readers.CardIOException;
+using JpkiCard = Maebashi.Edge.Readers.JpkiCard;
+using JpkiProof = Maebashi.Edge.Readers.JpkiProof;
+using ReaderIOException = Maebashi.Edge.Readers.ReaderIOException;
 using Maebashi.Edge.Terminal.Config;
 using Maebashi.Edge.Terminal.Feedback;
 using Maebashi.Edge.Terminal.Ledger;
+using Maebashi.Edge.Terminal.PinEntry;
 using Maebashi.Edge.Terminal.Taps;
 using Maebashi.Edge.Terminal.Uplink;
 using Microsoft.Extensions.Logging;
@@ -33,10 +38,11 @@ public sealed class TapPipeline : ITapSink
     private readonly Dictionary<string, (DateTimeOffset First, TapOutcome Outcome)> _recent = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (string Route, string Stop, DateTimeOffset At)> _boarded = new(StringComparer.Ordinal);
     private readonly Dictionary<string, ReaderOptions> _readers;
+    private readonly MyNumberPinFlow? _pinFlow;
     private DateTimeOffset _recentSweptAt;
 
     public TapPipeline(TerminalOptions options, byte[] regionKey, TapLedger ledger, CloudState cloud, VehicleState vehicle,
-        TerminalFeedback feedback, TimeProvider? time = null, ILogger? log = null)
+        TerminalFeedback feedback, TimeProvider? time = null, ILogger? log = null, IKeypad? keypad = null)
     {
         _options = options;
         _regionKey = regionKey;
@@ -48,11 +54,73 @@ public sealed class TapPipeline : ITapSink
         _time = time ?? TimeProvider.System;
         _log = log ?? NullLogger.Instance;
         _readers = options.Readers.ToDictionary(r => r.Name, StringComparer.Ordinal);
+        _pinFlow = keypad is null ? null : new MyNumberPinFlow(keypad, options.Keypad, feedback, _log);
     }
 
     public long Taps { get; private set; }
 
-    public ValueTask<TapOutcome> TapAsync(CardRead read, CancellationToken cancellationToken = default) => ValueTask.FromResult(Tap(read));
+    public ValueTask<TapOutcome> TapAsync(CardRead read, CancellationToken cancellationToken = default) =>
+        _options.Role == DeviceRoles.Clinic && read.Tech == CardTech.Jpki ? MyNumberCheckInAsync(read, cancellationToken) : ValueTask.FromResult(Tap(read));
+
+    /// <summary>
+    /// A My Number card at clinic reception: a card already checked in today gets its number again; any other needs
+    /// its PIN on the keypad (<see cref="MyNumberPinFlow"/>) and signs the check-in's event as the ledger records it.
+    /// The taps of other readers are decided meanwhile: the pipeline is held only while the card signs.
+    /// </summary>
+    private async ValueTask<TapOutcome> MyNumberCheckInAsync(CardRead read, CancellationToken cancellationToken)
+    {
+        TapOutcome? known;
+        lock (_gate)
+        {
+            known = BeforePin(read);
+        }
+
+        if (known is null && (_pinFlow is null || read.Jpki is null))
+        {
+            known = Refused(MyNumberPinFlow.NoKeypadLine);
+        }
+
+        TapOutcome outcome = known ?? await _pinFlow!.RunAsync(read.Jpki!, pin =>
+        {
+            lock (_gate)
+            {
+                return Decide(read, pin);
+            }
+        }, cancellationToken);
+        lock (_gate)
+        {
+            Taps++;
+        }
+
+        _feedback.Show(outcome);
+        if (outcome.Verdict is Verdict.Accept or Verdict.Deny && outcome.Seq is not null)
+        {
+            _ledger.NotifyAppended();
+        }
+
+        return outcome;
+    }
+
+    /// <summary>What a clinic tap gets without a PIN (a repeat, its number today, no configuration yet); null when it needs one.</summary>
+    private TapOutcome? BeforePin(CardRead read)
+    {
+        DateTimeOffset now = Now(read.At);
+        string tok = CardToken.Compute(_regionKey, read.Tech, read.Uid.Span);
+        SweepRecent(now);
+        if (_recent.TryGetValue(tok, out var recent) && now - recent.First < _options.RepeatWindow && now >= recent.First)
+        {
+            return recent.Outcome with { Verdict = Verdict.Repeat };
+        }
+
+        if (_cloud.Config?.Clinic?.Id is not { Length: > 0 })
+        {
+            return Refused(WaitingForConfigurationLine);
+        }
+
+        return _clinicQueue.NumberOf(ClinicDay(now), tok) is { } number
+            ? new TapOutcome(Verdict.Repeat, QueueLine(number), null, null) { Green = true }
+            : null;
+    }
 
     public void Notice(string line) => _feedback.Display.Show(line);
 
@@ -76,7 +144,7 @@ public sealed class TapPipeline : ITapSink
         return outcome;
     }
 
-    private TapOutcome Decide(CardRead read)
+    private TapOutcome Decide(CardRead read, byte[]? pin = null)
     {
         DateTimeOffset now = Now(read.At);
         string tok = CardToken.Compute(_regionKey, read.Tech, read.Uid.Span);
@@ -95,7 +163,7 @@ public sealed class TapPipeline : ITapSink
             {
                 DeviceRoles.Bus => Bus(read, reader, tok, now),
                 DeviceRoles.Event => EventSite(read, reader, tok, now),
-                DeviceRoles.Clinic => Clinic(read, tok, now),
+                DeviceRoles.Clinic => Clinic(read, tok, now, pin),
                 _ => Refused("設定エラー / Configuration error"),
             };
         }
@@ -266,29 +334,74 @@ public sealed class TapPipeline : ITapSink
         };
     }
 
-    private TapOutcome Clinic(CardRead read, string tok, DateTimeOffset now)
+    private const string WaitingForConfigurationLine = "設定を待っています / Waiting for configuration";
+
+    private static string QueueLine(int queue) => string.Create(CultureInfo.InvariantCulture, $"受付番号 {queue}番 / Queue No. {queue}");
+
+    private string ClinicDay(DateTimeOffset now) => LocalDay(now).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+
+    private TapOutcome Clinic(CardRead read, string tok, DateTimeOffset now, byte[]? pin)
     {
         // The deny list is the transport debt and lost-card list: reception does not turn patients away on it.
         if (_cloud.Config?.Clinic?.Id is not { Length: > 0 } clinic)
         {
-            return Refused("設定を待っています / Waiting for configuration");
+            return Refused(WaitingForConfigurationLine);
         }
 
-        string day = LocalDay(now).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
-        (int queue, TapEvent? e) = _clinicQueue.CheckIn(day, tok, (seq, number) => new TapEvent
+        JpkiCard? myNumber = null;
+        if (read.Tech == CardTech.Jpki)
         {
-            Seq = seq,
-            Type = EventTypes.ClinicCheckin,
-            At = now,
-            Card = new CardRef { Tok = tok, Tech = read.Tech.ToWire(), Sun = read.Sun },
-            Ctx = new TapContext { Clinic = clinic, Queue = number },
-            Decision = Decisions.Accept,
-        }, notify: false);
+            // A My Number card checks in only with its PIN and its signature of the event (docs/contract.md §2).
+            if (pin is null || read.Jpki is null)
+            {
+                return Refused(MyNumberPinFlow.NoKeypadLine);
+            }
 
-        string line = string.Create(CultureInfo.InvariantCulture, $"受付番号 {queue}番 / Queue No. {queue}");
-        return e is null
+            myNumber = read.Jpki;
+        }
+
+        (int queue, TapEvent? e) checkedIn;
+        try
+        {
+            checkedIn = _clinicQueue.CheckIn(ClinicDay(now), tok, (seq, number) => new TapEvent
+            {
+                Seq = seq,
+                Type = EventTypes.ClinicCheckin,
+                At = now,
+                Card = new CardRef { Tok = tok, Tech = read.Tech.ToWire(), Sun = read.Sun, Jpki = myNumber is null ? null : Prove(myNumber, pin!, seq, now) },
+                Ctx = new TapContext { Clinic = clinic, Queue = number },
+                Decision = Decisions.Accept,
+            }, notify: false);
+        }
+        catch (IOException x) when (x is CardIOException or ReaderIOException)
+        {
+            // The card left or failed while it signed: nothing was recorded.
+            _log.LogInformation("My Number check-in not recorded: {Reason}", x.Message);
+            return Refused(MyNumberPinFlow.TapAgainLine);
+        }
+
+        (int queue, TapEvent? recorded) = checkedIn;
+        string line = QueueLine(queue);
+        return recorded is null
             ? new TapOutcome(Verdict.Repeat, line, null, null) { Green = true }
-            : Recorded(e, Verdict.Accept, line);
+            : Recorded(recorded, Verdict.Accept, line);
+    }
+
+    /// <summary>
+    /// The card verifies the PIN and signs <c>{deviceId}|{seq}|{at}</c> of the event being recorded, <c>at</c> as the
+    /// event's wire text; the event carries its certificate and the signature (base64).
+    /// </summary>
+    private CardJpki Prove(JpkiCard card, byte[] pin, ulong seq, DateTimeOffset at)
+    {
+        JpkiProof proof = card.Authenticate(pin, CardJpki.SignedMessage(_options.DeviceId, seq, ContractJson.AtText(at)));
+        try
+        {
+            return new CardJpki { Cert = Convert.ToBase64String(proof.Certificate), Sig = Convert.ToBase64String(proof.Signature) };
+        }
+        finally
+        {
+            System.Security.Cryptography.CryptographicOperations.ZeroMemory(proof.Certificate);
+        }
     }
 
     /// <summary>End of the run (the vehicle says so): a trip_end event closes the trips still open on this bus.</summary>

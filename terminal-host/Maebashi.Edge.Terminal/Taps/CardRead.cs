@@ -33,6 +33,9 @@ public sealed class CardRead
     /// <summary>The SUN message an NTAG 424 DNA city card mirrored on this read, as the event carries it (docs/contract.md §2).</summary>
     public CardSun? Sun { get; init; }
 
+    /// <summary>A My Number card still on its reader, for the PIN flow at clinic reception; null for other reads.</summary>
+    public Readers.JpkiCard? Jpki { get; init; }
+
     /// <summary>A reader's SUN message in the wire's hex.</summary>
     public static CardSun? SunOf(Readers.SunMessage? sun) => sun is null ? null : new CardSun { E = sun.EncryptedHex, C = sun.MacHex };
 

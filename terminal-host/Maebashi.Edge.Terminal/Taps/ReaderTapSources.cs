@@ -39,7 +39,12 @@ public sealed class ReaderTapSource : ITapSource, IDisposable
             switch (e.Kind)
             {
                 case ReaderEventKind.Tap when e.Card is { } card:
-                    await sink.TapAsync(new CardRead(card.Tech, card.Uid.ToArray(), Name) { Sun = CardRead.SunOf(card.Sun) }, cancellationToken);
+                    await sink.TapAsync(ToRead(card), cancellationToken);
+                    break;
+                case ReaderEventKind.RepeatSuppressed when e.Card is { Jpki: not null } card:
+                    // A My Number card back within the repeat window, its PIN entry perhaps unfinished: the pipeline
+                    // decides (a check-in it recorded is a repeat there too).
+                    await sink.TapAsync(ToRead(card), cancellationToken);
                     break;
                 case ReaderEventKind.RepeatSuppressed:
                     // The pipeline's own repeat window answers repeats; the reader's is the same rule.
@@ -54,6 +59,9 @@ public sealed class ReaderTapSource : ITapSource, IDisposable
             }
         }
     }
+
+    private CardRead ToRead(Readers.CardRead card) =>
+        new(card.Tech, card.Uid.ToArray(), Name) { Sun = CardRead.SunOf(card.Sun), Jpki = card.Jpki };
 
     public ReaderStatus Snapshot()
     {
