@@ -20,9 +20,29 @@ Console.WriteLine($"validator benchmarks ({(quick ? "quick" : "full")}), {Enviro
 var figures = new Dictionary<string, double>();
 
 // 1. Tap → light: a city card (NTAG 424 DNA, read for its SUN message) placed until the green LED is on, host answering
-// over the simulated line (real time). The emulated radio answers at once, so each tap's air time by the emulated timing
-// model (RadioTiming: anticollision, RATS, the SUN read's APDUs, DESELECT) is added to the measured time.
+// over the simulated line (real time). The emulated radio answers at once, so the tap's air time by the emulated timing
+// model (RadioTiming: REQA, anticollision, select, RATS, the SUN read's APDUs, DESELECT) is added to each measured
+// time. It is the same for every city card; it is taken once from a validator stepped by hand (no race with the loop).
 byte[] cityMaster = Convert.FromHexString("A0A1A2A3A4A5A6A7A8A9AAABACADAEAF");
+double tapAirMs;
+{
+    var time = new FakeTimeProvider();
+    var v = new SimulatedValidator(new SimulatedRs485Line(), new ValidatorSpec("bench", 1, 1), time);
+    time.Advance(TimeSpan.FromMilliseconds(TapLoop.PollIntervalMs));
+    v.Step();
+    v.Present(Ntag424DnaCard.Personalised([0x04, 1, 2, 3, 4, 5, 6], cityMaster));
+    time.Advance(TimeSpan.FromMilliseconds(TapLoop.PollIntervalMs));
+    TimeSpan before = v.Field.AirTime;
+    v.Step();
+    if (v.Firmware.Taps.State != TapLoopState.AwaitingVerdict || !v.Firmware.Taps.LastTap.HasSun)
+    {
+        throw new InvalidOperationException("the city card was not read at the first poll");
+    }
+
+    tapAirMs = (v.Field.AirTime - before).TotalMilliseconds;
+    figures["validator_tap_air_ms"] = Math.Round(tapAirMs, 2);
+}
+
 await using (ValidatorBusSimulator bus = ValidatorBusSimulator.Start(ValidatorBusSimulator.FrontAndRear("bench")))
 {
     var handler = new Handler();
@@ -36,12 +56,10 @@ await using (ValidatorBusSimulator bus = ValidatorBusSimulator.Start(ValidatorBu
     }
 
     var samples = new List<double>();
-    var airMs = new List<double>();
     for (int i = 0; i < latencyTaps; i++)
     {
         var card = Ntag424DnaCard.Personalised([0x04, (byte)i, (byte)(i >> 8), 0x10, 0x20, 0x30, 0x40], cityMaster);
         int before = v.Firmware.Feedback.Played[(int)FeedbackPattern.Accept] + v.Firmware.Feedback.Played[(int)FeedbackPattern.AcceptOffline];
-        TimeSpan airBefore = v.Field.AirTime;
         long t0 = Stopwatch.GetTimestamp();
         v.Present(card);
         while (v.Firmware.Feedback.Played[(int)FeedbackPattern.Accept] + v.Firmware.Feedback.Played[(int)FeedbackPattern.AcceptOffline] == before)
@@ -49,9 +67,7 @@ await using (ValidatorBusSimulator bus = ValidatorBusSimulator.Start(ValidatorBu
             await Task.Delay(1);
         }
 
-        double wall = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
-        airMs.Add((v.Field.AirTime - airBefore).TotalMilliseconds);
-        samples.Add(wall + airMs[^1]);
+        samples.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds + tapAirMs);
         v.Lift(card);
         await Task.Delay(30);
     }
@@ -60,9 +76,8 @@ await using (ValidatorBusSimulator bus = ValidatorBusSimulator.Start(ValidatorBu
     await run;
     samples.Sort();
     int offline = v.Firmware.Feedback.Played[(int)FeedbackPattern.AcceptOffline];
-    airMs.Sort();
     Console.WriteLine($"tap → light, city cards with SUN (host answering, 20 ms card poll, radio by the timing model): p50 {Pct(samples, 0.50):F1} ms, p99 {Pct(samples, 0.99):F1} ms, max {samples[^1]:F1} ms over {samples.Count} taps; {offline} fell back to offline accept");
-    Console.WriteLine($"  of which modelled air time per tap: p50 {Pct(airMs, 0.50):F1} ms, max {airMs[^1]:F1} ms");
+    Console.WriteLine($"  of which the tap's modelled air time: {tapAirMs:F1} ms each");
     figures["validator_tap_light_p50_ms"] = Math.Round(Pct(samples, 0.50), 2);
     figures["validator_tap_light_p99_ms"] = Math.Round(Pct(samples, 0.99), 2);
 }

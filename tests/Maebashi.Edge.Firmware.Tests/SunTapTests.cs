@@ -8,6 +8,7 @@ using Maebashi.Edge.Firmware.Storage;
 using Maebashi.Edge.Firmware.Taps;
 using Maebashi.Edge.ValidatorLink;
 using Microsoft.Extensions.Time.Testing;
+using Xunit.Abstractions;
 
 namespace Maebashi.Edge.Firmware.Tests;
 
@@ -18,8 +19,9 @@ namespace Maebashi.Edge.Firmware.Tests;
 /// 1.0 (no SUN) still read.
 /// </summary>
 [Trait("Category", "CardAuth")]
-public sealed class SunTapTests : IDisposable
+public sealed class SunTapTests(ITestOutputHelper output) : IDisposable
 {
+    private readonly ITestOutputHelper _output = output;
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(20);
     private static readonly byte[] Master = Convert.FromHexString("A0A1A2A3A4A5A6A7A8A9AAABACADAEAF");
     private static readonly byte[] RegionKey = Convert.FromHexString("00112233445566778899AABBCCDDEEFF");
@@ -119,6 +121,20 @@ public sealed class SunTapTests : IDisposable
         TapRecord recorded = TapOffline(v, card);
         Assert.True(recorded.HasSun);
         Assert.Equal(1, v.Firmware.Taps.TapsRecorded);
+    }
+
+    [Fact]
+    public void A_city_card_tap_on_the_validator_takes_at_most_30_ms_of_radio_time_select_and_sun_read_included()
+    {
+        var v = new SimulatedValidator(_line, new ValidatorSpec("bus-1-front", 1, 1), _time);
+        Step(v, 50);
+        v.Present(Ntag424DnaCard.Personalised(Uid, Master));
+        TimeSpan before = v.Field.AirTime;
+        Step(v, TapLoop.PollIntervalMs);
+        Assert.True(v.Firmware.Taps.LastTap.HasSun);
+        double ms = (v.Field.AirTime - before).TotalMilliseconds;
+        _output.WriteLine($"validator: a city card's tap takes {ms:F2} ms on the air (timing model)");
+        Assert.InRange(ms, 1, 30);
     }
 
     [Fact]

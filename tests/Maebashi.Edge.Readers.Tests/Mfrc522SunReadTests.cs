@@ -8,6 +8,7 @@ using Maebashi.Edge.Firmware.IsoDep;
 using Maebashi.Edge.Firmware.Mfrc522;
 using Maebashi.Edge.Readers.Drivers;
 using Microsoft.Extensions.Time.Testing;
+using Xunit.Abstractions;
 
 namespace Maebashi.Edge.Readers.Tests;
 
@@ -19,7 +20,7 @@ namespace Maebashi.Edge.Readers.Tests;
 /// stays within its budget on both chips (the emulated timing model).
 /// </summary>
 [Trait("Category", "CardAuth")]
-public sealed class Mfrc522SunReadTests
+public sealed class Mfrc522SunReadTests(ITestOutputHelper output)
 {
     private static readonly byte[] Master = Convert.FromHexString("A0A1A2A3A4A5A6A7A8A9AAABACADAEAF");
     private static readonly byte[] RegionKey = Convert.FromHexString("00112233445566778899AABBCCDDEEFF");
@@ -155,6 +156,7 @@ public sealed class Mfrc522SunReadTests
     public void The_sun_read_adds_at_most_30_ms_of_radio_time(string kind)
     {
         TimeSpan added = EmulatedReaderRig.SunReadAirTime(kind);
+        output.WriteLine($"{kind}: the SUN read adds {added.TotalMilliseconds:F2} ms of radio time");
         Assert.InRange(added.TotalMilliseconds, 1, 30);
     }
 
