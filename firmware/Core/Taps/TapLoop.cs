@@ -39,6 +39,8 @@ namespace Maebashi.Edge.Firmware.Taps
         private readonly byte[] _uid = new byte[TapRecord.MaxUidLength];
         private readonly IsoDepSession _isoDep;
         private readonly SunMessageReader _sunReader = new SunMessageReader();
+        private readonly byte[] _sunEncrypted = new byte[TapRecord.SunEncryptedLength];
+        private readonly byte[] _sunMac = new byte[TapRecord.SunMacLength];
         private long _nextPollAt;
         private long _nextHealthAt;
         private long _askedAt;
@@ -164,7 +166,8 @@ namespace Maebashi.Edge.Firmware.Taps
             bool sun = false;
             if (length == SunUidLength && (sak & SakIsoDep) != 0 && _isoDep.Activate())
             {
-                sun = _sunReader.TryRead(_isoDep, _tap.SunEncrypted, _tap.SunMac);
+                // Read aside: the last tap's record stays whole if this read breaks off.
+                sun = _sunReader.TryRead(_isoDep, _sunEncrypted, _sunMac);
                 if (!sun && !_isoDep.Active)
                 {
                     // The card left (or garbled its answers) during the read: not a tap. A genuine card that came back
@@ -190,6 +193,16 @@ namespace Maebashi.Edge.Firmware.Taps
             _tap.Reason = TapReason.None;
             _tap.FareYen = 0;
             _tap.UidLength = length;
+            for (int i = 0; i < TapRecord.SunEncryptedLength; i++)
+            {
+                _tap.SunEncrypted[i] = sun ? _sunEncrypted[i] : (byte)0;
+            }
+
+            for (int i = 0; i < TapRecord.SunMacLength; i++)
+            {
+                _tap.SunMac[i] = sun ? _sunMac[i] : (byte)0;
+            }
+
             for (int i = 0; i < TapRecord.MaxUidLength; i++)
             {
                 _tap.Uid[i] = i < length ? _uid[i] : (byte)0;
