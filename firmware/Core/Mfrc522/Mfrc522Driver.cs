@@ -144,10 +144,9 @@ namespace Maebashi.Edge.Firmware.Mfrc522
 
         /// <summary>
         /// The chip's timer as this driver uses it (8.5): TAuto (it starts at the end of each transmission), prescaler 0x0A9 →
-        /// 13.56 MHz / (2·169 + 1) = 40 kHz, reload 1000 → a 25 ms receive timeout. A host that shares the chip with another
-        /// driver (the Pi's binding) calls this before handing frames to this one.
+        /// 13.56 MHz / (2·169 + 1) = 40 kHz, reload 1000 → a 25 ms receive timeout; each ISO-DEP frame sets its own reload.
         /// </summary>
-        public void ConfigureTimer()
+        private void ConfigureTimer()
         {
             _bus.Write(Register.TMode, 0x80);
             _bus.Write(Register.TPrescaler, 0xA9);
