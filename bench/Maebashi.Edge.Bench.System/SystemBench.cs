@@ -105,7 +105,9 @@ internal sealed class SystemBench : IAsyncDisposable
             ("pipeline_tap_verdict_p50_ms", "pipeline_tap_verdict_p50_ms"), ("pipeline_tap_verdict_p99_ms", "pipeline_tap_verdict_p99_ms"),
             ("disk_fsync_p99_ms", "disk_fsync_p99_ms"), ("terminal_rss_after_100k_taps_mb", "terminal_rss_after_100k_taps_mb"),
             ("stop_detection_15m_pct", "stop_detection_15m_pct"), ("stop_detection_30m_pct", "stop_detection_30m_pct"));
-        await HarnessAsync("validator firmware and link", "Maebashi.Edge.Firmware.Bench", [quick], limit, ct);
+        Merge(await HarnessAsync("validator firmware and link", "Maebashi.Edge.Firmware.Bench", [quick], limit, ct),
+            ("validator_tap_light_p50_ms", "validator_tap_light_p50_ms"), ("validator_tap_light_p99_ms", "validator_tap_light_p99_ms"),
+            ("sun_radio_ms_pn532", "sun_radio_ms_pn532"), ("sun_radio_ms_mfrc522", "sun_radio_ms_mfrc522"));
     }
 
     /// <summary>
@@ -431,6 +433,9 @@ internal sealed class SystemBench : IAsyncDisposable
         ("ingest_vs_store_ratio", "ingest ÷ store-only baseline", "≥ 0.5", v => v >= 0.5),
         ("console_page_p95_ms", "console pages p95 on a month of taps (loopback round trip)", "≤ 200 ms", v => v <= 200),
         ("sun_verify_us", "ingest: SUN verification of an authenticated card's read (CPU)", "≤ 20 µs", v => v <= 20),
+        ("sun_radio_ms_pn532", "PN532: radio time a SUN read adds to a tap (emulated timing model)", "≤ 30 ms", v => v <= 30),
+        ("sun_radio_ms_mfrc522", "MFRC522 (Pi and validator): radio time a SUN read adds to a tap (timing model)", "≤ 30 ms", v => v <= 30),
+        ("validator_tap_light_p99_ms", "validator: tap → light p99, city cards with SUN (radio by the timing model)", "≤ 100 ms", v => v <= 100),
         ("registry_load_s", "registry load", "≤ 10 s", v => v <= 10),
         ("registry_peak_rss_mb", "registry load, peak resident", "≤ 1024 MB", v => v <= 1024),
         ("gtfs_import_s", "registry import-gtfs of a 29-operator feed (3,000 stops, 300 routes)", "≤ 10 s", v => v <= 10),

@@ -3,6 +3,7 @@ using Maebashi.Edge.Emulation.Cards;
 using Maebashi.Edge.Emulation.Mfrc522;
 using Maebashi.Edge.Firmware.Link;
 using Maebashi.Edge.Firmware.Storage;
+using Maebashi.Edge.Readers.Drivers;
 
 namespace Maebashi.Edge.Firmware.Simulator;
 

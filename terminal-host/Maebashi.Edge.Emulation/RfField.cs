@@ -14,6 +14,31 @@ public sealed class RfField
     private readonly Dictionary<VirtualCard, int> _leaveAfter = [];
     private int _corruptAnswers;
     private long _frames;
+    private double _airMicroseconds;
+
+    /// <summary>
+    /// What the exchanges with this field's cards would have taken on the air, by the emulated timing model
+    /// (<see cref="RadioTiming"/>); the emulators add to it as they run. Tests and benchmarks take differences of it.
+    /// </summary>
+    public TimeSpan AirTime
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return TimeSpan.FromMicroseconds(_airMicroseconds);
+            }
+        }
+    }
+
+    /// <summary>Called by an emulated chip for each exchange it ran (see <see cref="RadioTiming"/>).</summary>
+    internal void AddAirTime(double microseconds)
+    {
+        lock (_gate)
+        {
+            _airMicroseconds += microseconds;
+        }
+    }
 
     /// <summary>Frames any card has answered since the field was made.</summary>
     public long AnsweredFrames

@@ -146,6 +146,19 @@ public static class LinkFrames
         }
 
         var flags = (TapFlags)r[p + 14];
+        ValidatorSun? sun = null;
+        if ((flags & TapFlags.Sun) != 0)
+        {
+            // Firmware 1.1: e and c follow the UID; a frame announcing them without them is damaged.
+            int at = p + 19 + uidLength;
+            if (f.PayloadLength < 19 + uidLength + TapRecord.SunEncryptedLength + TapRecord.SunMacLength)
+            {
+                return false;
+            }
+
+            sun = new ValidatorSun(r.AsSpan(at, TapRecord.SunEncryptedLength).ToArray(), r.AsSpan(at + TapRecord.SunEncryptedLength, TapRecord.SunMacLength).ToArray());
+        }
+
         tap = new ValidatorTap(
             deviceId,
             f.Address,
@@ -158,7 +171,10 @@ public static class LinkFrames
             (flags & TapFlags.Offline) != 0,
             (flags & TapFlags.ClockUnsynced) == 0,
             (TapReason)r[p + 15],
-            Bytes.GetU16(r, p + 16));
+            Bytes.GetU16(r, p + 16))
+        {
+            Sun = sun,
+        };
         return true;
     }
 
@@ -173,7 +189,7 @@ public static class LinkFrames
             {
                 (MessageType.Hello, true) => DescribeHello(ReadHello(f)),
                 (MessageType.Tap, true) when TryReadTap(f, "", out ValidatorTap t) =>
-                    $"seq={t.Seq} {((f.Flags & FrameFlags.Ask) != 0 ? "ask" : t.Accepted ? "accept" : "deny")}{(t.Offline ? " offline" : "")} door={t.DoorName} uid=({t.Uid.Length} bytes) at={t.At:O}{((f.Flags & FrameFlags.More) != 0 ? " more" : "")}",
+                    $"seq={t.Seq} {((f.Flags & FrameFlags.Ask) != 0 ? "ask" : t.Accepted ? "accept" : "deny")}{(t.Offline ? " offline" : "")} door={t.DoorName} uid=({t.Uid.Length} bytes){(t.Sun is null ? "" : " sun")} at={t.At:O}{((f.Flags & FrameFlags.More) != 0 ? " more" : "")}",
                 (MessageType.Ping, true) when f.PayloadLength >= 3 => $"backlog={Bytes.GetU16(r, p)} status={(ValidatorStatus)r[p + 2]}",
                 (MessageType.Verdict, false) when f.PayloadLength >= 8 => $"seq={Bytes.GetU32(r, p)} {(TapDecision)r[p + 4]} reason={(TapReason)r[p + 5]} fare={Bytes.GetU16(r, p + 6)}",
                 (MessageType.Ack, false) when f.PayloadLength >= 4 => $"upTo={Bytes.GetU32(r, p)}",

@@ -38,6 +38,20 @@ public sealed record ValidatorTap(
     public string TechWire => Tech.ToWire();
 
     public string DoorName => Doors.Name(Door);
+
+    /// <summary>The SUN message the card mirrored on this read (firmware 1.1, an NTAG 424 DNA city card); null otherwise.</summary>
+    public ValidatorSun? Sun { get; init; }
+}
+
+/// <summary>
+/// What an NTAG 424 DNA mirrored on a validator's read: the encrypted PICC data <c>e</c> (16 bytes) and the SDMMAC
+/// <c>c</c> (8 bytes), carried as the tap's <c>card.sun</c> (docs/contract.md §2). Only the ingest can check them.
+/// </summary>
+public sealed record ValidatorSun(byte[] Encrypted, byte[] Mac)
+{
+    public string EncryptedHex => Convert.ToHexString(Encrypted);
+
+    public string MacHex => Convert.ToHexString(Mac);
 }
 
 /// <summary>A validator asks what to show for a card (deny list, fare): answer within ~50 ms or it accepts on its own.</summary>

@@ -3,6 +3,7 @@ using Maebashi.Edge.Emulation.Cards;
 using Maebashi.Edge.Emulation.Mfrc522;
 using Maebashi.Edge.Firmware.Mfrc522;
 using Maebashi.Edge.Firmware.Simulator;
+using Maebashi.Edge.Readers.Drivers;
 
 namespace Maebashi.Edge.Firmware.Tests;
 

@@ -47,15 +47,17 @@ public class ReaderAdapterTests
     }
 }
 
-/// <summary>A city card with SUN on the bus's PN532: the tap carries the message the card mirrored, and the terminal holds no key.</summary>
+/// <summary>A city card with SUN on the bus's PN532 or MFRC522: the tap carries the message the card mirrored, and the terminal holds no key.</summary>
 [Trait("Category", "CardAuth")]
 public class SunTapTests
 {
-    [Fact]
-    public async Task A_city_card_tapped_on_a_pn532_is_recorded_with_its_sun_message()
+    [Theory]
+    [InlineData("emulated:pn532-i2c")]
+    [InlineData("emulated:mfrc522-spi")]
+    public async Task A_city_card_tapped_on_a_reader_is_recorded_with_its_sun_message(string driver)
     {
         using var site = new TestSite();
-        site.Options.Readers = [new ReaderOptions { Name = "door", Driver = "emulated:pn532-i2c", Tap = "board", Door = "front" }];
+        site.Options.Readers = [new ReaderOptions { Name = "door", Driver = driver, Tap = "board", Door = "front" }];
         await using TerminalRuntime t = TerminalRuntime.Create(site.Options, new TerminalParts { Gpio = new System.Device.Gpio.GpioController(new EmulatedGpioDriver()) }.AddEmulation());
         t.Vehicle.Set("R01", "S01");
         var recorded = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);

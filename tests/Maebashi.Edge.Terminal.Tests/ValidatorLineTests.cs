@@ -98,6 +98,27 @@ public sealed class ValidatorLineTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    [Trait("Category", "CardAuth")]
+    public async Task A_city_card_at_a_door_validator_is_recorded_with_the_sun_message_it_mirrored_and_a_copy_without_one()
+    {
+        byte[] uid = Convert.FromHexString("04C1D2E3F40517");
+        var card = Ntag424DnaCard.Personalised(uid, Convert.FromHexString("A0A1A2A3A4A5A6A7A8A9AAABACADAEAF"), readCounter: 6);
+        await _validators.TapAsync(0, card, TimeSpan.FromMilliseconds(300), _stop.Token);
+        TapOutcome board = await _sink.Next(_stop.Token);
+        Assert.Equal(TestSite.Token(CardTech.Iso14443A, "04C1D2E3F40517"), board.Event!.Card!.Tok);
+        (byte[] e, byte[] c) = card.LastMirrored!.Value;
+        Assert.Equal(Convert.ToHexString(e), board.Event.Card.Sun!.E);
+        Assert.Equal(Convert.ToHexString(c), board.Event.Card.Sun.C);
+        Assert.Equal(7, card.ReadCounter);
+
+        // The same UID on a card without the keys, at the other door: recorded, and without a SUN message.
+        await _validators.TapAsync(1, new TypeACard(uid, sak: 0x00), TimeSpan.FromMilliseconds(300), _stop.Token);
+        TapOutcome copy = await _sink.Next(_stop.Token);
+        Assert.Equal(board.Event.Card.Tok, copy.Event!.Card!.Tok);
+        Assert.Null(copy.Event.Card.Sun);
+    }
+
+    [Fact]
     public async Task A_card_on_the_deny_list_is_refused_at_the_door_and_kept_for_audit()
     {
         string[] listed = ["DEADBEEF", "CAFEBABE", "1A2B3C4D", "0F0E0D0C"];

@@ -140,12 +140,9 @@ namespace Maebashi.Edge.Firmware.IsoDep
 
         private int Run(byte[] command, int length, byte[] response)
         {
-            // Send: I-blocks of at most FSC − 3 bytes of information (PCB + CRC), all but the last chained.
-            int chunk = _fsc - 3;
-            if (chunk > _tx.Length - 1)
-            {
-                chunk = _tx.Length - 1;
-            }
+            // Send: I-blocks of at most FSC − 3 bytes of information (PCB + CRC), all but the last chained; never more than
+            // our own frame of FSD bytes either (an MFRC522's FIFO holds 64 with the CRC, whatever the card accepts).
+            int chunk = (_fsc < Fsd ? _fsc : Fsd) - 3;
 
             int sent = 0;
             int n;

@@ -72,7 +72,8 @@ namespace Maebashi.Edge.Firmware.Link
 
         public const int MaxDeviceIdLength = 32;
         public const int FirmwareMajor = 1;
-        public const int FirmwareMinor = 0;
+        /// <summary>1.1: a tap may carry the card's SUN message (<c>TapFlags.Sun</c>, e and c after the UID).</summary>
+        public const int FirmwareMinor = 1;
         public const int FirmwarePatch = 0;
 
         // Payload offsets (absolute in the raw frame).

@@ -277,7 +277,26 @@ namespace Maebashi.Edge.Firmware.Link
                 _raw[p + 19 + i] = tap.Uid[i];
             }
 
-            return p + 19 + tap.UidLength;
+            int end = p + 19 + tap.UidLength;
+            if (!tap.HasSun)
+            {
+                return end;
+            }
+
+            // Firmware 1.1: the SUN message after the UID, announced by TapFlags.Sun (a 1.0 host reads up to the UID and
+            // ignores the rest).
+            for (int i = 0; i < TapRecord.SunEncryptedLength; i++)
+            {
+                _raw[end + i] = tap.SunEncrypted[i];
+            }
+
+            end += TapRecord.SunEncryptedLength;
+            for (int i = 0; i < TapRecord.SunMacLength; i++)
+            {
+                _raw[end + i] = tap.SunMac[i];
+            }
+
+            return end + TapRecord.SunMacLength;
         }
 
         private byte StatusBits()

@@ -1,3 +1,5 @@
+using Maebashi.Edge.Firmware.IsoDep;
+
 namespace Maebashi.Edge.Firmware.Mfrc522
 {
     /// <summary>Outcome of one attempt to read a card.</summary>
@@ -27,9 +29,10 @@ namespace Maebashi.Edge.Firmware.Mfrc522
     /// A driver of the NXP MFRC522 for ISO/IEC 14443 Type A (datasheet rev. 3.9), written for the validator so it owns
     /// every byte it sends: REQA/WUPA, anticollision and select over cascade levels 1–3 (ISO/IEC 14443-3 section 6.5),
     /// CRC_A on the chip's coprocessor, the chip's timer as the receive timeout, antenna gain, and re-initialisation when
-    /// the chip stops answering. Allocation-free after construction.
+    /// the chip stops answering. As an <see cref="IFrameTransceiver"/> it moves the frames of ISO/IEC 14443-4 (RATS,
+    /// blocks) for <see cref="IsoDepSession"/>, which the chip does not run itself. Allocation-free after construction.
     /// </summary>
-    public sealed class Mfrc522Driver
+    public sealed class Mfrc522Driver : IFrameTransceiver
     {
         /// <summary>VersionReg values of working chips (9.3.4.8): 0x91 v1.0, 0x92 v2.0, 0x88 and 0xB2 FM17522 clones, 0x12 a common clone.</summary>
         private static readonly byte[] KnownVersions = new byte[] { 0x91, 0x92, 0x88, 0xB2, 0x12 };
@@ -44,11 +47,22 @@ namespace Maebashi.Edge.Firmware.Mfrc522
         private const byte CascadeTag = 0x88;
         private const byte SakCascadeBit = 0x04;
 
+        /// <summary>The chip's FIFO (8.3): a frame with its CRC_A must fit, as must the answer (the session's FSD is 64).</summary>
+        public const int FifoSize = 64;
+
+        /// <summary>The timer runs at 13.56 MHz / (2 · 0x0A9 + 1) = 40 kHz: 40 ticks per millisecond (8.5).</summary>
+        private const int TimerTicksPerMs = 40;
+
+        /// <summary>The receive timeout of REQA, anticollision, SELECT and HLTA: 25 ms (1000 ticks).</summary>
+        private const int DefaultTimeoutTicks = 1000;
+
         private readonly IRegisterBus _bus;
         private readonly IChipResetLine? _resetLine;
         private readonly byte[] _tx = new byte[9];
-        private readonly byte[] _rx = new byte[16];
+        private readonly byte[] _rx = new byte[FifoSize];
+        private readonly byte[] _frame = new byte[FifoSize];
         private readonly byte[] _crc = new byte[2];
+        private int _timeoutTicks = -1;
         private AntennaGain _gain;
         private int _rxLength;
         private int _rxLastBits;
@@ -117,11 +131,7 @@ namespace Maebashi.Edge.Firmware.Mfrc522
             _bus.Write(Register.RxMode, 0x00);
             _bus.Write(Register.ModWidth, 0x26);
 
-            // Timer: TAuto, prescaler 0x0A9 → 13.56 MHz / (2·169 + 1) = 40 kHz; reload 1000 → 25 ms receive timeout (8.5).
-            _bus.Write(Register.TMode, 0x80);
-            _bus.Write(Register.TPrescaler, 0xA9);
-            _bus.Write(Register.TReloadH, 0x03);
-            _bus.Write(Register.TReloadL, 0xE8);
+            ConfigureTimer();
 
             // 100 % ASK as ISO/IEC 14443 Type A needs (9.3.2.6); CRC preset 0x6363 = CRC_A (9.3.2.2).
             _bus.Write(Register.TxAsk, 0x40);
@@ -130,6 +140,29 @@ namespace Maebashi.Edge.Firmware.Mfrc522
             AntennaOn();
             ChipPresent = true;
             return true;
+        }
+
+        /// <summary>
+        /// The chip's timer as this driver uses it (8.5): TAuto (it starts at the end of each transmission), prescaler 0x0A9 →
+        /// 13.56 MHz / (2·169 + 1) = 40 kHz, reload 1000 → a 25 ms receive timeout; each ISO-DEP frame sets its own reload.
+        /// </summary>
+        private void ConfigureTimer()
+        {
+            _bus.Write(Register.TMode, 0x80);
+            _bus.Write(Register.TPrescaler, 0xA9);
+            _timeoutTicks = -1;
+            SetTimeout(DefaultTimeoutTicks);
+        }
+
+        /// <summary>
+        /// Takes over a chip another driver initialised and configured (the Pi's Iot.Device binding, which scans): no soft
+        /// reset, only the timer set as this driver's receive timeout. Then <see cref="Transceive(byte[], int, byte[], int)"/>
+        /// moves frames for <see cref="IsoDepSession"/>; the caller gives the timer registers back afterwards.
+        /// </summary>
+        public void UseConfiguredChip()
+        {
+            ChipPresent = true;
+            ConfigureTimer();
         }
 
         /// <summary>Checks the chip still answers and still holds its configuration (a brown-out resets it to antenna off).
@@ -185,6 +218,20 @@ namespace Maebashi.Edge.Firmware.Mfrc522
         /// read again until it leaves the field.</summary>
         public CardReadStatus TryReadCard(bool wakeHalted, byte[] uid, out int uidLength, out byte sak)
         {
+            CardReadStatus status = TrySelectCard(wakeHalted, uid, out uidLength, out sak);
+            if (status == CardReadStatus.Card)
+            {
+                Halt();
+            }
+
+            return status;
+        }
+
+        /// <summary>As <see cref="TryReadCard"/> but leaves the card selected (ACTIVE), so the caller can go on to RATS
+        /// (<see cref="IsoDepSession.Activate"/>) when the SAK says ISO/IEC 14443-4; the caller ends with <see cref="Halt"/>
+        /// or S(DESELECT).</summary>
+        public CardReadStatus TrySelectCard(bool wakeHalted, byte[] uid, out int uidLength, out byte sak)
+        {
             uidLength = 0;
             sak = 0;
             if (!ChipPresent)
@@ -194,7 +241,7 @@ namespace Maebashi.Edge.Firmware.Mfrc522
 
             // REQA/WUPA are short frames of 7 bits (ISO/IEC 14443-3 6.3.1); the answer is the 2-byte ATQA.
             _tx[0] = wakeHalted ? Wupa : Reqa;
-            TransceiveStatus status = Transceive(_tx, 1, 7, 0, false);
+            TransceiveStatus status = Transceive(_tx, 1, 7, 0, DefaultTimeoutTicks);
             if (status == TransceiveStatus.ChipNotAnswering)
             {
                 return CardReadStatus.ChipNotAnswering;
@@ -221,7 +268,6 @@ namespace Maebashi.Edge.Firmware.Mfrc522
 
                 if ((sak & SakCascadeBit) == 0)
                 {
-                    Halt();
                     return CardReadStatus.Card;
                 }
             }
@@ -241,7 +287,7 @@ namespace Maebashi.Edge.Firmware.Mfrc522
                 return;
             }
 
-            Transceive(_tx, 4, 0, 0, false);
+            Transceive(_tx, 4, 0, 0, DefaultTimeoutTicks);
         }
 
         /// <summary>CRC_A on the chip's coprocessor (10.3.1.4 CalcCRC, DivIrqReg CRCIRq). Returns false when it never completes.</summary>
@@ -266,6 +312,49 @@ namespace Maebashi.Edge.Firmware.Mfrc522
             return false;
         }
 
+        /// <summary>
+        /// One ISO/IEC 14443-4 frame to the selected card (<see cref="IFrameTransceiver"/>): CRC_A appended on the
+        /// coprocessor, the timer set to <paramref name="timeoutMs"/> (at most ~1.6 s), the answer's CRC_A checked and
+        /// removed. -1 on a timeout, a CRC or framing error, a frame longer than the FIFO, or a chip that stopped answering.
+        /// </summary>
+        public int Transceive(byte[] frame, int length, byte[] answer, int timeoutMs)
+        {
+            if (!ChipPresent || length < 1 || length + 2 > FifoSize)
+            {
+                return -1;
+            }
+
+            for (int i = 0; i < length; i++)
+            {
+                _frame[i] = frame[i];
+            }
+
+            if (!CalculateCrc(_frame, 0, length, _frame, length))
+            {
+                return -1;
+            }
+
+            long ticks = (long)timeoutMs * TimerTicksPerMs;
+            TransceiveStatus status = Transceive(_frame, length + 2, 0, 0, ticks > 0xFFFF ? 0xFFFF : (ticks < 1 ? 1 : (int)ticks));
+            if (status != TransceiveStatus.Ok || _rxLength < 3 || _rxLastBits != 0)
+            {
+                return -1;
+            }
+
+            int n = _rxLength - 2;
+            if (n > answer.Length || !CalculateCrc(_rx, 0, n, _crc, 0) || _crc[0] != _rx[n] || _crc[1] != _rx[n + 1])
+            {
+                return -1;
+            }
+
+            for (int i = 0; i < n; i++)
+            {
+                answer[i] = _rx[i];
+            }
+
+            return n;
+        }
+
         /// <summary>One anticollision loop and SELECT at a cascade level (ISO/IEC 14443-3 6.5.3, 6.5.4). Appends the level's
         /// UID bytes to <paramref name="uid"/>.</summary>
         private CardReadStatus SelectCascadeLevel(int level, byte[] uid, ref int uidLength, out byte sak)
@@ -285,7 +374,7 @@ namespace Maebashi.Edge.Firmware.Mfrc522
 
                 // Bits after a collision are cleared so the next round's mask is clean (9.3.1.15 ValuesAfterColl).
                 _bus.Write(Register.Coll, (byte)(_bus.Read(Register.Coll) & ~(byte)CollBits.ValuesAfterColl));
-                TransceiveStatus status = Transceive(_tx, 2 + fullBytes + (lastBits != 0 ? 1 : 0), lastBits, lastBits, false);
+                TransceiveStatus status = Transceive(_tx, 2 + fullBytes + (lastBits != 0 ? 1 : 0), lastBits, lastBits, DefaultTimeoutTicks);
                 if (status == TransceiveStatus.ChipNotAnswering)
                 {
                     return CardReadStatus.ChipNotAnswering;
@@ -358,7 +447,7 @@ namespace Maebashi.Edge.Firmware.Mfrc522
                 return CardReadStatus.ChipNotAnswering;
             }
 
-            TransceiveStatus selected = Transceive(_tx, 9, 0, 0, false);
+            TransceiveStatus selected = Transceive(_tx, 9, 0, 0, DefaultTimeoutTicks);
             if (selected == TransceiveStatus.ChipNotAnswering)
             {
                 return CardReadStatus.ChipNotAnswering;
@@ -407,10 +496,11 @@ namespace Maebashi.Edge.Firmware.Mfrc522
         }
 
         /// <summary>Transceive (10.3.1.8): FIFO out, wait for RxIRq/IdleIRq or the timer, FIFO in (to _rx).</summary>
-        private TransceiveStatus Transceive(byte[] data, int count, int txLastBits, int rxAlign, bool checkCrc)
+        private TransceiveStatus Transceive(byte[] data, int count, int txLastBits, int rxAlign, int timeoutTicks)
         {
             _rxLength = 0;
             _rxLastBits = 0;
+            SetTimeout(timeoutTicks);
             _bus.Write(Register.Command, (byte)PcdCommand.Idle);
             _bus.Write(Register.ComIrq, (byte)ComIrqBits.All);
             _bus.Write(Register.FifoLevel, (byte)FifoLevelBits.FlushBuffer);
@@ -468,11 +558,6 @@ namespace Maebashi.Edge.Firmware.Mfrc522
                 return TransceiveStatus.Collision;
             }
 
-            if (checkCrc && (error & (byte)ErrorBits.CrcErr) != 0)
-            {
-                return TransceiveStatus.Error;
-            }
-
             return TransceiveStatus.Ok;
         }
 
@@ -487,6 +572,19 @@ namespace Maebashi.Edge.Firmware.Mfrc522
             }
 
             return failure == TransceiveStatus.ChipNotAnswering ? TransceiveStatus.Error : failure;
+        }
+
+        /// <summary>TReload (8.5) in 25 µs ticks; written only when it changes, so the anticollision loop costs no extra writes.</summary>
+        private void SetTimeout(int ticks)
+        {
+            if (ticks == _timeoutTicks)
+            {
+                return;
+            }
+
+            _bus.Write(Register.TReloadH, (byte)(ticks >> 8));
+            _bus.Write(Register.TReloadL, (byte)ticks);
+            _timeoutTicks = ticks;
         }
 
         private void WriteGain()

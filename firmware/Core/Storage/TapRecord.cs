@@ -18,6 +18,10 @@ namespace Maebashi.Edge.Firmware.Storage
 
         /// <summary>The validator's clock was never set by the host; the time is its own RTC.</summary>
         ClockUnsynced = 0x02,
+
+        /// <summary>The card mirrored a SUN message on this read (an NTAG 424 DNA city card): the record carries its
+        /// <c>e</c> and <c>c</c> (docs/contract.md §2). Firmware 1.1 and later.</summary>
+        Sun = 0x04,
     }
 
     /// <summary>Reasons a validator or host gives with a verdict (wire values).</summary>
@@ -36,6 +40,10 @@ namespace Maebashi.Edge.Firmware.Storage
     {
         public const int MaxUidLength = 10;
 
+        /// <summary>The SUN message's encrypted PICC data (<c>e</c>) and SDMMAC (<c>c</c>).</summary>
+        public const int SunEncryptedLength = 16;
+        public const int SunMacLength = 8;
+
         public uint Seq;
         public long UnixMs;
         public byte Door;
@@ -45,6 +53,16 @@ namespace Maebashi.Edge.Firmware.Storage
         public int FareYen;
         public int UidLength;
         public readonly byte[] Uid = new byte[MaxUidLength];
+
+        /// <summary>Meaningful when <see cref="Flags"/> has <see cref="TapFlags.Sun"/>; the validator only copies what the
+        /// card mirrored (it holds no key).</summary>
+        public readonly byte[] SunEncrypted = new byte[SunEncryptedLength];
+        public readonly byte[] SunMac = new byte[SunMacLength];
+
+        public bool HasSun
+        {
+            get { return (Flags & TapFlags.Sun) != 0; }
+        }
 
         public void CopyFrom(TapRecord other)
         {
@@ -60,13 +78,24 @@ namespace Maebashi.Edge.Firmware.Storage
             {
                 Uid[i] = other.Uid[i];
             }
+
+            for (int i = 0; i < SunEncryptedLength; i++)
+            {
+                SunEncrypted[i] = other.SunEncrypted[i];
+            }
+
+            for (int i = 0; i < SunMacLength; i++)
+            {
+                SunMac[i] = other.SunMac[i];
+            }
         }
 
         public bool SameContent(TapRecord other)
         {
             return Seq == other.Seq && UnixMs == other.UnixMs && Door == other.Door && Decision == other.Decision
                 && Flags == other.Flags && Reason == other.Reason && FareYen == other.FareYen && UidLength == other.UidLength
-                && Bytes.Equal(Uid, 0, other.Uid, 0, UidLength);
+                && Bytes.Equal(Uid, 0, other.Uid, 0, UidLength)
+                && (!HasSun || (Bytes.Equal(SunEncrypted, 0, other.SunEncrypted, 0, SunEncryptedLength) && Bytes.Equal(SunMac, 0, other.SunMac, 0, SunMacLength)));
         }
     }
 }

@@ -4,7 +4,9 @@ namespace Maebashi.Edge.Firmware.Storage
     /// Taps not yet acknowledged by the host, kept in a flash partition as a ring of fixed 64-byte records.
     ///
     /// Record: [0] 'T' [1] format 1 [2..5] seq [6..13] unix ms [14] door [15] decision [16] flags [17] reason
-    /// [18..19] fare [20] uid length [21..30] uid [31..59] zero [60..61] CRC-16/CCITT of 0..59 [62] commit 0xA5 [63] ack.
+    /// [18..19] fare [20] uid length [21..30] uid [31..46] SUN e [47..54] SUN c [55..59] zero [60..61] CRC-16/CCITT of
+    /// 0..59 [62] commit 0xA5 [63] ack. The SUN bytes count only with flag <see cref="TapFlags.Sun"/>; firmware 1.0 wrote
+    /// zeros there and never that flag, so its records read the same under 1.1 (the format number did not change).
     /// A record is written in two steps, body then the commit byte, so a torn write never looks valid; the ack byte is
     /// cleared (0xFF → 0x00) in place once the host acknowledged the tap, which NOR flash allows without an erase.
     /// Sectors are erased only when the ring reaches them again, and only if they hold no pending tap (else: full).
@@ -21,6 +23,8 @@ namespace Maebashi.Edge.Firmware.Storage
         private const int CrcAt = 60;
         private const int CommitAt = 62;
         private const int AckAt = 63;
+        private const int SunEncryptedAt = 31;
+        private const int SunMacAt = SunEncryptedAt + TapRecord.SunEncryptedLength;
 
         private readonly IFlashStorage _flash;
         private readonly byte[] _buf = new byte[RecordSize];
@@ -224,6 +228,16 @@ namespace Maebashi.Edge.Firmware.Storage
                 into.Uid[i] = _buf[21 + i];
             }
 
+            for (int i = 0; i < TapRecord.SunEncryptedLength; i++)
+            {
+                into.SunEncrypted[i] = _buf[SunEncryptedAt + i];
+            }
+
+            for (int i = 0; i < TapRecord.SunMacLength; i++)
+            {
+                into.SunMac[i] = _buf[SunMacAt + i];
+            }
+
             return true;
         }
 
@@ -264,6 +278,19 @@ namespace Maebashi.Edge.Firmware.Storage
             for (int i = 0; i < TapRecord.MaxUidLength; i++)
             {
                 b[21 + i] = i < r.UidLength ? r.Uid[i] : (byte)0;
+            }
+
+            if (r.HasSun)
+            {
+                for (int i = 0; i < TapRecord.SunEncryptedLength; i++)
+                {
+                    b[SunEncryptedAt + i] = r.SunEncrypted[i];
+                }
+
+                for (int i = 0; i < TapRecord.SunMacLength; i++)
+                {
+                    b[SunMacAt + i] = r.SunMac[i];
+                }
             }
 
             Bytes.PutU16(b, CrcAt, Crc16Ccitt.Compute(b, 0, CrcAt));

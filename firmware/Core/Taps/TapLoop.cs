@@ -1,3 +1,4 @@
+using Maebashi.Edge.Firmware.IsoDep;
 using Maebashi.Edge.Firmware.Link;
 using Maebashi.Edge.Firmware.Mfrc522;
 using Maebashi.Edge.Firmware.Storage;
@@ -16,7 +17,10 @@ namespace Maebashi.Edge.Firmware.Taps
     /// One card at a time: look for a card every <see cref="PollIntervalMs"/>; a card seen again within the repeat window
     /// gets the same feedback and no new tap; otherwise ask the host for a verdict and wait at most the verdict timeout
     /// (100 ms), then accept on its own and flag the tap offline. The tap is written to flash before the passenger sees or
-    /// hears anything (docs/contract.md §4). Non-blocking: the board calls <see cref="Step"/> in its main loop. Allocation-free.
+    /// hears anything (docs/contract.md §4). A 7-byte ISO/IEC 14443-4 card (an NTAG 424 DNA city card) is read for its SUN
+    /// message before the host is asked, through the core's own block protocol over the chip's transceive; the validator
+    /// holds no key and only copies what the card mirrored. Non-blocking: the board calls <see cref="Step"/> in its main
+    /// loop. Allocation-free.
     /// </summary>
     public sealed class TapLoop
     {
@@ -33,6 +37,10 @@ namespace Maebashi.Edge.Firmware.Taps
         private readonly RepeatWindow _repeats = new RepeatWindow(10000);
         private readonly TapRecord _tap = new TapRecord();
         private readonly byte[] _uid = new byte[TapRecord.MaxUidLength];
+        private readonly IsoDepSession _isoDep;
+        private readonly SunMessageReader _sunReader = new SunMessageReader();
+        private readonly byte[] _sunEncrypted = new byte[TapRecord.SunEncryptedLength];
+        private readonly byte[] _sunMac = new byte[TapRecord.SunMacLength];
         private long _nextPollAt;
         private long _nextHealthAt;
         private long _askedAt;
@@ -45,7 +53,17 @@ namespace Maebashi.Edge.Firmware.Taps
             _settings = settings;
             _clock = clock;
             _feedback = feedback;
+            _isoDep = new IsoDepSession(reader);
         }
+
+        /// <summary>SAK bit 6 (ISO/IEC 14443-3 6.5.3.4): the card speaks ISO/IEC 14443-4.</summary>
+        private const byte SakIsoDep = 0x20;
+
+        /// <summary>An NTAG 424 DNA has a 7-byte UID; only such cards are asked for a SUN message.</summary>
+        private const int SunUidLength = 7;
+
+        /// <summary>Reads that started a SUN read and lost the card mid-way: no tap, the next poll reads the card again.</summary>
+        public int SunReadsBroken { get; private set; }
 
         public TapLoopState State { get; private set; }
 
@@ -114,7 +132,7 @@ namespace Maebashi.Edge.Firmware.Taps
             _nextPollAt = now + PollIntervalMs;
             int length;
             byte sak;
-            CardReadStatus status = _reader.TryReadCard(false, _uid, out length, out sak);
+            CardReadStatus status = _reader.TrySelectCard(false, _uid, out length, out sak);
             if (status == CardReadStatus.ChipNotAnswering)
             {
                 // Soft reset and configure again at once; if that fails the health check retries every second.
@@ -139,19 +157,52 @@ namespace Maebashi.Edge.Firmware.Taps
             FeedbackPattern previous;
             if (_repeats.IsRepeat(_uid, length, now, out previous))
             {
+                _reader.Halt();
                 RepeatsSuppressed++;
                 _feedback.Play(previous, now);
                 return;
+            }
+
+            bool sun = false;
+            if (length == SunUidLength && (sak & SakIsoDep) != 0 && _isoDep.Activate())
+            {
+                // Read aside: the last tap's record stays whole if this read breaks off.
+                sun = _sunReader.TryRead(_isoDep, _sunEncrypted, _sunMac);
+                if (!sun && !_isoDep.Active)
+                {
+                    // The card left (or garbled its answers) during the read: not a tap. A genuine card that came back
+                    // without its message would look like a copy of its UID at the ingest; the passenger sees no light
+                    // and taps again.
+                    SunReadsBroken++;
+                    return;
+                }
+
+                // S(DESELECT) halts the card as HLTA does: it is not read again until it leaves the field.
+                _isoDep.Deselect();
+            }
+            else
+            {
+                _reader.Halt();
             }
 
             _tap.Seq = _ring.NextSeq();
             _tap.UnixMs = _link.ClockSynced ? now + _link.UnixOffsetMs : _clock.UnixMs;
             _tap.Door = _settings.Door;
             _tap.Decision = TapDecision.None;
-            _tap.Flags = TapFlags.None;
+            _tap.Flags = sun ? TapFlags.Sun : TapFlags.None;
             _tap.Reason = TapReason.None;
             _tap.FareYen = 0;
             _tap.UidLength = length;
+            for (int i = 0; i < TapRecord.SunEncryptedLength; i++)
+            {
+                _tap.SunEncrypted[i] = sun ? _sunEncrypted[i] : (byte)0;
+            }
+
+            for (int i = 0; i < TapRecord.SunMacLength; i++)
+            {
+                _tap.SunMac[i] = sun ? _sunMac[i] : (byte)0;
+            }
+
             for (int i = 0; i < TapRecord.MaxUidLength; i++)
             {
                 _tap.Uid[i] = i < length ? _uid[i] : (byte)0;
@@ -169,7 +220,7 @@ namespace Maebashi.Edge.Firmware.Taps
             _tap.Decision = decision == TapDecision.Deny ? TapDecision.Deny : TapDecision.Accept;
             _tap.Reason = reason;
             _tap.FareYen = fareYen;
-            _tap.Flags = flags | (_link.ClockSynced ? TapFlags.None : TapFlags.ClockUnsynced);
+            _tap.Flags = flags | (_tap.Flags & TapFlags.Sun) | (_link.ClockSynced ? TapFlags.None : TapFlags.ClockUnsynced);
 
             // Durable before feedback: if flash is full of unacknowledged taps the tap cannot be kept, so it is refused.
             FeedbackPattern pattern;

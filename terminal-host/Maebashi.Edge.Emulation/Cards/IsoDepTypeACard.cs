@@ -31,6 +31,18 @@ public abstract class IsoDepTypeACard : TypeACard
     /// <summary>Frames the card has answered at the block level (tests check the protocol ran).</summary>
     public int BlocksAnswered { get; private set; }
 
+    /// <summary>The timing model's default time a card takes over one APDU before it answers (an assumption of the model,
+    /// see <see cref="RadioTiming"/>): 1 ms.</summary>
+    public const double DefaultApduMicroseconds = 1000;
+
+    /// <summary>The card's processing before its last answer, for the emulated timing model: an APDU's time for the block
+    /// that carried the APDU's answer (or its first part), 0 for R- and S-block answers.</summary>
+    public double LastProcessingMicroseconds { get; private set; }
+
+    /// <summary>How long the card works on <paramref name="apdu"/> before answering, in the timing model. Asked before
+    /// <see cref="ProcessApdu"/> runs it.</summary>
+    public virtual double ApduProcessingMicroseconds(ReadOnlySpan<byte> apdu) => DefaultApduMicroseconds;
+
     /// <summary>An ISO/IEC 7816-4 command APDU; returns the response with SW1 SW2.</summary>
     public abstract byte[] ProcessApdu(ReadOnlySpan<byte> apdu);
 
@@ -62,6 +74,7 @@ public abstract class IsoDepTypeACard : TypeACard
         }
 
         BlocksAnswered++;
+        LastProcessingMicroseconds = 0;
         if (!_activated)
         {
             if (frame[0] != 0xE0 || frame.Length != 2)
@@ -131,6 +144,7 @@ public abstract class IsoDepTypeACard : TypeACard
 
         byte[] apdu = [.. _command];
         _command.Clear();
+        LastProcessingMicroseconds = ApduProcessingMicroseconds(apdu);
         _pendingAnswer = ProcessApdu(apdu);
         _answerSent = 0;
         _answerBlockNumber = blockNumber;

@@ -60,6 +60,16 @@ public sealed class Ntag424DnaCard : IsoDepTypeACard
     /// <summary>The last message mirrored, as a skimmer in passing would record it.</summary>
     public (byte[] E, byte[] C)? LastMirrored { get; private set; }
 
+    /// <summary>
+    /// The timing model's time for the READ BINARY that makes the card mirror its SUN message (an AES encryption and two
+    /// CMACs on a tag powered from the field): 4 ms, an assumption of the model (<see cref="Emulation.RadioTiming"/>);
+    /// every other command takes the default.
+    /// </summary>
+    public const double MirrorMicroseconds = 4000;
+
+    public override double ApduProcessingMicroseconds(ReadOnlySpan<byte> apdu) =>
+        apdu.Length >= 2 && apdu[0] == 0x00 && apdu[1] == 0xB0 && _fileSelected && _file is null ? MirrorMicroseconds : DefaultApduMicroseconds;
+
     protected override void OnActivated()
     {
         _file = null;

@@ -8,7 +8,10 @@ namespace Maebashi.Edge.Emulation.Mfrc522;
 /// with their Set1 write semantics, the timer (TimerIRq when no card answers), the CRC
 /// coprocessor (CRC_A with ModeReg's preset), Transceive with TxLastBits framing, MFAuthent,
 /// SoftReset, and ISO 14443-3 Type A towards the cards of an <see cref="RfField"/> (REQA/WUPA,
-/// anticollision and select at cascade levels 1–3 with collisions, HLTA).
+/// anticollision and select at cascade levels 1–3 with collisions, HLTA). Any other frame goes to the selected card
+/// with its CRC_A checked, so an ISO/IEC 14443-4 card (<see cref="IsoDepTypeACard"/>) answers RATS, I-, R- and S-blocks
+/// (chaining, WTX, DESELECT) to a driver that runs the block protocol over Transceive. Each Transceive adds its air time
+/// to the field by the emulated timing model (<see cref="RadioTiming"/>; the timer's period when nobody answers).
 /// </summary>
 /// <remarks>
 /// This is the register file a driver talks to; the bus adapters (<see cref="Mfrc522SpiDevice"/>,
@@ -24,6 +27,7 @@ public sealed class Mfrc522Chip
     private readonly byte[] _registers = new byte[64];
     private readonly Queue<byte> _fifo = new();
     private TypeACard? _selected;
+    private double _cardProcessingMicroseconds;
     private bool _answering = true;
     private bool _softResetRecovers;
     private byte _stuckValue;
@@ -137,11 +141,16 @@ public sealed class Mfrc522Chip
         {
             lock (_gate)
             {
-                int prescaler = ((_registers[TMode] & 0x0F) << 8) | _registers[TPrescaler];
-                int reload = (_registers[TReloadHigh] << 8) | _registers[TReloadLow];
-                return ((prescaler * 2) + 1) * (reload + 1) / 13.56;
+                return TimerPeriod();
             }
         }
+    }
+
+    private double TimerPeriod()
+    {
+        int prescaler = ((_registers[TMode] & 0x0F) << 8) | _registers[TPrescaler];
+        int reload = (_registers[TReloadHigh] << 8) | _registers[TReloadLow];
+        return ((prescaler * 2) + 1) * (reload + 1) / 13.56;
     }
 
     private void PowerOnDefaults()
@@ -332,13 +341,17 @@ public sealed class Mfrc522Chip
         _registers[Coll] |= 0x20; // CollPosNotValid
         _registers[ComIrq] |= IrqTx;
 
+        _cardProcessingMicroseconds = 0;
         (byte[] Data, int LastBits, bool Collision)? answer = AntennaOn ? Air(sent, txLastBits) : null;
         if (answer is not { } a)
         {
             // Nobody answered: the timer (started at the end of transmission) runs out.
             _registers[ComIrq] |= IrqTimer;
+            Field.AddAirTime(RadioTiming.FrameMicroseconds(sent.Length, txLastBits) + TimerPeriod());
             return;
         }
+
+        Field.AddAirTime(RadioTiming.ExchangeMicroseconds(sent.Length, txLastBits, a.Data.Length, a.LastBits, _cardProcessingMicroseconds));
 
         foreach (byte b in a.Data)
         {
@@ -492,13 +505,16 @@ public sealed class Mfrc522Chip
         }
 
         CardAnswer? reply = selected.Respond(command);
+        _cardProcessingMicroseconds = (selected as IsoDepTypeACard)?.LastProcessingMicroseconds ?? 0;
+        if (selected.State != TypeAState.Active)
+        {
+            // Deselected (ISO/IEC 14443-4 S(DESELECT) answers, then halts the card) or gone back to idle: no longer
+            // the card frames go to.
+            _selected = null;
+        }
+
         if (reply is not { } r)
         {
-            if (selected.State != TypeAState.Active)
-            {
-                _selected = null;
-            }
-
             return null;
         }
 

@@ -399,12 +399,15 @@ public sealed class Pn532Chip
 
                     card.State = TypeAState.Active;
                     result.AddRange([number, answer[0], answer[1], answer[2], (byte)card.Uid.Length, .. card.Uid]);
-                    if ((card.Sak & 0x20) != 0)
+                    bool isoDep = (card.Sak & 0x20) != 0;
+                    if (isoDep)
                     {
                         // AutomaticRATS: the ATS (length, T0, TA, TB, TC).
                         result.AddRange([0x05, 0x78, 0x80, 0x70, 0x02]);
                         (card as IsoDepTypeACard)?.ActivateByReader();
                     }
+
+                    Field.AddAirTime(RadioTiming.ActivationMicroseconds(card.CascadeLevels, isoDep ? 5 : 0));
 
                     _targets.Add((number++, card));
                 }
@@ -482,8 +485,13 @@ public sealed class Pn532Chip
             case TypeBCard b:
                 return Exchange(card, b.ProcessApdu(data));
             case IsoDepTypeACard d:
-                // The PN532 runs ISO/IEC 14443-4 itself: InDataExchange carries the APDU.
-                return Exchange(card, d.ProcessApdu(data));
+            {
+                // The PN532 runs ISO/IEC 14443-4 itself: InDataExchange carries the APDU; the air carries its blocks.
+                double processing = d.ApduProcessingMicroseconds(data);
+                byte[] response = d.ProcessApdu(data);
+                Field.AddAirTime(RadioTiming.IsoDepApduMicroseconds(data.Length, response.Length, processing));
+                return Exchange(card, response);
+            }
             case TypeACard a when data.Length >= 1 && data[0] is 0x60 or 0x61:
                 if (data.Length < 12)
                 {

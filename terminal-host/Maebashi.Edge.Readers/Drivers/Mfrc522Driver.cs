@@ -1,6 +1,10 @@
+using System.IO.Ports;
 using Iot.Device.Mfrc522;
 using Iot.Device.Rfid;
 using Maebashi.Edge.Contract.Identity;
+using Maebashi.Edge.Firmware.IsoDep;
+using Maebashi.Edge.Firmware.Mfrc522;
+using FrameDriver = Maebashi.Edge.Firmware.Mfrc522.Mfrc522Driver;
 
 namespace Maebashi.Edge.Readers.Drivers;
 
@@ -10,12 +14,25 @@ namespace Maebashi.Edge.Readers.Drivers;
 /// nothing but a card answers a wake-up (WUPA), the field holds a halted card or several cards,
 /// which the binding does not tell apart, so the cascade is run here through the binding's
 /// <see cref="MfRc522.SendAndReceiveData"/> to see the collision or the UID.
+/// A 7-byte ISO/IEC 14443-4 card is read for its SUN message (NTAG 424 DNA city cards) as the PN532 path does, but the
+/// binding's transceive needs the answer's length in advance, so the frames go through the firmware core's register-level
+/// driver (<see cref="FrameDriver"/>, the validator's own) on the same bus device, and its block protocol
+/// (<see cref="IsoDepSession"/>): one implementation for the Pi and the validator.
 /// </summary>
 internal sealed class Mfrc522Driver : IReaderDriver
 {
     private const byte WakeUpA = 0x52;
 
+    /// <summary>SAK bit 6 (ISO/IEC 14443-3 6.5.3.4): the card speaks ISO/IEC 14443-4.</summary>
+    private const byte SakIsoDep = 0x20;
+
+    /// <summary>The binding's own serial speed (its <c>MfRc522(string)</c> constructor opens the port at 9600 8N1).</summary>
+    private const int SerialBaud = 9600;
+
     private readonly MfRc522 _mfrc;
+    private readonly IRegisterBus _registers;
+    private readonly FrameDriver _frames;
+    private readonly IsoDepSession _isoDep;
 
     public Mfrc522Driver(ReaderBus bus)
     {
@@ -28,18 +45,15 @@ internal sealed class Mfrc522Driver : IReaderDriver
             }
 
             // With a reset pin the binding's constructor pulses it: a hard reset on every (re-)initialisation.
-            _mfrc = bus.Type switch
-            {
-                ReaderBusType.Spi => new MfRc522(bus.OpenSpi!(), resetPin, bus.Gpio, shouldDispose: false),
-                ReaderBusType.I2c => new MfRc522(bus.OpenI2c!(), resetPin, bus.Gpio, shouldDispose: false),
-                _ => new MfRc522(bus.PortName!, resetPin, bus.Gpio, shouldDispose: false),
-            };
+            (_mfrc, _registers) = Open(bus, resetPin);
         }
         catch (Exception e) when (e is not ReaderIOException)
         {
             throw new ReaderIOException($"MFRC522 on {bus.Type} could not be opened: {e.Message}", e);
         }
 
+        _frames = new FrameDriver(_registers, AntennaGain.Db48);
+        _isoDep = new IsoDepSession(_frames);
         try
         {
             Probe();
@@ -63,25 +77,27 @@ internal sealed class Mfrc522Driver : IReaderDriver
     {
         if (_mfrc.ListenToCardIso14443TypeA(out Data106kbpsTypeA card, TimeSpan.Zero))
         {
-            return ScanResult.One(new Detection(CardTech.Iso14443A, card.NfcId, 0));
+            return ScanResult.One(new Detection(CardTech.Iso14443A, card.NfcId, 0, IsoDep: (card.Sak & SakIsoDep) != 0));
         }
 
         return WakeAndResolve() switch
         {
-            (ScanOutcome.OneCard, { } uid) => ScanResult.One(new Detection(CardTech.Iso14443A, uid, 0)),
-            (ScanOutcome.SeveralCards, _) => ScanResult.Several,
+            (ScanOutcome.OneCard, { } uid, byte sak) => ScanResult.One(new Detection(CardTech.Iso14443A, uid, 0, IsoDep: (sak & SakIsoDep) != 0)),
+            (ScanOutcome.SeveralCards, _, _) => ScanResult.Several,
             _ => ScanResult.None,
         };
     });
 
-    public CardRead Read(Detection card) => new(CardTech.Iso14443A, card.Id);
+    /// <summary>The scan left the card selected (ACTIVE): an ISO-DEP city card goes on to RATS at once.</summary>
+    public CardRead Read(Detection card) =>
+        new(CardTech.Iso14443A, card.Id) { Sun = SunReading.Applies(card) ? Guard(ReadSun) : null };
 
     public Presence CheckPresence(CardRead card, Detection detection) => Guard(() =>
     {
         return WakeAndResolve() switch
         {
-            (ScanOutcome.OneCard, { } uid) => uid.AsSpan().SequenceEqual(card.Uid) ? Presence.Present : Presence.Absent,
-            (ScanOutcome.SeveralCards, _) => Presence.Crowded,
+            (ScanOutcome.OneCard, { } uid, _) => uid.AsSpan().SequenceEqual(card.Uid) ? Presence.Present : Presence.Absent,
+            (ScanOutcome.SeveralCards, _, _) => Presence.Crowded,
             _ => Presence.Absent,
         };
     });
@@ -114,17 +130,72 @@ internal sealed class Mfrc522Driver : IReaderDriver
     public void Dispose() => SafeDispose();
 
     /// <summary>
+    /// RATS, the SUN message, S(DESELECT). The binding leaves the chip's timer free-running (no TAuto) and times out by
+    /// the clock; the frame driver needs the timer as its receive timeout, so the timer registers are set for the read
+    /// and given back to the binding afterwards. A card without the message (any other ISO-DEP card, a copy that answers
+    /// RATS) reads as no message; a card lost during the read is a failed read (tap again), not a read without one.
+    /// </summary>
+    private SunMessage? ReadSun()
+    {
+        byte tMode = _registers.Read(Register.TMode);
+        byte prescaler = _registers.Read(Register.TPrescaler);
+        byte reloadHigh = _registers.Read(Register.TReloadH);
+        byte reloadLow = _registers.Read(Register.TReloadL);
+        try
+        {
+            _frames.UseConfiguredChip();
+            if (!_isoDep.Activate())
+            {
+                return null;
+            }
+
+            SunMessage? sun = SunReading.TryRead(_isoDep);
+            if (sun is null && !_isoDep.Active)
+            {
+                throw new CardIOException("the card stopped answering during the SUN read");
+            }
+
+            _isoDep.Deselect();
+            return sun;
+        }
+        finally
+        {
+            _registers.Write(Register.TMode, tMode);
+            _registers.Write(Register.TPrescaler, prescaler);
+            _registers.Write(Register.TReloadH, reloadHigh);
+            _registers.Write(Register.TReloadL, reloadLow);
+        }
+    }
+
+    /// <summary>The binding and the frame driver on one bus device (the same SPI or I²C device, the same serial port).</summary>
+    private static (MfRc522 Binding, IRegisterBus Registers) Open(ReaderBus bus, int resetPin)
+    {
+        switch (bus.Type)
+        {
+            case ReaderBusType.Spi:
+                var spi = bus.OpenSpi!();
+                return (new MfRc522(spi, resetPin, bus.Gpio, shouldDispose: false), new SpiRegisterBus(spi));
+            case ReaderBusType.I2c:
+                var i2c = bus.OpenI2c!();
+                return (new MfRc522(i2c, resetPin, bus.Gpio, shouldDispose: false), new I2cRegisterBus(i2c));
+            default:
+                var port = new SerialPort(bus.PortName!, SerialBaud, Parity.None, 8, StopBits.One);
+                return (new MfRc522(port, resetPin, bus.Gpio, shouldDispose: false), new SerialRegisterBus(port));
+        }
+    }
+
+    /// <summary>
     /// HLTA, WUPA, then anticollision and select through cascade levels, with the binding's
     /// transceive. HLTA first puts an active card to sleep and a ready one back to idle
     /// (ISO 14443-3), so every card present answers the WUPA whatever state it was left in.
     /// </summary>
-    private (ScanOutcome, byte[]?) WakeAndResolve()
+    private (ScanOutcome, byte[]?, byte Sak) WakeAndResolve()
     {
         _mfrc.Halt();
         byte[] atqa = new byte[2];
         if (!_mfrc.IsCardPresent(atqa, reselect: true))
         {
-            return (ScanOutcome.NoCard, null);
+            return (ScanOutcome.NoCard, null, 0);
         }
 
         List<byte> uid = [];
@@ -135,13 +206,13 @@ internal sealed class Mfrc522Driver : IReaderDriver
             Status status = _mfrc.SendAndReceiveData(MfrcCommand.Transceive, [select, 0x20], part);
             if (status == Status.Collision)
             {
-                return (ScanOutcome.SeveralCards, null);
+                return (ScanOutcome.SeveralCards, null, 0);
             }
 
             if (status != Status.Ok || (byte)(part[0] ^ part[1] ^ part[2] ^ part[3]) != part[4])
             {
                 // A garbled answer: nothing usable this time; the next poll asks again.
-                return (ScanOutcome.NoCard, null);
+                return (ScanOutcome.NoCard, null, 0);
             }
 
             byte[] frame = [select, 0x70, part[0], part[1], part[2], part[3], part[4], 0, 0];
@@ -150,7 +221,7 @@ internal sealed class Mfrc522Driver : IReaderDriver
             status = _mfrc.SendAndReceiveData(MfrcCommand.Transceive, frame, sak);
             if (status != Status.Ok || CrcA(sak.AsSpan(0, 1)) != (sak[1], sak[2]))
             {
-                return (ScanOutcome.NoCard, null);
+                return (ScanOutcome.NoCard, null, 0);
             }
 
             if ((sak[0] & 0x04) != 0)
@@ -161,10 +232,10 @@ internal sealed class Mfrc522Driver : IReaderDriver
             }
 
             uid.AddRange(part.AsSpan(0, 4));
-            return (ScanOutcome.OneCard, [.. uid]);
+            return (ScanOutcome.OneCard, [.. uid], sak[0]);
         }
 
-        return (ScanOutcome.NoCard, null);
+        return (ScanOutcome.NoCard, null, 0);
     }
 
     /// <summary>CRC_A (ISO 14443-3 annex B), low byte first.</summary>

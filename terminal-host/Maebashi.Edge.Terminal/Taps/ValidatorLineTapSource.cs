@@ -163,6 +163,7 @@ public sealed class ValidatorLineTapSource : ITapSource, IValidatorTapHandler
             At = tap.At,
             Offline = tap.Offline,
             Decision = tap.Accepted ? Decisions.Accept : Decisions.Deny,
+            Sun = tap.Sun is { } sun ? new CardSun { E = sun.EncryptedHex, C = sun.MacHex } : null,
         };
         TapOutcome o = await sink.TapAsync(read, cancellationToken).ConfigureAwait(false);
         if (o.Verdict == Verdict.Refused && tap.Accepted)
