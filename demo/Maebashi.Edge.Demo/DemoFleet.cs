@@ -1,5 +1,6 @@
 using System.Net.Http.Headers;
 using System.Text.Json.Nodes;
+using Maebashi.Edge.Contract.Identity;
 using Maebashi.Edge.Contract.Registry;
 using Maebashi.Edge.Emulation.Gps;
 using Maebashi.Edge.Firmware.Simulator;
@@ -66,6 +67,14 @@ public sealed class DemoFleet : IAsyncDisposable
     /// <summary>The registry's people who hold an active Type A card (the scenario's cast).</summary>
     internal IReadOnlyList<DemoPerson> People => _people;
 
+    /// <summary>The people's physical cards and the city's card secrets (null until the fleet starts).</summary>
+    internal DemoCards Cards { get; private set; } = null!;
+
+    private readonly Dictionary<TerminalRuntime, TerminalParts> _parts = [];
+
+    /// <summary>What the terminal was made with: the demo reaches its emulated keypad and My Number cards through it.</summary>
+    internal TerminalParts PartsOf(TerminalRuntime terminal) => _parts[terminal];
+
     /// <summary>Every terminal's network cut.</summary>
     internal IReadOnlyList<NetworkCut> Links => _links;
 
@@ -97,6 +106,11 @@ public sealed class DemoFleet : IAsyncDisposable
         string registryPath = DemoRegistry.Write(_dir, DateTimeOffset.UtcNow, firstEvent, _options.Registry);
         Registry = RegistryLoader.Load(registryPath);
         _people.AddRange(DemoPerson.LoadAll(registryPath));
+        Cards = new DemoCards(
+            _people.SelectMany(p => p.Cards).Where(c => c.Tech == CardTech.Iso14443A && Registry.FindCard(Registry.TokenFor(c.Tech, Convert.ToHexString(c.Uid)))?.Authenticated == true)
+                .Select(c => Convert.ToHexString(c.Uid)),
+            DateTimeOffset.UtcNow);
+        (string cardKeys, string jpkiRoots, string jpkiCrl) = Cards.WriteSecrets(_dir, DateTimeOffset.UtcNow);
         (string operatorsPath, string adminToken, IReadOnlyList<DemoOperator> operators) = DemoOperators.Write(_dir, Registry);
         Operators = operators;
 
@@ -108,6 +122,9 @@ public sealed class DemoFleet : IAsyncDisposable
             MqttPort = 0,
             HttpPort = _options.HttpPort,
             CloseInterval = TimeSpan.FromSeconds(5),
+            CardKeysFile = cardKeys,
+            JpkiRootsFile = jpkiRoots,
+            JpkiCrlFile = jpkiCrl,
         };
         if (_options.Broker == "mosquitto")
         {
@@ -119,6 +136,9 @@ public sealed class DemoFleet : IAsyncDisposable
                 DataDirectory = ingestOptions.DataDirectory,
                 HttpPort = _options.HttpPort,
                 CloseInterval = ingestOptions.CloseInterval,
+                CardKeysFile = cardKeys,
+                JpkiRootsFile = jpkiRoots,
+                JpkiCrlFile = jpkiCrl,
                 Broker = new Uri($"mqtt://127.0.0.1:{_mosquitto.Port}"),
                 BrokerUser = "ingest",
                 BrokerPassword = File.ReadAllText(_mosquitto.Files.IngestPasswordFile).Trim(),
@@ -135,7 +155,7 @@ public sealed class DemoFleet : IAsyncDisposable
             Ingest = await IngestHost.StartAsync(new IngestOptions
             {
                 RegistryPath = ingestOptions.RegistryPath, OperatorsPath = operatorsPath, DataDirectory = ingestOptions.DataDirectory + "-2", MqttPort = 0, HttpPort = 0,
-                CloseInterval = ingestOptions.CloseInterval, Broker = ingestOptions.Broker, BrokerUser = ingestOptions.BrokerUser, BrokerPassword = ingestOptions.BrokerPassword,
+                CloseInterval = ingestOptions.CloseInterval, CardKeysFile = cardKeys, JpkiRootsFile = jpkiRoots, JpkiCrlFile = jpkiCrl, Broker = ingestOptions.Broker, BrokerUser = ingestOptions.BrokerUser, BrokerPassword = ingestOptions.BrokerPassword,
             }, _loggers, TimeProvider.System, ct);
         }
 
@@ -177,7 +197,7 @@ public sealed class DemoFleet : IAsyncDisposable
             Uplink = new UplinkOptions { AckTimeout = TimeSpan.FromSeconds(5), AckTimeoutMax = TimeSpan.FromSeconds(20), StatusInterval = TimeSpan.FromSeconds(3) },
             Control = new ControlOptions { Enabled = false },
         };
-        var parts = new TerminalParts { Loggers = _loggers, Time = TimeProvider.System }.AddEmulation();
+        var parts = new TerminalParts { Loggers = _loggers, Time = TimeProvider.System }.AddEmulation(Cards.MyNumberAuthority);
         switch (device.Role)
         {
             case DeviceRoles.Bus:
@@ -203,10 +223,14 @@ public sealed class DemoFleet : IAsyncDisposable
                 break;
             default:
                 options.Readers = [new ReaderOptions { Name = "reception", Driver = "emulated:pn532-i2c", Door = "reception" }];
+                // The patient's PIN for a My Number card: a 4×3 keypad (hardware/keypad.md's pins), emulated.
+                options.Keypad = new KeypadOptions { RowPins = [16, 19, 20, 21], ColumnPins = [22, 23, 26] };
                 break;
         }
 
-        return TerminalRuntime.Create(options, parts);
+        TerminalRuntime runtime = TerminalRuntime.Create(options, parts);
+        _parts[runtime] = parts;
+        return runtime;
     }
 
     /// <summary>The route the n-th bus runs: the registry's routes in turn.</summary>
@@ -303,6 +327,7 @@ public sealed class DemoFleet : IAsyncDisposable
         }
 
         _mosquitto?.Dispose();
+        Cards?.Dispose();
         _http?.Dispose();
         if (!_options.Keep)
         {

@@ -6,8 +6,9 @@ namespace Maebashi.Edge.Demo;
 
 /// <summary>
 /// The demo's registry: the sample registry's people, cards, routes and devices, with its two events
-/// moved to today (so the volunteers' taps fall inside their windows) and one person's My Number card
-/// linked (the clinic's PN532 reads it).
+/// moved to today (so the volunteers' taps fall inside their windows), its 7-byte Type A cards made authenticated
+/// city cards (NTAG 424 DNA with SUN, unless the source says otherwise), and one person's My Number card linked (the
+/// clinic's PN532 reads it, with the patient's PIN).
 /// </summary>
 public static class DemoRegistry
 {
@@ -34,6 +35,14 @@ public static class DemoRegistry
             ev["end"] = Iso(end);
             start = end.AddSeconds(1);
             end = start.AddHours(6);
+        }
+
+        foreach (JsonNode? card in doc["cards"]!.AsArray())
+        {
+            if (card!["tech"]?.GetValue<string>() == "iso14443a" && card["uid"]?.GetValue<string>().Length == 14 && card["auth"] is null)
+            {
+                card["auth"] = "ntag424-sun";
+            }
         }
 
         doc["cards"]!.AsArray().Add(new JsonObject { ["uid"] = MyNumberSerial, ["tech"] = "jpki", ["pid"] = MyNumberPid, ["status"] = "active" });

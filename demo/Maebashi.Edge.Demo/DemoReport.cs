@@ -11,6 +11,9 @@ public sealed record PersonReport(string Pid, string Token, int Trips, long Fare
 /// <summary>The demo's final report.</summary>
 public sealed record DemoReport(IReadOnlyList<PersonReport> People, IReadOnlyDictionary<string, int> CheckIns, IReadOnlyDictionary<string, int> Participants, long Quarantined, long TapsTaken)
 {
+    /// <summary>The token of the city card the demo's clone attempt copied, and its run-time status then (<c>clone</c> when caught).</summary>
+    public (string Token, string? Status)? CloneAttempt { get; init; }
+
     private static readonly TimeSpan Jst = TimeSpan.FromHours(9);
 
     public int Trips => People.Sum(p => p.Trips);
@@ -54,7 +57,14 @@ public sealed record DemoReport(IReadOnlyList<PersonReport> People, IReadOnlyDic
         }
 
         long quarantined = (await fleet.GetJson("api/v1/quarantine?limit=1", ct))["count"]!.GetValue<long>();
-        return new DemoReport(people, checkIns, participants, quarantined, fleet.TapsTaken);
+        (string, string?)? clone = null;
+        if (fleet.Cards.ClonedUid is { } cloned)
+        {
+            string tok = CardToken.Compute(fleet.Registry.RegionKey, CardTech.Iso14443A, Convert.ToHexString(cloned));
+            clone = (tok, (await fleet.GetJson($"api/v1/cards/{tok}/status", ct))["status"]?.GetValue<string>());
+        }
+
+        return new DemoReport(people, checkIns, participants, quarantined, fleet.TapsTaken) { CloneAttempt = clone };
     }
 
     public void Write(TextWriter w)
@@ -73,7 +83,13 @@ public sealed record DemoReport(IReadOnlyList<PersonReport> People, IReadOnlyDic
         w.WriteLine("check-ins / 受付: " + string.Join(", ", CheckIns.Select(c => $"{c.Key} {c.Value}")));
         w.WriteLine("participants / 参加: " + string.Join(", ", Participants.Select(p => $"{p.Key} {p.Value}")));
         w.WriteLine(string.Create(CultureInfo.InvariantCulture, $"quarantine / 隔離: {Quarantined}"));
+        if (CloneAttempt is { } c)
+        {
+            w.WriteLine(c.Status == "clone"
+                ? $"clone / 複製: 検知しました、カード {c.Token} は拒否リストへ / caught: card {c.Token} is on the deny list as a suspected clone"
+                : $"clone / 複製: card {c.Token} status {c.Status ?? "none"} (not caught)");
+        }
         w.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"TOTALS trips={Trips} fares={Fares} points_bus={PointsBus} points_volunteer={PointsVolunteer} points_health={PointsHealth} checkins={CheckIns.Values.Sum()} participants={Participants.Values.Sum()} quarantined={Quarantined} taps={TapsTaken}"));
+            $"TOTALS trips={Trips} fares={Fares} points_bus={PointsBus} points_volunteer={PointsVolunteer} points_health={PointsHealth} checkins={CheckIns.Values.Sum()} participants={Participants.Values.Sum()} quarantined={Quarantined} taps={TapsTaken} clones_caught={(CloneAttempt?.Status == "clone" ? 1 : 0)}"));
     }
 }

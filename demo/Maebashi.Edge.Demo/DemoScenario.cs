@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using Maebashi.Edge.Contract.Identity;
 using System.Threading.Channels;
 using Maebashi.Edge.Contract.Registry;
+using Maebashi.Edge.Emulation;
 using Maebashi.Edge.Emulation.Cards;
 using Maebashi.Edge.Terminal.Emulation;
 using Maebashi.Edge.Terminal.Gps;
@@ -26,6 +27,8 @@ internal sealed class DemoScenario(DemoFleet fleet, DemoOptions options)
     private readonly object _gate = new();
     private readonly Random _random = new(20261126);
     private volatile bool _myNumberShown;
+    private bool _wrongPinTyped;
+    private volatile bool _cloneDue;
 
     private IReadOnlyList<TerminalRuntime> Terminals => _fleet.Terminals;
 
@@ -45,6 +48,7 @@ internal sealed class DemoScenario(DemoFleet fleet, DemoOptions options)
             Task.Run(() => OutageAsync(run.Token), CancellationToken.None),
             Task.Run(() => EventSiteAsync(run.Token), CancellationToken.None),
             Task.Run(() => ClinicAsync(run.Token), CancellationToken.None),
+            Task.Run(() => CloneAttemptAsync(run.Token), CancellationToken.None),
         };
         tasks.AddRange(_fleet.Buses.Select(b => Task.Run(() => BusAsync(b, run.Token), CancellationToken.None)));
         await Task.WhenAll(tasks.Select(t => t.ContinueWith(_ => { }, TaskScheduler.Default)));
@@ -125,6 +129,17 @@ internal sealed class DemoScenario(DemoFleet fleet, DemoOptions options)
             await Tap(bus, 0, p.TypeA, ct);
         }
 
+        if (_cloneDue && _fleet.Cards.ClonedUid is null && NotOnABus().FirstOrDefault(p => _fleet.Cards.Skimmable(p.TypeA) is not null) is { } victim
+            && _fleet.Cards.Skimmable(victim.TypeA) is { } skimmed)
+        {
+            // The card's holder is elsewhere (not riding: their trips stay whole); the copy rides in their name.
+            // A skimmer read a genuine city card's SUN message in passing; a copy replays it at this door. The ingest
+            // sees the same read counter twice, refuses the copy's tap and denies the card as a suspected clone.
+            _fleet.Cards.ClonedUid = skimmed.Uid;
+            _fleet.Say($"-- {bus.Device}: 複製カードの試み / clone attempt (a copy replays a skimmed SUN message at the front door)");
+            await Tap(bus, 0, Ntag424DnaCard.Replaying(skimmed.Uid, skimmed.E, skimmed.C), ct);
+        }
+
         if (_random.NextDouble() < 0.05 && _fleet.People.FirstOrDefault(x => x.Cards.Any(c => c.Lost)) is { } loser)
         {
             // A lost card is on the deny list: the door says no.
@@ -132,11 +147,13 @@ internal sealed class DemoScenario(DemoFleet fleet, DemoOptions options)
         }
     }
 
-    private static async Task Tap(DemoBus bus, int door, byte[] uid, CancellationToken ct)
+    private Task Tap(DemoBus bus, int door, byte[] uid, CancellationToken ct) => Tap(bus, door, _fleet.Cards.For(CardTech.Iso14443A, uid), ct);
+
+    private static async Task Tap(DemoBus bus, int door, VirtualCard card, CancellationToken ct)
     {
         try
         {
-            await bus.Validators.TapAsync(door, new TypeACard(uid), TimeSpan.FromMilliseconds(300), ct);
+            await bus.Validators.TapAsync(door, card, TimeSpan.FromMilliseconds(300), ct);
         }
         catch (OperationCanceledException)
         {
@@ -195,10 +212,15 @@ internal sealed class DemoScenario(DemoFleet fleet, DemoOptions options)
     }
 
     /// <summary>Holds a card to an emulated reader until the reader has taken it (or 3 s); true when it did.</summary>
-    private static async Task<bool> Present(TerminalRuntime terminal, string reader, (CardTech Tech, byte[] Uid) card, CancellationToken ct)
+    private async Task<bool> Present(TerminalRuntime terminal, string reader, (CardTech Tech, byte[] Uid) card, CancellationToken ct)
     {
+        if (card.Tech == CardTech.Jpki)
+        {
+            return await MyNumberCheckInAsync(terminal, reader, card.Uid, ct);
+        }
+
         EmulatedReaderTapSource source = terminal.Emulated(reader);
-        VirtualCard virtualCard = VirtualCards.For(card.Tech, card.Uid);
+        VirtualCard virtualCard = _fleet.Cards.For(card.Tech, card.Uid);
         // Taken means recorded: a read that failed half-way (a card pulled early) records nothing.
         long before = terminal.Ledger.Summary().Entries;
         source.Rig.Field.Place(virtualCard);
@@ -222,6 +244,62 @@ internal sealed class DemoScenario(DemoFleet fleet, DemoOptions options)
         }
 
         return terminal.Ledger.Summary().Entries > before;
+    }
+
+    /// <summary>
+    /// The My Number patient at reception: the card on the reader, a slip of the finger first (the display shows the
+    /// tries left), then the right PIN on the keypad; the card signs the check-in. True when it was recorded.
+    /// </summary>
+    private async Task<bool> MyNumberCheckInAsync(TerminalRuntime terminal, string reader, byte[] serial, CancellationToken ct)
+    {
+        PressKeysCommand keys = _fleet.PartsOf(terminal).ControlCommands.OfType<PressKeysCommand>().Single();
+        MyNumberCard card = _fleet.Cards.MyNumbers.Get(serial, DemoCards.MyNumberPin);
+        RfField field = terminal.Emulated(reader).Rig.Field;
+        long before = terminal.Ledger.Summary().Entries;
+        var wrongPinShown = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        void OnShown(string line)
+        {
+            if (line.Contains("暗証番号が違います", StringComparison.Ordinal))
+            {
+                wrongPinShown.TrySetResult();
+            }
+        }
+
+        terminal.Display.Shown += OnShown;
+        field.Place(card);
+        try
+        {
+            if (!_wrongPinTyped)
+            {
+                _wrongPinTyped = true;
+                await keys.RunAsync(terminal, ["9999#"], ct);
+                await wrongPinShown.Task.WaitAsync(TimeSpan.FromSeconds(10), ct);
+            }
+
+            await keys.RunAsync(terminal, [DemoCards.MyNumberPin + "#"], ct);
+            var deadline = DateTimeOffset.UtcNow + TimeSpan.FromSeconds(10);
+            while (terminal.Ledger.Summary().Entries == before && DateTimeOffset.UtcNow < deadline)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(20), ct);
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or TimeoutException)
+        {
+        }
+        finally
+        {
+            terminal.Display.Shown -= OnShown;
+            field.Remove(card);
+        }
+
+        return terminal.Ledger.Summary().Entries > before;
+    }
+
+    /// <summary>Past a quarter of the run, the next bus stop sees a copy of a city card (<see cref="AtStopAsync"/>).</summary>
+    private async Task CloneAttemptAsync(CancellationToken ct)
+    {
+        await Delay((_options.Duration ?? TimeSpan.FromMinutes(3)) * 0.25, ct);
+        _cloneDue = true;
     }
 
     /// <summary>The second bus loses its mobile network for a while, keeps taking taps, and catches up.</summary>
@@ -282,6 +360,15 @@ internal sealed class DemoScenario(DemoFleet fleet, DemoOptions options)
     }
 
     private IEnumerable<DemoPerson> Volunteers(string device) => Riders(device);
+
+    /// <summary>People not aboard any bus now, who are not the My Number patient.</summary>
+    private List<DemoPerson> NotOnABus()
+    {
+        lock (_gate)
+        {
+            return [.. _fleet.People.Where(p => !_fleet.Buses.Any(b => b.Device == p.Where) && !p.Cards.Any(c => c.Tech == CardTech.Jpki))];
+        }
+    }
 
     private List<DemoPerson> Free()
     {

@@ -21,26 +21,33 @@ public sealed class DemoTests
     {
         var output = new StringWriter();
         await using DemoFleet fleet = await DemoFleet.StartAsync(
-            new DemoOptions { Duration = TimeSpan.FromSeconds(45), Speed = 3, Broker = broker, HttpPort = 0 },
+            new DemoOptions { Duration = TimeSpan.FromSeconds(60), Speed = 3, Broker = broker, HttpPort = 0 },
             TextWriter.Synchronized(output), NullLoggerFactory.Instance, CancellationToken.None);
         await fleet.RunAsync(CancellationToken.None);
         Assert.True(await fleet.DrainAsync(TimeSpan.FromSeconds(90)), "backlogs did not drain:\n" + output);
         DemoReport report = await fleet.ReportAsync(CancellationToken.None);
 
-        string live = output.ToString();
+        var written = new StringWriter();
+        report.Write(written);
+        string live = output + written.ToString();
         Assert.Contains("devices online 4/4", live, StringComparison.Ordinal);
         await EveryDemoOperatorSignsInToTheConsoleAsync(fleet);
         Assert.Contains("network lost", live, StringComparison.Ordinal);
         Assert.True(report.Trips > 0, live);
-        Assert.True(report.Fares > 0, live);
+        Assert.True(report.Fares > 0, live + "\nledgers:\n" + string.Join("\n", fleet.Terminals.SelectMany(t => t.Ledger.Records(false).Select(r => $"{t.Options.DeviceId} {r.Event.Type} {r.Event.At:HH:mm:ss} {r.Event.Card?.Tok} sun={r.Event.Card?.Sun is not null} {r.Event.Decision} {r.Event.Reason} {r.Event.Ctx.Stop}"))));
         Assert.True(report.Participants.Values.Sum() > 0, live);
         // The only quarantine the scenario may cause: a volunteer tapping just as one event ends and the next
-        // starts, which the ingest re-checks and rejects by rule (docs/contract.md §3). Nothing else.
+        // starts, which the ingest re-checks and rejects by rule (docs/contract.md §3), and the copy's replayed
+        // read in the clone attempt. Nothing else: every genuine city card's read verified.
         JsonNode q = await fleet.GetJson("api/v1/quarantine", CancellationToken.None);
         Assert.All(q["items"]!.AsArray(), i => Assert.True(
-            i!["scope"]!.GetValue<string>() == "event" && i["code"]!.GetValue<string>() == "Rule"
-                && i["reason"]!.GetValue<string>().StartsWith("outside the window", StringComparison.Ordinal),
+            (i!["scope"]!.GetValue<string>() == "event" && i["code"]!.GetValue<string>() == "Rule"
+                && i["reason"]!.GetValue<string>().StartsWith("outside the window", StringComparison.Ordinal))
+            || i["code"]!.GetValue<string>() == "Clone",
             $"quarantined on {broker}: {q.ToJsonString()}"));
+
+        // The clone attempt was caught: the copied card is on the deny list as a suspected clone.
+        Assert.True(report.CloneAttempt is { Status: "clone" }, $"clone attempt: {report.CloneAttempt}\n{live}");
 
         // The My Number patient was checked in under the clinic's own patient number.
         string today = DateTimeOffset.UtcNow.ToOffset(TimeSpan.FromHours(9)).ToString("yyyy-MM-dd", global::System.Globalization.CultureInfo.InvariantCulture);
