@@ -24,28 +24,9 @@ public sealed class CardLookupTests(Browser browser) : IAsyncLifetime
         return Task.CompletedTask;
     }
 
-    private async Task<IPage> SignedInAsync(string scope)
-    {
-        IPage page = await browser.NewPageAsync();
-        (string name, string password) = ConsoleSite.Operators[scope];
-        await page.GotoAsync(_site.Url("/console/signin"));
-        await page.FillAsync("input[name=name]", name);
-        await page.FillAsync("input[name=password]", password);
-        await Task.WhenAll(
-            page.WaitForURLAsync(url => new Uri(url).AbsolutePath == "/console/", new() { WaitUntil = WaitUntilState.DOMContentLoaded }),
-            page.ClickAsync("button:has-text('サインイン / Sign in')"));
-        return page;
-    }
+    private Task<IPage> SignedInAsync(string scope) => _site.SignedInAsync(browser, scope);
 
-    private static JsonObject Tap(int seq, string type, DateTimeOffset at, string stop) => new()
-    {
-        ["seq"] = seq,
-        ["type"] = type,
-        ["at"] = at.ToOffset(TimeSpan.FromHours(9)).ToString("yyyy-MM-dd'T'HH:mm:ss.fffzzz", CultureInfo.InvariantCulture),
-        ["card"] = new JsonObject { ["tok"] = ConsoleSite.Registry.TokenFor(CardTech.Iso14443A, Uid), ["tech"] = "iso14443a" },
-        ["ctx"] = new JsonObject { ["route"] = "R01", ["vehicle"] = "V0042", ["stop"] = stop },
-        ["decision"] = "accept",
-    };
+    private static JsonObject Tap(int seq, string type, DateTimeOffset at, string stop) => DevicePublisher.BusTap(seq, type, Uid, at, stop);
 
     [Fact]
     public async Task Transport_finds_a_rider_by_sector_id_follows_the_fare_and_refunds_it_once()

@@ -21,18 +21,7 @@ public sealed class ConsoleScreensTests(Browser browser) : IAsyncLifetime
         return Task.CompletedTask;
     }
 
-    private async Task<IPage> SignedInAsync(string scope)
-    {
-        IPage page = await browser.NewPageAsync();
-        (string name, string password) = ConsoleSite.Operators[scope];
-        await page.GotoAsync(_site.Url("/console/signin"));
-        await page.FillAsync("input[name=name]", name);
-        await page.FillAsync("input[name=password]", password);
-        await Task.WhenAll(
-            page.WaitForURLAsync(url => new Uri(url).AbsolutePath == "/console/", new() { WaitUntil = WaitUntilState.DOMContentLoaded }),
-            page.ClickAsync("button:has-text('サインイン / Sign in')"));
-        return page;
-    }
+    private Task<IPage> SignedInAsync(string scope) => _site.SignedInAsync(browser, scope);
 
     [Theory]
     [InlineData("admin", "拒否リスト / Deny list", "/console/denylist")]

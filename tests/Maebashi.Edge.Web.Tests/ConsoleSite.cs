@@ -1,4 +1,5 @@
 using Maebashi.Edge.Contract.Registry;
+using Microsoft.Playwright;
 
 namespace Maebashi.Edge.Web.Tests;
 
@@ -75,6 +76,20 @@ internal sealed class ConsoleSite : IDisposable
     }
 
     public string Url(string path) => new Uri(BaseAddress, path).ToString();
+
+    /// <summary>A new browser page signed in to the console as the scope's operator, on the fleet page.</summary>
+    public async Task<IPage> SignedInAsync(Browser browser, string scope, bool phone = false)
+    {
+        IPage page = await browser.NewPageAsync(phone);
+        (string name, string password) = Operators[scope];
+        await page.GotoAsync(Url("/console/signin"));
+        await page.FillAsync("input[name=name]", name);
+        await page.FillAsync("input[name=password]", password);
+        await Task.WhenAll(
+            page.WaitForURLAsync(url => new Uri(url).AbsolutePath == "/console/", new() { WaitUntil = WaitUntilState.DOMContentLoaded }),
+            page.ClickAsync("button:has-text('サインイン / Sign in')"));
+        return page;
+    }
 
     public void Dispose()
     {

@@ -9,6 +9,17 @@ namespace Maebashi.Edge.Web.Tests;
 /// <summary>Publishes a batch as a registry device would (its MQTT password and mac), and waits for the ingest's ack.</summary>
 internal static class DevicePublisher
 {
+    /// <summary>A bus tap of the card with that Type A UID on R01 (vehicle V0042), as a bus terminal records it.</summary>
+    public static JsonObject BusTap(int seq, string type, string uid, DateTimeOffset at, string stop) => new()
+    {
+        ["seq"] = seq,
+        ["type"] = type,
+        ["at"] = at.ToOffset(TimeSpan.FromHours(9)).ToString("yyyy-MM-dd'T'HH:mm:ss.fffzzz", System.Globalization.CultureInfo.InvariantCulture),
+        ["card"] = new JsonObject { ["tok"] = ConsoleSite.Registry.TokenFor(CardTech.Iso14443A, uid), ["tech"] = "iso14443a" },
+        ["ctx"] = new JsonObject { ["route"] = "R01", ["vehicle"] = "V0042", ["stop"] = stop },
+        ["decision"] = "accept",
+    };
+
     public static async Task PublishAsync(int mqttPort, string device, params JsonObject[] events)
     {
         byte[] key = ConsoleSite.Registry.FindDevice(device)!.Key;

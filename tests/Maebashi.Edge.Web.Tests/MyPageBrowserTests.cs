@@ -27,14 +27,7 @@ public sealed class MyPageBrowserTests(Browser browser) : IAsyncLifetime
         // The sample registry's first card, as the console knows it: by its token.
         string token = ConsoleSite.Registry.TokenFor(CardTech.Iso14443A, "04A1B2C3D4E5F6");
 
-        IPage console = await browser.NewPageAsync();
-        (string admin, string adminPassword) = ConsoleSite.Operators["admin"];
-        await console.GotoAsync(_site.Url("/console/signin"));
-        await console.FillAsync("input[name=name]", admin);
-        await console.FillAsync("input[name=password]", adminPassword);
-        await Task.WhenAll(
-            console.WaitForURLAsync(url => new Uri(url).AbsolutePath == "/console/", new() { WaitUntil = WaitUntilState.DOMContentLoaded }),
-            console.ClickAsync("button:has-text('サインイン / Sign in')"));
+        IPage console = await _site.SignedInAsync(browser, "admin");
         await console.GotoAsync(_site.Url("/console/enrollment"));
         await Accessibility.AssertNoSeriousViolationsAsync(console);
         await console.FillAsync("input[name=token]", token);

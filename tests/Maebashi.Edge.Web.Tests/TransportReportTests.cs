@@ -24,15 +24,7 @@ public sealed class TransportReportTests(Browser browser) : IAsyncLifetime
         return Task.CompletedTask;
     }
 
-    private static JsonObject Tap(int seq, string type, string uid, DateTimeOffset at, string stop) => new()
-    {
-        ["seq"] = seq,
-        ["type"] = type,
-        ["at"] = at.ToOffset(TimeSpan.FromHours(9)).ToString("yyyy-MM-dd'T'HH:mm:ss.fffzzz", CultureInfo.InvariantCulture),
-        ["card"] = new JsonObject { ["tok"] = ConsoleSite.Registry.TokenFor(CardTech.Iso14443A, uid), ["tech"] = "iso14443a" },
-        ["ctx"] = new JsonObject { ["route"] = "R01", ["vehicle"] = "V0042", ["stop"] = stop },
-        ["decision"] = "accept",
-    };
+    private static JsonObject Tap(int seq, string type, string uid, DateTimeOffset at, string stop) => DevicePublisher.BusTap(seq, type, uid, at, stop);
 
     [Fact]
     public async Task A_days_routes_stops_pairs_and_missing_tap_offs_show_and_export_as_csv()
@@ -46,14 +38,7 @@ public sealed class TransportReportTests(Browser browser) : IAsyncLifetime
         DateTimeOffset jst = t0.ToOffset(TimeSpan.FromHours(9)).AddHours(-3);
         string day = jst.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
 
-        IPage page = await browser.NewPageAsync();
-        (string name, string password) = ConsoleSite.Operators["transport"];
-        await page.GotoAsync(_site.Url("/console/signin"));
-        await page.FillAsync("input[name=name]", name);
-        await page.FillAsync("input[name=password]", password);
-        await Task.WhenAll(
-            page.WaitForURLAsync(url => new Uri(url).AbsolutePath == "/console/", new() { WaitUntil = WaitUntilState.DOMContentLoaded }),
-            page.ClickAsync("button:has-text('サインイン / Sign in')"));
+        IPage page = await _site.SignedInAsync(browser, "transport");
         await page.GotoAsync(_site.Url("/console/transport?day=" + day));
 
         string route = await page.InnerTextAsync("tr[data-route='R01']");
@@ -89,14 +74,7 @@ public sealed class TransportReportTests(Browser browser) : IAsyncLifetime
     {
         foreach (string scope in new[] { "welfare", "clinic:C01" })
         {
-            IPage page = await browser.NewPageAsync();
-            (string name, string password) = ConsoleSite.Operators[scope];
-            await page.GotoAsync(_site.Url("/console/signin"));
-            await page.FillAsync("input[name=name]", name);
-            await page.FillAsync("input[name=password]", password);
-            await Task.WhenAll(
-                page.WaitForURLAsync(url => new Uri(url).AbsolutePath == "/console/", new() { WaitUntil = WaitUntilState.DOMContentLoaded }),
-                page.ClickAsync("button:has-text('サインイン / Sign in')"));
+            IPage page = await _site.SignedInAsync(browser, scope);
             Assert.Equal(403, (await page.GotoAsync(_site.Url("/console/transport")))!.Status);
             Assert.Equal(403, (await page.APIRequest.GetAsync(_site.Url("/console/transport/export?report=trips&from=2026-12-01&to=2026-12-01"))).Status);
         }

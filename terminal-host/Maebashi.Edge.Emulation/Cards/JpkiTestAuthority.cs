@@ -48,7 +48,11 @@ public sealed class JpkiTestAuthority : IDisposable
         ReadOnlySpan<byte> serial, DateTimeOffset notBefore, DateTimeOffset notAfter,
         string holderName = "前橋 太郎", string holderAddress = "群馬県前橋市大手町2-12-1")
     {
-        CheckSerial(serial);
+        if (CertificateSerial.Problem(serial) is { } problem)
+        {
+            throw new ArgumentException(problem, nameof(serial));
+        }
+
         RSA key = RSA.Create(2048);
         var subject = new X500DistinguishedNameBuilder();
         subject.AddCountryOrRegion("JP");
@@ -59,7 +63,7 @@ public sealed class JpkiTestAuthority : IDisposable
         request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, true));
         request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(Root, true, false));
         using X509Certificate2 made = request.Create(Root.SubjectName, X509SignatureGenerator.CreateForRSA(_key, RSASignaturePadding.Pkcs1), notBefore, notAfter, [0x01]);
-        return new JpkiUserCredential(WithSerial(made.RawData, serial), key);
+        return new JpkiUserCredential(CertificateSerial.Rewrite(made.RawData, serial, tbs => _key.SignData(tbs, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1)), key);
     }
 
     /// <summary>A CRL (DER) from this CA listing the given serials with their revocation times.</summary>
@@ -79,53 +83,6 @@ public sealed class JpkiTestAuthority : IDisposable
     {
         _key.Dispose();
         Root.Dispose();
-    }
-
-    private static void CheckSerial(ReadOnlySpan<byte> serial)
-    {
-        if (serial.IsEmpty || serial.Length > 20)
-        {
-            throw new ArgumentException("a certificate serial has 1 to 20 bytes", nameof(serial));
-        }
-
-        if (serial.Length > 1 && ((serial[0] == 0x00 && serial[1] < 0x80) || (serial[0] == 0xFF && serial[1] >= 0x80)))
-        {
-            throw new ArgumentException("a certificate serial is a minimal DER integer: no redundant leading 00 or FF byte", nameof(serial));
-        }
-    }
-
-    /// <summary>
-    /// CertificateRequest writes a positive serial (it prefixes 0x00 to a high first byte); write the serial
-    /// bytes exactly as given and sign the changed certificate again with this CA's key.
-    /// </summary>
-    private byte[] WithSerial(byte[] certificate, ReadOnlySpan<byte> serial)
-    {
-        var outer = new AsnReader(certificate, AsnEncodingRules.DER).ReadSequence();
-        var tbs = outer.ReadSequence();
-        ReadOnlyMemory<byte> signatureAlgorithm = outer.ReadEncodedValue();
-        var newTbs = new AsnWriter(AsnEncodingRules.DER);
-        using (newTbs.PushSequence())
-        {
-            newTbs.WriteEncodedValue(tbs.ReadEncodedValue().Span); // [0] version
-            tbs.ReadIntegerBytes();
-            newTbs.WriteInteger(serial);
-            while (tbs.HasData)
-            {
-                newTbs.WriteEncodedValue(tbs.ReadEncodedValue().Span);
-            }
-        }
-
-        byte[] tbsBytes = newTbs.Encode();
-        byte[] signature = _key.SignData(tbsBytes, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
-        var result = new AsnWriter(AsnEncodingRules.DER);
-        using (result.PushSequence())
-        {
-            result.WriteEncodedValue(tbsBytes);
-            result.WriteEncodedValue(signatureAlgorithm.Span);
-            result.WriteBitString(signature);
-        }
-
-        return result.Encode();
     }
 }
 

@@ -287,42 +287,7 @@ public sealed class MyNumberCard : TypeBCard
         // CertificateRequest always writes a positive serial (it prefixes 0x00 to a high first
         // byte); write the serial bytes exactly as given, so X509Certificate2.SerialNumber reads
         // back the same hex, and sign the changed certificate again.
-        return WithSerial(made.RawData, serial, key);
-    }
-
-    private static byte[] WithSerial(byte[] certificate, ReadOnlySpan<byte> serial, ECDsa key)
-    {
-        var outer = new AsnReader(certificate, AsnEncodingRules.DER).ReadSequence();
-        var tbs = outer.ReadSequence();
-        ReadOnlyMemory<byte> signatureAlgorithm = outer.ReadEncodedValue();
-        var newTbs = new AsnWriter(AsnEncodingRules.DER);
-        using (newTbs.PushSequence())
-        {
-            newTbs.WriteEncodedValue(tbs.ReadEncodedValue().Span); // [0] version
-            tbs.ReadIntegerBytes();
-            if (serial.Length > 1 && ((serial[0] == 0x00 && serial[1] < 0x80) || (serial[0] == 0xFF && serial[1] >= 0x80)))
-            {
-                throw new ArgumentException("a certificate serial is a minimal DER integer: no redundant leading 00 or FF byte", nameof(serial));
-            }
-
-            newTbs.WriteInteger(serial);
-            while (tbs.HasData)
-            {
-                newTbs.WriteEncodedValue(tbs.ReadEncodedValue().Span);
-            }
-        }
-
-        byte[] tbsBytes = newTbs.Encode();
-        byte[] signature = key.SignData(tbsBytes, HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence);
-        var result = new AsnWriter(AsnEncodingRules.DER);
-        using (result.PushSequence())
-        {
-            result.WriteEncodedValue(tbsBytes);
-            result.WriteEncodedValue(signatureAlgorithm.Span);
-            result.WriteBitString(signature);
-        }
-
-        return result.Encode();
+        return CertificateSerial.Rewrite(made.RawData, serial, tbs => key.SignData(tbs, HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence));
     }
 
     public override string Describe() => "My Number card (JPKI)";
