@@ -42,12 +42,6 @@ internal sealed class DemoCards : IDisposable
     public VirtualCard For(CardTech tech, byte[] uid) =>
         tech == CardTech.Iso14443A && _cityCards.TryGetValue(Convert.ToHexString(uid), out Ntag424DnaCard? card) ? card : VirtualCards.For(tech, uid);
 
-    /// <summary>The card's last SUN message, which a skimmer could have captured, when it is a city card read at least once.</summary>
-    public (byte[] Uid, byte[] E, byte[] C)? Skimmable(byte[] uid) =>
-        _cityCards.TryGetValue(Convert.ToHexString(uid), out Ntag424DnaCard? card) && card.LastMirrored is { } last
-            ? (uid, last.E, last.C)
-            : null;
-
     /// <summary>Writes the master key (owner-only), the JPKI root and an empty CRL; returns their paths.</summary>
     public (string CardKeys, string JpkiRoots, string JpkiCrl) WriteSecrets(string dir, DateTimeOffset now)
     {

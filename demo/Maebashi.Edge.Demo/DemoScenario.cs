@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Maebashi.Edge.Contract.Identity;
+using Maebashi.Edge.Contract.Messages;
 using System.Threading.Channels;
 using Maebashi.Edge.Contract.Registry;
 using Maebashi.Edge.Emulation;
@@ -28,7 +29,7 @@ internal sealed class DemoScenario(DemoFleet fleet, DemoOptions options)
     private readonly Random _random = new(20261126);
     private volatile bool _myNumberShown;
     private bool _wrongPinTyped;
-    private volatile bool _cloneDue;
+    private (byte[] Uid, byte[] E, byte[] C)? _skimmed;
 
     private IReadOnlyList<TerminalRuntime> Terminals => _fleet.Terminals;
 
@@ -129,8 +130,7 @@ internal sealed class DemoScenario(DemoFleet fleet, DemoOptions options)
             await Tap(bus, 0, p.TypeA, ct);
         }
 
-        if (_cloneDue && _fleet.Cards.ClonedUid is null && NotOnABus().FirstOrDefault(p => _fleet.Cards.Skimmable(p.TypeA) is not null) is { } victim
-            && _fleet.Cards.Skimmable(victim.TypeA) is { } skimmed)
+        if (_fleet.Cards.ClonedUid is null && _skimmed is { } skimmed)
         {
             // The card's holder is elsewhere (not riding: their trips stay whole); the copy rides in their name.
             // A skimmer read a genuine city card's SUN message in passing; a copy replays it at this door. The ingest
@@ -179,7 +179,11 @@ internal sealed class DemoScenario(DemoFleet fleet, DemoOptions options)
             if (Free().FirstOrDefault(_ => _random.NextDouble() < 0.4) is { } volunteer)
             {
                 Take(volunteer, site.Options.DeviceId);
-                await Present(site, "entrance", volunteer.Preferred(_random), ct);
+                if (!await Present(site, "entrance", volunteer.Preferred(_random), ct))
+                {
+                    // The entrance did not take the card (the reader failed, the run ended): they are not at the event.
+                    Leave(volunteer);
+                }
             }
 
             await Delay(Scaled(6), ct);
@@ -295,11 +299,39 @@ internal sealed class DemoScenario(DemoFleet fleet, DemoOptions options)
         return terminal.Ledger.Summary().Entries > before;
     }
 
-    /// <summary>Past a quarter of the run, the next bus stop sees a copy of a city card (<see cref="AtStopAsync"/>).</summary>
+    /// <summary>
+    /// From a tenth of the run, a skimmer watches the city cards of people not on a bus; once one's SUN message is old
+    /// enough, the next bus stop sees the copy (<see cref="AtStopAsync"/>).
+    /// </summary>
     private async Task CloneAttemptAsync(CancellationToken ct)
     {
-        await Delay((_options.Duration ?? TimeSpan.FromMinutes(3)) * 0.25, ct);
-        _cloneDue = true;
+        await Delay((_options.Duration ?? TimeSpan.FromMinutes(3)) * 0.1, ct);
+        while (!ct.IsCancellationRequested && _skimmed is null)
+        {
+            _skimmed = Eavesdropped(TimeSpan.FromSeconds(15));
+            await Delay(TimeSpan.FromSeconds(1), ct);
+        }
+    }
+
+    /// <summary>
+    /// A SUN message an eavesdropper heard between a reader and the city card of someone not on a bus, at least
+    /// <paramref name="minAge"/> ago (so the copy's replay comes clearly after it in event time): as the terminal recorded it.
+    /// </summary>
+    private (byte[] Uid, byte[] E, byte[] C)? Eavesdropped(TimeSpan minAge)
+    {
+        DateTimeOffset before = DateTimeOffset.UtcNow - minAge;
+        foreach (DemoPerson p in NotOnABus())
+        {
+            string tok = _fleet.Registry.TokenFor(CardTech.Iso14443A, Convert.ToHexString(p.TypeA));
+            CardSun? heard = Terminals.SelectMany(t => t.Ledger.Records(false)).Select(r => r.Event)
+                .Where(e => e.Card?.Tok == tok && e.Card.Sun is not null && e.At <= before).MaxBy(e => e.At)?.Card!.Sun;
+            if (heard is not null)
+            {
+                return (p.TypeA, Convert.FromHexString(heard.E), Convert.FromHexString(heard.C));
+            }
+        }
+
+        return null;
     }
 
     /// <summary>The second bus loses its mobile network for a while, keeps taking taps, and catches up.</summary>

@@ -162,7 +162,8 @@ public sealed partial class MyPageTests
         Assert.Contains($"data-value=\"{value}\"", my.Body, StringComparison.Ordinal);
         Assert.Contains("チャージ / Top-up", my.Body, StringComparison.Ordinal);
         Assert.Contains("<td>S01 → S07</td>", my.Body, StringComparison.Ordinal);
-        Assert.Contains("大人運賃 / Adult fare ¥340 → 区分 / Category", my.Body, StringComparison.Ordinal);
+        Assert.Contains("<li>大人運賃 / Adult fare 340円 / ¥340</li>", my.Body, StringComparison.Ordinal);
+        Assert.Contains("<li>運賃 340円 / Fare ¥340</li>", my.Body, StringComparison.Ordinal);
         Assert.DoesNotContain("S03", my.Body, StringComparison.Ordinal);
         Assert.Contains($"data-card=\"{Own}\"", my.Body, StringComparison.Ordinal);
         Assert.Contains($"data-card=\"{OwnFelica}\"", my.Body, StringComparison.Ordinal);

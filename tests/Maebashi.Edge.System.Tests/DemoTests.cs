@@ -34,7 +34,7 @@ public sealed class DemoTests
         await EveryDemoOperatorSignsInToTheConsoleAsync(fleet);
         Assert.Contains("network lost", live, StringComparison.Ordinal);
         Assert.True(report.Trips > 0, live);
-        Assert.True(report.Fares > 0, live + "\nledgers:\n" + string.Join("\n", fleet.Terminals.SelectMany(t => t.Ledger.Records(false).Select(r => $"{t.Options.DeviceId} {r.Event.Type} {r.Event.At:HH:mm:ss} {r.Event.Card?.Tok} sun={r.Event.Card?.Sun is not null} {r.Event.Decision} {r.Event.Reason} {r.Event.Ctx.Stop}"))));
+        Assert.True(report.Fares > 0, live + "\nledgers:\n" + Ledgers(fleet));
         Assert.True(report.Participants.Values.Sum() > 0, live);
         // The only quarantine the scenario may cause: a volunteer tapping just as one event ends and the next
         // starts, which the ingest re-checks and rejects by rule (docs/contract.md §3), and the copy's replayed
@@ -44,10 +44,10 @@ public sealed class DemoTests
             (i!["scope"]!.GetValue<string>() == "event" && i["code"]!.GetValue<string>() == "Rule"
                 && i["reason"]!.GetValue<string>().StartsWith("outside the window", StringComparison.Ordinal))
             || i["code"]!.GetValue<string>() == "Clone",
-            $"quarantined on {broker}: {q.ToJsonString()}"));
+            $"quarantined on {broker}: {q.ToJsonString()}\nledgers:\n{Ledgers(fleet)}"));
 
         // The clone attempt was caught: the copied card is on the deny list as a suspected clone.
-        Assert.True(report.CloneAttempt is { Status: "clone" }, $"clone attempt: {report.CloneAttempt}\n{live}");
+        Assert.True(report.CloneAttempt is { Status: "clone" }, $"clone attempt: {report.CloneAttempt}\n{live}\nquarantine: {q.ToJsonString()}\nledgers:\n{Ledgers(fleet)}");
 
         // The My Number patient was checked in under the clinic's own patient number.
         string today = DateTimeOffset.UtcNow.ToOffset(TimeSpan.FromHours(9)).ToString("yyyy-MM-dd", global::System.Globalization.CultureInfo.InvariantCulture);
@@ -111,4 +111,8 @@ public sealed class DemoTests
             Assert.True((int)signedIn.StatusCode == 302 && signedIn.Headers.Location?.OriginalString == "/console/", $"{o.Name} ({o.Scope}): {(int)signedIn.StatusCode} {signedIn.Headers.Location}");
         }
     }
+
+    /// <summary>What each terminal recorded, for a failure's message.</summary>
+    private static string Ledgers(DemoFleet fleet) => string.Join("\n", fleet.Terminals.SelectMany(t => t.Ledger.Records(false).Select(r =>
+        $"{t.Options.DeviceId} {r.Event.Seq} {r.Event.Type} {r.Event.At:HH:mm:ss.fff} {r.Event.Card?.Tok} sun={r.Event.Card?.Sun is not null} {r.Event.Decision} {r.Event.Reason} {r.Event.Ctx.Stop}{r.Event.Ctx.Event}")));
 }
