@@ -43,7 +43,7 @@ public sealed class TapLedger : IDisposable
     private readonly Dictionary<ulong, DateTimeOffset> _unackedAt = [];
 
     // Unacknowledged entries holding a My Number card's certificate and signature, scrubbed once acknowledged.
-    private readonly HashSet<ulong> _withProof = [];
+    private readonly LedgerProofs _proofs;
 
     private ulong _lastSeq;
     private long _entries;
@@ -92,6 +92,7 @@ public sealed class TapLedger : IDisposable
         _db.CheckpointSize = 0;
         _checkpoints = new LedgerCheckpoints(_db, _log, _lock, options, log, background, () => _disposed);
         _taps = _db.GetCollection<LedgerEntry>(Taps);
+        _proofs = new LedgerProofs(_taps);
         _seq = new SequenceReservation(_db.GetCollection<LedgerMeta>(Meta), storage.Directory, options, log);
         _ackRanges = new AckRanges(_db.GetCollection<AckRange>(AckRangesName));
     }
@@ -182,7 +183,7 @@ public sealed class TapLedger : IDisposable
             ulong seq = (ulong)e.Id;
             _entries++;
             _lastSeq = Math.Max(_lastSeq, seq);
-            bool proof = MayHoldProof(e.Json);
+            bool proof = LedgerProofs.MayHold(e.Json);
             if ((e.AckedAt ?? ranges.Find(seq)) is { } at)
             {
                 acked.Add((seq, at));
@@ -198,14 +199,14 @@ public sealed class TapLedger : IDisposable
                 _unackedAt[seq] = new DateTimeOffset(DateTime.SpecifyKind(e.At, DateTimeKind.Utc));
                 if (proof)
                 {
-                    _withProof.Add(seq);
+                    _proofs.Hold(seq);
                 }
             }
         }
 
         if (scrub.Count > 0)
         {
-            _db.InTransaction(_logger, () => ScrubProofs(scrub));
+            _db.InTransaction(_logger, () => _proofs.Scrub(scrub));
         }
 
         foreach ((ulong seq, DateTime at) in acked.OrderBy(a => a.Item2))
@@ -343,7 +344,7 @@ public sealed class TapLedger : IDisposable
         _unackedAt[seq] = e.At;
         if (e.Card?.Jpki is not null)
         {
-            _withProof.Add(seq);
+            _proofs.Hold(seq);
         }
 
         return e;
@@ -498,11 +499,10 @@ public sealed class TapLedger : IDisposable
             }
 
             // The ingest has verified what it needed: a My Number card's certificate and signature go now.
-            List<ulong> proofs = [.. fresh.Where(_withProof.Contains)];
+            List<ulong> proofs = _proofs.Acknowledged(fresh);
             if (proofs.Count > 0)
             {
-                _db.InTransaction(_logger, () => ScrubProofs(proofs));
-                _withProof.ExceptWith(proofs);
+                _db.InTransaction(_logger, () => _proofs.Scrub(proofs));
             }
 
             // Not flushed here: an ack lost in a power cut only means the entry is sent again,
@@ -515,32 +515,6 @@ public sealed class TapLedger : IDisposable
             }
 
             return fresh.Count;
-        }
-    }
-
-    /// <summary>Cheap pre-check at load: only entries whose JSON has a <c>jpki</c> property (not the tech) are parsed for a proof.</summary>
-    private static bool MayHoldProof(string json) => json.Contains("\"jpki\":", StringComparison.Ordinal);
-
-    /// <summary>Removes <c>card.jpki</c> (certificate and signature) from these entries (inside a transaction).</summary>
-    private void ScrubProofs(IEnumerable<ulong> seqs)
-    {
-        foreach (ulong seq in seqs)
-        {
-            if (_taps.FindById((long)seq) is not { } entry)
-            {
-                continue;
-            }
-
-            TapEvent e = TerminalJson.ParseEvent(entry.Json);
-            if (e.Card?.Jpki is null)
-            {
-                continue;
-            }
-
-            e.Card.Jpki = null;
-            entry.Json = TerminalJson.Serialize(e);
-            entry.Check = Checksum(entry.Json);
-            _taps.Update(entry);
         }
     }
 
@@ -666,7 +640,7 @@ public sealed class TapLedger : IDisposable
             string json = e.Json;
             if (ev.Card?.Jpki is { } proof)
             {
-                ev.Card.Jpki = Redacted(proof);
+                ev.Card.Jpki = LedgerProofs.Redacted(proof);
                 json = TerminalJson.Serialize(ev);
             }
 
@@ -730,23 +704,7 @@ public sealed class TapLedger : IDisposable
         }
     }
 
-    /// <summary>What a technician may see of a card's proof: which certificate (its SHA-256), and that a signature is there.</summary>
-    internal static CardJpki Redacted(CardJpki proof)
-    {
-        string certificate;
-        try
-        {
-            certificate = "sha256:" + Convert.ToHexString(SHA256.HashData(Convert.FromBase64String(proof.Cert))).ToLowerInvariant();
-        }
-        catch (FormatException)
-        {
-            certificate = "unreadable";
-        }
-
-        return new CardJpki { Cert = certificate, Sig = proof.Sig.Length > 0 ? "present" : "" };
-    }
-
-    private static string Checksum(string json)
+    internal static string Checksum(string json)
     {
         Span<byte> hash = stackalloc byte[32];
         SHA256.HashData(Encoding.UTF8.GetBytes(json), hash);
