@@ -10,6 +10,15 @@ public sealed class IngestOptions
     /// <summary>Where the store, the audit log and retained messages live; a fresh temp directory when null.</summary>
     public string? DataDirectory { get; set; }
 
+    /// <summary>
+    /// The store (<c>--store</c>): <c>litedb</c> under <see cref="DataDirectory"/>, or a PostgreSQL database as a libpq URI
+    /// <c>postgresql://USER[:PASS]@HOST[:PORT]/DB[?sslmode=…]</c> (Hosting/IngestStoreOption.cs).
+    /// </summary>
+    public string Store { get; set; } = Hosting.IngestStoreOption.LiteDb;
+
+    /// <summary>With a PostgreSQL store: an owner-only file holding the database password (<c>--store-pass-file</c>).</summary>
+    public string? StorePassFile { get; set; }
+
     /// <summary>Port of the embedded broker; 0 picks a free one.</summary>
     public int MqttPort { get; set; } = 1883;
 
@@ -77,6 +86,8 @@ public sealed class IngestOptions
     {
         target.RegistryPath = RegistryPath;
         target.DataDirectory = DataDirectory;
+        target.Store = Store;
+        target.StorePassFile = StorePassFile;
         target.MqttPort = MqttPort;
         target.HttpPort = HttpPort;
         target.HttpBind = HttpBind;
@@ -117,6 +128,8 @@ public sealed class IngestOptionsValidator : IValidateOptions<IngestOptions>
         {
             failures.Add("DataDirectory (--data): empty");
         }
+
+        StoreProblems(options, failures);
 
         if (options.MqttPort is < 0 or > MaxPort)
         {
@@ -178,6 +191,24 @@ public sealed class IngestOptionsValidator : IValidateOptions<IngestOptions>
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static void StoreProblems(IngestOptions options, List<string> failures)
+    {
+        try
+        {
+            Hosting.IngestStoreOption.PostgresSettings(options, Environment.GetEnvironmentVariable("PGPASSFILE"));
+        }
+        catch (Store.Postgres.StoreOptionException e)
+        {
+            string property = e.Option switch
+            {
+                "--store-pass-file" => "StorePassFile ",
+                "--store" => "Store ",
+                _ => "",
+            };
+            failures.Add($"{property}({e.Option}): {e.Problem}");
+        }
     }
 
     /// <summary>Where the web host listens, and how: HTTPS or a proxy in front whenever it is off loopback.</summary>
