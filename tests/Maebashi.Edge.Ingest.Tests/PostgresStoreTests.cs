@@ -1,0 +1,158 @@
+using System.Text.Json;
+using Maebashi.Edge.Contract.Messages;
+using Maebashi.Edge.Contract.Registry;
+using Maebashi.Edge.Ingest.Pipeline;
+using Maebashi.Edge.Ingest.Rules;
+using Maebashi.Edge.Ingest.Store;
+using Maebashi.Edge.Ingest.Store.Postgres;
+using Maebashi.Edge.TestSupport;
+using Microsoft.Extensions.Time.Testing;
+using Npgsql;
+
+namespace Maebashi.Edge.Ingest.Tests;
+
+/// <summary>
+/// The PostgreSQL store against a real server (issue 14 item 1): its schema migrated once however many workers start
+/// together, a newer schema refused, and the pipeline on it giving the wallets the LiteDB store gives.
+/// </summary>
+[Collection(PostgresCollection.Name)]
+[Trait("Category", "ScaleOut")]
+public sealed class PostgresStoreTests(PostgresFixture postgres)
+{
+    private async Task<PostgresDatabase> Database() => await postgres.Server.CreateDatabaseAsync("pgstore");
+
+    private static NpgsqlConnectionStringBuilder Settings(PostgresDatabase db) => PostgresConnectionUri.Parse(db.Uri);
+
+    [Fact]
+    public async Task Workers_starting_together_migrate_the_schema_once()
+    {
+        NpgsqlConnectionStringBuilder settings = Settings(await Database());
+        using var start = new Barrier(4);
+
+        PostgresIngestStore[] workers = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Task.Run(() =>
+        {
+            start.SignalAndWait();
+            return new PostgresIngestStore(settings);
+        })));
+
+        try
+        {
+            Assert.Equal(PostgresSchema.KnownVersion, workers.Sum(w => w.SchemaMigrationsApplied));
+            await using var c = new NpgsqlConnection(settings.ConnectionString);
+            await c.OpenAsync();
+            await using var cmd = new NpgsqlCommand("SELECT version FROM schema_version ORDER BY version", c);
+            var versions = new List<int>();
+            await using (NpgsqlDataReader r = await cmd.ExecuteReaderAsync())
+            {
+                while (await r.ReadAsync())
+                {
+                    versions.Add(r.GetInt32(0));
+                }
+            }
+
+            Assert.Equal(Enumerable.Range(1, PostgresSchema.KnownVersion), versions);
+            using var again = new PostgresIngestStore(settings);
+            Assert.Equal(0, again.SchemaMigrationsApplied);
+        }
+        finally
+        {
+            foreach (PostgresIngestStore w in workers)
+            {
+                w.Dispose();
+            }
+        }
+    }
+
+    [Fact]
+    public async Task A_schema_newer_than_the_ingest_knows_is_refused_naming_both_versions()
+    {
+        PostgresDatabase db = await Database();
+        NpgsqlConnectionStringBuilder settings = Settings(db);
+        new PostgresIngestStore(settings).Dispose();
+        int newer = PostgresSchema.KnownVersion + 1;
+        await using (var c = new NpgsqlConnection(settings.ConnectionString))
+        {
+            await c.OpenAsync();
+            await using var cmd = new NpgsqlCommand($"INSERT INTO schema_version (version, name) VALUES ({newer}, 'from_a_newer_ingest')", c);
+            await cmd.ExecuteNonQueryAsync();
+        }
+
+        StoreSchemaException e = Assert.Throws<StoreSchemaException>(() => new PostgresIngestStore(settings));
+        Assert.Contains($"version {newer}", e.Message, StringComparison.Ordinal);
+        Assert.Contains($"version {PostgresSchema.KnownVersion}", e.Message, StringComparison.Ordinal);
+
+        (int exit, _, string err) = await EdgeCli.RunAsync(
+            ["ingest", "run", "--registry", SharedFixtures.RegistryPath, "--store", db.Uri, "--mqtt-port", "0", "--http-port", "0"]);
+        Assert.Equal(2, exit);
+        Assert.Contains($"schema is version {newer}, newer than version {PostgresSchema.KnownVersion}", err, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_pipeline_on_PostgreSQL_gives_the_wallets_entries_and_check_ins_it_gives_on_LiteDB()
+    {
+        var random = new Random(14);
+        List<DayHistoryOrderTests.Batch> batches = DayHistoryOrderTests.Generate(random);
+        batches.Add(new DayHistoryOrderTests.Batch("EVT01", ExactlyOnceTests.Evt, new DateTimeOffset(2026, 11, 30, 9, 40, 0, TestKit.Jst)));
+        var shuffled = batches.OrderBy(_ => random.Next()).ToList();
+        DateTimeOffset end = DayHistoryOrderTests.First.AddDays(11);
+
+        string onLiteDb = Deliver(clock => new PipelineKit(clock), shuffled, end);
+        NpgsqlConnectionStringBuilder settings = Settings(await Database());
+        string onPostgres = Deliver(clock => new PipelineKit(clock, new PostgresIngestStore(settings)), shuffled, end);
+
+        Assert.Equal(onLiteDb, onPostgres);
+
+        // Another worker opening the same database reads what the first committed, and applies nothing twice.
+        using var second = new PipelineKit(new FakeTimeProvider(end), new PostgresIngestStore(settings));
+        Assert.Equal(onPostgres, Wallets(second, end));
+        string wallets = second.Wallets();
+        DayHistoryOrderTests.Batch first = batches[0];
+        Assert.All(second.Send(first.Device, first.Events).Results, r => Assert.Equal(ResultStatus.Duplicate, r.Status));
+        Assert.Equal(wallets, second.Wallets());
+    }
+
+    // Eight days of buses and a clinic, and an event site: late batches in any day, every batch delivered twice (the second time a duplicate), a top-up, the clock closing trips.
+    private static string Deliver(Func<FakeTimeProvider, PipelineKit> open, IReadOnlyList<DayHistoryOrderTests.Batch> batches, DateTimeOffset end)
+    {
+        var clock = new FakeTimeProvider(DayHistoryOrderTests.First);
+        using PipelineKit kit = open(clock);
+        foreach (DayHistoryOrderTests.Batch b in batches)
+        {
+            if (b.Newest > clock.GetUtcNow())
+            {
+                clock.SetUtcNow(b.Newest);
+            }
+
+            kit.Send(b.Device, b.Events);
+            Assert.All(kit.Send(b.Device, b.Events).Results, r => Assert.Equal(ResultStatus.Duplicate, r.Status));
+            kit.Pipeline.CloseDueTrips();
+        }
+
+        CardEntry card = TestKit.Registry.FindCard(TestKit.Tok("DEADBEEF"))!;
+        Assert.Equal(ChargeStatus.Applied, kit.Pipeline.ApplyValueChange(card, 1000, "R-14-1", ValueChangeKind.TopUp).Status);
+        Assert.Equal(ChargeStatus.Duplicate, kit.Pipeline.ApplyValueChange(card, 1000, "R-14-1", ValueChangeKind.TopUp).Status);
+        clock.SetUtcNow(end);
+        kit.Pipeline.CloseDueTrips();
+        return Wallets(kit, end);
+    }
+
+    private static string Wallets(PipelineKit kit, DateTimeOffset end)
+    {
+        var lines = new List<string> { kit.Wallets() };
+        foreach (string pid in TestKit.Pids.Order(StringComparer.Ordinal))
+        {
+            lines.Add(pid + " " + JsonSerializer.Serialize(kit.Store.EntriesOf(pid).Select(e => (e.Key, e.Kind, e.Value, e.Points, e.At, e.RecordedAt, e.Description, e.Adjustment))));
+        }
+
+        for (DateTimeOffset day = DayHistoryOrderTests.First.AddDays(-1); day <= end; day = day.AddDays(1))
+        {
+            string serviceDay = WalletRules.ServiceDay(day).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+            lines.Add(serviceDay + " " + JsonSerializer.Serialize(kit.Store.TripsOn(serviceDay).OrderBy(t => t.Pid, StringComparer.Ordinal).ToList()));
+            lines.Add("C01 " + JsonSerializer.Serialize(kit.Store.CheckIns("C01", DateOnly.FromDateTime(day.DateTime))));
+        }
+
+        lines.Add("debt " + string.Join(',', kit.Store.PersonsInDebt().Order(StringComparer.Ordinal)));
+        lines.Add("devices " + JsonSerializer.Serialize(kit.Store.Devices().OrderBy(d => d.Device, StringComparer.Ordinal)));
+        return string.Join('\n', lines);
+    }
+}
