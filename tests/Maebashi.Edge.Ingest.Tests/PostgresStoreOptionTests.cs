@@ -1,5 +1,6 @@
 using Maebashi.Edge.Ingest.Hosting;
 using Maebashi.Edge.Ingest.Store.Postgres;
+using Maebashi.Edge.TestSupport;
 using Npgsql;
 
 namespace Maebashi.Edge.Ingest.Tests;
@@ -159,6 +160,18 @@ public sealed class PostgresStoreOptionTests
             validator.Validate(null, new IngestOptions { RegistryPath = "r.json", Store = "sqlite://x" }).Failures!);
         Assert.True(validator.Validate(null, new IngestOptions { RegistryPath = "r.json", Store = "postgresql://ingest@db/maebashi", StorePassFile = file }).Succeeded);
         Assert.Equal(IngestStoreOption.LiteDb, new IngestOptions { RegistryPath = "r.json" }.Store);
+    }
+
+    [Fact]
+    public async Task A_database_that_cannot_be_reached_stops_the_start_naming_the_store_without_its_password()
+    {
+        // Port 1 on loopback: nothing listens, the connection is refused at once.
+        (int exit, _, string err) = await EdgeCli.RunAsync(
+            ["ingest", "run", "--registry", SharedFixtures.RegistryPath, "--store", "postgresql://ingest:hunter2@127.0.0.1:1/maebashi", "--mqtt-port", "0", "--http-port", "0"]);
+
+        Assert.Equal(2, exit);
+        Assert.Contains("--store postgresql://ingest:***@127.0.0.1:1/maebashi: cannot open the database", err, StringComparison.Ordinal);
+        Assert.DoesNotContain("hunter2", err, StringComparison.Ordinal);
     }
 
     private static string SecretFile(string text, UnixFileMode mode)
