@@ -111,6 +111,38 @@ public sealed class PostgresStoreTests(PostgresFixture postgres)
         Assert.Equal(wallets, second.Wallets());
     }
 
+    [Fact]
+    public async Task Quarantine_retained_messages_meta_and_sector_ids_are_kept_once_and_read_back()
+    {
+        using var store = new PostgresIngestStore(Settings(await Database()));
+        DateTimeOffset at = DayHistoryOrderTests.First;
+        QuarantineRecord bad = new("q1", "batch", "BUS0042", "maebashi/v1/dev/BUS0042/evt", "BadMac", "mac: does not verify", null, at, [1, 2, 3]);
+        QuarantineRecord late = new("q2", "event", "CLN01", "maebashi/v1/dev/CLN01/evt", "UnknownCard", "card.tok: unknown card token", ulong.MaxValue, at.AddMinutes(1), [4]);
+
+        Assert.Equal([true, false, true], store.Write(w => new[] { w.AddQuarantine(bad), w.AddQuarantine(bad), w.AddQuarantine(late) }));
+        store.Write(w =>
+        {
+            w.SetMeta("denyVersion", "7");
+            w.IndexSector("T-0001", "P0001");
+            return true;
+        });
+        store.PutRetained(new RetainedRecord("maebashi/v1/deny", [9, 9]));
+        store.PutRetained(new RetainedRecord("maebashi/v1/cfg/BUS0042", [8]));
+        store.PutRetained(new RetainedRecord("maebashi/v1/cfg/BUS0042", []));
+
+        Assert.Equal(2, store.QuarantineCount());
+        Assert.Equal(["q2", "q1"], store.Quarantine(10).Select(q => q.Id));
+        QuarantinePage page = store.Quarantine(new QuarantineFilter("BUS0042", null), 0, 10);
+        Assert.Equal((1L, "q1"), (page.Total, page.Items.Single().Id));
+        Assert.Equal(late, store.FindQuarantine("q2")! with { Payload = late.Payload });
+        Assert.Equal(late.Payload, store.FindQuarantine("q2")!.Payload);
+        Assert.Null(store.FindQuarantine("q3"));
+        Assert.Equal("7", store.GetMeta("denyVersion"));
+        Assert.Equal("P0001", store.PidOfSector("T-0001"));
+        Assert.Null(store.PidOfSector("T-0002"));
+        Assert.Equal(["maebashi/v1/deny"], store.RetainedMessages().Select(r => r.Topic));
+    }
+
     // Eight days of buses and a clinic, and an event site: late batches in any day, every batch delivered twice (the second time a duplicate), a top-up, the clock closing trips.
     private static string Deliver(Func<FakeTimeProvider, PipelineKit> open, IReadOnlyList<DayHistoryOrderTests.Batch> batches, DateTimeOffset end)
     {
