@@ -93,6 +93,8 @@ public sealed class PostgresStoreTests(PostgresFixture postgres)
         var random = new Random(14);
         List<DayHistoryOrderTests.Batch> batches = DayHistoryOrderTests.Generate(random);
         batches.Add(new DayHistoryOrderTests.Batch("EVT01", ExactlyOnceTests.Evt, new DateTimeOffset(2026, 11, 30, 9, 40, 0, TestKit.Jst)));
+        DateTimeOffset stillThere = new(2026, 11, 30, 9, 0, 0, TestKit.Jst);
+        batches.Add(new DayHistoryOrderTests.Batch("EVT01", [TestKit.EventIn(3, "04C0FFEE123456", stillThere, "E-WALK-1130")], stillThere));
         var shuffled = batches.OrderBy(_ => random.Next()).ToList();
         DateTimeOffset end = DayHistoryOrderTests.First.AddDays(11);
 
@@ -101,6 +103,7 @@ public sealed class PostgresStoreTests(PostgresFixture postgres)
         string onPostgres = Deliver(clock => new PipelineKit(clock, new PostgresIngestStore(settings)), shuffled, end);
 
         Assert.Equal(onLiteDb, onPostgres);
+        Assert.Contains("\"Out\":null", onPostgres, StringComparison.Ordinal); // a participant still at the event
 
         // Another worker opening the same database reads what the first committed, and applies nothing twice.
         using var second = new PipelineKit(new FakeTimeProvider(end), new PostgresIngestStore(settings));

@@ -34,10 +34,7 @@ internal static class PostgresMapping
 
     /// <summary>A nullable array parameter (null elements as SQL NULL).</summary>
     public static NpgsqlParameter NullableArray<T>(T?[] values, NpgsqlDbType element) where T : struct =>
-        new() { NpgsqlDbType = NpgsqlDbType.Array | element, Value = values.Select(v => v is { } x ? (object)x : DBNull.Value).ToArray() };
-
-    public static NpgsqlParameter TextArray(string?[] values) =>
-        new() { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text, Value = values.Select(v => (object?)v ?? DBNull.Value).ToArray() };
+        new() { NpgsqlDbType = NpgsqlDbType.Array | element, Value = values };
 
     /// <summary>JSON documents as a text[] (the statement casts each to jsonb).</summary>
     public static NpgsqlParameter JsonArray(IEnumerable<byte[]> utf8) => Array(utf8.Select(Encoding.UTF8.GetString).ToArray(), NpgsqlDbType.Text);
