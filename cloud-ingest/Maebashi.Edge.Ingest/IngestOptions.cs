@@ -61,6 +61,22 @@ public sealed class IngestOptions
 
     public string? BrokerUser { get; set; }
 
+    /// <summary>
+    /// This ingest worker's stable, unique name (<c>--worker-id</c>; the host name by default): its MQTT client id on an
+    /// external broker is <c>maebashi-ingest-{WorkerId}</c>, so a restart resumes the worker's persistent session. Two
+    /// workers on one host need distinct ids (the broker would hand one session back and forth between them).
+    /// </summary>
+    public string WorkerId { get; set; } = DefaultWorkerId();
+
+    /// <summary>The host name, as far as it is a valid worker id (letters, digits, '.', '_', '-').</summary>
+    public static string DefaultWorkerId()
+    {
+        string host = new([.. Environment.MachineName.Where(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-')]);
+        return host.Length == 0 ? "ingest" : host[..Math.Min(host.Length, MaxWorkerIdLength)];
+    }
+
+    public const int MaxWorkerIdLength = 64;
+
     public string? BrokerPassword { get; set; }
 
     /// <summary>
@@ -97,6 +113,7 @@ public sealed class IngestOptions
         target.OperatorsPath = OperatorsPath;
         target.Broker = Broker;
         target.BrokerUser = BrokerUser;
+        target.WorkerId = WorkerId;
         target.BrokerPassword = BrokerPassword;
         target.BrokerCaFile = BrokerCaFile;
         target.BrokerClientCertFile = BrokerClientCertFile;
@@ -151,6 +168,11 @@ public sealed class IngestOptionsValidator : IValidateOptions<IngestOptions>
         if (options.Broker is { } broker && (!broker.IsAbsoluteUri || broker.Scheme is not ("mqtt" or "mqtts") || string.IsNullOrEmpty(broker.Host)))
         {
             failures.Add($"Broker (--broker): expected mqtt://HOST:PORT or mqtts://HOST:PORT, got '{broker}'");
+        }
+
+        if (options.WorkerId.Length is 0 or > IngestOptions.MaxWorkerIdLength || !options.WorkerId.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-'))
+        {
+            failures.Add($"WorkerId (--worker-id): expected 1 to {IngestOptions.MaxWorkerIdLength} letters, digits, '.', '_' or '-', got '{options.WorkerId}'");
         }
 
         bool tls = options.Broker?.Scheme == "mqtts";

@@ -53,12 +53,13 @@ public static class IngestRunCommand
         var brokerClientKey = new Option<string?>("--broker-client-key") { Description = "the client certificate's private key (PEM)" };
         var brokerUser = new Option<string?>("--broker-user") { Description = "user name of the ingest on the external broker" };
         var brokerPassFile = new Option<string?>("--broker-pass-file") { Description = "file holding the ingest's broker password" };
+        var workerId = new Option<string?>("--worker-id") { Description = "this worker's stable, unique name (default: the host name); its MQTT client id and persistent session on --broker derive from it" };
         var cardKeys = new Option<string?>("--card-keys") { Description = "the city's card master keys (owner-only file: 'VERSION HEX' lines, or one hex line for version 0); required when the registry has ntag424-sun cards" };
 
         var jpkiRoots = new Option<string?>("--jpki-roots") { Description = "the JPKI roots My Number cards' certificates must chain to (PEM, one or more); with --jpki-crl. Without them, taps of jpki cards are refused" };
         var jpkiCrl = new Option<string?>("--jpki-crl") { Description = "the JPKI CRL (DER or PEM, signed by a root of --jpki-roots), read again whenever the file changes" };
 
-        var run = new Command("run", "run the ingest until Ctrl+C or SIGTERM") { registry, data, store, storePassFile, mqttPort, httpPort, operators, broker, brokerUser, brokerPassFile, brokerCa, brokerClientCert, brokerClientKey, bind, httpsCert, httpsKey, behindProxy, cardKeys, jpkiRoots, jpkiCrl };
+        var run = new Command("run", "run the ingest until Ctrl+C or SIGTERM") { registry, data, store, storePassFile, mqttPort, httpPort, operators, broker, brokerUser, brokerPassFile, brokerCa, brokerClientCert, brokerClientKey, workerId, bind, httpsCert, httpsKey, behindProxy, cardKeys, jpkiRoots, jpkiCrl };
         run.SetAction(async (parse, ct) =>
         {
             Uri? brokerUri = null;
@@ -104,6 +105,7 @@ public static class IngestRunCommand
                 BrokerCaFile = parse.GetValue(brokerCa),
                 BrokerClientCertFile = parse.GetValue(brokerClientCert),
                 BrokerClientKeyFile = parse.GetValue(brokerClientKey),
+                WorkerId = parse.GetValue(workerId) ?? IngestOptions.DefaultWorkerId(),
                 CardKeysFile = parse.GetValue(cardKeys),
                 JpkiRootsFile = parse.GetValue(jpkiRoots),
                 JpkiCrlFile = parse.GetValue(jpkiCrl),
