@@ -91,6 +91,9 @@ public sealed class IngestOptions
     /// <summary>How often records past the retention are purged (on the host's clock).</summary>
     public TimeSpan QuarantinePurgeInterval { get; set; } = TimeSpan.FromHours(1);
 
+    /// <summary>Longest <see cref="QuarantinePurgeInterval"/>: a day is often enough for a retention counted in days (and a timer's period is under 50 days).</summary>
+    internal static readonly TimeSpan MaxQuarantinePurgeInterval = TimeSpan.FromDays(1);
+
     /// <summary>Largest <see cref="QuarantinePayloadBytes"/>: four times the largest batch a device may send.</summary>
     internal const int MaxQuarantinePayloadBytes = 1 << 20;
 
@@ -234,9 +237,9 @@ public sealed class IngestOptionsValidator : IValidateOptions<IngestOptions>
             failures.Add($"QuarantineRetention (--quarantine-retention-days): expected a positive period, got {options.QuarantineRetention}");
         }
 
-        if (options.QuarantinePurgeInterval <= TimeSpan.Zero)
+        if (options.QuarantinePurgeInterval <= TimeSpan.Zero || options.QuarantinePurgeInterval > IngestOptions.MaxQuarantinePurgeInterval)
         {
-            failures.Add($"QuarantinePurgeInterval: expected a positive interval, got {options.QuarantinePurgeInterval}");
+            failures.Add($"QuarantinePurgeInterval: expected a positive interval of at most {IngestOptions.MaxQuarantinePurgeInterval}, got {options.QuarantinePurgeInterval}");
         }
     }
 

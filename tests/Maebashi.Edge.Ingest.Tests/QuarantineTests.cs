@@ -41,7 +41,7 @@ public sealed partial class QuarantineTests
         JsonObject batch = JsonNode.Parse(TestKit.Batch(device, TestKit.Board((ulong)n + 1, "04A1B2C3D4E5F6", T0, "S01")))!.AsObject();
         batch["n"] = n;
         int length = Encoding.UTF8.GetByteCount(batch.ToJsonString());
-        batch["pad"] = new string('x', Math.Max(0, padTo - length - 10));
+        batch["pad"] = new string('x', Math.Max(0, padTo - length));
         return Encoding.UTF8.GetBytes(batch.ToJsonString());
     }
 
@@ -136,7 +136,7 @@ public sealed partial class QuarantineTests
         }
 
         (List<JsonElement> all, _) = await Walk(ingest, "", limit: 1000);
-        Assert.Equal(24, all.Count);
+        Assert.Equal(20, all.Count);
         foreach ((string filter, Func<JsonElement, bool> keep) in new (string, Func<JsonElement, bool>)[]
         {
             ("&device=BUS0042", i => i.GetProperty("device").GetString() == "BUS0042"),
@@ -352,9 +352,6 @@ public sealed partial class QuarantineTests
         {
             o.QuarantinePayloadBytes = kept;
             o.QuarantineDeviceBytes = (2 * record) + (record / 2);
-            // The hourly tick would purge on another thread while the test advances the clock: here the start's purge is
-            // the upkeep under test, and the purge's edge is asked for directly.
-            o.QuarantinePurgeInterval = TimeSpan.FromDays(365);
         }
 
         var time = new FakeTimeProvider(T0);
@@ -382,12 +379,22 @@ public sealed partial class QuarantineTests
         BadMac(later, "BUS0042", 4, padTo: 5000);
         Assert.Equal(2, (await Page(later, "")).GetProperty("items").GetArrayLength());
         Assert.Equal(["BUS0042/BadMac=1"], await Dropped(later));
+    }
 
-        // The purge itself, at the retention's edge: a record exactly 90 days old stays, older ones go.
-        time.Advance(TimeSpan.FromDays(59));
-        Assert.Equal(0, later.Host.Pipeline.PurgeQuarantine());
+    [Fact]
+    public void The_purge_keeps_a_record_exactly_as_old_as_the_retention_and_removes_it_a_moment_later()
+    {
+        var time = new FakeTimeProvider(T0);
+        using var kit = new PipelineKit(time);
+        byte[] payload = Padded("BUS0042", 1, 0);
+        Assert.True(kit.Pipeline.ProcessBatch(TestKit.Topic("BUS0042"), payload, TestKit.Mac("BUS0042", "another payload"u8.ToArray())).IsRejected);
+        time.Advance(QuarantineLimits.Default.Retention);
+        Assert.Equal(0, kit.Pipeline.PurgeQuarantine());
         time.Advance(TimeSpan.FromTicks(1));
-        Assert.Equal(1, later.Host.Pipeline.PurgeQuarantine());
+        Assert.Equal(1, kit.Pipeline.PurgeQuarantine());
+        Assert.Empty(kit.Store.Quarantine(10));
+        Assert.Null(kit.Store.QuarantinePayload(1));
+        Assert.Equal((0L, 0L), kit.Store.QuarantineUsage().Select(u => (u.Records, u.Bytes)).Single());
     }
 
     [Theory]
