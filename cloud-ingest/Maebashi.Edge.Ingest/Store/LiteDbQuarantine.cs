@@ -109,8 +109,10 @@ internal static class LiteDbQuarantine
             (null, { } c) => ("c", Prefix(c)),
             ({ } d, { } c) => ("dc", Prefix(d, c)),
         };
+        // Between, not LT: LiteDB seeks a range's end and walks down from it (its plan: INDEX RANGE SCAN), where LT
+        // would walk the index from the newest key, past every record newer than the page.
         BsonExpression range = prefix is null
-            ? Query.LT("_id", before)
+            ? Query.Between("_id", 1L, before - 1)
             : Query.Between(field, PagingKey(prefix, 0), PagingKey(prefix, before - 1));
         List<BsonDocument> found = db.GetCollection(Layout.QuarantineRecords).Query()
             .Where(range)
