@@ -397,6 +397,36 @@ public sealed partial class QuarantineTests
         Assert.Equal((0L, 0L), kit.Store.QuarantineUsage().Select(u => (u.Records, u.Bytes)).Single());
     }
 
+    [Fact]
+    public void A_store_written_before_the_limits_keeps_its_quarantine_in_the_bounded_layout()
+    {
+        string dir = TestKit.TempDir();
+        byte[] batch = Padded("BUS0042", 1, 0);
+        string sha = Convert.ToHexStringLower(SHA256.HashData(batch));
+        using (var old = new LiteDB.LiteDatabase(Path.Combine(dir, "ingest.db")))
+        {
+            // The layout before: one document per record, the payload inside, the id the payload's SHA-256 (and '#' and the seq).
+            LiteDB.ILiteCollection<LiteDB.BsonDocument> quarantine = old.GetCollection("quarantine");
+            quarantine.Insert(new LiteDB.BsonDocument
+            {
+                ["_id"] = sha, ["scope"] = "batch", ["dev"] = "BUS0042", ["topic"] = TestKit.Topic("BUS0042"), ["code"] = "BadMac",
+                ["reason"] = BadMacReason, ["seq"] = LiteDB.BsonValue.Null, ["at"] = T0.UtcTicks, ["b"] = batch,
+            });
+            quarantine.Insert(new LiteDB.BsonDocument
+            {
+                ["_id"] = sha + "#2", ["scope"] = "event", ["dev"] = "BUS0042", ["topic"] = TestKit.Topic("BUS0042"), ["code"] = "UnknownCard",
+                ["reason"] = "card.tok: unknown card token", ["seq"] = 2L, ["at"] = T0.AddMinutes(1).UtcTicks, ["b"] = batch,
+            });
+        }
+
+        using var store = new LiteDbIngestStore(dir);
+        IReadOnlyList<QuarantineRecord> records = store.Quarantine(10);
+        Assert.Equal([(QuarantineKind.Event, (ulong?)2, T0.AddMinutes(1)), (QuarantineKind.Batch, null, T0)], records.Select(r => (r.Kind, r.Seq, r.At)));
+        Assert.All(records, r => Assert.Equal(sha, r.Sha256));
+        Assert.Equal(batch, store.QuarantinePayload(records[1].Id));
+        Assert.Equal(2, store.QuarantineCount());
+    }
+
     [Theory]
     [InlineData("device", "QuarantineDeviceBytes (--quarantine-device-bytes)")]
     [InlineData("total", "QuarantineTotalBytes (--quarantine-total-bytes)")]
