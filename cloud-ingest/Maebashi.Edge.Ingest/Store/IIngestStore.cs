@@ -20,26 +20,31 @@ namespace Maebashi.Edge.Ingest.Store;
 //   that day; CheckpointFor is the latest resumable one at or before a day (PostgreSQL: ORDER BY day DESC on the
 //   primary key (pid, day)), and TapsOfPerson(pid, from) a range read on an index (pid, at).
 // - The quarantine (docs/contract.md §6, docs/ingest.md "Quarantine") is bounded: no device can fill it.
-//   In PostgreSQL terms (the LiteDB store keeps the same shape in its own documents):
+//   In PostgreSQL terms (the LiteDB store keeps the same shape in its own documents, Store/LiteDbQuarantine.cs):
 //     quarantine (id bigserial PRIMARY KEY, kind, device, topic, code, reason, seq NULL, at, size, sha256,
 //                 repeats, bytes, UNIQUE (device, code, sha256, seq) NULLS NOT DISTINCT),
 //       indexes (device, id DESC), (code, id DESC), (device, code, id DESC), (at);
 //     quarantine_payload (id PRIMARY KEY REFERENCES quarantine ON DELETE CASCADE, payload bytea): kept apart so a
 //       page never reads a payload;
-//     quarantine_usage (device PRIMARY KEY, records, bytes, dropped jsonb {code: count}) and one totals row
-//       (quarantine_total: records, bytes), both updated in the unit that adds or purges a record.
-//   * AddQuarantine(entry, limits) in a unit of work: UPDATE quarantine SET repeats = repeats + 1 WHERE (device, code,
-//     sha256, seq) = … → Repeated; else lock quarantine_total and the device's usage row (SELECT … FOR UPDATE, inserting
-//     the row first if missing) and, if usage.bytes + entry.Bytes > limits.DeviceBytes or total.bytes + entry.Bytes >
-//     limits.TotalBytes, only add 1 to usage.dropped[code] → Dropped; else INSERT the record and its payload and add to
-//     both counters → Added. Usage is never found by scanning records.
-//   * Quarantine(query): a keyset page, newest first: SELECT … FROM quarantine WHERE (device = $d OR $d IS NULL)
-//     AND (code = $c OR $c IS NULL) AND id < $before ORDER BY id DESC LIMIT $limit + 1 (the extra row only tells
-//     whether there is a next page; Next is the last returned id, which the caller passes as before).
-//   * QuarantinePayload(id): SELECT payload FROM quarantine_payload WHERE id = $id.
+//     quarantine_usage (device PRIMARY KEY, records, bytes), quarantine_dropped (device, code, count, PRIMARY KEY
+//       (device, code)) and one totals row quarantine_total (records, bytes): counters, changed in the unit that
+//       adds or purges a record, so usage is never found by scanning records.
+//   * AddQuarantine(entry, limits), in a unit of work: UPDATE quarantine SET repeats = repeats + 1 WHERE (device,
+//     code, sha256, seq) = … → Repeated. Else lock the totals row, then the device's usage row (always in this
+//     order: two workers never deadlock; SELECT … FOR UPDATE, inserting the row first if missing); if usage.bytes +
+//     entry.Bytes > limits.DeviceBytes or total.bytes + entry.Bytes > limits.TotalBytes, add 1 to
+//     quarantine_dropped (device, code) (INSERT … ON CONFLICT DO UPDATE SET count = count + 1) → Dropped; else
+//     INSERT the record (ON CONFLICT on the unique key DO UPDATE SET repeats = repeats + 1, for a worker that
+//     added the same record meanwhile: then Repeated and no counter changes) and its payload, and add to both
+//     counters → Added.
+//   * Quarantine(query): a keyset page, newest first, one statement per filter shape so that each is a range
+//     read of its index: SELECT … FROM quarantine WHERE [device = $d] [AND code = $c] AND id < $before ORDER BY
+//     id DESC LIMIT $limit + 1. The extra row only tells whether a page follows: Next is then the id of the
+//     page's last record (the caller passes it as before), else null.
+//   * QuarantinePayload(id): SELECT payload FROM quarantine_payload WHERE id = $id (null: no such record).
 //   * PurgeQuarantine(olderThan, max): DELETE the at most max oldest records WHERE at < olderThan (index on at),
 //     subtracting each from its device's usage and the total, in one transaction; returns how many went.
-//   * QuarantineUsage(): the usage rows (one per device that ever had a record or a drop).
+//   * QuarantineUsage(): per device that ever had a record or a drop, its records, bytes and drops by code.
 
 /// <summary>A stored tap: the de-duplication record and the fact the rules read.</summary>
 /// <param name="Auth">What intake found of the card read (an authenticated card's SUN message).</param>
