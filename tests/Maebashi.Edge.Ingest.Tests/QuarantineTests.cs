@@ -428,6 +428,19 @@ public sealed partial class QuarantineTests
     }
 
     [Theory]
+    [InlineData("--quarantine-device-bytes", "0", "QuarantineDeviceBytes (--quarantine-device-bytes): expected a positive number of bytes")]
+    [InlineData("--quarantine-payload-bytes", "2000000", "QuarantinePayloadBytes (--quarantine-payload-bytes): expected 1 to 1048576 bytes")]
+    [InlineData("--quarantine-retention-days", "0", "QuarantineRetention (--quarantine-retention-days): expected a positive period")]
+    [InlineData("--quarantine-retention-days", "99999999", "--quarantine-retention-days: expected at most 36500")]
+    public async Task Run_refuses_a_quarantine_option_out_of_bounds_naming_it(string option, string value, string message)
+    {
+        string data = Path.Combine(TestKit.TempDir(), "d");
+        (int exit, _, string err) = await EdgeCli.RunAsync(["ingest", "run", "--registry", SharedFixtures.RegistryPath, "--data", data, "--mqtt-port", "0", "--http-port", "0", option, value]);
+        Assert.Equal(2, exit);
+        Assert.Contains(message, err, StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData("device", "QuarantineDeviceBytes (--quarantine-device-bytes)")]
     [InlineData("total", "QuarantineTotalBytes (--quarantine-total-bytes)")]
     [InlineData("device-over-total", "QuarantineDeviceBytes (--quarantine-device-bytes)")]
