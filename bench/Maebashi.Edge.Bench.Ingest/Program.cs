@@ -336,12 +336,4 @@ void StoreOnly(DurableLiteDatabase baseline, List<List<(ulong Seq, string Type, 
     }
 }
 
-static JsonObject Tap(ulong seq, string type, DateTimeOffset at, string tok, string stop, int device) => new()
-{
-    ["seq"] = seq,
-    ["type"] = type,
-    ["at"] = at.ToOffset(TimeSpan.FromHours(9)).ToString("yyyy-MM-dd'T'HH:mm:ss.fffzzz", CultureInfo.InvariantCulture),
-    ["card"] = new JsonObject { ["tok"] = tok, ["tech"] = "iso14443a" },
-    ["ctx"] = new JsonObject { ["route"] = "R01", ["vehicle"] = $"V{device:D4}", ["stop"] = stop },
-    ["decision"] = "accept",
-};
+static JsonObject Tap(ulong seq, string type, DateTimeOffset at, string tok, string stop, int device) => BusTapJson.Tap(seq, type, at, tok, $"V{device:D4}", stop);

@@ -101,8 +101,8 @@ public sealed partial class TlsWorkersTests(PostgresFixture postgres) : IDisposa
                 ulong seq = (ulong)(b * EventsPerBatch + k + 1);
                 string tok = registry.TokenFor(CardTech.Iso14443A, (b % 2 == 0) ? "04A1B2C3D4E5F6" : "DEADBEEF");
                 DateTimeOffset board = start.AddMinutes(seq);
-                events.Add(Tap(seq, "board", board, tok, "S01"));
-                events.Add(Tap(seq + 1, "alight", board.AddSeconds(30), tok, "S03"));
+                events.Add(BusTapJson.Tap(seq, "board", board, tok, "V0042", "S01"));
+                events.Add(BusTapJson.Tap(seq + 1, "alight", board.AddSeconds(30), tok, "V0042", "S03"));
             }
 
             byte[] payload = Encoding.UTF8.GetBytes(new JsonObject { ["device"] = Bus, ["events"] = events }.ToJsonString());
@@ -133,14 +133,4 @@ public sealed partial class TlsWorkersTests(PostgresFixture postgres) : IDisposa
         Assert.True(response.IsSuccessStatusCode, $"{path} answered {(int)response.StatusCode}: {body}\n{worker.Process.ErrorTail}");
         return body;
     }
-
-    private static JsonObject Tap(ulong seq, string type, DateTimeOffset at, string tok, string stop) => new()
-    {
-        ["seq"] = seq,
-        ["type"] = type,
-        ["at"] = at.ToOffset(TimeSpan.FromHours(9)).ToString("yyyy-MM-dd'T'HH:mm:ss.fffzzz", CultureInfo.InvariantCulture),
-        ["card"] = new JsonObject { ["tok"] = tok, ["tech"] = "iso14443a" },
-        ["ctx"] = new JsonObject { ["route"] = "R01", ["vehicle"] = "V0042", ["stop"] = stop },
-        ["decision"] = "accept",
-    };
 }
