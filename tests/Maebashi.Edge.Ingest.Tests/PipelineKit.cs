@@ -8,16 +8,15 @@ using Microsoft.Extensions.Time.Testing;
 
 namespace Maebashi.Edge.Ingest.Tests;
 
-/// <summary>A pipeline over a store (by default LiteDB in a temp directory), with a fake clock.</summary>
+/// <summary>A pipeline over a LiteDB store in a temp directory (or the store given), with a fake clock.</summary>
 internal sealed class PipelineKit : IDisposable
 {
     public PipelineKit(FakeTimeProvider time, string? dir = null, int maxCachedTaps = 2_000_000, long? snapshotEvery = null, ILogFsync? logFsync = null, WalletEvaluator? evaluate = null)
         : this(time, new LiteDbIngestStore(dir ??= TestKit.TempDir(), maxCachedTaps, snapshotEvery, logFsync), evaluate)
     {
-        Dir = dir;
     }
 
-    /// <summary>A pipeline over a store the caller opened (the store conformance suite's); disposing the kit disposes the store.</summary>
+    /// <summary>A pipeline over <paramref name="store"/>, which the kit disposes.</summary>
     public PipelineKit(FakeTimeProvider time, IIngestStore store, WalletEvaluator? evaluate = null)
     {
         Time = time;
@@ -26,9 +25,6 @@ internal sealed class PipelineKit : IDisposable
     }
 
     public FakeTimeProvider Time { get; }
-
-    /// <summary>The LiteDB store's directory; null over a store the caller opened.</summary>
-    public string? Dir { get; }
     public IIngestStore Store { get; }
     public IngestPipeline Pipeline { get; }
 
