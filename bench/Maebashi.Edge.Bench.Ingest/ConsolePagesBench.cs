@@ -17,21 +17,7 @@ internal static partial class ConsolePagesBench
     /// <summary>Each page's samples in milliseconds, after <paramref name="warmups"/> untimed asks of each.</summary>
     public static async Task<Dictionary<string, List<double>>> MeasureAsync(int httpPort, string name, string password, IReadOnlyList<string> pages, int rounds, int warmups)
     {
-        using var handler = new HttpClientHandler { CookieContainer = new CookieContainer(), AllowAutoRedirect = false };
-        using var http = new HttpClient(handler) { BaseAddress = new Uri($"http://127.0.0.1:{httpPort}") };
-        string form = await http.GetStringAsync("/console/signin");
-        string token = AntiforgeryField().Match(form).Groups[1].Value;
-        using HttpResponseMessage signedIn = await http.PostAsync("/console/signin", new FormUrlEncodedContent(new Dictionary<string, string>
-        {
-            ["name"] = name,
-            ["password"] = password,
-            ["__RequestVerificationToken"] = token,
-        }));
-        if (signedIn.StatusCode != HttpStatusCode.Redirect)
-        {
-            throw new InvalidOperationException($"console sign-in answered {(int)signedIn.StatusCode}");
-        }
-
+        using HttpClient http = await SignInAsync(httpPort, name, password);
         var samples = pages.ToDictionary(p => p, _ => new List<double>(rounds));
         for (int round = -warmups; round < rounds; round++)
         {
@@ -53,6 +39,30 @@ internal static partial class ConsolePagesBench
         }
 
         return samples;
+    }
+
+    /// <summary>A browser's session: the console's sign-in form sent with its antiforgery token, the cookie kept.</summary>
+    public static async Task<HttpClient> SignInAsync(int httpPort, string name, string password)
+    {
+        var http = new HttpClient(new HttpClientHandler { CookieContainer = new CookieContainer(), AllowAutoRedirect = false }, disposeHandler: true)
+        {
+            BaseAddress = new Uri($"http://127.0.0.1:{httpPort}"),
+        };
+        string form = await http.GetStringAsync("/console/signin");
+        string token = AntiforgeryField().Match(form).Groups[1].Value;
+        using HttpResponseMessage signedIn = await http.PostAsync("/console/signin", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["name"] = name,
+            ["password"] = password,
+            ["__RequestVerificationToken"] = token,
+        }));
+        if (signedIn.StatusCode != HttpStatusCode.Redirect)
+        {
+            http.Dispose();
+            throw new InvalidOperationException($"console sign-in answered {(int)signedIn.StatusCode}");
+        }
+
+        return http;
     }
 
     public static double Percentile(List<double> values, double p)

@@ -38,7 +38,7 @@ string registryPath = Path.Combine(dir, "registry.json");
 
 Console.WriteLine($"Ingest benchmark{(quick ? " (--quick)" : "")}: {Environment.ProcessorCount} cores, .NET {Environment.Version}, {DateTime.UtcNow:yyyy-MM-dd}");
 var sw = Stopwatch.StartNew();
-RegistryGenerator.WriteBusFleet(registryPath, persons, cards, devices);
+RegistryGenerator.WriteBusFleet(registryPath, persons, cards, devices, clinic: true);
 Console.WriteLine($"generated registry: {persons:N0} persons, {cards:N0} cards, {devices} buses, {new FileInfo(registryPath).Length / 1_000_000.0:F0} MB in {sw.Elapsed.TotalSeconds:F1} s");
 
 // An admin who signs in to the console (phase 3).
@@ -171,10 +171,7 @@ Task PublishAll(List<byte[]>[] perDevice) => Task.WhenAll(Enumerable.Range(0, de
     byte[] key = registry.FindDevice(RegistryGenerator.DeviceId(d))!.Key;
     foreach (byte[] payload in perDevice[d])
     {
-        MqttApplicationMessage m = new MqttApplicationMessageBuilder().WithTopic(Topics.Events(RegistryGenerator.DeviceId(d))).WithPayload(payload)
-            .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
-            .WithUserProperty(DeviceAuth.MacProperty, Encoding.ASCII.GetBytes(DeviceAuth.ComputeMac(key, payload)).AsMemory()).Build();
-        await clients[d].PublishAsync(m);
+        await clients[d].PublishAsync(DeviceBatchMessage.Build(RegistryGenerator.DeviceId(d), key, payload));
     }
 }));
 double e2eCpu = Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds - cpu0;
@@ -243,9 +240,7 @@ await Task.WhenAll(Enumerable.Range(0, devices).Select(async d =>
         }
 
         byte[] payload = Encoding.UTF8.GetBytes(new JsonObject { ["device"] = RegistryGenerator.DeviceId(d), ["events"] = arr }.ToJsonString());
-        await clients[d].PublishAsync(new MqttApplicationMessageBuilder().WithTopic(Topics.Events(RegistryGenerator.DeviceId(d))).WithPayload(payload)
-            .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
-            .WithUserProperty(DeviceAuth.MacProperty, Encoding.ASCII.GetBytes(DeviceAuth.ComputeMac(key, payload)).AsMemory()).Build());
+        await clients[d].PublishAsync(DeviceBatchMessage.Build(RegistryGenerator.DeviceId(d), key, payload));
     }
 }));
 await Task.WhenAll(filled.Select(t => t.Task)).WaitAsync(TimeSpan.FromMinutes(30));
@@ -269,6 +264,14 @@ foreach ((string page, List<double> v) in consoleSamples)
 }
 
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"console pages: p95 {consoleP95:F1} ms over {allPages.Count} asks of {pages.Length} pages (loopback round trip, an upper bound of server time); slowest {slowestPage.Split('?')[0]} p95 {slowestP95:F1} ms"));
+
+// The clinic's live reception queue on the same store: a check-in published → listed in the queue's JSON; the page
+// polls that JSON every ClinicQueue.PollMilliseconds, so a clerk sees it at most one interval later.
+List<double> queueSamples = await ClinicQueueBench.MeasureAsync(host.MqttPort, host.HttpPort, registry.FindDevice(RegistryGenerator.ClinicDeviceId)!.Key,
+    RegistryGenerator.RegionKey, ConsoleAdmin, consolePassword, samples: quick ? 20 : 50);
+double queueP95 = ConsolePagesBench.Percentile(queueSamples, 0.95);
+double queueSeen = queueSamples.Max() + Maebashi.Edge.Ingest.Web.ClinicQueue.PollMilliseconds;
+Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"clinic queue: a check-in listed {ConsolePagesBench.Percentile(queueSamples, 0.5):F0} ms (p50), {queueP95:F0} ms (p95), {queueSamples.Max():F0} ms (max) after its publish over {queueSamples.Count} check-ins; on the open page within {queueSeen:F0} ms (the max plus one {Maebashi.Edge.Ingest.Web.ClinicQueue.PollMilliseconds} ms poll interval)"));
 
 foreach (IMqttClient c in clients)
 {
@@ -302,7 +305,7 @@ Directory.Delete(dir, recursive: true);
 
 // Last line: the figures as JSON, for `maebashi-edge bench`.
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-    $"{{\"ingest_registry_cards\":{cards},\"ingest_registry_persons\":{persons},\"ingest_ready_s\":{startSeconds:F2},\"ingest_events\":{eventCount},\"ingest_events_per_s\":{e2eRate:F0},\"store_only_events_per_s\":{baseRate:F0},\"ingest_vs_store_ratio\":{e2eRate / baseRate:F3},\"ingest_snapshot_us_per_person\":{snapshotSeconds * 1e6 / snapshotPersons:F1},\"ingest_events_per_s_with_snapshot_share\":{e2eWithSnapshot:F0},\"console_month_events\":{monthEvents},\"console_page_p95_ms\":{consoleP95:F1},\"console_slowest_page_p95_ms\":{slowestP95:F1}}}"));
+    $"{{\"ingest_registry_cards\":{cards},\"ingest_registry_persons\":{persons},\"ingest_ready_s\":{startSeconds:F2},\"ingest_events\":{eventCount},\"ingest_events_per_s\":{e2eRate:F0},\"store_only_events_per_s\":{baseRate:F0},\"ingest_vs_store_ratio\":{e2eRate / baseRate:F3},\"ingest_snapshot_us_per_person\":{snapshotSeconds * 1e6 / snapshotPersons:F1},\"ingest_events_per_s_with_snapshot_share\":{e2eWithSnapshot:F0},\"console_month_events\":{monthEvents},\"console_page_p95_ms\":{consoleP95:F1},\"console_slowest_page_p95_ms\":{slowestP95:F1},\"clinic_checkin_listed_p95_ms\":{queueP95:F0},\"clinic_checkin_on_page_ms\":{queueSeen:F0}}}"));
 return 0;
 
 void StoreOnly(DurableLiteDatabase baseline, List<List<(ulong Seq, string Type, DateTimeOffset At, string Tok)>>[] raw)

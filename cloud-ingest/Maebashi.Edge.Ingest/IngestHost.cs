@@ -122,12 +122,8 @@ public sealed class IngestHost : IAsyncDisposable
         services.AddSingleton(IngestDataDirectory.For(options));
         services.AddSingleton(sp => LoadRegistry(sp.GetRequiredService<IOptions<IngestOptions>>().Value.RegistryPath, loggers.CreateLogger("Maebashi.Edge.Ingest")));
         services.AddSingleton(sp => OperatorDirectory.Load(sp.GetRequiredService<IOptions<IngestOptions>>().Value.OperatorsPath, sp.GetRequiredService<CityRegistry>()));
-        services.AddSingleton<IIngestStore>(sp =>
-        {
-            string data = sp.GetRequiredService<IngestDataDirectory>().Path;
-            Directory.CreateDirectory(data);
-            return new LiteDbIngestStore(data);
-        });
+        services.AddSingleton(sp => IngestStoreOption.Open(
+            sp.GetRequiredService<IOptions<IngestOptions>>().Value, sp.GetRequiredService<IngestDataDirectory>().Path, Environment.GetEnvironmentVariable("PGPASSFILE")));
         services.AddSingleton(sp => new AuditLog(Path.Combine(sp.GetRequiredService<IngestDataDirectory>().Path, "audit.jsonl"), time));
         services.AddSingleton(sp =>
         {

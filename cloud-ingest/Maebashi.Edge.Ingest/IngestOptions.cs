@@ -10,6 +10,15 @@ public sealed class IngestOptions
     /// <summary>Where the store, the audit log and retained messages live; a fresh temp directory when null.</summary>
     public string? DataDirectory { get; set; }
 
+    /// <summary>
+    /// The store (<c>--store</c>): <c>litedb</c> under <see cref="DataDirectory"/>, or a PostgreSQL database as a libpq URI
+    /// <c>postgresql://USER[:PASS]@HOST[:PORT]/DB[?sslmode=…]</c> (Hosting/IngestStoreOption.cs).
+    /// </summary>
+    public string Store { get; set; } = Hosting.IngestStoreOption.LiteDb;
+
+    /// <summary>With a PostgreSQL store: an owner-only file holding the database password (<c>--store-pass-file</c>).</summary>
+    public string? StorePassFile { get; set; }
+
     /// <summary>Port of the embedded broker; 0 picks a free one.</summary>
     public int MqttPort { get; set; } = 1883;
 
@@ -52,6 +61,22 @@ public sealed class IngestOptions
 
     public string? BrokerUser { get; set; }
 
+    /// <summary>
+    /// This ingest worker's stable, unique name (<c>--worker-id</c>; the host name by default): its MQTT client id on an
+    /// external broker is <c>maebashi-ingest-{WorkerId}</c>, so a restart resumes the worker's persistent session. Two
+    /// workers on one host need distinct ids (the broker would hand one session back and forth between them).
+    /// </summary>
+    public string WorkerId { get; set; } = DefaultWorkerId();
+
+    /// <summary>The host name, as far as it is a valid worker id (letters, digits, '.', '_', '-').</summary>
+    public static string DefaultWorkerId()
+    {
+        string host = new([.. Environment.MachineName.Where(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-')]);
+        return host.Length == 0 ? "ingest" : host[..Math.Min(host.Length, MaxWorkerIdLength)];
+    }
+
+    public const int MaxWorkerIdLength = 64;
+
     public string? BrokerPassword { get; set; }
 
     /// <summary>
@@ -77,6 +102,8 @@ public sealed class IngestOptions
     {
         target.RegistryPath = RegistryPath;
         target.DataDirectory = DataDirectory;
+        target.Store = Store;
+        target.StorePassFile = StorePassFile;
         target.MqttPort = MqttPort;
         target.HttpPort = HttpPort;
         target.HttpBind = HttpBind;
@@ -86,6 +113,7 @@ public sealed class IngestOptions
         target.OperatorsPath = OperatorsPath;
         target.Broker = Broker;
         target.BrokerUser = BrokerUser;
+        target.WorkerId = WorkerId;
         target.BrokerPassword = BrokerPassword;
         target.BrokerCaFile = BrokerCaFile;
         target.BrokerClientCertFile = BrokerClientCertFile;
@@ -118,6 +146,8 @@ public sealed class IngestOptionsValidator : IValidateOptions<IngestOptions>
             failures.Add("DataDirectory (--data): empty");
         }
 
+        StoreProblems(options, failures);
+
         if (options.MqttPort is < 0 or > MaxPort)
         {
             failures.Add($"MqttPort (--mqtt-port): expected 0 to {MaxPort}, got {options.MqttPort}");
@@ -138,6 +168,11 @@ public sealed class IngestOptionsValidator : IValidateOptions<IngestOptions>
         if (options.Broker is { } broker && (!broker.IsAbsoluteUri || broker.Scheme is not ("mqtt" or "mqtts") || string.IsNullOrEmpty(broker.Host)))
         {
             failures.Add($"Broker (--broker): expected mqtt://HOST:PORT or mqtts://HOST:PORT, got '{broker}'");
+        }
+
+        if (options.WorkerId.Length is 0 or > IngestOptions.MaxWorkerIdLength || !options.WorkerId.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-'))
+        {
+            failures.Add($"WorkerId (--worker-id): expected 1 to {IngestOptions.MaxWorkerIdLength} letters, digits, '.', '_' or '-', got '{options.WorkerId}'");
         }
 
         bool tls = options.Broker?.Scheme == "mqtts";
@@ -178,6 +213,24 @@ public sealed class IngestOptionsValidator : IValidateOptions<IngestOptions>
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static void StoreProblems(IngestOptions options, List<string> failures)
+    {
+        try
+        {
+            Hosting.IngestStoreOption.PostgresSettings(options, Environment.GetEnvironmentVariable("PGPASSFILE"));
+        }
+        catch (Store.Postgres.StoreOptionException e)
+        {
+            string property = e.Option switch
+            {
+                "--store-pass-file" => "StorePassFile ",
+                "--store" => "Store ",
+                _ => "",
+            };
+            failures.Add($"{property}({e.Option}): {e.Problem}");
+        }
     }
 
     /// <summary>Where the web host listens, and how: HTTPS or a proxy in front whenever it is off loopback.</summary>

@@ -30,6 +30,14 @@ public sealed class NetworkCut : IAsyncDisposable, IDisposable
 
     public bool IsCut => _cut;
 
+    private TaskCompletionSource<long> _relayed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>
+    /// Completes with the <see cref="System.Diagnostics.Stopwatch"/> timestamp at which the next connection is relayed
+    /// to the broker (after a <see cref="Restore"/>: when the terminal's reconnect reaches it).
+    /// </summary>
+    public Task<long> NextRelayedConnection => Volatile.Read(ref _relayed).Task;
+
     public void Cut()
     {
         _cut = true;
@@ -87,6 +95,9 @@ public sealed class NetworkCut : IAsyncDisposable, IDisposable
                 _open.Add(inbound);
                 _open.Add(outbound);
             }
+
+            Interlocked.Exchange(ref _relayed, new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously))
+                .TrySetResult(System.Diagnostics.Stopwatch.GetTimestamp());
 
             using var pair = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
             Task up = inbound.GetStream().CopyToAsync(outbound.GetStream(), pair.Token);

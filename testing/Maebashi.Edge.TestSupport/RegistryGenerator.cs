@@ -21,6 +21,13 @@ public static class RegistryGenerator
 
     public static string DeviceKeyHex(int i) => Convert.ToHexStringLower(Encoding.ASCII.GetBytes($"bench bus {i:D4} key, 32 bytes!!"));
 
+    /// <summary>The clinic reception device <see cref="WriteBusFleet"/> adds when asked, at clinic <see cref="BenchClinic"/>.</summary>
+    public const string ClinicDeviceId = "CLN01";
+
+    public const string BenchClinic = "C01";
+
+    public static string ClinicDeviceKeyHex => Convert.ToHexStringLower(Encoding.ASCII.GetBytes("bench clinic CLN01 key, 32 bytes"));
+
     /// <summary>UID of card i: a 4-byte value, unique because 2654435761 is odd (a bijection mod 2^32).</summary>
     public static string Uid(int i) => unchecked((uint)i * 2654435761u).ToString("X8", CultureInfo.InvariantCulture);
 
@@ -29,9 +36,10 @@ public static class RegistryGenerator
     /// <summary>
     /// Persons, cards (card c belongs to person c mod persons, UID <see cref="Uid"/>, every
     /// <see cref="LostCardEvery"/>th lost), <paramref name="buses"/> bus devices (<see cref="DeviceId"/>,
-    /// <see cref="DeviceKeyHex"/>) and one zonal route of 7 stops.
+    /// <see cref="DeviceKeyHex"/>) and one zonal route of 7 stops; with <paramref name="clinic"/>, also clinic
+    /// <see cref="BenchClinic"/> and its reception device <see cref="ClinicDeviceId"/>.
     /// </summary>
-    public static void WriteBusFleet(string path, int persons, int cards, int buses)
+    public static void WriteBusFleet(string path, int persons, int cards, int buses, bool clinic = false)
     {
         using FileStream fs = File.Create(path);
         using var w = new Utf8JsonWriter(fs);
@@ -63,18 +71,26 @@ public static class RegistryGenerator
         w.WriteStartArray("devices");
         for (int d = 0; d < buses; d++)
         {
-            w.WriteStartObject();
-            w.WriteString("id", DeviceId(d));
-            w.WriteString("role", "bus");
-            w.WriteString("vehicle", $"V{d:D4}");
-            w.WriteString("key", DeviceKeyHex(d));
-            w.WriteEndObject();
+            WriteDevice(w, DeviceId(d), "bus", DeviceKeyHex(d), vehicle: $"V{d:D4}");
+        }
+
+        if (clinic)
+        {
+            WriteDevice(w, ClinicDeviceId, "clinic", ClinicDeviceKeyHex, clinic: BenchClinic);
         }
 
         w.WriteEndArray();
         w.WriteStartArray("events");
         w.WriteEndArray();
         w.WriteStartArray("clinics");
+        if (clinic)
+        {
+            w.WriteStartObject();
+            w.WriteString("id", BenchClinic);
+            w.WriteString("name", "前橋中央クリニック");
+            w.WriteEndObject();
+        }
+
         w.WriteEndArray();
         w.WriteEndObject();
     }

@@ -31,4 +31,17 @@ public sealed class CliTests
         Assert.Equal(2, exit2);
         Assert.Contains("token", err2, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [Trait("Category", "ScaleOut")]
+    [InlineData("two words")]
+    [InlineData("")]
+    [InlineData("worker/1")]
+    public async Task A_worker_id_that_cannot_name_an_mqtt_session_exits_2_naming_the_option(string id)
+    {
+        string dir = TestKit.TempDir();
+        (int exit, _, string err) = await Ingest("--registry", SharedFixtures.RegistryPath, "--data", Path.Combine(dir, "d"), "--mqtt-port", "0", "--http-port", "0", "--worker-id", id);
+        Assert.Equal(2, exit);
+        Assert.Contains("--worker-id", err, StringComparison.Ordinal);
+    }
 }

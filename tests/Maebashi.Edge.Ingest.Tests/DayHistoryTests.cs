@@ -171,11 +171,12 @@ public sealed class DayHistoryOrderTests
     private static readonly string[] Uids = ["04A1B2C3D4E5F6", "DEADBEEF", "CAFEBABE", "0101120012345678", "04C0FFEE123456"];
     private static readonly string[] R01 = ["S01", "S02", "S03", "S05", "S07"];
     private static readonly string[] R02 = ["M01", "M02", "M03"];
-    private static readonly DateTimeOffset First = new(2026, 11, 20, 0, 0, 0, TestKit.Jst);
+    internal static readonly DateTimeOffset First = new(2026, 11, 20, 0, 0, 0, TestKit.Jst);
 
-    private sealed record Batch(string Device, JsonObject[] Events, DateTimeOffset Newest);
+    internal sealed record Batch(string Device, JsonObject[] Events, DateTimeOffset Newest);
 
-    private static List<Batch> Generate(Random random)
+    /// <summary>Eight days of taps of five persons on two buses and a clinic, in batches per device (also the PostgreSQL store's scenario).</summary>
+    internal static List<Batch> Generate(Random random)
     {
         var byDevice = new Dictionary<string, List<(DateTimeOffset At, Func<ulong, JsonObject> Make)>>
         {

@@ -32,7 +32,7 @@ public sealed class ExactlyOnceTests
         new JsonObject { ["seq"] = 4, ["type"] = "trip_end", ["at"] = TestKit.At(J(11, 0)), ["ctx"] = new JsonObject { ["vehicle"] = "V0043" } },
     ];
 
-    private static readonly JsonObject[] Evt =
+    internal static readonly JsonObject[] Evt =
     [
         TestKit.EventIn(1, "0F0E0D0C", J(8, 10), "E-WALK-1130"),
         new JsonObject

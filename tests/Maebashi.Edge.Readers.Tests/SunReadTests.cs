@@ -77,6 +77,40 @@ public sealed class SunReadTests
     }
 
     [Fact]
+    public void A_city_card_pulled_away_at_any_point_of_the_pn532_read_is_never_recorded_without_its_sun_message()
+    {
+        var time = new FakeTimeProvider();
+        using EmulatedReaderRig rig = EmulatedReaderRig.Create("pn532-i2c");
+        Ntag424DnaCard card = Ntag424DnaCard.Personalised(Uid, Master);
+        using CardReader reader = Rigs.Reader(rig, time);
+        Rigs.PollFor(reader, time, TimeSpan.FromMilliseconds(100));
+
+        // Leaving after each number of answers in turn covers the listing, the second listing and every APDU.
+        int failed = 0;
+        for (int answers = 0; answers <= 30; answers++)
+        {
+            rig.Field.Place(card);
+            rig.Field.LeaveAfter(card, answers);
+            List<ReaderEvent> events = Rigs.PollFor(reader, time, TimeSpan.FromMilliseconds(500));
+            foreach (CardRead read in events.Taps())
+            {
+                Assert.True(read.Sun is not null, $"leaving after {answers} answers recorded a tap without its SUN message");
+                Assert.Equal(SunVerdict.Valid, Verify(read.Sun!).Verdict);
+            }
+
+            failed += events.Count(e => e.Kind == ReaderEventKind.CardFailed);
+            rig.Field.Remove(card);
+            // Past the repeat window: the next presentation is a new tap.
+            Rigs.PollFor(reader, time, TimeSpan.FromSeconds(11));
+        }
+
+        Assert.True(failed > 0, "no presentation was cut short: the card never left during a read");
+        rig.Field.Place(card);
+        CardRead whole = Assert.Single(Rigs.PollUntilTap(reader, time, TimeSpan.FromSeconds(2)).Taps());
+        Assert.Equal(SunVerdict.Valid, Verify(whole.Sun!).Verdict);
+    }
+
+    [Fact]
     public void A_copy_of_the_uid_reads_without_a_message_and_a_replaying_forgery_reads_the_captured_one()
     {
         var time = new FakeTimeProvider();

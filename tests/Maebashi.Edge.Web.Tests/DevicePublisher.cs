@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Maebashi.Edge.Contract.Messages;
 using Maebashi.Edge.Contract.Identity;
+using Maebashi.Edge.TestSupport;
 using MQTTnet;
 
 namespace Maebashi.Edge.Web.Tests;
@@ -39,12 +40,7 @@ internal static class DevicePublisher
             .WithCredentials(device, DeviceAuth.ComputeMqttPassword(key))
             .Build());
         await client.SubscribeAsync(Topics.Ack(device), MQTTnet.Protocol.MqttQualityOfServiceLevel.AtLeastOnce);
-        MqttClientPublishResult published = await client.PublishAsync(new MqttApplicationMessageBuilder()
-            .WithTopic(Topics.Events(device))
-            .WithPayload(payload)
-            .WithQualityOfServiceLevel(MQTTnet.Protocol.MqttQualityOfServiceLevel.AtLeastOnce)
-            .WithUserProperty(DeviceAuth.MacProperty, Encoding.ASCII.GetBytes(DeviceAuth.ComputeMac(key, payload)).AsMemory())
-            .Build());
+        MqttClientPublishResult published = await client.PublishAsync(DeviceBatchMessage.Build(device, key, payload));
         Assert.True(published.IsSuccess, $"publish: {published.ReasonCode}");
         await acked.Task.WaitAsync(TimeSpan.FromSeconds(10));
         await client.DisconnectAsync();

@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
 using Maebashi.Edge.Contract.Messages;
 using Maebashi.Edge.Ingest.Mqtt;
 using Maebashi.Edge.Ingest.Pipeline;
@@ -18,7 +16,6 @@ public sealed class BrokerService(
     IOptions<IngestOptions> options,
     IngestPipeline pipeline,
     IIngestStore store,
-    IngestDataDirectory data,
     TimeProvider time,
     ILogger<BrokerService> logger) : IHostedService, IAsyncDisposable
 {
@@ -37,8 +34,8 @@ public sealed class BrokerService(
         IngestOptions o = options.Value;
         if (o.Broker is { } broker)
         {
-            // A stable client id per data directory, so a restart resumes the broker's persistent session.
-            string clientId = "maebashi-ingest-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(Path.GetFullPath(data.Path))))[..12];
+            // A stable client id per worker, so a restart resumes the broker's persistent session.
+            string clientId = "maebashi-ingest-" + o.WorkerId;
             ExternalBrokerTls? tls = broker.Scheme == "mqtts" ? new ExternalBrokerTls(o.BrokerCaFile, o.BrokerClientCertFile, o.BrokerClientKeyFile) : null;
             _external = new ExternalBrokerClient(pipeline, logger, time, broker.Host, o.BrokerPort, o.BrokerUser ?? "", o.BrokerPassword ?? "", clientId, tls);
             await _external.StartAsync(cancellationToken);

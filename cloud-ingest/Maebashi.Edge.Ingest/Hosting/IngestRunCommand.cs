@@ -4,10 +4,12 @@ using Maebashi.Edge.CardAuth.Jpki;
 using Maebashi.Edge.CardAuth.Keys;
 using Maebashi.Edge.Contract.Registry;
 using Maebashi.Edge.Ingest.Http;
+using Maebashi.Edge.Ingest.Store.Postgres;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;
 using Microsoft.Extensions.Options;
+using Npgsql;
 
 namespace Maebashi.Edge.Ingest.Hosting;
 
@@ -35,7 +37,9 @@ public static class IngestRunCommand
     public static Command Create(string program)
     {
         var registry = new Option<string>("--registry") { Description = "registry file (docs/contract.md §7)", Required = true };
-        var data = new Option<string?>("--data") { Description = "data directory (store, audit log); a temp directory when omitted" };
+        var data = new Option<string?>("--data") { Description = "data directory (the LiteDB store, audit log); a temp directory when omitted" };
+        var store = new Option<string>("--store") { Description = "the store: litedb (under --data), or postgresql://USER[:PASS]@HOST[:PORT]/DB[?sslmode=…] (libpq's URI)", DefaultValueFactory = _ => IngestStoreOption.LiteDb };
+        var storePassFile = new Option<string?>("--store-pass-file") { Description = "owner-only file holding the PostgreSQL password (else the URI's, or PGPASSFILE)" };
         var mqttPort = new Option<int>("--mqtt-port") { Description = "embedded broker port on 127.0.0.1 (0: any free port)", DefaultValueFactory = _ => 1883 };
         var httpPort = new Option<int>("--http-port") { Description = "HTTP API port (0: any free port)", DefaultValueFactory = _ => 8080 };
         var bind = new Option<string>("--bind") { Description = "the API's and console's address (loopback unless told otherwise; off loopback only with HTTPS or --behind-proxy)", DefaultValueFactory = _ => "127.0.0.1" };
@@ -49,12 +53,13 @@ public static class IngestRunCommand
         var brokerClientKey = new Option<string?>("--broker-client-key") { Description = "the client certificate's private key (PEM)" };
         var brokerUser = new Option<string?>("--broker-user") { Description = "user name of the ingest on the external broker" };
         var brokerPassFile = new Option<string?>("--broker-pass-file") { Description = "file holding the ingest's broker password" };
+        var workerId = new Option<string?>("--worker-id") { Description = "this worker's stable, unique name (default: the host name); its MQTT client id and persistent session on --broker derive from it" };
         var cardKeys = new Option<string?>("--card-keys") { Description = "the city's card master keys (owner-only file: 'VERSION HEX' lines, or one hex line for version 0); required when the registry has ntag424-sun cards" };
 
         var jpkiRoots = new Option<string?>("--jpki-roots") { Description = "the JPKI roots My Number cards' certificates must chain to (PEM, one or more); with --jpki-crl. Without them, taps of jpki cards are refused" };
         var jpkiCrl = new Option<string?>("--jpki-crl") { Description = "the JPKI CRL (DER or PEM, signed by a root of --jpki-roots), read again whenever the file changes" };
 
-        var run = new Command("run", "run the ingest until Ctrl+C or SIGTERM") { registry, data, mqttPort, httpPort, operators, broker, brokerUser, brokerPassFile, brokerCa, brokerClientCert, brokerClientKey, bind, httpsCert, httpsKey, behindProxy, cardKeys, jpkiRoots, jpkiCrl };
+        var run = new Command("run", "run the ingest until Ctrl+C or SIGTERM") { registry, data, store, storePassFile, mqttPort, httpPort, operators, broker, brokerUser, brokerPassFile, brokerCa, brokerClientCert, brokerClientKey, workerId, bind, httpsCert, httpsKey, behindProxy, cardKeys, jpkiRoots, jpkiCrl };
         run.SetAction(async (parse, ct) =>
         {
             Uri? brokerUri = null;
@@ -85,6 +90,8 @@ public static class IngestRunCommand
             {
                 RegistryPath = parse.GetValue(registry)!,
                 DataDirectory = parse.GetValue(data),
+                Store = parse.GetValue(store)!,
+                StorePassFile = parse.GetValue(storePassFile),
                 MqttPort = parse.GetValue(mqttPort),
                 HttpPort = parse.GetValue(httpPort),
                 HttpBind = parse.GetValue(bind)!,
@@ -98,6 +105,7 @@ public static class IngestRunCommand
                 BrokerCaFile = parse.GetValue(brokerCa),
                 BrokerClientCertFile = parse.GetValue(brokerClientCert),
                 BrokerClientKeyFile = parse.GetValue(brokerClientKey),
+                WorkerId = parse.GetValue(workerId) ?? IngestOptions.DefaultWorkerId(),
                 CardKeysFile = parse.GetValue(cardKeys),
                 JpkiRootsFile = parse.GetValue(jpkiRoots),
                 JpkiCrlFile = parse.GetValue(jpkiCrl),
@@ -151,6 +159,15 @@ public static class IngestRunCommand
         {
             return Fail(program, $"--jpki-roots/--jpki-crl: {e.Message}");
         }
+        catch (StoreSchemaException e)
+        {
+            return Fail(program, e.Message);
+        }
+        catch (NpgsqlException e)
+        {
+            // Npgsql's messages name the server and the user, never the password.
+            return Fail(program, $"--store {IngestStoreOption.Describe(options)}: cannot open the database: {e.Message}");
+        }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or InvalidOperationException or System.Net.Sockets.SocketException or MQTTnet.Exceptions.MqttCommunicationException)
         {
             return Fail(program, $"ingest could not start: {e.Message}");
@@ -158,7 +175,7 @@ public static class IngestRunCommand
 
         await using (host)
         {
-            logger.LogInformation("Ingest ready: MQTT port {MqttPort}, HTTP port {HttpPort}, data {DataDirectory}", host.MqttPort, host.HttpPort, host.DataDirectory);
+            logger.LogInformation("Ingest ready: MQTT port {MqttPort}, HTTP port {HttpPort}, data {DataDirectory}, store {Store}", host.MqttPort, host.HttpPort, host.DataDirectory, IngestStoreOption.Describe(options));
             Console.Out.WriteLine($"mqtt-port={host.MqttPort} http-port={host.HttpPort} data={host.DataDirectory}");
             if (host.GeneratedAdminToken is { } token)
             {

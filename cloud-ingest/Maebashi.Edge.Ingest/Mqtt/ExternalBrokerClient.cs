@@ -14,8 +14,11 @@ namespace Maebashi.Edge.Ingest.Mqtt;
 /// <summary>
 /// The ingest as a client of an external MQTT 5 broker (Mosquitto first): a persistent session (clean start
 /// off, session expiry) and the shared subscription <c>$share/ingest/maebashi/v1/dev/+/evt</c> at QoS 1, so
-/// several ingest processes split the devices' batches. A batch is processed durably inside the receive
-/// handler, so its PUBACK follows the commit; a batch left unacknowledged by a crash is delivered again.
+/// several ingest processes split the devices' batches. Intake is pipelined: the receive handler hands each
+/// batch to the pipeline and returns, so up to <see cref="MaxInFlight"/> batches wait in one group commit
+/// together; each batch's PUBACK is sent by hand once its own commit is durable (and its ack published). A batch
+/// left unacknowledged by a crash is delivered again — at most the batches in flight, so a restart after a
+/// kill in the middle of a drain brings no storm of redeliveries.
 /// </summary>
 public sealed class ExternalBrokerClient : IMqttPublisher, IAsyncDisposable
 {
@@ -32,6 +35,12 @@ public sealed class ExternalBrokerClient : IMqttPublisher, IAsyncDisposable
     /// </summary>
     public static readonly TimeSpan PublishTimeout = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// Batches received and not yet acknowledged, at most: the client's MQTT receive maximum, so the broker sends
+    /// no more, and the bound of what a crash leaves for redelivery (16 batches of ≤ 256 KiB: ≤ 4 MiB held).
+    /// </summary>
+    public const int MaxInFlight = 16;
+
     private readonly IngestPipeline _pipeline;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
@@ -39,6 +48,9 @@ public sealed class ExternalBrokerClient : IMqttPublisher, IAsyncDisposable
     private readonly IMqttClient _client;
     private readonly CancellationTokenSource _stopping = new();
     private Task? _reconnectLoop;
+
+    // Batches handed to the pipeline whose PUBACK is not sent yet; the handler waits for a slot (back-pressure).
+    private readonly SemaphoreSlim _inFlight = new(MaxInFlight, MaxInFlight);
 
     public ExternalBrokerClient(IngestPipeline pipeline, ILogger logger, TimeProvider time, string host, int port, string user, string password, string clientId,
         ExternalBrokerTls? tls = null)
@@ -55,7 +67,8 @@ public sealed class ExternalBrokerClient : IMqttPublisher, IAsyncDisposable
             .WithCredentials(user, password)
             .WithCleanStart(false)
             .WithSessionExpiryInterval((uint)SessionExpiry.TotalSeconds)
-            .WithKeepAlivePeriod(TimeSpan.FromSeconds(30));
+            .WithKeepAlivePeriod(TimeSpan.FromSeconds(30))
+            .WithReceiveMaximum(MaxInFlight);
         if (tls is not null)
         {
             builder.WithTlsOptions(t => tls.Configure(t, host, time, problem => LastTlsProblem = problem));
@@ -159,9 +172,28 @@ public sealed class ExternalBrokerClient : IMqttPublisher, IAsyncDisposable
         }
 
         string? mac = m.UserProperties?.FirstOrDefault(p => p.Name == DeviceAuth.MacProperty)?.ReadValueAsString();
+        // The PUBACK waits for the commit, but the next batch need not: it joins the same group commit.
+        e.AutoAcknowledge = false;
+        await _inFlight.WaitAsync(_stopping.Token);
+        _ = ApplyAndAcknowledgeAsync(e, m.Topic, m.Payload.ToArray(), mac);
+    }
+
+    private async Task ApplyAndAcknowledgeAsync(MqttApplicationMessageReceivedEventArgs e, string topic, byte[] payload, string? mac)
+    {
         try
         {
-            BatchOutcome outcome = await _pipeline.ProcessBatchAsync(m.Topic, m.Payload.ToArray(), mac);
+            BatchOutcome outcome;
+            try
+            {
+                outcome = await _pipeline.ProcessBatchAsync(topic, payload, mac);
+            }
+            catch (Exception ex)
+            {
+                // Not committed: no PUBACK, so the broker delivers it again (here after a reconnect, or to another ingest).
+                _logger.LogError(ex, "Batch on {Topic} could not be processed; leaving it to the broker to redeliver", topic);
+                return;
+            }
+
             if (outcome.Ack is { } ack)
             {
                 try
@@ -174,12 +206,20 @@ public sealed class ExternalBrokerClient : IMqttPublisher, IAsyncDisposable
                     _logger.LogWarning("Ack to {Device} not sent ({Error}); the device's resend will be acked", outcome.Device, ex.Message);
                 }
             }
+
+            try
+            {
+                await e.AcknowledgeAsync(_stopping.Token);
+            }
+            catch (Exception ex) when (ex is MqttCommunicationException or OperationCanceledException or InvalidOperationException)
+            {
+                // The connection dropped after the commit: the broker delivers the batch again, and it is a duplicate.
+                _logger.LogDebug("PUBACK for a batch on {Topic} not sent ({Error}); its redelivery will be a duplicate", topic, ex.Message);
+            }
         }
-        catch (Exception ex)
+        finally
         {
-            // Not committed: leave it unacknowledged so the broker delivers it again (here or to another ingest).
-            _logger.LogError(ex, "Batch on {Topic} could not be processed; leaving it to the broker to redeliver", m.Topic);
-            e.AutoAcknowledge = false;
+            _inFlight.Release();
         }
     }
 
@@ -210,6 +250,21 @@ public sealed class ExternalBrokerClient : IMqttPublisher, IAsyncDisposable
         }
 
         _client.Dispose();
+        // Batches still in flight finish their commit before the store closes (none will PUBACK now: the broker
+        // delivers them again, as duplicates). Bounded, so a stuck store cannot hold the shutdown.
+        using var drained = new CancellationTokenSource(PublishTimeout, _time);
+        try
+        {
+            for (int i = 0; i < MaxInFlight; i++)
+            {
+                await _inFlight.WaitAsync(drained.Token);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            _logger.LogWarning("Batches still in flight after {Timeout}; the broker delivers them again", PublishTimeout);
+        }
+
         _stopping.Dispose();
     }
 }

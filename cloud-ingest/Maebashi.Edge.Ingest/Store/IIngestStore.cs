@@ -4,8 +4,9 @@ using Maebashi.Edge.Ingest.Rules;
 
 namespace Maebashi.Edge.Ingest.Store;
 
-// The ingest's persistent state, behind one interface so that a PostgreSQL store (several ingest
-// processes sharing a broker's shared subscription) can follow without touching the pipeline or the rules.
+// The ingest's persistent state, behind one interface: LiteDB (LiteDbIngestStore, one process) or PostgreSQL
+// (Postgres/PostgresIngestStore, which several ingest processes sharing a broker's shared subscription may share),
+// without touching the pipeline or the rules.
 //
 // Rules of the interface, which every implementation keeps:
 // - Everything done inside one Write(...) commits atomically and durably (on disk, not only in the

@@ -27,41 +27,7 @@ internal static class StoreJson
             w.WriteStartArray();
             foreach (TapRecord t in taps)
             {
-                w.WriteStartObject();
-                w.WriteString("d", t.Device);
-                w.WriteNumber("s", t.Seq);
-                if (t.Pid is not null)
-                {
-                    w.WriteString("p", t.Pid);
-                }
-
-                w.WriteString("t", t.Type);
-                if (t.Vehicle is not null)
-                {
-                    w.WriteString("v", t.Vehicle);
-                }
-
-                w.WriteNumber("a", t.At.UtcTicks);
-                w.WriteNumber("r", t.ReceivedAt.UtcTicks);
-                if (t.Auth != CardReadAuth.None)
-                {
-                    w.WriteNumber("k", (int)t.Auth);
-                    w.WriteNumber("n", t.SunCounter);
-                }
-
-                if (t.Jpki is { } jpki)
-                {
-                    w.WriteStartObject("j");
-                    w.WriteString("i", jpki.Issuer);
-                    w.WriteNumber("nb", jpki.NotBefore.UtcTicks);
-                    w.WriteNumber("na", jpki.NotAfter.UtcTicks);
-                    w.WriteString("h", jpki.CertificateSha256);
-                    w.WriteEndObject();
-                }
-
-                w.WritePropertyName("e");
-                JsonSerializer.Serialize(w, t.Event, TapInfo);
-                w.WriteEndObject();
+                WriteTap(w, t);
             }
 
             w.WriteEndArray();
@@ -78,43 +44,108 @@ internal static class StoreJson
         Expect(ref r, JsonTokenType.StartArray);
         while (r.Read() && r.TokenType == JsonTokenType.StartObject)
         {
-            string? device = null, pid = null, type = null, vehicle = null;
-            ulong seq = 0;
-            long at = 0, received = 0;
-            var auth = CardReadAuth.None;
-            int counter = -1;
-            JpkiCertificateFacts? jpki = null;
-            TapEvent? e = null;
-            while (r.Read() && r.TokenType == JsonTokenType.PropertyName)
-            {
-                string name = r.GetString()!;
-                r.Read();
-                switch (name)
-                {
-                    case "d": device = r.GetString(); break;
-                    case "s": seq = r.GetUInt64(); break;
-                    case "p": pid = r.GetString(); break;
-                    case "t": type = r.GetString(); break;
-                    case "v": vehicle = r.GetString(); break;
-                    case "a": at = r.GetInt64(); break;
-                    case "r": received = r.GetInt64(); break;
-                    case "k": auth = (CardReadAuth)r.GetInt32(); break;
-                    case "n": counter = r.GetInt32(); break;
-                    case "j": jpki = ReadJpki(ref r); break;
-                    case "e": e = JsonSerializer.Deserialize(ref r, TapInfo); break;
-                    default: r.Skip(); break;
-                }
-            }
-
-            if (device is null || type is null || e is null)
-            {
-                throw new InvalidDataException("a stored tap lacks its device, type or event");
-            }
-
-            taps.Add(new TapRecord(device, seq, pid, type, vehicle, new DateTimeOffset(at, TimeSpan.Zero), new DateTimeOffset(received, TimeSpan.Zero), e, auth, counter, jpki));
+            taps.Add(ReadTap(ref r));
         }
 
         return taps;
+    }
+
+    /// <summary>One tap as one JSON object (the elements of <see cref="Taps(IReadOnlyList{TapRecord})"/>): the PostgreSQL store keeps a tap per row.</summary>
+    public static byte[] Tap(TapRecord tap)
+    {
+        var buffer = new ArrayBufferWriter<byte>(320);
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            WriteTap(w, tap);
+        }
+
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>Reads what <see cref="Tap(TapRecord)"/> wrote.</summary>
+    public static TapRecord Tap(ReadOnlySpan<byte> utf8)
+    {
+        var r = new Utf8JsonReader(utf8);
+        Expect(ref r, JsonTokenType.StartObject);
+        return ReadTap(ref r);
+    }
+
+    private static void WriteTap(Utf8JsonWriter w, TapRecord t)
+    {
+        w.WriteStartObject();
+        w.WriteString("d", t.Device);
+        w.WriteNumber("s", t.Seq);
+        if (t.Pid is not null)
+        {
+            w.WriteString("p", t.Pid);
+        }
+
+        w.WriteString("t", t.Type);
+        if (t.Vehicle is not null)
+        {
+            w.WriteString("v", t.Vehicle);
+        }
+
+        w.WriteNumber("a", t.At.UtcTicks);
+        w.WriteNumber("r", t.ReceivedAt.UtcTicks);
+        if (t.Auth != CardReadAuth.None)
+        {
+            w.WriteNumber("k", (int)t.Auth);
+            w.WriteNumber("n", t.SunCounter);
+        }
+
+        if (t.Jpki is { } jpki)
+        {
+            w.WriteStartObject("j");
+            w.WriteString("i", jpki.Issuer);
+            w.WriteNumber("nb", jpki.NotBefore.UtcTicks);
+            w.WriteNumber("na", jpki.NotAfter.UtcTicks);
+            w.WriteString("h", jpki.CertificateSha256);
+            w.WriteEndObject();
+        }
+
+        w.WritePropertyName("e");
+        JsonSerializer.Serialize(w, t.Event, TapInfo);
+        w.WriteEndObject();
+    }
+
+    /// <summary>Reads one tap object, the reader on its StartObject.</summary>
+    private static TapRecord ReadTap(ref Utf8JsonReader r)
+    {
+        string? device = null, pid = null, type = null, vehicle = null;
+        ulong seq = 0;
+        long at = 0, received = 0;
+        var auth = CardReadAuth.None;
+        int counter = -1;
+        JpkiCertificateFacts? jpki = null;
+        TapEvent? e = null;
+        while (r.Read() && r.TokenType == JsonTokenType.PropertyName)
+        {
+            string name = r.GetString()!;
+            r.Read();
+            switch (name)
+            {
+                case "d": device = r.GetString(); break;
+                case "s": seq = r.GetUInt64(); break;
+                case "p": pid = r.GetString(); break;
+                case "t": type = r.GetString(); break;
+                case "v": vehicle = r.GetString(); break;
+                case "a": at = r.GetInt64(); break;
+                case "r": received = r.GetInt64(); break;
+                case "k": auth = (CardReadAuth)r.GetInt32(); break;
+                case "n": counter = r.GetInt32(); break;
+                case "j": jpki = ReadJpki(ref r); break;
+                case "e": e = JsonSerializer.Deserialize(ref r, TapInfo); break;
+                default: r.Skip(); break;
+            }
+        }
+
+        if (device is null || type is null || e is null)
+        {
+            throw new InvalidDataException("a stored tap lacks its device, type or event");
+        }
+
+        return new TapRecord(device, seq, pid, type, vehicle, new DateTimeOffset(at, TimeSpan.Zero), new DateTimeOffset(received, TimeSpan.Zero), e, auth, counter, jpki);
     }
 
     private static JpkiCertificateFacts ReadJpki(ref Utf8JsonReader r)
@@ -154,6 +185,12 @@ internal static class StoreJson
 
     public static DayCheckpoint Checkpoint(byte[] utf8) =>
         JsonSerializer.Deserialize(utf8, StoreJsonContext.Default.DayCheckpoint) ?? throw new InvalidDataException("stored checkpoint: empty");
+
+    /// <summary>One trip (the PostgreSQL store keeps a trip per row), as the person log writes its trips.</summary>
+    public static byte[] Trip(Trip trip) => JsonSerializer.SerializeToUtf8Bytes(trip, StoreJsonContext.Default.Trip);
+
+    public static Trip Trip(ReadOnlySpan<byte> utf8) =>
+        JsonSerializer.Deserialize(utf8, StoreJsonContext.Default.Trip) ?? throw new InvalidDataException("stored trip: empty");
 }
 
 /// <summary>
@@ -207,6 +244,7 @@ internal sealed class StoredEntry
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull, UseStringEnumConverter = true)]
 [JsonSerializable(typeof(List<StoredPerson>))]
 [JsonSerializable(typeof(DayCheckpoint))]
+[JsonSerializable(typeof(Trip))]
 internal sealed partial class StoreJsonContext : JsonSerializerContext
 {
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Maebashi.Edge.CardAuth.Sun;
 using Maebashi.Edge.Contract.Identity;
+using Maebashi.Edge.Contract.Security;
 
 namespace Maebashi.Edge.CardAuth.Keys;
 
@@ -103,16 +104,9 @@ public sealed class CardMasterKeys
             throw new CardKeyFileException($"{path}: no such file");
         }
 
-        if (!OperatingSystem.IsWindows())
+        if (OwnerOnlyFile.OpenToOthers(path) is { } mode)
         {
-            UnixFileMode mode = File.GetUnixFileMode(path);
-            const UnixFileMode others = UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute
-                | UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute;
-            if ((mode & others) != 0)
-            {
-                throw new CardKeyFileException(
-                    $"{path}: mode {Convert.ToString((int)mode, 8).PadLeft(4, '0')} lets others read the card master keys; make it owner-only (chmod 600)");
-            }
+            throw new CardKeyFileException($"{path}: mode {mode} lets others read the card master keys; make it owner-only (chmod 600)");
         }
 
         return Parse(File.ReadAllText(path), path);

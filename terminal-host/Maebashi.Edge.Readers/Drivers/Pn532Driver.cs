@@ -133,10 +133,22 @@ internal sealed class Pn532Driver : IReaderDriver
             {
                 // The scan went on to list FeliCa and Type B, which released the Type A target: list this card again by
                 // its UID (the PN532 activates it with RATS as it lists it).
+                // A card gone by now, or silent during the read, is a failed read (tap again), as on the MFRC522: a
+                // city card recorded without its message would read at the ingest as a copy of its UID.
                 byte[]? again = _pn.ListPassiveTarget(MaxTarget.One, TargetBaudRate.B106kbpsTypeA, card.Id);
-                return again is { Length: > 1 } && again[0] == 1 && _pn.TryDecode106kbpsTypeA(again.AsSpan(1)) is { } target
-                    ? SunReading.TryRead(new BindingApduTransport(_pn, target.TargetNumber))
-                    : null;
+                if (again is not { Length: > 1 } || again[0] != 1 || _pn.TryDecode106kbpsTypeA(again.AsSpan(1)) is not { } target)
+                {
+                    throw new CardIOException("the card left before its SUN message was read");
+                }
+
+                var transport = new BindingApduTransport(_pn, target.TargetNumber);
+                SunMessage? read = SunReading.TryRead(transport);
+                if (read is null && transport.Unanswered)
+                {
+                    throw new CardIOException("the card stopped answering during the SUN read");
+                }
+
+                return read;
             });
             return new CardRead(card.Tech, card.Id) { Sun = sun };
         }

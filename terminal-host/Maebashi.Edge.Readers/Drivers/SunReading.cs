@@ -24,9 +24,18 @@ internal static class SunReading
 /// <summary>APDUs through an Iot.Device.Bindings reader that runs ISO/IEC 14443-4 itself (the PN532's InDataExchange).</summary>
 internal sealed class BindingApduTransport(CardTransceiver reader, byte target) : IApduTransport
 {
+    /// <summary>An exchange got no answer at all (the card left or went silent), as opposed to a refusing status word.</summary>
+    public bool Unanswered { get; private set; }
+
     public int Exchange(byte[] command, int length, byte[] response)
     {
         int n = reader.Transceive(target, command.AsSpan(0, length), response, NfcProtocol.Iso14443_4);
-        return n >= 2 ? n : -1;
+        if (n < 2)
+        {
+            Unanswered = true;
+            return -1;
+        }
+
+        return n;
     }
 }

@@ -1,0 +1,109 @@
+using Maebashi.Edge.Ingest.Rules;
+using Npgsql;
+using static Maebashi.Edge.Ingest.Store.Postgres.PostgresMapping;
+
+namespace Maebashi.Edge.Ingest.Store.Postgres;
+
+/// <summary>
+/// The reads both sides need: a unit of work inside its transaction (seeing its own writes), and the store's
+/// queries outside any unit (seeing committed state only). Each is one round trip and reads by an index.
+/// </summary>
+internal static class PostgresQueries
+{
+    public static NpgsqlCommand Command(NpgsqlConnection c, NpgsqlTransaction? tx, string sql, params NpgsqlParameter[] parameters)
+    {
+        var cmd = new NpgsqlCommand(sql, c, tx);
+        cmd.Parameters.AddRange(parameters);
+        return cmd;
+    }
+
+    public static NpgsqlBatchCommand BatchCommand(string sql, params NpgsqlParameter[] parameters)
+    {
+        var cmd = new NpgsqlBatchCommand(sql);
+        cmd.Parameters.AddRange(parameters);
+        return cmd;
+    }
+
+    /// <summary>
+    /// The person's state (null: none written yet), with every trip and posting, which <see cref="PersonState"/>
+    /// carries. <paramref name="forUpdate"/>: inserts the row when missing, then locks it for the rest of the
+    /// transaction (another worker evaluating the person waits here), all in one round trip.
+    /// </summary>
+    public static PersonState? Person(NpgsqlConnection c, NpgsqlTransaction? tx, string pid, bool forUpdate)
+    {
+        using var batch = new NpgsqlBatch(c, tx);
+        if (forUpdate)
+        {
+            batch.BatchCommands.Add(BatchCommand("INSERT INTO persons (pid) VALUES ($1) ON CONFLICT (pid) DO NOTHING", Text(pid)));
+        }
+
+        batch.BatchCommands.Add(BatchCommand($"SELECT {PersonColumns} FROM persons WHERE pid = $1" + (forUpdate ? " FOR UPDATE" : ""), Text(pid)));
+        batch.BatchCommands.Add(BatchCommand("SELECT body FROM trips WHERE pid = $1 ORDER BY n", Text(pid)));
+        batch.BatchCommands.Add(BatchCommand($"SELECT {PostingColumns} FROM postings WHERE pid = $1 ORDER BY n", Text(pid)));
+        using NpgsqlDataReader r = batch.ExecuteReader();
+        if (!r.Read() || !r.GetBoolean(0))
+        {
+            return null;
+        }
+
+        var row = new object[r.FieldCount];
+        r.GetValues(row);
+        r.NextResult();
+        var trips = new List<Trip>();
+        while (r.Read())
+        {
+            trips.Add(ReadTrip(r, 0));
+        }
+
+        r.NextResult();
+        var postings = new List<Posting>();
+        while (r.Read())
+        {
+            postings.Add(ReadPosting(r));
+        }
+
+        return new PersonState(
+            pid, (long)row[1], (long)row[2], (long)row[3], (long)row[4], (long)row[5], (bool)row[6],
+            row[7] is long close ? At(close) : null, trips, postings, (long)row[8]);
+    }
+
+    public static List<WalletEntry> EntriesOf(NpgsqlConnection c, string pid)
+    {
+        using NpgsqlCommand cmd = Command(c, null, $"SELECT {EntryColumns} FROM entries WHERE pid = $1 ORDER BY recorded_at, id", Text(pid));
+        using NpgsqlDataReader r = cmd.ExecuteReader();
+        var list = new List<WalletEntry>();
+        while (r.Read())
+        {
+            list.Add(ReadEntry(pid, r));
+        }
+
+        return list;
+    }
+
+    public static string? Meta(NpgsqlConnection c, NpgsqlTransaction? tx, string key)
+    {
+        using NpgsqlCommand cmd = Command(c, tx, "SELECT value FROM meta WHERE key = $1", Text(key));
+        return cmd.ExecuteScalar() as string;
+    }
+
+    /// <param name="forUpdate">Lock the row until the transaction ends (a unit reads, then advances, the device's progress).</param>
+    public static DeviceProgress? Device(NpgsqlConnection c, NpgsqlTransaction? tx, string device, bool forUpdate)
+    {
+        using NpgsqlCommand cmd = Command(c, tx, $"SELECT {DeviceColumns} FROM devices WHERE device = $1" + (forUpdate ? " FOR UPDATE" : ""), Text(device));
+        using NpgsqlDataReader r = cmd.ExecuteReader();
+        return r.Read() ? ReadDevice(r) : null;
+    }
+
+    /// <summary>Every row the command reads, mapped.</summary>
+    public static List<T> List<T>(NpgsqlCommand cmd, Func<NpgsqlDataReader, T> read)
+    {
+        using NpgsqlDataReader r = cmd.ExecuteReader();
+        var list = new List<T>();
+        while (r.Read())
+        {
+            list.Add(read(r));
+        }
+
+        return list;
+    }
+}

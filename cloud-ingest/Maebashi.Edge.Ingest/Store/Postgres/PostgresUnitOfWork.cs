@@ -1,0 +1,295 @@
+using Maebashi.Edge.Contract.Messages;
+using Maebashi.Edge.Ingest.Rules;
+using Npgsql;
+using NpgsqlTypes;
+using static Maebashi.Edge.Ingest.Store.Postgres.PostgresMapping;
+using static Maebashi.Edge.Ingest.Store.Postgres.PostgresQueries;
+
+namespace Maebashi.Edge.Ingest.Store.Postgres;
+
+/// <summary>
+/// One unit of work inside the transaction of <see cref="PostgresIngestStore.Write{T}"/>. Everything goes to the
+/// database at once (reads see the unit's own writes); the only state kept here is each person's state as this
+/// unit read or wrote it, so that <see cref="PutPerson"/> rewrites trips and postings from the first one that
+/// changed instead of the whole history.
+/// </summary>
+internal sealed class PostgresUnitOfWork(NpgsqlConnection c, NpgsqlTransaction tx) : IIngestWrite
+{
+    private readonly Dictionary<string, PersonState?> _persons = new(StringComparer.Ordinal);
+
+    public bool TryAddTap(TapRecord tap)
+    {
+        // A concurrent worker inserting the same (device, seq) holds the index entry: this insert waits for its
+        // commit, then sees the conflict (or inserts, when that worker rolled back).
+        using NpgsqlCommand cmd = Command(c, tx,
+            "INSERT INTO taps (device, seq, pid, type, vehicle, at, body) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (device, seq) DO NOTHING",
+            Text(tap.Device), Long(Seq(tap.Seq)), Text(tap.Pid), Text(tap.Type), Text(tap.Vehicle), Long(tap.At.UtcTicks), Json(StoreJson.Tap(tap)));
+        return cmd.ExecuteNonQuery() == 1;
+    }
+
+    public IReadOnlyList<TapRecord> TapsOfPerson(string pid, DateTimeOffset from)
+    {
+        using NpgsqlCommand cmd = Command(c, tx, "SELECT body FROM taps WHERE pid = $1 AND at >= $2 ORDER BY at, device, seq", Text(pid), Long(from.UtcTicks));
+        return List(cmd, r => ReadTap(r, 0));
+    }
+
+    public DayCheckpoint? CheckpointFor(string pid, DateOnly day)
+    {
+        // WalletRules.Resume over the stored checkpoints: the latest resumable one at or before the day.
+        using NpgsqlCommand cmd = Command(c, tx,
+            "SELECT body FROM checkpoints WHERE pid = $1 AND day <= $2 AND can_resume ORDER BY day DESC LIMIT 1", Text(pid), Date(day));
+        using NpgsqlDataReader r = cmd.ExecuteReader();
+        return r.Read() ? ReadCheckpoint(r, 0) : null;
+    }
+
+    public void PutCheckpoints(string pid, IReadOnlyList<DayCheckpoint> checkpoints)
+    {
+        if (checkpoints.Count == 0)
+        {
+            return;
+        }
+
+        using NpgsqlCommand cmd = Command(c, tx, """
+            INSERT INTO checkpoints (pid, day, can_resume, body)
+            SELECT $1, d, r, b::jsonb FROM unnest($2, $3, $4) AS t(d, r, b)
+            ON CONFLICT (pid, day) DO UPDATE SET can_resume = excluded.can_resume, body = excluded.body
+            """,
+            Text(pid),
+            Array(checkpoints.Select(k => k.Day).ToArray(), NpgsqlDbType.Date),
+            Array(checkpoints.Select(k => k.CanResume).ToArray(), NpgsqlDbType.Boolean),
+            JsonArray(checkpoints.Select(StoreJson.Checkpoint)));
+        cmd.ExecuteNonQuery();
+    }
+
+    public IReadOnlyList<TapRecord> TripEnds(string vehicle, DateTimeOffset from, DateTimeOffset to)
+    {
+        using NpgsqlCommand cmd = Command(c, tx,
+            "SELECT body FROM taps WHERE vehicle = $1 AND type = $2 AND pid IS NULL AND at BETWEEN $3 AND $4 ORDER BY at, device, seq",
+            Text(vehicle), Text(EventTypes.TripEnd), Long(from.UtcTicks), Long(to.UtcTicks));
+        return List(cmd, r => ReadTap(r, 0));
+    }
+
+    public IReadOnlyCollection<string> PersonsBoarded(string vehicle, DateTimeOffset from, DateTimeOffset to)
+    {
+        using NpgsqlCommand cmd = Command(c, tx,
+            "SELECT DISTINCT pid FROM taps WHERE vehicle = $1 AND type = $2 AND pid IS NOT NULL AND at BETWEEN $3 AND $4",
+            Text(vehicle), Text(EventTypes.Board), Long(from.UtcTicks), Long(to.UtcTicks));
+        return List(cmd, r => r.GetString(0)).ToHashSet(StringComparer.Ordinal);
+    }
+
+    public IReadOnlyList<ValueChange> ValueChangesOf(string pid)
+    {
+        using NpgsqlCommand cmd = Command(c, tx, $"SELECT {ValueChangeColumns} FROM value_changes WHERE pid = $1 ORDER BY at, key", Text(pid));
+        return List(cmd, r => ReadValueChange(r).Change);
+    }
+
+    public (string Pid, ValueChange Change)? FindValueChange(string key)
+    {
+        using NpgsqlCommand cmd = Command(c, tx, $"SELECT {ValueChangeColumns} FROM value_changes WHERE key = $1", Text(key));
+        using NpgsqlDataReader r = cmd.ExecuteReader();
+        return r.Read() ? ReadValueChange(r) : null;
+    }
+
+    public bool TryAddValueChange(string pid, ValueChange change)
+    {
+        using NpgsqlCommand cmd = Command(c, tx,
+            "INSERT INTO value_changes (key, id, kind, pid, amount, at, reason, note) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (key) DO NOTHING",
+            Text(change.Key), Text(change.Id), new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Smallint, Value = (short)change.Kind },
+            Text(pid), Long(change.Amount), Long(change.At.UtcTicks), Text(change.Reason), Text(change.Note));
+        return cmd.ExecuteNonQuery() == 1;
+    }
+
+    public PersonState? GetPersonForUpdate(string pid)
+    {
+        if (!_persons.TryGetValue(pid, out PersonState? state))
+        {
+            _persons[pid] = state = Person(c, tx, pid, forUpdate: true);
+        }
+
+        return state;
+    }
+
+    public void IndexSector(string sectorId, string pid)
+    {
+        using NpgsqlCommand cmd = Command(c, tx,
+            "INSERT INTO sectors (sector_id, pid) VALUES ($1, $2) ON CONFLICT (sector_id) DO UPDATE SET pid = excluded.pid", Text(sectorId), Text(pid));
+        cmd.ExecuteNonQuery();
+    }
+
+    public void PutPerson(PersonState state, IReadOnlyList<WalletEntry> newEntries, IReadOnlyList<CheckInRecord> checkIns, IReadOnlyList<ParticipationRecord> participations, DateTimeOffset replayedFrom)
+    {
+        // The person is locked by now (an evaluation reads it first); the state before this write tells which
+        // trips and postings stay as stored.
+        PersonState? before = GetPersonForUpdate(state.Pid);
+        using var batch = new NpgsqlBatch(c, tx);
+        batch.BatchCommands.Add(BatchCommand($"""
+            INSERT INTO persons (pid, {PersonColumns}) VALUES ($1, true, $2, $3, $4, $5, $6, $7, $8, $9)
+            ON CONFLICT (pid) DO UPDATE SET evaluated = true, value = excluded.value, points = excluded.points,
+                points_bus = excluded.points_bus, points_volunteer = excluded.points_volunteer, points_health = excluded.points_health,
+                in_debt = excluded.in_debt, next_close_at = excluded.next_close_at, revision = excluded.revision
+            """,
+            Text(state.Pid), Long(state.Value), Long(state.Points), Long(state.PointsBus), Long(state.PointsVolunteer), Long(state.PointsHealth),
+            Bool(state.InDebt), Long(state.NextCloseAt?.UtcTicks), Long(state.Revision)));
+        AddTrips(batch, state.Pid, before?.Trips ?? [], state.Trips);
+        AddPostings(batch, state.Pid, before?.Postings ?? [], state.Postings);
+        AddEntries(batch, state.Pid, newEntries);
+
+        // Check-ins and participations of the replayed days are replaced; earlier ones stay. A person's first
+        // state has none stored.
+        long replaced = replayedFrom == DateTimeOffset.MinValue ? long.MinValue : replayedFrom.UtcTicks;
+        if (before is not null)
+        {
+            batch.BatchCommands.Add(BatchCommand("DELETE FROM checkins WHERE pid = $1 AND at >= $2", Text(state.Pid), Long(replaced)));
+            batch.BatchCommands.Add(BatchCommand("DELETE FROM participations WHERE pid = $1 AND in_at >= $2", Text(state.Pid), Long(replaced)));
+        }
+
+        if (checkIns.Count > 0)
+        {
+            batch.BatchCommands.Add(BatchCommand($"""
+                INSERT INTO checkins ({CheckInColumns})
+                SELECT $1, * FROM unnest($2, $3, $4, $5, $6, $7, $8)
+                ON CONFLICT (pid, clinic, day) DO UPDATE SET patient_no = excluded.patient_no, queue = excluded.queue,
+                    child = excluded.child, at = excluded.at, my_number = excluded.my_number
+                """,
+                Text(state.Pid),
+                Array(checkIns.Select(x => x.Clinic).ToArray(), NpgsqlDbType.Text),
+                Array(checkIns.Select(x => x.Date).ToArray(), NpgsqlDbType.Date),
+                Array(checkIns.Select(x => x.PatientNo).ToArray(), NpgsqlDbType.Text),
+                Array(checkIns.Select(x => x.Queue).ToArray(), NpgsqlDbType.Integer),
+                Array(checkIns.Select(x => x.ChildMedicalSubsidy).ToArray(), NpgsqlDbType.Boolean),
+                Array(checkIns.Select(x => x.At.UtcTicks).ToArray(), NpgsqlDbType.Bigint),
+                Array(checkIns.Select(x => x.MyNumber).ToArray(), NpgsqlDbType.Boolean)));
+        }
+
+        if (participations.Count > 0)
+        {
+            batch.BatchCommands.Add(BatchCommand($"""
+                INSERT INTO participations ({ParticipationColumns})
+                SELECT $1, * FROM unnest($2, $3, $4, $5, $6, $7)
+                ON CONFLICT (pid, event) DO UPDATE SET sector = excluded.sector, sector_id = excluded.sector_id,
+                    in_at = excluded.in_at, out_at = excluded.out_at, points = excluded.points
+                """,
+                Text(state.Pid),
+                Array(participations.Select(x => x.Event).ToArray(), NpgsqlDbType.Text),
+                Array(participations.Select(x => x.Sector).ToArray(), NpgsqlDbType.Text),
+                Array(participations.Select(x => x.SectorId).ToArray(), NpgsqlDbType.Text),
+                Array(participations.Select(x => x.In.UtcTicks).ToArray(), NpgsqlDbType.Bigint),
+                NullableArray(participations.Select(x => x.Out?.UtcTicks).ToArray(), NpgsqlDbType.Bigint),
+                Array(participations.Select(x => x.Points).ToArray(), NpgsqlDbType.Bigint)));
+        }
+
+        batch.ExecuteNonQuery();
+        _persons[state.Pid] = state;
+    }
+
+    // Rows n < first are the trips the evaluation kept (the days before its checkpoint): they stay.
+    private static void AddTrips(NpgsqlBatch batch, string pid, IReadOnlyList<Trip> before, IReadOnlyList<Trip> after)
+    {
+        int first = FirstDifference(before, after);
+        if (first < before.Count)
+        {
+            batch.BatchCommands.Add(BatchCommand("DELETE FROM trips WHERE pid = $1 AND n >= $2", Text(pid), Int(first)));
+        }
+
+        if (first < after.Count)
+        {
+            Trip[] changed = [.. after.Skip(first)];
+            batch.BatchCommands.Add(BatchCommand(
+                "INSERT INTO trips (pid, n, service_day, body) SELECT $1, $2 + o - 1, d, b::jsonb FROM unnest($3, $4) WITH ORDINALITY AS t(d, b, o)",
+                Text(pid), Int(first), Array(changed.Select(t => t.ServiceDay).ToArray(), NpgsqlDbType.Text), JsonArray(changed.Select(StoreJson.Trip))));
+        }
+    }
+
+    private static void AddPostings(NpgsqlBatch batch, string pid, IReadOnlyList<Posting> before, IReadOnlyList<Posting> after)
+    {
+        int first = FirstDifference(before, after);
+        if (first < before.Count)
+        {
+            batch.BatchCommands.Add(BatchCommand("DELETE FROM postings WHERE pid = $1 AND n >= $2", Text(pid), Int(first)));
+        }
+
+        if (first < after.Count)
+        {
+            Posting[] changed = [.. after.Skip(first)];
+            batch.BatchCommands.Add(BatchCommand($"""
+                INSERT INTO postings (pid, n, {PostingColumns})
+                SELECT $1, $2 + o - 1, k, kd, v, p, s, a, d FROM unnest($3, $4, $5, $6, $7, $8, $9) WITH ORDINALITY AS t(k, kd, v, p, s, a, d, o)
+                """,
+                Text(pid), Int(first),
+                Array(changed.Select(x => x.Key).ToArray(), NpgsqlDbType.Text),
+                Array(changed.Select(x => x.Kind).ToArray(), NpgsqlDbType.Text),
+                Array(changed.Select(x => x.Value).ToArray(), NpgsqlDbType.Bigint),
+                Array(changed.Select(x => x.Points).ToArray(), NpgsqlDbType.Bigint),
+                Array(changed.Select(x => x.Source).ToArray(), NpgsqlDbType.Text),
+                Array(changed.Select(x => x.At.UtcTicks).ToArray(), NpgsqlDbType.Bigint),
+                Array(changed.Select(x => x.Description).ToArray(), NpgsqlDbType.Text)));
+        }
+    }
+
+    private static void AddEntries(NpgsqlBatch batch, string pid, IReadOnlyList<WalletEntry> entries)
+    {
+        if (entries.Count == 0)
+        {
+            return;
+        }
+
+        batch.BatchCommands.Add(BatchCommand($"""
+            INSERT INTO entries (pid, {EntryColumns})
+            SELECT $1, k, kd, v, p, s, a, r, d, adj FROM unnest($2, $3, $4, $5, $6, $7, $8, $9, $10) WITH ORDINALITY AS t(k, kd, v, p, s, a, r, d, adj, o) ORDER BY o
+            """,
+            Text(pid),
+            Array(entries.Select(x => x.Key).ToArray(), NpgsqlDbType.Text),
+            Array(entries.Select(x => x.Kind).ToArray(), NpgsqlDbType.Text),
+            Array(entries.Select(x => x.Value).ToArray(), NpgsqlDbType.Bigint),
+            Array(entries.Select(x => x.Points).ToArray(), NpgsqlDbType.Bigint),
+            Array(entries.Select(x => x.Source).ToArray(), NpgsqlDbType.Text),
+            Array(entries.Select(x => x.At.UtcTicks).ToArray(), NpgsqlDbType.Bigint),
+            Array(entries.Select(x => x.RecordedAt.UtcTicks).ToArray(), NpgsqlDbType.Bigint),
+            Array(entries.Select(x => x.Description).ToArray(), NpgsqlDbType.Text),
+            Array(entries.Select(x => x.Adjustment).ToArray(), NpgsqlDbType.Boolean)));
+    }
+
+    /// <summary>The index of the first element that differs (records compare by value), or the shorter length.</summary>
+    private static int FirstDifference<T>(IReadOnlyList<T> before, IReadOnlyList<T> after)
+    {
+        int n = Math.Min(before.Count, after.Count);
+        int i = 0;
+        while (i < n && EqualityComparer<T>.Default.Equals(before[i], after[i]))
+        {
+            i++;
+        }
+
+        return i;
+    }
+
+    public DeviceProgress? GetDevice(string device) => Device(c, tx, device, forUpdate: true);
+
+    public void PutDevice(DeviceProgress progress)
+    {
+        using NpgsqlCommand cmd = Command(c, tx, $"""
+            INSERT INTO devices ({DeviceColumns}) VALUES ($1, $2, $3, $4)
+            ON CONFLICT (device) DO UPDATE SET up_to = excluded.up_to, last_seen = excluded.last_seen, events_applied = excluded.events_applied
+            """,
+            Text(progress.Device), Long(Seq(progress.UpTo)), Long(progress.LastSeen.UtcTicks), Long(progress.EventsApplied));
+        cmd.ExecuteNonQuery();
+    }
+
+    public bool AddQuarantine(QuarantineRecord record) => PostgresQuarantine.Add(c, tx, record);
+
+    public string? GetMeta(string key) => Meta(c, tx, key);
+
+    public void SetMeta(string key, string value)
+    {
+        using NpgsqlCommand cmd = Command(c, tx, "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value", Text(key), Text(value));
+        cmd.ExecuteNonQuery();
+    }
+
+    /// <summary>Stores or (with an empty payload) removes a retained message in this unit.</summary>
+    public void PutRetained(RetainedRecord message)
+    {
+        using NpgsqlCommand cmd = message.Payload.Length == 0
+            ? Command(c, tx, "DELETE FROM retained WHERE topic = $1", Text(message.Topic))
+            : Command(c, tx, "INSERT INTO retained (topic, payload) VALUES ($1, $2) ON CONFLICT (topic) DO UPDATE SET payload = excluded.payload", Text(message.Topic), Bytes(message.Payload));
+        cmd.ExecuteNonQuery();
+    }
+}

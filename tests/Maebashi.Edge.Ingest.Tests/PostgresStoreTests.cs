@@ -1,0 +1,193 @@
+using System.Text.Json;
+using Maebashi.Edge.Contract.Messages;
+using Maebashi.Edge.Contract.Registry;
+using Maebashi.Edge.Ingest.Pipeline;
+using Maebashi.Edge.Ingest.Rules;
+using Maebashi.Edge.Ingest.Store;
+using Maebashi.Edge.Ingest.Store.Postgres;
+using Maebashi.Edge.TestSupport;
+using Microsoft.Extensions.Time.Testing;
+using Npgsql;
+
+namespace Maebashi.Edge.Ingest.Tests;
+
+/// <summary>
+/// The PostgreSQL store against a real server (issue 14 item 1): its schema migrated once however many workers start
+/// together, a newer schema refused, and the pipeline on it giving the wallets the LiteDB store gives.
+/// </summary>
+[Collection(PostgresCollection.Name)]
+[Trait("Category", "ScaleOut")]
+public sealed class PostgresStoreTests(PostgresFixture postgres)
+{
+    private async Task<PostgresDatabase> Database() => await postgres.Server.CreateDatabaseAsync("pgstore");
+
+    private static NpgsqlConnectionStringBuilder Settings(PostgresDatabase db) => PostgresConnectionUri.Parse(db.Uri);
+
+    [Fact]
+    public async Task Workers_starting_together_migrate_the_schema_once()
+    {
+        NpgsqlConnectionStringBuilder settings = Settings(await Database());
+        using var start = new Barrier(4);
+
+        PostgresIngestStore[] workers = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Task.Run(() =>
+        {
+            start.SignalAndWait();
+            return new PostgresIngestStore(settings);
+        })));
+
+        try
+        {
+            Assert.Equal(PostgresSchema.KnownVersion, workers.Sum(w => w.SchemaMigrationsApplied));
+            await using var c = new NpgsqlConnection(settings.ConnectionString);
+            await c.OpenAsync();
+            await using var cmd = new NpgsqlCommand("SELECT version FROM schema_version ORDER BY version", c);
+            var versions = new List<int>();
+            await using (NpgsqlDataReader r = await cmd.ExecuteReaderAsync())
+            {
+                while (await r.ReadAsync())
+                {
+                    versions.Add(r.GetInt32(0));
+                }
+            }
+
+            Assert.Equal(Enumerable.Range(1, PostgresSchema.KnownVersion), versions);
+            using var again = new PostgresIngestStore(settings);
+            Assert.Equal(0, again.SchemaMigrationsApplied);
+        }
+        finally
+        {
+            foreach (PostgresIngestStore w in workers)
+            {
+                w.Dispose();
+            }
+        }
+    }
+
+    [Fact]
+    public async Task A_schema_newer_than_the_ingest_knows_is_refused_naming_both_versions()
+    {
+        PostgresDatabase db = await Database();
+        NpgsqlConnectionStringBuilder settings = Settings(db);
+        new PostgresIngestStore(settings).Dispose();
+        int newer = PostgresSchema.KnownVersion + 1;
+        await using (var c = new NpgsqlConnection(settings.ConnectionString))
+        {
+            await c.OpenAsync();
+            await using var cmd = new NpgsqlCommand($"INSERT INTO schema_version (version, name) VALUES ({newer}, 'from_a_newer_ingest')", c);
+            await cmd.ExecuteNonQueryAsync();
+        }
+
+        StoreSchemaException e = Assert.Throws<StoreSchemaException>(() => new PostgresIngestStore(settings));
+        Assert.Contains($"version {newer}", e.Message, StringComparison.Ordinal);
+        Assert.Contains($"version {PostgresSchema.KnownVersion}", e.Message, StringComparison.Ordinal);
+
+        (int exit, _, string err) = await EdgeCli.RunAsync(
+            ["ingest", "run", "--registry", SharedFixtures.RegistryPath, "--store", db.Uri, "--mqtt-port", "0", "--http-port", "0"]);
+        Assert.Equal(2, exit);
+        Assert.Contains($"schema is version {newer}, newer than version {PostgresSchema.KnownVersion}", err, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_pipeline_on_PostgreSQL_gives_the_wallets_entries_and_check_ins_it_gives_on_LiteDB()
+    {
+        var random = new Random(14);
+        List<DayHistoryOrderTests.Batch> batches = DayHistoryOrderTests.Generate(random);
+        batches.Add(new DayHistoryOrderTests.Batch("EVT01", ExactlyOnceTests.Evt, new DateTimeOffset(2026, 11, 30, 9, 40, 0, TestKit.Jst)));
+        DateTimeOffset stillThere = new(2026, 11, 30, 9, 0, 0, TestKit.Jst);
+        batches.Add(new DayHistoryOrderTests.Batch("EVT01", [TestKit.EventIn(3, "04C0FFEE123456", stillThere, "E-WALK-1130")], stillThere));
+        var shuffled = batches.OrderBy(_ => random.Next()).ToList();
+        DateTimeOffset end = DayHistoryOrderTests.First.AddDays(11);
+
+        string onLiteDb = Deliver(clock => new PipelineKit(clock), shuffled, end);
+        NpgsqlConnectionStringBuilder settings = Settings(await Database());
+        string onPostgres = Deliver(clock => new PipelineKit(clock, new PostgresIngestStore(settings)), shuffled, end);
+
+        Assert.Equal(onLiteDb, onPostgres);
+        Assert.Contains("\"Out\":null", onPostgres, StringComparison.Ordinal); // a participant still at the event
+
+        // Another worker opening the same database reads what the first committed, and applies nothing twice.
+        using var second = new PipelineKit(new FakeTimeProvider(end), new PostgresIngestStore(settings));
+        Assert.Equal(onPostgres, Wallets(second, end));
+        string wallets = second.Wallets();
+        DayHistoryOrderTests.Batch first = batches[0];
+        Assert.All(second.Send(first.Device, first.Events).Results, r => Assert.Equal(ResultStatus.Duplicate, r.Status));
+        Assert.Equal(wallets, second.Wallets());
+    }
+
+    [Fact]
+    public async Task Quarantine_retained_messages_meta_and_sector_ids_are_kept_once_and_read_back()
+    {
+        using var store = new PostgresIngestStore(Settings(await Database()));
+        DateTimeOffset at = DayHistoryOrderTests.First;
+        QuarantineRecord bad = new("q1", "batch", "BUS0042", "maebashi/v1/dev/BUS0042/evt", "BadMac", "mac: does not verify", null, at, [1, 2, 3]);
+        QuarantineRecord late = new("q2", "event", "CLN01", "maebashi/v1/dev/CLN01/evt", "UnknownCard", "card.tok: unknown card token", ulong.MaxValue, at.AddMinutes(1), [4]);
+
+        Assert.Equal([true, false, true], store.Write(w => new[] { w.AddQuarantine(bad), w.AddQuarantine(bad), w.AddQuarantine(late) }));
+        store.Write(w =>
+        {
+            w.SetMeta("denyVersion", "7");
+            w.IndexSector("T-0001", "P0001");
+            return true;
+        });
+        store.PutRetained(new RetainedRecord("maebashi/v1/deny", [9, 9]));
+        store.PutRetained(new RetainedRecord("maebashi/v1/cfg/BUS0042", [8]));
+        store.PutRetained(new RetainedRecord("maebashi/v1/cfg/BUS0042", []));
+
+        Assert.Equal(2, store.QuarantineCount());
+        Assert.Equal(["q2", "q1"], store.Quarantine(10).Select(q => q.Id));
+        QuarantinePage page = store.Quarantine(new QuarantineFilter("BUS0042", null), 0, 10);
+        Assert.Equal((1L, "q1"), (page.Total, page.Items.Single().Id));
+        Assert.Equal(late, store.FindQuarantine("q2")! with { Payload = late.Payload });
+        Assert.Equal(late.Payload, store.FindQuarantine("q2")!.Payload);
+        Assert.Null(store.FindQuarantine("q3"));
+        Assert.Equal("7", store.GetMeta("denyVersion"));
+        Assert.Equal("P0001", store.PidOfSector("T-0001"));
+        Assert.Null(store.PidOfSector("T-0002"));
+        Assert.Equal(["maebashi/v1/deny"], store.RetainedMessages().Select(r => r.Topic));
+    }
+
+    // Eight days of buses and a clinic, and an event site: late batches in any day, every batch delivered twice (the second time a duplicate), a top-up, the clock closing trips.
+    private static string Deliver(Func<FakeTimeProvider, PipelineKit> open, IReadOnlyList<DayHistoryOrderTests.Batch> batches, DateTimeOffset end)
+    {
+        var clock = new FakeTimeProvider(DayHistoryOrderTests.First);
+        using PipelineKit kit = open(clock);
+        foreach (DayHistoryOrderTests.Batch b in batches)
+        {
+            if (b.Newest > clock.GetUtcNow())
+            {
+                clock.SetUtcNow(b.Newest);
+            }
+
+            kit.Send(b.Device, b.Events);
+            Assert.All(kit.Send(b.Device, b.Events).Results, r => Assert.Equal(ResultStatus.Duplicate, r.Status));
+            kit.Pipeline.CloseDueTrips();
+        }
+
+        CardEntry card = TestKit.Registry.FindCard(TestKit.Tok("DEADBEEF"))!;
+        Assert.Equal(ChargeStatus.Applied, kit.Pipeline.ApplyValueChange(card, 1000, "R-14-1", ValueChangeKind.TopUp).Status);
+        Assert.Equal(ChargeStatus.Duplicate, kit.Pipeline.ApplyValueChange(card, 1000, "R-14-1", ValueChangeKind.TopUp).Status);
+        clock.SetUtcNow(end);
+        kit.Pipeline.CloseDueTrips();
+        return Wallets(kit, end);
+    }
+
+    private static string Wallets(PipelineKit kit, DateTimeOffset end)
+    {
+        var lines = new List<string> { kit.Wallets() };
+        foreach (string pid in TestKit.Pids.Order(StringComparer.Ordinal))
+        {
+            lines.Add(pid + " " + JsonSerializer.Serialize(kit.Store.EntriesOf(pid).Select(e => (e.Key, e.Kind, e.Value, e.Points, e.At, e.RecordedAt, e.Description, e.Adjustment))));
+        }
+
+        for (DateTimeOffset day = DayHistoryOrderTests.First.AddDays(-1); day <= end; day = day.AddDays(1))
+        {
+            string serviceDay = WalletRules.ServiceDay(day).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+            lines.Add(serviceDay + " " + JsonSerializer.Serialize(kit.Store.TripsOn(serviceDay).OrderBy(t => t.Pid, StringComparer.Ordinal).ToList()));
+            lines.Add("C01 " + JsonSerializer.Serialize(kit.Store.CheckIns("C01", DateOnly.FromDateTime(day.DateTime))));
+        }
+
+        lines.Add("debt " + string.Join(',', kit.Store.PersonsInDebt().Order(StringComparer.Ordinal)));
+        lines.Add("devices " + JsonSerializer.Serialize(kit.Store.Devices().OrderBy(d => d.Device, StringComparer.Ordinal)));
+        return string.Join('\n', lines);
+    }
+}
