@@ -29,7 +29,7 @@ namespace Maebashi.Edge.Ingest;
 /// <summary>
 /// The running ingest: an ASP.NET Core <see cref="WebApplication"/> whose hosted services are, in start order,
 /// the registry and operators (<see cref="StartupLoad"/>), the broker (<see cref="BrokerService"/>), the
-/// trip-close clock (<see cref="TripCloseClock"/>) and Kestrel serving the HTTP API and <c>/metrics</c>.
+/// trip-close clock (<see cref="TripCloseClock"/>), the quarantine's purge (<see cref="QuarantineUpkeep"/>) and Kestrel serving the HTTP API and <c>/metrics</c>.
 /// Options are validated at start (<see cref="IngestOptionsValidator"/>). The caller owns the lifetime
 /// (signals, Ctrl+C): <c>run</c> stops it on SIGTERM, the demo and tests when they are done.
 /// </summary>
@@ -135,7 +135,7 @@ public sealed class IngestHost : IAsyncDisposable
         services.AddSingleton(sp => CardReadVerifier.Create(sp.GetRequiredService<CityRegistry>(), sp.GetRequiredService<IOptions<IngestOptions>>().Value.CardKeysFile, sp.GetRequiredService<JpkiTrust>()));
         services.AddSingleton(sp => new IngestPipeline(
             sp.GetRequiredService<CityRegistry>(), sp.GetRequiredService<IIngestStore>(), time, metrics, sp.GetRequiredService<ILoggerFactory>().CreateLogger("Maebashi.Edge.Ingest"),
-            cardReads: sp.GetRequiredService<CardReadVerifier>()));
+            cardReads: sp.GetRequiredService<CardReadVerifier>(), quarantine: sp.GetRequiredService<IOptions<IngestOptions>>().Value.QuarantineLimits));
         services.AddSingleton<IngestQueries>();
         services.AddSingleton<BusLocations>();
         services.AddSingleton<VehiclePositionsFeed>();
@@ -144,6 +144,7 @@ public sealed class IngestHost : IAsyncDisposable
         services.AddSingleton<BrokerService>();
         services.AddHostedService(sp => sp.GetRequiredService<BrokerService>());
         services.AddHostedService<TripCloseClock>();
+        services.AddHostedService<QuarantineUpkeep>();
 
         services.AddIngestMetrics(metrics);
         services.AddProblemDetails();

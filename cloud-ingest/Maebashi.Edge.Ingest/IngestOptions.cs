@@ -1,3 +1,4 @@
+using Maebashi.Edge.Ingest.Store;
 using Microsoft.Extensions.Options;
 
 namespace Maebashi.Edge.Ingest;
@@ -97,6 +98,32 @@ public sealed class IngestOptions
     /// <summary>How often the clock closes trips left open past board + 180 minutes.</summary>
     public TimeSpan CloseInterval { get; set; } = TimeSpan.FromSeconds(15);
 
+    /// <summary>
+    /// Most bytes of quarantine records one device (the authenticated publisher) may hold (<c>--quarantine-device-bytes</c>,
+    /// 16 MiB); past it, its refusals are only counted (docs/ingest.md, "Quarantine").
+    /// </summary>
+    public long QuarantineDeviceBytes { get; set; } = QuarantineLimits.Default.DeviceBytes;
+
+    /// <summary>Most bytes of quarantine records in all (<c>--quarantine-total-bytes</c>, 1 GiB).</summary>
+    public long QuarantineTotalBytes { get; set; } = QuarantineLimits.Default.TotalBytes;
+
+    /// <summary>Most bytes of a payload a quarantine record keeps (<c>--quarantine-payload-bytes</c>, 64 KiB); its hash and size are of the whole.</summary>
+    public int QuarantinePayloadBytes { get; set; } = QuarantineLimits.Default.PayloadBytes;
+
+    /// <summary>How long a quarantine record is kept after it was first quarantined (<c>--quarantine-retention-days</c>, 90 days).</summary>
+    public TimeSpan QuarantineRetention { get; set; } = QuarantineLimits.Default.Retention;
+
+    /// <summary>How often records past the retention are purged (on the host's clock).</summary>
+    public TimeSpan QuarantinePurgeInterval { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>Longest <see cref="QuarantinePurgeInterval"/>: a day is often enough for a retention counted in days (and a timer's period is under 50 days).</summary>
+    internal static readonly TimeSpan MaxQuarantinePurgeInterval = TimeSpan.FromDays(1);
+
+    /// <summary>Largest <see cref="QuarantinePayloadBytes"/>: four times the largest batch a device may send.</summary>
+    internal const int MaxQuarantinePayloadBytes = 1 << 20;
+
+    internal QuarantineLimits QuarantineLimits => new(QuarantineDeviceBytes, QuarantineTotalBytes, QuarantinePayloadBytes, QuarantineRetention);
+
     /// <summary>Copies every option (the options pattern builds its own instance and configures it).</summary>
     internal void CopyTo(IngestOptions target)
     {
@@ -122,6 +149,11 @@ public sealed class IngestOptions
         target.JpkiRootsFile = JpkiRootsFile;
         target.JpkiCrlFile = JpkiCrlFile;
         target.CloseInterval = CloseInterval;
+        target.QuarantineDeviceBytes = QuarantineDeviceBytes;
+        target.QuarantineTotalBytes = QuarantineTotalBytes;
+        target.QuarantinePayloadBytes = QuarantinePayloadBytes;
+        target.QuarantineRetention = QuarantineRetention;
+        target.QuarantinePurgeInterval = QuarantinePurgeInterval;
     }
 }
 
@@ -212,6 +244,8 @@ public sealed class IngestOptionsValidator : IValidateOptions<IngestOptions>
             failures.Add($"CloseInterval: expected a positive interval, got {options.CloseInterval}");
         }
 
+        QuarantineProblems(options, failures);
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 
@@ -230,6 +264,35 @@ public sealed class IngestOptionsValidator : IValidateOptions<IngestOptions>
                 _ => "",
             };
             failures.Add($"{property}({e.Option}): {e.Problem}");
+        }
+    }
+
+    /// <summary>The quarantine's bounds: each positive, a device's within the total, a record's payload within a device's.</summary>
+    private static void QuarantineProblems(IngestOptions options, List<string> failures)
+    {
+        if (options.QuarantineTotalBytes <= 0)
+        {
+            failures.Add($"QuarantineTotalBytes (--quarantine-total-bytes): expected a positive number of bytes, got {options.QuarantineTotalBytes}");
+        }
+
+        if (options.QuarantineDeviceBytes <= 0 || options.QuarantineDeviceBytes > options.QuarantineTotalBytes)
+        {
+            failures.Add($"QuarantineDeviceBytes (--quarantine-device-bytes): expected a positive number of bytes at most QuarantineTotalBytes ({options.QuarantineTotalBytes}), got {options.QuarantineDeviceBytes}");
+        }
+
+        if (options.QuarantinePayloadBytes <= 0 || options.QuarantinePayloadBytes > IngestOptions.MaxQuarantinePayloadBytes || options.QuarantinePayloadBytes > options.QuarantineDeviceBytes)
+        {
+            failures.Add($"QuarantinePayloadBytes (--quarantine-payload-bytes): expected 1 to {IngestOptions.MaxQuarantinePayloadBytes} bytes and at most QuarantineDeviceBytes ({options.QuarantineDeviceBytes}), got {options.QuarantinePayloadBytes}");
+        }
+
+        if (options.QuarantineRetention <= TimeSpan.Zero)
+        {
+            failures.Add($"QuarantineRetention (--quarantine-retention-days): expected a positive period, got {options.QuarantineRetention}");
+        }
+
+        if (options.QuarantinePurgeInterval <= TimeSpan.Zero || options.QuarantinePurgeInterval > IngestOptions.MaxQuarantinePurgeInterval)
+        {
+            failures.Add($"QuarantinePurgeInterval: expected a positive interval of at most {IngestOptions.MaxQuarantinePurgeInterval}, got {options.QuarantinePurgeInterval}");
         }
     }
 

@@ -56,7 +56,7 @@ public sealed record DemoReport(IReadOnlyList<PersonReport> People, IReadOnlyDic
             participants[e.Id] = (await fleet.GetJson($"api/v1/events/{e.Id}/participants", ct))["participants"]!.AsArray().Count;
         }
 
-        long quarantined = (await fleet.GetJson("api/v1/quarantine?limit=1", ct))["count"]!.GetValue<long>();
+        long quarantined = await CountQuarantine(fleet, ct);
         (string, string?)? clone = null;
         if (fleet.Cards.ClonedUid is { } cloned)
         {
@@ -65,6 +65,24 @@ public sealed record DemoReport(IReadOnlyList<PersonReport> People, IReadOnlyDic
         }
 
         return new DemoReport(people, checkIns, participants, quarantined, fleet.TapsTaken) { CloneAttempt = clone };
+    }
+
+    /// <summary>Records in the quarantine, page by page (the API answers pages, not a count; the demo's are few).</summary>
+    private static async Task<long> CountQuarantine(DemoFleet fleet, CancellationToken ct)
+    {
+        long count = 0;
+        string path = "api/v1/quarantine?limit=1000";
+        while (true)
+        {
+            JsonNode page = await fleet.GetJson(path, ct);
+            count += page["items"]!.AsArray().Count;
+            if (page["next"] is not { } next)
+            {
+                return count;
+            }
+
+            path = "api/v1/quarantine?limit=1000&before=" + next.GetValue<long>().ToString(CultureInfo.InvariantCulture);
+        }
     }
 
     public void Write(TextWriter w)

@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Maebashi.Edge.Contract.Identity;
 using Maebashi.Edge.Ingest.Web;
+using Maebashi.Edge.Ingest.Web.Pages;
 using Microsoft.Extensions.Time.Testing;
 using Page = Maebashi.Edge.Ingest.Tests.ConsoleClient.Page;
 
@@ -240,20 +241,29 @@ public sealed partial class ConsoleScreensTests
         using ConsoleClient admin = await SignedIn(ingest, RunningIngest.AdminName);
         Page first = await admin.GetAsync("/console/quarantine");
         Assert.Equal(200, first.Status);
-        Assert.Equal(Pager.PageSize, RowsOf(first.Body, "data-quarantine").Length);
+        string[] firstIds = RowsOf(first.Body, "data-quarantine");
+        Assert.Equal(Pager.PageSize, firstIds.Length);
         Assert.Equal("BUS0043", RowsOf(first.Body, "data-device")[0]); // the newest
-        Assert.Contains($"Page 1 of 2 ({Pager.PageSize + 6} items)", first.Body, StringComparison.Ordinal);
+        Assert.DoesNotContain("最新 / Newest", first.Body, StringComparison.Ordinal);
 
-        Page second = await admin.GetAsync("/console/quarantine?p=2");
-        Assert.Equal(6, RowsOf(second.Body, "data-quarantine").Length);
-        Assert.Contains("rel=\"prev\"", second.Body, StringComparison.Ordinal);
+        Page second = await admin.GetAsync(OlderLink(first.Body));
+        string[] secondIds = RowsOf(second.Body, "data-quarantine");
+        Assert.Equal(6, secondIds.Length);
+        Assert.Empty(firstIds.Intersect(secondIds));
+        Assert.Contains("最新 / Newest", second.Body, StringComparison.Ordinal);
+        Assert.Contains("隔離の始まり / Start of the quarantine", second.Body, StringComparison.Ordinal);
+        Assert.DoesNotContain("rel=\"next\"", second.Body, StringComparison.Ordinal);
 
         Page byDevice = await admin.GetAsync("/console/quarantine?device=BUS0043");
         string id = Assert.Single(RowsOf(byDevice.Body, "data-quarantine"));
         Assert.Equal(["BadMac"], RowsOf(byDevice.Body, "data-code").Distinct());
-        Page byCode = await admin.GetAsync("/console/quarantine?code=UnknownCard&p=2");
-        Assert.Equal(5, RowsOf(byCode.Body, "data-quarantine").Length);
-        Assert.Contains("href=\"/console/quarantine?code=UnknownCard&amp;p=1\"", byCode.Body, StringComparison.Ordinal);
+        Page byCode = await admin.GetAsync("/console/quarantine?code=UnknownCard");
+        Assert.Equal(Pager.PageSize, RowsOf(byCode.Body, "data-quarantine").Length);
+        string olderByCode = OlderLink(byCode.Body);
+        Assert.StartsWith("/console/quarantine?code=UnknownCard&before=", olderByCode, StringComparison.Ordinal);
+        Page byCodeRest = await admin.GetAsync(olderByCode);
+        Assert.Equal(5, RowsOf(byCodeRest.Body, "data-quarantine").Length);
+        Assert.All(RowsOf(byCodeRest.Body, "data-code"), c => Assert.Equal("UnknownCard", c));
         Assert.Empty(RowsOf((await admin.GetAsync("/console/quarantine?device=BUS0043&code=UnknownCard")).Body, "data-quarantine"));
 
         using var http = new HttpClient(new HttpClientHandler { CookieContainer = admin.Cookies, AllowAutoRedirect = false }) { BaseAddress = ingest.Http.BaseAddress };
@@ -267,12 +277,25 @@ public sealed partial class ConsoleScreensTests
             && l.Contains("\"route\":\"/console/quarantine/payload\",\"status\":200,\"subjects\":[\"" + id + "\"]", StringComparison.Ordinal));
 
         Assert.Equal(404, (await admin.GetAsync("/console/quarantine/payload?id=nothing-here")).Status);
+        Assert.Equal(404, (await admin.GetAsync("/console/quarantine/payload?id=999999")).Status);
+    }
+
+    private static string OlderLink(string body) => WebUtility.HtmlDecode(Regex.Match(body, "href=\"([^\"]+)\" rel=\"next\"").Groups[1].Value);
+
+    [Theory]
+    [InlineData("/console/quarantine?before=0")]
+    [InlineData("/console/quarantine?before=-3")]
+    [InlineData("/console/quarantine?before=two")]
+    public async Task A_quarantine_position_that_no_page_link_gives_is_refused_saying_so(string path)
+    {
+        await using RunningIngest ingest = await RunningIngest.StartAsync();
+        using ConsoleClient admin = await SignedIn(ingest, RunningIngest.AdminName);
+        Page page = await admin.GetAsync(path);
+        Assert.Equal(400, page.Status);
+        Assert.Contains(QuarantineModel.BadBeforeMessage, page.Body, StringComparison.Ordinal);
     }
 
     [Theory]
-    [InlineData("/console/quarantine?p=0")]
-    [InlineData("/console/quarantine?p=-3")]
-    [InlineData("/console/quarantine?p=two")]
     [InlineData("/console/denylist?p=0")]
     [InlineData("/console/events?p=0")]
     public async Task A_page_number_that_is_not_a_whole_number_from_1_is_refused_saying_so(string path)

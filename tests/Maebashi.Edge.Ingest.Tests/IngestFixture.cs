@@ -39,8 +39,9 @@ internal sealed class RunningIngest : IAsyncDisposable
     /// <param name="registry">The registry file; the sample registry by default.</param>
     /// <param name="cardKeys">The card master key file (<c>--card-keys</c>), for a registry with authenticated cards.</param>
     /// <param name="jpkiRoots">The JPKI roots (<c>--jpki-roots</c>), with <paramref name="jpkiCrl"/>, for My Number cards.</param>
+    /// <param name="configure">Changes to the options beyond these (the quarantine's limits, say).</param>
     public static async Task<RunningIngest> StartAsync(TimeProvider? time = null, string? data = null, Uri? broker = null, string? brokerUser = null, string? brokerPassword = null, ILoggerFactory? loggers = null,
-        string? registry = null, string? cardKeys = null, string? jpkiRoots = null, string? jpkiCrl = null)
+        string? registry = null, string? cardKeys = null, string? jpkiRoots = null, string? jpkiCrl = null, Action<IngestOptions>? configure = null)
     {
         data ??= TestKit.TempDir();
         string ops = Path.Combine(data, "operators.json");
@@ -55,21 +56,23 @@ internal sealed class RunningIngest : IAsyncDisposable
             ]
             """);
         time ??= TimeProvider.System;
+        var options = new IngestOptions
+        {
+            RegistryPath = registry ?? SharedFixtures.RegistryPath,
+            CardKeysFile = cardKeys,
+            JpkiRootsFile = jpkiRoots,
+            JpkiCrlFile = jpkiCrl,
+            DataDirectory = Path.Combine(data, "store"),
+            MqttPort = 0,
+            HttpPort = 0,
+            OperatorsPath = ops,
+            Broker = broker,
+            BrokerUser = brokerUser,
+            BrokerPassword = brokerPassword,
+        };
+        configure?.Invoke(options);
         IngestHost host = await IngestHost.StartAsync(
-            new IngestOptions
-            {
-                RegistryPath = registry ?? SharedFixtures.RegistryPath,
-                CardKeysFile = cardKeys,
-                JpkiRootsFile = jpkiRoots,
-                JpkiCrlFile = jpkiCrl,
-                DataDirectory = Path.Combine(data, "store"),
-                MqttPort = 0,
-                HttpPort = 0,
-                OperatorsPath = ops,
-                Broker = broker,
-                BrokerUser = brokerUser,
-                BrokerPassword = brokerPassword,
-            },
+            options,
             loggers ?? NullLoggerFactory.Instance,
             time,
             CancellationToken.None);

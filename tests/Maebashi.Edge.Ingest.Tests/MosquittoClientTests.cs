@@ -102,7 +102,12 @@ public sealed class MosquittoClientTests
         JsonElement items = TestKit.ParseJson(qBody).GetProperty("items");
         Assert.Contains(items.EnumerateArray(), i => i.GetProperty("reason").GetString()!.Contains(reason, StringComparison.Ordinal));
         JsonElement item = items.EnumerateArray().First(i => i.GetProperty("reason").GetString()!.Contains(reason, StringComparison.Ordinal));
-        Assert.Equal(Encoding.UTF8.GetString(payload), item.GetProperty("payload").GetString());
+        Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(payload)), item.GetProperty("sha256").GetString());
+        Assert.Equal(payload.Length, item.GetProperty("size").GetInt64());
+        Assert.Equal(0, item.GetProperty("repeats").GetInt64());
+        (int ps, string kept) = await ingest.Get($"/api/v1/quarantine/{item.GetProperty("id").GetInt64()}/payload", RunningIngest.AdminToken);
+        Assert.Equal(200, ps);
+        Assert.Equal(Encoding.UTF8.GetString(payload), kept);
 
         // Nothing changed: the wallet still holds its opening value and no trip.
         (int ws, string wBody) = await ingest.Get($"/api/v1/cards/{TestKit.Tok(uid)}/wallet", RunningIngest.TransportToken);
@@ -111,10 +116,12 @@ public sealed class MosquittoClientTests
         Assert.Equal(1000, wallet.GetProperty("value").GetInt64());
         Assert.Equal(0, wallet.GetProperty("trips").GetArrayLength());
 
-        // Sending the same bad batch again does not quarantine it twice.
+        // Sending the same bad batch again does not quarantine it twice: its record counts the repeat.
         await ProcessRunner.RunAsync("mosquitto_pub", PubArgs(ingest.Host.MqttPort, "BUS0042", TestKit.Password("BUS0042"), topic, Encoding.UTF8.GetString(payload), mac), ClientTimeout);
         (_, string again) = await ingest.Get("/api/v1/quarantine", RunningIngest.AdminToken);
-        Assert.Equal(items.GetArrayLength(), TestKit.ParseJson(again).GetProperty("items").GetArrayLength());
+        JsonElement againItems = TestKit.ParseJson(again).GetProperty("items");
+        Assert.Equal(items.GetArrayLength(), againItems.GetArrayLength());
+        Assert.Equal(1, againItems.EnumerateArray().Single(i => i.GetProperty("id").GetInt64() == item.GetProperty("id").GetInt64()).GetProperty("repeats").GetInt64());
 
         (int hs, string hBody) = await ingest.Get("/healthz", null);
         Assert.Equal(200, hs);

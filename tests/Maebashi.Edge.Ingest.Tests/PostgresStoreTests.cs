@@ -115,14 +115,33 @@ public sealed class PostgresStoreTests(PostgresFixture postgres)
     }
 
     [Fact]
-    public async Task Quarantine_retained_messages_meta_and_sector_ids_are_kept_once_and_read_back()
+    public async Task Quarantine_within_its_limits_retained_messages_meta_and_sector_ids_are_kept_and_read_back()
     {
         using var store = new PostgresIngestStore(Settings(await Database()));
         DateTimeOffset at = DayHistoryOrderTests.First;
-        QuarantineRecord bad = new("q1", "batch", "BUS0042", "maebashi/v1/dev/BUS0042/evt", "BadMac", "mac: does not verify", null, at, [1, 2, 3]);
-        QuarantineRecord late = new("q2", "event", "CLN01", "maebashi/v1/dev/CLN01/evt", "UnknownCard", "card.tok: unknown card token", ulong.MaxValue, at.AddMinutes(1), [4]);
+        QuarantineEntry bad = new(QuarantineKind.Batch, "BUS0042", "maebashi/v1/dev/BUS0042/evt", "BadMac", "mac: does not verify", null, at, "aa", 3, [1, 2, 3]);
+        QuarantineEntry late = new(QuarantineKind.Event, "CLN01", "maebashi/v1/dev/CLN01/evt", "UnknownCard", "card.tok: unknown card token", ulong.MaxValue, at.AddMinutes(1), "bb", 1, [4]);
+        QuarantineEntry other = bad with { Sha256 = "cc", Kept = new byte[600] };
+        // Room for the first record of BUS0042 and CLN01's, not for a second of BUS0042.
+        var limits = new QuarantineLimits(DeviceBytes: other.Bytes + 100, TotalBytes: 1L << 20, PayloadBytes: 1 << 16, TimeSpan.FromDays(90));
 
-        Assert.Equal([true, false, true], store.Write(w => new[] { w.AddQuarantine(bad), w.AddQuarantine(bad), w.AddQuarantine(late) }));
+        Assert.Equal([QuarantineOutcome.Added, QuarantineOutcome.Repeated, QuarantineOutcome.Added, QuarantineOutcome.Dropped],
+            store.Write(w => new[] { w.AddQuarantine(bad, limits), w.AddQuarantine(bad, limits), w.AddQuarantine(late, limits), w.AddQuarantine(other, limits) }));
+        QuarantinePage first = store.Quarantine(new QuarantineQuery(null, null, null, 1));
+        Assert.Equal(("CLN01", ulong.MaxValue, QuarantineKind.Event), (first.Items.Single().Device, first.Items.Single().Seq, first.Items.Single().Kind));
+        QuarantinePage second = store.Quarantine(new QuarantineQuery(null, null, first.Next, 1));
+        Assert.Equal(("BUS0042", 1L, (long?)null), (second.Items.Single().Device, second.Items.Single().Repeats, second.Next));
+        Assert.Equal([1, 2, 3], store.QuarantinePayload(second.Items.Single().Id));
+        Assert.Null(store.QuarantinePayload(second.Items.Single().Id + 100));
+        Assert.Equal(["BUS0042"], store.Quarantine(new QuarantineQuery("BUS0042", "BadMac", null, 10)).Items.Select(q => q.Device));
+        Assert.Empty(store.Quarantine(new QuarantineQuery("BUS0042", "UnknownCard", null, 10)).Items);
+        QuarantineUsage bus = store.QuarantineUsage().Single(u => u.Device == "BUS0042");
+        Assert.Equal((1L, bad.Bytes, 1L), (bus.Records, bus.Bytes, bus.Dropped["BadMac"]));
+
+        // The purge takes the older record and gives its room back.
+        Assert.Equal(1, store.PurgeQuarantine(at.AddSeconds(30), 100));
+        Assert.Equal(QuarantineOutcome.Added, store.Write(w => w.AddQuarantine(other, limits)));
+        Assert.Equal((1L, other.Bytes), store.QuarantineUsage().Single(u => u.Device == "BUS0042") is var u ? (u.Records, u.Bytes) : default);
         store.Write(w =>
         {
             w.SetMeta("denyVersion", "7");
@@ -133,13 +152,6 @@ public sealed class PostgresStoreTests(PostgresFixture postgres)
         store.PutRetained(new RetainedRecord("maebashi/v1/cfg/BUS0042", [8]));
         store.PutRetained(new RetainedRecord("maebashi/v1/cfg/BUS0042", []));
 
-        Assert.Equal(2, store.QuarantineCount());
-        Assert.Equal(["q2", "q1"], store.Quarantine(10).Select(q => q.Id));
-        QuarantinePage page = store.Quarantine(new QuarantineFilter("BUS0042", null), 0, 10);
-        Assert.Equal((1L, "q1"), (page.Total, page.Items.Single().Id));
-        Assert.Equal(late, store.FindQuarantine("q2")! with { Payload = late.Payload });
-        Assert.Equal(late.Payload, store.FindQuarantine("q2")!.Payload);
-        Assert.Null(store.FindQuarantine("q3"));
         Assert.Equal("7", store.GetMeta("denyVersion"));
         Assert.Equal("P0001", store.PidOfSector("T-0001"));
         Assert.Null(store.PidOfSector("T-0002"));

@@ -41,7 +41,7 @@ public sealed class DemoTests
         // read in the clone attempt. Nothing else: every genuine city card's read verified.
         JsonNode q = await fleet.GetJson("api/v1/quarantine", CancellationToken.None);
         Assert.All(q["items"]!.AsArray(), i => Assert.True(
-            (i!["scope"]!.GetValue<string>() == "event" && i["code"]!.GetValue<string>() == "Rule"
+            (i!["kind"]!.GetValue<string>() == "event" && i["code"]!.GetValue<string>() == "Rule"
                 && i["reason"]!.GetValue<string>().StartsWith("outside the window", StringComparison.Ordinal))
             || i["code"]!.GetValue<string>() == "Clone",
             $"quarantined on {broker}: {q.ToJsonString()}\nledgers:\n{Ledgers(fleet)}"));

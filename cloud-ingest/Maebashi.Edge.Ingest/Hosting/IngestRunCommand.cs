@@ -4,6 +4,7 @@ using Maebashi.Edge.CardAuth.Jpki;
 using Maebashi.Edge.CardAuth.Keys;
 using Maebashi.Edge.Contract.Registry;
 using Maebashi.Edge.Ingest.Http;
+using Maebashi.Edge.Ingest.Store;
 using Maebashi.Edge.Ingest.Store.Postgres;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -33,6 +34,9 @@ public enum IngestExitCode
 /// </summary>
 public static class IngestRunCommand
 {
+    /// <summary>A century: longer than any record is worth keeping, well within a <see cref="TimeSpan"/>.</summary>
+    private const int MaxRetentionDays = 36_500;
+
     /// <param name="program">The name errors are prefixed with (the executable the user ran).</param>
     public static Command Create(string program)
     {
@@ -59,7 +63,13 @@ public static class IngestRunCommand
         var jpkiRoots = new Option<string?>("--jpki-roots") { Description = "the JPKI roots My Number cards' certificates must chain to (PEM, one or more); with --jpki-crl. Without them, taps of jpki cards are refused" };
         var jpkiCrl = new Option<string?>("--jpki-crl") { Description = "the JPKI CRL (DER or PEM, signed by a root of --jpki-roots), read again whenever the file changes" };
 
-        var run = new Command("run", "run the ingest until Ctrl+C or SIGTERM") { registry, data, store, storePassFile, mqttPort, httpPort, operators, broker, brokerUser, brokerPassFile, brokerCa, brokerClientCert, brokerClientKey, workerId, bind, httpsCert, httpsKey, behindProxy, cardKeys, jpkiRoots, jpkiCrl };
+        var quarantineDevice = new Option<long>("--quarantine-device-bytes") { Description = "most bytes of quarantine records one device may hold; past it its refusals are only counted (default 16 MiB)", DefaultValueFactory = _ => QuarantineLimits.Default.DeviceBytes };
+        var quarantineTotal = new Option<long>("--quarantine-total-bytes") { Description = "most bytes of quarantine records in all (default 1 GiB)", DefaultValueFactory = _ => QuarantineLimits.Default.TotalBytes };
+        var quarantinePayload = new Option<int>("--quarantine-payload-bytes") { Description = "most bytes of a payload a quarantine record keeps (default 64 KiB; its SHA-256 and size are of the whole)", DefaultValueFactory = _ => QuarantineLimits.Default.PayloadBytes };
+        var quarantineRetention = new Option<int>("--quarantine-retention-days") { Description = "days a quarantine record is kept (default 90)", DefaultValueFactory = _ => (int)QuarantineLimits.Default.Retention.TotalDays };
+
+        var run = new Command("run", "run the ingest until Ctrl+C or SIGTERM") { registry, data, store, storePassFile, mqttPort, httpPort, operators, broker, brokerUser, brokerPassFile, brokerCa, brokerClientCert, brokerClientKey, workerId, bind, httpsCert, httpsKey, behindProxy, cardKeys, jpkiRoots, jpkiCrl,
+            quarantineDevice, quarantineTotal, quarantinePayload, quarantineRetention };
         run.SetAction(async (parse, ct) =>
         {
             Uri? brokerUri = null;
@@ -86,6 +96,13 @@ public static class IngestRunCommand
                 }
             }
 
+            // Days beyond a TimeSpan's range are refused here; the validator names every other bad value.
+            int retentionDays = parse.GetValue(quarantineRetention);
+            if (retentionDays > MaxRetentionDays)
+            {
+                return (int)Fail(program, $"--quarantine-retention-days: expected at most {MaxRetentionDays}, got {retentionDays}");
+            }
+
             var options = new IngestOptions
             {
                 RegistryPath = parse.GetValue(registry)!,
@@ -109,6 +126,10 @@ public static class IngestRunCommand
                 CardKeysFile = parse.GetValue(cardKeys),
                 JpkiRootsFile = parse.GetValue(jpkiRoots),
                 JpkiCrlFile = parse.GetValue(jpkiCrl),
+                QuarantineDeviceBytes = parse.GetValue(quarantineDevice),
+                QuarantineTotalBytes = parse.GetValue(quarantineTotal),
+                QuarantinePayloadBytes = parse.GetValue(quarantinePayload),
+                QuarantineRetention = TimeSpan.FromDays(retentionDays),
             };
             return (int)await RunAsync(program, options, ct);
         });

@@ -41,12 +41,13 @@ public static class IngestStoreOption
     /// <summary>Opens the store the options name (a PostgreSQL one is migrated first, <see cref="PostgresSchema"/>).</summary>
     public static IIngestStore Open(IngestOptions options, string dataDirectory, string? pgPassFile)
     {
+        // Whichever store: with PostgreSQL the audit log, accounts and notices still live in the data directory.
+        Directory.CreateDirectory(dataDirectory);
         if (PostgresSettings(options, pgPassFile) is { } postgres)
         {
             return new PostgresIngestStore(postgres);
         }
 
-        Directory.CreateDirectory(dataDirectory);
         return new LiteDbIngestStore(dataDirectory);
     }
 }

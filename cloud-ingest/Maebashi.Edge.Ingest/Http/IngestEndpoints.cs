@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Security.Claims;
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Maebashi.Edge.Contract.Registry;
@@ -41,7 +40,18 @@ public static class IngestEndpoints
         app.MapGet("/api/v1/events/{eventId}/participants", Participants).RequireAuthorization(ScopePolicies.Welfare);
         app.MapGet("/api/v1/devices", Devices).RequireAuthorization(ScopePolicies.Admin);
         app.MapGet("/api/v1/quarantine", Quarantine).RequireAuthorization(ScopePolicies.Admin);
+        app.MapGet(QuarantinePayloadRoute, QuarantinePayload).RequireAuthorization(ScopePolicies.Admin);
     }
+
+    /// <summary>Records on a quarantine page when <c>limit</c> is not given, and the most it may ask for.</summary>
+    public const int QuarantinePageSize = 100;
+
+    public const int MaxQuarantinePageSize = 1000;
+
+    private const string QuarantinePayloadRoute = "/api/v1/quarantine/{id}/payload";
+
+    // The quarantine's page says "next": null on the last page, so its nulls are written.
+    private static readonly JsonSerializerOptions JsonWithNulls = new(Json) { DefaultIgnoreCondition = JsonIgnoreCondition.Never };
 
     private static IResult Problem(int status, string detail) => Results.Problem(detail: detail, statusCode: status);
 
@@ -157,37 +167,67 @@ public static class IngestEndpoints
             statusAt = v.Status?.At,
         }), Json);
 
-    private static IResult Quarantine(int? limit, IngestQueries queries)
+    private static IResult Quarantine(string? limit, string? before, string? device, string? code, IngestQueries queries)
     {
-        IReadOnlyList<QuarantineRecord> rows = queries.Quarantine(Math.Clamp(limit ?? 500, 1, 10_000));
+        int pageSize = QuarantinePageSize;
+        if (limit is not null && (!int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out pageSize) || pageSize is < 1 or > MaxQuarantinePageSize))
+        {
+            return Problem(StatusCodes.Status400BadRequest, $"limit: expected a whole number from 1 to {MaxQuarantinePageSize}, got '{Clip(limit)}'");
+        }
+
+        long? beforeId = null;
+        if (before is not null)
+        {
+            if (!long.TryParse(before, NumberStyles.None, CultureInfo.InvariantCulture, out long b) || b < 1)
+            {
+                return Problem(StatusCodes.Status400BadRequest, $"before: expected the 'next' of the previous page (a whole number from 1), got '{Clip(before)}'");
+            }
+
+            beforeId = b;
+        }
+
+        foreach ((string name, string? value) in new[] { ("device", device), ("code", code) })
+        {
+            if (value is { Length: 0 or > QuarantineLimits.MaxNameLength })
+            {
+                return Problem(StatusCodes.Status400BadRequest, $"{name}: expected 1 to {QuarantineLimits.MaxNameLength} characters, got {value.Length}");
+            }
+        }
+
+        QuarantinePage page = queries.Quarantine(new QuarantineQuery(device, code, beforeId, pageSize));
         return Results.Json(new
         {
-            count = queries.QuarantineCount(),
-            items = rows.Select(q => new
+            items = page.Items.Select(q => new
             {
                 id = q.Id,
-                scope = q.Scope,
+                kind = q.Kind,
                 device = q.Device,
-                topic = q.Topic,
                 code = q.Code,
                 reason = q.Reason,
                 seq = q.Seq,
                 at = q.At,
-                payload = Utf8OrNull(q.Payload),
-                payloadBase64 = Utf8OrNull(q.Payload) is null ? Convert.ToBase64String(q.Payload) : null,
+                size = q.Size,
+                sha256 = q.Sha256,
+                repeats = q.Repeats,
             }),
-        }, Json);
+            next = page.Next,
+        }, JsonWithNulls);
     }
 
-    private static string? Utf8OrNull(byte[] bytes)
+    /// <summary>One record's payload as kept (card proofs redacted, cut at the limit), as a download; audited like the console's.</summary>
+    private static IResult QuarantinePayload(string id, ClaimsPrincipal user, IngestQueries queries, AuditLog audit)
     {
-        try
+        if (!long.TryParse(id, NumberStyles.None, CultureInfo.InvariantCulture, out long recordId) || queries.QuarantinePayload(recordId) is not { } payload)
         {
-            return new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(bytes);
+            audit.Record(user, "GET", QuarantinePayloadRoute, StatusCodes.Status404NotFound, []);
+            return Problem(StatusCodes.Status404NotFound, "unknown quarantine record");
         }
-        catch (DecoderFallbackException)
-        {
-            return null;
-        }
+
+        audit.Record(user, "GET", QuarantinePayloadRoute, StatusCodes.Status200OK, [id]);
+        return Results.File(payload, "application/octet-stream", QuarantineDownload.FileName(recordId));
     }
+
+    /// <summary>What of a bad value an error repeats: enough to recognise it, never a whole request's worth.</summary>
+    private static string Clip(string value) => value.Length > 20 ? value[..20] + "…" : value;
+
 }

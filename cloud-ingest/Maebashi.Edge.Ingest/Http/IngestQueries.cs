@@ -88,13 +88,10 @@ public sealed class IngestQueries(IngestPipeline pipeline, IIngestStore store, A
         ];
     }
 
-    public IReadOnlyList<QuarantineRecord> Quarantine(int limit) => store.Quarantine(limit);
+    /// <summary>One keyset page of the quarantine (docs/contract.md §6).</summary>
+    public QuarantinePage Quarantine(QuarantineQuery query) => store.Quarantine(query);
 
-    public long QuarantineCount() => store.QuarantineCount();
-
-    public QuarantinePage Quarantine(QuarantineFilter filter, int skip, int take) => store.Quarantine(filter, skip, take);
-
-    public QuarantineRecord? FindQuarantine(string id) => store.FindQuarantine(id);
+    public byte[]? QuarantinePayload(long id) => store.QuarantinePayload(id);
 
     /// <summary>The deny list as devices hold it, one page by token, each card with why it is there.</summary>
     public DenyListPage DenyList(int skip, int take)

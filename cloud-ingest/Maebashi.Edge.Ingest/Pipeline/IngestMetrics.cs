@@ -25,6 +25,7 @@ public sealed class IngestMetrics : IDisposable
     private readonly ConcurrentDictionary<string, ulong> _deviceSeq = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, long> _deviceBacklog = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, long> _cardReadsRefused = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<(string Device, string Code), long> _quarantineDropped = new();
     private long _applied;
     private long _duplicate;
     private long _rejected;
@@ -59,6 +60,10 @@ public sealed class IngestMetrics : IDisposable
             description: "Time the last batch took from receipt to durable commit.");
         Meter.CreateObservableGauge("maebashi_ingest_quarantine", () => Interlocked.Read(ref _quarantine),
             description: "Quarantined batches and events held for operators.");
+        Meter.CreateObservableCounter("maebashi_ingest_quarantine_dropped_total",
+            () => _quarantineDropped.Select(kv => new Measurement<long>(kv.Value,
+                new KeyValuePair<string, object?>("device", kv.Key.Device), new KeyValuePair<string, object?>("code", kv.Key.Code))),
+            description: "Refused batches and events past the quarantine's limits, counted but not kept, by device and reason code.");
         Meter.CreateObservableGauge("maebashi_ingest_device_last_seq",
             () => _deviceSeq.Select(kv => new Measurement<long>((long)kv.Value, new KeyValuePair<string, object?>("device", kv.Key))),
             description: "Highest seq settled per device (the ack's upTo).");
@@ -136,6 +141,12 @@ public sealed class IngestMetrics : IDisposable
     public void AddQuarantined(int n) => Interlocked.Add(ref _quarantine, n);
 
     public void SetQuarantineCount(long n) => Interlocked.Exchange(ref _quarantine, n);
+
+    /// <summary>One more refusal of the device the quarantine only counted.</summary>
+    public void QuarantineDropped(string device, string code) => _quarantineDropped.AddOrUpdate((device, code), 1, (_, n) => n + 1);
+
+    /// <summary>The count the store kept for the device and code (at start: the counter carries on across restarts).</summary>
+    public void SetQuarantineDropped(string device, string code, long n) => _quarantineDropped[(device, code)] = n;
 
     public void SetDeviceSeq(string device, ulong seq) => _deviceSeq[device] = seq;
 

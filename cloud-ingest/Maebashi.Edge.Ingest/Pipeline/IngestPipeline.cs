@@ -1,6 +1,4 @@
 using System.Collections.Concurrent;
-using System.Globalization;
-using System.Security.Cryptography;
 using Maebashi.Edge.Contract.Identity;
 using Maebashi.Edge.Contract.Messages;
 using Maebashi.Edge.Contract.Registry;
@@ -31,6 +29,7 @@ public sealed class IngestPipeline
     private readonly CardReadVerifier _cardReads;
     private readonly ILogger _logger;
     private readonly PersonEvaluator _persons;
+    private readonly QuarantineLimits _quarantine;
 
     // Serialises the units of work and guards the deny list.
     private readonly Lock _gate = new();
@@ -42,9 +41,15 @@ public sealed class IngestPipeline
     /// <summary>Most batches written as one unit of work.</summary>
     private const int MaxBatchesPerUnit = 32;
 
+    /// <summary>Most quarantine records purged in one unit of work (each unit stays short).</summary>
+    private const int PurgeStep = 500;
+
     /// <param name="cardReads">Checks reads of authenticated cards; without it the registry may hold none (<see cref="CardReadVerifier.Create"/>).</param>
-    public IngestPipeline(CityRegistry registry, IIngestStore store, TimeProvider time, IngestMetrics metrics, ILogger logger, WalletEvaluator? evaluate = null, CardReadVerifier? cardReads = null)
+    /// <param name="quarantine">The quarantine's bounds; <see cref="QuarantineLimits.Default"/> when null.</param>
+    public IngestPipeline(CityRegistry registry, IIngestStore store, TimeProvider time, IngestMetrics metrics, ILogger logger, WalletEvaluator? evaluate = null, CardReadVerifier? cardReads = null,
+        QuarantineLimits? quarantine = null)
     {
+        _quarantine = quarantine ?? QuarantineLimits.Default;
         _registry = registry;
         _cardReads = cardReads ?? CardReadVerifier.Create(registry, keyFile: null);
         _store = store;
@@ -55,7 +60,16 @@ public sealed class IngestPipeline
         _denyList = new DenyListTracker(registry, store);
         _occupancy = new VehicleOccupancy(registry, store);
         _groupCommit = new GroupCommitQueue<PendingBatch, Applied>(WriteGroup, MaxBatchesPerUnit);
-        metrics.SetQuarantineCount(store.QuarantineCount());
+        IReadOnlyList<QuarantineUsage> usage = store.QuarantineUsage();
+        metrics.SetQuarantineCount(usage.Sum(u => u.Records));
+        foreach (QuarantineUsage u in usage)
+        {
+            foreach ((string code, long n) in u.Dropped)
+            {
+                metrics.SetQuarantineDropped(u.Device, code, n);
+            }
+        }
+
         foreach (DeviceProgress d in store.Devices())
         {
             metrics.SetDeviceSeq(d.Device, d.UpTo);
@@ -158,6 +172,11 @@ public sealed class IngestPipeline
         _metrics.RecordBatch(applied.Ack.Results, _time.GetElapsedTime(started), applied.NewestAt is { } at ? now - at : null);
         _metrics.SetDeviceSeq(device, applied.Ack.UpTo);
         _metrics.AddQuarantined(applied.Quarantined);
+        foreach (string code in applied.DroppedCodes)
+        {
+            _metrics.QuarantineDropped(device, code);
+        }
+
         return new BatchOutcome { Device = device, Ack = applied.Ack };
     }
 
@@ -305,19 +324,23 @@ public sealed class IngestPipeline
         /// <summary>Travel reviews the unit's taps brought (<see cref="TravelRules"/>), with when they were flagged.</summary>
         public List<(TravelReview Review, DateTimeOffset FlaggedAt)> TravelReviews { get; } = [];
         public int Quarantined { get; set; }
+
+        /// <summary>The codes of refusals the quarantine only counted (past its limits), for the metric once committed.</summary>
+        public List<string> DroppedCodes { get; } = [];
     }
 
-    private sealed record Applied(Ack Ack, int Quarantined, DateTimeOffset? NewestAt);
+    private sealed record Applied(Ack Ack, int Quarantined, DateTimeOffset? NewestAt, IReadOnlyList<string> DroppedCodes);
 
     private Applied ApplyBatch(IIngestWrite w, UnitState unit, string device, string topic, ReadOnlySpan<byte> payload, BatchReadResult read, DateTimeOffset now)
     {
         int quarantinedBefore = unit.Quarantined;
+        int droppedBefore = unit.DroppedCodes.Count;
         var results = new EventResult[read.Events.Count];
         var fresh = new List<(int Index, TapRecord Tap)>(read.Events.Count);
         // Each person to evaluate, with the first service day a new fact of theirs can change.
         var affected = new Dictionary<string, DateOnly>(StringComparer.Ordinal);
-        // The payload's hash and the bytes a quarantine keeps (card proofs redacted), made once per batch.
-        (string Hash, byte[] Kept)? quarantined = null;
+        // The payload's hash and size and the bytes a quarantine keeps, made once per batch.
+        QuarantinedPayload? quarantined = null;
         DateTimeOffset? newest = null;
 
         for (int i = 0; i < read.Events.Count; i++)
@@ -438,7 +461,7 @@ public sealed class IngestPipeline
         DeviceProgress? progress = w.GetDevice(device);
         ulong upTo = read.Events.Count == 0 ? progress?.UpTo ?? 0 : Math.Max(progress?.UpTo ?? 0, read.Events[^1].Seq);
         w.PutDevice(new DeviceProgress(device, upTo, now, (progress?.EventsApplied ?? 0) + fresh.Count));
-        return new Applied(new Ack { UpTo = upTo, Results = [.. results] }, unit.Quarantined - quarantinedBefore, newest);
+        return new Applied(new Ack { UpTo = upTo, Results = [.. results] }, unit.Quarantined - quarantinedBefore, newest, unit.DroppedCodes[droppedBefore..]);
     }
 
     private static void Affect(Dictionary<string, DateOnly> affected, string pid, DateOnly replayFrom)
@@ -472,13 +495,18 @@ public sealed class IngestPipeline
         DenyListChanged?.Invoke(list);
     }
 
-    private void QuarantineEvent(IIngestWrite w, UnitState unit, ref (string Hash, byte[] Kept)? quarantined, ReadOnlySpan<byte> payload, string device, string topic, ulong seq, string code, string reason, DateTimeOffset now)
+    private void QuarantineEvent(IIngestWrite w, UnitState unit, ref QuarantinedPayload? quarantined, ReadOnlySpan<byte> payload, string device, string topic, ulong seq, string code, string reason, DateTimeOffset now)
     {
-        quarantined ??= (Hash(payload), JpkiRedaction.Redact(payload));
-        string id = quarantined.Value.Hash + "#" + seq.ToString(CultureInfo.InvariantCulture);
-        if (w.AddQuarantine(new QuarantineRecord(id, "event", device, topic, code, reason, seq, now, quarantined.Value.Kept)))
+        quarantined ??= QuarantinedPayload.Of(payload, _quarantine.PayloadBytes);
+        QuarantineEntry entry = quarantined.Entry(QuarantineKind.Event, device, topic, code, reason, seq, now);
+        switch (w.AddQuarantine(entry, _quarantine))
         {
-            unit.Quarantined++;
+            case QuarantineOutcome.Added:
+                unit.Quarantined++;
+                break;
+            case QuarantineOutcome.Dropped:
+                unit.DroppedCodes.Add(entry.Code);
+                break;
         }
     }
 
@@ -490,15 +518,39 @@ public sealed class IngestPipeline
 
     private void Quarantine(string code, string device, string topic, ReadOnlySpan<byte> payload, string reason)
     {
-        // The id is the hash of what arrived (a redelivery is the same record); the bytes kept have no card proof.
-        var record = new QuarantineRecord(Hash(payload), "batch", device, topic, code, reason, null, _time.GetUtcNow(), JpkiRedaction.Redact(payload));
-        bool added = _store.Write(w => w.AddQuarantine(record));
-        if (added)
+        // A redelivery of the same payload (same device and code) counts as a repeat of its record.
+        QuarantineEntry entry = QuarantinedPayload.Of(payload, _quarantine.PayloadBytes).Entry(QuarantineKind.Batch, device, topic, code, reason, null, _time.GetUtcNow());
+        switch (_store.Write(w => w.AddQuarantine(entry, _quarantine)))
         {
-            _metrics.AddQuarantined(1);
-            _logger.LogWarning("Batch on {Topic} quarantined ({Code}): {Reason}", topic, code, reason);
+            case QuarantineOutcome.Added:
+                _metrics.AddQuarantined(1);
+                _logger.LogWarning("Batch on {Topic} quarantined ({Code}): {Reason}", topic, code, reason);
+                break;
+            case QuarantineOutcome.Dropped:
+                // Counted only: a log line per refusal would let one device flood the log instead.
+                _metrics.QuarantineDropped(entry.Device, entry.Code);
+                break;
         }
     }
 
-    private static string Hash(ReadOnlySpan<byte> payload) => Convert.ToHexStringLower(SHA256.HashData(payload));
+    /// <summary>
+    /// Removes the quarantine records older than the retention (<see cref="QuarantineLimits.Retention"/>), a step at a
+    /// time so that intake never waits long behind it; returns how many. The hosted upkeep calls it, not a request.
+    /// </summary>
+    public int PurgeQuarantine()
+    {
+        DateTimeOffset now = _time.GetUtcNow();
+        DateTimeOffset cutoff = now - DateTimeOffset.MinValue <= _quarantine.Retention ? DateTimeOffset.MinValue : now - _quarantine.Retention;
+        int purged = 0;
+        int step;
+        do
+        {
+            step = _store.PurgeQuarantine(cutoff, PurgeStep);
+            purged += step;
+            _metrics.AddQuarantined(-step);
+        }
+        while (step == PurgeStep);
+
+        return purged;
+    }
 }

@@ -20,6 +20,32 @@ namespace Maebashi.Edge.Ingest.Store;
 // - Day checkpoints (docs/decisions.md): one row per (person, service day), replaced by a later evaluation of
 //   that day; CheckpointFor is the latest resumable one at or before a day (PostgreSQL: ORDER BY day DESC on the
 //   primary key (pid, day)), and TapsOfPerson(pid, from) a range read on an index (pid, at).
+// - The quarantine (docs/contract.md §6, docs/ingest.md "Quarantine") is bounded: no device can fill it.
+//   In PostgreSQL terms (the LiteDB store keeps the same shape in its own documents, Store/LiteDbQuarantine.cs):
+//     quarantine (id bigserial PRIMARY KEY, kind, device, topic, code, reason, seq NULL, at, size, sha256,
+//                 repeats, bytes, UNIQUE (device, code, sha256, seq) NULLS NOT DISTINCT),
+//       indexes (device, id DESC), (code, id DESC), (device, code, id DESC), (at);
+//     quarantine_payload (id PRIMARY KEY REFERENCES quarantine ON DELETE CASCADE, payload bytea): kept apart so a
+//       page never reads a payload;
+//     quarantine_usage (device PRIMARY KEY, records, bytes), quarantine_dropped (device, code, count, PRIMARY KEY
+//       (device, code)) and one totals row quarantine_total (records, bytes): counters, changed in the unit that
+//       adds or purges a record, so usage is never found by scanning records.
+//   * AddQuarantine(entry, limits), in a unit of work: UPDATE quarantine SET repeats = repeats + 1 WHERE (device,
+//     code, sha256, seq) = … → Repeated. Else lock the totals row, then the device's usage row (always in this
+//     order: two workers never deadlock; SELECT … FOR UPDATE, inserting the row first if missing); if usage.bytes +
+//     entry.Bytes > limits.DeviceBytes or total.bytes + entry.Bytes > limits.TotalBytes, add 1 to
+//     quarantine_dropped (device, code) (INSERT … ON CONFLICT DO UPDATE SET count = count + 1) → Dropped; else
+//     INSERT the record (ON CONFLICT on the unique key DO UPDATE SET repeats = repeats + 1, for a worker that
+//     added the same record meanwhile: then Repeated and no counter changes) and its payload, and add to both
+//     counters → Added.
+//   * Quarantine(query): a keyset page, newest first, one statement per filter shape so that each is a range
+//     read of its index: SELECT … FROM quarantine WHERE [device = $d] [AND code = $c] AND id < $before ORDER BY
+//     id DESC LIMIT $limit + 1. The extra row only tells whether a page follows: Next is then the id of the
+//     page's last record (the caller passes it as before), else null.
+//   * QuarantinePayload(id): SELECT payload FROM quarantine_payload WHERE id = $id (null: no such record).
+//   * PurgeQuarantine(olderThan, max): DELETE the at most max oldest records WHERE at < olderThan (index on at),
+//     subtracting each from its device's usage and the total, in one transaction; returns how many went.
+//   * QuarantineUsage(): per device that ever had a record or a drop, its records, bytes and drops by code.
 
 /// <summary>A stored tap: the de-duplication record and the fact the rules read.</summary>
 /// <param name="Auth">What intake found of the card read (an authenticated card's SUN message).</param>
@@ -58,14 +84,75 @@ public sealed record ParticipationRecord(string Pid, string Event, string Sector
 /// <summary>Where a device stands: the highest seq settled (the ack's upTo) and when it was last heard.</summary>
 public sealed record DeviceProgress(string Device, ulong UpTo, DateTimeOffset LastSeen, long EventsApplied);
 
-/// <summary>A quarantined batch or event: the raw payload and the reason, once per distinct payload (and seq).</summary>
-public sealed record QuarantineRecord(string Id, string Scope, string Device, string Topic, string Code, string Reason, ulong? Seq, DateTimeOffset At, byte[] Payload);
+/// <summary>What a quarantine record is about: a whole batch refused, or one event of a batch rejected.</summary>
+public enum QuarantineKind
+{
+    Batch,
+    Event,
+}
 
-/// <summary>What the console's quarantine page filters on: a device, a reason code, or both (null: any).</summary>
-public sealed record QuarantineFilter(string? Device, string? Code);
+/// <summary>What <see cref="IIngestWrite.AddQuarantine"/> did with an entry.</summary>
+public enum QuarantineOutcome
+{
+    /// <summary>Stored as a new record.</summary>
+    Added,
 
-/// <summary>One page of quarantine records, newest first, and how many match the filter in all.</summary>
-public sealed record QuarantinePage(IReadOnlyList<QuarantineRecord> Items, long Total);
+    /// <summary>The same device, code, payload (and seq) was stored before: its <c>repeats</c> went up by one.</summary>
+    Repeated,
+
+    /// <summary>Over the device's or the total limit: not stored, only counted under the device and the code.</summary>
+    Dropped,
+}
+
+/// <summary>
+/// The quarantine's bounds (<see cref="IngestOptions"/>, docs/ingest.md "Quarantine"): bytes of records per device and
+/// in all, the most of a payload a record keeps, and how long a record is kept.
+/// </summary>
+public sealed record QuarantineLimits(long DeviceBytes, long TotalBytes, int PayloadBytes, TimeSpan Retention)
+{
+    /// <summary>16 MiB per device, 1 GiB in all, 64 KiB of each payload, 90 days.</summary>
+    public static readonly QuarantineLimits Default = new(16L << 20, 1L << 30, 64 << 10, TimeSpan.FromDays(90));
+
+    /// <summary>
+    /// What a record counts against the limits beyond its kept payload and its text: its document, its index entries and
+    /// its usage share, rounded up (a record's own fields are under 100 bytes; each of its five index entries ~40).
+    /// </summary>
+    public const int RecordOverhead = 512;
+
+    /// <summary>Most characters of a device id or a reason code a record keeps: both are short words, a longer one is cut.</summary>
+    public const int MaxNameLength = 100;
+}
+
+/// <summary>
+/// A refused batch or event as intake hands it to the store: the payload's SHA-256 and size as it arrived, and the bytes
+/// kept of it (card proofs redacted, then cut at <see cref="QuarantineLimits.PayloadBytes"/>).
+/// </summary>
+public sealed record QuarantineEntry(QuarantineKind Kind, string Device, string Topic, string Code, string Reason, ulong? Seq, DateTimeOffset At, string Sha256, long Size, byte[] Kept)
+{
+    /// <summary>What the record counts against the limits (<see cref="QuarantineLimits.RecordOverhead"/>).</summary>
+    public long Bytes => Kept.LongLength + System.Text.Encoding.UTF8.GetByteCount(Device) + System.Text.Encoding.UTF8.GetByteCount(Topic)
+        + System.Text.Encoding.UTF8.GetByteCount(Code) + System.Text.Encoding.UTF8.GetByteCount(Reason) + QuarantineLimits.RecordOverhead;
+}
+
+/// <summary>
+/// A stored quarantine record, without its payload (<see cref="IIngestStore.QuarantinePayload"/>). <see cref="Id"/> rises
+/// with each record added: it is the paging key. <see cref="At"/> is when it was first quarantined, <see cref="Size"/> and
+/// <see cref="Sha256"/> are of the payload as it arrived (the kept payload may be shorter), <see cref="Bytes"/> what it counts
+/// against the limits.
+/// </summary>
+public sealed record QuarantineRecord(long Id, QuarantineKind Kind, string Device, string Topic, string Code, string Reason, ulong? Seq, DateTimeOffset At, long Size, string Sha256, long Repeats, long Bytes);
+
+/// <summary>
+/// Which records a page holds: a device, a reason code, or both (null: any), newest first, those with an id below
+/// <see cref="Before"/> (null: from the newest), at most <see cref="Limit"/>.
+/// </summary>
+public sealed record QuarantineQuery(string? Device, string? Code, long? Before, int Limit);
+
+/// <summary>One page of quarantine records, newest first; <see cref="Next"/> is the <c>before</c> of the next page, null on the last.</summary>
+public sealed record QuarantinePage(IReadOnlyList<QuarantineRecord> Items, long? Next);
+
+/// <summary>What one device holds in the quarantine, and how many of its refusals were only counted, by code.</summary>
+public sealed record QuarantineUsage(string Device, long Records, long Bytes, IReadOnlyDictionary<string, long> Dropped);
 
 /// <summary>A retained MQTT message kept across restarts (MQTTnet keeps them in memory only).</summary>
 public sealed record RetainedRecord(string Topic, byte[] Payload);
@@ -121,8 +208,12 @@ public interface IIngestWrite
 
     void PutDevice(DeviceProgress progress);
 
-    /// <summary>Adds the record unless one with the same id exists; false then.</summary>
-    bool AddQuarantine(QuarantineRecord record);
+    /// <summary>
+    /// Quarantines the entry within <paramref name="limits"/>: counts a repeat of a stored record (same device, code,
+    /// SHA-256 and seq), adds a new one while the device's and the total bytes stay within the limits, and otherwise
+    /// only counts it under the device and the code (see the file's comment).
+    /// </summary>
+    QuarantineOutcome AddQuarantine(QuarantineEntry entry, QuarantineLimits limits);
 
     string? GetMeta(string key);
 
@@ -157,14 +248,20 @@ public interface IIngestStore : IStoreMaintenance, IDisposable
 
     IReadOnlyList<DeviceProgress> Devices();
 
-    IReadOnlyList<QuarantineRecord> Quarantine(int limit);
+    /// <summary>One keyset page of the quarantine (see the file's comment): reads at most one page of records.</summary>
+    QuarantinePage Quarantine(QuarantineQuery query);
 
-    long QuarantineCount();
+    /// <summary>The payload kept of a record, or null when there is no record <paramref name="id"/>.</summary>
+    byte[]? QuarantinePayload(long id);
 
-    /// <summary>The records matching <paramref name="filter"/>, newest first, <paramref name="skip"/> then at most <paramref name="take"/>.</summary>
-    QuarantinePage Quarantine(QuarantineFilter filter, int skip, int take);
+    /// <summary>
+    /// Removes at most <paramref name="max"/> records first quarantined before <paramref name="olderThan"/>, oldest
+    /// first, with their payloads and their share of the usage, as one durable unit; returns how many.
+    /// </summary>
+    int PurgeQuarantine(DateTimeOffset olderThan, int max);
 
-    QuarantineRecord? FindQuarantine(string id);
+    /// <summary>Every device's usage (kept as counters, never summed over records).</summary>
+    IReadOnlyList<QuarantineUsage> QuarantineUsage();
 
     IReadOnlyList<string> PersonsInDebt();
 

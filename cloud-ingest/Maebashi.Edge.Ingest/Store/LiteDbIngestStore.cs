@@ -21,6 +21,9 @@ namespace Maebashi.Edge.Ingest.Store;
 /// </remarks>
 public sealed class LiteDbIngestStore : IIngestStore
 {
+    /// <summary>Legacy quarantine records moved per transaction (each up to 256 KiB).</summary>
+    private const int LegacyQuarantineStep = 64;
+
     /// <summary>Fewest person states logged between two snapshots (more when there are more persons).</summary>
     private const long MinSnapshotInterval = 100_000;
 
@@ -57,9 +60,26 @@ public sealed class LiteDbIngestStore : IIngestStore
         _db.GetCollection(Layout.Participations).EnsureIndex("p");
         _db.GetCollection(Layout.Participations).EnsureIndex("ev");
         _db.GetCollection(Layout.ValueChanges).EnsureIndex("p");
-        _db.GetCollection(Layout.Quarantine).EnsureIndex("at");
+        LiteDbQuarantine.EnsureIndexes(_db);
         Durable();
+        MoveLegacyQuarantine();
         LoadCaches();
+    }
+
+    /// <summary>Records held before the quarantine was bounded move into its layout, a few at a time, each step durable.</summary>
+    private void MoveLegacyQuarantine()
+    {
+        if (!_db.CollectionExists(Layout.LegacyQuarantine))
+        {
+            return;
+        }
+
+        while (WriteUnit(_ => LiteDbQuarantine.MoveLegacy(_db, LegacyQuarantineStep)) > 0)
+        {
+        }
+
+        _db.DropCollection(Layout.LegacyQuarantine);
+        Durable();
     }
 
     private void LoadCaches()
@@ -273,36 +293,13 @@ public sealed class LiteDbIngestStore : IIngestStore
 
     public IReadOnlyList<DeviceProgress> Devices() => _db.GetCollection(Layout.Devices).FindAll().Select(LiteDbMapping.ReadDevice).ToList();
 
-    public IReadOnlyList<QuarantineRecord> Quarantine(int limit) =>
-        _db.GetCollection(Layout.Quarantine).FindAll().Select(LiteDbMapping.ReadQuarantine).OrderByDescending(q => q.At).Take(limit).ToList();
+    public QuarantinePage Quarantine(QuarantineQuery query) => LiteDbQuarantine.Page(_db, query);
 
-    public long QuarantineCount() => _db.GetCollection(Layout.Quarantine).LongCount();
+    public byte[]? QuarantinePayload(long id) => LiteDbQuarantine.Payload(_db, id);
 
-    public QuarantinePage Quarantine(QuarantineFilter filter, int skip, int take)
-    {
-        ILiteQueryable<BsonDocument> query = _db.GetCollection(Layout.Quarantine).Query();
-        if (filter.Device is { } device)
-        {
-            query = query.Where(Query.EQ("dev", device));
-        }
+    public int PurgeQuarantine(DateTimeOffset olderThan, int max) => WriteUnit(_ => LiteDbQuarantine.Purge(_db, olderThan, max));
 
-        if (filter.Code is { } code)
-        {
-            query = query.Where(Query.EQ("code", code));
-        }
-
-        long total = query.LongCount();
-        if (take <= 0)
-        {
-            return new QuarantinePage([], total);
-        }
-
-        List<QuarantineRecord> items = [.. query.OrderByDescending("at").Skip(skip).Limit(take).ToEnumerable().Select(LiteDbMapping.ReadQuarantine)];
-        return new QuarantinePage(items, total);
-    }
-
-    public QuarantineRecord? FindQuarantine(string id) =>
-        _db.GetCollection(Layout.Quarantine).FindById(id) is { } d ? LiteDbMapping.ReadQuarantine(d) : null;
+    public IReadOnlyList<QuarantineUsage> QuarantineUsage() => LiteDbQuarantine.Usage(_db);
 
     // The person cache holds every stored person's committed state (loaded at start, updated after each commit).
     public IEnumerable<(string Pid, Trip Trip)> TripsOn(string serviceDay)

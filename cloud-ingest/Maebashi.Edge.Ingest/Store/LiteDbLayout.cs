@@ -28,7 +28,15 @@ internal static class LiteDbLayout
     public const string CheckIns = "checkins";
     public const string Participations = "participations";
     public const string Devices = "devices";
-    public const string Quarantine = "quarantine";
+
+    /// <summary>The quarantine's records without their payloads, their payloads, and its counters (<see cref="LiteDbQuarantine"/>).</summary>
+    public const string QuarantineRecords = "quarantinerecords";
+    public const string QuarantinePayloads = "quarantinepayloads";
+    public const string QuarantineUsage = "quarantineusage";
+    public const string QuarantineTotal = "quarantinetotal";
+
+    /// <summary>The unbounded quarantine of stores written before the limits (one document per record, payload inside): moved into the above on open.</summary>
+    public const string LegacyQuarantine = "quarantine";
     /// <summary>Operators' top-ups and adjustments, under <c>ValueChange.Key</c>.</summary>
     public const string ValueChanges = "valuechanges";
     public const string Meta = "meta";

@@ -154,23 +154,6 @@ internal static class LiteDbMapping
 
     public static DeviceProgress ReadDevice(BsonDocument d) => new(d["_id"].AsString, unchecked((ulong)d["upTo"].AsInt64), Ticks(d["seen"]), d["n"].AsInt64);
 
-    public static BsonDocument QuarantineDocument(QuarantineRecord q) => new()
-    {
-        ["_id"] = q.Id,
-        ["scope"] = q.Scope,
-        ["dev"] = q.Device,
-        ["topic"] = q.Topic,
-        ["code"] = q.Code,
-        ["reason"] = q.Reason,
-        ["seq"] = q.Seq is { } s ? new BsonValue(unchecked((long)s)) : BsonValue.Null,
-        ["at"] = q.At.UtcTicks,
-        ["b"] = q.Payload,
-    };
-
-    public static QuarantineRecord ReadQuarantine(BsonDocument d) => new(
-        d["_id"].AsString, d["scope"].AsString, d["dev"].AsString, d["topic"].AsString, d["code"].AsString, d["reason"].AsString,
-        d["seq"].IsNull ? null : unchecked((ulong)d["seq"].AsInt64), Ticks(d["at"]), d["b"].AsBinary);
-
     public static BsonDocument ValueChangeDocument(string pid, ValueChange t) => new()
     {
         ["_id"] = t.Key, ["id"] = t.Id, ["kind"] = (int)t.Kind, ["p"] = pid, ["amount"] = t.Amount, ["at"] = t.At.UtcTicks,

@@ -283,17 +283,7 @@ internal sealed class LiteDbUnitOfWork(LiteDatabase db, LiteDbWriteCache cache, 
         db.GetCollection(Devices).Upsert(LiteDbMapping.DeviceDocument(progress));
     }
 
-    public bool AddQuarantine(QuarantineRecord record)
-    {
-        ILiteCollection<BsonDocument> col = db.GetCollection(Quarantine);
-        if (col.FindById(record.Id) is not null)
-        {
-            return false;
-        }
-
-        col.Insert(LiteDbMapping.QuarantineDocument(record));
-        return true;
-    }
+    public QuarantineOutcome AddQuarantine(QuarantineEntry entry, QuarantineLimits limits) => LiteDbQuarantine.Add(db, entry, limits);
 
     public void IndexSector(string sectorId, string pid) =>
         db.GetCollection(Sectors).Upsert(new BsonDocument { ["_id"] = sectorId, ["p"] = pid });

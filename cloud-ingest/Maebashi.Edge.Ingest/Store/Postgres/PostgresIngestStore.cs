@@ -109,28 +109,31 @@ public sealed class PostgresIngestStore : IIngestStore
         return List(cmd, ReadDevice);
     }
 
-    public IReadOnlyList<QuarantineRecord> Quarantine(int limit)
+    public QuarantinePage Quarantine(QuarantineQuery query)
     {
         using NpgsqlConnection c = _source.OpenConnection();
-        return PostgresQuarantine.Latest(c, limit);
+        return PostgresQuarantine.Page(c, query);
     }
 
-    public long QuarantineCount()
+    public byte[]? QuarantinePayload(long id)
     {
         using NpgsqlConnection c = _source.OpenConnection();
-        return PostgresQuarantine.Count(c);
+        return PostgresQuarantine.Payload(c, id);
     }
 
-    public QuarantinePage Quarantine(QuarantineFilter filter, int skip, int take)
+    public int PurgeQuarantine(DateTimeOffset olderThan, int max)
     {
         using NpgsqlConnection c = _source.OpenConnection();
-        return PostgresQuarantine.Page(c, filter, skip, take);
+        using NpgsqlTransaction tx = c.BeginTransaction();
+        int purged = PostgresQuarantine.Purge(c, tx, olderThan, max);
+        tx.Commit();
+        return purged;
     }
 
-    public QuarantineRecord? FindQuarantine(string id)
+    public IReadOnlyList<QuarantineUsage> QuarantineUsage()
     {
         using NpgsqlConnection c = _source.OpenConnection();
-        return PostgresQuarantine.Find(c, id);
+        return PostgresQuarantine.Usage(c);
     }
 
     public IReadOnlyList<string> PersonsInDebt()

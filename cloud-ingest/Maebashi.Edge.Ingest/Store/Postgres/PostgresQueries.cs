@@ -89,6 +89,14 @@ internal static class PostgresQueries
     /// <param name="forUpdate">Lock the row until the transaction ends (a unit reads, then advances, the device's progress).</param>
     public static DeviceProgress? Device(NpgsqlConnection c, NpgsqlTransaction? tx, string device, bool forUpdate)
     {
+        if (forUpdate)
+        {
+            // FOR UPDATE locks no row the first time a device is heard of: two workers would both insert it and one
+            // count would overwrite the other. A transaction-scoped lock on the device's name serializes them.
+            using NpgsqlCommand lockDevice = Command(c, tx, "SELECT pg_advisory_xact_lock(hashtextextended('maebashi.device:' || $1, 0))", Text(device));
+            lockDevice.ExecuteNonQuery();
+        }
+
         using NpgsqlCommand cmd = Command(c, tx, $"SELECT {DeviceColumns} FROM devices WHERE device = $1" + (forUpdate ? " FOR UPDATE" : ""), Text(device));
         using NpgsqlDataReader r = cmd.ExecuteReader();
         return r.Read() ? ReadDevice(r) : null;

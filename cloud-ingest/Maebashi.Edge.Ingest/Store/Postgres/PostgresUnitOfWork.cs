@@ -274,7 +274,7 @@ internal sealed class PostgresUnitOfWork(NpgsqlConnection c, NpgsqlTransaction t
         cmd.ExecuteNonQuery();
     }
 
-    public bool AddQuarantine(QuarantineRecord record) => PostgresQuarantine.Add(c, tx, record);
+    public QuarantineOutcome AddQuarantine(QuarantineEntry entry, QuarantineLimits limits) => PostgresQuarantine.Add(c, tx, entry, limits);
 
     public string? GetMeta(string key) => Meta(c, tx, key);
 

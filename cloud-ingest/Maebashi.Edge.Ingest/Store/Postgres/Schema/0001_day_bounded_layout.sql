@@ -132,18 +132,52 @@ CREATE TABLE devices (
     events_applied bigint NOT NULL
 );
 
+-- The bounded quarantine (IIngestStore's header, docs/ingest.md "Quarantine"): records without their payloads,
+-- the payloads apart, and counters the limits are checked against (never found by scanning records).
 CREATE TABLE quarantine (
-    id      text   PRIMARY KEY,
-    scope   text   NOT NULL,
-    device  text   NOT NULL,
-    topic   text   NOT NULL,
-    code    text   NOT NULL,
-    reason  text   NOT NULL,
+    id      bigserial PRIMARY KEY,
+    kind    smallint NOT NULL,
+    device  text     NOT NULL,
+    topic   text     NOT NULL,
+    code    text     NOT NULL,
+    reason  text     NOT NULL,
     seq     bigint,
-    at      bigint NOT NULL,
+    at      bigint   NOT NULL,
+    size    bigint   NOT NULL,
+    sha256  text     NOT NULL,
+    repeats bigint   NOT NULL,
+    bytes   bigint   NOT NULL,
+    UNIQUE NULLS NOT DISTINCT (device, code, sha256, seq)
+);
+CREATE INDEX quarantine_device ON quarantine (device, id);
+CREATE INDEX quarantine_code ON quarantine (code, id);
+CREATE INDEX quarantine_device_code ON quarantine (device, code, id);
+CREATE INDEX quarantine_at ON quarantine (at);
+
+CREATE TABLE quarantine_payload (
+    id      bigint PRIMARY KEY REFERENCES quarantine ON DELETE CASCADE,
     payload bytea  NOT NULL
 );
-CREATE INDEX quarantine_at ON quarantine (at);
+
+CREATE TABLE quarantine_total (
+    one     boolean PRIMARY KEY CHECK (one),
+    records bigint  NOT NULL,
+    bytes   bigint  NOT NULL
+);
+INSERT INTO quarantine_total VALUES (true, 0, 0);
+
+CREATE TABLE quarantine_usage (
+    device  text   PRIMARY KEY,
+    records bigint NOT NULL,
+    bytes   bigint NOT NULL
+);
+
+CREATE TABLE quarantine_dropped (
+    device text   NOT NULL,
+    code   text   NOT NULL,
+    count  bigint NOT NULL,
+    PRIMARY KEY (device, code)
+);
 
 CREATE TABLE meta (
     key   text PRIMARY KEY,
