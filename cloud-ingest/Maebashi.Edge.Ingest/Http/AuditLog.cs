@@ -19,9 +19,6 @@ public sealed class AuditLog : IDisposable
     {
         Path = path;
         _time = time;
-
-        // The data directory is the LiteDB store's to create; on a PostgreSQL store only this log lives there.
-        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!);
         _writer = new StreamWriter(new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read)) { AutoFlush = true };
     }
 
