@@ -15,12 +15,13 @@ internal static class DemoCommands
         var duration = new Option<string?>("--duration") { Description = "how long to run, e.g. 90s or 5m (default: until Ctrl+C)" };
         var speed = new Option<double>("--speed") { Description = "scenario speed: stops, passengers and visits come this many times as often", DefaultValueFactory = _ => 1 };
         var broker = new Option<string>("--broker") { Description = "embedded (the ingest's MQTTnet broker) or mosquitto", DefaultValueFactory = _ => "embedded" };
+        var store = new Option<string>("--store") { Description = "the ingest's store: litedb (in the demo's temporary folder) or postgresql://USER[:PASS]@HOST[:PORT]/DB", DefaultValueFactory = _ => "litedb" };
         var httpPort = new Option<int>("--http-port") { Description = "HTTP API port on 127.0.0.1 (a free one if taken)", DefaultValueFactory = _ => 8080 };
         var keep = new Option<bool>("--keep") { Description = "keep the temporary data folder" };
         var verbose = new Option<bool>("--verbose") { Description = "show warnings from every part on stderr" };
         var demo = new Command("demo", "run the ingest and a simulated fleet (2 buses with door validators, an event site, a clinic) on emulated hardware")
         {
-            duration, speed, broker, httpPort, keep, verbose,
+            duration, speed, broker, store, httpPort, keep, verbose,
         };
         demo.SetAction(async (parse, ct) =>
         {
@@ -33,6 +34,7 @@ internal static class DemoCommands
                     Duration = d is null ? null : DemoOptions.ParseDuration(d),
                     Speed = parse.GetValue(speed),
                     Broker = parse.GetValue(broker)!,
+                    Store = parse.GetValue(store)!,
                     HttpPort = parse.GetValue(httpPort),
                     Keep = parse.GetValue(keep),
                 };

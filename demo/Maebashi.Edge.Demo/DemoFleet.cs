@@ -119,6 +119,7 @@ public sealed class DemoFleet : IAsyncDisposable
             RegistryPath = registryPath,
             OperatorsPath = operatorsPath,
             DataDirectory = Path.Combine(_dir, "ingest"),
+            Store = _options.Store,
             MqttPort = 0,
             HttpPort = _options.HttpPort,
             CloseInterval = TimeSpan.FromSeconds(5),
@@ -134,6 +135,7 @@ public sealed class DemoFleet : IAsyncDisposable
                 RegistryPath = registryPath,
                 OperatorsPath = operatorsPath,
                 DataDirectory = ingestOptions.DataDirectory,
+                Store = _options.Store,
                 HttpPort = _options.HttpPort,
                 CloseInterval = ingestOptions.CloseInterval,
                 CardKeysFile = cardKeys,
@@ -154,7 +156,7 @@ public sealed class DemoFleet : IAsyncDisposable
             // The chosen HTTP port is taken: any free one will do for a demo.
             Ingest = await IngestHost.StartAsync(new IngestOptions
             {
-                RegistryPath = ingestOptions.RegistryPath, OperatorsPath = operatorsPath, DataDirectory = ingestOptions.DataDirectory + "-2", MqttPort = 0, HttpPort = 0,
+                RegistryPath = ingestOptions.RegistryPath, OperatorsPath = operatorsPath, DataDirectory = ingestOptions.DataDirectory + "-2", Store = _options.Store, MqttPort = 0, HttpPort = 0,
                 CloseInterval = ingestOptions.CloseInterval, CardKeysFile = cardKeys, JpkiRootsFile = jpkiRoots, JpkiCrlFile = jpkiCrl, Broker = ingestOptions.Broker, BrokerUser = ingestOptions.BrokerUser, BrokerPassword = ingestOptions.BrokerPassword,
             }, _loggers, TimeProvider.System, ct);
         }

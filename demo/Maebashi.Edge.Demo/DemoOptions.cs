@@ -1,4 +1,7 @@
 using System.Globalization;
+using Maebashi.Edge.Ingest;
+using Maebashi.Edge.Ingest.Hosting;
+using Maebashi.Edge.Ingest.Store.Postgres;
 
 namespace Maebashi.Edge.Demo;
 
@@ -13,6 +16,12 @@ public sealed class DemoOptions
 
     /// <summary><c>embedded</c> (the ingest's MQTTnet broker) or <c>mosquitto</c> (Debian's, started by the demo).</summary>
     public string Broker { get; init; } = "embedded";
+
+    /// <summary>
+    /// The ingest's store: <c>litedb</c> in the demo's temporary folder, or a PostgreSQL database as
+    /// <c>postgresql://USER[:PASS]@HOST[:PORT]/DB</c> (<c>ingest run --store</c>), which the demo writes into and leaves.
+    /// </summary>
+    public string Store { get; init; } = IngestStoreOption.LiteDb;
 
     /// <summary>The HTTP API's port on 127.0.0.1; 0 picks a free one.</summary>
     public int HttpPort { get; init; } = 8080;
@@ -41,6 +50,16 @@ public sealed class DemoOptions
         if (Broker is not ("embedded" or "mosquitto"))
         {
             throw new ArgumentException($"--broker: expected embedded or mosquitto, got '{Broker}'");
+        }
+
+        try
+        {
+            // The ingest's own rule for --store (its message never names a password); only the store is read.
+            IngestStoreOption.PostgresSettings(new IngestOptions { RegistryPath = "", Store = Store }, pgPassFile: null);
+        }
+        catch (StoreOptionException e)
+        {
+            throw new ArgumentException($"{e.Option}: {e.Problem}", e);
         }
 
         if (HttpPort is < 0 or > 65535)
