@@ -327,6 +327,9 @@ public sealed class IngestPipeline
 
         /// <summary>The codes of refusals the quarantine only counted (past its limits), for the metric once committed.</summary>
         public List<string> DroppedCodes { get; } = [];
+
+        /// <summary>Card reads refused, by code, for the metric once committed (a unit the store retries counts once).</summary>
+        public List<string> RefusedReads { get; } = [];
     }
 
     private sealed record Applied(Ack Ack, int Quarantined, DateTimeOffset? NewestAt, IReadOnlyList<string> DroppedCodes);
@@ -374,7 +377,7 @@ public sealed class IngestPipeline
                 {
                     results[i] = new EventResult { Seq = e.Seq, Status = ResultStatus.Rejected, Reason = cardRead.Reason };
                     QuarantineEvent(w, unit, ref quarantined, payload, device, topic, e.Seq, cardRead.Problem!.Value.ToString(), cardRead.Reason!, now);
-                    _metrics.CardReadRefused(cardRead.Problem.Value.ToString());
+                    unit.RefusedReads.Add(cardRead.Problem.Value.ToString());
                     if (cardRead.Problem == CardReadProblem.Clone)
                     {
                         // The card goes on the deny list with this unit's commit (reason clone).
@@ -446,7 +449,7 @@ public sealed class IngestPipeline
                 QuarantineEvent(w, unit, ref quarantined, payload, device, topic, tap.Seq, code, r.Reason ?? "rejected by the rules", now);
                 if (code != CardSignals.RuleCode)
                 {
-                    _metrics.CardReadRefused(code);
+                    unit.RefusedReads.Add(code);
                 }
             }
         }
@@ -485,6 +488,11 @@ public sealed class IngestPipeline
     // Runs under _gate after the unit committed: the in-memory deny list and trips follow the store.
     private void AfterCommit(UnitState unit)
     {
+        foreach (string code in unit.RefusedReads)
+        {
+            _metrics.CardReadRefused(code);
+        }
+
         _occupancy.Commit(unit.Occupancy);
         if (_denyList.Commit(unit.Deny) is not { } list)
         {

@@ -232,7 +232,11 @@ public interface IStoreMaintenance
 
 public interface IIngestStore : IStoreMaintenance, IDisposable
 {
-    /// <summary>Runs <paramref name="work"/> as one atomic, durable unit (see the file's comment).</summary>
+    /// <summary>
+    /// Runs <paramref name="work"/> as one atomic, durable unit (see the file's comment). The store may run
+    /// <paramref name="work"/> again after rolling the unit back (PostgreSQL: a deadlock between two workers), so it must
+    /// change nothing but the unit and state it creates itself; what follows the commit goes after Write returns.
+    /// </summary>
     T Write<T>(Func<IIngestWrite, T> work);
 
     PersonState? GetPerson(string pid);

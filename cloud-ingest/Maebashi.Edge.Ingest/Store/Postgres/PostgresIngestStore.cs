@@ -56,13 +56,27 @@ public sealed class PostgresIngestStore : IIngestStore
     /// </remarks>
     public T Write<T>(Func<IIngestWrite, T> work) => WriteUnit(work);
 
+    /// <summary>How often a unit PostgreSQL broke as a deadlock (two workers locking persons in another order) is run again.</summary>
+    private const int DeadlockRetries = 5;
+
     private T WriteUnit<T>(Func<PostgresUnitOfWork, T> work)
     {
-        using NpgsqlConnection c = _source.OpenConnection();
-        using NpgsqlTransaction tx = c.BeginTransaction(IsolationLevel.ReadCommitted);
-        T result = work(new PostgresUnitOfWork(c, tx));
-        tx.Commit();
-        return result;
+        for (int attempt = 1; ; attempt++)
+        {
+            try
+            {
+                using NpgsqlConnection c = _source.OpenConnection();
+                using NpgsqlTransaction tx = c.BeginTransaction(IsolationLevel.ReadCommitted);
+                T result = work(new PostgresUnitOfWork(c, tx));
+                tx.Commit();
+                return result;
+            }
+            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.DeadlockDetected && attempt < DeadlockRetries)
+            {
+                // PostgreSQL rolled the unit back whole; its work only touched the unit (IIngestStore.Write), so running
+                // it again is safe, and the other worker's unit has gone through meanwhile.
+            }
+        }
     }
 
     public PersonState? GetPerson(string pid)
