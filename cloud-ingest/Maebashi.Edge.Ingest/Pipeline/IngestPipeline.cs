@@ -292,9 +292,11 @@ public sealed class IngestPipeline
         {
             lock (_gate)
             {
+                (string[] devices, string[] persons) = LockOrder(group);
                 UnitState unit = _store.Write(w =>
                 {
                     var u = new UnitState();
+                    w.LockAhead(devices, persons);
                     for (int i = 0; i < group.Length; i++)
                     {
                         PendingBatch b = group[i];
@@ -313,6 +315,27 @@ public sealed class IngestPipeline
         }
 
         return results;
+    }
+
+    /// <summary>
+    /// The group's devices and the persons its cards name, each sorted: the order the unit locks them in up front, so that
+    /// two workers' units never wait on each other in a cycle.
+    /// </summary>
+    private (string[] Devices, string[] Persons) LockOrder(PendingBatch[] group)
+    {
+        var persons = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (PendingBatch b in group)
+        {
+            foreach (ReadEvent ev in b.Read.Events)
+            {
+                if (ev.Event?.Card is { } card && _registry.FindCard(card.Tok) is { } entry)
+                {
+                    persons.Add(entry.Pid);
+                }
+            }
+        }
+
+        return ([.. group.Select(b => b.Device).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)], [.. persons]);
     }
 
     /// <summary>What one unit of work changed beyond the store: who went into or out of debt, vehicles' trips, how much it quarantined.</summary>

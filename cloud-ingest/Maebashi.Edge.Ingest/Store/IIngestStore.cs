@@ -193,6 +193,13 @@ public interface IIngestWrite
     PersonState? GetPersonForUpdate(string pid);
 
     /// <summary>
+    /// Locks, at the unit's start, the devices and then the persons it will touch, each list sorted, so that units of
+    /// two processes never wait on each other in a cycle (PostgreSQL: the device's advisory lock, then SELECT … FOR
+    /// UPDATE of the persons in pid order, inserting missing rows first). A store of one process may do nothing.
+    /// </summary>
+    void LockAhead(IReadOnlyList<string> devices, IReadOnlyList<string> persons);
+
+    /// <summary>
     /// Remembers whose a sector ID is, for an operator's lookup by it (<see cref="IIngestStore.PidOfSector"/>): written
     /// once, when the person's first facts arrive, so the lookup is one read and nothing is computed per person.
     /// </summary>

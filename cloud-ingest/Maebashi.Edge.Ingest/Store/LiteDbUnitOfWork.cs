@@ -215,6 +215,11 @@ internal sealed class LiteDbUnitOfWork(LiteDatabase db, LiteDbWriteCache cache, 
 
     public PersonState? GetPersonForUpdate(string pid) => Person(pid)?.State;
 
+    /// <summary>One process writes this store, one unit at a time: nothing to lock ahead.</summary>
+    public void LockAhead(IReadOnlyList<string> devices, IReadOnlyList<string> persons)
+    {
+    }
+
     private CachedPerson? Person(string pid) =>
         _newPersons.TryGetValue(pid, out CachedPerson? p) || cache.TryGetPerson(pid, out p) ? p : null;
 

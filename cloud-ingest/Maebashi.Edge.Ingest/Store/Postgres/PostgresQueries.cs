@@ -91,15 +91,22 @@ internal static class PostgresQueries
     {
         if (forUpdate)
         {
-            // FOR UPDATE locks no row the first time a device is heard of: two workers would both insert it and one
-            // count would overwrite the other. A transaction-scoped lock on the device's name serializes them.
-            using NpgsqlCommand lockDevice = Command(c, tx, "SELECT pg_advisory_xact_lock(hashtextextended('maebashi.device:' || $1, 0))", Text(device));
-            lockDevice.ExecuteNonQuery();
+            LockDevice(c, tx, device);
         }
 
         using NpgsqlCommand cmd = Command(c, tx, $"SELECT {DeviceColumns} FROM devices WHERE device = $1" + (forUpdate ? " FOR UPDATE" : ""), Text(device));
         using NpgsqlDataReader r = cmd.ExecuteReader();
         return r.Read() ? ReadDevice(r) : null;
+    }
+
+    /// <summary>
+    /// FOR UPDATE locks no row the first time a device is heard of: two workers would both insert it and one count
+    /// would overwrite the other. A transaction-scoped lock on the device's name serializes them (taken again: no wait).
+    /// </summary>
+    public static void LockDevice(NpgsqlConnection c, NpgsqlTransaction? tx, string device)
+    {
+        using NpgsqlCommand cmd = Command(c, tx, "SELECT pg_advisory_xact_lock(hashtextextended('maebashi.device:' || $1, 0))", Text(device));
+        cmd.ExecuteNonQuery();
     }
 
     /// <summary>Every row the command reads, mapped.</summary>

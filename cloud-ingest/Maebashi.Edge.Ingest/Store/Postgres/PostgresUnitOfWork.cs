@@ -109,6 +109,27 @@ internal sealed class PostgresUnitOfWork(NpgsqlConnection c, NpgsqlTransaction t
         return state;
     }
 
+    public void LockAhead(IReadOnlyList<string> devices, IReadOnlyList<string> persons)
+    {
+        foreach (string device in devices)
+        {
+            LockDevice(c, tx, device);
+        }
+
+        if (persons.Count == 0)
+        {
+            return;
+        }
+
+        // Missing rows inserted, then every row locked, in pid order: a unit of another worker locking some of the
+        // same persons takes them in the same order, so one waits for the other instead of both for each other.
+        string[] pids = [.. persons];
+        using var batch = new NpgsqlBatch(c, tx);
+        batch.BatchCommands.Add(BatchCommand("INSERT INTO persons (pid) SELECT p FROM unnest($1) AS t(p) ORDER BY p ON CONFLICT (pid) DO NOTHING", Array(pids, NpgsqlDbType.Text)));
+        batch.BatchCommands.Add(BatchCommand("SELECT pid FROM persons WHERE pid = ANY($1) ORDER BY pid FOR UPDATE", Array(pids, NpgsqlDbType.Text)));
+        batch.ExecuteNonQuery();
+    }
+
     public void IndexSector(string sectorId, string pid)
     {
         using NpgsqlCommand cmd = Command(c, tx,
