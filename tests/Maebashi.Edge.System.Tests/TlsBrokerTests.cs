@@ -185,16 +185,20 @@ public sealed class TlsBrokerTests : IDisposable
     }
 
     [Fact]
-    public void Doctor_reports_the_handshake_a_certificate_about_to_end_and_a_wrong_host_by_name()
+    public void Doctor_reports_the_handshake_a_certificate_about_to_end_an_expired_one_a_wrong_host_and_a_wrong_CA_by_name()
     {
         DateTimeOffset now = DateTimeOffset.UtcNow;
         using X509Certificate2 authority = DevCertificateAuthority.CreateCa("Maebashi test CA", now.AddDays(-60), now.AddDays(400));
         string caCert = Path.Combine(_dir, "terminal-ca.crt");
         File.WriteAllText(caCert, authority.ExportCertificatePem());
 
-        string Doctor(string name, DateTimeOffset until, params string[] hosts)
+        using X509Certificate2 stranger = DevCertificateAuthority.CreateCa("Another CA", now.AddDays(-60), now.AddDays(400));
+
+        string Doctor(string name, DateTimeOffset until, params string[] hosts) => DoctorOf(name, authority, until < now ? until.AddDays(-30) : now.AddDays(-1), until, hosts);
+
+        string DoctorOf(string name, X509Certificate2 issuer, DateTimeOffset from, DateTimeOffset until, params string[] hosts)
         {
-            using X509Certificate2 server = DevCertificateAuthority.IssueServer(authority, hosts, now.AddDays(-1), until);
+            using X509Certificate2 server = DevCertificateAuthority.IssueServer(issuer, hosts, from, until);
             PemPair pair = DevCertificateAuthority.Save(server, Path.Combine(_dir, name + ".crt"), Path.Combine(_dir, name + ".key"));
             MosquittoProcess broker = Broker("mq-" + name, new MosquittoTls(pair.Certificate, pair.Key));
             string config = Provision("t-" + name, broker.TlsPort!.Value, "--tls", "--ca-file", caCert);
@@ -211,6 +215,12 @@ public sealed class TlsBrokerTests : IDisposable
 
         string wrongHost = Doctor("host", now.AddDays(300), "broker.elsewhere.example");
         Assert.Matches(@"FAIL\s+tls\s+TLS to localhost:\d+ failed: the broker's certificate is not for the host name localhost", wrongHost);
+
+        string expired = Doctor("expired", now.AddDays(-2), "localhost");
+        Assert.Matches(@"FAIL\s+tls\s+TLS to localhost:\d+ failed: the broker's certificate is not valid now", expired);
+
+        string wrongCa = DoctorOf("ca", stranger, now.AddDays(-1), now.AddDays(300), "localhost");
+        Assert.Matches(@"FAIL\s+tls\s+TLS to localhost:\d+ failed: the broker's certificate is not signed by the CA in", wrongCa);
     }
 
     [Fact]
