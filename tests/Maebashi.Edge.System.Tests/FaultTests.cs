@@ -254,6 +254,9 @@ public sealed class FaultTests
     public async Task A_device_clock_an_hour_ahead_is_rejected_and_quarantined_and_an_hour_behind_is_applied(BrokerKind broker)
     {
         DateTimeOffset now = ClockBase.Value;
+        // An hour ahead of the ingest's real clock: ClockBase is moved back from the early JST hours (the service-day
+        // boundary), so the ahead taps count from now, not from it.
+        DateTimeOffset real = DateTimeOffset.UtcNow.ToOffset(Jst);
         var correct = new List<Step>();
         var ahead = new List<Step>();
         var behind = new List<Step>();
@@ -261,8 +264,8 @@ public sealed class FaultTests
         {
             correct.Add(Step.Board(now.AddHours(-3).AddMinutes(i), FaultRegistry.RiderUid(i), "S01"));
             correct.Add(Step.Alight(now.AddHours(-3).AddMinutes(30 + i), FaultRegistry.RiderUid(i), "S05"));
-            ahead.Add(Step.Board(now.AddHours(1).AddMinutes(i), FaultRegistry.RiderUid(20 + i), "S01"));
-            ahead.Add(Step.Alight(now.AddHours(1).AddMinutes(30 + i), FaultRegistry.RiderUid(20 + i), "S05"));
+            ahead.Add(Step.Board(real.AddHours(1).AddMinutes(i), FaultRegistry.RiderUid(20 + i), "S01"));
+            ahead.Add(Step.Alight(real.AddHours(1).AddMinutes(30 + i), FaultRegistry.RiderUid(20 + i), "S05"));
             behind.Add(Step.Board(now.AddHours(-1).AddMinutes(-40 + i), FaultRegistry.RiderUid(40 + i), "S03"));
             behind.Add(Step.Alight(now.AddHours(-1).AddMinutes(-10 + i), FaultRegistry.RiderUid(40 + i), "S07"));
         }
