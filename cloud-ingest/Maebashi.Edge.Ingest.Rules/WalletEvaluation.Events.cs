@@ -90,8 +90,19 @@ internal sealed partial class WalletEvaluation
 
         if (!_participationByEvent.TryGetValue(ev.Id, out ParticipationDraft? p))
         {
-            Reject(i, $"no event_in of this person at event {ev.Id} before it");
-            return;
+            // A site holding its events one after another names, for an exit during one event's out-grace, that event,
+            // though the person entered the next one there: the exit closes the person's open participation at this
+            // site whose window (and out-grace) holds it. Only without one is it refused.
+            string device = _entries[i].Tap.Device;
+            p = _participations.FirstOrDefault(o => o.Out < 0 && !o.CarriedOut && o.Event.Sites.Contains(device)
+                && at >= o.Event.Start && at <= o.Event.End + RuleWindows.EventOutGrace);
+            if (p is null)
+            {
+                Reject(i, $"no event_in of this person at event {ev.Id} before it");
+                return;
+            }
+
+            ev = p.Event;
         }
 
         if (p.Out >= 0 || p.CarriedOut)

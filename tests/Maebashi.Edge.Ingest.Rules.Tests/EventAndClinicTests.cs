@@ -95,6 +95,35 @@ public class EventAndClinicTests
         Assert.Equal(Jst.At("2026-11-30 08:30"), Assert.Single(w.Participations).Out);
     }
 
+    [Fact]
+    public void An_exit_named_for_the_event_in_its_out_grace_closes_the_next_event_the_person_entered_at_that_site()
+    {
+        // One site holds a clean-up until 10:00 and a walk from 10:00:01; during the clean-up's out-grace the gate
+        // names the clean-up for every exit, also of a walker who came in at 10:05.
+        CityRegistry registry = RegistryBuilder.Small()
+            .Device("GATE-1", DeviceRoles.Event)
+            .Event("TIDY", EventSectors.Volunteer, "2026-12-01 09:00", "2026-12-01 10:00", 40, null, null, "GATE-1")
+            .Event("WALK", EventSectors.Health, "2026-12-01 10:00:01", "2026-12-01 16:00", 10, pointsPerHour: 60, maxPoints: null, "GATE-1")
+            .Person("Q1", "1990-01-01")
+            .Person("Q2", "1990-01-01")
+            .Build();
+        var walker = new Rider(registry, "Q1");
+        walker.EventIn("GATE-1", "2026-12-01 10:05", "WALK");
+        StoredTapRef walkerOut = walker.EventOut("GATE-1", "2026-12-01 10:45", "TIDY");
+        var stranger = new Rider(registry, "Q2");
+        StoredTapRef strangerOut = stranger.EventOut("GATE-1", "2026-12-01 10:45", "TIDY");
+
+        WalletView w = walker.Eval("2026-12-02 00:00");
+        WalletView s = stranger.Eval("2026-12-02 00:00");
+
+        // 40 minutes at 60 points an hour: the walk, closed by the exit.
+        Assert.Equal((ResultStatus.Applied, 40L), (w.Outcomes[walkerOut].Status, w.PointsHealth));
+        Assert.Equal(Jst.At("2026-12-01 10:45"), Assert.Single(w.Participations).Out);
+        // No participation at this site at all: still refused.
+        Assert.Equal(ResultStatus.Rejected, s.Outcomes[strangerOut].Status);
+        Assert.Contains("no event_in", s.Outcomes[strangerOut].Reason, StringComparison.Ordinal);
+    }
+
     private static CityRegistry EventRegistry() => RegistryBuilder.Small()
         .Device("GATE-1", DeviceRoles.Event)
         .Device("GATE-2", DeviceRoles.Event)
