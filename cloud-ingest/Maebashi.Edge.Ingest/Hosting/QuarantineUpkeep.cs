@@ -1,5 +1,4 @@
 using Maebashi.Edge.Ingest.Pipeline;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -10,63 +9,31 @@ namespace Maebashi.Edge.Ingest.Hosting;
 /// once at start, then every <see cref="IngestOptions.QuarantinePurgeInterval"/> on the host's clock, never in a request.
 /// </summary>
 public sealed class QuarantineUpkeep(IOptions<IngestOptions> options, IngestPipeline pipeline, TimeProvider time, ILogger<QuarantineUpkeep> logger)
-    : IHostedService, IDisposable
+    : PeriodicUpkeep(time, logger)
 {
-    private readonly CancellationTokenSource _stopping = new();
-    private Task? _loop;
+    protected override TimeSpan Interval => options.Value.QuarantinePurgeInterval;
 
-    public Task StartAsync(CancellationToken cancellationToken)
-    {
-        Purge();
-        _loop = Task.Run(() => LoopAsync(options.Value.QuarantinePurgeInterval), CancellationToken.None);
-        return Task.CompletedTask;
-    }
+    protected override string What => "Purging the quarantine";
 
-    private async Task LoopAsync(TimeSpan interval)
+    protected override void RunOnce()
     {
-        using var timer = new PeriodicTimer(interval, time);
-        try
+        int n = pipeline.PurgeQuarantine();
+        if (n > 0)
         {
-            while (await timer.WaitForNextTickAsync(_stopping.Token))
-            {
-                Purge();
-            }
-        }
-        catch (OperationCanceledException)
-        {
-            // stopping
+            Logger.LogInformation("Purged {Records} quarantine records past the retention of {Retention}", n, options.Value.QuarantineRetention);
         }
     }
 
-    private void Purge()
+    /// <summary>A purge that fails at start does not keep the ingest from starting: the next tick tries again.</summary>
+    protected override void RunAtStart()
     {
         try
         {
-            int n = pipeline.PurgeQuarantine();
-            if (n > 0)
-            {
-                logger.LogInformation("Purged {Records} quarantine records past the retention of {Retention}", n, options.Value.QuarantineRetention);
-            }
+            RunOnce();
         }
         catch (Exception e)
         {
-            logger.LogError(e, "Purging the quarantine failed; retrying at the next tick");
+            Logger.LogError(e, "{What} failed; retrying at the next tick", What);
         }
-    }
-
-    public async Task StopAsync(CancellationToken cancellationToken)
-    {
-        await _stopping.CancelAsync();
-        if (_loop is not null)
-        {
-            await _loop;
-        }
-    }
-
-    /// <summary>Ends the loop also when the host failed to start after this service had (StopAsync is not called then).</summary>
-    public void Dispose()
-    {
-        _stopping.Cancel();
-        _stopping.Dispose();
     }
 }

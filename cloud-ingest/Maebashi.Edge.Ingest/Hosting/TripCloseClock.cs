@@ -1,5 +1,4 @@
 using Maebashi.Edge.Ingest.Pipeline;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -10,58 +9,18 @@ namespace Maebashi.Edge.Ingest.Hosting;
 /// start returns), then every <see cref="IngestOptions.CloseInterval"/> on the host's clock.
 /// </summary>
 public sealed class TripCloseClock(IOptions<IngestOptions> options, IngestPipeline pipeline, TimeProvider time, ILogger<TripCloseClock> logger)
-    : IHostedService, IDisposable
+    : PeriodicUpkeep(time, logger)
 {
-    private readonly CancellationTokenSource _stopping = new();
-    private Task? _loop;
+    protected override TimeSpan Interval => options.Value.CloseInterval;
 
-    public Task StartAsync(CancellationToken cancellationToken)
-    {
-        pipeline.CloseDueTrips();
-        _loop = Task.Run(() => LoopAsync(options.Value.CloseInterval), CancellationToken.None);
-        return Task.CompletedTask;
-    }
+    protected override string What => "Closing trips by the clock";
 
-    private async Task LoopAsync(TimeSpan interval)
+    protected override void RunOnce()
     {
-        using var timer = new PeriodicTimer(interval, time);
-        try
+        int n = pipeline.CloseDueTrips();
+        if (n > 0)
         {
-            while (await timer.WaitForNextTickAsync(_stopping.Token))
-            {
-                try
-                {
-                    int n = pipeline.CloseDueTrips();
-                    if (n > 0)
-                    {
-                        logger.LogInformation("Clock re-evaluated {Persons} persons with trips open past board + 180 min", n);
-                    }
-                }
-                catch (Exception e)
-                {
-                    logger.LogError(e, "Closing trips by the clock failed; retrying at the next tick");
-                }
-            }
+            Logger.LogInformation("Clock re-evaluated {Persons} persons with trips open past board + 180 min", n);
         }
-        catch (OperationCanceledException)
-        {
-            // stopping
-        }
-    }
-
-    public async Task StopAsync(CancellationToken cancellationToken)
-    {
-        await _stopping.CancelAsync();
-        if (_loop is not null)
-        {
-            await _loop;
-        }
-    }
-
-    /// <summary>Ends the loop also when the host failed to start after this service had (StopAsync is not called then).</summary>
-    public void Dispose()
-    {
-        _stopping.Cancel();
-        _stopping.Dispose();
     }
 }
