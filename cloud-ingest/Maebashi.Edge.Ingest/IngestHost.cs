@@ -121,10 +121,11 @@ public sealed class IngestHost : IAsyncDisposable
 
         services.AddSingleton(IngestDataDirectory.For(options));
         services.AddSingleton(sp => LoadRegistry(sp.GetRequiredService<IOptions<IngestOptions>>().Value.RegistryPath, loggers.CreateLogger("Maebashi.Edge.Ingest")));
-        services.AddSingleton(sp => OperatorDirectory.Load(sp.GetRequiredService<IOptions<IngestOptions>>().Value.OperatorsPath, sp.GetRequiredService<CityRegistry>()));
+        services.AddSingleton(sp => OperatorDirectory.Load(
+            sp.GetRequiredService<IOptions<IngestOptions>>().Value.OperatorsPath, sp.GetRequiredService<CityRegistry>(), sp.GetRequiredService<IIngestStore>));
         services.AddSingleton(sp => IngestStoreOption.Open(
             sp.GetRequiredService<IOptions<IngestOptions>>().Value, sp.GetRequiredService<IngestDataDirectory>().Path, Environment.GetEnvironmentVariable("PGPASSFILE")));
-        services.AddSingleton(sp => new AuditLog(Path.Combine(sp.GetRequiredService<IngestDataDirectory>().Path, "audit.jsonl"), time));
+        services.AddSingleton(sp => new AuditLog(sp.GetRequiredService<IIngestStore>(), time));
         services.AddSingleton(sp =>
         {
             IngestOptions o = sp.GetRequiredService<IOptions<IngestOptions>>().Value;
