@@ -92,7 +92,7 @@ public sealed partial class LiteDbIngestStore
 /// range of one index, in id order (binary values compare byte by byte).</item>
 /// <item><c>operators { _id: name, sc, tok, ph }</c>; <c>signinfailures { _id: "realm|account", re, acc, f: [ticks], lk }</c>.</item>
 /// <item><c>citizens { _id: login, ph, pid (indexed), at }</c>; <c>enrollments { _id: code hash, tok (indexed), exp (indexed) }</c>.</item>
-/// <item><c>notices { _id: Int64 (rising), kind, t, b, at, until, by, wd }</c>.</item>
+/// <item><c>notices { _id: Int64 (rising, from <c>sequences { _id: "notices", n }</c>), kind, t, b, at, until, by, wd }</c>.</item>
 /// </list>
 /// </summary>
 internal static class LiteDbConsoleState
@@ -104,6 +104,7 @@ internal static class LiteDbConsoleState
     public const string Citizens = "citizens";
     public const string Enrollments = "enrollments";
     public const string NoticesCollection = "notices";
+    public const string Sequences = "sequences";
 
     private const int PrefixBytes = 8;
 
@@ -294,7 +295,7 @@ internal static class LiteDbConsoleState
     public static CityNotice InsertNotice(LiteDatabase db, CityNotice notice)
     {
         ILiteCollection<BsonDocument> col = db.GetCollection(NoticesCollection);
-        CityNotice stored = notice with { Id = NextId(col) };
+        CityNotice stored = notice with { Id = NextSequence(db, NoticesCollection) };
         col.Insert(new BsonDocument
         {
             ["_id"] = stored.Id,
@@ -321,6 +322,16 @@ internal static class LiteDbConsoleState
         return col.Update(d);
     }
 
+    /// <summary>The next of a rising id that is never given twice, even after the record that had the highest is deleted (notices).</summary>
+    private static long NextSequence(LiteDatabase db, string name)
+    {
+        ILiteCollection<BsonDocument> sequences = db.GetCollection(Sequences);
+        long next = (sequences.FindById(name)?["n"].AsInt64 ?? 0) + 1;
+        sequences.Upsert(new BsonDocument { ["_id"] = name, ["n"] = next });
+        return next;
+    }
+
+    /// <summary>The audit log's next id: its records are never deleted, so the highest id stays.</summary>
     private static long NextId(ILiteCollection<BsonDocument> col) =>
         (col.Query().OrderByDescending("_id").Limit(1).FirstOrDefault()?["_id"].AsInt64 ?? 0) + 1;
 
