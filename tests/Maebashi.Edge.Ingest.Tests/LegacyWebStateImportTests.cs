@@ -1,5 +1,7 @@
+using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using Maebashi.Edge.Ingest.Store;
 using Page = Maebashi.Edge.Ingest.Tests.ConsoleClient.Page;
 
 namespace Maebashi.Edge.Ingest.Tests;
@@ -69,5 +71,33 @@ public sealed class LegacyWebStateImportTests
         Assert.Single(await second.AuditLinesAsync(), l => l.Contains("2026-11-02", StringComparison.Ordinal));
         Assert.Single(second.Host.Pipeline.Store.Notices());
         Assert.Equal("P0002", second.Host.Pipeline.Store.Citizen("old-hanako")!.Pid);
+    }
+
+    [Fact]
+    public async Task An_audit_log_import_cut_short_resumes_where_it_stopped_and_writes_no_record_twice()
+    {
+        string data = TestKit.TempDir();
+        string dir = Path.Combine(data, "store");
+        Directory.CreateDirectory(dir);
+        string path = Path.Combine(dir, "audit.jsonl");
+        string[] lines = [.. Enumerable.Range(0, 2_500).Select(i =>
+            $"{{\"at\":\"2026-11-02T00:00:00+00:00\",\"operator\":\"交通 係\",\"scope\":\"transport\",\"method\":\"GET\",\"route\":\"/old/{i}\",\"status\":200,\"subjects\":[]}}")];
+        await File.WriteAllTextAsync(path, string.Join('\n', lines) + "\n");
+
+        // An earlier start imported the first 1,000 lines in one unit, then stopped (the unit's meta says how far).
+        string sha = Convert.ToHexStringLower(SHA256.HashData(await File.ReadAllBytesAsync(path)));
+        long offset = Encoding.UTF8.GetByteCount(string.Concat(lines.Take(1_000).Select(l => l + "\n")));
+        using (var store = new LiteDbIngestStore(dir))
+        {
+            store.ImportWebState(
+                new WebStateImport([.. Enumerable.Range(0, 1_000).Select(i => new AuditRecord(DateTimeOffset.Parse("2026-11-02T00:00:00+00:00", CultureInfo.InvariantCulture), "交通 係", "transport", "GET", $"/old/{i}", 200, []))], [], [], []),
+                "legacy-import:audit.jsonl", $"{sha}:{offset.ToString(CultureInfo.InvariantCulture)}");
+        }
+
+        await using RunningIngest ingest = await RunningIngest.StartAsync(data: data);
+        string[] imported = [.. (await ingest.AuditLinesAsync()).Where(l => l.Contains("\"/old/", StringComparison.Ordinal))];
+        Assert.Equal(2_500, imported.Length);
+        Assert.Equal(2_500, imported.Distinct(StringComparer.Ordinal).Count());
+        Assert.True(File.Exists(path + ".imported"));
     }
 }
