@@ -54,7 +54,7 @@ internal static class OperatorCommands
         try
         {
             Console.Out.WriteLine(change(path, name));
-            Console.Out.WriteLine("the ingest reads the file at start: restart it to apply");
+            Console.Out.WriteLine("the ingest reads the file at start: start (or restart) a worker with it to apply it to every worker of its store");
             return ExitCodes.Ok;
         }
         catch (OperatorsFileException e)

@@ -28,7 +28,8 @@ namespace Maebashi.Edge.Ingest;
 
 /// <summary>
 /// The running ingest: an ASP.NET Core <see cref="WebApplication"/> whose hosted services are, in start order,
-/// the registry and operators (<see cref="StartupLoad"/>), the broker (<see cref="BrokerService"/>), the
+/// the registry and operators (<see cref="StartupLoad"/>), the import of an older data directory's web state
+/// (<see cref="LegacyWebStateImport"/>), the broker (<see cref="BrokerService"/>), the
 /// trip-close clock (<see cref="TripCloseClock"/>), the quarantine's purge (<see cref="QuarantineUpkeep"/>) and Kestrel serving the HTTP API and <c>/metrics</c>.
 /// Options are validated at start (<see cref="IngestOptionsValidator"/>). The caller owns the lifetime
 /// (signals, Ctrl+C): <c>run</c> stops it on SIGTERM, the demo and tests when they are done.
@@ -71,7 +72,7 @@ public sealed class IngestHost : IAsyncDisposable
         }
         catch
         {
-            // What did start was stopped by the host; disposing closes what was opened (store, audit log).
+            // What did start was stopped by the host; disposing closes what was opened (the store).
             await app.DisposeAsync();
             metrics.Dispose();
             throw;
@@ -121,10 +122,11 @@ public sealed class IngestHost : IAsyncDisposable
 
         services.AddSingleton(IngestDataDirectory.For(options));
         services.AddSingleton(sp => LoadRegistry(sp.GetRequiredService<IOptions<IngestOptions>>().Value.RegistryPath, loggers.CreateLogger("Maebashi.Edge.Ingest")));
-        services.AddSingleton(sp => OperatorDirectory.Load(sp.GetRequiredService<IOptions<IngestOptions>>().Value.OperatorsPath, sp.GetRequiredService<CityRegistry>()));
+        services.AddSingleton(sp => OperatorDirectory.Load(
+            sp.GetRequiredService<IOptions<IngestOptions>>().Value.OperatorsPath, sp.GetRequiredService<CityRegistry>(), sp.GetRequiredService<IIngestStore>));
         services.AddSingleton(sp => IngestStoreOption.Open(
             sp.GetRequiredService<IOptions<IngestOptions>>().Value, sp.GetRequiredService<IngestDataDirectory>().Path, Environment.GetEnvironmentVariable("PGPASSFILE")));
-        services.AddSingleton(sp => new AuditLog(Path.Combine(sp.GetRequiredService<IngestDataDirectory>().Path, "audit.jsonl"), time));
+        services.AddSingleton(sp => new AuditLog(sp.GetRequiredService<IIngestStore>(), time));
         services.AddSingleton(sp =>
         {
             IngestOptions o = sp.GetRequiredService<IOptions<IngestOptions>>().Value;
@@ -141,6 +143,7 @@ public sealed class IngestHost : IAsyncDisposable
         services.AddSingleton<VehiclePositionsFeed>();
 
         services.AddHostedService<StartupLoad>();
+        services.AddHostedService<LegacyWebStateImport>();
         services.AddSingleton<BrokerService>();
         services.AddHostedService(sp => sp.GetRequiredService<BrokerService>());
         services.AddHostedService<TripCloseClock>();

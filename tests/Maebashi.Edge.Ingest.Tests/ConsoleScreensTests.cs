@@ -36,7 +36,7 @@ public sealed partial class ConsoleScreensTests
         return browser;
     }
 
-    private static Task<string[]> AuditLines(RunningIngest ingest) => File.ReadAllLinesAsync(Path.Combine(ingest.Host.DataDirectory, "audit.jsonl"));
+    private static Task<string[]> AuditLines(RunningIngest ingest) => ingest.AuditLinesAsync();
 
     private static string[] RowsOf(string body, string attribute) =>
         [.. Regex.Matches(body, $"<tr [^>]*\\b{attribute}=\"([^\"]+)\"").Select(m => WebUtility.HtmlDecode(m.Groups[1].Value))];

@@ -122,7 +122,7 @@ public sealed class ConsoleTests
         Assert.Equal(302, (await browser.GetAsync("/console/")).Status);
 
         // Both attempts are audited; the name typed for the unknown one is not written (it could be anything).
-        string audit = await File.ReadAllTextAsync(Path.Combine(ingest.Host.DataDirectory, "audit.jsonl"));
+        string audit = await ingest.AuditTextAsync();
         Assert.Contains("\"operator\":\"交通 係\",\"scope\":\"transport\",\"method\":\"POST\",\"route\":\"/console/signin\",\"status\":401", audit, StringComparison.Ordinal);
         Assert.Contains("\"operator\":\"\",\"scope\":\"\",\"method\":\"POST\",\"route\":\"/console/signin\",\"status\":401", audit, StringComparison.Ordinal);
         Assert.DoesNotContain("nobody", audit, StringComparison.Ordinal);
@@ -177,7 +177,7 @@ public sealed class ConsoleTests
         Assert.Equal(302, signedOut.Status);
         Assert.Equal("/console/signin", signedOut.Location);
         Assert.Equal(302, (await browser.GetAsync("/console/")).Status);
-        string audit = await File.ReadAllTextAsync(Path.Combine(ingest.Host.DataDirectory, "audit.jsonl"));
+        string audit = await ingest.AuditTextAsync();
         Assert.Contains("\"operator\":\"C01 受付\",\"scope\":\"clinic:C01\",\"method\":\"POST\",\"route\":\"/console/signout\",\"status\":200", audit, StringComparison.Ordinal);
     }
 
@@ -213,7 +213,7 @@ public sealed class ConsoleTests
         Assert.Contains($"Unlocked {RunningIngest.Clinic1Name}", unlocked.Body, StringComparison.Ordinal);
 
         Assert.Equal(302, (await clerk.SignInAsync(RunningIngest.Clinic1Name, RunningIngest.ConsolePassword)).Status);
-        string audit = await File.ReadAllTextAsync(Path.Combine(ingest.Host.DataDirectory, "audit.jsonl"));
+        string audit = await ingest.AuditTextAsync();
         Assert.Contains("\"operator\":\"城 管理者\",\"scope\":\"admin\",\"method\":\"POST\",\"route\":\"/console/operators/unlock\",\"status\":200,\"subjects\":[\"C01 受付\"]", audit, StringComparison.Ordinal);
         Assert.Contains("\"operator\":\"C01 受付\",\"scope\":\"clinic:C01\",\"method\":\"POST\",\"route\":\"/console/signin\",\"status\":423", audit, StringComparison.Ordinal);
     }
@@ -257,7 +257,7 @@ public sealed class ConsoleTests
 
         Page unlock = await browser.PostFormAsync("/console/", "/console/operators?handler=Unlock", [new("name", RunningIngest.AdminName)]);
         Assert.Equal(403, unlock.Status);
-        Assert.DoesNotContain("/console/operators/unlock", await File.ReadAllTextAsync(Path.Combine(ingest.Host.DataDirectory, "audit.jsonl")), StringComparison.Ordinal);
+        Assert.DoesNotContain("/console/operators/unlock", await ingest.AuditTextAsync(), StringComparison.Ordinal);
     }
 
     [Fact]

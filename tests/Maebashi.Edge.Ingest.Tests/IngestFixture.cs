@@ -1,6 +1,7 @@
 using System.Net.Http.Headers;
 using System.Text;
 using Maebashi.Edge.Contract.Identity;
+using Maebashi.Edge.Ingest.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
@@ -102,6 +103,33 @@ internal sealed class RunningIngest : IAsyncDisposable
         using HttpResponseMessage r = await Http.SendAsync(req);
         return ((int)r.StatusCode, await r.Content.ReadAsStringAsync());
     }
+
+    /// <summary>
+    /// The whole audit log in the store, oldest first, one JSON line a record as the ingest once wrote it to
+    /// <c>audit.jsonl</c> (at, operator, scope, method, route, status, subjects).
+    /// </summary>
+    public Task<string[]> AuditLinesAsync()
+    {
+        var pages = new List<AuditEntry>();
+        for (long? before = null; ;)
+        {
+            AuditPage page = Host.Pipeline.Store.AuditPage(before, 100, null);
+            pages.AddRange(page.Entries);
+            if (page.Older is not { } older)
+            {
+                break;
+            }
+
+            before = older;
+        }
+
+        var json = new System.Text.Json.JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+        return Task.FromResult(pages.AsEnumerable().Reverse().Select(e => System.Text.Json.JsonSerializer.Serialize(
+            new { at = e.At, @operator = e.Operator, scope = e.Scope, method = e.Method, route = e.Route, status = e.Status, subjects = e.Subjects }, json)).ToArray());
+    }
+
+    /// <summary>The audit log as one text (<see cref="AuditLinesAsync"/>), for what a record should or should not hold.</summary>
+    public async Task<string> AuditTextAsync() => string.Join('\n', await AuditLinesAsync());
 
     public async ValueTask DisposeAsync()
     {

@@ -57,6 +57,14 @@ public sealed partial class MyPageTests
         return browser;
     }
 
+    /// <summary>Every byte the ingest keeps in its data directory (the store's files, as it writes them), as text.</summary>
+    private static string StoredText(RunningIngest ingest) => string.Concat(Directory.EnumerateFiles(ingest.Host.DataDirectory, "*", SearchOption.AllDirectories).Select(f =>
+    {
+        using var file = new FileStream(f, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        using var text = new StreamReader(file, Encoding.UTF8);
+        return text.ReadToEnd();
+    }));
+
     [GeneratedRegex("^[0-9A-HJKMNP-TV-Z]{5}-[0-9A-HJKMNP-TV-Z]{5}$")]
     private static partial Regex CodeShape();
 
@@ -76,7 +84,7 @@ public sealed partial class MyPageTests
         Assert.Matches(CodeShape(), code); // 10 Crockford base32 characters: 50 bits
         Assert.Equal(time.GetUtcNow() + TimeSpan.FromDays(14), TestKit.ParseJson(body).GetProperty("expiresAt").GetDateTimeOffset());
 
-        string stored = await File.ReadAllTextAsync(Path.Combine(ingest.Host.DataDirectory, CitizenAccounts.FileName));
+        string stored = StoredText(ingest);
         string canonical = code.Replace("-", "", StringComparison.Ordinal);
         Assert.DoesNotContain(canonical, stored, StringComparison.Ordinal);
         Assert.DoesNotContain(code, stored, StringComparison.Ordinal);
@@ -87,7 +95,7 @@ public sealed partial class MyPageTests
         Page enrolled = await Enroll(citizen, canonical.ToLowerInvariant());
         Assert.Equal(302, enrolled.Status);
         Assert.Equal("/my/", enrolled.Location);
-        Assert.DoesNotContain(Password, await File.ReadAllTextAsync(Path.Combine(ingest.Host.DataDirectory, CitizenAccounts.FileName)), StringComparison.Ordinal);
+        Assert.DoesNotContain(Password, StoredText(ingest), StringComparison.Ordinal);
 
         // Once only, whatever login is chosen the second time.
         using var again = new ConsoleClient(ingest);
@@ -97,7 +105,7 @@ public sealed partial class MyPageTests
         Assert.Contains("登録コードが無効です", second.Body, StringComparison.Ordinal);
         Assert.Equal(401, (await SignIn(again, "someone-else", Password)).Status);
 
-        string audit = await File.ReadAllTextAsync(Path.Combine(ingest.Host.DataDirectory, "audit.jsonl"));
+        string audit = await ingest.AuditTextAsync();
         Assert.Contains($"\"operator\":\"城 管理者\",\"scope\":\"admin\",\"method\":\"POST\",\"route\":\"/api/v1/cards/{{tok}}/enrollment\",\"status\":200,\"subjects\":[\"{Own}\"]", audit, StringComparison.Ordinal);
     }
 
@@ -219,7 +227,7 @@ public sealed partial class MyPageTests
         Assert.DoesNotContain(OwnFelica, after.Tokens); // only the card reported
 
         Assert.Equal(after.Version, ingest.Host.Pipeline.CurrentDenyList().Version);
-        string audit = await File.ReadAllTextAsync(Path.Combine(ingest.Host.DataDirectory, "audit.jsonl"));
+        string audit = await ingest.AuditTextAsync();
         Assert.Contains($"\"scope\":\"citizen\",\"method\":\"POST\",\"route\":\"/my/cards/lost\",\"status\":200,\"subjects\":[\"{Own}\"]", audit, StringComparison.Ordinal);
     }
 
@@ -265,7 +273,7 @@ public sealed partial class MyPageTests
 
         // The registry's own lost card stays on the list: clearing is for run-time statuses only.
         Assert.Contains(TestKit.Tok("11223344"), after.Tokens);
-        string audit = await File.ReadAllTextAsync(Path.Combine(restarted.Host.DataDirectory, "audit.jsonl"));
+        string audit = await restarted.AuditTextAsync();
         Assert.Contains($"\"operator\":\"城 管理者\",\"scope\":\"admin\",\"method\":\"DELETE\",\"route\":\"/api/v1/cards/{{tok}}/status\",\"status\":200,\"subjects\":[\"{Own}\"]", audit, StringComparison.Ordinal);
     }
 
@@ -348,7 +356,7 @@ public sealed partial class MyPageTests
 
         using var citizen = new ConsoleClient(ingest);
         Assert.Equal(302, (await Enroll(citizen, code)).Status);
-        string audit = await File.ReadAllTextAsync(Path.Combine(ingest.Host.DataDirectory, "audit.jsonl"));
+        string audit = await ingest.AuditTextAsync();
         Assert.Contains($"\"operator\":\"城 管理者\",\"scope\":\"admin\",\"method\":\"POST\",\"route\":\"/console/enrollment\",\"status\":200,\"subjects\":[\"{Own}\"]", audit, StringComparison.Ordinal);
     }
 

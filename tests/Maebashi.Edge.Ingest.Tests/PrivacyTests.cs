@@ -151,7 +151,7 @@ public sealed class PrivacyTests
         AssertNothingForeign(quarantine);
 
         await ingest.Get($"/api/v1/cards/{TestKit.Tok("04A1B2C3D4E5F6")}/wallet", RunningIngest.TransportToken);
-        string[] audit = await File.ReadAllLinesAsync(Path.Combine(ingest.Host.DataDirectory, "audit.jsonl"));
+        string[] audit = await ingest.AuditLinesAsync();
         Assert.Contains(audit, l => l.Contains("福祉 係", StringComparison.Ordinal) && l.Contains("/participants", StringComparison.Ordinal) && l.Contains(TestKit.Registry.SectorIdFor("P0006", SectorId.Welfare), StringComparison.Ordinal));
         Assert.Contains(audit, l => l.Contains("交通 係", StringComparison.Ordinal) && l.Contains("/wallet", StringComparison.Ordinal) && l.Contains(TestKit.Tok("04A1B2C3D4E5F6"), StringComparison.Ordinal));
         foreach (string line in audit)

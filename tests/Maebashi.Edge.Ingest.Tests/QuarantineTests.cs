@@ -199,7 +199,7 @@ public sealed partial class QuarantineTests
         Assert.Equal("application/octet-stream", r.Content.Headers.ContentType?.MediaType);
         Assert.Equal($"quarantine-{id}.bin", r.Content.Headers.ContentDisposition?.FileName);
         Assert.Equal(payload, await r.Content.ReadAsByteArrayAsync());
-        string[] audit = await File.ReadAllLinesAsync(Path.Combine(ingest.Host.DataDirectory, "audit.jsonl"));
+        string[] audit = await ingest.AuditLinesAsync();
         Assert.Contains(audit, l => l.Contains("\"route\":\"/api/v1/quarantine/{id}/payload\",\"status\":200,\"subjects\":[\"" + id + "\"]", StringComparison.Ordinal));
 
         foreach (string unknown in new[] { (id + 1).ToString(CultureInfo.InvariantCulture), "0", "abc" })

@@ -1,3 +1,4 @@
+using Maebashi.Edge.Ingest.Store;
 using Maebashi.Edge.Ingest.Web;
 using Microsoft.Extensions.Time.Testing;
 
@@ -5,13 +6,18 @@ namespace Maebashi.Edge.Ingest.Tests;
 
 /// <summary>The sign-in throttle's memory: locks end, addresses are bounded.</summary>
 [Trait("Category", "Web")]
-public sealed class ThrottleTests
+public sealed class ThrottleTests : IDisposable
 {
+    // Accounts' failures live in the store; the embedded one here (the conformance suite runs them on both stores).
+    private readonly LiteDbIngestStore _store = new(TestKit.TempDir());
+
+    public void Dispose() => _store.Dispose();
+
     [Fact]
     public void A_lock_ends_when_its_window_has_passed_so_guesses_cannot_keep_a_clerk_out_for_good()
     {
         FakeTimeProvider time = Clocks.At("2026-12-05T09:00:00+09:00");
-        var throttle = new SignInThrottle(time);
+        var throttle = new SignInThrottle(time, _store, SignInRealm.Operator);
         for (int i = 0; i < SignInThrottle.AccountFailures; i++)
         {
             throttle.RecordFailure("clerk", "10.0.0.1");
@@ -28,7 +34,7 @@ public sealed class ThrottleTests
     public void Failures_spread_over_more_than_the_window_do_not_lock()
     {
         FakeTimeProvider time = Clocks.At("2026-12-05T09:00:00+09:00");
-        var throttle = new SignInThrottle(time);
+        var throttle = new SignInThrottle(time, _store, SignInRealm.Operator);
         for (int i = 0; i < SignInThrottle.AccountFailures * 3; i++)
         {
             Assert.False(throttle.RecordFailure("clerk", $"10.0.0.{i}"));
@@ -42,7 +48,7 @@ public sealed class ThrottleTests
     public void One_address_guessing_across_names_is_throttled_and_addresses_kept_are_bounded()
     {
         FakeTimeProvider time = Clocks.At("2026-12-05T09:00:00+09:00");
-        var throttle = new SignInThrottle(time);
+        var throttle = new SignInThrottle(time, _store, SignInRealm.Operator);
         for (int i = 0; i < SignInThrottle.AddressFailures; i++)
         {
             throttle.RecordFailure(null, "10.9.9.9");

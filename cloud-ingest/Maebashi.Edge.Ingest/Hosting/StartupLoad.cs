@@ -8,6 +8,7 @@ namespace Maebashi.Edge.Ingest.Hosting;
 /// <summary>
 /// The first hosted service: taking the registry and the operators loads them (DI singletons), so that a
 /// registry with problems or a bad operators file stops the start before the store is opened or anything listens.
+/// A valid operators file then opens the store and becomes its operators (<see cref="OperatorDirectory.Load"/>).
 /// </summary>
 internal sealed class StartupLoad(CityRegistry registry, OperatorDirectory operators, ILogger<StartupLoad> logger) : IHostedService
 {

@@ -53,7 +53,7 @@ public sealed record EventSummary(EventDef Event, int Participants, long Points)
 /// What the HTTP API reads: the registry, the store's committed state and the devices' retained statuses.
 /// Reads only; the one write of the API (a charge) goes through the pipeline.
 /// </summary>
-public sealed class IngestQueries(IngestPipeline pipeline, IIngestStore store, AuditLog audit)
+public sealed class IngestQueries(IngestPipeline pipeline, IIngestStore store)
 {
     private const string DenyVersionMeta = "denyVersion";
 
@@ -149,8 +149,8 @@ public sealed class IngestQueries(IngestPipeline pipeline, IIngestStore store, A
         _ => card.Lost ? DenyReason.Lost : DenyReason.Debt,
     };
 
-    /// <summary>The audit log, newest first, from <paramref name="before"/> (a byte offset; null: the newest line).</summary>
-    public AuditPage Audit(long? before, int take, string? operatorName) => AuditLogReader.Read(audit.Path, before, take, operatorName);
+    /// <summary>The audit log, newest first, below record <paramref name="before"/> (null: from the newest record).</summary>
+    public AuditPage Audit(long? before, int take, string? operatorName) => store.AuditPage(before, take, operatorName);
 
     /// <summary>Every event of the registry, latest start first, with its participants and points issued.</summary>
     public IReadOnlyList<EventSummary> Events() =>

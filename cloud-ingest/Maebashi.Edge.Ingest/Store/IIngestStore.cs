@@ -237,7 +237,7 @@ public interface IStoreMaintenance
     int WriteSnapshot();
 }
 
-public interface IIngestStore : IStoreMaintenance, IDisposable
+public interface IIngestStore : IStoreMaintenance, IConsoleStateStore, IDisposable
 {
     /// <summary>
     /// Runs <paramref name="work"/> as one atomic, durable unit (see the file's comment). The store may run

@@ -42,8 +42,8 @@ public static class ConsoleHosting
         services.AddRazorPages(o => o.RootDirectory = "/Web/Pages");
         // Japanese is written as text, not as &#x…; escapes (the encoder still escapes markup).
         services.Configure<WebEncoderOptions>(o => o.TextEncoderSettings = new TextEncoderSettings(UnicodeRanges.All));
-        services.AddSingleton(new SignInThrottle(time));
-        services.AddSingleton(sp => new Notices.CityNotices(sp.GetRequiredService<Hosting.IngestDataDirectory>().Path, time));
+        services.AddSingleton(sp => new SignInThrottle(time, sp.GetRequiredService<Store.IIngestStore>(), Store.SignInRealm.Operator));
+        services.AddSingleton(sp => new Notices.CityNotices(sp.GetRequiredService<Store.IIngestStore>(), time));
         services.AddSingleton<ConsoleSignIn>();
         services.AddAntiforgery(o =>
         {

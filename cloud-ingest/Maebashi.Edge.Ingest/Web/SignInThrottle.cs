@@ -1,3 +1,5 @@
+using Maebashi.Edge.Ingest.Store;
+
 namespace Maebashi.Edge.Ingest.Web;
 
 /// <summary>Why a sign-in attempt is refused before its password is even checked.</summary>
@@ -13,15 +15,17 @@ public enum SignInRefusal
 }
 
 /// <summary>
-/// Failed console sign-ins, per account and per client address, over a sliding window of
-/// <see cref="Window"/>. An account locks after <see cref="AccountFailures"/> failures; the lock ends when an admin
-/// unlocks it, or when the window has passed since it locked, so that a stranger's guesses cannot keep a clerk out
-/// for good. An address is refused after <see cref="AddressFailures"/> failures, which also slows one client
-/// guessing across many accounts. State is bounded: accounts are only those of the operators file, each keeps at
-/// most its last failures, and at most <see cref="MaxAddresses"/> addresses are tracked (expired ones dropped
-/// first, then the least recent).
+/// Failed sign-ins, per account and per client address, over a sliding window of <see cref="Window"/>. An account
+/// locks after <see cref="AccountFailures"/> failures; the lock ends when an admin unlocks it, or when the window has
+/// passed since it locked, so that a stranger's guesses cannot keep a clerk out for good. An account's failures and its
+/// lock are kept in the store (<see cref="IConsoleStateStore.ChangeSignInFailures"/>), so that a failure counted by one
+/// ingest worker counts on every other: switching workers does not evade a lock. An address is refused after
+/// <see cref="AddressFailures"/> failures, which also slows one client guessing across many accounts; that count is
+/// this worker's own (docs/decisions.md, "The web's state in the store"). State is bounded: accounts are only those
+/// that exist (operators, citizens), each keeps at most its last failures, and at most <see cref="MaxAddresses"/>
+/// addresses are tracked (expired ones dropped first, then the least recent).
 /// </summary>
-public sealed class SignInThrottle(TimeProvider time)
+public sealed class SignInThrottle(TimeProvider time, IConsoleStateStore store, SignInRealm realm)
 {
     public const int AccountFailures = 5;
     public const int AddressFailures = 20;
@@ -29,25 +33,25 @@ public sealed class SignInThrottle(TimeProvider time)
     public static readonly TimeSpan Window = TimeSpan.FromMinutes(15);
 
     private readonly Lock _lock = new();
-    private readonly Dictionary<string, Failures> _accounts = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Failures> _addresses = new(StringComparer.Ordinal);
 
-    /// <summary>Whether an attempt for <paramref name="account"/> (null: no such operator) from <paramref name="address"/> may go on.</summary>
+    /// <summary>Whether an attempt for <paramref name="account"/> (null: no such account) from <paramref name="address"/> may go on.</summary>
     public SignInRefusal Check(string? account, string address)
     {
         DateTimeOffset now = time.GetUtcNow();
-        lock (_lock)
+        if (account is not null && store.SignInFailuresOf(realm, account) is { LockedAt: { } locked })
         {
-            if (account is not null && _accounts.TryGetValue(account, out Failures? a) && a.LockedAt is { } locked)
+            if (now - locked < Window)
             {
-                if (now - locked < Window)
-                {
-                    return SignInRefusal.AccountLocked;
-                }
-
-                _accounts.Remove(account);
+                return SignInRefusal.AccountLocked;
             }
 
+            // The lock has run out: the account starts afresh (unless another worker counted anew meanwhile).
+            store.ChangeSignInFailures(realm, account, f => f is { LockedAt: { } at } && now - at >= Window ? null : f);
+        }
+
+        lock (_lock)
+        {
             return _addresses.TryGetValue(address, out Failures? f) && f.CountSince(now - Window) >= AddressFailures
                 ? SignInRefusal.AddressThrottled
                 : SignInRefusal.None;
@@ -68,34 +72,30 @@ public sealed class SignInThrottle(TimeProvider time)
             }
 
             byAddress.Add(now, AddressFailures);
-            if (account is null)
-            {
-                return false;
-            }
+        }
 
-            if (!_accounts.TryGetValue(account, out Failures? byAccount))
-            {
-                byAccount = new Failures();
-                _accounts[account] = byAccount;
-            }
-
-            byAccount.Add(now, AccountFailures);
-            if (byAccount.LockedAt is null && byAccount.CountSince(now - Window) >= AccountFailures)
-            {
-                byAccount.LockedAt = now;
-                return true;
-            }
-
+        if (account is null)
+        {
             return false;
         }
+
+        bool lockedNow = false;
+        store.ChangeSignInFailures(realm, account, f =>
+        {
+            // Run by the store under the account's lock: what another worker counted meanwhile is in f.
+            List<DateTimeOffset> failures = [.. (f?.Failures ?? []).Append(now).TakeLast(AccountFailures)];
+            lockedNow = f?.LockedAt is null && failures.Count(t => t > now - Window) >= AccountFailures;
+            return new SignInFailures(failures, lockedNow ? now : f?.LockedAt);
+        });
+        return lockedNow;
     }
 
     /// <summary>A right password: the account's failures are forgotten (the address's are not).</summary>
     public void RecordSuccess(string account)
     {
-        lock (_lock)
+        if (store.SignInFailuresOf(realm, account) is not null)
         {
-            _accounts.Remove(account);
+            store.ChangeSignInFailures(realm, account, _ => null);
         }
     }
 
@@ -103,12 +103,13 @@ public sealed class SignInThrottle(TimeProvider time)
     public bool Unlock(string account)
     {
         DateTimeOffset now = time.GetUtcNow();
-        lock (_lock)
+        bool wasLocked = false;
+        store.ChangeSignInFailures(realm, account, f =>
         {
-            bool wasLocked = _accounts.TryGetValue(account, out Failures? a) && a.LockedAt is { } at && now - at < Window;
-            _accounts.Remove(account);
-            return wasLocked;
-        }
+            wasLocked = f is { LockedAt: { } at } && now - at < Window;
+            return null;
+        });
+        return wasLocked;
     }
 
     /// <summary>How many client addresses are remembered (never more than <see cref="MaxAddresses"/>).</summary>
@@ -123,17 +124,8 @@ public sealed class SignInThrottle(TimeProvider time)
         }
     }
 
-    /// <summary>The accounts locked now, with when each locked.</summary>
-    public IReadOnlyDictionary<string, DateTimeOffset> Locked()
-    {
-        DateTimeOffset now = time.GetUtcNow();
-        lock (_lock)
-        {
-            return _accounts
-                .Where(a => a.Value.LockedAt is { } at && now - at < Window)
-                .ToDictionary(a => a.Key, a => a.Value.LockedAt!.Value, StringComparer.Ordinal);
-        }
-    }
+    /// <summary>The accounts locked now (on any worker), with when each locked.</summary>
+    public IReadOnlyDictionary<string, DateTimeOffset> Locked() => store.LockedAccounts(realm, time.GetUtcNow() - Window);
 
     private void MakeRoomForAddress(DateTimeOffset now)
     {
@@ -153,12 +145,10 @@ public sealed class SignInThrottle(TimeProvider time)
         }
     }
 
-    /// <summary>The times of the last few failures (at most the number that matters), and when the account locked.</summary>
+    /// <summary>The times of an address's last few failures (at most the number that matters).</summary>
     private sealed class Failures
     {
         private readonly Queue<DateTimeOffset> _at = new();
-
-        public DateTimeOffset? LockedAt { get; set; }
 
         public DateTimeOffset Last { get; private set; }
 

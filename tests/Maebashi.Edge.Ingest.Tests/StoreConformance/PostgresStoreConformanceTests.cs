@@ -11,6 +11,8 @@ namespace Maebashi.Edge.Ingest.Tests.StoreConformance;
 [Trait("Category", "ScaleOut")]
 public sealed class PostgresStoreConformanceTests(PostgresFixture postgres) : StoreConformanceTests
 {
+    protected override bool SharedByWorkers => true;
+
     protected override async Task<Func<IIngestStore>> NewStoreAsync()
     {
         PostgresDatabase db = await postgres.Server.CreateDatabaseAsync("conformance");

@@ -1,5 +1,5 @@
-using System.Text.Json;
 using Maebashi.Edge.Ingest.Http;
+using Maebashi.Edge.Ingest.Store;
 
 namespace Maebashi.Edge.Ingest.Web.MyPage;
 
@@ -24,54 +24,28 @@ public enum EnrollOutcome
 }
 
 /// <summary>
-/// Citizen accounts and pending enrollment codes, in <c>citizens.json</c> under the data directory, rewritten whole
-/// (to a temporary file, flushed to disk, then renamed over the old) on every change, so a crash leaves the old or the
-/// new file. Bounded: one account per person (a new enrollment replaces the person's account, which is how a
-/// forgotten password is reset) and one pending code per card (a new code replaces the old); expired codes are
-/// dropped on every write. The PID never leaves this class except to the My Page queries.
+/// Citizen accounts and pending enrollment codes, in the store (<see cref="IConsoleStateStore"/>), so that a code issued
+/// on one ingest worker is redeemed once on any, and an account made on one signs in on every other. Bounded: one
+/// account per person (a new enrollment replaces the person's account, which is how a forgotten password is reset) and
+/// one pending code per card (a new code replaces the old); expired codes are dropped whenever a code is issued. The
+/// PID never leaves this class except to the My Page queries.
 /// </summary>
-public sealed class CitizenAccounts
+public sealed class CitizenAccounts(IIngestStore store, TimeProvider time)
 {
+    /// <summary>Where an older ingest kept accounts and codes, under its data directory (imported once: <c>Hosting/LegacyWebStateImport</c>).</summary>
     public const string FileName = "citizens.json";
 
     public const int MinPasswordLength = 10;
 
     public const int MaxLoginLength = 64;
 
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = false };
-
-    private readonly Lock _lock = new();
-    private readonly string _path;
-    private readonly TimeProvider _time;
-    private readonly Dictionary<string, CitizenAccount> _byLogin;
-    private readonly Dictionary<string, PendingEnrollment> _codesByHash;
-
-    public CitizenAccounts(string dataDirectory, TimeProvider time)
-    {
-        _path = Path.Combine(dataDirectory, FileName);
-        _time = time;
-        Document doc = File.Exists(_path) ? JsonSerializer.Deserialize<Document>(File.ReadAllBytes(_path), Json) ?? new Document() : new Document();
-        _byLogin = doc.Accounts.ToDictionary(a => a.Login, StringComparer.Ordinal);
-        _codesByHash = doc.Codes.ToDictionary(c => c.CodeHash, StringComparer.Ordinal);
-    }
-
     /// <summary>Issues a fresh code for the card (replacing any code pending for it); the code in clear, only this once.</summary>
     public (string Code, DateTimeOffset ExpiresAt) Issue(string token, TimeSpan lifetime)
     {
         string code = EnrollmentCode.New();
-        DateTimeOffset expires = _time.GetUtcNow() + lifetime;
-        lock (_lock)
-        {
-            foreach (string old in _codesByHash.Where(c => c.Value.Token == token).Select(c => c.Key).ToList())
-            {
-                _codesByHash.Remove(old);
-            }
-
-            string hash = EnrollmentCode.HashOf(EnrollmentCode.Normalize(code)!);
-            _codesByHash[hash] = new PendingEnrollment(hash, token, expires);
-            Save();
-        }
-
+        DateTimeOffset now = time.GetUtcNow();
+        DateTimeOffset expires = now + lifetime;
+        store.PutEnrollment(new PendingEnrollment(EnrollmentCode.HashOf(EnrollmentCode.Normalize(code)!), token, expires), now);
         return (code, expires);
     }
 
@@ -87,64 +61,22 @@ public sealed class CitizenAccounts
             : null;
 
     /// <summary>
-    /// Uses the code (once): the card's person gets an account under <paramref name="login"/>, replacing any account
-    /// they had. <paramref name="resolvePid"/> turns the code's card into its person (null: the card is gone);
-    /// <paramref name="hashPassword"/> runs only for a good code, so wrong codes cost no password hashing.
+    /// Uses the code (once, on whichever worker): the card's person gets an account under <paramref name="login"/>,
+    /// replacing any account they had. <paramref name="resolvePid"/> turns the code's card into its person (null: the
+    /// card is gone); <paramref name="hashPassword"/> runs only for a code that is pending, so wrong codes cost no
+    /// password hashing, and before the store's transaction, so that no lock waits on the hashing.
     /// </summary>
     public EnrollOutcome Enroll(string? typedCode, string login, Func<string> hashPassword, Func<string, string?> resolvePid)
     {
         string? canonical = EnrollmentCode.Normalize(typedCode);
-        DateTimeOffset now = _time.GetUtcNow();
-        lock (_lock)
+        DateTimeOffset now = time.GetUtcNow();
+        if (canonical is null || store.Enrollment(EnrollmentCode.HashOf(canonical)) is not { } pending || pending.ExpiresAt <= now)
         {
-            if (canonical is null || !_codesByHash.TryGetValue(EnrollmentCode.HashOf(canonical), out PendingEnrollment? pending)
-                || pending.ExpiresAt <= now || resolvePid(pending.Token) is not { } pid)
-            {
-                return EnrollOutcome.BadCode;
-            }
-
-            if (_byLogin.TryGetValue(login, out CitizenAccount? taken) && taken.Pid != pid)
-            {
-                return EnrollOutcome.LoginTaken;
-            }
-
-            _codesByHash.Remove(pending.CodeHash);
-            foreach (string old in _byLogin.Where(a => a.Value.Pid == pid).Select(a => a.Key).ToList())
-            {
-                _byLogin.Remove(old);
-            }
-
-            _byLogin[login] = new CitizenAccount(login, hashPassword(), pid, now);
-            Save();
-            return EnrollOutcome.Enrolled;
-        }
-    }
-
-    public CitizenAccount? Find(string login)
-    {
-        lock (_lock)
-        {
-            return _byLogin.GetValueOrDefault(login);
-        }
-    }
-
-    // Under _lock.
-    private void Save()
-    {
-        DateTimeOffset now = _time.GetUtcNow();
-        foreach (string expired in _codesByHash.Where(c => c.Value.ExpiresAt <= now).Select(c => c.Key).ToList())
-        {
-            _codesByHash.Remove(expired);
+            return EnrollOutcome.BadCode;
         }
 
-        var doc = new Document { Accounts = [.. _byLogin.Values], Codes = [.. _codesByHash.Values] };
-        Store.DurableJsonFile.Write(_path, doc, Json, ownerOnly: true);
+        return store.RedeemEnrollment(pending.CodeHash, login, hashPassword(), now, resolvePid);
     }
 
-    private sealed class Document
-    {
-        public List<CitizenAccount> Accounts { get; set; } = [];
-
-        public List<PendingEnrollment> Codes { get; set; } = [];
-    }
+    public CitizenAccount? Find(string login) => store.Citizen(login);
 }

@@ -1,20 +1,21 @@
 using System.Security.Claims;
 using System.Security.Cryptography;
 using Maebashi.Edge.Ingest.Http;
+using Maebashi.Edge.Ingest.Store;
 using Microsoft.AspNetCore.Http;
 
 namespace Maebashi.Edge.Ingest.Web.MyPage;
 
 /// <summary>
-/// Checks a citizen's sign-in and enrollment under a throttle of their own (the operators' rules, <see cref="SignInThrottle"/>,
+/// Checks a citizen's sign-in and enrollment under a throttle of their own (the operators' rules, <see cref="SignInThrottle"/>, kept in the store,
 /// with a separate count so that citizens and operators never lock each other out). A wrong enrollment code counts as
 /// a failure of the client address, which bounds guessing codes.
 /// </summary>
-public sealed class CitizenSignIn(CitizenAccounts accounts, TimeProvider time)
+public sealed class CitizenSignIn(CitizenAccounts accounts, IIngestStore store, TimeProvider time)
 {
     private static readonly Lazy<string> DecoyHash = new(() => PasswordHash.Hash(Convert.ToBase64String(RandomNumberGenerator.GetBytes(16))));
 
-    public SignInThrottle Throttle { get; } = new(time);
+    public SignInThrottle Throttle { get; } = new(time, store, SignInRealm.Citizen);
 
     public (SignInOutcome Outcome, ClaimsPrincipal? User) Attempt(string? login, string? password, string clientAddress)
     {

@@ -28,7 +28,7 @@ public static class MyPageHosting
 
     public static void AddMyPage(this IServiceCollection services, AuthenticationBuilder authentication, TimeProvider time)
     {
-        services.AddSingleton(sp => new CitizenAccounts(sp.GetRequiredService<IngestDataDirectory>().Path, time));
+        services.AddSingleton(sp => new CitizenAccounts(sp.GetRequiredService<Store.IIngestStore>(), time));
         services.AddSingleton<CitizenSignIn>();
         services.AddSingleton<MyPageQueries>();
         services.AddAuthorization(o => o.AddPolicy(Policy, p => p

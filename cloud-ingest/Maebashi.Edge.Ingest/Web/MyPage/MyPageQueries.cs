@@ -1,6 +1,4 @@
 using System.Globalization;
-using System.Text;
-using System.Text.Json;
 using Maebashi.Edge.Contract.Identity;
 using Maebashi.Edge.Contract.Registry;
 using Maebashi.Edge.Ingest.Http;
@@ -29,14 +27,12 @@ public sealed record MyView(
 /// My Page's reads, through <see cref="IngestQueries"/> and the registry, for the person behind a citizen's account.
 /// The PID stays inside: what leaves is the person's own wallet, cards, check-ins, events and audit lines.
 /// </summary>
-public sealed class MyPageQueries(IngestQueries queries, IngestPipeline pipeline, CitizenAccounts accounts, AuditLog audit, TimeProvider time)
+public sealed class MyPageQueries(IngestQueries queries, IngestPipeline pipeline, CitizenAccounts accounts, IIngestStore store, TimeProvider time)
 {
     /// <summary>Check-ins are found per clinic and day (the store has no per-person index of them): this many days back.</summary>
     public const int CheckInDays = 31;
 
-    /// <summary>Only the end of the audit log is read for "who read my data": it grows with the age of the system.</summary>
-    public const int AuditTailBytes = 4 * 1024 * 1024;
-
+    /// <summary>"Who read my data" shows the newest this many records naming the person (one indexed read, whatever the log's age).</summary>
     public const int MaxAuditEntries = 200;
 
     private static readonly TimeSpan Jst = TimeSpan.FromHours(9);
@@ -87,48 +83,8 @@ public sealed class MyPageQueries(IngestQueries queries, IngestPipeline pipeline
     /// <summary>The PID of a card, for enrollment (never shown).</summary>
     public string? PidOfCard(string token) => queries.FindCard(token)?.Pid;
 
-    private List<MyAuditEntry> ReadAudit(HashSet<string> subjects)
-    {
-        var found = new List<MyAuditEntry>();
-        if (!File.Exists(audit.Path))
-        {
-            return found;
-        }
-
-        using var stream = new FileStream(audit.Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-        long start = Math.Max(0, stream.Length - AuditTailBytes);
-        stream.Seek(start, SeekOrigin.Begin);
-        using var reader = new StreamReader(stream, Encoding.UTF8);
-        if (start > 0)
-        {
-            reader.ReadLine(); // a partial line
-        }
-
-        while (reader.ReadLine() is { } line)
-        {
-            try
-            {
-                using JsonDocument doc = JsonDocument.Parse(line);
-                JsonElement root = doc.RootElement;
-                if (root.TryGetProperty("subjects", out JsonElement s) && s.ValueKind == JsonValueKind.Array
-                    && s.EnumerateArray().Any(x => x.ValueKind == JsonValueKind.String && subjects.Contains(x.GetString()!)))
-                {
-                    found.Add(new MyAuditEntry(
-                        root.GetProperty("at").GetDateTimeOffset(),
-                        root.GetProperty("scope").GetString() ?? "",
-                        root.GetProperty("method").GetString() ?? "",
-                        root.GetProperty("route").GetString() ?? "",
-                        root.GetProperty("status").GetInt32()));
-                }
-            }
-            catch (Exception e) when (e is JsonException or InvalidOperationException or KeyNotFoundException or FormatException)
-            {
-                // A line cut by a crash: the rest of the log still counts.
-            }
-        }
-
-        return [.. found.OrderByDescending(e => e.At).Take(MaxAuditEntries)];
-    }
+    private List<MyAuditEntry> ReadAudit(HashSet<string> subjects) =>
+        [.. store.AuditAbout(subjects, MaxAuditEntries).Select(e => new MyAuditEntry(e.At, e.Scope, e.Method, e.Route, e.Status))];
 
     /// <summary>A time as My Page shows it: JST, to the minute.</summary>
     public static string JstText(DateTimeOffset at) => at.ToOffset(Jst).ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture);

@@ -7,8 +7,8 @@ using Microsoft.AspNetCore.Mvc;
 namespace Maebashi.Edge.Ingest.Web.Pages;
 
 /// <summary>
-/// Admin: who read whose data and when, newest first, optionally one operator's. Paged by a cursor (the byte offset
-/// where the page stopped), so the newest page costs the same however long the log has grown.
+/// Admin: who read whose data and when (on any worker), newest first, optionally one operator's. Paged by a cursor
+/// (the id of the page's last record), so any page costs the same however long the log has grown.
 /// </summary>
 [Authorize(Policy = ScopePolicies.ConsoleAdmin)]
 public sealed class AuditModel(IngestQueries queries) : ConsolePage
