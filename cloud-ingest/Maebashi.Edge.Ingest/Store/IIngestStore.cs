@@ -274,6 +274,15 @@ public interface IIngestStore : IStoreMaintenance, IDisposable
     /// <summary>Every device's usage (kept as counters, never summed over records).</summary>
     IReadOnlyList<QuarantineUsage> QuarantineUsage();
 
+    /// <summary>
+    /// Removes raw taps of service days before <paramref name="before"/> (<see cref="TapRetention"/>), about
+    /// <paramref name="max"/> at most (LiteDB: whole day documents), as one durable unit; returns how many (0: none left).
+    /// A person's latest day with taps stays whatever its age: the person's next fact resumes from that day's checkpoint
+    /// and replays that day. Checkpoints, entries, top-ups, check-ins, participations and (LiteDB) the de-duplication
+    /// record stay.
+    /// </summary>
+    int PurgeTaps(DateOnly before, int max);
+
     IReadOnlyList<string> PersonsInDebt();
 
     /// <summary>

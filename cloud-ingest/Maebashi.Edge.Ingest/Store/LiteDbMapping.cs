@@ -9,8 +9,12 @@ internal static class LiteDbMapping
 {
     /// <param name="tripsFrom">Log only the trips from this instant on (UTC ticks), or null for every trip.</param>
     /// <param name="checkpoints">The person's latest checkpoints held in memory, if any.</param>
-    public static StoredPerson ToStored(PersonState s, IReadOnlyList<WalletEntry> recent, long? tripsFrom, IReadOnlyList<DayCheckpoint>? checkpoints) => new()
+    /// <param name="checkIns">How many check-ins of the person are stored, at most (null: not known).</param>
+    /// <param name="participations">How many participations, at most (null: not known).</param>
+    public static StoredPerson ToStored(PersonState s, IReadOnlyList<WalletEntry> recent, long? tripsFrom, IReadOnlyList<DayCheckpoint>? checkpoints, int? checkIns, int? participations) => new()
     {
+        CheckIns = checkIns,
+        Participations = participations,
         Pid = s.Pid,
         Value = s.Value,
         Points = s.Points,

@@ -150,6 +150,12 @@ public sealed class PostgresIngestStore : IIngestStore
         return PostgresQuarantine.Usage(c);
     }
 
+    public int PurgeTaps(DateOnly before, int max)
+    {
+        using NpgsqlConnection c = _source.OpenConnection();
+        return PostgresRetention.PurgeTaps(c, before, max);
+    }
+
     public IReadOnlyList<string> PersonsInDebt()
     {
         using NpgsqlConnection c = _source.OpenConnection();
