@@ -61,6 +61,7 @@ public sealed class LiteDbIngestStore : IIngestStore
         _files = new DurableLiteDatabase(DataPath, logFsync);
         _db = _files.Db;
         _db.GetCollection(Layout.Entries).EnsureIndex("p");
+        _db.GetCollection(Layout.Entries).EnsureIndex("pn");
         _db.GetCollection(Layout.CheckIns).EnsureIndex("p");
         _db.GetCollection(Layout.CheckIns).EnsureIndex("cd");
         _db.GetCollection(Layout.Participations).EnsureIndex("p");
@@ -128,16 +129,27 @@ public sealed class LiteDbIngestStore : IIngestStore
     private void LoadCaches()
     {
         LoadBoards();
+        // Each person's archived entries in the order archived (document ids rise), numbered from 1; documents written
+        // before entries were paged get their numbers (one step at the end).
+        var archived = new Dictionary<string, List<WalletEntry>>(StringComparer.Ordinal);
         var archivedDocuments = new Dictionary<string, int>(StringComparer.Ordinal);
-        Dictionary<string, List<WalletEntry>> archived = _db.GetCollection(Layout.Entries).FindAll()
-            .Select(d =>
+        var unnumbered = new List<(BsonValue Id, string Pid, int First)>();
+        foreach (IGrouping<string, BsonDocument> g in _db.GetCollection(Layout.Entries).FindAll().GroupBy(d => d["p"].AsString, StringComparer.Ordinal))
+        {
+            var entries = new List<WalletEntry>();
+            foreach (BsonDocument d in g.OrderBy(d => d["_id"].AsObjectId))
             {
-                string pid = d["p"].AsString;
-                archivedDocuments[pid] = archivedDocuments.GetValueOrDefault(pid) + 1;
-                return d;
-            })
-            .GroupBy(d => d["p"].AsString)
-            .ToDictionary(g => g.Key, g => g.SelectMany(d => d["e"].AsArray.Select(e => LiteDbMapping.ReadEntry(g.Key, e.AsDocument))).ToList(), StringComparer.Ordinal);
+                if (!d.ContainsKey("n"))
+                {
+                    unnumbered.Add((d["_id"], g.Key, entries.Count + 1));
+                }
+
+                entries.AddRange(d["e"].AsArray.Select(e => LiteDbMapping.ReadEntry(g.Key, e.AsDocument)));
+                archivedDocuments[g.Key] = archivedDocuments.GetValueOrDefault(g.Key) + 1;
+            }
+
+            archived[g.Key] = entries;
+        }
 
         // The snapshot, then the log in commit order (primary key order): the latest state of a person wins.
         var latest = new Dictionary<string, StoredPerson>(StringComparer.Ordinal);
@@ -170,8 +182,10 @@ public sealed class LiteDbIngestStore : IIngestStore
                 _cache.AddCheckpoints(p.Pid, checkpoints);
             }
 
-            _cache.SetPerson(p.Pid, new CachedPerson(state, p.CheckIns, p.Participations, recent, archivedDocuments.GetValueOrDefault(p.Pid)));
+            _cache.SetPerson(p.Pid, new CachedPerson(state, p.CheckIns, p.Participations, recent, archivedDocuments.GetValueOrDefault(p.Pid), archived.GetValueOrDefault(p.Pid)?.Count ?? 0));
         }
+
+        NumberArchivedEntries(unnumbered);
 
         foreach (BsonDocument d in _db.GetCollection(Layout.Devices).FindAll())
         {
@@ -204,6 +218,27 @@ public sealed class LiteDbIngestStore : IIngestStore
             {
                 _cache.AddBoard(t);
             }
+        }
+    }
+
+    /// <summary>A store written before entries were paged: its archive documents get their first entry's number, a few hundred per durable step.</summary>
+    private void NumberArchivedEntries(List<(BsonValue Id, string Pid, int First)> unnumbered)
+    {
+        ILiteCollection<BsonDocument> entries = _db.GetCollection(Layout.Entries);
+        foreach (var step in unnumbered.Chunk(256))
+        {
+            WriteUnit(_ =>
+            {
+                foreach ((BsonValue id, string pid, int first) in step)
+                {
+                    BsonDocument d = entries.FindById(id);
+                    d["n"] = first;
+                    d["pn"] = LiteDbMapping.EntryNumberKey(pid, first);
+                    entries.Update(d);
+                }
+
+                return step.Length;
+            });
         }
     }
 
@@ -333,6 +368,51 @@ public sealed class LiteDbIngestStore : IIngestStore
             .SelectMany(d => d["e"].AsArray).Select(e => LiteDbMapping.ReadEntry(pid, e.AsDocument));
         IReadOnlyList<WalletEntry> recent = p.RecentEntries;
         return [.. archivedEntries.Concat(recent).OrderBy(e => e.RecordedAt)];
+    }
+
+    /// <remarks>
+    /// The committed state as of now: entries numbered above the person's archived ones are those kept with the state (in
+    /// memory), the others are in the archive documents whose first number is at most the page's newest (a backward range
+    /// of the index on <c>pn</c>). The cursor is the number of the page's oldest entry.
+    /// </remarks>
+    public WalletEntryPage EntriesPage(string pid, long? before, int limit)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        if (!_cache.TryGetPerson(pid, out CachedPerson? p))
+        {
+            return new WalletEntryPage([], null, 0);
+        }
+
+        long total = p.ArchivedEntries + p.RecentEntries.Count;
+        long n = Math.Min(before ?? long.MaxValue, total + 1) - 1;
+        var items = new List<WalletEntry>(limit);
+        for (; n > p.ArchivedEntries && items.Count < limit; n--)
+        {
+            items.Add(p.RecentEntries[(int)(n - p.ArchivedEntries - 1)]);
+        }
+
+        if (n >= 1 && items.Count < limit)
+        {
+            foreach (BsonDocument d in _db.GetCollection(Layout.Entries).Query()
+                .Where(Query.Between("pn", LiteDbMapping.EntryNumberKey(pid, 1), LiteDbMapping.EntryNumberKey(pid, n)))
+                .OrderByDescending("pn")
+                .ToEnumerable())
+            {
+                int first = d["n"].AsInt32;
+                BsonArray e = d["e"].AsArray;
+                for (; n >= first && items.Count < limit; n--)
+                {
+                    items.Add(LiteDbMapping.ReadEntry(pid, e[(int)(n - first)].AsDocument));
+                }
+
+                if (items.Count == limit)
+                {
+                    break;
+                }
+            }
+        }
+
+        return new WalletEntryPage(items, n >= 1 && items.Count > 0 ? n + 1 : null, total);
     }
 
     public IReadOnlyList<CheckInRecord> CheckIns(string clinic, DateOnly date) =>

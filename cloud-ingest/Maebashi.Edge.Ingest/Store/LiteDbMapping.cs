@@ -108,6 +108,20 @@ internal static class LiteDbMapping
         ["adj"] = e.Adjustment,
     };
 
+    /// <summary>
+    /// An <c>entries</c> document: the person's entries numbered <paramref name="first"/> on (<c>n</c>), and
+    /// <c>pn</c> = "pid|n" (n as ten digits, indexed), so the document a page of entries falls in is a range read.
+    /// </summary>
+    public static BsonDocument ArchiveDocument(string pid, int first, IEnumerable<WalletEntry> entries) => new()
+    {
+        ["p"] = pid,
+        ["n"] = first,
+        ["pn"] = EntryNumberKey(pid, first),
+        ["e"] = new BsonArray(entries.Select(e => (BsonValue)EntryDocument(e))),
+    };
+
+    public static string EntryNumberKey(string pid, long number) => pid + "|" + number.ToString("D10", CultureInfo.InvariantCulture);
+
     public static WalletEntry ReadEntry(string pid, BsonDocument d) => new(
         pid, d["key"].AsString, d["kind"].AsString, d["value"].AsInt64, d["points"].AsInt64, d["src"].AsString,
         Ticks(d["at"]), Ticks(d["rec"]), d["desc"].AsString, d["adj"].AsBoolean);

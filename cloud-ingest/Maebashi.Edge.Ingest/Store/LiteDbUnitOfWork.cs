@@ -281,10 +281,12 @@ internal sealed class LiteDbUnitOfWork(LiteDatabase db, LiteDbWriteCache cache, 
 
         List<WalletEntry> recent = [.. before?.RecentEntries ?? [], .. newEntries];
         int archivedDocuments = before?.ArchivedDocuments ?? 0;
+        int archivedEntries = before?.ArchivedEntries ?? 0;
         if (recent.Count > InlineEntries)
         {
             archivedDocuments++;
-            db.GetCollection(Entries).Insert(new BsonDocument { ["p"] = s.Pid, ["e"] = new BsonArray(recent.Select(e => (BsonValue)LiteDbMapping.EntryDocument(e))) });
+            db.GetCollection(Entries).Insert(LiteDbMapping.ArchiveDocument(s.Pid, archivedEntries + 1, recent));
+            archivedEntries += recent.Count;
             recent = [];
         }
 
@@ -297,6 +299,7 @@ internal sealed class LiteDbUnitOfWork(LiteDatabase db, LiteDbWriteCache cache, 
             whole || before is null ? participations.Count : before.Participations + participations.Count,
             recent,
             archivedDocuments,
+            archivedEntries,
             tripsFrom);
 
         // Most persons have neither check-ins nor participations: skip rewriting empty sets.

@@ -19,7 +19,9 @@ internal sealed record PersonTaps(DateOnly CompleteFrom, SortedList<DateOnly, Li
 /// <see cref="TripsChangedFrom"/>: in a unit not yet committed, the UTC ticks from which its evaluations changed the
 /// person's trips (null: all of them), which is what the unit logs.
 /// </remarks>
-internal sealed record CachedPerson(PersonState State, int? CheckIns, int? Participations, IReadOnlyList<WalletEntry> RecentEntries, int ArchivedDocuments, long? TripsChangedFrom = null);
+/// <see cref="ArchivedEntries"/>: how many entries those documents hold (the person's entries are numbered from 1 in the
+/// order recorded: the archived ones first, then the recent ones), which is what a page of entries is found by.
+internal sealed record CachedPerson(PersonState State, int? CheckIns, int? Participations, IReadOnlyList<WalletEntry> RecentEntries, int ArchivedDocuments, int ArchivedEntries, long? TripsChangedFrom = null);
 
 /// <summary>
 /// What the write path reads, in memory: a bounded working set of the facts the rules read (each person's taps of their

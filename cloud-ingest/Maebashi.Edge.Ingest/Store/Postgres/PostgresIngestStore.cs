@@ -102,6 +102,12 @@ public sealed class PostgresIngestStore : IIngestStore
         return PostgresQueries.EntriesOf(c, pid);
     }
 
+    public WalletEntryPage EntriesPage(string pid, long? before, int limit)
+    {
+        using NpgsqlConnection c = _source.OpenConnection();
+        return PostgresQueries.EntriesPage(c, pid, before, limit);
+    }
+
     public IReadOnlyList<CheckInRecord> CheckIns(string clinic, DateOnly date)
     {
         using NpgsqlConnection c = _source.OpenConnection();
