@@ -258,9 +258,17 @@ internal sealed class LiteDbUnitOfWork(LiteDatabase db, LiteDbWriteCache cache, 
 
     public PersonState? GetPersonForUpdate(string pid) => Person(pid)?.State;
 
-    /// <summary>One process writes this store, one unit at a time: nothing to lock ahead.</summary>
+    /// <summary>
+    /// One process writes this store, one unit at a time: nothing to lock. The unit's persons are known here, before it
+    /// has written anything: the latest days of those not in memory are read now, each a short backward range of the
+    /// primary key, while the unit holds no pending pages (LiteDB's reads cost more once it does).
+    /// </summary>
     public void LockAhead(IReadOnlyList<string> devices, IReadOnlyList<string> persons)
     {
+        foreach (string pid in persons)
+        {
+            cache.PreloadLatestDays(pid, (id, count) => LiteDbDayTaps.Latest(db, pid, count));
+        }
     }
 
     private CachedPerson? Person(string pid) =>

@@ -110,6 +110,28 @@ internal sealed class LiteDbWriteCache(int capacity)
         return result;
     }
 
+    /// <summary>
+    /// Holds the person's latest <see cref="PersonDaysKept"/> days with taps when none are held, read by
+    /// <paramref name="read"/> (newest first): what a new tap's evaluation reads, unless a late fact goes further back.
+    /// </summary>
+    public void PreloadLatestDays(string pid, Func<string, int, List<(DateOnly Day, List<TapRecord> Taps)>> read)
+    {
+        if (_personTaps.TryGet(pid, out _))
+        {
+            return;
+        }
+
+        List<(DateOnly Day, List<TapRecord> Taps)> latest = read(pid, PersonDaysKept);
+        var days = new SortedList<DateOnly, List<TapRecord>>(latest.Count);
+        foreach ((DateOnly day, List<TapRecord> taps) in latest)
+        {
+            days[day] = taps;
+        }
+
+        // Fewer days than asked for: those are all the person has.
+        _personTaps.AddOrUpdate(pid, new PersonTaps(latest.Count < PersonDaysKept ? DateOnly.MinValue : days.Keys[0], days));
+    }
+
     /// <summary>The person's committed taps of one day when held (null: not in memory, read it).</summary>
     public List<TapRecord>? HeldDay(string pid, DateOnly day) =>
         _personTaps.TryGet(pid, out PersonTaps? held) && held.CompleteFrom <= day ? held.Days.GetValueOrDefault(day) ?? [] : null;
