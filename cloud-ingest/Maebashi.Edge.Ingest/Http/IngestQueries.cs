@@ -69,8 +69,6 @@ public sealed class IngestQueries(IngestPipeline pipeline, IIngestStore store, A
     /// <summary>The person's wallet as last evaluated, or as the rules see a person with no history yet.</summary>
     public PersonState WalletOf(string pid) => pipeline.WalletOf(pid);
 
-    public IReadOnlyList<WalletEntry> EntriesOf(string pid) => store.EntriesOf(pid);
-
     /// <summary>One page of the person's entries, newest first (<see cref="IIngestStore.EntriesPage"/>).</summary>
     public WalletEntryPage EntriesPage(string pid, long? before, int limit) => store.EntriesPage(pid, before, limit);
 

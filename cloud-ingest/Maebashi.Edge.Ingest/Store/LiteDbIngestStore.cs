@@ -191,12 +191,6 @@ public sealed class LiteDbIngestStore : IIngestStore
         {
             _cache.SetDevice(LiteDbMapping.ReadDevice(d));
         }
-
-        foreach (BsonDocument d in _db.GetCollection(Layout.ValueChanges).FindAll())
-        {
-            (string pid, ValueChange change) = LiteDbMapping.ReadValueChange(d);
-            _cache.AddValueChange(pid, change);
-        }
     }
 
     /// <summary>

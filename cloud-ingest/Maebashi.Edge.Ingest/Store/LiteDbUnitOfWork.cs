@@ -235,7 +235,11 @@ internal sealed class LiteDbUnitOfWork(LiteDatabase db, LiteDbWriteCache cache, 
 
     public IReadOnlyList<ValueChange> ValueChangesOf(string pid)
     {
-        List<ValueChange> list = cache.ValueChangesOf(pid);
+        // Read from the database on a miss, without this unit's own (inserted already, added below): the cache holds committed ones.
+        List<ValueChange> list = cache.ValueChangesOf(pid, p => [.. db.GetCollection(ValueChanges).Find(Query.EQ("p", p))
+            .Select(LiteDbMapping.ReadValueChange)
+            .Where(c => !_newValueChanges.Any(n => n.Change.Key == c.Change.Key))
+            .Select(c => c.Change)]);
         list.AddRange(_newValueChanges.Where(t => t.Pid == pid).Select(t => t.Change));
         return list;
     }
@@ -260,14 +264,15 @@ internal sealed class LiteDbUnitOfWork(LiteDatabase db, LiteDbWriteCache cache, 
 
     /// <summary>
     /// One process writes this store, one unit at a time: nothing to lock. The unit's persons are known here, before it
-    /// has written anything: the latest days of those not in memory are read now, each a short backward range of the
-    /// primary key, while the unit holds no pending pages (LiteDB's reads cost more once it does).
+    /// has written anything: the latest days and the top-ups of those not in memory are read now, each a short range of an
+    /// index, while the unit holds no pending pages (LiteDB's reads cost more once it does).
     /// </summary>
     public void LockAhead(IReadOnlyList<string> devices, IReadOnlyList<string> persons)
     {
         foreach (string pid in persons)
         {
             cache.PreloadLatestDays(pid, (id, count) => LiteDbDayTaps.Latest(db, pid, count));
+            ValueChangesOf(pid);
         }
     }
 

@@ -45,7 +45,7 @@ internal sealed class LiteDbWriteCache(int capacity)
     private readonly ConcurrentLru<string, List<TapRecord>> _otherDays = new(1, capacity, StringComparer.Ordinal);
     private readonly ConcurrentLru<string, byte[]> _seqBlocks = new(1, capacity, StringComparer.Ordinal);
     private readonly Dictionary<string, List<TapRecord>> _boardsByVehicle = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, List<ValueChange>> _valueChangesByPerson = new(StringComparer.Ordinal);
+    private readonly ConcurrentLru<string, List<ValueChange>> _valueChanges = new(1, capacity, StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, CachedPerson> _persons = new(StringComparer.Ordinal);
 
     // The latest checkpoints of each person evaluated since the start (day order), or none: then the latest ones are
@@ -223,10 +223,25 @@ internal sealed class LiteDbWriteCache(int capacity)
 
     public IEnumerable<TapRecord> BoardsOf(string vehicle) => _boardsByVehicle.TryGetValue(vehicle, out List<TapRecord>? cached) ? cached : [];
 
-    public void AddValueChange(string pid, ValueChange topUp) => Add(_valueChangesByPerson, pid, topUp);
+    /// <summary>After a commit: the person's top-ups and adjustments, when held, gain the one stored (a person not held reads all of theirs when next evaluated).</summary>
+    public void AddValueChange(string pid, ValueChange change)
+    {
+        if (_valueChanges.TryGet(pid, out List<ValueChange>? held))
+        {
+            _valueChanges.AddOrUpdate(pid, [.. held, change]);
+        }
+    }
 
-    /// <summary>The person's committed top-ups (a new list the caller may add to).</summary>
-    public List<ValueChange> ValueChangesOf(string pid) => _valueChangesByPerson.TryGetValue(pid, out List<ValueChange>? cached) ? [.. cached] : [];
+    /// <summary>The person's committed top-ups and adjustments (a new list the caller may add to), read by <paramref name="read"/> (index on the person) when not held.</summary>
+    public List<ValueChange> ValueChangesOf(string pid, Func<string, List<ValueChange>> read)
+    {
+        if (!_valueChanges.TryGet(pid, out List<ValueChange>? held))
+        {
+            _valueChanges.AddOrUpdate(pid, held = read(pid));
+        }
+
+        return [.. held];
+    }
 
     public bool TryGetPerson(string pid, [MaybeNullWhen(false)] out CachedPerson person) => _persons.TryGetValue(pid, out person);
 
