@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using LiteDB;
 using JsonSerializer = System.Text.Json.JsonSerializer;
 using Maebashi.Edge.Contract.Messages;
+using Maebashi.Edge.Contract.Registry;
 using Maebashi.Edge.Ingest.Rules;
 using Maebashi.Edge.Ingest.Store;
 using Microsoft.Extensions.Time.Testing;
@@ -122,5 +123,46 @@ public sealed class DayLayoutTests
         {
             Assert.All(again.Send(b.Device, b.Events).Results, r => Assert.Equal(ResultStatus.Duplicate, r.Status));
         }
+    }
+
+    [Fact]
+    public void Entries_archived_before_entries_were_paged_are_numbered_on_open_and_read_page_by_page()
+    {
+        string dir = TestKit.TempDir();
+        List<WalletEntry> all;
+        using (var kit = new PipelineKit(new FakeTimeProvider(Day(1, 9, 0)), dir))
+        {
+            // More entries than are kept with the state (128): the older ones go to an archive document.
+            CardEntry card = TestKit.Registry.FindCard(TestKit.Tok(Uid))!;
+            for (int i = 1; i <= 140; i++)
+            {
+                kit.Pipeline.ApplyValueChange(card, i, $"R-{i:D4}", ValueChangeKind.TopUp);
+            }
+
+            all = [.. kit.Store.EntriesOf(Pid)];
+        }
+
+        // The archive documents as the version before paging wrote them: no numbers.
+        using (var files = new DurableLiteDatabase(Path.Combine(dir, "ingest.db")))
+        {
+            ILiteCollection<BsonDocument> entries = files.Db.GetCollection("entries");
+            BsonDocument archive = Assert.Single(entries.FindAll().ToList());
+            Assert.True(archive.Remove("n") && archive.Remove("pn"));
+            entries.Update(archive);
+        }
+
+        using var again = new PipelineKit(new FakeTimeProvider(Day(1, 9, 0)), dir);
+        var paged = new List<WalletEntry>();
+        long? before = null;
+        do
+        {
+            WalletEntryPage page = again.Store.EntriesPage(Pid, before, 25);
+            Assert.Equal(all.Count, page.Total);
+            paged.AddRange(page.Items);
+            before = page.Next;
+        }
+        while (before is not null);
+
+        Assert.Equal(Enumerable.Reverse(all), paged);
     }
 }
