@@ -30,7 +30,7 @@ namespace Maebashi.Edge.Ingest;
 /// The running ingest: an ASP.NET Core <see cref="WebApplication"/> whose hosted services are, in start order,
 /// the registry and operators (<see cref="StartupLoad"/>), the import of an older data directory's web state
 /// (<see cref="LegacyWebStateImport"/>), the broker (<see cref="BrokerService"/>), the
-/// trip-close clock (<see cref="TripCloseClock"/>), the quarantine's purge (<see cref="QuarantineUpkeep"/>) and Kestrel serving the HTTP API and <c>/metrics</c>.
+/// trip-close clock (<see cref="TripCloseClock"/>), the quarantine's purge (<see cref="QuarantineUpkeep"/>), the taps' retention (<see cref="TapRetentionUpkeep"/>) and Kestrel serving the HTTP API and <c>/metrics</c>.
 /// Options are validated at start (<see cref="IngestOptionsValidator"/>). The caller owns the lifetime
 /// (signals, Ctrl+C): <c>run</c> stops it on SIGTERM, the demo and tests when they are done.
 /// </summary>
@@ -148,6 +148,7 @@ public sealed class IngestHost : IAsyncDisposable
         services.AddHostedService(sp => sp.GetRequiredService<BrokerService>());
         services.AddHostedService<TripCloseClock>();
         services.AddHostedService<QuarantineUpkeep>();
+        services.AddHostedService<TapRetentionUpkeep>();
 
         services.AddIngestMetrics(metrics);
         services.AddProblemDetails();

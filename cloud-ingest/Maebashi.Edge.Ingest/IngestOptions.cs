@@ -122,6 +122,15 @@ public sealed class IngestOptions
     /// <summary>Largest <see cref="QuarantinePayloadBytes"/>: four times the largest batch a device may send.</summary>
     internal const int MaxQuarantinePayloadBytes = 1 << 20;
 
+    /// <summary>
+    /// Years of service days whose raw taps are kept (<c>--tap-retention-years</c>, 7; <see cref="TapRetention"/>):
+    /// older ones are purged once a day. Wallet entries, adjustments and audit records are never dropped.
+    /// </summary>
+    public int TapRetentionYears { get; set; } = TapRetention.DefaultYears;
+
+    /// <summary>How often taps past the retention are purged (on the host's clock): taps are kept by whole days.</summary>
+    public TimeSpan TapPurgeInterval { get; set; } = TimeSpan.FromDays(1);
+
     internal QuarantineLimits QuarantineLimits => new(QuarantineDeviceBytes, QuarantineTotalBytes, QuarantinePayloadBytes, QuarantineRetention);
 
     /// <summary>Copies every option (the options pattern builds its own instance and configures it).</summary>
@@ -154,6 +163,8 @@ public sealed class IngestOptions
         target.QuarantinePayloadBytes = QuarantinePayloadBytes;
         target.QuarantineRetention = QuarantineRetention;
         target.QuarantinePurgeInterval = QuarantinePurgeInterval;
+        target.TapRetentionYears = TapRetentionYears;
+        target.TapPurgeInterval = TapPurgeInterval;
     }
 }
 
@@ -293,6 +304,16 @@ public sealed class IngestOptionsValidator : IValidateOptions<IngestOptions>
         if (options.QuarantinePurgeInterval <= TimeSpan.Zero || options.QuarantinePurgeInterval > IngestOptions.MaxQuarantinePurgeInterval)
         {
             failures.Add($"QuarantinePurgeInterval: expected a positive interval of at most {IngestOptions.MaxQuarantinePurgeInterval}, got {options.QuarantinePurgeInterval}");
+        }
+
+        if (options.TapRetentionYears is < 1 or > TapRetention.MaxYears)
+        {
+            failures.Add($"TapRetentionYears (--tap-retention-years): expected 1 to {TapRetention.MaxYears} years, got {options.TapRetentionYears}");
+        }
+
+        if (options.TapPurgeInterval <= TimeSpan.Zero || options.TapPurgeInterval > IngestOptions.MaxQuarantinePurgeInterval)
+        {
+            failures.Add($"TapPurgeInterval: expected a positive interval of at most {IngestOptions.MaxQuarantinePurgeInterval}, got {options.TapPurgeInterval}");
         }
     }
 

@@ -173,8 +173,9 @@ public sealed class ExactlyOnceTests
     {
         string expected = InOrder();
 
-        // A cache of 3 taps forces nearly every person out and back in from disk.
-        using var kit = new PipelineKit(Clock(), maxCachedTaps: 3);
+        // Caches of 3 entries (the least BitFaster's LRU takes) force nearly every person, vehicle day and
+        // de-duplication block out and back in from disk.
+        using var kit = new PipelineKit(Clock(), cacheCapacity: 3);
         foreach (JsonObject e in Bus42)
         {
             kit.Send("BUS0042", e);

@@ -202,6 +202,41 @@ public sealed partial class MyPageTests
     }
 
     [Fact]
+    [Trait("Category", "History")]
+    public async Task My_Page_shows_the_entries_newest_first_a_page_at_a_time_with_a_link_to_the_older_ones()
+    {
+        await using RunningIngest ingest = await RunningIngest.StartAsync();
+        // 55 top-ups of ¥101 to ¥155 after the opening entry: more than a page of 50.
+        for (int i = 1; i <= 55; i++)
+        {
+            Assert.Equal(200, (await ingest.Post($"/api/v1/cards/{Own}/charge", RunningIngest.TransportToken, $$"""{"amount": {{100 + i}}, "receipt": "R-PAGE-{{i}}"}""")).Status);
+        }
+
+        using ConsoleClient browser = await EnrolledCitizen(ingest, Own);
+        Page newest = await browser.GetAsync("/my/");
+        Assert.Equal(200, newest.Status);
+        Assert.Contains("全56件 / 56 entries", newest.Body, StringComparison.Ordinal);
+        Assert.Contains("<td>155</td>", newest.Body, StringComparison.Ordinal);
+        Assert.Contains("<td>106</td>", newest.Body, StringComparison.Ordinal);
+        Assert.DoesNotContain("<td>105</td>", newest.Body, StringComparison.Ordinal);
+        Assert.DoesNotContain("最新の明細 / Newest entries", newest.Body, StringComparison.Ordinal);
+
+        string older = Regex.Match(newest.Body, "href=\"(/my\\?before=[0-9]+)#entries\" rel=\"next\"").Groups[1].Value;
+        Page second = await browser.GetAsync(older);
+        Assert.Equal(200, second.Status);
+        AssertMyPage(second);
+        Assert.Contains("<td>105</td>", second.Body, StringComparison.Ordinal);
+        Assert.Contains("<td>101</td>", second.Body, StringComparison.Ordinal);
+        Assert.DoesNotContain("<td>106</td>", second.Body, StringComparison.Ordinal);
+        Assert.Contains("最新の明細 / Newest entries", second.Body, StringComparison.Ordinal);
+        Assert.DoesNotContain("rel=\"next\"", second.Body, StringComparison.Ordinal);
+
+        Page bad = await browser.GetAsync("/my/?before=-1");
+        Assert.Equal(400, bad.Status);
+        Assert.Contains(Maebashi.Edge.Ingest.Web.Pages.My.MyIndexModel.BadEntriesPageMessage, bad.Body, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Report_lost_puts_the_card_on_the_deny_list_at_once_and_the_page_confirms_the_new_version()
     {
         await using RunningIngest ingest = await RunningIngest.StartAsync();

@@ -11,8 +11,8 @@ namespace Maebashi.Edge.Ingest.Tests;
 /// <summary>A pipeline over a LiteDB store in a temp directory (or the store given), with a fake clock.</summary>
 internal sealed class PipelineKit : IDisposable
 {
-    public PipelineKit(FakeTimeProvider time, string? dir = null, int maxCachedTaps = 2_000_000, long? snapshotEvery = null, ILogFsync? logFsync = null, WalletEvaluator? evaluate = null)
-        : this(time, new LiteDbIngestStore(dir ??= TestKit.TempDir(), maxCachedTaps, snapshotEvery, logFsync), evaluate)
+    public PipelineKit(FakeTimeProvider time, string? dir = null, int cacheCapacity = 20_000, long? snapshotEvery = null, ILogFsync? logFsync = null, WalletEvaluator? evaluate = null)
+        : this(time, new LiteDbIngestStore(dir ??= TestKit.TempDir(), cacheCapacity, snapshotEvery, logFsync), evaluate)
     {
     }
 

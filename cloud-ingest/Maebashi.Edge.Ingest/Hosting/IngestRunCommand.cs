@@ -67,9 +67,10 @@ public static class IngestRunCommand
         var quarantineTotal = new Option<long>("--quarantine-total-bytes") { Description = "most bytes of quarantine records in all (default 1 GiB)", DefaultValueFactory = _ => QuarantineLimits.Default.TotalBytes };
         var quarantinePayload = new Option<int>("--quarantine-payload-bytes") { Description = "most bytes of a payload a quarantine record keeps (default 64 KiB; its SHA-256 and size are of the whole)", DefaultValueFactory = _ => QuarantineLimits.Default.PayloadBytes };
         var quarantineRetention = new Option<int>("--quarantine-retention-days") { Description = "days a quarantine record is kept (default 90)", DefaultValueFactory = _ => (int)QuarantineLimits.Default.Retention.TotalDays };
+        var tapRetention = new Option<int>("--tap-retention-years") { Description = $"years of service days whose raw taps are kept, 1 to {TapRetention.MaxYears} (default {TapRetention.DefaultYears}); wallet entries, adjustments and audit records are never dropped", DefaultValueFactory = _ => TapRetention.DefaultYears };
 
         var run = new Command("run", "run the ingest until Ctrl+C or SIGTERM") { registry, data, store, storePassFile, mqttPort, httpPort, operators, broker, brokerUser, brokerPassFile, brokerCa, brokerClientCert, brokerClientKey, workerId, bind, httpsCert, httpsKey, behindProxy, cardKeys, jpkiRoots, jpkiCrl,
-            quarantineDevice, quarantineTotal, quarantinePayload, quarantineRetention };
+            quarantineDevice, quarantineTotal, quarantinePayload, quarantineRetention, tapRetention };
         run.SetAction(async (parse, ct) =>
         {
             Uri? brokerUri = null;
@@ -130,6 +131,7 @@ public static class IngestRunCommand
                 QuarantineTotalBytes = parse.GetValue(quarantineTotal),
                 QuarantinePayloadBytes = parse.GetValue(quarantinePayload),
                 QuarantineRetention = TimeSpan.FromDays(retentionDays),
+                TapRetentionYears = parse.GetValue(tapRetention),
             };
             return (int)await RunAsync(program, options, ct);
         });

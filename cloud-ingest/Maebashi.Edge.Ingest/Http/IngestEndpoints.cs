@@ -48,6 +48,11 @@ public static class IngestEndpoints
 
     public const int MaxQuarantinePageSize = 1000;
 
+    /// <summary>Entries of a wallet answer by default (newest first; <c>?limit=</c> up to <see cref="MaxWalletEntriesPageSize"/>, <c>?before=</c> the previous answer's <c>entriesNext</c>).</summary>
+    public const int WalletEntriesPageSize = 100;
+
+    public const int MaxWalletEntriesPageSize = 1000;
+
     private const string QuarantinePayloadRoute = "/api/v1/quarantine/{id}/payload";
 
     // The quarantine's page says "next": null on the last page, so its nulls are written.
@@ -55,8 +60,13 @@ public static class IngestEndpoints
 
     private static IResult Problem(int status, string detail) => Results.Problem(detail: detail, statusCode: status);
 
-    private static IResult Wallet(string tok, ClaimsPrincipal user, IngestQueries queries, AuditLog audit)
+    private static IResult Wallet(string tok, string? limit, string? before, ClaimsPrincipal user, IngestQueries queries, AuditLog audit)
     {
+        if (PageArguments(limit, before, WalletEntriesPageSize, MaxWalletEntriesPageSize) is not (int pageSize, var cursor))
+        {
+            return PageProblem(limit, before, MaxWalletEntriesPageSize);
+        }
+
         CardEntry? card = queries.FindCard(tok);
         if (card is null)
         {
@@ -65,7 +75,7 @@ public static class IngestEndpoints
         }
 
         PersonState s = queries.WalletOf(card.Pid);
-        IReadOnlyList<WalletEntry> entries = queries.EntriesOf(card.Pid);
+        WalletEntryPage entries = queries.EntriesPage(card.Pid, cursor, pageSize);
         audit.Record(user, "GET", "/api/v1/cards/{tok}/wallet", 200, [tok]);
         return Results.Json(new
         {
@@ -91,7 +101,9 @@ public static class IngestEndpoints
                 transfer = t.Transfer,
                 serviceDay = t.ServiceDay,
             }),
-            entries = entries.Select(e => new
+            entriesTotal = entries.Total,
+            entriesNext = entries.Next,
+            entries = entries.Items.Select(e => new
             {
                 at = e.At,
                 recordedAt = e.RecordedAt,
@@ -167,23 +179,34 @@ public static class IngestEndpoints
             statusAt = v.Status?.At,
         }), Json);
 
-    private static IResult Quarantine(string? limit, string? before, string? device, string? code, IngestQueries queries)
+    /// <summary>A keyset page's <c>limit</c> (absent: <paramref name="size"/>) and <c>before</c> cursor (absent: the first page), or null when either is bad.</summary>
+    private static (int Limit, long? Before)? PageArguments(string? limit, string? before, int size, int max)
     {
-        int pageSize = QuarantinePageSize;
-        if (limit is not null && (!int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out pageSize) || pageSize is < 1 or > MaxQuarantinePageSize))
+        int pageSize = size;
+        if (limit is not null && (!int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out pageSize) || pageSize < 1 || pageSize > max))
         {
-            return Problem(StatusCodes.Status400BadRequest, $"limit: expected a whole number from 1 to {MaxQuarantinePageSize}, got '{Clip(limit)}'");
+            return null;
         }
 
-        long? beforeId = null;
-        if (before is not null)
+        if (before is null)
         {
-            if (!long.TryParse(before, NumberStyles.None, CultureInfo.InvariantCulture, out long b) || b < 1)
-            {
-                return Problem(StatusCodes.Status400BadRequest, $"before: expected the 'next' of the previous page (a whole number from 1), got '{Clip(before)}'");
-            }
+            return (pageSize, null);
+        }
 
-            beforeId = b;
+        return long.TryParse(before, NumberStyles.None, CultureInfo.InvariantCulture, out long b) && b >= 1 ? (pageSize, b) : null;
+    }
+
+    /// <summary>The 400 naming which of a page's arguments <see cref="PageArguments"/> refused.</summary>
+    private static IResult PageProblem(string? limit, string? before, int max) =>
+        limit is not null && (!int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out int n) || n < 1 || n > max)
+            ? Problem(StatusCodes.Status400BadRequest, $"limit: expected a whole number from 1 to {max}, got '{Clip(limit)}'")
+            : Problem(StatusCodes.Status400BadRequest, $"before: expected the 'next' of the previous page (a whole number from 1), got '{Clip(before ?? "")}'");
+
+    private static IResult Quarantine(string? limit, string? before, string? device, string? code, IngestQueries queries)
+    {
+        if (PageArguments(limit, before, QuarantinePageSize, MaxQuarantinePageSize) is not (int pageSize, var beforeId))
+        {
+            return PageProblem(limit, before, MaxQuarantinePageSize);
         }
 
         foreach ((string name, string? value) in new[] { ("device", device), ("code", code) })

@@ -69,7 +69,8 @@ public sealed class IngestQueries(IngestPipeline pipeline, IIngestStore store)
     /// <summary>The person's wallet as last evaluated, or as the rules see a person with no history yet.</summary>
     public PersonState WalletOf(string pid) => pipeline.WalletOf(pid);
 
-    public IReadOnlyList<WalletEntry> EntriesOf(string pid) => store.EntriesOf(pid);
+    /// <summary>One page of the person's entries, newest first (<see cref="IIngestStore.EntriesPage"/>).</summary>
+    public WalletEntryPage EntriesPage(string pid, long? before, int limit) => store.EntriesPage(pid, before, limit);
 
     public IReadOnlyList<CheckInRecord> CheckIns(string clinicId, DateOnly day) => store.CheckIns(clinicId, day);
 
@@ -131,12 +132,11 @@ public sealed class IngestQueries(IngestPipeline pipeline, IIngestStore store)
         [
             .. pipeline.Registry.CardsOf(pid).Select(c => new RiderCard(c.Token, c.Tech, c.Authenticated, list.Tokens.Contains(c.Token) ? ReasonOf(c) : null)),
         ];
-        IReadOnlyList<WalletEntry> all = store.EntriesOf(pid);
         return new RiderRecord(
             pipeline.Registry.SectorIdFor(pid, SectorId.Transport),
             cards,
             pipeline.WalletOf(pid),
-            [.. all.Skip(Math.Max(0, all.Count - entries)).Reverse()]);
+            store.EntriesPage(pid, null, entries).Items);
     }
 
     /// <summary>The travel reviews kept, newest first.</summary>

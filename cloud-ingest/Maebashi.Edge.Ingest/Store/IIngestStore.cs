@@ -74,6 +74,12 @@ public sealed record PersonState(
 /// <summary>One wallet entry: a posting as it first appeared, or an adjustment when a re-evaluation changed or withdrew it.</summary>
 public sealed record WalletEntry(string Pid, string Key, string Kind, long Value, long Points, string Source, DateTimeOffset At, DateTimeOffset RecordedAt, string Description, bool Adjustment);
 
+/// <summary>
+/// One page of a person's wallet entries, newest first (<see cref="IIngestStore.EntriesPage"/>): <see cref="Next"/> is the
+/// <c>before</c> of the next (older) page, null on the last; <see cref="Total"/> how many entries the person has.
+/// </summary>
+public sealed record WalletEntryPage(IReadOnlyList<WalletEntry> Items, long? Next, long Total);
+
 /// <summary>A clinic check-in as the clinic may see it (the PID is kept only to replace the person's rows).</summary>
 /// <param name="MyNumber">Checked in with a My Number card whose certificate and signature verified (the PIN was entered).</param>
 public sealed record CheckInRecord(string Pid, string Clinic, DateOnly Date, string PatientNo, int Queue, bool ChildMedicalSubsidy, DateTimeOffset At, bool MyNumber = false);
@@ -253,6 +259,14 @@ public interface IIngestStore : IStoreMaintenance, IConsoleStateStore, IDisposab
 
     IReadOnlyList<WalletEntry> EntriesOf(string pid);
 
+    /// <summary>
+    /// One keyset page of the person's entries, newest first: at most <paramref name="limit"/> recorded before the
+    /// cursor <paramref name="before"/> (a page's <see cref="WalletEntryPage.Next"/>; null: from the newest). Reads the
+    /// page, not the person's whole history (LiteDB: the entries kept with the state and the archive documents the page
+    /// falls in; PostgreSQL: a backward range of the index (pid, recorded_at, id)).
+    /// </summary>
+    WalletEntryPage EntriesPage(string pid, long? before, int limit);
+
     IReadOnlyList<CheckInRecord> CheckIns(string clinic, DateOnly date);
 
     IReadOnlyList<ParticipationRecord> Participations(string eventId);
@@ -273,6 +287,15 @@ public interface IIngestStore : IStoreMaintenance, IConsoleStateStore, IDisposab
 
     /// <summary>Every device's usage (kept as counters, never summed over records).</summary>
     IReadOnlyList<QuarantineUsage> QuarantineUsage();
+
+    /// <summary>
+    /// Removes raw taps of service days before <paramref name="before"/> (<see cref="TapRetention"/>), about
+    /// <paramref name="max"/> at most (LiteDB: whole day documents), as one durable unit; returns how many (0: none left).
+    /// A person's latest day with taps stays whatever its age: the person's next fact resumes from that day's checkpoint
+    /// and replays that day. Checkpoints, entries, top-ups, check-ins, participations and (LiteDB) the de-duplication
+    /// record stay.
+    /// </summary>
+    int PurgeTaps(DateOnly before, int max);
 
     IReadOnlyList<string> PersonsInDebt();
 

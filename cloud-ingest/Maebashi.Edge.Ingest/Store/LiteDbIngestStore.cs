@@ -9,11 +9,12 @@ namespace Maebashi.Edge.Ingest.Store;
 /// serialised by a lock and made durable (fsync of LiteDB's log) before <see cref="Write{T}"/> returns.
 /// </summary>
 /// <remarks>
-/// Layout (docs/ingest.md, "Storage"; <see cref="LiteDbLayout"/>): a unit of work writes its taps as one
-/// document of <c>units</c> per 256 taps and the persons it re-evaluated as one document of <c>personlog</c>
-/// per 64 persons — a few inserts per unit instead of one per tap and one per person (LiteDB spends ~20–40 µs
-/// on each document insert or update, which bounded the ingest near 10,000 events/s). Every person's state is
-/// in memory; <c>personsnap</c> holds all of them as of a snapshot, written once as many person states were
+/// Layout (docs/ingest.md, "Storage"; <see cref="LiteDbLayout"/>): a unit of work writes its taps into one
+/// <c>daytaps</c> document per person and service day it touched and its de-duplication bits into one <c>seqblocks</c>
+/// document per device (<see cref="LiteDbDayTaps"/>), so that an evaluation reads only the days it replays and memory
+/// holds a bounded working set (<see cref="LiteDbWriteCache"/>), and the persons it re-evaluated as one document of
+/// <c>personlog</c> per 64 persons — a few inserts per unit instead of one per person (LiteDB spends ~20–40 µs
+/// on each document insert or update). Every person's state is in memory; <c>personsnap</c> holds all of them as of a snapshot, written once as many person states were
 /// logged as there are persons (at least 100,000), after which the person log is emptied. Opening the
 /// store reads the snapshot, then the person log in order: the latest state of each person wins.
 /// The parts: <see cref="LiteDbUnitOfWork"/> writes a unit, <see cref="LiteDbWriteCache"/> serves the write
@@ -23,6 +24,9 @@ public sealed partial class LiteDbIngestStore : IIngestStore
 {
     /// <summary>Legacy quarantine records moved per transaction (each up to 256 KiB).</summary>
     private const int LegacyQuarantineStep = 64;
+
+    /// <summary>Legacy <c>units</c> documents (up to 256 taps each) moved into the day layout per transaction.</summary>
+    private const int LegacyUnitsStep = 16;
 
     /// <summary>Fewest person states logged between two snapshots (more when there are more persons).</summary>
     private const long MinSnapshotInterval = 100_000;
@@ -37,34 +41,74 @@ public sealed partial class LiteDbIngestStore : IIngestStore
     // Touched only under _writeLock and only after a commit succeeded (person states are read by any thread).
     private readonly LiteDbWriteCache _cache;
 
-    // Where the next unit's documents go, and how many person states were logged since the last snapshot.
-    private long _nextUnitDoc = 1;
+    // Where the next unit's person log document goes, and how many person states were logged since the last snapshot.
     private long _nextPersonLogDoc = 1;
     private long _personsLogged;
     private readonly long? _snapshotEvery;
 
-    /// <param name="maxCachedTaps">Taps kept in memory for the rules; beyond it the least recently added persons are read from disk.</param>
+    /// <param name="cacheCapacity">
+    /// Entries of each cache of the working set (persons' latest days of taps, vehicles' days, de-duplication blocks;
+    /// <see cref="LiteDbWriteCache"/>): the least recently used beyond it are read from disk again when needed.
+    /// </param>
     /// <param name="snapshotEvery">Person states logged between snapshots; by default the number of persons, at least 100,000.</param>
     /// <param name="logFsync">How each unit is made durable; by default the operating system's fsync of LiteDB's log.</param>
-    public LiteDbIngestStore(string directory, int maxCachedTaps = 2_000_000, long? snapshotEvery = null, ILogFsync? logFsync = null)
+    public LiteDbIngestStore(string directory, int cacheCapacity = Layout.DefaultCacheCapacity, long? snapshotEvery = null, ILogFsync? logFsync = null)
     {
-        _cache = new LiteDbWriteCache(maxCachedTaps);
+        _cache = new LiteDbWriteCache(cacheCapacity);
         _snapshotEvery = snapshotEvery;
         Directory.CreateDirectory(directory);
         DataPath = Path.Combine(directory, "ingest.db");
         _files = new DurableLiteDatabase(DataPath, logFsync);
         _db = _files.Db;
         _db.GetCollection(Layout.Entries).EnsureIndex("p");
+        _db.GetCollection(Layout.Entries).EnsureIndex("pn");
         _db.GetCollection(Layout.CheckIns).EnsureIndex("p");
         _db.GetCollection(Layout.CheckIns).EnsureIndex("cd");
         _db.GetCollection(Layout.Participations).EnsureIndex("p");
         _db.GetCollection(Layout.Participations).EnsureIndex("ev");
         _db.GetCollection(Layout.ValueChanges).EnsureIndex("p");
+        _db.GetCollection(Layout.DayTaps).EnsureIndex("dy");
         LiteDbQuarantine.EnsureIndexes(_db);
         LiteDbConsoleState.EnsureIndexes(_db);
         Durable();
         MoveLegacyQuarantine();
+        MoveLegacyUnits();
         LoadCaches();
+    }
+
+    /// <summary>
+    /// A store written before the day layout (docs/ingest.md, "Migrating a store"): its <c>units</c> move into
+    /// <c>daytaps</c> and <c>seqblocks</c> a few documents at a time, each step one durable transaction that also
+    /// deletes the documents it moved (an interrupted move goes on where it stopped at the next open).
+    /// </summary>
+    private void MoveLegacyUnits()
+    {
+        if (!_db.CollectionExists(Layout.LegacyUnits))
+        {
+            return;
+        }
+
+        ILiteCollection<BsonDocument> units = _db.GetCollection(Layout.LegacyUnits);
+        while (WriteUnit(u =>
+        {
+            List<BsonDocument> step = [.. units.Query().OrderBy("_id").Limit(LegacyUnitsStep).ToEnumerable()];
+            foreach (BsonDocument d in step)
+            {
+                foreach (TapRecord t in StoreJson.Taps(d["b"].AsBinary))
+                {
+                    u.TryAddTap(t);
+                }
+
+                units.Delete(d["_id"]);
+            }
+
+            return step.Count;
+        }) > 0)
+        {
+        }
+
+        _db.DropCollection(Layout.LegacyUnits);
+        Durable();
     }
 
     /// <summary>Records held before the quarantine was bounded move into its layout, a few at a time, each step durable.</summary>
@@ -85,31 +129,28 @@ public sealed partial class LiteDbIngestStore : IIngestStore
 
     private void LoadCaches()
     {
-        foreach (BsonDocument d in _db.GetCollection(Layout.Units).FindAll())
+        LoadBoards();
+        // Each person's archived entries in the order archived (document ids rise), numbered from 1; documents written
+        // before entries were paged get their numbers (one step at the end).
+        var archived = new Dictionary<string, List<WalletEntry>>(StringComparer.Ordinal);
+        var archivedDocuments = new Dictionary<string, int>(StringComparer.Ordinal);
+        var unnumbered = new List<(BsonValue Id, string Pid, int First)>();
+        foreach (IGrouping<string, BsonDocument> g in _db.GetCollection(Layout.Entries).FindAll().GroupBy(d => d["p"].AsString, StringComparer.Ordinal))
         {
-            long doc = d["_id"].AsInt64;
-            foreach (TapRecord t in StoreJson.Taps(d["b"].AsBinary))
+            var entries = new List<WalletEntry>();
+            foreach (BsonDocument d in g.OrderBy(d => d["_id"].AsObjectId))
             {
-                _cache.AddTap(t, doc);
+                if (!d.ContainsKey("n"))
+                {
+                    unnumbered.Add((d["_id"], g.Key, entries.Count + 1));
+                }
+
+                entries.AddRange(d["e"].AsArray.Select(e => LiteDbMapping.ReadEntry(g.Key, e.AsDocument)));
+                archivedDocuments[g.Key] = archivedDocuments.GetValueOrDefault(g.Key) + 1;
             }
 
-            _nextUnitDoc = Math.Max(_nextUnitDoc, doc + 1);
+            archived[g.Key] = entries;
         }
-
-        _cache.EvictIfOver();
-
-        var checkIns = _db.GetCollection(Layout.CheckIns).FindAll().GroupBy(d => d["p"].AsString).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
-        var participations = _db.GetCollection(Layout.Participations).FindAll().GroupBy(d => d["p"].AsString).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
-        var archivedDocuments = new Dictionary<string, int>(StringComparer.Ordinal);
-        Dictionary<string, List<WalletEntry>> archived = _db.GetCollection(Layout.Entries).FindAll()
-            .Select(d =>
-            {
-                string pid = d["p"].AsString;
-                archivedDocuments[pid] = archivedDocuments.GetValueOrDefault(pid) + 1;
-                return d;
-            })
-            .GroupBy(d => d["p"].AsString)
-            .ToDictionary(g => g.Key, g => g.SelectMany(d => d["e"].AsArray.Select(e => LiteDbMapping.ReadEntry(g.Key, e.AsDocument))).ToList(), StringComparer.Ordinal);
 
         // The snapshot, then the log in commit order (primary key order): the latest state of a person wins.
         var latest = new Dictionary<string, StoredPerson>(StringComparer.Ordinal);
@@ -142,18 +183,57 @@ public sealed partial class LiteDbIngestStore : IIngestStore
                 _cache.AddCheckpoints(p.Pid, checkpoints);
             }
 
-            _cache.SetPerson(p.Pid, new CachedPerson(state, checkIns.GetValueOrDefault(p.Pid), participations.GetValueOrDefault(p.Pid), recent, archivedDocuments.GetValueOrDefault(p.Pid)));
+            _cache.SetPerson(p.Pid, new CachedPerson(state, p.CheckIns, p.Participations, recent, archivedDocuments.GetValueOrDefault(p.Pid), archived.GetValueOrDefault(p.Pid)?.Count ?? 0));
         }
+
+        NumberArchivedEntries(unnumbered);
 
         foreach (BsonDocument d in _db.GetCollection(Layout.Devices).FindAll())
         {
             _cache.SetDevice(LiteDbMapping.ReadDevice(d));
         }
+    }
 
-        foreach (BsonDocument d in _db.GetCollection(Layout.ValueChanges).FindAll())
+    /// <summary>
+    /// The boards of the last service days with taps, for the trip_ends that may still follow them (<see cref="LiteDbWriteCache.AddBoard"/>):
+    /// the day documents of those days only (index on <c>dy</c>), whatever the history's length.
+    /// </summary>
+    private void LoadBoards()
+    {
+        ILiteCollection<BsonDocument> days = _db.GetCollection(Layout.DayTaps);
+        if (days.Query().OrderByDescending("dy").Limit(1).FirstOrDefault() is not { } newest)
         {
-            (string pid, ValueChange change) = LiteDbMapping.ReadValueChange(d);
-            _cache.AddValueChange(pid, change);
+            return;
+        }
+
+        string since = LiteDbMapping.Day(LiteDbDayTaps.DayOf(newest["_id"].AsString).AddDays(-1));
+        foreach (BsonDocument d in days.Find(Query.GTE("dy", since)).OrderBy(d => d["dy"].AsString))
+        {
+            foreach (TapRecord t in StoreJson.Taps(d["b"].AsBinary).Where(LiteDbDayTaps.IsBoard))
+            {
+                _cache.AddBoard(t);
+            }
+        }
+    }
+
+    /// <summary>A store written before entries were paged: its archive documents get their first entry's number, a few hundred per durable step.</summary>
+    private void NumberArchivedEntries(List<(BsonValue Id, string Pid, int First)> unnumbered)
+    {
+        ILiteCollection<BsonDocument> entries = _db.GetCollection(Layout.Entries);
+        foreach (var step in unnumbered.Chunk(256))
+        {
+            WriteUnit(_ =>
+            {
+                foreach ((BsonValue id, string pid, int first) in step)
+                {
+                    BsonDocument d = entries.FindById(id);
+                    d["n"] = first;
+                    d["pn"] = LiteDbMapping.EntryNumberKey(pid, first);
+                    entries.Update(d);
+                }
+
+                return step.Length;
+            });
         }
     }
 
@@ -176,7 +256,7 @@ public sealed partial class LiteDbIngestStore : IIngestStore
             }
 
             T result;
-            var unit = new LiteDbUnitOfWork(_db, _cache, _nextUnitDoc, _nextPersonLogDoc);
+            var unit = new LiteDbUnitOfWork(_db, _cache, _nextPersonLogDoc);
             try
             {
                 result = work(unit);
@@ -203,7 +283,6 @@ public sealed partial class LiteDbIngestStore : IIngestStore
             }
 
             unit.Publish();
-            _nextUnitDoc += unit.UnitDocuments;
             _nextPersonLogDoc += unit.PersonLogDocuments;
             _personsLogged += unit.PersonsLogged;
             if (_personsLogged >= (_snapshotEvery ?? Math.Max(MinSnapshotInterval, _cache.PersonCount)))
@@ -243,7 +322,7 @@ public sealed partial class LiteDbIngestStore : IIngestStore
             long id = 1;
             foreach (CachedPerson[] part in _cache.Persons.Chunk(Layout.PersonsPerDocument))
             {
-                snapshot.Insert(new BsonDocument { ["_id"] = id++, ["b"] = StoreJson.Persons([.. part.Select(p => LiteDbMapping.ToStored(p.State, p.RecentEntries, null, _cache.RecentCheckpoints(p.State.Pid)))]) });
+                snapshot.Insert(new BsonDocument { ["_id"] = id++, ["b"] = StoreJson.Persons([.. part.Select(p => LiteDbMapping.ToStored(p.State, p.RecentEntries, null, _cache.RecentCheckpoints(p.State.Pid), p.CheckIns, p.Participations))]) });
             }
 
             _db.GetCollection(Layout.PersonLog).DeleteAll();
@@ -286,6 +365,51 @@ public sealed partial class LiteDbIngestStore : IIngestStore
         return [.. archivedEntries.Concat(recent).OrderBy(e => e.RecordedAt)];
     }
 
+    /// <remarks>
+    /// The committed state as of now: entries numbered above the person's archived ones are those kept with the state (in
+    /// memory), the others are in the archive documents whose first number is at most the page's newest (a backward range
+    /// of the index on <c>pn</c>). The cursor is the number of the page's oldest entry.
+    /// </remarks>
+    public WalletEntryPage EntriesPage(string pid, long? before, int limit)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        if (!_cache.TryGetPerson(pid, out CachedPerson? p))
+        {
+            return new WalletEntryPage([], null, 0);
+        }
+
+        long total = p.ArchivedEntries + p.RecentEntries.Count;
+        long n = Math.Min(before ?? long.MaxValue, total + 1) - 1;
+        var items = new List<WalletEntry>(limit);
+        for (; n > p.ArchivedEntries && items.Count < limit; n--)
+        {
+            items.Add(p.RecentEntries[(int)(n - p.ArchivedEntries - 1)]);
+        }
+
+        if (n >= 1 && items.Count < limit)
+        {
+            foreach (BsonDocument d in _db.GetCollection(Layout.Entries).Query()
+                .Where(Query.Between("pn", LiteDbMapping.EntryNumberKey(pid, 1), LiteDbMapping.EntryNumberKey(pid, n)))
+                .OrderByDescending("pn")
+                .ToEnumerable())
+            {
+                int first = d["n"].AsInt32;
+                BsonArray e = d["e"].AsArray;
+                for (; n >= first && items.Count < limit; n--)
+                {
+                    items.Add(LiteDbMapping.ReadEntry(pid, e[(int)(n - first)].AsDocument));
+                }
+
+                if (items.Count == limit)
+                {
+                    break;
+                }
+            }
+        }
+
+        return new WalletEntryPage(items, n >= 1 && items.Count > 0 ? n + 1 : null, total);
+    }
+
     public IReadOnlyList<CheckInRecord> CheckIns(string clinic, DateOnly date) =>
         _db.GetCollection(Layout.CheckIns).Find(Query.EQ("cd", LiteDbMapping.ClinicDay(clinic, date))).Select(LiteDbMapping.ReadCheckIn).OrderBy(c => c.Queue).ToList();
 
@@ -301,6 +425,45 @@ public sealed partial class LiteDbIngestStore : IIngestStore
     public int PurgeQuarantine(DateTimeOffset olderThan, int max) => WriteUnit(_ => LiteDbQuarantine.Purge(_db, olderThan, max));
 
     public IReadOnlyList<QuarantineUsage> QuarantineUsage() => LiteDbQuarantine.Usage(_db);
+
+    /// <summary>
+    /// Whole day documents of days before <paramref name="before"/>, oldest day first (index on <c>dy</c>), until about
+    /// <paramref name="max"/> taps went; a person's latest day document stays. The cached days are dropped after a purge
+    /// that removed any, so no evaluation reads a purged tap from memory.
+    /// </summary>
+    public int PurgeTaps(DateOnly before, int max) => WriteUnit(_ =>
+    {
+        ILiteCollection<BsonDocument> days = _db.GetCollection(Layout.DayTaps);
+        var purge = new List<BsonValue>();
+        int taps = 0;
+        foreach (BsonDocument d in days.Find(Query.LT("dy", LiteDbMapping.Day(before))))
+        {
+            string id = d["_id"].AsString;
+            if (LiteDbDayTaps.IsLatestPersonDay(_db, id))
+            {
+                continue;
+            }
+
+            purge.Add(d["_id"]);
+            taps += StoreJson.Taps(d["b"].AsBinary).Count;
+            if (taps >= max)
+            {
+                break;
+            }
+        }
+
+        foreach (BsonValue id in purge)
+        {
+            days.Delete(id);
+        }
+
+        if (purge.Count > 0)
+        {
+            _cache.ForgetDays();
+        }
+
+        return taps;
+    });
 
     // The person cache holds every stored person's committed state (loaded at start, updated after each commit).
     public IEnumerable<(string Pid, Trip Trip)> TripsOn(string serviceDay)

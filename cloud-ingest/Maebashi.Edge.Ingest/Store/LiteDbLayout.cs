@@ -5,8 +5,20 @@ namespace Maebashi.Edge.Ingest.Store;
 /// </summary>
 internal static class LiteDbLayout
 {
-    /// <summary>The de-duplication records and the facts: documents of up to <see cref="MaxTapsPerDocument"/> taps, in commit order.</summary>
-    public const string Units = "units";
+    /// <summary>
+    /// The facts before issue 13's storage: documents of up to <see cref="MaxTapsPerDocument"/> taps, in commit order, all
+    /// read at start. A store that has them moves them into <see cref="DayTaps"/> and <see cref="SeqBlocks"/> on open.
+    /// </summary>
+    public const string LegacyUnits = "units";
+
+    /// <summary>The taps by person (or vehicle) and service day (<see cref="LiteDbDayTaps"/>).</summary>
+    public const string DayTaps = "daytaps";
+
+    /// <summary>The de-duplication record: a bit per (device, seq) stored (<see cref="LiteDbDayTaps"/>).</summary>
+    public const string SeqBlocks = "seqblocks";
+
+    /// <summary>Entries of each of the working set's caches (<see cref="LiteDbWriteCache"/>) by default.</summary>
+    public const int DefaultCacheCapacity = 20_000;
 
     /// <summary>Persons re-evaluated by each unit (full states), in commit order, since the last snapshot.</summary>
     public const string PersonLog = "personlog";
@@ -45,7 +57,7 @@ internal static class LiteDbLayout
     public const string Sectors = "sectors";
     public const string Retained = "retained";
 
-    /// <summary>Taps per document: keeps every document far below LiteDB's 16 MiB.</summary>
+    /// <summary>Taps per legacy <see cref="LegacyUnits"/> document.</summary>
     public const int MaxTapsPerDocument = 256;
 
     /// <summary>

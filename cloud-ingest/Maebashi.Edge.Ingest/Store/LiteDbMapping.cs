@@ -9,8 +9,12 @@ internal static class LiteDbMapping
 {
     /// <param name="tripsFrom">Log only the trips from this instant on (UTC ticks), or null for every trip.</param>
     /// <param name="checkpoints">The person's latest checkpoints held in memory, if any.</param>
-    public static StoredPerson ToStored(PersonState s, IReadOnlyList<WalletEntry> recent, long? tripsFrom, IReadOnlyList<DayCheckpoint>? checkpoints) => new()
+    /// <param name="checkIns">How many check-ins of the person are stored, at most (null: not known).</param>
+    /// <param name="participations">How many participations, at most (null: not known).</param>
+    public static StoredPerson ToStored(PersonState s, IReadOnlyList<WalletEntry> recent, long? tripsFrom, IReadOnlyList<DayCheckpoint>? checkpoints, int? checkIns, int? participations) => new()
     {
+        CheckIns = checkIns,
+        Participations = participations,
         Pid = s.Pid,
         Value = s.Value,
         Points = s.Points,
@@ -103,6 +107,20 @@ internal static class LiteDbMapping
         ["desc"] = e.Description,
         ["adj"] = e.Adjustment,
     };
+
+    /// <summary>
+    /// An <c>entries</c> document: the person's entries numbered <paramref name="first"/> on (<c>n</c>), and
+    /// <c>pn</c> = "pid|n" (n as ten digits, indexed), so the document a page of entries falls in is a range read.
+    /// </summary>
+    public static BsonDocument ArchiveDocument(string pid, int first, IEnumerable<WalletEntry> entries) => new()
+    {
+        ["p"] = pid,
+        ["n"] = first,
+        ["pn"] = EntryNumberKey(pid, first),
+        ["e"] = new BsonArray(entries.Select(e => (BsonValue)EntryDocument(e))),
+    };
+
+    public static string EntryNumberKey(string pid, long number) => pid + "|" + number.ToString("D10", CultureInfo.InvariantCulture);
 
     public static WalletEntry ReadEntry(string pid, BsonDocument d) => new(
         pid, d["key"].AsString, d["kind"].AsString, d["value"].AsInt64, d["points"].AsInt64, d["src"].AsString,

@@ -7,13 +7,12 @@ namespace Maebashi.Edge.Ingest.Store;
 
 /// <summary>
 /// One unit of work inside the LiteDB transaction of <see cref="LiteDbIngestStore.Write{T}"/>: reads the
-/// committed state from the <see cref="LiteDbWriteCache"/> plus what this unit added, writes the unit as a
-/// few documents before the commit (<see cref="WriteDocuments"/>) and, after the commit, hands what it wrote
-/// to the cache (<see cref="Publish"/>).
+/// committed state from the <see cref="LiteDbWriteCache"/> (which reads the database on a miss) plus what this unit
+/// added, writes the unit's taps and persons as a few documents before the commit (<see cref="WriteDocuments"/>) and,
+/// after the commit, hands what it wrote to the cache (<see cref="Publish"/>).
 /// </summary>
-/// <param name="firstUnitDocument">Id of this unit's first <c>units</c> document (ids rise, so inserts append to the index).</param>
 /// <param name="firstPersonLogDocument">Id of this unit's first <c>personlog</c> document.</param>
-internal sealed class LiteDbUnitOfWork(LiteDatabase db, LiteDbWriteCache cache, long firstUnitDocument, long firstPersonLogDocument) : IIngestWrite
+internal sealed class LiteDbUnitOfWork(LiteDatabase db, LiteDbWriteCache cache, long firstPersonLogDocument) : IIngestWrite
 {
     private readonly List<TapRecord> _newTaps = [];
 
@@ -26,8 +25,10 @@ internal sealed class LiteDbUnitOfWork(LiteDatabase db, LiteDbWriteCache cache, 
     private readonly Dictionary<string, DeviceProgress> _newDevices = new(StringComparer.Ordinal);
     private readonly Dictionary<string, DayCheckpoint[]> _newCheckpoints = new(StringComparer.Ordinal);
 
-    /// <summary><c>units</c> documents this unit wrote.</summary>
-    public long UnitDocuments { get; private set; }
+    // What WriteDocuments wrote, for Publish: day documents whole, de-duplication blocks whole.
+    private readonly Dictionary<string, Dictionary<DateOnly, List<TapRecord>>> _writtenPersonDays = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, List<TapRecord>> _writtenOtherDays = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, byte[]> _writtenBlocks = new(StringComparer.Ordinal);
 
     /// <summary><c>personlog</c> documents this unit wrote.</summary>
     public long PersonLogDocuments { get; private set; }
@@ -36,36 +37,85 @@ internal sealed class LiteDbUnitOfWork(LiteDatabase db, LiteDbWriteCache cache, 
     public int PersonsLogged => _newPersons.Count;
 
     /// <summary>
-    /// Writes the unit's taps and re-evaluated persons as a few documents, before the commit: two inserts
-    /// per unit instead of one per tap and one per person. Layouts:
-    /// <c>units { _id: Int64, b: UTF-8 JSON array of taps (binary, see <see cref="StoreJson.Taps(IReadOnlyList{TapRecord})"/>) }</c>;
-    /// <c>personlog { _id: Int64, b: UTF-8 JSON array of <see cref="StoredPerson"/> (binary) }</c>.
-    /// At most <see cref="MaxTapsPerDocument"/> taps or <see cref="PersonsPerDocument"/> persons per document.
+    /// Writes the unit's taps and re-evaluated persons before the commit: one <c>daytaps</c> document per person (or
+    /// vehicle) and service day the unit added taps to, one <c>seqblocks</c> document per device block, and the persons
+    /// as a few documents of <c>personlog { _id: Int64, b: UTF-8 JSON array of <see cref="StoredPerson"/> (binary) }</c>,
+    /// at most <see cref="PersonsPerDocument"/> persons each (see <see cref="LiteDbDayTaps"/>).
     /// </summary>
     public void WriteDocuments()
     {
-        foreach (TapRecord[] part in _newTaps.Chunk(MaxTapsPerDocument))
+        foreach (IGrouping<string, TapRecord> inDocument in _newTaps.GroupBy(LiteDbDayTaps.DocumentOf, StringComparer.Ordinal))
         {
-            db.GetCollection(Units).Insert(new BsonDocument { ["_id"] = firstUnitDocument + UnitDocuments++, ["b"] = StoreJson.Taps(part) });
+            TapRecord first = inDocument.First();
+            if (first.Pid is { } pid)
+            {
+                DateOnly day = WalletRules.ServiceDay(first.At);
+                List<TapRecord> all = LiteDbDayTaps.Merge(cache.HeldDay(pid, day) ?? LiteDbDayTaps.Read(db, inDocument.Key), inDocument);
+                LiteDbDayTaps.Put(db, inDocument.Key, all);
+                if (!_writtenPersonDays.TryGetValue(pid, out Dictionary<DateOnly, List<TapRecord>>? days))
+                {
+                    _writtenPersonDays[pid] = days = [];
+                }
+
+                days[day] = all;
+            }
+            else
+            {
+                List<TapRecord> all = LiteDbDayTaps.Merge(cache.OtherDay(inDocument.Key, ReadDay), inDocument);
+                LiteDbDayTaps.Put(db, inDocument.Key, all);
+                _writtenOtherDays[inDocument.Key] = all;
+            }
+        }
+
+        foreach (IGrouping<string, TapRecord> inBlock in _newTaps.GroupBy(t => LiteDbDayTaps.SeqBlock(t.Device, t.Seq), StringComparer.Ordinal))
+        {
+            byte[] block = [.. cache.SeqBlock(inBlock.Key, ReadBlock)];
+            foreach (TapRecord t in inBlock)
+            {
+                LiteDbDayTaps.Set(block, t.Seq);
+            }
+
+            LiteDbDayTaps.PutBlock(db, inBlock.Key, block);
+            _writtenBlocks[inBlock.Key] = block;
         }
 
         foreach (CachedPerson[] part in _newPersons.Values.Chunk(PersonsPerDocument))
         {
             byte[] persons = StoreJson.Persons([.. part.Select(p => LiteDbMapping.ToStored(
-                p.State, p.RecentEntries, p.TripsChangedFrom, _newCheckpoints.GetValueOrDefault(p.State.Pid) ?? cache.RecentCheckpoints(p.State.Pid)))]);
+                p.State, p.RecentEntries, p.TripsChangedFrom, _newCheckpoints.GetValueOrDefault(p.State.Pid) ?? cache.RecentCheckpoints(p.State.Pid), p.CheckIns, p.Participations))]);
             db.GetCollection(PersonLog).Insert(new BsonDocument { ["_id"] = firstPersonLogDocument + PersonLogDocuments++, ["b"] = persons });
         }
     }
 
+    private List<TapRecord> ReadDay(string id) => LiteDbDayTaps.Read(db, id);
+
+    private byte[] ReadBlock(string id) => LiteDbDayTaps.ReadBlock(db, id);
+
     /// <summary>After the commit: what this unit wrote becomes part of the cache.</summary>
     public void Publish()
     {
-        for (int i = 0; i < _newTaps.Count; i++)
+        foreach ((string id, byte[] block) in _writtenBlocks)
         {
-            cache.AddTap(_newTaps[i], firstUnitDocument + (i / MaxTapsPerDocument));
+            cache.PutSeqBlock(id, block);
         }
 
-        cache.EvictIfOver();
+        foreach ((string pid, Dictionary<DateOnly, List<TapRecord>> days) in _writtenPersonDays)
+        {
+            cache.PutPersonDays(pid, days);
+        }
+
+        foreach ((string id, List<TapRecord> taps) in _writtenOtherDays)
+        {
+            cache.PutOtherDay(id, taps);
+        }
+
+        foreach (TapRecord t in _newTaps)
+        {
+            if (LiteDbDayTaps.IsBoard(t))
+            {
+                cache.AddBoard(t);
+            }
+        }
 
         foreach ((string pid, ValueChange t) in _newValueChanges)
         {
@@ -90,7 +140,7 @@ internal sealed class LiteDbUnitOfWork(LiteDatabase db, LiteDbWriteCache cache, 
 
     public bool TryAddTap(TapRecord tap)
     {
-        if (cache.IsStored(tap.Device, tap.Seq) || !_newKeys.Add((tap.Device, tap.Seq)))
+        if (LiteDbDayTaps.Has(cache.SeqBlock(LiteDbDayTaps.SeqBlock(tap.Device, tap.Seq), ReadBlock), tap.Seq) || !_newKeys.Add((tap.Device, tap.Seq)))
         {
             return false;
         }
@@ -111,8 +161,8 @@ internal sealed class LiteDbUnitOfWork(LiteDatabase db, LiteDbWriteCache cache, 
 
     public IReadOnlyList<TapRecord> TapsOfPerson(string pid, DateTimeOffset from)
     {
-        // Committed taps (read back from disk by key when dropped from memory), then this unit's own.
-        List<TapRecord> list = cache.TapsOf(pid, from, ReadBack);
+        // Committed taps (the days not in memory read by a range of day documents), then this unit's own.
+        List<TapRecord> list = cache.TapsOf(pid, from, (first, last) => LiteDbDayTaps.Range(db, pid, vehicle: false, first, last));
         if (_newTapsByPerson.TryGetValue(pid, out List<TapRecord>? mine))
         {
             list.AddRange(mine.Where(t => t.At >= from));
@@ -163,27 +213,20 @@ internal sealed class LiteDbUnitOfWork(LiteDatabase db, LiteDbWriteCache cache, 
         _newCheckpoints[pid] = LiteDbWriteCache.Latest(_newCheckpoints.GetValueOrDefault(pid) ?? cache.RecentCheckpoints(pid) ?? [], checkpoints);
     }
 
-    private List<CachedTap> ReadBack(List<TapLocation> keys)
+    public IReadOnlyList<TapRecord> TripEnds(string vehicle, DateTimeOffset from, DateTimeOffset to)
     {
-        var loaded = new List<CachedTap>(keys.Count);
-        ILiteCollection<BsonDocument> units = db.GetCollection(Units);
-        foreach (IGrouping<long, TapLocation> inDoc in keys.GroupBy(k => k.Document))
+        if (to < from)
         {
-            var wanted = inDoc.Select(k => (k.Device, k.Seq)).ToHashSet();
-            foreach (TapRecord t in StoreJson.Taps(units.FindById(inDoc.Key)["b"].AsBinary))
-            {
-                if (wanted.Contains((t.Device, t.Seq)))
-                {
-                    loaded.Add(new CachedTap(t, inDoc.Key));
-                }
-            }
+            return [];
         }
 
-        return loaded;
+        // The vehicle's days of the window: from memory for the few days of a current evaluation, else one range read.
+        DateOnly first = LiteDbDayTaps.ServiceDayOf(from), last = LiteDbDayTaps.ServiceDayOf(to);
+        IEnumerable<TapRecord> stored = last.DayNumber - first.DayNumber < 3
+            ? Enumerable.Range(0, last.DayNumber - first.DayNumber + 1).SelectMany(d => cache.OtherDay(LiteDbDayTaps.VehicleDay(vehicle, first.AddDays(d)), ReadDay))
+            : LiteDbDayTaps.Range(db, vehicle, vehicle: true, first, last).SelectMany(d => d.Taps);
+        return [.. stored.Concat(_newTaps).Where(t => t.Pid is null && t.Type == EventTypes.TripEnd && t.Vehicle == vehicle && t.At >= from && t.At <= to)];
     }
-
-    public IReadOnlyList<TapRecord> TripEnds(string vehicle, DateTimeOffset from, DateTimeOffset to) =>
-        [.. cache.TripEndsOf(vehicle, from, to).Concat(_newTaps.Where(t => t.Pid is null && t.Type == EventTypes.TripEnd && t.Vehicle == vehicle && t.At >= from && t.At <= to))];
 
     public IReadOnlyCollection<string> PersonsBoarded(string vehicle, DateTimeOffset from, DateTimeOffset to) =>
         cache.BoardsOf(vehicle).Concat(_newTaps.Where(t => t.Type == EventTypes.Board && t.Vehicle == vehicle))
@@ -192,7 +235,11 @@ internal sealed class LiteDbUnitOfWork(LiteDatabase db, LiteDbWriteCache cache, 
 
     public IReadOnlyList<ValueChange> ValueChangesOf(string pid)
     {
-        List<ValueChange> list = cache.ValueChangesOf(pid);
+        // Read from the database on a miss, without this unit's own (inserted already, added below): the cache holds committed ones.
+        List<ValueChange> list = cache.ValueChangesOf(pid, p => [.. db.GetCollection(ValueChanges).Find(Query.EQ("p", p))
+            .Select(LiteDbMapping.ReadValueChange)
+            .Where(c => !_newValueChanges.Any(n => n.Change.Key == c.Change.Key))
+            .Select(c => c.Change)]);
         list.AddRange(_newValueChanges.Where(t => t.Pid == pid).Select(t => t.Change));
         return list;
     }
@@ -215,9 +262,18 @@ internal sealed class LiteDbUnitOfWork(LiteDatabase db, LiteDbWriteCache cache, 
 
     public PersonState? GetPersonForUpdate(string pid) => Person(pid)?.State;
 
-    /// <summary>One process writes this store, one unit at a time: nothing to lock ahead.</summary>
+    /// <summary>
+    /// One process writes this store, one unit at a time: nothing to lock. The unit's persons are known here, before it
+    /// has written anything: the latest days and the top-ups of those not in memory are read now, each a short range of an
+    /// index, while the unit holds no pending pages (LiteDB's reads cost more once it does).
+    /// </summary>
     public void LockAhead(IReadOnlyList<string> devices, IReadOnlyList<string> persons)
     {
+        foreach (string pid in persons)
+        {
+            cache.PreloadLatestDays(pid, (id, count) => LiteDbDayTaps.Latest(db, pid, count));
+            ValueChangesOf(pid);
+        }
     }
 
     private CachedPerson? Person(string pid) =>
@@ -238,26 +294,30 @@ internal sealed class LiteDbUnitOfWork(LiteDatabase db, LiteDbWriteCache cache, 
 
         List<WalletEntry> recent = [.. before?.RecentEntries ?? [], .. newEntries];
         int archivedDocuments = before?.ArchivedDocuments ?? 0;
+        int archivedEntries = before?.ArchivedEntries ?? 0;
         if (recent.Count > InlineEntries)
         {
             archivedDocuments++;
-            db.GetCollection(Entries).Insert(new BsonDocument { ["p"] = s.Pid, ["e"] = new BsonArray(recent.Select(e => (BsonValue)LiteDbMapping.EntryDocument(e))) });
+            db.GetCollection(Entries).Insert(LiteDbMapping.ArchiveDocument(s.Pid, archivedEntries + 1, recent));
+            archivedEntries += recent.Count;
             recent = [];
         }
 
         // Logged (with the unit's other persons) in WriteDocuments.
-        // Rows before the replayed days stay: the counts only tell whether a person has any to replace.
+        // Rows before the replayed days stay: the counts only tell whether a person has any to replace (null: not
+        // known, a state stored before the counts were).
         _newPersons[s.Pid] = new CachedPerson(
             s,
-            checkIns.Count + (whole ? 0 : before?.CheckIns ?? 0),
-            participations.Count + (whole ? 0 : before?.Participations ?? 0),
+            whole || before is null ? checkIns.Count : before.CheckIns + checkIns.Count,
+            whole || before is null ? participations.Count : before.Participations + participations.Count,
             recent,
             archivedDocuments,
+            archivedEntries,
             tripsFrom);
 
         // Most persons have neither check-ins nor participations: skip rewriting empty sets.
         ILiteCollection<BsonDocument> ci = db.GetCollection(CheckIns);
-        if ((before?.CheckIns ?? 0) > 0)
+        if (before is not null && before.CheckIns is not 0)
         {
             ci.DeleteMany(whole ? Query.EQ("p", s.Pid) : Query.And(Query.EQ("p", s.Pid), Query.GTE("at", replayedFrom.UtcTicks)));
         }
@@ -268,7 +328,7 @@ internal sealed class LiteDbUnitOfWork(LiteDatabase db, LiteDbWriteCache cache, 
         }
 
         ILiteCollection<BsonDocument> pa = db.GetCollection(Participations);
-        if ((before?.Participations ?? 0) > 0)
+        if (before is not null && before.Participations is not 0)
         {
             pa.DeleteMany(whole ? Query.EQ("p", s.Pid) : Query.And(Query.EQ("p", s.Pid), Query.GTE("in", replayedFrom.UtcTicks)));
         }

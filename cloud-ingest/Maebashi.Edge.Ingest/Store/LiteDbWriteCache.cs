@@ -1,48 +1,51 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.CodeAnalysis;
-using Maebashi.Edge.Contract.Messages;
+using BitFaster.Caching.Lru;
 using Maebashi.Edge.Ingest.Rules;
 
 namespace Maebashi.Edge.Ingest.Store;
 
-/// <summary>A tap held for the rules, with the id of the <c>units</c> document that stores it.</summary>
-internal readonly record struct CachedTap(TapRecord Tap, long Document);
-
-/// <summary>Where a tap dropped from memory is stored: its <c>units</c> document and key.</summary>
-internal readonly record struct TapLocation(long Document, string Device, ulong Seq);
+/// <summary>
+/// A person's committed taps held for the rules: every service day from <see cref="CompleteFrom"/> on (days without taps
+/// absent), each in time order. Replaced, never changed, once published.
+/// </summary>
+internal sealed record PersonTaps(DateOnly CompleteFrom, SortedList<DateOnly, List<TapRecord>> Days);
 
 /// <summary>
 /// A person's committed state, the entries not yet archived (never mutated once published), how many check-ins and
-/// participations are stored, and how many <c>entries</c> documents hold the person's archived entries.
+/// participations are stored (null: not known), and how many <c>entries</c> documents hold the person's archived entries.
 /// </summary>
 /// <remarks>
 /// <see cref="TripsChangedFrom"/>: in a unit not yet committed, the UTC ticks from which its evaluations changed the
 /// person's trips (null: all of them), which is what the unit logs.
 /// </remarks>
-internal sealed record CachedPerson(PersonState State, int CheckIns, int Participations, IReadOnlyList<WalletEntry> RecentEntries, int ArchivedDocuments, long? TripsChangedFrom = null);
+/// <see cref="ArchivedEntries"/>: how many entries those documents hold (the person's entries are numbered from 1 in the
+/// order recorded: the archived ones first, then the recent ones), which is what a page of entries is found by.
+internal sealed record CachedPerson(PersonState State, int? CheckIns, int? Participations, IReadOnlyList<WalletEntry> RecentEntries, int ArchivedDocuments, int ArchivedEntries, long? TripsChangedFrom = null);
 
 /// <summary>
-/// What the write path reads, in memory: the facts the rules read per person (taps, trip ends, top-ups, the
-/// stored state) and the de-duplication keys. Filled from the database at start and after each commit.
+/// What the write path reads, in memory: a bounded working set of the facts the rules read (each person's taps of their
+/// latest days, vehicles' days, the de-duplication blocks of the devices' latest seqs, the last day's boards), the
+/// top-ups and the stored states. Caches bounded by count (least recently used out) in front of the database
+/// (<see cref="LiteDbDayTaps"/>); filled from it on a miss and after each commit.
 /// </summary>
 /// <remarks>
-/// LiteDB's index lookups cost milliseconds once a unit holds pending pages, so these are served from
-/// memory; LiteDB stays the durable record. A multi-process store (PostgreSQL) reads them from the database
-/// inside its transaction instead. Everything but the person states is touched only under the store's write
-/// lock; the person states are written under it and read by any thread.
+/// LiteDB's index lookups cost more once a unit holds pending pages, so the lookups a unit of the current day needs are
+/// served from memory; LiteDB stays the durable record. A multi-process store (PostgreSQL) reads them from the database
+/// inside its transaction instead. Everything but the person states is touched only under the store's write lock (a
+/// cache filled by a unit holds committed state only: a unit's own writes go in at <see cref="LiteDbUnitOfWork.Publish"/>);
+/// the person states are written under it and read by any thread.
 /// </remarks>
-internal sealed class LiteDbWriteCache(int maxCachedTaps)
+internal sealed class LiteDbWriteCache(int capacity)
 {
-    private readonly Dictionary<string, HashSet<ulong>> _seqs = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, List<CachedTap>> _tapsByPerson = new(StringComparer.Ordinal);
+    /// <summary>Service days of taps a person keeps in memory after a commit (a new tap reads from its day's checkpoint, usually today's or the last day with facts).</summary>
+    private const int PersonDaysKept = 2;
 
-    // Persons whose taps were dropped from memory to keep it bounded, with the document holding each of those
-    // taps: they are read back by primary key, which spares the taps a secondary index by person.
-    private readonly Dictionary<string, List<TapLocation>> _evicted = new(StringComparer.Ordinal);
-    private int _cachedTaps;
-    private readonly Dictionary<string, List<TapRecord>> _tripEndsByVehicle = new(StringComparer.Ordinal);
+    private readonly ConcurrentLru<string, PersonTaps> _personTaps = new(1, capacity, StringComparer.Ordinal);
+    private readonly ConcurrentLru<string, List<TapRecord>> _otherDays = new(1, capacity, StringComparer.Ordinal);
+    private readonly ConcurrentLru<string, byte[]> _seqBlocks = new(1, capacity, StringComparer.Ordinal);
     private readonly Dictionary<string, List<TapRecord>> _boardsByVehicle = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, List<ValueChange>> _valueChangesByPerson = new(StringComparer.Ordinal);
+    private readonly ConcurrentLru<string, List<ValueChange>> _valueChanges = new(1, capacity, StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, CachedPerson> _persons = new(StringComparer.Ordinal);
 
     // The latest checkpoints of each person evaluated since the start (day order), or none: then the latest ones are
@@ -55,147 +58,148 @@ internal sealed class LiteDbWriteCache(int maxCachedTaps)
     /// <summary>Every stored person's committed state (a copy of the moment: safe to enumerate while commits add persons).</summary>
     public IEnumerable<CachedPerson> Persons => _persons.Values;
 
-    public bool IsStored(string device, ulong seq) => _seqs.TryGetValue(device, out HashSet<ulong>? seqs) && seqs.Contains(seq);
-
-    public void AddTap(TapRecord t, long document)
+    /// <summary>The committed de-duplication block (<see cref="LiteDbDayTaps.SeqBlock"/>): the caller must not change it.</summary>
+    public byte[] SeqBlock(string id, Func<string, byte[]> read)
     {
-        if (!_seqs.TryGetValue(t.Device, out HashSet<ulong>? seqs))
+        if (!_seqBlocks.TryGet(id, out byte[]? block))
         {
-            _seqs[t.Device] = seqs = [];
+            _seqBlocks.AddOrUpdate(id, block = read(id));
         }
 
-        seqs.Add(t.Seq);
-        if (t.Pid is not null)
-        {
-            if (_evicted.TryGetValue(t.Pid, out List<TapLocation>? keys))
-            {
-                keys.Add(new TapLocation(document, t.Device, t.Seq));
-            }
-            else
-            {
-                AddInTimeOrder(t.Pid, new CachedTap(t, document));
-                _cachedTaps++;
-            }
-
-            if (t.Type == EventTypes.Board && t.Vehicle is not null)
-            {
-                Add(_boardsByVehicle, t.Vehicle, t);
-                List<TapRecord> boards = _boardsByVehicle[t.Vehicle];
-                if (boards.Count > 4096 && boards.Count % 1024 == 0)
-                {
-                    // Boards only matter to a trip_end within 180 min of them; by a day later the clock has closed
-                    // those trips with the same charge a trip_end would give. Pruned every 1,024 boards, so a
-                    // vehicle with more than 4,096 boards in a day does not rescan its list at every tap.
-                    DateTimeOffset newest = boards.Max(b => b.At);
-                    boards.RemoveAll(b => b.At < newest.AddDays(-1));
-                }
-            }
-        }
-        else if (t.Type == EventTypes.TripEnd && t.Vehicle is not null)
-        {
-            // In time order (a late one inserted where it belongs): a read is a range, not every trip_end of the vehicle.
-            if (!_tripEndsByVehicle.TryGetValue(t.Vehicle, out List<TapRecord>? ends))
-            {
-                _tripEndsByVehicle[t.Vehicle] = ends = new List<TapRecord>(4);
-            }
-
-            ends.Insert(FirstAtOrAfter(ends, t.At.UtcTicks + 1), t);
-        }
+        return block;
     }
 
-    /// <summary>Drops whole persons, oldest-added first (dictionary order), down to 90% of the limit.</summary>
-    public void EvictIfOver()
-    {
-        if (_cachedTaps <= maxCachedTaps)
-        {
-            return;
-        }
-
-        var drop = new List<string>();
-        int target = maxCachedTaps / 10 * 9;
-        foreach ((string pid, List<CachedTap> taps) in _tapsByPerson)
-        {
-            if (_cachedTaps <= target)
-            {
-                break;
-            }
-
-            drop.Add(pid);
-            _cachedTaps -= taps.Count;
-        }
-
-        foreach (string pid in drop)
-        {
-            _tapsByPerson.Remove(pid, out List<CachedTap>? taps);
-            _evicted[pid] = [.. taps!.Select(t => new TapLocation(t.Document, t.Tap.Device, t.Tap.Seq))];
-        }
-    }
+    /// <summary>After a commit: the block as written.</summary>
+    public void PutSeqBlock(string id, byte[] block) => _seqBlocks.AddOrUpdate(id, block);
 
     /// <summary>
-    /// The person's committed taps at or after <paramref name="from"/> (a new list the caller may add to): a binary
-    /// search in the person's taps, kept in time order, so an evaluation copies only the days it replays. A person
-    /// dropped from memory is read back with <paramref name="readBack"/> and cached again.
+    /// The person's committed taps at or after <paramref name="from"/> (a new list the caller may add to): the days held,
+    /// with the days before them the evaluation replays read from the database first (a range of the primary key).
     /// </summary>
-    public List<TapRecord> TapsOf(string pid, DateTimeOffset from, Func<List<TapLocation>, List<CachedTap>> readBack)
+    public List<TapRecord> TapsOf(string pid, DateTimeOffset from, Func<DateOnly, DateOnly?, IEnumerable<(DateOnly Day, List<TapRecord> Taps)>> read)
     {
-        if (_evicted.Remove(pid, out List<TapLocation>? keys))
+        DateOnly fromDay = LiteDbDayTaps.ServiceDayOf(from);
+        if (!_personTaps.TryGet(pid, out PersonTaps? held) || held.CompleteFrom > fromDay)
         {
-            List<CachedTap> loaded = readBack(keys);
-            loaded.Sort(static (a, b) => a.Tap.At.UtcTicks.CompareTo(b.Tap.At.UtcTicks));
-            _tapsByPerson[pid] = loaded;
-            _cachedTaps += loaded.Count;
+            var days = new SortedList<DateOnly, List<TapRecord>>(held?.Days ?? []);
+            foreach ((DateOnly day, List<TapRecord> taps) in read(fromDay, held?.CompleteFrom.AddDays(-1)))
+            {
+                days[day] = taps;
+            }
+
+            _personTaps.AddOrUpdate(pid, held = new PersonTaps(fromDay, days));
         }
 
-        if (!_tapsByPerson.TryGetValue(pid, out List<CachedTap>? cached))
+        var result = new List<TapRecord>();
+        foreach ((DateOnly day, List<TapRecord> taps) in held.Days)
         {
-            return [];
-        }
+            if (day < fromDay)
+            {
+                continue;
+            }
 
-        int first = FirstAtOrAfter(cached, from.UtcTicks);
-        var result = new List<TapRecord>(cached.Count - first + 4);
-        for (int i = first; i < cached.Count; i++)
-        {
-            result.Add(cached[i].Tap);
+            foreach (TapRecord t in taps)
+            {
+                if (t.At >= from)
+                {
+                    result.Add(t);
+                }
+            }
         }
 
         return result;
     }
 
-    private static int FirstAtOrAfter(List<CachedTap> taps, long ticks)
+    /// <summary>
+    /// Holds the person's latest <see cref="PersonDaysKept"/> days with taps when none are held, read by
+    /// <paramref name="read"/> (newest first): what a new tap's evaluation reads, unless a late fact goes further back.
+    /// </summary>
+    public void PreloadLatestDays(string pid, Func<string, int, List<(DateOnly Day, List<TapRecord> Taps)>> read)
     {
-        int lo = 0, hi = taps.Count;
-        while (lo < hi)
+        if (_personTaps.TryGet(pid, out _))
         {
-            int mid = (lo + hi) >>> 1;
-            if (taps[mid].Tap.At.UtcTicks < ticks)
-            {
-                lo = mid + 1;
-            }
-            else
-            {
-                hi = mid;
-            }
-        }
-
-        return lo;
-    }
-
-    // Taps mostly arrive in time order (an append); a late one is inserted where it belongs.
-    private void AddInTimeOrder(string pid, CachedTap tap)
-    {
-        if (!_tapsByPerson.TryGetValue(pid, out List<CachedTap>? list))
-        {
-            _tapsByPerson[pid] = list = new List<CachedTap>(4);
-        }
-
-        long ticks = tap.Tap.At.UtcTicks;
-        if (list.Count == 0 || list[^1].Tap.At.UtcTicks <= ticks)
-        {
-            list.Add(tap);
             return;
         }
 
-        list.Insert(FirstAtOrAfter(list, ticks + 1), tap);
+        List<(DateOnly Day, List<TapRecord> Taps)> latest = read(pid, PersonDaysKept);
+        var days = new SortedList<DateOnly, List<TapRecord>>(latest.Count);
+        foreach ((DateOnly day, List<TapRecord> taps) in latest)
+        {
+            days[day] = taps;
+        }
+
+        // Fewer days than asked for: those are all the person has.
+        _personTaps.AddOrUpdate(pid, new PersonTaps(latest.Count < PersonDaysKept ? DateOnly.MinValue : days.Keys[0], days));
+    }
+
+    /// <summary>The person's committed taps of one day when held (null: not in memory, read it).</summary>
+    public List<TapRecord>? HeldDay(string pid, DateOnly day) =>
+        _personTaps.TryGet(pid, out PersonTaps? held) && held.CompleteFrom <= day ? held.Days.GetValueOrDefault(day) ?? [] : null;
+
+    /// <summary>
+    /// After a commit: the person's days as written. Only the latest <see cref="PersonDaysKept"/> days with taps stay in
+    /// memory; a person not held stays so (the next evaluation reads the days it replays).
+    /// </summary>
+    public void PutPersonDays(string pid, IReadOnlyDictionary<DateOnly, List<TapRecord>> written)
+    {
+        if (!_personTaps.TryGet(pid, out PersonTaps? held))
+        {
+            return;
+        }
+
+        var days = new SortedList<DateOnly, List<TapRecord>>(held.Days);
+        DateOnly completeFrom = held.CompleteFrom;
+        foreach ((DateOnly day, List<TapRecord> taps) in written)
+        {
+            if (day >= completeFrom)
+            {
+                days[day] = taps;
+            }
+        }
+
+        while (days.Count > PersonDaysKept)
+        {
+            days.RemoveAt(0);
+            completeFrom = days.Keys[0];
+        }
+
+        _personTaps.AddOrUpdate(pid, new PersonTaps(completeFrom, days));
+    }
+
+    /// <summary>After a retention purge: no day of taps is held (the next reads go to the database).</summary>
+    public void ForgetDays()
+    {
+        _personTaps.Clear();
+        _otherDays.Clear();
+    }
+
+    /// <summary>A vehicle's (or device's) committed taps of one day document, read on a miss: the caller must not change the list.</summary>
+    public List<TapRecord> OtherDay(string id, Func<string, List<TapRecord>> read)
+    {
+        if (!_otherDays.TryGet(id, out List<TapRecord>? taps))
+        {
+            _otherDays.AddOrUpdate(id, taps = read(id));
+        }
+
+        return taps;
+    }
+
+    /// <summary>After a commit: the day document as written.</summary>
+    public void PutOtherDay(string id, List<TapRecord> taps) => _otherDays.AddOrUpdate(id, taps);
+
+    /// <summary>A committed board on a vehicle: kept for the trip_ends of the vehicle that may follow within the day.</summary>
+    public void AddBoard(TapRecord t)
+    {
+        Add(_boardsByVehicle, t.Vehicle!, t);
+        List<TapRecord> boards = _boardsByVehicle[t.Vehicle!];
+        if (boards.Count > 4096 && boards.Count % 1024 == 0)
+        {
+            // Boards only matter to a trip_end within 180 min of them; by a day later the clock has closed those
+            // trips with the same charge a trip_end would give. Pruned every 1,024 boards, so a vehicle with more
+            // than 4,096 boards in a day does not rescan its list at every tap.
+            DateTimeOffset newest = boards.Max(b => b.At);
+            boards.RemoveAll(b => b.At < newest.AddDays(-1));
+        }
     }
 
     /// <summary>The person's latest checkpoints in memory (day order), or null when none were written since the start.</summary>
@@ -217,45 +221,27 @@ internal sealed class LiteDbWriteCache(int maxCachedTaps)
         return [.. byDay.Values.Skip(Math.Max(0, byDay.Count - LiteDbLayout.CheckpointsInMemory))];
     }
 
-    /// <summary>The vehicle's committed trip_ends with <c>from ≤ at ≤ to</c>.</summary>
-    public IEnumerable<TapRecord> TripEndsOf(string vehicle, DateTimeOffset from, DateTimeOffset to)
-    {
-        if (!_tripEndsByVehicle.TryGetValue(vehicle, out List<TapRecord>? cached))
-        {
-            yield break;
-        }
-
-        for (int i = FirstAtOrAfter(cached, from.UtcTicks); i < cached.Count && cached[i].At <= to; i++)
-        {
-            yield return cached[i];
-        }
-    }
-
-    private static int FirstAtOrAfter(List<TapRecord> taps, long ticks)
-    {
-        int lo = 0, hi = taps.Count;
-        while (lo < hi)
-        {
-            int mid = (lo + hi) >>> 1;
-            if (taps[mid].At.UtcTicks < ticks)
-            {
-                lo = mid + 1;
-            }
-            else
-            {
-                hi = mid;
-            }
-        }
-
-        return lo;
-    }
-
     public IEnumerable<TapRecord> BoardsOf(string vehicle) => _boardsByVehicle.TryGetValue(vehicle, out List<TapRecord>? cached) ? cached : [];
 
-    public void AddValueChange(string pid, ValueChange topUp) => Add(_valueChangesByPerson, pid, topUp);
+    /// <summary>After a commit: the person's top-ups and adjustments, when held, gain the one stored (a person not held reads all of theirs when next evaluated).</summary>
+    public void AddValueChange(string pid, ValueChange change)
+    {
+        if (_valueChanges.TryGet(pid, out List<ValueChange>? held))
+        {
+            _valueChanges.AddOrUpdate(pid, [.. held, change]);
+        }
+    }
 
-    /// <summary>The person's committed top-ups (a new list the caller may add to).</summary>
-    public List<ValueChange> ValueChangesOf(string pid) => _valueChangesByPerson.TryGetValue(pid, out List<ValueChange>? cached) ? [.. cached] : [];
+    /// <summary>The person's committed top-ups and adjustments (a new list the caller may add to), read by <paramref name="read"/> (index on the person) when not held.</summary>
+    public List<ValueChange> ValueChangesOf(string pid, Func<string, List<ValueChange>> read)
+    {
+        if (!_valueChanges.TryGet(pid, out List<ValueChange>? held))
+        {
+            _valueChanges.AddOrUpdate(pid, held = read(pid));
+        }
+
+        return [.. held];
+    }
 
     public bool TryGetPerson(string pid, [MaybeNullWhen(false)] out CachedPerson person) => _persons.TryGetValue(pid, out person);
 

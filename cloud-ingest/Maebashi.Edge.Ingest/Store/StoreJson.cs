@@ -222,6 +222,13 @@ internal sealed class StoredPerson
     [JsonPropertyName("cp")] public List<DayCheckpoint>? Checkpoints { get; set; }
     [JsonPropertyName("rev")] public long Revision { get; set; }
 
+    /// <summary>
+    /// At most how many check-ins and participations of the person are stored (a replay that replaces none skips the
+    /// delete); kept with the state so that opening the store counts nothing. Null: a state written before they were.
+    /// </summary>
+    [JsonPropertyName("ci")] public int? CheckIns { get; set; }
+    [JsonPropertyName("pa")] public int? Participations { get; set; }
+
     /// <summary>Entries (postings and adjustments, in the order recorded) not yet moved to the <c>entries</c> collection.</summary>
     [JsonPropertyName("e")] public List<StoredEntry> Entries { get; set; } = [];
 }

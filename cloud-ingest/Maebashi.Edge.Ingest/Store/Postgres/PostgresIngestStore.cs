@@ -102,6 +102,12 @@ public sealed partial class PostgresIngestStore : IIngestStore
         return PostgresQueries.EntriesOf(c, pid);
     }
 
+    public WalletEntryPage EntriesPage(string pid, long? before, int limit)
+    {
+        using NpgsqlConnection c = _source.OpenConnection();
+        return PostgresQueries.EntriesPage(c, pid, before, limit);
+    }
+
     public IReadOnlyList<CheckInRecord> CheckIns(string clinic, DateOnly date)
     {
         using NpgsqlConnection c = _source.OpenConnection();
@@ -148,6 +154,12 @@ public sealed partial class PostgresIngestStore : IIngestStore
     {
         using NpgsqlConnection c = _source.OpenConnection();
         return PostgresQuarantine.Usage(c);
+    }
+
+    public int PurgeTaps(DateOnly before, int max)
+    {
+        using NpgsqlConnection c = _source.OpenConnection();
+        return PostgresRetention.PurgeTaps(c, before, max);
     }
 
     public IReadOnlyList<string> PersonsInDebt()

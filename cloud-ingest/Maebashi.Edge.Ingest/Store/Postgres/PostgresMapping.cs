@@ -68,8 +68,10 @@ internal static class PostgresMapping
 
     public const string EntryColumns = "key, kind, value, points, source, at, recorded_at, description, adjustment";
 
-    public static WalletEntry ReadEntry(string pid, NpgsqlDataReader r) =>
-        new(pid, r.GetString(0), r.GetString(1), r.GetInt64(2), r.GetInt64(3), r.GetString(4), At(r.GetInt64(5)), At(r.GetInt64(6)), r.GetString(7), r.GetBoolean(8));
+    /// <param name="first">The ordinal of the entry's first column (<see cref="EntryColumns"/>).</param>
+    public static WalletEntry ReadEntry(string pid, NpgsqlDataReader r, int first = 0) =>
+        new(pid, r.GetString(first), r.GetString(first + 1), r.GetInt64(first + 2), r.GetInt64(first + 3), r.GetString(first + 4),
+            At(r.GetInt64(first + 5)), At(r.GetInt64(first + 6)), r.GetString(first + 7), r.GetBoolean(first + 8));
 
     public const string CheckInColumns = "pid, clinic, day, patient_no, queue, child, at, my_number";
 

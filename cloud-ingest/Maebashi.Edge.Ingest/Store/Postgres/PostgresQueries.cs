@@ -80,6 +80,41 @@ internal static class PostgresQueries
         return list;
     }
 
+    /// <summary>
+    /// A page newest first, keyed by the entry's id (the cursor): the entries before the cursor's (recorded_at, id),
+    /// one more than the page to tell whether another follows, and the person's count, in one round trip.
+    /// </summary>
+    public static WalletEntryPage EntriesPage(NpgsqlConnection c, string pid, long? before, int limit)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        using var batch = new NpgsqlBatch(c);
+        batch.BatchCommands.Add(BatchCommand($"""
+            SELECT id, {EntryColumns} FROM entries
+            WHERE pid = $1 AND ($2::bigint IS NULL OR (recorded_at, id) < (SELECT recorded_at, id FROM entries WHERE id = $2 AND pid = $1))
+            ORDER BY recorded_at DESC, id DESC LIMIT $3
+            """, Text(pid), Long(before), Int(limit + 1)));
+        batch.BatchCommands.Add(BatchCommand("SELECT count(*) FROM entries WHERE pid = $1", Text(pid)));
+        using NpgsqlDataReader r = batch.ExecuteReader();
+        var items = new List<WalletEntry>(limit);
+        long? next = null;
+        long lastId = 0;
+        while (r.Read())
+        {
+            if (items.Count == limit)
+            {
+                next = lastId;
+                break;
+            }
+
+            lastId = r.GetInt64(0);
+            items.Add(ReadEntry(pid, r, 1));
+        }
+
+        r.NextResult();
+        r.Read();
+        return new WalletEntryPage(items, next, r.GetInt64(0));
+    }
+
     public static string? Meta(NpgsqlConnection c, NpgsqlTransaction? tx, string key)
     {
         using NpgsqlCommand cmd = Command(c, tx, "SELECT value FROM meta WHERE key = $1", Text(key));

@@ -14,10 +14,10 @@ public sealed record MyCard(string Token, string Tech, bool Lost, bool LostAtRun
 /// <summary>An audit line about the citizen: who (scope), when, what was read.</summary>
 public sealed record MyAuditEntry(DateTimeOffset At, string Scope, string Method, string Route, int Status);
 
-/// <summary>Everything My Page shows of one person, and nothing of anyone else.</summary>
+/// <summary>Everything My Page shows of one person, and nothing of anyone else; the entries one page at a time, newest first.</summary>
 public sealed record MyView(
     PersonState Wallet,
-    IReadOnlyList<WalletEntry> Entries,
+    WalletEntryPage Entries,
     IReadOnlyList<MyCard> Cards,
     IReadOnlyList<CheckInRecord> CheckIns,
     IReadOnlyList<ParticipationRecord> Events,
@@ -37,7 +37,11 @@ public sealed class MyPageQueries(IngestQueries queries, IngestPipeline pipeline
 
     private static readonly TimeSpan Jst = TimeSpan.FromHours(9);
 
-    public MyView? For(string login)
+    /// <summary>Entries on one page of My Page.</summary>
+    public const int EntriesPerPage = 50;
+
+    /// <param name="entriesBefore">The page of entries: the cursor of the page before it (null: the newest).</param>
+    public MyView? For(string login, long? entriesBefore = null)
     {
         if (accounts.Find(login) is not { } account)
         {
@@ -69,7 +73,7 @@ public sealed class MyPageQueries(IngestQueries queries, IngestPipeline pipeline
 
         return new MyView(
             queries.WalletOf(pid),
-            queries.EntriesOf(pid),
+            queries.EntriesPage(pid, entriesBefore, EntriesPerPage),
             [.. cards.Select(c => new MyCard(c.Token, c.Tech.ToString(), c.Lost || pipeline.CardStatusOf(c.Token) is not null, pipeline.CardStatusOf(c.Token) is not null))],
             [.. checkIns.OrderByDescending(c => c.At)],
             events,

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Maebashi.Edge.Contract.Registry;
 using Maebashi.Edge.Ingest.Http;
 using Maebashi.Edge.Ingest.Pipeline;
@@ -31,7 +32,32 @@ public sealed class MyIndexModel(MyPageQueries queries, IngestPipeline pipeline,
 
     public string? Message { get; private set; }
 
-    public IActionResult OnGet() => Show();
+    /// <summary>The query parameter naming a page of entries: the cursor the link to it carries (absent: the newest).</summary>
+    public const string EntriesParameter = "before";
+
+    /// <summary>The message a page of entries out of bounds gets (400).</summary>
+    public const string BadEntriesPageMessage = "明細のページ指定（before）は1以上の整数です / The page of entries (before) is a whole number from 1";
+
+    /// <summary>The page of entries shown: null for the newest.</summary>
+    public long? EntriesBefore { get; private set; }
+
+    public IActionResult OnGet([FromQuery(Name = EntriesParameter)] string? before)
+    {
+        if (before is null)
+        {
+            return Show();
+        }
+
+        if (long.TryParse(before, NumberStyles.None, CultureInfo.InvariantCulture, out long cursor) && cursor >= 1)
+        {
+            EntriesBefore = cursor;
+            return Show();
+        }
+
+        Response.StatusCode = StatusCodes.Status400BadRequest;
+        Message = BadEntriesPageMessage;
+        return Show();
+    }
 
     public override void OnPageHandlerExecuting(Microsoft.AspNetCore.Mvc.Filters.PageHandlerExecutingContext context) => Notices = notices.Shown();
 
@@ -54,7 +80,7 @@ public sealed class MyIndexModel(MyPageQueries queries, IngestPipeline pipeline,
 
     private IActionResult Show()
     {
-        if (queries.For(User.Identity!.Name!) is not { } view)
+        if (queries.For(User.Identity!.Name!, EntriesBefore) is not { } view)
         {
             // The account was replaced by a new enrollment between the cookie's check and here: sign in again.
             return LocalRedirect(MyPageHosting.SignInPath);
