@@ -12,6 +12,10 @@ namespace Maebashi.Edge.Ingest.Hosting;
 /// The ingest's MQTT side: the embedded broker, or a client of an external one (<c>--broker</c>). At start it
 /// publishes each device's configuration and the deny list (retained), and then every newer deny list.
 /// </summary>
+/// <remarks>
+/// Each retained topic is published through the store's <see cref="ISharedState.PublishInOrderAsync"/>: with several
+/// workers, a worker never publishes a deny list or a cfg older than one another worker's broker publish already holds.
+/// </remarks>
 public sealed class BrokerService(
     IOptions<IngestOptions> options,
     IngestPipeline pipeline,
@@ -19,10 +23,11 @@ public sealed class BrokerService(
     TimeProvider time,
     ILogger<BrokerService> logger) : IHostedService, IAsyncDisposable
 {
-    private readonly SemaphoreSlim _denyPublish = new(1, 1);
     private EmbeddedBroker? _embedded;
     private ExternalBrokerClient? _external;
-    private long _publishedDenyVersion;
+
+    // Deny-list changes not yet covered by a publish: one publish of the latest list covers all that came before it.
+    private int _denyRequests;
 
     /// <summary>The embedded broker's port, or the external broker's.</summary>
     public int Port => _embedded?.Port ?? _external?.Port ?? 0;
@@ -49,35 +54,57 @@ public sealed class BrokerService(
         pipeline.DenyListChanged += OnDenyListChanged;
         foreach ((string topic, byte[] payload) in DeviceConfigs.Build(pipeline.Registry, store))
         {
-            await Publisher.PublishAsync(topic, payload, retain: true, cancellationToken);
+            var cfg = new VersionedPayload(ContractJson.ParseConfig(payload).Version, payload);
+            if (!await store.PublishInOrderAsync(topic, () => cfg, (p, ct) => Publisher.PublishAsync(topic, p, retain: true, ct), cancellationToken))
+            {
+                logger.LogWarning("{Topic}: a newer version than {Version} was published by another worker (is its registry newer?); not published", topic, cfg.Version);
+            }
         }
 
-        await PublishDenyAsync(pipeline.CurrentDenyList());
+        await PublishDenyAsync();
     }
 
-    private void OnDenyListChanged(DenyList list) => _ = PublishDenyAsync(list);
-
-    // Deny lists are published in version order; an older one arriving late is skipped.
-    private async Task PublishDenyAsync(DenyList list)
+    // Raised under the pipeline's lock: the publish runs apart from it, since building the list takes that lock again.
+    private void OnDenyListChanged(DenyList list)
     {
-        await _denyPublish.WaitAsync();
+        if (Interlocked.Increment(ref _denyRequests) == 1)
+        {
+            _ = Task.Run(PublishDenyChangesAsync);
+        }
+    }
+
+    private async Task PublishDenyChangesAsync()
+    {
+        int covered;
+        do
+        {
+            covered = Volatile.Read(ref _denyRequests);
+            await PublishDenyAsync();
+        }
+        while (Interlocked.Add(ref _denyRequests, -covered) > 0);
+    }
+
+    // The list of the store's latest version, published under the store's lock for the topic: deny lists reach the
+    // broker in version order, whichever worker publishes them, and an older one is skipped.
+    private async Task PublishDenyAsync()
+    {
+        long version = 0;
         try
         {
-            if (list.Version <= _publishedDenyVersion)
-            {
-                return;
-            }
-
-            await Publisher.PublishAsync(Topics.Deny, ContractJson.Serialize(list), retain: true, CancellationToken.None);
-            _publishedDenyVersion = list.Version;
+            await store.PublishInOrderAsync(
+                Topics.Deny,
+                () =>
+                {
+                    DenyList list = pipeline.CurrentDenyList();
+                    version = list.Version;
+                    return new VersionedPayload(list.Version, ContractJson.Serialize(list));
+                },
+                (payload, ct) => Publisher.PublishAsync(Topics.Deny, payload, retain: true, ct),
+                CancellationToken.None);
         }
         catch (Exception e)
         {
-            logger.LogError(e, "Publishing deny list version {Version} failed", list.Version);
-        }
-        finally
-        {
-            _denyPublish.Release();
+            logger.LogError(e, "Publishing deny list version {Version} failed", version);
         }
     }
 
@@ -106,6 +133,5 @@ public sealed class BrokerService(
     public async ValueTask DisposeAsync()
     {
         await CloseAsync();
-        _denyPublish.Dispose();
     }
 }

@@ -19,7 +19,7 @@ namespace Maebashi.Edge.Ingest.Store;
 /// The parts: <see cref="LiteDbUnitOfWork"/> writes a unit, <see cref="LiteDbWriteCache"/> serves the write
 /// path from memory, <see cref="LiteDbMapping"/> maps documents to the model and back.
 /// </remarks>
-public sealed class LiteDbIngestStore : IIngestStore
+public sealed partial class LiteDbIngestStore : IIngestStore
 {
     /// <summary>Legacy quarantine records moved per transaction (each up to 256 KiB).</summary>
     private const int LegacyQuarantineStep = 64;

@@ -45,6 +45,9 @@ internal static class LiteDbLayout
     public const string Sectors = "sectors";
     public const string Retained = "retained";
 
+    /// <summary>ASP.NET Data Protection's key ring (<c>StoreXmlRepository</c>): <c>{ _id: key name, x: XML text }</c>, added and never changed.</summary>
+    public const string DataProtectionKeys = "dataprotectionkeys";
+
     /// <summary>Taps per document: keeps every document far below LiteDB's 16 MiB.</summary>
     public const int MaxTapsPerDocument = 256;
 

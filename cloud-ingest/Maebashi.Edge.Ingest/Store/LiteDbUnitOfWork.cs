@@ -13,7 +13,7 @@ namespace Maebashi.Edge.Ingest.Store;
 /// </summary>
 /// <param name="firstUnitDocument">Id of this unit's first <c>units</c> document (ids rise, so inserts append to the index).</param>
 /// <param name="firstPersonLogDocument">Id of this unit's first <c>personlog</c> document.</param>
-internal sealed class LiteDbUnitOfWork(LiteDatabase db, LiteDbWriteCache cache, long firstUnitDocument, long firstPersonLogDocument) : IIngestWrite
+internal sealed partial class LiteDbUnitOfWork(LiteDatabase db, LiteDbWriteCache cache, long firstUnitDocument, long firstPersonLogDocument) : IIngestWrite
 {
     private readonly List<TapRecord> _newTaps = [];
 

@@ -17,7 +17,7 @@ namespace Maebashi.Edge.Ingest.Store.Postgres;
 /// need, <see cref="PostgresMapping"/> maps rows to the model and back, <see cref="PostgresQuarantine"/> the
 /// quarantine.
 /// </remarks>
-public sealed class PostgresIngestStore : IIngestStore
+public sealed partial class PostgresIngestStore : IIngestStore
 {
     private readonly NpgsqlDataSource _source;
 
