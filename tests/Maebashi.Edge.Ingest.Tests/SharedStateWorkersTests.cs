@@ -166,4 +166,23 @@ public sealed class SharedStateWorkersTests(PostgresFixture postgres) : IAsyncLi
         Assert.Equal(atA.Version, retained.Version);
         Assert.Equal(atA.Tokens, retained.Tokens);
     }
+
+    [Fact]
+    public async Task A_deny_list_change_made_while_Mosquitto_was_down_is_retained_once_the_workers_are_back_on_it()
+    {
+        var broker = MosquittoProcess.Start(TestKit.Registry, Path.Combine(TestKit.TempDir(), "mq"), BrokerTimeout);
+        _brokers.Add(broker);
+        (RunningIngest a, _) = await TwoWorkersAsync(TimeProvider.System, broker);
+        string card = TestKit.Tok("DEADBEEF");
+
+        broker.Kill();
+        CardStatusOutcome lost = a.Host.Pipeline.SetCardStatus(card, CardRunStatus.Lost);
+        broker.Restart(BrokerTimeout);
+
+        // The change committed while no broker could take it; a bus connecting afterwards still gets it.
+        await using DeviceClient bus = await DeviceClient.ConnectAsync("BUS0042", broker.Port);
+        DenyList list = await bus.WaitDenyAsync(d => d.Version >= lost.DenyVersion, TimeSpan.FromSeconds(30));
+        Assert.Equal(lost.DenyVersion, list.Version);
+        Assert.Contains(card, list.Tokens);
+    }
 }

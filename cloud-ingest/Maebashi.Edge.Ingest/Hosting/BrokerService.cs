@@ -26,6 +26,9 @@ public sealed class BrokerService(
     private EmbeddedBroker? _embedded;
     private ExternalBrokerClient? _external;
 
+    // Each device's cfg as published at start, to publish again after a reconnect.
+    private (string Topic, VersionedPayload Cfg)[] _configs = [];
+
     // Deny-list changes not yet covered by a publish: one publish of the latest list covers all that came before it.
     private int _denyRequests;
 
@@ -43,6 +46,7 @@ public sealed class BrokerService(
             string clientId = "maebashi-ingest-" + o.WorkerId;
             ExternalBrokerTls? tls = broker.Scheme == "mqtts" ? new ExternalBrokerTls(o.BrokerCaFile, o.BrokerClientCertFile, o.BrokerClientKeyFile) : null;
             _external = new ExternalBrokerClient(pipeline, logger, time, broker.Host, o.BrokerPort, o.BrokerUser ?? "", o.BrokerPassword ?? "", clientId, tls);
+            _external.Reconnected += OnReconnected;
             await _external.StartAsync(cancellationToken);
         }
         else
@@ -52,17 +56,36 @@ public sealed class BrokerService(
         }
 
         pipeline.DenyListChanged += OnDenyListChanged;
-        foreach ((string topic, byte[] payload) in DeviceConfigs.Build(pipeline.Registry, store))
+        _configs = [.. DeviceConfigs.Build(pipeline.Registry, store).Select(c => (c.Topic, new VersionedPayload(ContractJson.ParseConfig(c.Payload).Version, c.Payload)))];
+        await PublishConfigsAsync(cancellationToken);
+        await PublishDenyAsync();
+    }
+
+    private async Task PublishConfigsAsync(CancellationToken cancellationToken)
+    {
+        foreach ((string topic, VersionedPayload cfg) in _configs)
         {
-            var cfg = new VersionedPayload(ContractJson.ParseConfig(payload).Version, payload);
             if (!await store.PublishInOrderAsync(topic, () => cfg, (p, ct) => Publisher.PublishAsync(topic, p, retain: true, ct), cancellationToken))
             {
                 logger.LogWarning("{Topic}: a newer version than {Version} was published by another worker (is its registry newer?); not published", topic, cfg.Version);
             }
         }
+    }
+
+    // Back on the broker: the retained messages again (the same versions, or the deny list's latest), apart from the client's loop.
+    private void OnReconnected() => _ = Task.Run(async () =>
+    {
+        try
+        {
+            await PublishConfigsAsync(CancellationToken.None);
+        }
+        catch (Exception e)
+        {
+            logger.LogError(e, "Publishing the devices' configurations again after reconnecting failed");
+        }
 
         await PublishDenyAsync();
-    }
+    });
 
     // Raised under the pipeline's lock: the publish runs apart from it, since building the list takes that lock again.
     private void OnDenyListChanged(DenyList list)
