@@ -79,6 +79,13 @@ public sealed class WorkerFaultTests(PostgresFixture postgres) : IDisposable
             workers[id] = w;
         }
 
+        if (fault == Fault.PostgresKilled)
+        {
+            // A checkpoint before the drain keeps the crash recovery to this test's own writes: the server is shared by
+            // the assembly's tests, and replaying all of theirs on a loaded machine outlasts the server's start timeout.
+            await Checkpoint(db);
+        }
+
         await StartWorker("worker-a");
         if (fault != Fault.WorkerStartsLate)
         {
@@ -107,9 +114,6 @@ public sealed class WorkerFaultTests(PostgresFixture postgres) : IDisposable
                     await StartWorker("worker-b");
                     break;
                 case Fault.PostgresKilled:
-                    // A checkpoint first keeps the crash recovery to this test's own writes: the server is shared by the
-                    // assembly's tests, and replaying all of theirs on a loaded machine outlasts the server's start timeout.
-                    await Checkpoint(db);
                     postgres.Server.Kill();
                     await postgres.Server.StartAsync();
                     break;
@@ -180,7 +184,8 @@ public sealed class WorkerFaultTests(PostgresFixture postgres) : IDisposable
     {
         await using var c = new NpgsqlConnection(db.ConnectionString);
         await c.OpenAsync();
-        await using var cmd = new NpgsqlCommand("CHECKPOINT", c);
+        // Writing out every database's dirty pages may take minutes on a loaded machine.
+        await using var cmd = new NpgsqlCommand("CHECKPOINT", c) { CommandTimeout = 300 };
         await cmd.ExecuteNonQueryAsync();
     }
 
