@@ -182,7 +182,8 @@ public sealed class WorkerFaultTests(PostgresFixture postgres) : IDisposable
 
     private static async Task Checkpoint(PostgresDatabase db)
     {
-        await using var c = new NpgsqlConnection(db.ConnectionString);
+        // Unpooled: a pooled connection would be dead once the server is killed, and the next use of the pool would fail.
+        await using var c = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(db.ConnectionString) { Pooling = false }.ConnectionString);
         await c.OpenAsync();
         // Writing out every database's dirty pages may take minutes on a loaded machine.
         await using var cmd = new NpgsqlCommand("CHECKPOINT", c) { CommandTimeout = 300 };
