@@ -14,6 +14,7 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -152,8 +153,10 @@ public sealed class IngestHost : IAsyncDisposable
 
         services.AddIngestMetrics(metrics);
         services.AddProblemDetails();
-        // Cookies and antiforgery tokens are protected with keys held in memory: a restart ends every console session.
-        services.AddSingleton<IDataProtectionProvider, EphemeralDataProtectionProvider>();
+        // Cookies and antiforgery tokens are protected with keys kept in the store: every worker on one store accepts
+        // another's, and a restart keeps the sessions (docs/decisions.md, "Shared state of several workers").
+        services.AddDataProtection().SetApplicationName(StoreXmlRepository.ApplicationName);
+        services.AddOptions<KeyManagementOptions>().Configure<IIngestStore>((o, store) => o.XmlRepository = new StoreXmlRepository(store));
         AuthenticationBuilder authentication = services.AddAuthentication(BearerTokenHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, BearerTokenHandler>(BearerTokenHandler.SchemeName, null);
         services.AddConsole(authentication, time);

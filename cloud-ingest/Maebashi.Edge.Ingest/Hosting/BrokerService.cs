@@ -12,6 +12,10 @@ namespace Maebashi.Edge.Ingest.Hosting;
 /// The ingest's MQTT side: the embedded broker, or a client of an external one (<c>--broker</c>). At start it
 /// publishes each device's configuration and the deny list (retained), and then every newer deny list.
 /// </summary>
+/// <remarks>
+/// Each retained topic is published through the store's <see cref="ISharedState.PublishInOrderAsync"/>: with several
+/// workers, a worker never publishes a deny list or a cfg older than one another worker's broker publish already holds.
+/// </remarks>
 public sealed class BrokerService(
     IOptions<IngestOptions> options,
     IngestPipeline pipeline,
@@ -19,10 +23,14 @@ public sealed class BrokerService(
     TimeProvider time,
     ILogger<BrokerService> logger) : IHostedService, IAsyncDisposable
 {
-    private readonly SemaphoreSlim _denyPublish = new(1, 1);
     private EmbeddedBroker? _embedded;
     private ExternalBrokerClient? _external;
-    private long _publishedDenyVersion;
+
+    // Each device's cfg as published at start, to publish again after a reconnect.
+    private (string Topic, VersionedPayload Cfg)[] _configs = [];
+
+    // Deny-list changes not yet covered by a publish: one publish of the latest list covers all that came before it.
+    private int _denyRequests;
 
     /// <summary>The embedded broker's port, or the external broker's.</summary>
     public int Port => _embedded?.Port ?? _external?.Port ?? 0;
@@ -38,6 +46,7 @@ public sealed class BrokerService(
             string clientId = "maebashi-ingest-" + o.WorkerId;
             ExternalBrokerTls? tls = broker.Scheme == "mqtts" ? new ExternalBrokerTls(o.BrokerCaFile, o.BrokerClientCertFile, o.BrokerClientKeyFile) : null;
             _external = new ExternalBrokerClient(pipeline, logger, time, broker.Host, o.BrokerPort, o.BrokerUser ?? "", o.BrokerPassword ?? "", clientId, tls);
+            _external.Reconnected += OnReconnected;
             await _external.StartAsync(cancellationToken);
         }
         else
@@ -47,37 +56,78 @@ public sealed class BrokerService(
         }
 
         pipeline.DenyListChanged += OnDenyListChanged;
-        foreach ((string topic, byte[] payload) in DeviceConfigs.Build(pipeline.Registry, store))
-        {
-            await Publisher.PublishAsync(topic, payload, retain: true, cancellationToken);
-        }
-
-        await PublishDenyAsync(pipeline.CurrentDenyList());
+        _configs = [.. DeviceConfigs.Build(pipeline.Registry, store).Select(c => (c.Topic, new VersionedPayload(ContractJson.ParseConfig(c.Payload).Version, c.Payload)))];
+        await PublishConfigsAsync(cancellationToken);
+        await PublishDenyAsync();
     }
 
-    private void OnDenyListChanged(DenyList list) => _ = PublishDenyAsync(list);
-
-    // Deny lists are published in version order; an older one arriving late is skipped.
-    private async Task PublishDenyAsync(DenyList list)
+    private async Task PublishConfigsAsync(CancellationToken cancellationToken)
     {
-        await _denyPublish.WaitAsync();
+        foreach ((string topic, VersionedPayload cfg) in _configs)
+        {
+            if (!await store.PublishInOrderAsync(topic, () => cfg, (p, ct) => Publisher.PublishAsync(topic, p, retain: true, ct), cancellationToken))
+            {
+                logger.LogWarning("{Topic}: a newer version than {Version} was published by another worker (is its registry newer?); not published", topic, cfg.Version);
+            }
+        }
+    }
+
+    // Back on the broker: the retained messages again (the same versions, or the deny list's latest), apart from the client's loop.
+    private void OnReconnected() => _ = Task.Run(async () =>
+    {
         try
         {
-            if (list.Version <= _publishedDenyVersion)
-            {
-                return;
-            }
-
-            await Publisher.PublishAsync(Topics.Deny, ContractJson.Serialize(list), retain: true, CancellationToken.None);
-            _publishedDenyVersion = list.Version;
+            await PublishConfigsAsync(CancellationToken.None);
         }
         catch (Exception e)
         {
-            logger.LogError(e, "Publishing deny list version {Version} failed", list.Version);
+            logger.LogError(e, "Publishing the devices' configurations again after reconnecting failed");
         }
-        finally
+
+        await PublishDenyAsync();
+    });
+
+    // Raised under the pipeline's lock: the publish runs apart from it, since building the list takes that lock again.
+    private void OnDenyListChanged(DenyList list)
+    {
+        if (Interlocked.Increment(ref _denyRequests) == 1)
         {
-            _denyPublish.Release();
+            _ = Task.Run(PublishDenyChangesAsync);
+        }
+    }
+
+    private async Task PublishDenyChangesAsync()
+    {
+        int covered;
+        do
+        {
+            covered = Volatile.Read(ref _denyRequests);
+            await PublishDenyAsync();
+        }
+        while (Interlocked.Add(ref _denyRequests, -covered) > 0);
+    }
+
+    // The list of the store's latest version, published under the store's lock for the topic: deny lists reach the
+    // broker in version order, whichever worker publishes them, and an older one is skipped.
+    private async Task PublishDenyAsync()
+    {
+        long version = 0;
+        try
+        {
+            await store.PublishInOrderAsync(
+                Topics.Deny,
+                () =>
+                {
+                    DenyList list = pipeline.CurrentDenyList();
+                    version = list.Version;
+                    return new VersionedPayload(list.Version, ContractJson.Serialize(list));
+                },
+                (payload, ct) => Publisher.PublishAsync(Topics.Deny, payload, retain: true, ct),
+                CancellationToken.None);
+        }
+        catch (Exception e)
+        {
+            logger.LogError(e, "Publishing deny list version {Version} failed", version);
         }
     }
 
@@ -106,6 +156,5 @@ public sealed class BrokerService(
     public async ValueTask DisposeAsync()
     {
         await CloseAsync();
-        _denyPublish.Dispose();
     }
 }

@@ -52,6 +52,12 @@ public sealed class ExternalBrokerClient : IMqttPublisher, IAsyncDisposable
     // Batches handed to the pipeline whose PUBACK is not sent yet; the handler waits for a slot (back-pressure).
     private readonly SemaphoreSlim _inFlight = new(MaxInFlight, MaxInFlight);
 
+    /// <summary>
+    /// Raised after the connection was lost and made again: the broker may have restarted without the retained messages
+    /// published since its last save, and a change made while it was away was not published.
+    /// </summary>
+    public event Action? Reconnected;
+
     public ExternalBrokerClient(IngestPipeline pipeline, ILogger logger, TimeProvider time, string host, int port, string user, string password, string clientId,
         ExternalBrokerTls? tls = null)
     {
@@ -139,6 +145,7 @@ public sealed class ExternalBrokerClient : IMqttPublisher, IAsyncDisposable
                 {
                     _logger.LogWarning("MQTT broker {Host}:{Port} connection lost; reconnecting", Host, Port);
                     await ConnectAndSubscribeAsync(ct);
+                    Reconnected?.Invoke();
                 }
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)

@@ -28,7 +28,7 @@ public sealed record CardStatusOutcome(bool Changed, long DenyVersion);
 /// </summary>
 internal static class CardStatuses
 {
-    public const string MetaKey = "cardStatuses";
+    public const string MetaKey = SharedStateKeys.CardStatuses;
 
     /// <summary>Far above the lost cards a city of 330,000 holds at once; a document of this many stays a few MB.</summary>
     public const int MaxEntries = 100_000;

@@ -7,68 +7,72 @@ namespace Maebashi.Edge.Ingest.Pipeline;
 
 /// <summary>
 /// The deny list: the registry's lost cards, the cards with a run-time status (<see cref="CardStatuses"/>) and every
-/// card of a person in debt, under a version the store keeps. Not thread-safe: the pipeline calls it under its unit lock.
+/// card of a person in debt, under the version the store keeps. Not thread-safe: the pipeline calls it under its unit lock.
 /// </summary>
 /// <remarks>
-/// The debtors are kept in this process's memory, filled from the store at start and updated after each
-/// commit. With several ingest processes on one PostgreSQL store, each would instead read the debtors (and
-/// the deny version) from the store after its commit.
+/// Several workers may share the store (docs/ingest.md, "Several workers"), so nothing here is the truth: a unit that
+/// changes the list locks the store's version (<see cref="ISharedStateWrite.LockDenyVersion"/>), reads the statuses
+/// under it and stores the next version; the list is built from the store's <see cref="DenyState"/> of one snapshot,
+/// kept here only until the store's version moves on. Whichever worker builds the list of a version builds the same.
 /// </remarks>
 internal sealed class DenyListTracker
 {
-    private const string VersionKey = "denyVersion";
-
     private readonly CityRegistry _registry;
+    private readonly IIngestStore _store;
     private readonly string[] _lostTokens;
-    private readonly HashSet<string> _debtors;
-    private Dictionary<string, CardStatusEntry> _runTime;
-    private long _version;
+
+    // The list built from the store's state of _built.Version, and that state's run-time statuses.
+    private DenyList _built = new() { Version = -1, Tokens = [] };
+    private Dictionary<string, CardStatusEntry> _runTime = new(StringComparer.Ordinal);
+    private int _debtorCount;
 
     public DenyListTracker(CityRegistry registry, IIngestStore store)
     {
         _registry = registry;
+        _store = store;
         _lostTokens = registry.Cards.Where(c => c.Lost).Select(c => c.Token).ToArray();
-        _debtors = new HashSet<string>(store.PersonsInDebt(), StringComparer.Ordinal);
-        _runTime = CardStatuses.Read(store.GetMeta(CardStatuses.MetaKey));
 
         // Every start publishes a fresh version, so a device never keeps a list the ingest no longer holds.
-        _version = store.Write(w =>
+        store.Write(w =>
         {
-            long v = ReadVersion(w) + 1;
-            WriteVersion(w, v);
-            return v;
+            WriteVersion(w, w.LockDenyVersion() + 1);
+            return true;
         });
     }
 
-    public int DebtorCount => _debtors.Count;
+    public int DebtorCount
+    {
+        get
+        {
+            Refresh();
+            return _debtorCount;
+        }
+    }
 
+    /// <summary>The list of the store's latest committed version.</summary>
     public DenyList Current()
     {
-        var tokens = new SortedSet<string>(_lostTokens, StringComparer.Ordinal);
-        tokens.UnionWith(_runTime.Keys);
-        foreach (string pid in _debtors)
-        {
-            foreach (CardEntry c in _registry.CardsOf(pid))
-            {
-                tokens.Add(c.Token);
-            }
-        }
-
-        return new DenyList { Version = _version, Tokens = [.. tokens] };
+        Refresh();
+        return _built;
     }
 
     /// <summary>The run-time status of a card, or null when it has none.</summary>
-    public CardStatusEntry? StatusOf(string token) => _runTime.GetValueOrDefault(token);
+    public CardStatusEntry? StatusOf(string token)
+    {
+        Refresh();
+        return _runTime.GetValueOrDefault(token);
+    }
 
-    public long Version => _version;
+    public long Version => Current().Version;
 
     /// <summary>
     /// Inside a unit of its own: sets (or, with null, clears) the card's run-time status and stores the next version;
-    /// the new statuses, or null when nothing changed. <see cref="CommitStatuses"/> once the unit committed.
+    /// the version stored, or null when nothing changed. The list of it is <see cref="Current"/> once the unit committed.
     /// </summary>
-    public Dictionary<string, CardStatusEntry>? StageStatus(IIngestWrite w, string token, CardRunStatus? status, DateTimeOffset at)
+    public long? StageStatus(IIngestWrite w, string token, CardRunStatus? status, DateTimeOffset at)
     {
-        var next = new Dictionary<string, CardStatusEntry>(_runTime, StringComparer.Ordinal);
+        long version = w.LockDenyVersion();
+        Dictionary<string, CardStatusEntry> next = CardStatuses.Read(w.GetMeta(CardStatuses.MetaKey));
         if (status is { } s)
         {
             if (next.TryGetValue(token, out CardStatusEntry? old) && old.Status == s)
@@ -89,27 +93,26 @@ internal sealed class DenyListTracker
         }
 
         CardStatuses.Write(w, next);
-        WriteVersion(w, _version + 1);
-        return next;
-    }
-
-    /// <summary>After the unit of <see cref="StageStatus"/> committed: the new list.</summary>
-    public DenyList CommitStatuses(Dictionary<string, CardStatusEntry> statuses)
-    {
-        _runTime = statuses;
-        _version++;
-        return Current();
+        WriteVersion(w, version + 1);
+        return version + 1;
     }
 
     /// <summary>
-    /// Inside the unit, last: a unit that changes who is in debt, or finds cards cloned, also stores the next version
-    /// (and the cards' run-time status <see cref="CardRunStatus.Clone"/>).
+    /// Inside the unit, last (after its persons' locks): a unit that changes who is in debt, or finds cards cloned, also
+    /// stores the next version (and the cards' run-time status <see cref="CardRunStatus.Clone"/>).
     /// </summary>
     public void Stage(IIngestWrite w, DenyChanges changes)
     {
+        if (!changes.Any && changes.Clones.Count == 0)
+        {
+            return;
+        }
+
+        long version = w.LockDenyVersion();
+        bool statusesChanged = false;
         if (changes.Clones.Count > 0)
         {
-            var next = new Dictionary<string, CardStatusEntry>(_runTime, StringComparer.Ordinal);
+            Dictionary<string, CardStatusEntry> next = CardStatuses.Read(w.GetMeta(CardStatuses.MetaKey));
             foreach ((string token, DateTimeOffset at) in changes.Clones)
             {
                 bool known = next.TryGetValue(token, out CardStatusEntry? old);
@@ -120,54 +123,53 @@ internal sealed class DenyListTracker
                 }
 
                 next[token] = new CardStatusEntry(token, CardRunStatus.Clone, at);
-                changes.NewStatuses = next;
+                statusesChanged = true;
             }
 
-            if (changes.NewStatuses is not null)
+            if (statusesChanged)
             {
                 CardStatuses.Write(w, next);
             }
         }
 
-        if (changes.Any || changes.NewStatuses is not null)
+        if (changes.Any || statusesChanged)
         {
-            changes.NewVersion = _version + 1;
+            changes.NewVersion = version + 1;
             WriteVersion(w, changes.NewVersion.Value);
         }
     }
 
-    /// <summary>After the unit committed: the list in memory follows the store; the new list, or null when it did not change.</summary>
-    public DenyList? Commit(DenyChanges changes)
+    /// <summary>After the unit committed: the list as the store now holds it, or null when the unit did not change it.</summary>
+    public DenyList? Commit(DenyChanges changes) => changes.NewVersion is null ? null : Current();
+
+    // One read of the version; the whole state only when it moved (a unit of this or another worker committed).
+    private void Refresh()
     {
-        if (changes.NewVersion is not { } version)
+        if (ReadVersion(_store.GetMeta(SharedStateKeys.DenyVersion)) == _built.Version)
         {
-            return null;
+            return;
         }
 
-        if (changes.NewStatuses is { } statuses)
+        DenyState state = _store.DenyState();
+        Dictionary<string, CardStatusEntry> runTime = CardStatuses.Read(state.CardStatuses);
+        var tokens = new SortedSet<string>(_lostTokens, StringComparer.Ordinal);
+        tokens.UnionWith(runTime.Keys);
+        foreach (string pid in state.Debtors)
         {
-            _runTime = statuses;
-        }
-
-        foreach ((string pid, bool inDebt) in changes.Changed)
-        {
-            if (inDebt)
+            foreach (CardEntry c in _registry.CardsOf(pid))
             {
-                _debtors.Add(pid);
-            }
-            else
-            {
-                _debtors.Remove(pid);
+                tokens.Add(c.Token);
             }
         }
 
-        _version = version;
-        return Current();
+        _runTime = runTime;
+        _debtorCount = state.Debtors.Count;
+        _built = new DenyList { Version = state.Version, Tokens = [.. tokens] };
     }
 
-    private static long ReadVersion(IIngestWrite w) => long.Parse(w.GetMeta(VersionKey) ?? "0", CultureInfo.InvariantCulture);
+    private static long ReadVersion(string? stored) => stored is null ? 0 : long.Parse(stored, CultureInfo.InvariantCulture);
 
-    private static void WriteVersion(IIngestWrite w, long version) => w.SetMeta(VersionKey, version.ToString(CultureInfo.InvariantCulture));
+    private static void WriteVersion(IIngestWrite w, long version) => w.SetMeta(SharedStateKeys.DenyVersion, version.ToString(CultureInfo.InvariantCulture));
 }
 
 /// <summary>What one unit of work changed on the deny list: who went into debt or out of it, which cards gave a clone signal.</summary>
@@ -183,9 +185,6 @@ internal sealed class DenyChanges
 
     /// <summary>Cards whose read in this unit gave a clone signal, with the read's event time.</summary>
     public Dictionary<string, DateTimeOffset> Clones { get; } = new(StringComparer.Ordinal);
-
-    /// <summary>Set by <see cref="DenyListTracker.Stage"/> when clone signals changed the run-time statuses.</summary>
-    public Dictionary<string, CardStatusEntry>? NewStatuses { get; set; }
 
     /// <summary>Set by <see cref="DenyListTracker.Stage"/> when the unit stores a new deny version.</summary>
     public long? NewVersion { get; set; }

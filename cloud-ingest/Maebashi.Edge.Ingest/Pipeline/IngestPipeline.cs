@@ -229,16 +229,15 @@ public sealed class IngestPipeline
         DateTimeOffset now = _time.GetUtcNow();
         lock (_gate)
         {
-            Dictionary<string, CardStatusEntry>? next = _store.Write(w => _denyList.StageStatus(w, token, status, now));
-            if (next is null)
+            if (_store.Write(w => _denyList.StageStatus(w, token, status, now)) is not { } version)
             {
                 return new CardStatusOutcome(false, _denyList.Version);
             }
 
-            DenyList list = _denyList.CommitStatuses(next);
+            DenyList list = _denyList.Current();
             _logger.LogInformation("Deny list version {Version}: {Count} tokens (a card's status {Change})", list.Version, list.Tokens.Count, status is null ? "cleared" : "set");
             DenyListChanged?.Invoke(list);
-            return new CardStatusOutcome(true, list.Version);
+            return new CardStatusOutcome(true, version);
         }
     }
 

@@ -164,7 +164,7 @@ public sealed record QuarantineUsage(string Device, long Records, long Bytes, IR
 public sealed record RetainedRecord(string Topic, byte[] Payload);
 
 /// <summary>The unit of work of <see cref="IIngestStore.Write{T}"/>.</summary>
-public interface IIngestWrite
+public interface IIngestWrite : ISharedStateWrite
 {
     /// <summary>Inserts the tap, or returns false when (device, seq) is already stored.</summary>
     bool TryAddTap(TapRecord tap);
@@ -243,7 +243,7 @@ public interface IStoreMaintenance
     int WriteSnapshot();
 }
 
-public interface IIngestStore : IStoreMaintenance, IConsoleStateStore, IDisposable
+public interface IIngestStore : IStoreMaintenance, ISharedState, IConsoleStateStore, IDisposable
 {
     /// <summary>
     /// Runs <paramref name="work"/> as one atomic, durable unit (see the file's comment). The store may run

@@ -57,6 +57,9 @@ internal static class LiteDbLayout
     public const string Sectors = "sectors";
     public const string Retained = "retained";
 
+    /// <summary>ASP.NET Data Protection's key ring (<c>StoreXmlRepository</c>): <c>{ _id: key name, x: XML text }</c>, added and never changed.</summary>
+    public const string DataProtectionKeys = "dataprotectionkeys";
+
     /// <summary>Taps per legacy <see cref="LegacyUnits"/> document.</summary>
     public const int MaxTapsPerDocument = 256;
 

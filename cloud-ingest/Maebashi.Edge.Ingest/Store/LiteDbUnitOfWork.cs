@@ -12,7 +12,7 @@ namespace Maebashi.Edge.Ingest.Store;
 /// after the commit, hands what it wrote to the cache (<see cref="Publish"/>).
 /// </summary>
 /// <param name="firstPersonLogDocument">Id of this unit's first <c>personlog</c> document.</param>
-internal sealed class LiteDbUnitOfWork(LiteDatabase db, LiteDbWriteCache cache, long firstPersonLogDocument) : IIngestWrite
+internal sealed partial class LiteDbUnitOfWork(LiteDatabase db, LiteDbWriteCache cache, long firstPersonLogDocument) : IIngestWrite
 {
     private readonly List<TapRecord> _newTaps = [];
 

@@ -10,7 +10,7 @@ using static Maebashi.Edge.Ingest.Store.Postgres.PostgresQueries;
 namespace Maebashi.Edge.Ingest.Store.Postgres;
 
 /// <summary>
-/// The web's shared state (<see cref="IConsoleStateStore"/>) on PostgreSQL (Schema/0004_console_state.sql): each change is
+/// The web's shared state (<see cref="IConsoleStateStore"/>) on PostgreSQL (Schema/0003_console_state.sql): each change is
 /// one transaction, and what two workers may do at once is serialized by a row lock or a transaction-scoped advisory
 /// lock, never by a lock in this process.
 /// </summary>

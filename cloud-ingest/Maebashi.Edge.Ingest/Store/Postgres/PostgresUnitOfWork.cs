@@ -13,7 +13,7 @@ namespace Maebashi.Edge.Ingest.Store.Postgres;
 /// unit read or wrote it, so that <see cref="PutPerson"/> rewrites trips and postings from the first one that
 /// changed instead of the whole history.
 /// </summary>
-internal sealed class PostgresUnitOfWork(NpgsqlConnection c, NpgsqlTransaction tx) : IIngestWrite
+internal sealed partial class PostgresUnitOfWork(NpgsqlConnection c, NpgsqlTransaction tx) : IIngestWrite
 {
     private readonly Dictionary<string, PersonState?> _persons = new(StringComparer.Ordinal);
 
