@@ -211,8 +211,9 @@ public sealed class TerminalRuntime : IAsyncDisposable
         try
         {
             Pipeline.WarmUp();
+            Uplink.WarmUp();
         }
-        catch (Exception e) when (e is IOException or LiteDB.LiteException)
+        catch (Exception e) when (e is IOException or LiteDB.LiteException or ContractFormatException or System.Text.Json.JsonException)
         {
             // The first tap pays for the JIT then, and reports its own failure to record.
             _log.LogWarning("Tap path warm-up failed: {Error}", e.Message);
