@@ -340,16 +340,21 @@ public sealed class MqttUplink : IAsyncDisposable
         _ = ContractJson.ParseDeny(ContractJson.Serialize(new DenyList { Version = 0, Tokens = ["-"] }));
     }
 
-    /// <summary>A publish bounded by <see cref="PublishTimeout"/> (on the injected clock) and the caller's token.</summary>
+    /// <summary>
+    /// A publish bounded by <see cref="PublishTimeout"/> (on the injected clock). The caller's token is checked before
+    /// the publish, not passed into it: MQTTnet drops the connection when a publish is cancelled part-way, and a
+    /// terminal being stopped would then have no connection left to say it is offline on (its status stayed
+    /// "online", retained, found by the status test).
+    /// </summary>
     private async Task<MqttClientPublishResult> PublishBoundedAsync(MqttApplicationMessage message, CancellationToken ct)
     {
+        ct.ThrowIfCancellationRequested();
         using var timeout = new CancellationTokenSource(PublishTimeout, _time);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, timeout.Token);
         try
         {
-            return await _client.PublishAsync(message, linked.Token);
+            return await _client.PublishAsync(message, timeout.Token);
         }
-        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !ct.IsCancellationRequested)
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested)
         {
             throw new TimeoutException($"no PUBACK for a publish on {message.Topic} within {PublishTimeout}");
         }
