@@ -21,18 +21,27 @@ public class ReaderAdapterTests
         t.Vehicle.Set("R01", "S01");
         var recorded = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         t.Ledger.Appended += () => recorded.TrySetResult();
+
+        // The passenger's line is shown after the tap is recorded: the first line shown once it is, is the tap's.
+        var shown = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        t.Display.Shown += line =>
+        {
+            if (recorded.Task.IsCompleted)
+            {
+                shown.TrySetResult(line);
+            }
+        };
         await t.StartAsync();
 
         EmulatedReaderTapSource reader = t.Emulated("door");
         Assert.Contains(tech, reader.Techs);
         reader.Rig.Field.Place(VirtualCards.For(tech, Convert.FromHexString(uid)));
-        await recorded.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal("乗車 / Boarded", await shown.Task.WaitAsync(TimeSpan.FromSeconds(30)));
 
         var entry = Assert.Single(t.Ledger.Records(false));
         Assert.Equal(TestSite.Token(tech, uid), entry.Event.Card!.Tok);
         Assert.Equal(tech.ToWire(), entry.Event.Card.Tech);
         Assert.Equal("rear", entry.Event.Ctx.Door);
-        Assert.Equal("乗車 / Boarded", t.Display.Line);
         Assert.Equal(1, t.Status("online").Readers!.Single().Taps);
         Assert.True(t.Status("online").Readers!.Single().Healthy);
     }

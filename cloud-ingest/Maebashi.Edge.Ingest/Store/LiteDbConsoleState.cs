@@ -149,9 +149,9 @@ internal static class LiteDbConsoleState
 
         // Between, not LT: LiteDB seeks the range's end and walks down from it (as LiteDbQuarantine.Page does).
         List<BsonDocument> found = operatorName is null
-            ? [.. db.GetCollection(Audit).Query().Where(Query.Between("_id", 1L, end - 1)).OrderByDescending("_id").Limit(take + 1).ToEnumerable()]
+            ? [.. db.GetCollection(Audit).Query().Where(LiteDbQuery.Between("_id", 1L, end - 1)).OrderByDescending("_id").Limit(take + 1).ToEnumerable()]
             : [.. db.GetCollection(Audit).Query()
-                .Where(Query.Between("ok", PagingKey(Prefix(operatorName), 0), PagingKey(Prefix(operatorName), end - 1)))
+                .Where(LiteDbQuery.Between("ok", PagingKey(Prefix(operatorName), 0), PagingKey(Prefix(operatorName), end - 1)))
                 .OrderByDescending("ok").Limit(take + 1).ToEnumerable()];
         List<AuditEntry> entries = [.. found.Take(take).Select(ReadAudit).Where(e => operatorName is null || e.Operator == operatorName)];
         return new AuditPage(entries, found.Count > take ? found[take - 1]["_id"].AsInt64 : null);
@@ -164,7 +164,7 @@ internal static class LiteDbConsoleState
         foreach (string s in subjects.Distinct(StringComparer.Ordinal))
         {
             byte[] prefix = Prefix(s);
-            foreach (BsonDocument d in index.Query().Where(Query.Between("_id", PagingKey(prefix, 0), PagingKey(prefix, long.MaxValue)))
+            foreach (BsonDocument d in index.Query().Where(LiteDbQuery.Between("_id", PagingKey(prefix, 0), PagingKey(prefix, long.MaxValue)))
                 .OrderByDescending("_id").Limit(take).ToEnumerable())
             {
                 ids.Add(BinaryPrimitives.ReadInt64BigEndian(d["_id"].AsBinary.AsSpan(PrefixBytes)));
@@ -242,15 +242,15 @@ internal static class LiteDbConsoleState
     public static void PutCitizen(LiteDatabase db, CitizenAccount a)
     {
         ILiteCollection<BsonDocument> col = db.GetCollection(Citizens);
-        col.DeleteMany(Query.EQ("pid", a.Pid));
+        col.DeleteMany(LiteDbQuery.EQ("pid", a.Pid));
         col.Upsert(new BsonDocument { ["_id"] = a.Login, ["ph"] = a.PasswordHash, ["pid"] = a.Pid, ["at"] = a.CreatedAt.UtcTicks });
     }
 
     public static void PutEnrollment(LiteDatabase db, PendingEnrollment code, DateTimeOffset now)
     {
         ILiteCollection<BsonDocument> col = db.GetCollection(Enrollments);
-        col.DeleteMany(Query.EQ("tok", code.Token));
-        col.DeleteMany(Query.LTE("exp", now.UtcTicks));
+        col.DeleteMany(LiteDbQuery.EQ("tok", code.Token));
+        col.DeleteMany(LiteDbQuery.LTE("exp", now.UtcTicks));
         col.Upsert(new BsonDocument { ["_id"] = code.CodeHash, ["tok"] = code.Token, ["exp"] = code.ExpiresAt.UtcTicks });
     }
 

@@ -55,7 +55,7 @@ internal static class LiteDbDayTaps
         string kind = vehicle ? "v|" : "p|";
         string low = Key(kind, subject, from);
         string high = Key(kind, subject, to ?? DateOnly.MaxValue);
-        foreach (BsonDocument d in db.GetCollection(DayTaps).Find(Query.Between("_id", low, high)))
+        foreach (BsonDocument d in db.GetCollection(DayTaps).Find(LiteDbQuery.Between("_id", low, high)))
         {
             yield return (DayOf(d["_id"].AsString), StoreJson.Taps(d["b"].AsBinary));
         }
@@ -64,7 +64,7 @@ internal static class LiteDbDayTaps
     /// <summary>The person's latest <paramref name="count"/> day documents, newest first: a backward range of the primary key.</summary>
     public static List<(DateOnly Day, List<TapRecord> Taps)> Latest(LiteDatabase db, string pid, int count) =>
         [.. db.GetCollection(DayTaps).Query()
-            .Where(Query.Between("_id", PersonDay(pid, DateOnly.MinValue), PersonDay(pid, DateOnly.MaxValue)))
+            .Where(LiteDbQuery.Between("_id", PersonDay(pid, DateOnly.MinValue), PersonDay(pid, DateOnly.MaxValue)))
             .OrderByDescending("_id")
             .Limit(count)
             .ToEnumerable()
@@ -79,7 +79,7 @@ internal static class LiteDbDayTaps
         }
 
         string person = id[..^10];
-        return !db.GetCollection(DayTaps).Exists(Query.And(Query.GT("_id", id), Query.LTE("_id", person + LiteDbMapping.Day(DateOnly.MaxValue))));
+        return !db.GetCollection(DayTaps).Exists(LiteDbQuery.AboveUpTo("_id", id, person + LiteDbMapping.Day(DateOnly.MaxValue)));
     }
 
     /// <summary>Writes a day document whole (its taps in time order).</summary>

@@ -207,7 +207,7 @@ public sealed partial class LiteDbIngestStore : IIngestStore
         }
 
         string since = LiteDbMapping.Day(LiteDbDayTaps.DayOf(newest["_id"].AsString).AddDays(-1));
-        foreach (BsonDocument d in days.Find(Query.GTE("dy", since)).OrderBy(d => d["dy"].AsString))
+        foreach (BsonDocument d in days.Find(LiteDbQuery.GTE("dy", since)).OrderBy(d => d["dy"].AsString))
         {
             foreach (TapRecord t in StoreJson.Taps(d["b"].AsBinary).Where(LiteDbDayTaps.IsBoard))
             {
@@ -358,7 +358,7 @@ public sealed partial class LiteDbIngestStore : IIngestStore
             return [];
         }
 
-        IEnumerable<WalletEntry> archivedEntries = _db.GetCollection(Layout.Entries).Find(Query.EQ("p", pid))
+        IEnumerable<WalletEntry> archivedEntries = _db.GetCollection(Layout.Entries).Find(LiteDbQuery.EQ("p", pid))
             .OrderBy(d => d["_id"].AsObjectId).Take(p.ArchivedDocuments)
             .SelectMany(d => d["e"].AsArray).Select(e => LiteDbMapping.ReadEntry(pid, e.AsDocument));
         IReadOnlyList<WalletEntry> recent = p.RecentEntries;
@@ -389,7 +389,7 @@ public sealed partial class LiteDbIngestStore : IIngestStore
         if (n >= 1 && items.Count < limit)
         {
             foreach (BsonDocument d in _db.GetCollection(Layout.Entries).Query()
-                .Where(Query.Between("pn", LiteDbMapping.EntryNumberKey(pid, 1), LiteDbMapping.EntryNumberKey(pid, n)))
+                .Where(LiteDbQuery.Between("pn", LiteDbMapping.EntryNumberKey(pid, 1), LiteDbMapping.EntryNumberKey(pid, n)))
                 .OrderByDescending("pn")
                 .ToEnumerable())
             {
@@ -411,10 +411,10 @@ public sealed partial class LiteDbIngestStore : IIngestStore
     }
 
     public IReadOnlyList<CheckInRecord> CheckIns(string clinic, DateOnly date) =>
-        _db.GetCollection(Layout.CheckIns).Find(Query.EQ("cd", LiteDbMapping.ClinicDay(clinic, date))).Select(LiteDbMapping.ReadCheckIn).OrderBy(c => c.Queue).ToList();
+        _db.GetCollection(Layout.CheckIns).Find(LiteDbQuery.EQ("cd", LiteDbMapping.ClinicDay(clinic, date))).Select(LiteDbMapping.ReadCheckIn).OrderBy(c => c.Queue).ToList();
 
     public IReadOnlyList<ParticipationRecord> Participations(string eventId) =>
-        _db.GetCollection(Layout.Participations).Find(Query.EQ("ev", eventId)).Select(LiteDbMapping.ReadParticipation).OrderBy(p => p.In).ToList();
+        _db.GetCollection(Layout.Participations).Find(LiteDbQuery.EQ("ev", eventId)).Select(LiteDbMapping.ReadParticipation).OrderBy(p => p.In).ToList();
 
     public IReadOnlyList<DeviceProgress> Devices() => _db.GetCollection(Layout.Devices).FindAll().Select(LiteDbMapping.ReadDevice).ToList();
 
@@ -436,7 +436,7 @@ public sealed partial class LiteDbIngestStore : IIngestStore
         ILiteCollection<BsonDocument> days = _db.GetCollection(Layout.DayTaps);
         var purge = new List<BsonValue>();
         int taps = 0;
-        foreach (BsonDocument d in days.Find(Query.LT("dy", LiteDbMapping.Day(before))))
+        foreach (BsonDocument d in days.Find(LiteDbQuery.LT("dy", LiteDbMapping.Day(before))))
         {
             string id = d["_id"].AsString;
             if (LiteDbDayTaps.IsLatestPersonDay(_db, id))

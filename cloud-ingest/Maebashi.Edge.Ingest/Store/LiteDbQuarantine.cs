@@ -41,7 +41,7 @@ internal static class LiteDbQuarantine
     {
         ILiteCollection<BsonDocument> records = db.GetCollection(Layout.QuarantineRecords);
         byte[] key = RepeatKey(e.Device, e.Code, e.Sha256, e.Seq);
-        if (records.FindOne(Query.EQ("k", key)) is { } existing)
+        if (records.FindOne(LiteDbQuery.EQ("k", key)) is { } existing)
         {
             existing["rep"] = existing["rep"].AsInt64 + 1;
             records.Update(existing);
@@ -112,8 +112,8 @@ internal static class LiteDbQuarantine
         // Between, not LT: LiteDB seeks a range's end and walks down from it (its plan: INDEX RANGE SCAN), where LT
         // would walk the index from the newest key, past every record newer than the page.
         BsonExpression range = prefix is null
-            ? Query.Between("_id", 1L, before - 1)
-            : Query.Between(field, PagingKey(prefix, 0), PagingKey(prefix, before - 1));
+            ? LiteDbQuery.Between("_id", 1L, before - 1)
+            : LiteDbQuery.Between(field, PagingKey(prefix, 0), PagingKey(prefix, before - 1));
         List<BsonDocument> found = db.GetCollection(Layout.QuarantineRecords).Query()
             .Where(range)
             .OrderByDescending(field)
@@ -135,7 +135,7 @@ internal static class LiteDbQuarantine
     public static int Purge(LiteDatabase db, DateTimeOffset olderThan, int max)
     {
         ILiteCollection<BsonDocument> records = db.GetCollection(Layout.QuarantineRecords);
-        List<BsonDocument> old = records.Query().Where(Query.LT("at", olderThan.UtcTicks)).OrderBy("at").Limit(max).ToList();
+        List<BsonDocument> old = records.Query().Where(LiteDbQuery.LT("at", olderThan.UtcTicks)).OrderBy("at").Limit(max).ToList();
         if (old.Count == 0)
         {
             return 0;

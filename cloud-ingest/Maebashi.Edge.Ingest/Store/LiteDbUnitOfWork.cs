@@ -183,7 +183,7 @@ internal sealed partial class LiteDbUnitOfWork(LiteDatabase db, LiteDbWriteCache
 
         string prefix = pid + "|";
         foreach (BsonDocument d in db.GetCollection(Checkpoints).Query()
-            .Where(Query.Between("_id", prefix, prefix + LiteDbMapping.Day(day)))
+            .Where(LiteDbQuery.Between("_id", prefix, prefix + LiteDbMapping.Day(day)))
             .OrderByDescending("_id")
             .ToEnumerable())
         {
@@ -236,7 +236,7 @@ internal sealed partial class LiteDbUnitOfWork(LiteDatabase db, LiteDbWriteCache
     public IReadOnlyList<ValueChange> ValueChangesOf(string pid)
     {
         // Read from the database on a miss, without this unit's own (inserted already, added below): the cache holds committed ones.
-        List<ValueChange> list = cache.ValueChangesOf(pid, p => [.. db.GetCollection(ValueChanges).Find(Query.EQ("p", p))
+        List<ValueChange> list = cache.ValueChangesOf(pid, p => [.. db.GetCollection(ValueChanges).Find(LiteDbQuery.EQ("p", p))
             .Select(LiteDbMapping.ReadValueChange)
             .Where(c => !_newValueChanges.Any(n => n.Change.Key == c.Change.Key))
             .Select(c => c.Change)]);
@@ -319,7 +319,7 @@ internal sealed partial class LiteDbUnitOfWork(LiteDatabase db, LiteDbWriteCache
         ILiteCollection<BsonDocument> ci = db.GetCollection(CheckIns);
         if (before is not null && before.CheckIns is not 0)
         {
-            ci.DeleteMany(whole ? Query.EQ("p", s.Pid) : Query.And(Query.EQ("p", s.Pid), Query.GTE("at", replayedFrom.UtcTicks)));
+            ci.DeleteMany(whole ? LiteDbQuery.EQ("p", s.Pid) : LiteDbQuery.EqSince("p", s.Pid, "at", replayedFrom.UtcTicks));
         }
 
         if (checkIns.Count > 0)
@@ -330,7 +330,7 @@ internal sealed partial class LiteDbUnitOfWork(LiteDatabase db, LiteDbWriteCache
         ILiteCollection<BsonDocument> pa = db.GetCollection(Participations);
         if (before is not null && before.Participations is not 0)
         {
-            pa.DeleteMany(whole ? Query.EQ("p", s.Pid) : Query.And(Query.EQ("p", s.Pid), Query.GTE("in", replayedFrom.UtcTicks)));
+            pa.DeleteMany(whole ? LiteDbQuery.EQ("p", s.Pid) : LiteDbQuery.EqSince("p", s.Pid, "in", replayedFrom.UtcTicks));
         }
 
         if (participations.Count > 0)
