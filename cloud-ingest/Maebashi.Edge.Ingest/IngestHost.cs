@@ -87,8 +87,16 @@ public sealed class IngestHost : IAsyncDisposable
 
     private static WebApplication Build(IngestOptions options, ILoggerFactory loggers, TimeProvider time, IngestMetrics metrics)
     {
-        // The application is this assembly, whoever hosts it: the console's compiled Razor Pages are found in it.
-        WebApplicationBuilder builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ApplicationName = typeof(IngestHost).Assembly.GetName().Name });
+        // The application is this assembly, whoever hosts it: the console's compiled Razor Pages are found in it. Its
+        // content root is the installed program's folder, not the working directory: ASP.NET watches the content root
+        // and everything under it for page changes, and a data directory below the working directory made each write
+        // of the store an event for that watcher to read (a tenth of the ingest's CPU in the harness, docs/benchmarks.md).
+        WebApplicationBuilder builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            Args = [],
+            ApplicationName = typeof(IngestHost).Assembly.GetName().Name,
+            ContentRootPath = AppContext.BaseDirectory,
+        });
         IServiceCollection services = builder.Services;
 
         // Everything the ingest runs with is in IngestOptions: no appsettings.json from the working directory

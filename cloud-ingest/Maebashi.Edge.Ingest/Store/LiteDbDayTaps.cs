@@ -82,9 +82,30 @@ internal static class LiteDbDayTaps
         return !db.GetCollection(DayTaps).Exists(LiteDbQuery.AboveUpTo("_id", id, person + LiteDbMapping.Day(DateOnly.MaxValue)));
     }
 
-    /// <summary>Writes a day document whole (its taps in time order).</summary>
-    public static void Put(LiteDatabase db, string id, IReadOnlyList<TapRecord> taps) =>
-        db.GetCollection(DayTaps).Upsert(new BsonDocument { ["_id"] = id, ["dy"] = id[^10..], ["b"] = StoreJson.Taps(taps) });
+    /// <summary>
+    /// Writes a day document whole (its taps in time order); <paramref name="isNew"/> when no document of that id is
+    /// stored (see <see cref="Write"/>).
+    /// </summary>
+    public static void Put(LiteDatabase db, string id, IReadOnlyList<TapRecord> taps, bool isNew) =>
+        Write(db.GetCollection(DayTaps), new BsonDocument { ["_id"] = id, ["dy"] = id[^10..], ["b"] = StoreJson.Taps(taps) }, isNew);
+
+    /// <summary>
+    /// Inserts a document known to be new, else upserts it. LiteDB's upsert looks for the id first and, not finding it,
+    /// walks the index again to insert: a unit writes a document per person and day, most of them new, so the caller's
+    /// knowledge halves the index walks. A wrong <paramref name="isNew"/> fails the unit on the duplicate id; it never
+    /// loses a write.
+    /// </summary>
+    public static void Write(ILiteCollection<BsonDocument> col, BsonDocument doc, bool isNew)
+    {
+        if (isNew)
+        {
+            col.Insert(doc);
+        }
+        else
+        {
+            col.Upsert(doc);
+        }
+    }
 
     /// <summary>
     /// <paramref name="stored"/> with <paramref name="added"/> put where they belong in time order (a new list): taps
@@ -138,8 +159,12 @@ internal static class LiteDbDayTaps
     public static byte[] ReadBlock(LiteDatabase db, string id) =>
         db.GetCollection(SeqBlocks).FindById(id) is { } d ? [.. d["b"].AsBinary] : new byte[SeqBlockBytes];
 
-    public static void PutBlock(LiteDatabase db, string id, byte[] block) =>
-        db.GetCollection(SeqBlocks).Upsert(new BsonDocument { ["_id"] = id, ["b"] = block });
+    /// <summary>Writes a block; <paramref name="isNew"/> when none of that id is stored (a stored block has a bit set).</summary>
+    public static void PutBlock(LiteDatabase db, string id, byte[] block, bool isNew) =>
+        Write(db.GetCollection(SeqBlocks), new BsonDocument { ["_id"] = id, ["b"] = block }, isNew);
+
+    /// <summary>Whether no seq of the block is stored.</summary>
+    public static bool IsEmpty(byte[] block) => !block.AsSpan().ContainsAnyExcept((byte)0);
 
     /// <summary>Whether the tap is a board on a vehicle (what a trip_end of the vehicle looks for).</summary>
     public static bool IsBoard(TapRecord t) => t.Pid is not null && t.Type == EventTypes.Board && t.Vehicle is not null;

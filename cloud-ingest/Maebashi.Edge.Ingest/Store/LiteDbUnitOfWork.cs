@@ -20,10 +20,17 @@ internal sealed partial class LiteDbUnitOfWork(LiteDatabase db, LiteDbWriteCache
     // _newTaps once per evaluated person grew with the square of the group's size.
     private readonly Dictionary<string, List<TapRecord>> _newTapsByPerson = new(StringComparer.Ordinal);
     private readonly HashSet<(string, ulong)> _newKeys = [];
+
+    // This unit's trip_ends and boards by vehicle: each evaluated person looks up the vehicles they boarded.
+    private readonly Dictionary<string, List<TapRecord>> _newTripEnds = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, List<TapRecord>> _newBoards = new(StringComparer.Ordinal);
     private readonly List<(string Pid, ValueChange Change)> _newValueChanges = [];
     private readonly Dictionary<string, CachedPerson> _newPersons = new(StringComparer.Ordinal);
     private readonly Dictionary<string, DeviceProgress> _newDevices = new(StringComparer.Ordinal);
     private readonly Dictionary<string, DayCheckpoint[]> _newCheckpoints = new(StringComparer.Ordinal);
+
+    // Persons whose first state this unit writes: none of their checkpoints is stored yet.
+    private readonly HashSet<string> _firstStates = new(StringComparer.Ordinal);
 
     // What WriteDocuments wrote, for Publish: day documents whole, de-duplication blocks whole.
     private readonly Dictionary<string, Dictionary<DateOnly, List<TapRecord>>> _writtenPersonDays = new(StringComparer.Ordinal);
@@ -50,8 +57,10 @@ internal sealed partial class LiteDbUnitOfWork(LiteDatabase db, LiteDbWriteCache
             if (first.Pid is { } pid)
             {
                 DateOnly day = WalletRules.ServiceDay(first.At);
-                List<TapRecord> all = LiteDbDayTaps.Merge(cache.HeldDay(pid, day) ?? LiteDbDayTaps.Read(db, inDocument.Key), inDocument);
-                LiteDbDayTaps.Put(db, inDocument.Key, all);
+                // A stored day document holds at least one tap: none held or read means none stored.
+                List<TapRecord> stored = cache.HeldDay(pid, day) ?? LiteDbDayTaps.Read(db, inDocument.Key);
+                List<TapRecord> all = LiteDbDayTaps.Merge(stored, inDocument);
+                LiteDbDayTaps.Put(db, inDocument.Key, all, isNew: stored.Count == 0);
                 if (!_writtenPersonDays.TryGetValue(pid, out Dictionary<DateOnly, List<TapRecord>>? days))
                 {
                     _writtenPersonDays[pid] = days = [];
@@ -61,8 +70,9 @@ internal sealed partial class LiteDbUnitOfWork(LiteDatabase db, LiteDbWriteCache
             }
             else
             {
-                List<TapRecord> all = LiteDbDayTaps.Merge(cache.OtherDay(inDocument.Key, ReadDay), inDocument);
-                LiteDbDayTaps.Put(db, inDocument.Key, all);
+                List<TapRecord> stored = cache.OtherDay(inDocument.Key, ReadDay);
+                List<TapRecord> all = LiteDbDayTaps.Merge(stored, inDocument);
+                LiteDbDayTaps.Put(db, inDocument.Key, all, isNew: stored.Count == 0);
                 _writtenOtherDays[inDocument.Key] = all;
             }
         }
@@ -70,12 +80,13 @@ internal sealed partial class LiteDbUnitOfWork(LiteDatabase db, LiteDbWriteCache
         foreach (IGrouping<string, TapRecord> inBlock in _newTaps.GroupBy(t => LiteDbDayTaps.SeqBlock(t.Device, t.Seq), StringComparer.Ordinal))
         {
             byte[] block = [.. cache.SeqBlock(inBlock.Key, ReadBlock)];
+            bool isNew = LiteDbDayTaps.IsEmpty(block);
             foreach (TapRecord t in inBlock)
             {
                 LiteDbDayTaps.Set(block, t.Seq);
             }
 
-            LiteDbDayTaps.PutBlock(db, inBlock.Key, block);
+            LiteDbDayTaps.PutBlock(db, inBlock.Key, block, isNew);
             _writtenBlocks[inBlock.Key] = block;
         }
 
@@ -148,15 +159,29 @@ internal sealed partial class LiteDbUnitOfWork(LiteDatabase db, LiteDbWriteCache
         _newTaps.Add(tap);
         if (tap.Pid is not null)
         {
-            if (!_newTapsByPerson.TryGetValue(tap.Pid, out List<TapRecord>? mine))
-            {
-                _newTapsByPerson[tap.Pid] = mine = new List<TapRecord>(4);
-            }
+            Add(_newTapsByPerson, tap.Pid, tap);
+        }
 
-            mine.Add(tap);
+        if (tap.Vehicle is { } vehicle && tap.Pid is null && tap.Type == EventTypes.TripEnd)
+        {
+            Add(_newTripEnds, vehicle, tap);
+        }
+        else if (tap.Vehicle is { } boarded && tap.Pid is not null && tap.Type == EventTypes.Board)
+        {
+            Add(_newBoards, boarded, tap);
         }
 
         return true;
+    }
+
+    private static void Add(Dictionary<string, List<TapRecord>> d, string key, TapRecord tap)
+    {
+        if (!d.TryGetValue(key, out List<TapRecord>? list))
+        {
+            d[key] = list = new List<TapRecord>(4);
+        }
+
+        list.Add(tap);
     }
 
     public IReadOnlyList<TapRecord> TapsOfPerson(string pid, DateTimeOffset from)
@@ -204,13 +229,19 @@ internal sealed partial class LiteDbUnitOfWork(LiteDatabase db, LiteDbWriteCache
             return;
         }
 
+        // A day after the latest checkpoint held (the list holds the person's latest days) is new; so is every day of a
+        // person whose first state this unit writes. Otherwise the day may be stored.
+        DayCheckpoint[]? held = _newCheckpoints.GetValueOrDefault(pid) ?? cache.RecentCheckpoints(pid);
+        DateOnly newAfter = held is { Length: > 0 } ? held[^1].Day
+            : held is null && _firstStates.Contains(pid) ? DateOnly.MinValue
+            : DateOnly.MaxValue;
         ILiteCollection<BsonDocument> col = db.GetCollection(Checkpoints);
         foreach (DayCheckpoint c in checkpoints)
         {
-            col.Upsert(new BsonDocument { ["_id"] = pid + "|" + LiteDbMapping.Day(c.Day), ["b"] = StoreJson.Checkpoint(c) });
+            LiteDbDayTaps.Write(col, new BsonDocument { ["_id"] = pid + "|" + LiteDbMapping.Day(c.Day), ["b"] = StoreJson.Checkpoint(c) }, isNew: c.Day > newAfter);
         }
 
-        _newCheckpoints[pid] = LiteDbWriteCache.Latest(_newCheckpoints.GetValueOrDefault(pid) ?? cache.RecentCheckpoints(pid) ?? [], checkpoints);
+        _newCheckpoints[pid] = LiteDbWriteCache.Latest(held ?? [], checkpoints);
     }
 
     public IReadOnlyList<TapRecord> TripEnds(string vehicle, DateTimeOffset from, DateTimeOffset to)
@@ -225,11 +256,11 @@ internal sealed partial class LiteDbUnitOfWork(LiteDatabase db, LiteDbWriteCache
         IEnumerable<TapRecord> stored = last.DayNumber - first.DayNumber < 3
             ? Enumerable.Range(0, last.DayNumber - first.DayNumber + 1).SelectMany(d => cache.OtherDay(LiteDbDayTaps.VehicleDay(vehicle, first.AddDays(d)), ReadDay))
             : LiteDbDayTaps.Range(db, vehicle, vehicle: true, first, last).SelectMany(d => d.Taps);
-        return [.. stored.Concat(_newTaps).Where(t => t.Pid is null && t.Type == EventTypes.TripEnd && t.Vehicle == vehicle && t.At >= from && t.At <= to)];
+        return [.. stored.Concat(_newTripEnds.GetValueOrDefault(vehicle) ?? []).Where(t => t.Pid is null && t.Type == EventTypes.TripEnd && t.Vehicle == vehicle && t.At >= from && t.At <= to)];
     }
 
     public IReadOnlyCollection<string> PersonsBoarded(string vehicle, DateTimeOffset from, DateTimeOffset to) =>
-        cache.BoardsOf(vehicle).Concat(_newTaps.Where(t => t.Type == EventTypes.Board && t.Vehicle == vehicle))
+        cache.BoardsOf(vehicle).Concat(_newBoards.GetValueOrDefault(vehicle) ?? [])
             .Where(t => t.Pid is not null && t.At >= from && t.At <= to)
             .Select(t => t.Pid!).ToHashSet(StringComparer.Ordinal);
 
@@ -271,6 +302,13 @@ internal sealed partial class LiteDbUnitOfWork(LiteDatabase db, LiteDbWriteCache
     {
         foreach (string pid in persons)
         {
+            if (Person(pid) is null)
+            {
+                // No state, no history: a unit that stores a person's tap or top-up evaluates the person and stores a state.
+                cache.HoldNoHistory(pid);
+                continue;
+            }
+
             cache.PreloadLatestDays(pid, (id, count) => LiteDbDayTaps.Latest(db, pid, count));
             ValueChangesOf(pid);
         }
@@ -282,6 +320,10 @@ internal sealed partial class LiteDbUnitOfWork(LiteDatabase db, LiteDbWriteCache
     public void PutPerson(PersonState s, IReadOnlyList<WalletEntry> newEntries, IReadOnlyList<CheckInRecord> checkIns, IReadOnlyList<ParticipationRecord> participations, DateTimeOffset replayedFrom)
     {
         CachedPerson? before = Person(s.Pid);
+        if (before is null)
+        {
+            _firstStates.Add(s.Pid);
+        }
 
         // What the unit logs of the trips: from the earliest day any of its evaluations of the person replayed
         // (a first state, or a full replay, logs every trip).

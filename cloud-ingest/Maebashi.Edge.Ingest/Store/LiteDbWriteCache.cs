@@ -132,6 +132,13 @@ internal sealed class LiteDbWriteCache(int capacity)
         _personTaps.AddOrUpdate(pid, new PersonTaps(latest.Count < PersonDaysKept ? DateOnly.MinValue : days.Keys[0], days));
     }
 
+    /// <summary>Holds a person known to have no taps and no top-ups stored (no state): nothing to read for them.</summary>
+    public void HoldNoHistory(string pid)
+    {
+        _personTaps.AddOrUpdate(pid, new PersonTaps(DateOnly.MinValue, []));
+        _valueChanges.AddOrUpdate(pid, []);
+    }
+
     /// <summary>The person's committed taps of one day when held (null: not in memory, read it).</summary>
     public List<TapRecord>? HeldDay(string pid, DateOnly day) =>
         _personTaps.TryGet(pid, out PersonTaps? held) && held.CompleteFrom <= day ? held.Days.GetValueOrDefault(day) ?? [] : null;
