@@ -441,14 +441,17 @@ public sealed class TapLedger : IDisposable
     }
 
     /// <summary>Reads entries by sequence number (outside the write lock: LiteDB reads a snapshot).</summary>
-    public List<TapEvent> Read(IEnumerable<ulong> seqs)
+    public List<TapEvent> Read(IEnumerable<ulong> seqs) => ReadJson(seqs).ConvertAll(TerminalJson.ParseEvent);
+
+    /// <summary>The stored JSON of entries by sequence number, in the wire's conventions: what the uplink sends.</summary>
+    public List<string> ReadJson(IEnumerable<ulong> seqs)
     {
-        var list = new List<TapEvent>();
+        var list = new List<string>();
         foreach (ulong seq in seqs)
         {
             if (_taps.FindById((long)seq) is { } entry)
             {
-                list.Add(TerminalJson.ParseEvent(entry.Json));
+                list.Add(entry.Json);
             }
         }
 

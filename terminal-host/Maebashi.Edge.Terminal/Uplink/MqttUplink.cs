@@ -287,8 +287,8 @@ public sealed class MqttUplink : IAsyncDisposable
     /// <summary>Publishes the events (in halves when too big); true when the broker said nobody received (part of) them.</summary>
     private async Task<bool> SendBatchAsync(List<ulong> seqs, CancellationToken ct)
     {
-        List<TapEvent> events = _ledger.Read(seqs);
-        byte[] payload = ContractJson.Serialize(new EventBatch { Device = _options.DeviceId, Events = events });
+        List<string> events = _ledger.ReadJson(seqs);
+        byte[] payload = EventBatchWriter.Write(_options.DeviceId, events);
         if (payload.Length > MaxBatchBytes && events.Count > 1)
         {
             // Split in halves: each half is its own batch with its own MAC.
@@ -332,7 +332,7 @@ public sealed class MqttUplink : IAsyncDisposable
     internal void WarmUp()
     {
         DateTimeOffset now = _time.GetUtcNow();
-        byte[] batch = ContractJson.Serialize(new EventBatch { Device = _options.DeviceId, Events = [UplinkWarmUp.SampleTap(now)] });
+        byte[] batch = EventBatchWriter.Write(_options.DeviceId, [TerminalJson.Serialize(UplinkWarmUp.SampleTap(now))]);
         _ = BatchMessage(batch);
         _ = ContractJson.Serialize(_status("online"));
         _ = ContractJson.ParseAck(ContractJson.Serialize(UplinkWarmUp.SampleAck()));
