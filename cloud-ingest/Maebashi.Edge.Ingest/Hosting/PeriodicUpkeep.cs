@@ -19,14 +19,25 @@ public abstract class PeriodicUpkeep(TimeProvider time, ILogger logger) : IHoste
 
     protected abstract void RunOnce();
 
-    /// <summary>The tick at start, before the start returns; a failure fails the start unless overridden.</summary>
-    protected virtual void RunAtStart() => RunOnce();
+    /// <summary>
+    /// Whether a failure of the tick at start (run before the start returns) fails the start; when false it is logged
+    /// like any tick's and tried again at the next one.
+    /// </summary>
+    protected virtual bool StartFailsOnError => true;
 
     protected ILogger Logger => logger;
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        RunAtStart();
+        if (StartFailsOnError)
+        {
+            RunOnce();
+        }
+        else
+        {
+            RunLogged();
+        }
+
         TimeSpan interval = Interval;
         _loop = Task.Run(() => LoopAsync(interval), CancellationToken.None);
         return Task.CompletedTask;
@@ -39,19 +50,24 @@ public abstract class PeriodicUpkeep(TimeProvider time, ILogger logger) : IHoste
         {
             while (await timer.WaitForNextTickAsync(_stopping.Token))
             {
-                try
-                {
-                    RunOnce();
-                }
-                catch (Exception e)
-                {
-                    logger.LogError(e, "{What} failed; retrying at the next tick", What);
-                }
+                RunLogged();
             }
         }
         catch (OperationCanceledException)
         {
             // stopping
+        }
+    }
+
+    private void RunLogged()
+    {
+        try
+        {
+            RunOnce();
+        }
+        catch (Exception e)
+        {
+            logger.LogError(e, "{What} failed; retrying at the next tick", What);
         }
     }
 

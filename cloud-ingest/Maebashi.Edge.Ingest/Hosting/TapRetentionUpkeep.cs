@@ -28,15 +28,5 @@ public sealed class TapRetentionUpkeep(IOptions<IngestOptions> options, IIngestS
     }
 
     /// <summary>A purge that fails at start does not keep the ingest from starting: the next tick tries again.</summary>
-    protected override void RunAtStart()
-    {
-        try
-        {
-            RunOnce();
-        }
-        catch (Exception e)
-        {
-            Logger.LogError(e, "{What} failed; retrying at the next tick", What);
-        }
-    }
+    protected override bool StartFailsOnError => false;
 }
