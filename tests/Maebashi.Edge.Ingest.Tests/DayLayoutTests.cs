@@ -69,12 +69,12 @@ public sealed class DayLayoutTests
             // Every tap moved: a resent one of day 1 is a duplicate; the vehicle's trip_end finds the board made before the restart.
             Ack resent = again.Send("BUS0042", TestKit.Board(1, Uid, Day(1, 8, 0), "S01"));
             Assert.Equal(ResultStatus.Duplicate, Assert.Single(resent.Results).Status);
-            Assert.Equal(TripClose.Open, Assert.Single(again.Pipeline.WalletOf("P0002").Trips).Close);
+            Assert.Equal(TripClose.Open, Assert.Single(again.Store.AllTrips("P0002")).Close);
             again.Send("BUS0043", new JsonObject
             {
                 ["seq"] = 2UL, ["type"] = EventTypes.TripEnd, ["at"] = TestKit.At(Day(5, 10, 40)), ["ctx"] = new JsonObject { ["vehicle"] = "V0043" },
             });
-            Assert.Equal(TripClose.MissingTapOff, Assert.Single(again.Pipeline.WalletOf("P0002").Trips).Close);
+            Assert.Equal(TripClose.MissingTapOff, Assert.Single(again.Store.AllTrips("P0002")).Close);
 
             // A late trip of day 3 is rated from the moved taps, as the full replay rates it.
             again.Send("BUS0042", TestKit.Board(++seq, Uid, Day(3, 18, 0), "S01"), TestKit.Alight(++seq, Uid, Day(3, 18, 20), "S03"));
@@ -85,7 +85,7 @@ public sealed class DayLayoutTests
                 new PersonHistory { Person = TestKit.Registry.FindPerson(Pid)!, Taps = [.. all.Select(t => t.ToStoredTap())], TripEnds = [], ValueChanges = [] },
                 again.Time.GetUtcNow());
             PersonState kept = again.Pipeline.WalletOf(Pid);
-            Assert.Equal((oracle.Value, JsonSerializer.Serialize(oracle.Trips)), (kept.Value, JsonSerializer.Serialize(kept.Trips)));
+            Assert.Equal((oracle.Value, JsonSerializer.Serialize(oracle.Trips)), (kept.Value, JsonSerializer.Serialize(again.Store.AllTrips(Pid))));
         }
 
         using var files = new DurableLiteDatabase(Path.Combine(dir, "ingest.db"));
@@ -142,13 +142,15 @@ public sealed class DayLayoutTests
             all = [.. kit.Store.EntriesOf(Pid)];
         }
 
-        // The archive documents as the version before paging wrote them: no numbers.
+        // The archive documents as the version before paging wrote them: no numbers; and the person's state without
+        // the archive's counts, which that version did not keep.
         using (var files = new DurableLiteDatabase(Path.Combine(dir, "ingest.db")))
         {
             ILiteCollection<BsonDocument> entries = files.Db.GetCollection("entries");
             BsonDocument archive = Assert.Single(entries.FindAll().ToList());
             Assert.True(archive.Remove("n") && archive.Remove("pn"));
             entries.Update(archive);
+            LegacyStores.RewritePersons(files.Db, p => p.Remove("ad") && p.Remove("ae"));
         }
 
         using var again = new PipelineKit(new FakeTimeProvider(Day(1, 9, 0)), dir);
@@ -164,5 +166,62 @@ public sealed class DayLayoutTests
         while (before is not null);
 
         Assert.Equal(Enumerable.Reverse(all), paged);
+    }
+
+    [Fact]
+    public void A_store_that_kept_trips_with_each_persons_state_moves_them_into_settled_days_on_open()
+    {
+        string dir = TestKit.TempDir();
+        string wallets;
+        IReadOnlyList<Trip> trips;
+        IReadOnlyList<Posting> postings;
+        ulong seq;
+        using (var kit = new PipelineKit(new FakeTimeProvider(Day(1, 9, 0)), dir))
+        {
+            seq = DayHistoryTests.Commute(kit, 1, 12, 0);
+            kit.Store.WriteSnapshot();
+            seq = DayHistoryTests.Commute(kit, 13, 15, seq);
+            wallets = kit.Wallets();
+            trips = kit.Store.AllTrips(Pid);
+            postings = kit.Store.Write(w => w.SettledFrom(Pid, DateOnly.MinValue)).Postings;
+        }
+
+        // The layout before settled days: every trip with the person's state (in the snapshot and in each log entry),
+        // the postings only in the entries, no counts of the archive, no settlements.
+        var options = new JsonSerializerOptions(JsonSerializerDefaults.Web) { DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull };
+        options.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter());
+        using (var files = new DurableLiteDatabase(Path.Combine(dir, "ingest.db")))
+        {
+            LegacyStores.RewritePersons(files.Db, p =>
+            {
+                p["trips"] = p["pid"]!.GetValue<string>() == Pid ? JsonSerializer.SerializeToNode(trips, options) : new JsonArray();
+                return p.Remove("ad") && p.Remove("ae");
+            });
+            Assert.True(files.Db.DropCollection("settlements"));
+        }
+
+        using (var again = new PipelineKit(new FakeTimeProvider(Day(16, 9, 0)), dir))
+        {
+            Assert.Equal(wallets, again.Wallets());
+            Assert.Equal(JsonSerializer.Serialize(trips), JsonSerializer.Serialize(again.Store.AllTrips(Pid)));
+            // The moved postings are the entries summed by key (what the next evaluation is diffed against).
+            Assert.Equal(
+                postings.Select(p => (p.Key, p.Value, p.Points, p.At)).Order(),
+                again.Store.Write(w => w.SettledFrom(Pid, DateOnly.MinValue)).Postings.Select(p => (p.Key, p.Value, p.Points, p.At)).Order());
+        }
+
+        // The states were written again without their trips.
+        using (var files = new DurableLiteDatabase(Path.Combine(dir, "ingest.db")))
+        {
+            Assert.Empty(files.Db.GetCollection("personlog").FindAll());
+            JsonArray persons = JsonNode.Parse(Assert.Single(files.Db.GetCollection("personsnap").FindAll())["b"].AsBinary)!.AsArray();
+            Assert.All(persons, p => Assert.False(p!.AsObject().ContainsKey("trips")));
+        }
+
+        // A late ride of day 5 re-rates from day 5's checkpoint against the moved days, as a full replay would.
+        using var later = new PipelineKit(new FakeTimeProvider(Day(16, 9, 0)), dir);
+        later.Send("BUS0042", TestKit.Board(++seq, Uid, Day(5, 18, 0), "S01"), TestKit.Alight(++seq, Uid, Day(5, 18, 20), "S03"));
+        DayHistoryTests.AssertFullReplay(later);
+        Assert.Equal(trips.Count + 1, later.Store.AllTrips(Pid).Count);
     }
 }

@@ -50,7 +50,7 @@ internal sealed class PipelineKit : IDisposable
                 Assert.Equal(s.Points, entries.Sum(e => e.Points));
             }
 
-            lines.Add($"{pid} value={s.Value} points={s.Points} bus={s.PointsBus} vol={s.PointsVolunteer} health={s.PointsHealth} debt={s.InDebt} trips={JsonSerializer.Serialize(s.Trips)}");
+            lines.Add($"{pid} value={s.Value} points={s.Points} bus={s.PointsBus} vol={s.PointsVolunteer} health={s.PointsHealth} debt={s.InDebt} trips={JsonSerializer.Serialize(Store.AllTrips(pid))}");
         }
 
         foreach (string clinic in new[] { "C01", "C02" })

@@ -87,6 +87,50 @@ public sealed class CardLookupTests(Browser browser) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Transport_pages_back_through_a_riders_trips_a_service_day_at_a_time()
+    {
+        // Three rides a day on 20 days, 11 to 30 days ago: 60 trips, more than a page's 50.
+        DateTimeOffset today = new(DateTimeOffset.UtcNow.ToOffset(TimeSpan.FromHours(9)).Date, TimeSpan.FromHours(9));
+        int seq = 0;
+        var taps = new List<JsonObject>();
+        for (int back = 30; back >= 11; back--)
+        {
+            foreach (int hour in new[] { 7, 12, 18 })
+            {
+                DateTimeOffset at = today.AddDays(-back).AddHours(hour);
+                taps.Add(Tap(++seq, "board", at, "S01"));
+                taps.Add(Tap(++seq, "alight", at.AddMinutes(20), "S07"));
+            }
+        }
+
+        await DevicePublisher.PublishAsync(_site.MqttPort, "BUS0042", [.. taps]);
+        IPage page = await SignedInAsync("transport");
+        await page.GotoAsync(_site.Url("/console/cards?q=" + ConsoleSite.Registry.TokenFor(CardTech.Iso14443A, Uid)));
+
+        // The newest 17 days whole (51 trips), newest first, and a link to the older ones.
+        IReadOnlyList<string> days = await page.Locator("table.trips tbody tr td:first-child").AllInnerTextsAsync();
+        Assert.Equal(51, days.Count);
+        Assert.Equal(ServiceDay(today.AddDays(-11)), days[0]);
+        Assert.Equal(ServiceDay(today.AddDays(-27)), days[^1]);
+        Assert.Null(await page.QuerySelectorAsync("a:has-text('最新の乗車へ / Newest trips')"));
+        await Task.WhenAll(
+            page.WaitForURLAsync(url => new Uri(url).Query.Contains("tripsBefore=", StringComparison.Ordinal), new() { WaitUntil = WaitUntilState.DOMContentLoaded }),
+            page.ClickAsync("a:has-text('以前の乗車 / Older trips')"));
+
+        days = await page.Locator("table.trips tbody tr td:first-child").AllInnerTextsAsync();
+        Assert.Equal([.. Enumerable.Range(28, 3).SelectMany(back => Enumerable.Repeat(ServiceDay(today.AddDays(-back)), 3))], days);
+        Assert.Null(await page.QuerySelectorAsync("a:has-text('以前の乗車 / Older trips')"));
+        Assert.NotNull(await page.QuerySelectorAsync("a:has-text('最新の乗車へ / Newest trips')"));
+        await Accessibility.AssertNoSeriousViolationsAsync(page);
+
+        IResponse? bad = await page.GotoAsync(_site.Url("/console/cards?q=x&tripsBefore=yesterday"));
+        Assert.Equal(400, bad!.Status);
+        Assert.Contains("tripsBefore", await page.InnerTextAsync("body"), StringComparison.Ordinal);
+    }
+
+    private static string ServiceDay(DateTimeOffset jstDay) => jstDay.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+
+    [Fact]
     public async Task Welfare_and_clinic_may_not_open_the_card_lookup()
     {
         foreach (string scope in new[] { "welfare", "clinic:C01" })

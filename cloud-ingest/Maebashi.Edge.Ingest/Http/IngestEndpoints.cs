@@ -53,6 +53,9 @@ public static class IngestEndpoints
 
     public const int MaxWalletEntriesPageSize = 1000;
 
+    /// <summary>Trips of a wallet answer: whole service days, newest first, until at least this many (<c>?tripsBefore=</c> the previous answer's <c>tripsNext</c>).</summary>
+    public const int WalletTripsPageSize = 100;
+
     private const string QuarantinePayloadRoute = "/api/v1/quarantine/{id}/payload";
 
     // The quarantine's page says "next": null on the last page, so its nulls are written.
@@ -60,11 +63,16 @@ public static class IngestEndpoints
 
     private static IResult Problem(int status, string detail) => Results.Problem(detail: detail, statusCode: status);
 
-    private static IResult Wallet(string tok, string? limit, string? before, ClaimsPrincipal user, IngestQueries queries, AuditLog audit)
+    private static IResult Wallet(string tok, string? limit, string? before, string? tripsBefore, ClaimsPrincipal user, IngestQueries queries, AuditLog audit)
     {
         if (PageArguments(limit, before, WalletEntriesPageSize, MaxWalletEntriesPageSize) is not (int pageSize, var cursor))
         {
             return PageProblem(limit, before, MaxWalletEntriesPageSize);
+        }
+
+        if (!TripPaging.TryParse(tripsBefore, out DateOnly? tripsCursor))
+        {
+            return Problem(StatusCodes.Status400BadRequest, $"{TripPaging.Parameter}: expected the 'tripsNext' of the previous answer (a service day, YYYY-MM-DD), got '{Clip(tripsBefore ?? "")}'");
         }
 
         CardEntry? card = queries.FindCard(tok);
@@ -76,6 +84,7 @@ public static class IngestEndpoints
 
         PersonState s = queries.WalletOf(card.Pid);
         WalletEntryPage entries = queries.EntriesPage(card.Pid, cursor, pageSize);
+        TripPage trips = queries.TripsPage(card.Pid, tripsCursor, WalletTripsPageSize);
         audit.Record(user, "GET", "/api/v1/cards/{tok}/wallet", 200, [tok]);
         return Results.Json(new
         {
@@ -83,7 +92,8 @@ public static class IngestEndpoints
             points = s.Points,
             pointsBySource = new { bus = s.PointsBus, volunteer = s.PointsVolunteer, health = s.PointsHealth },
             inDebt = s.InDebt,
-            trips = s.Trips.Select(t => new
+            tripsNext = trips.Next is { } next ? TripPaging.Format(next) : null,
+            trips = trips.Items.Select(t => new
             {
                 route = t.Route,
                 vehicle = t.Vehicle,

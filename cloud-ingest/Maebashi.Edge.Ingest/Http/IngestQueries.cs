@@ -39,7 +39,7 @@ public sealed record DenyListRow(string Token, CardTech Tech, string TransportSe
 
 /// <summary>A page of the deny list (by token) under the list's version, and how many cards it holds.</summary>
 /// <summary>A rider as an operator looks them up (<see cref="IngestQueries.Rider"/>): by transport sector ID, never the PID.</summary>
-public sealed record RiderRecord(string TransportSectorId, IReadOnlyList<RiderCard> Cards, PersonState Wallet, IReadOnlyList<WalletEntry> NewestEntries);
+public sealed record RiderRecord(string TransportSectorId, IReadOnlyList<RiderCard> Cards, PersonState Wallet, IReadOnlyList<WalletEntry> NewestEntries, TripPage Trips);
 
 /// <summary>One of the rider's cards, and why it is on the deny list if it is.</summary>
 public sealed record RiderCard(string Token, CardTech Tech, bool Authenticated, DenyReason? Denied);
@@ -71,6 +71,9 @@ public sealed class IngestQueries(IngestPipeline pipeline, IIngestStore store)
 
     /// <summary>One page of the person's entries, newest first (<see cref="IIngestStore.EntriesPage"/>).</summary>
     public WalletEntryPage EntriesPage(string pid, long? before, int limit) => store.EntriesPage(pid, before, limit);
+
+    /// <summary>One page of the person's trips, newest first (<see cref="IIngestStore.TripsPage"/>).</summary>
+    public TripPage TripsPage(string pid, DateOnly? before, int limit) => store.TripsPage(pid, before, limit);
 
     public IReadOnlyList<CheckInRecord> CheckIns(string clinicId, DateOnly day) => store.CheckIns(clinicId, day);
 
@@ -115,10 +118,10 @@ public sealed class IngestQueries(IngestPipeline pipeline, IIngestStore store)
 
     /// <summary>
     /// An operator's lookup of a rider by card token or transport sector ID (either of the person's cards, any case
-    /// of the sector ID): the person's transport sector ID, cards, wallet and newest entries; never the PID. Null when
+    /// of the sector ID): the person's transport sector ID, cards, wallet, newest entries and a page of trips; never the PID. Null when
     /// neither names a person the ingest knows (a sector ID is known once the person's first facts arrived).
     /// </summary>
-    public RiderRecord? Rider(string query, int entries)
+    public RiderRecord? Rider(string query, int entries, DateOnly? tripsBefore, int trips)
     {
         string q = query.Trim();
         string? pid = q.Length == 0 ? null : FindCard(q)?.Pid ?? store.PidOfSector(q.ToUpperInvariant());
@@ -136,7 +139,8 @@ public sealed class IngestQueries(IngestPipeline pipeline, IIngestStore store)
             pipeline.Registry.SectorIdFor(pid, SectorId.Transport),
             cards,
             pipeline.WalletOf(pid),
-            store.EntriesPage(pid, null, entries).Items);
+            store.EntriesPage(pid, null, entries).Items,
+            store.TripsPage(pid, tripsBefore, trips));
     }
 
     /// <summary>The travel reviews kept, newest first.</summary>

@@ -9,9 +9,9 @@ namespace Maebashi.Edge.Ingest.Pipeline;
 
 /// <summary>
 /// Re-evaluates one person inside a unit of work: from the stored checkpoint of the first service day the new
-/// facts can change, reads the person's facts of that day on, runs the rules, and writes the new state (the
-/// earlier days' trips and postings kept), the wallet entries (the diff against the stored postings of the
-/// replayed days), the replayed days' check-ins and participations, and the new day checkpoints.
+/// facts can change, reads the person's facts of that day on, runs the rules, and writes the new state, the replayed
+/// days' trips and postings (the earlier days' stay as stored), the wallet entries (the diff against the stored
+/// postings of the replayed days), the replayed days' check-ins and participations, and the new day checkpoints.
 /// </summary>
 internal sealed class PersonEvaluator(CityRegistry registry, WalletEvaluator evaluate)
 {
@@ -67,16 +67,16 @@ internal sealed class PersonEvaluator(CityRegistry registry, WalletEvaluator eva
         DayEvaluation days = evaluate(registry, history, from, now);
         WalletView view = days.View;
 
-        // The days before the checkpoint are settled: their trips and postings stay as stored.
-        IReadOnlyList<Trip> trips = from is null ? view.Trips : [.. old!.Trips.Where(t => (t.BoardAt ?? t.AlightAt) < start), .. view.Trips];
-        IReadOnlyList<Posting> kept = from is null ? [] : [.. old!.Postings.Where(p => p.At < start)];
-        IReadOnlyList<Posting> replayedBefore = from is null ? old?.Postings ?? [] : [.. old!.Postings.Where(p => p.At >= start)];
-        PersonState state = ToState(pid, view, trips, [.. kept, .. view.Postings], (old?.Revision ?? 0) + 1);
-        List<WalletEntry> entries = [.. PostingDiff.Changes(replayedBefore, view.Postings)
+        // The days before the checkpoint are settled: their trips and postings stay as stored; those of the replayed
+        // days are replaced, and the entries are the diff against them.
+        SettledDays replayedBefore = old is null ? SettledDays.None : w.SettledFrom(pid, from?.Day ?? DateOnly.MinValue);
+        PersonState state = ToState(pid, view, (old?.Revision ?? 0) + 1);
+        List<WalletEntry> entries = [.. PostingDiff.Changes(replayedBefore.Postings, view.Postings)
             .Select(c => new WalletEntry(pid, c.Key, c.Kind, c.Value, c.Points, c.Source, c.At, now, c.Description, c.IsAdjustment))];
         string welfareId = registry.SectorIdFor(pid, SectorId.Welfare);
         w.PutPerson(
             state,
+            new SettledDays(view.Trips, view.Postings),
             entries,
             [.. view.CheckIns.Select(c => new CheckInRecord(pid, c.Clinic, c.Date, c.PatientNo, c.Queue, c.ChildMedicalSubsidy, c.At, MyNumberVerified(taps, c.Tap)))],
             [.. view.Participations.Select(p => new ParticipationRecord(pid, p.Event, p.Sector, welfareId, p.In, p.Out, p.Points))],
@@ -96,10 +96,10 @@ internal sealed class PersonEvaluator(CityRegistry registry, WalletEvaluator eva
     {
         PersonEntry person = registry.FindPerson(pid) ?? throw new InvalidOperationException("card of an unknown person");
         WalletView v = evaluate(registry, new PersonHistory { Person = person, Taps = [], TripEnds = [], ValueChanges = [] }, null, now).View;
-        return ToState(pid, v, v.Trips, v.Postings, 0);
+        return ToState(pid, v, 0);
     }
 
     // NextCloseAt is the view's ReviewAt: when the clock alone can change the view (an open trip closing at board + 180 min).
-    private static PersonState ToState(string pid, WalletView v, IReadOnlyList<Trip> trips, IReadOnlyList<Posting> postings, long revision) =>
-        new(pid, v.Value, v.Points, v.PointsBus, v.PointsVolunteer, v.PointsHealth, v.InDebt, v.ReviewAt, trips, postings, revision);
+    private static PersonState ToState(string pid, WalletView v, long revision) =>
+        new(pid, v.Value, v.Points, v.PointsBus, v.PointsVolunteer, v.PointsHealth, v.InDebt, v.ReviewAt, revision);
 }

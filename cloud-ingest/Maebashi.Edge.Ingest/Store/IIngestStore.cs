@@ -57,7 +57,11 @@ public sealed record TapRecord(string Device, ulong Seq, string? Pid, string Typ
     public StoredTap ToStoredTap() => new(Device, Seq, Event, Auth, SunCounter);
 }
 
-/// <summary>What the store keeps of a person's wallet after the last evaluation.</summary>
+/// <summary>
+/// What the store keeps of a person's wallet after the last evaluation: the balances, not the history. The trips and
+/// postings are kept by service day (<see cref="SettledDays"/>): an evaluation reads those of the days it replays, a
+/// reader a page of them (<see cref="IIngestStore.TripsPage"/>), so nothing held per person grows with its history.
+/// </summary>
 public sealed record PersonState(
     string Pid,
     long Value,
@@ -67,9 +71,35 @@ public sealed record PersonState(
     long PointsHealth,
     bool InDebt,
     DateTimeOffset? NextCloseAt,
-    IReadOnlyList<Trip> Trips,
-    IReadOnlyList<Posting> Postings,
     long Revision);
+
+/// <summary>
+/// A person's trips and postings of a run of service days, each list in the order the rules gave: a trip belongs to
+/// the service day of its board (its alight when it has none), a posting to the service day of its <see cref="Posting.At"/>.
+/// </summary>
+public sealed record SettledDays(IReadOnlyList<Trip> Trips, IReadOnlyList<Posting> Postings)
+{
+    public static readonly SettledDays None = new([], []);
+
+    /// <summary>The service day a trip belongs to.</summary>
+    public static DateOnly DayOf(Trip t) => (t.BoardAt ?? t.AlightAt) is { } at ? ServiceDayOf(at) : DateOnly.MinValue;
+
+    /// <summary>The service day a posting belongs to.</summary>
+    public static DateOnly DayOf(Posting p) => ServiceDayOf(p.At);
+
+    /// <summary>The service day of an instant, the edges of time (an opening posting, an open-ended read) mapped to the first and the last day.</summary>
+    public static DateOnly ServiceDayOf(DateTimeOffset at) =>
+        at.UtcTicks < TimeSpan.TicksPerDay ? DateOnly.MinValue
+        : at.UtcTicks > DateTimeOffset.MaxValue.UtcTicks - TimeSpan.TicksPerDay ? DateOnly.MaxValue
+        : WalletRules.ServiceDay(at);
+}
+
+/// <summary>
+/// One page of a person's trips, newest day first, whole service days (each in time order): the newest days before
+/// the cursor until the page holds at least the limit. <see cref="Next"/> is the <c>before</c> of the next (older)
+/// page — the oldest day on this one — null on the last.
+/// </summary>
+public sealed record TripPage(IReadOnlyList<Trip> Items, DateOnly? Next);
 
 /// <summary>One wallet entry: a posting as it first appeared, or an adjustment when a re-evaluation changed or withdrew it.</summary>
 public sealed record WalletEntry(string Pid, string Key, string Kind, long Value, long Points, string Source, DateTimeOffset At, DateTimeOffset RecordedAt, string Description, bool Adjustment);
@@ -199,6 +229,12 @@ public interface IIngestWrite : ISharedStateWrite
     PersonState? GetPersonForUpdate(string pid);
 
     /// <summary>
+    /// The person's stored trips and postings of the service days from <paramref name="from"/> on (what an evaluation
+    /// from that day's checkpoint replaces): a range of the store's index on (person, day), never the whole history.
+    /// </summary>
+    SettledDays SettledFrom(string pid, DateOnly from);
+
+    /// <summary>
     /// Locks, at the unit's start, the devices and then the persons it will touch, each list sorted, so that units of
     /// two processes never wait on each other in a cycle (PostgreSQL: the device's advisory lock, then SELECT … FOR
     /// UPDATE of the persons in pid order, inserting missing rows first). A store of one process may do nothing.
@@ -212,10 +248,11 @@ public interface IIngestWrite : ISharedStateWrite
     void IndexSector(string sectorId, string pid);
 
     /// <summary>
-    /// Replaces the person's state, and the check-ins and participations at or after <paramref name="replayedFrom"/>
-    /// (the start of the days the evaluation replayed; earlier ones stay), and appends the new entries.
+    /// Replaces the person's state, the trips and postings of the service days from <paramref name="replayedFrom"/> on
+    /// with <paramref name="replayed"/>, and the check-ins and participations at or after it (the start of the days the
+    /// evaluation replayed; earlier ones stay), and appends the new entries.
     /// </summary>
-    void PutPerson(PersonState state, IReadOnlyList<WalletEntry> newEntries, IReadOnlyList<CheckInRecord> checkIns, IReadOnlyList<ParticipationRecord> participations, DateTimeOffset replayedFrom);
+    void PutPerson(PersonState state, SettledDays replayed, IReadOnlyList<WalletEntry> newEntries, IReadOnlyList<CheckInRecord> checkIns, IReadOnlyList<ParticipationRecord> participations, DateTimeOffset replayedFrom);
 
     DeviceProgress? GetDevice(string device);
 
@@ -253,6 +290,12 @@ public interface IIngestStore : IStoreMaintenance, ISharedState, IConsoleStateSt
     T Write<T>(Func<IIngestWrite, T> work);
 
     PersonState? GetPerson(string pid);
+
+    /// <summary>
+    /// One page of the person's trips (<see cref="TripPage"/>): whole service days before <paramref name="before"/> (null:
+    /// from the newest), newest first, until at least <paramref name="limit"/> trips. Reads the page's days only.
+    /// </summary>
+    TripPage TripsPage(string pid, DateOnly? before, int limit);
 
     /// <summary>The person a sector ID stands for, when the store has their facts; null otherwise.</summary>
     string? PidOfSector(string sectorId);

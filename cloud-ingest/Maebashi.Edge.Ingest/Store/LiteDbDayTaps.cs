@@ -27,10 +27,7 @@ internal static class LiteDbDayTaps
         : Key("d|", t.Device, WalletRules.ServiceDay(t.At));
 
     /// <summary>The service day of an instant, the edges of time (an open-ended read) mapped to the first and the last day.</summary>
-    public static DateOnly ServiceDayOf(DateTimeOffset at) =>
-        at.UtcTicks < TimeSpan.TicksPerDay ? DateOnly.MinValue
-        : at.UtcTicks > DateTimeOffset.MaxValue.UtcTicks - TimeSpan.TicksPerDay ? DateOnly.MaxValue
-        : WalletRules.ServiceDay(at);
+    public static DateOnly ServiceDayOf(DateTimeOffset at) => SettledDays.ServiceDayOf(at);
 
     public static string PersonDay(string pid, DateOnly day) => Key("p|", pid, day);
 

@@ -1,4 +1,5 @@
 using LiteDB;
+using Maebashi.Edge.Ingest.Rules;
 using Layout = Maebashi.Edge.Ingest.Store.LiteDbLayout;
 
 namespace Maebashi.Edge.Ingest.Store;
@@ -55,6 +56,74 @@ public sealed partial class LiteDbIngestStore
 
         _db.DropCollection(Layout.LegacyQuarantine);
         Durable();
+    }
+
+    /// <summary>Each person's archived entries in the order archived, how many documents hold them, and the documents without numbers.</summary>
+    private sealed record LegacyArchive(Dictionary<string, List<WalletEntry>> Entries, Dictionary<string, int> Documents, List<(BsonValue Id, string Pid, int First)> Unnumbered);
+
+    /// <summary>
+    /// A store written before a person's state kept its archive's counts: every archived entry, read once (document
+    /// ids rise in the order archived; numbered from 1). Documents written before entries were paged get their numbers.
+    /// </summary>
+    private LegacyArchive ReadLegacyArchive()
+    {
+        var archive = new LegacyArchive(new(StringComparer.Ordinal), new(StringComparer.Ordinal), []);
+        foreach (IGrouping<string, BsonDocument> g in _db.GetCollection(Layout.Entries).FindAll().GroupBy(d => d["p"].AsString, StringComparer.Ordinal))
+        {
+            var entries = new List<WalletEntry>();
+            foreach (BsonDocument d in g.OrderBy(d => d["_id"].AsObjectId))
+            {
+                if (!d.ContainsKey("n"))
+                {
+                    archive.Unnumbered.Add((d["_id"], g.Key, entries.Count + 1));
+                }
+
+                entries.AddRange(d["e"].AsArray.Select(e => LiteDbMapping.ReadEntry(g.Key, e.AsDocument)));
+                archive.Documents[g.Key] = archive.Documents.GetValueOrDefault(g.Key) + 1;
+            }
+
+            archive.Entries[g.Key] = entries;
+        }
+
+        return archive;
+    }
+
+    /// <summary>
+    /// A store written before the settled days kept every trip with the person's state and derived the postings from
+    /// the entries (docs/ingest.md, "Migrating a store"): each such person's trips and postings move into
+    /// <c>settlements</c> by service day, a few hundred persons per durable step, then a snapshot of the states without
+    /// them replaces the old snapshot and log. An interrupted move starts again at the next open (a day written twice is
+    /// the same document).
+    /// </summary>
+    private void MoveLegacyTrips(List<StoredPerson> persons)
+    {
+        if (persons.Count == 0)
+        {
+            return;
+        }
+
+        ILiteCollection<BsonDocument> entries = _db.GetCollection(Layout.Entries);
+        foreach (StoredPerson[] step in persons.Chunk(256))
+        {
+            WriteUnit(_ =>
+            {
+                foreach (StoredPerson p in step)
+                {
+                    IEnumerable<WalletEntry> archived = entries.Find(LiteDbQuery.EQ("p", p.Pid))
+                        .OrderBy(d => d["_id"].AsObjectId)
+                        .SelectMany(d => d["e"].AsArray.Select(e => LiteDbMapping.ReadEntry(p.Pid, e.AsDocument)));
+                    List<Posting> postings = LiteDbMapping.PostingsFromEntries(archived.Concat(p.Entries.Select(e => LiteDbMapping.FromStored(p.Pid, e))));
+                    foreach ((DateOnly day, SettledDay settled) in LiteDbSettlements.ByDay(new SettledDays(p.Trips ?? [], postings)))
+                    {
+                        LiteDbSettlements.Put(_db, p.Pid, day, settled, isNew: false);
+                    }
+                }
+
+                return step.Length;
+            });
+        }
+
+        WriteSnapshot();
     }
 
     /// <summary>A store written before entries were paged: its archive documents get their first entry's number, a few hundred per durable step.</summary>

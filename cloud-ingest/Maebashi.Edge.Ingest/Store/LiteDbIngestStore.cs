@@ -12,9 +12,11 @@ namespace Maebashi.Edge.Ingest.Store;
 /// Layout (docs/ingest.md, "Storage"; <see cref="LiteDbLayout"/>): a unit of work writes its taps into one
 /// <c>daytaps</c> document per person and service day it touched and its de-duplication bits into one <c>seqblocks</c>
 /// document per device (<see cref="LiteDbDayTaps"/>), so that an evaluation reads only the days it replays and memory
-/// holds a bounded working set (<see cref="LiteDbWriteCache"/>), and the persons it re-evaluated as one document of
-/// <c>personlog</c> per 64 persons — a few inserts per unit instead of one per person (LiteDB spends ~20–40 µs
-/// on each document insert or update). Every person's state is in memory; <c>personsnap</c> holds all of them as of a snapshot, written once as many person states were
+/// holds a bounded working set (<see cref="LiteDbWriteCache"/>), the trips and postings of the days its evaluations
+/// changed into one <c>settlements</c> document per person and day (<see cref="LiteDbSettlements"/>), and the persons it
+/// re-evaluated as one document of <c>personlog</c> per 64 persons — a few inserts per unit instead of one per person
+/// (LiteDB spends ~20–40 µs on each document insert or update). Every person's state — balances, not history — is in
+/// memory; <c>personsnap</c> holds all of them as of a snapshot, written once as many person states were
 /// logged as there are persons (at least 100,000), after which the person log is emptied. Opening the
 /// store reads the snapshot, then the person log in order: the latest state of each person wins.
 /// The parts: <see cref="LiteDbUnitOfWork"/> writes a unit, <see cref="LiteDbWriteCache"/> serves the write
@@ -68,6 +70,7 @@ public sealed partial class LiteDbIngestStore : IIngestStore
         _db.GetCollection(Layout.Participations).EnsureIndex("ev");
         _db.GetCollection(Layout.ValueChanges).EnsureIndex("p");
         _db.GetCollection(Layout.DayTaps).EnsureIndex("dy");
+        _db.GetCollection(Layout.Settlements).EnsureIndex("dy");
         LiteDbQuarantine.EnsureIndexes(_db);
         LiteDbConsoleState.EnsureIndexes(_db);
         Durable();
@@ -79,27 +82,6 @@ public sealed partial class LiteDbIngestStore : IIngestStore
     private void LoadCaches()
     {
         LoadBoards();
-        // Each person's archived entries in the order archived (document ids rise), numbered from 1; documents written
-        // before entries were paged get their numbers (one step at the end).
-        var archived = new Dictionary<string, List<WalletEntry>>(StringComparer.Ordinal);
-        var archivedDocuments = new Dictionary<string, int>(StringComparer.Ordinal);
-        var unnumbered = new List<(BsonValue Id, string Pid, int First)>();
-        foreach (IGrouping<string, BsonDocument> g in _db.GetCollection(Layout.Entries).FindAll().GroupBy(d => d["p"].AsString, StringComparer.Ordinal))
-        {
-            var entries = new List<WalletEntry>();
-            foreach (BsonDocument d in g.OrderBy(d => d["_id"].AsObjectId))
-            {
-                if (!d.ContainsKey("n"))
-                {
-                    unnumbered.Add((d["_id"], g.Key, entries.Count + 1));
-                }
-
-                entries.AddRange(d["e"].AsArray.Select(e => LiteDbMapping.ReadEntry(g.Key, e.AsDocument)));
-                archivedDocuments[g.Key] = archivedDocuments.GetValueOrDefault(g.Key) + 1;
-            }
-
-            archived[g.Key] = entries;
-        }
 
         // The snapshot, then the log in commit order (primary key order): the latest state of a person wins.
         var latest = new Dictionary<string, StoredPerson>(StringComparer.Ordinal);
@@ -123,19 +105,27 @@ public sealed partial class LiteDbIngestStore : IIngestStore
             _nextPersonLogDoc = Math.Max(_nextPersonLogDoc, d["_id"].AsInt64 + 1);
         }
 
+        // A state keeps its archive's counts; a store written before it did is counted once, here.
+        LegacyArchive? archive = latest.Values.Any(p => p.ArchivedDocuments is null || p.ArchivedEntries is null) ? ReadLegacyArchive() : null;
         foreach (StoredPerson p in latest.Values)
         {
             List<WalletEntry> recent = [.. p.Entries.Select(e => LiteDbMapping.FromStored(p.Pid, e))];
-            PersonState state = LiteDbMapping.FromStored(p, LiteDbMapping.PostingsFromEntries(archived.GetValueOrDefault(p.Pid, []).Concat(recent)));
             if (p.Checkpoints is { Count: > 0 } checkpoints)
             {
                 _cache.AddCheckpoints(p.Pid, checkpoints);
             }
 
-            _cache.SetPerson(p.Pid, new CachedPerson(state, p.CheckIns, p.Participations, recent, archivedDocuments.GetValueOrDefault(p.Pid), archived.GetValueOrDefault(p.Pid)?.Count ?? 0));
+            int archivedDocuments = p.ArchivedDocuments ?? archive?.Documents.GetValueOrDefault(p.Pid) ?? 0;
+            int archivedEntries = p.ArchivedEntries ?? archive?.Entries.GetValueOrDefault(p.Pid)?.Count ?? 0;
+            _cache.SetPerson(p.Pid, new CachedPerson(LiteDbMapping.FromStored(p), p.CheckIns, p.Participations, recent, archivedDocuments, archivedEntries));
         }
 
-        NumberArchivedEntries(unnumbered);
+        if (archive is not null)
+        {
+            NumberArchivedEntries(archive.Unnumbered);
+        }
+
+        MoveLegacyTrips([.. latest.Values.Where(p => p.Trips is not null)]);
 
         foreach (BsonDocument d in _db.GetCollection(Layout.Devices).FindAll())
         {
@@ -250,7 +240,7 @@ public sealed partial class LiteDbIngestStore : IIngestStore
             long id = 1;
             foreach (CachedPerson[] part in _cache.Persons.Chunk(Layout.PersonsPerDocument))
             {
-                snapshot.Insert(new BsonDocument { ["_id"] = id++, ["b"] = StoreJson.Persons([.. part.Select(p => LiteDbMapping.ToStored(p.State, p.RecentEntries, null, _cache.RecentCheckpoints(p.State.Pid), p.CheckIns, p.Participations))]) });
+                snapshot.Insert(new BsonDocument { ["_id"] = id++, ["b"] = StoreJson.Persons([.. part.Select(p => LiteDbMapping.ToStored(p, _cache.RecentCheckpoints(p.State.Pid)))]) });
             }
 
             _db.GetCollection(Layout.PersonLog).DeleteAll();
@@ -393,37 +383,45 @@ public sealed partial class LiteDbIngestStore : IIngestStore
         return taps;
     });
 
-    // The person cache holds every stored person's committed state (loaded at start, updated after each commit).
+    /// <summary>The day's settled documents (index on <c>dy</c>): the day's riders, whatever the history's length.</summary>
     public IEnumerable<(string Pid, Trip Trip)> TripsOn(string serviceDay)
     {
-        foreach (CachedPerson p in _cache.Persons)
+        DateOnly day = DateOnly.ParseExact(serviceDay, "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+        foreach ((string pid, SettledDay settled) in LiteDbSettlements.OnDay(_db, day))
         {
-            IReadOnlyList<Trip> trips = p.State.Trips;
-            for (int i = FirstOn(trips, serviceDay); i < trips.Count && string.Equals(trips[i].ServiceDay, serviceDay, StringComparison.Ordinal); i++)
+            foreach (Trip t in settled.Trips)
             {
-                yield return (p.State.Pid, trips[i]);
+                if (string.Equals(t.ServiceDay, serviceDay, StringComparison.Ordinal))
+                {
+                    yield return (pid, t);
+                }
             }
         }
     }
 
-    // A person's trips are in time order, so their service days are too: the first of the day by binary search.
-    private static int FirstOn(IReadOnlyList<Trip> trips, string serviceDay)
+    /// <summary>A backward range of the person's settled days: the page's days and one more (whether a page follows).</summary>
+    public TripPage TripsPage(string pid, DateOnly? before, int limit)
     {
-        int lo = 0, hi = trips.Count;
-        while (lo < hi)
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        var items = new List<Trip>();
+        DateOnly? oldest = null;
+        foreach ((DateOnly day, SettledDay settled) in LiteDbSettlements.Before(_db, pid, before ?? DateOnly.MaxValue))
         {
-            int mid = (lo + hi) >>> 1;
-            if (string.CompareOrdinal(trips[mid].ServiceDay, serviceDay) < 0)
+            if (settled.Trips.Count == 0)
             {
-                lo = mid + 1;
+                continue;
             }
-            else
+
+            if (items.Count >= limit)
             {
-                hi = mid;
+                return new TripPage(items, oldest);
             }
+
+            items.AddRange(Enumerable.Reverse(settled.Trips));
+            oldest = day;
         }
 
-        return lo;
+        return new TripPage(items, null);
     }
 
     public IReadOnlyList<string> PersonsInDebt() => [.. _cache.Persons.Where(p => p.State.InDebt).Select(p => p.State.Pid)];

@@ -20,7 +20,7 @@ internal static class LiteDbLayout
     /// <summary>Entries of each of the working set's caches (<see cref="LiteDbWriteCache"/>) by default.</summary>
     public const int DefaultCacheCapacity = 20_000;
 
-    /// <summary>Persons re-evaluated by each unit (full states), in commit order, since the last snapshot.</summary>
+    /// <summary>Persons re-evaluated by each unit (their states: balances, no history), in commit order, since the last snapshot.</summary>
     public const string PersonLog = "personlog";
 
     /// <summary>Every person as of the last snapshot, <see cref="PersonsPerDocument"/> persons to a document.</summary>
@@ -32,6 +32,9 @@ internal static class LiteDbLayout
     /// a descending range read. Stores written before it have none; see docs/decisions.md, "Day checkpoints".
     /// </summary>
     public const string Checkpoints = "checkpoints";
+
+    /// <summary>A person's trips and postings by service day (<see cref="LiteDbSettlements"/>).</summary>
+    public const string Settlements = "settlements";
 
     /// <summary>Latest checkpoints of a person kept in memory (older ones are read from <see cref="Checkpoints"/>).</summary>
     public const int CheckpointsInMemory = 2;
@@ -64,7 +67,7 @@ internal static class LiteDbLayout
     public const int MaxTapsPerDocument = 256;
 
     /// <summary>
-    /// Persons per log or snapshot document: their JSON (~500 bytes a person) stays below the 85,000 bytes at
+    /// Persons per log or snapshot document: their JSON (~300 bytes a person) stays below the 85,000 bytes at
     /// which .NET allocates on the large object heap, whose collections are full, blocking ones over the whole
     /// heap (the registry alone is ~700 MB at city scale). A person with 128 entries is ~20 KB: rare.
     /// </summary>

@@ -7,27 +7,24 @@ namespace Maebashi.Edge.Ingest.Store;
 /// <summary>The store's model as LiteDB documents and stored JSON, and back.</summary>
 internal static class LiteDbMapping
 {
-    /// <param name="tripsFrom">Log only the trips from this instant on (UTC ticks), or null for every trip.</param>
     /// <param name="checkpoints">The person's latest checkpoints held in memory, if any.</param>
-    /// <param name="checkIns">How many check-ins of the person are stored, at most (null: not known).</param>
-    /// <param name="participations">How many participations, at most (null: not known).</param>
-    public static StoredPerson ToStored(PersonState s, IReadOnlyList<WalletEntry> recent, long? tripsFrom, IReadOnlyList<DayCheckpoint>? checkpoints, int? checkIns, int? participations) => new()
+    public static StoredPerson ToStored(CachedPerson p, IReadOnlyList<DayCheckpoint>? checkpoints) => new()
     {
-        CheckIns = checkIns,
-        Participations = participations,
-        Pid = s.Pid,
-        Value = s.Value,
-        Points = s.Points,
-        PointsBus = s.PointsBus,
-        PointsVolunteer = s.PointsVolunteer,
-        PointsHealth = s.PointsHealth,
-        InDebt = s.InDebt,
-        NextCloseAt = s.NextCloseAt?.UtcTicks,
-        Trips = tripsFrom is { } from ? TripsFrom(s.Trips, from) : s.Trips as List<Trip> ?? [.. s.Trips],
-        TripsFrom = tripsFrom,
+        CheckIns = p.CheckIns,
+        Participations = p.Participations,
+        Pid = p.State.Pid,
+        Value = p.State.Value,
+        Points = p.State.Points,
+        PointsBus = p.State.PointsBus,
+        PointsVolunteer = p.State.PointsVolunteer,
+        PointsHealth = p.State.PointsHealth,
+        InDebt = p.State.InDebt,
+        NextCloseAt = p.State.NextCloseAt?.UtcTicks,
         Checkpoints = checkpoints is null ? null : [.. checkpoints],
-        Revision = s.Revision,
-        Entries = [.. recent.Select(e => new StoredEntry
+        Revision = p.State.Revision,
+        ArchivedDocuments = p.ArchivedDocuments,
+        ArchivedEntries = p.ArchivedEntries,
+        Entries = [.. p.RecentEntries.Select(e => new StoredEntry
         {
             Key = e.Key,
             Kind = e.Kind,
@@ -44,25 +41,10 @@ internal static class LiteDbMapping
     /// <summary>When a trip is dated: its board, or its alight when it has no board (as the rules' service day).</summary>
     public static long TripTicks(Trip t) => (t.BoardAt ?? t.AlightAt)?.UtcTicks ?? long.MinValue;
 
-    // The trips are in time order (the days before an evaluation's checkpoint, then the replayed ones): the tail.
-    private static List<Trip> TripsFrom(IReadOnlyList<Trip> trips, long from)
-    {
-        int first = trips.Count;
-        while (first > 0 && TripTicks(trips[first - 1]) >= from)
-        {
-            first--;
-        }
-
-        var tail = new List<Trip>(trips.Count - first);
-        for (int i = first; i < trips.Count; i++)
-        {
-            tail.Add(trips[i]);
-        }
-
-        return tail;
-    }
-
-    /// <summary>A logged state on top of the one before it: a log entry with <see cref="StoredPerson.TripsFrom"/> replaces only the trips from then on.</summary>
+    /// <summary>
+    /// A logged state on top of the one before it. A log written before the settled days may carry trips: one with
+    /// <see cref="StoredPerson.TripsFrom"/> replaces only the trips from then on.
+    /// </summary>
     public static StoredPerson Over(StoredPerson? before, StoredPerson logged)
     {
         if (before is null)
@@ -72,19 +54,25 @@ internal static class LiteDbMapping
 
         // None held when it was logged: none were written since, so the earlier ones are still the latest.
         logged.Checkpoints ??= before.Checkpoints;
+        if (logged.Trips is null)
+        {
+            logged.Trips = before.Trips;
+            return logged;
+        }
+
         if (logged.TripsFrom is not { } from)
         {
             return logged;
         }
 
-        logged.Trips = [.. before.Trips.Where(t => TripTicks(t) < from), .. logged.Trips];
+        logged.Trips = [.. (before.Trips ?? []).Where(t => TripTicks(t) < from), .. logged.Trips];
         logged.TripsFrom = null;
         return logged;
     }
 
-    public static PersonState FromStored(StoredPerson p, IReadOnlyList<Posting> postings) => new(
+    public static PersonState FromStored(StoredPerson p) => new(
         p.Pid, p.Value, p.Points, p.PointsBus, p.PointsVolunteer, p.PointsHealth, p.InDebt,
-        p.NextCloseAt is { } nc ? new DateTimeOffset(nc, TimeSpan.Zero) : null, p.Trips, postings, p.Revision);
+        p.NextCloseAt is { } nc ? new DateTimeOffset(nc, TimeSpan.Zero) : null, p.Revision);
 
     public static WalletEntry FromStored(string pid, StoredEntry e) => new(
         pid, e.Key, e.Kind, e.Value, e.Points, e.Source, new DateTimeOffset(e.At, TimeSpan.Zero), new DateTimeOffset(e.RecordedAt, TimeSpan.Zero), e.Description, e.Adjustment);

@@ -9,7 +9,8 @@ namespace Maebashi.Edge.Ingest.Store;
 /// One unit of work inside the LiteDB transaction of <see cref="LiteDbIngestStore.Write{T}"/>: reads the
 /// committed state from the <see cref="LiteDbWriteCache"/> (which reads the database on a miss) plus what this unit
 /// added, writes the unit's taps and persons as a few documents before the commit (<see cref="WriteDocuments"/>) and,
-/// after the commit, hands what it wrote to the cache (<see cref="Publish"/>).
+/// after the commit, hands what it wrote to the cache (<see cref="Publish"/>). A person's trips and postings are kept by
+/// service day (<see cref="LiteDbSettlements"/>): a unit rewrites the days its evaluations changed.
 /// </summary>
 /// <param name="firstPersonLogDocument">Id of this unit's first <c>personlog</c> document.</param>
 internal sealed partial class LiteDbUnitOfWork(LiteDatabase db, LiteDbWriteCache cache, long firstPersonLogDocument) : IIngestWrite
@@ -31,6 +32,10 @@ internal sealed partial class LiteDbUnitOfWork(LiteDatabase db, LiteDbWriteCache
 
     // Persons whose first state this unit writes: none of their checkpoints is stored yet.
     private readonly HashSet<string> _firstStates = new(StringComparer.Ordinal);
+
+    // The settled days this unit's evaluations changed, by person and day (null Day: the day's document removed;
+    // Stored: a document of the day is committed), written in WriteDocuments.
+    private readonly Dictionary<string, SortedDictionary<DateOnly, (SettledDay? Day, bool Stored)>> _newSettled = new(StringComparer.Ordinal);
 
     // What WriteDocuments wrote, for Publish: day documents whole, de-duplication blocks whole.
     private readonly Dictionary<string, Dictionary<DateOnly, List<TapRecord>>> _writtenPersonDays = new(StringComparer.Ordinal);
@@ -90,10 +95,24 @@ internal sealed partial class LiteDbUnitOfWork(LiteDatabase db, LiteDbWriteCache
             _writtenBlocks[inBlock.Key] = block;
         }
 
+        foreach ((string pid, SortedDictionary<DateOnly, (SettledDay? Day, bool Stored)> days) in _newSettled)
+        {
+            foreach ((DateOnly day, (SettledDay? settled, bool stored)) in days)
+            {
+                if (settled is not null)
+                {
+                    LiteDbSettlements.Put(db, pid, day, settled, isNew: !stored);
+                }
+                else if (stored)
+                {
+                    LiteDbSettlements.Delete(db, pid, day);
+                }
+            }
+        }
+
         foreach (CachedPerson[] part in _newPersons.Values.Chunk(PersonsPerDocument))
         {
-            byte[] persons = StoreJson.Persons([.. part.Select(p => LiteDbMapping.ToStored(
-                p.State, p.RecentEntries, p.TripsChangedFrom, _newCheckpoints.GetValueOrDefault(p.State.Pid) ?? cache.RecentCheckpoints(p.State.Pid), p.CheckIns, p.Participations))]);
+            byte[] persons = StoreJson.Persons([.. part.Select(p => LiteDbMapping.ToStored(p, _newCheckpoints.GetValueOrDefault(p.State.Pid) ?? cache.RecentCheckpoints(p.State.Pid)))]);
             db.GetCollection(PersonLog).Insert(new BsonDocument { ["_id"] = firstPersonLogDocument + PersonLogDocuments++, ["b"] = persons });
         }
     }
@@ -118,6 +137,11 @@ internal sealed partial class LiteDbUnitOfWork(LiteDatabase db, LiteDbWriteCache
         foreach ((string id, List<TapRecord> taps) in _writtenOtherDays)
         {
             cache.PutOtherDay(id, taps);
+        }
+
+        foreach ((string pid, SortedDictionary<DateOnly, (SettledDay? Day, bool Stored)> days) in _newSettled)
+        {
+            cache.Settlements.Put(pid, days.Select(d => new KeyValuePair<DateOnly, SettledDay?>(d.Key, d.Value.Day)));
         }
 
         foreach (TapRecord t in _newTaps)
@@ -293,6 +317,71 @@ internal sealed partial class LiteDbUnitOfWork(LiteDatabase db, LiteDbWriteCache
 
     public PersonState? GetPersonForUpdate(string pid) => Person(pid)?.State;
 
+    public SettledDays SettledFrom(string pid, DateOnly from) => LiteDbSettlements.Join(SettledDaysFrom(pid, from).Values);
+
+    /// <summary>The person's settled days from <paramref name="from"/> on as this unit sees them: committed ones (held, else read), then this unit's changes.</summary>
+    private SortedDictionary<DateOnly, SettledDay> SettledDaysFrom(string pid, DateOnly from)
+    {
+        var days = new SortedDictionary<DateOnly, SettledDay>(
+            cache.Settlements.From(pid, from, (first, last) => LiteDbSettlements.Range(db, pid, first, last)).ToDictionary());
+        if (_newSettled.TryGetValue(pid, out SortedDictionary<DateOnly, (SettledDay? Day, bool Stored)>? mine))
+        {
+            foreach ((DateOnly day, (SettledDay? settled, bool _)) in mine)
+            {
+                if (day < from)
+                {
+                    continue;
+                }
+
+                if (settled is null)
+                {
+                    days.Remove(day);
+                }
+                else
+                {
+                    days[day] = settled;
+                }
+            }
+        }
+
+        return days;
+    }
+
+    /// <summary>
+    /// Records the replayed days' trips and postings: every day from the first replayed one on whose trips or postings
+    /// changed is rewritten (or removed, when it has none left); unchanged days are not written.
+    /// </summary>
+    private void PutSettled(string pid, SettledDays replayed, DateOnly from, bool isNew)
+    {
+        SortedDictionary<DateOnly, SettledDay> after = LiteDbSettlements.ByDay(replayed);
+        if (after.Count > 0 && after.Keys.First() < from)
+        {
+            // A result dated before the first replayed day (not expected): that day is replaced too, never duplicated.
+            from = after.Keys.First();
+        }
+
+        SortedDictionary<DateOnly, SettledDay> before = isNew ? [] : SettledDaysFrom(pid, from);
+        if (!_newSettled.TryGetValue(pid, out SortedDictionary<DateOnly, (SettledDay? Day, bool Stored)>? changes))
+        {
+            _newSettled[pid] = changes = [];
+        }
+
+        foreach (DateOnly day in before.Keys.Union(after.Keys))
+        {
+            SettledDay? now = after.GetValueOrDefault(day);
+            SettledDay? was = before.GetValueOrDefault(day);
+            if (SettledDay.Same(was, now))
+            {
+                continue;
+            }
+
+            // Whether a document of the day is committed: known from an earlier change of this unit, else it is
+            // committed when this unit saw one before it.
+            bool stored = changes.TryGetValue(day, out (SettledDay? Day, bool Stored) earlier) ? earlier.Stored : was is not null;
+            changes[day] = (now, stored);
+        }
+    }
+
     /// <summary>
     /// One process writes this store, one unit at a time: nothing to lock. The unit's persons are known here, before it
     /// has written anything: the latest days and the top-ups of those not in memory are read now, each a short range of an
@@ -309,7 +398,7 @@ internal sealed partial class LiteDbUnitOfWork(LiteDatabase db, LiteDbWriteCache
                 continue;
             }
 
-            cache.PreloadLatestDays(pid, (id, count) => LiteDbDayTaps.Latest(db, pid, count));
+            cache.PreloadLatestDays(pid, count => LiteDbDayTaps.Latest(db, pid, count), count => LiteDbSettlements.Latest(db, pid, count));
             ValueChangesOf(pid);
         }
     }
@@ -317,7 +406,7 @@ internal sealed partial class LiteDbUnitOfWork(LiteDatabase db, LiteDbWriteCache
     private CachedPerson? Person(string pid) =>
         _newPersons.TryGetValue(pid, out CachedPerson? p) || cache.TryGetPerson(pid, out p) ? p : null;
 
-    public void PutPerson(PersonState s, IReadOnlyList<WalletEntry> newEntries, IReadOnlyList<CheckInRecord> checkIns, IReadOnlyList<ParticipationRecord> participations, DateTimeOffset replayedFrom)
+    public void PutPerson(PersonState s, SettledDays replayed, IReadOnlyList<WalletEntry> newEntries, IReadOnlyList<CheckInRecord> checkIns, IReadOnlyList<ParticipationRecord> participations, DateTimeOffset replayedFrom)
     {
         CachedPerson? before = Person(s.Pid);
         if (before is null)
@@ -325,14 +414,8 @@ internal sealed partial class LiteDbUnitOfWork(LiteDatabase db, LiteDbWriteCache
             _firstStates.Add(s.Pid);
         }
 
-        // What the unit logs of the trips: from the earliest day any of its evaluations of the person replayed
-        // (a first state, or a full replay, logs every trip).
         bool whole = replayedFrom == DateTimeOffset.MinValue;
-        long? tripsFrom = whole || before is null ? null : replayedFrom.UtcTicks;
-        if (_newPersons.TryGetValue(s.Pid, out CachedPerson? inUnit))
-        {
-            tripsFrom = inUnit.TripsChangedFrom is { } earlier && tripsFrom is { } now ? Math.Min(earlier, now) : null;
-        }
+        PutSettled(s.Pid, replayed, whole ? DateOnly.MinValue : LiteDbDayTaps.ServiceDayOf(replayedFrom), isNew: before is null);
 
         List<WalletEntry> recent = [.. before?.RecentEntries ?? [], .. newEntries];
         int archivedDocuments = before?.ArchivedDocuments ?? 0;
@@ -354,8 +437,7 @@ internal sealed partial class LiteDbUnitOfWork(LiteDatabase db, LiteDbWriteCache
             whole || before is null ? participations.Count : before.Participations + participations.Count,
             recent,
             archivedDocuments,
-            archivedEntries,
-            tripsFrom);
+            archivedEntries);
 
         // Most persons have neither check-ins nor participations: skip rewriting empty sets.
         ILiteCollection<BsonDocument> ci = db.GetCollection(CheckIns);

@@ -6,27 +6,20 @@ using Maebashi.Edge.Ingest.Rules;
 namespace Maebashi.Edge.Ingest.Store;
 
 /// <summary>
-/// A person's committed taps held for the rules: every service day from <see cref="CompleteFrom"/> on (days without taps
-/// absent), each in time order. Replaced, never changed, once published.
-/// </summary>
-internal sealed record PersonTaps(DateOnly CompleteFrom, SortedList<DateOnly, List<TapRecord>> Days);
-
-/// <summary>
-/// A person's committed state, the entries not yet archived (never mutated once published), how many check-ins and
-/// participations are stored (null: not known), and how many <c>entries</c> documents hold the person's archived entries.
+/// A person's committed state (balances, no history), the entries not yet archived (never mutated once published), how
+/// many check-ins and participations are stored (null: not known), and how many <c>entries</c> documents hold the
+/// person's archived entries.
 /// </summary>
 /// <remarks>
-/// <see cref="TripsChangedFrom"/>: in a unit not yet committed, the UTC ticks from which its evaluations changed the
-/// person's trips (null: all of them), which is what the unit logs.
-/// </remarks>
 /// <see cref="ArchivedEntries"/>: how many entries those documents hold (the person's entries are numbered from 1 in the
 /// order recorded: the archived ones first, then the recent ones), which is what a page of entries is found by.
-internal sealed record CachedPerson(PersonState State, int? CheckIns, int? Participations, IReadOnlyList<WalletEntry> RecentEntries, int ArchivedDocuments, int ArchivedEntries, long? TripsChangedFrom = null);
+/// </remarks>
+internal sealed record CachedPerson(PersonState State, int? CheckIns, int? Participations, IReadOnlyList<WalletEntry> RecentEntries, int ArchivedDocuments, int ArchivedEntries);
 
 /// <summary>
-/// What the write path reads, in memory: a bounded working set of the facts the rules read (each person's taps of their
-/// latest days, vehicles' days, the de-duplication blocks of the devices' latest seqs, the last day's boards), the
-/// top-ups and the stored states. Caches bounded by count (least recently used out) in front of the database
+/// What the write path reads, in memory: a bounded working set of the facts the rules read and the results they replace
+/// (each person's taps and settled days of their latest days, vehicles' days, the de-duplication blocks of the devices'
+/// latest seqs, the last day's boards), the top-ups and the stored states (balances only: a few hundred bytes a person). Caches bounded by count (least recently used out) in front of the database
 /// (<see cref="LiteDbDayTaps"/>); filled from it on a miss and after each commit.
 /// </summary>
 /// <remarks>
@@ -41,7 +34,7 @@ internal sealed class LiteDbWriteCache(int capacity)
     /// <summary>Service days of taps a person keeps in memory after a commit (a new tap reads from its day's checkpoint, usually today's or the last day with facts).</summary>
     private const int PersonDaysKept = 2;
 
-    private readonly ConcurrentLru<string, PersonTaps> _personTaps = new(1, capacity, StringComparer.Ordinal);
+    private readonly PersonDayWindow<List<TapRecord>> _personTaps = new(capacity, PersonDaysKept);
     private readonly ConcurrentLru<string, List<TapRecord>> _otherDays = new(1, capacity, StringComparer.Ordinal);
     private readonly ConcurrentLru<string, byte[]> _seqBlocks = new(1, capacity, StringComparer.Ordinal);
     private readonly Dictionary<string, List<TapRecord>> _boardsByVehicle = new(StringComparer.Ordinal);
@@ -72,32 +65,18 @@ internal sealed class LiteDbWriteCache(int capacity)
     /// <summary>After a commit: the block as written.</summary>
     public void PutSeqBlock(string id, byte[] block) => _seqBlocks.AddOrUpdate(id, block);
 
+    /// <summary>The person's committed settled days (trips and postings; <see cref="LiteDbSettlements"/>), latest days in memory.</summary>
+    public PersonDayWindow<SettledDay> Settlements { get; } = new(capacity, PersonDaysKept);
+
     /// <summary>
     /// The person's committed taps at or after <paramref name="from"/> (a new list the caller may add to): the days held,
     /// with the days before them the evaluation replays read from the database first (a range of the primary key).
     /// </summary>
     public List<TapRecord> TapsOf(string pid, DateTimeOffset from, Func<DateOnly, DateOnly?, IEnumerable<(DateOnly Day, List<TapRecord> Taps)>> read)
     {
-        DateOnly fromDay = LiteDbDayTaps.ServiceDayOf(from);
-        if (!_personTaps.TryGet(pid, out PersonTaps? held) || held.CompleteFrom > fromDay)
-        {
-            var days = new SortedList<DateOnly, List<TapRecord>>(held?.Days ?? []);
-            foreach ((DateOnly day, List<TapRecord> taps) in read(fromDay, held?.CompleteFrom.AddDays(-1)))
-            {
-                days[day] = taps;
-            }
-
-            _personTaps.AddOrUpdate(pid, held = new PersonTaps(fromDay, days));
-        }
-
         var result = new List<TapRecord>();
-        foreach ((DateOnly day, List<TapRecord> taps) in held.Days)
+        foreach ((DateOnly _, List<TapRecord> taps) in _personTaps.From(pid, LiteDbDayTaps.ServiceDayOf(from), read))
         {
-            if (day < fromDay)
-            {
-                continue;
-            }
-
             foreach (TapRecord t in taps)
             {
                 if (t.At >= from)
@@ -110,68 +89,27 @@ internal sealed class LiteDbWriteCache(int capacity)
         return result;
     }
 
-    /// <summary>
-    /// Holds the person's latest <see cref="PersonDaysKept"/> days with taps when none are held, read by
-    /// <paramref name="read"/> (newest first): what a new tap's evaluation reads, unless a late fact goes further back.
-    /// </summary>
-    public void PreloadLatestDays(string pid, Func<string, int, List<(DateOnly Day, List<TapRecord> Taps)>> read)
+    /// <summary>Holds the person's latest days with taps and with settlements when none are held (what a new tap's evaluation reads).</summary>
+    public void PreloadLatestDays(string pid, Func<int, List<(DateOnly Day, List<TapRecord> Taps)>> taps, Func<int, List<(DateOnly Day, SettledDay Settled)>> settled)
     {
-        if (_personTaps.TryGet(pid, out _))
-        {
-            return;
-        }
-
-        List<(DateOnly Day, List<TapRecord> Taps)> latest = read(pid, PersonDaysKept);
-        var days = new SortedList<DateOnly, List<TapRecord>>(latest.Count);
-        foreach ((DateOnly day, List<TapRecord> taps) in latest)
-        {
-            days[day] = taps;
-        }
-
-        // Fewer days than asked for: those are all the person has.
-        _personTaps.AddOrUpdate(pid, new PersonTaps(latest.Count < PersonDaysKept ? DateOnly.MinValue : days.Keys[0], days));
+        _personTaps.PreloadLatest(pid, taps);
+        Settlements.PreloadLatest(pid, settled);
     }
 
-    /// <summary>Holds a person known to have no taps and no top-ups stored (no state): nothing to read for them.</summary>
+    /// <summary>Holds a person known to have no taps, no settled days and no top-ups stored (no state): nothing to read for them.</summary>
     public void HoldNoHistory(string pid)
     {
-        _personTaps.AddOrUpdate(pid, new PersonTaps(DateOnly.MinValue, []));
+        _personTaps.HoldNone(pid);
+        Settlements.HoldNone(pid);
         _valueChanges.AddOrUpdate(pid, []);
     }
 
     /// <summary>The person's committed taps of one day when held (null: not in memory, read it).</summary>
-    public List<TapRecord>? HeldDay(string pid, DateOnly day) =>
-        _personTaps.TryGet(pid, out PersonTaps? held) && held.CompleteFrom <= day ? held.Days.GetValueOrDefault(day) ?? [] : null;
+    public List<TapRecord>? HeldDay(string pid, DateOnly day) => _personTaps.TryGetDay(pid, day, out List<TapRecord>? taps) ? taps ?? [] : null;
 
-    /// <summary>
-    /// After a commit: the person's days as written. Only the latest <see cref="PersonDaysKept"/> days with taps stay in
-    /// memory; a person not held stays so (the next evaluation reads the days it replays).
-    /// </summary>
-    public void PutPersonDays(string pid, IReadOnlyDictionary<DateOnly, List<TapRecord>> written)
-    {
-        if (!_personTaps.TryGet(pid, out PersonTaps? held))
-        {
-            return;
-        }
-
-        var days = new SortedList<DateOnly, List<TapRecord>>(held.Days);
-        DateOnly completeFrom = held.CompleteFrom;
-        foreach ((DateOnly day, List<TapRecord> taps) in written)
-        {
-            if (day >= completeFrom)
-            {
-                days[day] = taps;
-            }
-        }
-
-        while (days.Count > PersonDaysKept)
-        {
-            days.RemoveAt(0);
-            completeFrom = days.Keys[0];
-        }
-
-        _personTaps.AddOrUpdate(pid, new PersonTaps(completeFrom, days));
-    }
+    /// <summary>After a commit: the person's days of taps as written (see <see cref="PersonDayWindow{T}.Put"/>).</summary>
+    public void PutPersonDays(string pid, IReadOnlyDictionary<DateOnly, List<TapRecord>> written) =>
+        _personTaps.Put(pid, written.Select(d => new KeyValuePair<DateOnly, List<TapRecord>?>(d.Key, d.Value)));
 
     /// <summary>After a retention purge: no day of taps is held (the next reads go to the database).</summary>
     public void ForgetDays()

@@ -186,6 +186,11 @@ internal static class StoreJson
     public static DayCheckpoint Checkpoint(byte[] utf8) =>
         JsonSerializer.Deserialize(utf8, StoreJsonContext.Default.DayCheckpoint) ?? throw new InvalidDataException("stored checkpoint: empty");
 
+    public static byte[] Settled(SettledDay day) => JsonSerializer.SerializeToUtf8Bytes(day, StoreJsonContext.Default.SettledDay);
+
+    public static SettledDay Settled(byte[] utf8) =>
+        JsonSerializer.Deserialize(utf8, StoreJsonContext.Default.SettledDay) ?? throw new InvalidDataException("stored settled day: empty");
+
     /// <summary>One trip (the PostgreSQL store keeps a trip per row), as the person log writes its trips.</summary>
     public static byte[] Trip(Trip trip) => JsonSerializer.SerializeToUtf8Bytes(trip, StoreJsonContext.Default.Trip);
 
@@ -209,14 +214,24 @@ internal sealed class StoredPerson
 
     /// <summary>UTC ticks of the next time the clock alone changes the wallet, or null.</summary>
     [JsonPropertyName("nc")] public long? NextCloseAt { get; set; }
-    [JsonPropertyName("trips")] public List<Trip> Trips { get; set; } = [];
+    /// <summary>
+    /// Stores written before the settled days (<see cref="LiteDbSettlements"/>) kept the person's trips with the state:
+    /// read once, when opening such a store moves them into settled days. Null in a state written since.
+    /// </summary>
+    [JsonPropertyName("trips")] public List<Trip>? Trips { get; set; }
 
     /// <summary>
-    /// In the person log: UTC ticks from which <see cref="Trips"/> replaces the trips of the person's previous state
-    /// (the days an evaluation replayed; earlier trips are unchanged), so a unit logs the trips of the replayed days,
-    /// not every trip the person made. Null: <see cref="Trips"/> is every trip (snapshots, and logs before issue 13).
+    /// In such a store's person log: UTC ticks from which <see cref="Trips"/> replaces the trips of the person's previous
+    /// state. Null: <see cref="Trips"/> is every trip.
     /// </summary>
     [JsonPropertyName("tf")] public long? TripsFrom { get; set; }
+
+    /// <summary>
+    /// How many <c>entries</c> documents hold the person's archived entries, and how many entries they hold, so that
+    /// opening the store reads no archive. Null: a state written before they were kept (the archive is counted on open).
+    /// </summary>
+    [JsonPropertyName("ad")] public int? ArchivedDocuments { get; set; }
+    [JsonPropertyName("ae")] public int? ArchivedEntries { get; set; }
 
     /// <summary>The person's latest day checkpoints (at most <see cref="LiteDbLayout.CheckpointsInMemory"/>), so a restart finds them in memory.</summary>
     [JsonPropertyName("cp")] public List<DayCheckpoint>? Checkpoints { get; set; }
@@ -231,6 +246,17 @@ internal sealed class StoredPerson
 
     /// <summary>Entries (postings and adjustments, in the order recorded) not yet moved to the <c>entries</c> collection.</summary>
     [JsonPropertyName("e")] public List<StoredEntry> Entries { get; set; } = [];
+}
+
+/// <summary>A person's trips and postings of one service day, in the order the rules gave (<see cref="LiteDbSettlements"/>).</summary>
+internal sealed class SettledDay
+{
+    [JsonPropertyName("t")] public List<Trip> Trips { get; set; } = [];
+    [JsonPropertyName("p")] public List<Posting> Postings { get; set; } = [];
+
+    /// <summary>Whether both hold the same trips and postings in the same order (a day an evaluation left as it was is not rewritten).</summary>
+    public static bool Same(SettledDay? a, SettledDay? b) =>
+        a is null || b is null ? a is null && b is null : a.Trips.SequenceEqual(b.Trips) && a.Postings.SequenceEqual(b.Postings);
 }
 
 /// <summary>One wallet entry; times as UTC ticks.</summary>
@@ -251,6 +277,7 @@ internal sealed class StoredEntry
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull, UseStringEnumConverter = true)]
 [JsonSerializable(typeof(List<StoredPerson>))]
 [JsonSerializable(typeof(DayCheckpoint))]
+[JsonSerializable(typeof(SettledDay))]
 [JsonSerializable(typeof(Trip))]
 internal sealed partial class StoreJsonContext : JsonSerializerContext
 {

@@ -52,7 +52,7 @@ public abstract partial class StoreConformanceTests
         Assert.Equal(1, kit.Pipeline.CloseDueTrips());
 
         Assert.Empty(kit.Store.PersonsDueForClose(Nov(30, 11, 1)));
-        Trip closed = Assert.Single(kit.Pipeline.WalletOf("P0001").Trips);
+        Trip closed = Assert.Single(kit.Store.AllTrips("P0001"));
         Assert.Equal((TripClose.MissingTapOff, HighestFareFromS01), (closed.Close, closed.Charge));
         Assert.Equal(["P0002"], Reopen(kit).Store.PersonsDueForClose(Nov(30, 13, 0)));
     }

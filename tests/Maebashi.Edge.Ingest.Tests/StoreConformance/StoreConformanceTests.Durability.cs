@@ -32,7 +32,7 @@ public abstract partial class StoreConformanceTests
         Assert.Equal(wallets, kit.Wallets());
         Assert.Equal(devices, kit.Store.Devices().ToDictionary(d => d.Device));
         Assert.All(entries, e => Assert.Equal(e.Value, kit.Store.EntriesOf(e.Key)));
-        Assert.Equal(TripClose.MissingTapOff, Assert.Single(kit.Pipeline.WalletOf("P0004").Trips).Close);
+        Assert.Equal(TripClose.MissingTapOff, Assert.Single(kit.Store.AllTrips("P0004")).Close);
     }
 
     [Fact]

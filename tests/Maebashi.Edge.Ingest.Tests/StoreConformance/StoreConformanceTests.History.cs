@@ -1,10 +1,11 @@
+using System.Text.Json.Nodes;
 using Maebashi.Edge.Contract.Registry;
 using Maebashi.Edge.Ingest.Rules;
 using Maebashi.Edge.Ingest.Store;
 
 namespace Maebashi.Edge.Ingest.Tests.StoreConformance;
 
-// History bounded by time (issue 13): the retention of raw taps, a person's entries read page by page.
+// History bounded by time (issue 13): the retention of raw taps, a person's entries and trips read page by page.
 public abstract partial class StoreConformanceTests
 {
     [Fact]
@@ -39,7 +40,7 @@ public abstract partial class StoreConformanceTests
             TestKit.Board(11, ChildCard, Nov(30, 9, 0), "S01"), TestKit.Alight(12, ChildCard, Nov(30, 9, 20), "S05"));
         Assert.DoesNotContain(kit.Store.EntriesOf("P0001").Concat(kit.Store.EntriesOf("P0002")), e => e.Adjustment);
         Assert.Equal(entries["P0001"].Sum(e => e.Value) - FareS01ToS05, kit.Pipeline.WalletOf("P0001").Value);
-        Assert.Equal(entries["P0002"].Sum(e => e.Value) - kit.Pipeline.WalletOf("P0002").Trips[^1].Charge, kit.Pipeline.WalletOf("P0002").Value);
+        Assert.Equal(entries["P0002"].Sum(e => e.Value) - kit.Store.AllTrips("P0002")[^1].Charge, kit.Pipeline.WalletOf("P0002").Value);
     }
 
     [Fact]
@@ -79,5 +80,35 @@ public abstract partial class StoreConformanceTests
         Assert.Equal(1000, Assert.Single(kit.Store.EntriesPage("P0001", null, 1).Items).Value);
         WalletEntryPage none = kit.Store.EntriesPage("P0002", null, 7);
         Assert.Equal((0, (long?)null, 0L), (none.Items.Count, none.Next, none.Total));
+    }
+
+    [Fact]
+    [Trait("Category", "History")]
+    public async Task A_persons_trips_read_page_by_page_are_whole_service_days_newest_first_and_a_late_ride_lands_in_its_day()
+    {
+        // Rides on Nov 1 (three), Nov 2 (one) and Nov 4 (two); a ride at 01:30 on Nov 3 belongs to Nov 2's service day.
+        PipelineKit kit = await OpenAsync(Nov(5, 9, 0));
+        ulong seq = 0;
+        JsonObject[] Ride(DateTimeOffset at) => [TestKit.Board(++seq, AdultCard, at, "S01"), TestKit.Alight(++seq, AdultCard, at.AddMinutes(20), "S05")];
+        kit.Send("BUS0042", [.. Ride(Nov(1, 7, 0)), .. Ride(Nov(1, 12, 0)), .. Ride(Nov(1, 18, 0)), .. Ride(Nov(2, 8, 0)), .. Ride(Nov(4, 8, 0)), .. Ride(Nov(4, 18, 0))]);
+
+        TripPage first = kit.Store.TripsPage("P0001", null, 3);
+        Assert.Equal([Nov(4, 18, 0), Nov(4, 8, 0), Nov(2, 8, 0)], first.Items.Select(t => t.BoardAt!.Value));
+        Assert.Equal(new DateOnly(2026, 11, 2), first.Next);
+
+        // A page never splits a day: Nov 1's three rides come whole, though the page asked for one.
+        TripPage second = kit.Store.TripsPage("P0001", first.Next, 1);
+        Assert.Equal([Nov(1, 18, 0), Nov(1, 12, 0), Nov(1, 7, 0)], second.Items.Select(t => t.BoardAt!.Value));
+        Assert.Null(second.Next);
+        Assert.Empty(kit.Store.TripsPage("P0001", new DateOnly(2026, 11, 1), 5).Items);
+        Assert.Empty(kit.Store.TripsPage("P0002", null, 5).Items);
+
+        // A late ride after midnight joins Nov 2's service day on its page; the days around it are unchanged.
+        kit.Send("BUS0042", Ride(Nov(3, 1, 30)));
+        TripPage again = kit.Store.TripsPage("P0001", new DateOnly(2026, 11, 4), 1);
+        Assert.Equal([Nov(3, 1, 30), Nov(2, 8, 0)], again.Items.Select(t => t.BoardAt!.Value));
+        Assert.All(again.Items, t => Assert.Equal("2026-11-02", t.ServiceDay));
+        Assert.Equal(7, kit.Store.AllTrips("P0001").Count);
+        Assert.Equal([.. kit.Store.AllTrips("P0001").Where(t => t.ServiceDay == "2026-11-02")], kit.Store.TripsOn("2026-11-02").Where(x => x.Pid == "P0001").Select(x => x.Trip));
     }
 }

@@ -26,7 +26,7 @@ public abstract partial class StoreConformanceTests
         Assert.All(again.Results, r => Assert.Equal(ResultStatus.Duplicate, r.Status));
         PersonState wallet = kit.Pipeline.WalletOf("P0001");
         Assert.Equal(1000 - FareS01ToS05, wallet.Value);
-        Assert.Single(wallet.Trips);
+        Assert.Single(kit.Store.AllTrips("P0001"));
         Assert.Single(kit.Store.EntriesOf("P0001"), e => e.Kind == Rules.PostingKinds.Fare);
     }
 
@@ -43,7 +43,7 @@ public abstract partial class StoreConformanceTests
 
         Assert.Equal(3UL, again.UpTo);
         Assert.Equal([ResultStatus.Duplicate, ResultStatus.Duplicate, ResultStatus.Applied], again.Results.Select(r => r.Status));
-        Assert.Equal(2, kit.Pipeline.WalletOf("P0001").Trips.Count);
+        Assert.Equal(2, kit.Store.AllTrips("P0001").Count);
         Assert.Single(kit.Store.EntriesOf("P0001"), e => e.Key == "fare:BUS0042:1");
     }
 

@@ -32,7 +32,7 @@ public abstract partial class StoreConformanceTests
         Assert.Equal((payload.LongLength, Convert.ToHexStringLower(SHA256.HashData(payload))), (record.Size, record.Sha256));
         Assert.Equal(payload, kit.Store.QuarantinePayload(record.Id));
         Assert.Null(kit.Store.QuarantinePayload(record.Id + 1000));
-        Assert.Empty(kit.Pipeline.WalletOf("P0001").Trips);
+        Assert.Empty(kit.Store.AllTrips("P0001"));
     }
 
     [Fact]

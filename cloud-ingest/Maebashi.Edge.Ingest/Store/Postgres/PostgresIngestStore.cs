@@ -81,12 +81,15 @@ public sealed partial class PostgresIngestStore : IIngestStore
 
     public PersonState? GetPerson(string pid)
     {
-        // The person row, trips and postings as of one snapshot.
         using NpgsqlConnection c = _source.OpenConnection();
-        using NpgsqlTransaction tx = c.BeginTransaction(IsolationLevel.RepeatableRead);
-        PersonState? state = Person(c, tx, pid, forUpdate: false);
-        tx.Commit();
-        return state;
+        return Person(c, null, pid, forUpdate: false);
+    }
+
+    public TripPage TripsPage(string pid, DateOnly? before, int limit)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        using NpgsqlConnection c = _source.OpenConnection();
+        return PostgresQueries.TripsPage(c, pid, before, limit);
     }
 
     public string? PidOfSector(string sectorId)

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Maebashi.Edge.Ingest.Rules;
 using Npgsql;
 using static Maebashi.Edge.Ingest.Store.Postgres.PostgresMapping;
@@ -25,9 +26,9 @@ internal static class PostgresQueries
     }
 
     /// <summary>
-    /// The person's state (null: none written yet), with every trip and posting, which <see cref="PersonState"/>
-    /// carries. <paramref name="forUpdate"/>: inserts the row when missing, then locks it for the rest of the
-    /// transaction (another worker evaluating the person waits here), all in one round trip.
+    /// The person's state (null: none written yet): balances, not history. <paramref name="forUpdate"/>: inserts the row
+    /// when missing, then locks it for the rest of the transaction (another worker evaluating the person waits here),
+    /// all in one round trip.
     /// </summary>
     public static PersonState? Person(NpgsqlConnection c, NpgsqlTransaction? tx, string pid, bool forUpdate)
     {
@@ -38,17 +39,24 @@ internal static class PostgresQueries
         }
 
         batch.BatchCommands.Add(BatchCommand($"SELECT {PersonColumns} FROM persons WHERE pid = $1" + (forUpdate ? " FOR UPDATE" : ""), Text(pid)));
-        batch.BatchCommands.Add(BatchCommand("SELECT body FROM trips WHERE pid = $1 ORDER BY n", Text(pid)));
-        batch.BatchCommands.Add(BatchCommand($"SELECT {PostingColumns} FROM postings WHERE pid = $1 ORDER BY n", Text(pid)));
         using NpgsqlDataReader r = batch.ExecuteReader();
         if (!r.Read() || !r.GetBoolean(0))
         {
             return null;
         }
 
-        var row = new object[r.FieldCount];
-        r.GetValues(row);
-        r.NextResult();
+        return new PersonState(
+            pid, r.GetInt64(1), r.GetInt64(2), r.GetInt64(3), r.GetInt64(4), r.GetInt64(5), r.GetBoolean(6),
+            r.IsDBNull(7) ? null : At(r.GetInt64(7)), r.GetInt64(8));
+    }
+
+    /// <summary>The person's trips and postings of the service days from <paramref name="from"/> on: ranges of (pid, service_day) and (pid, at).</summary>
+    public static SettledDays SettledFrom(NpgsqlConnection c, NpgsqlTransaction? tx, string pid, DateOnly from)
+    {
+        using var batch = new NpgsqlBatch(c, tx);
+        batch.BatchCommands.Add(BatchCommand("SELECT body FROM trips WHERE pid = $1 AND service_day >= $2 ORDER BY service_day, n", Text(pid), Text(DayText(from))));
+        batch.BatchCommands.Add(BatchCommand($"SELECT {PostingColumns} FROM postings WHERE pid = $1 AND at >= $2 ORDER BY at, n", Text(pid), Long(DayStartTicks(from))));
+        using NpgsqlDataReader r = batch.ExecuteReader();
         var trips = new List<Trip>();
         while (r.Read())
         {
@@ -62,10 +70,48 @@ internal static class PostgresQueries
             postings.Add(ReadPosting(r));
         }
 
-        return new PersonState(
-            pid, (long)row[1], (long)row[2], (long)row[3], (long)row[4], (long)row[5], (bool)row[6],
-            row[7] is long close ? At(close) : null, trips, postings, (long)row[8]);
+        return new SettledDays(trips, postings);
     }
+
+    /// <summary>
+    /// One page of trips: the newest days before the cursor that the page's first <paramref name="limit"/> trips fall
+    /// on, whole, and whether an older trip follows — a backward range of (pid, service_day).
+    /// </summary>
+    public static TripPage TripsPage(NpgsqlConnection c, string pid, DateOnly? before, int limit)
+    {
+        using NpgsqlCommand cmd = Command(c, null, """
+            WITH page AS (SELECT service_day FROM trips WHERE pid = $1 AND service_day < $2 ORDER BY service_day DESC, n DESC LIMIT $3)
+            SELECT service_day, body FROM trips
+            WHERE pid = $1 AND service_day < $2 AND service_day >= (SELECT min(service_day) FROM page)
+            ORDER BY service_day DESC, n DESC
+            """,
+            Text(pid), Text(DayText(before ?? DateOnly.MaxValue)), Int(limit));
+        var items = new List<Trip>();
+        string? oldest = null;
+        using (NpgsqlDataReader r = cmd.ExecuteReader())
+        {
+            while (r.Read())
+            {
+                oldest = r.GetString(0);
+                items.Add(ReadTrip(r, 1));
+            }
+        }
+
+        if (oldest is null)
+        {
+            return new TripPage(items, null);
+        }
+
+        using NpgsqlCommand more = Command(c, null, "SELECT EXISTS (SELECT 1 FROM trips WHERE pid = $1 AND service_day < $2)", Text(pid), Text(oldest));
+        DateOnly oldestDay = DateOnly.ParseExact(oldest, "yyyy-MM-dd", CultureInfo.InvariantCulture);
+        return new TripPage(items, more.ExecuteScalar() is true ? oldestDay : null);
+    }
+
+    /// <summary>A service day as the trips' <c>service_day</c> column holds it (<see cref="Trip.ServiceDay"/>).</summary>
+    public static string DayText(DateOnly day) => day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+
+    /// <summary>The UTC ticks at which a service day starts (the first day: every posting).</summary>
+    public static long DayStartTicks(DateOnly day) => day == DateOnly.MinValue ? long.MinValue : WalletRules.DayStart(day).UtcTicks;
 
     public static List<WalletEntry> EntriesOf(NpgsqlConnection c, string pid)
     {

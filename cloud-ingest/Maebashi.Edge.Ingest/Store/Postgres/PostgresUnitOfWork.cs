@@ -10,8 +10,7 @@ namespace Maebashi.Edge.Ingest.Store.Postgres;
 /// <summary>
 /// One unit of work inside the transaction of <see cref="PostgresIngestStore.Write{T}"/>. Everything goes to the
 /// database at once (reads see the unit's own writes); the only state kept here is each person's state as this
-/// unit read or wrote it, so that <see cref="PutPerson"/> rewrites trips and postings from the first one that
-/// changed instead of the whole history.
+/// unit read or wrote it. <see cref="PutPerson"/> replaces the trips and postings of the days an evaluation replayed.
 /// </summary>
 internal sealed partial class PostgresUnitOfWork(NpgsqlConnection c, NpgsqlTransaction tx) : IIngestWrite
 {
@@ -109,6 +108,8 @@ internal sealed partial class PostgresUnitOfWork(NpgsqlConnection c, NpgsqlTrans
         return state;
     }
 
+    public SettledDays SettledFrom(string pid, DateOnly from) => PostgresQueries.SettledFrom(c, tx, pid, from);
+
     public void LockAhead(IReadOnlyList<string> devices, IReadOnlyList<string> persons)
     {
         foreach (string device in devices)
@@ -137,10 +138,9 @@ internal sealed partial class PostgresUnitOfWork(NpgsqlConnection c, NpgsqlTrans
         cmd.ExecuteNonQuery();
     }
 
-    public void PutPerson(PersonState state, IReadOnlyList<WalletEntry> newEntries, IReadOnlyList<CheckInRecord> checkIns, IReadOnlyList<ParticipationRecord> participations, DateTimeOffset replayedFrom)
+    public void PutPerson(PersonState state, SettledDays replayed, IReadOnlyList<WalletEntry> newEntries, IReadOnlyList<CheckInRecord> checkIns, IReadOnlyList<ParticipationRecord> participations, DateTimeOffset replayedFrom)
     {
-        // The person is locked by now (an evaluation reads it first); the state before this write tells which
-        // trips and postings stay as stored.
+        // The person is locked by now (an evaluation reads it first); a person without a state has nothing to replace.
         PersonState? before = GetPersonForUpdate(state.Pid);
         using var batch = new NpgsqlBatch(c, tx);
         batch.BatchCommands.Add(BatchCommand($"""
@@ -151,8 +151,14 @@ internal sealed partial class PostgresUnitOfWork(NpgsqlConnection c, NpgsqlTrans
             """,
             Text(state.Pid), Long(state.Value), Long(state.Points), Long(state.PointsBus), Long(state.PointsVolunteer), Long(state.PointsHealth),
             Bool(state.InDebt), Long(state.NextCloseAt?.UtcTicks), Long(state.Revision)));
-        AddTrips(batch, state.Pid, before?.Trips ?? [], state.Trips);
-        AddPostings(batch, state.Pid, before?.Postings ?? [], state.Postings);
+        DateOnly from = replayedFrom == DateTimeOffset.MinValue ? DateOnly.MinValue : SettledDays.ServiceDayOf(replayedFrom);
+        if (replayed.Trips.Select(SettledDays.DayOf).Concat(replayed.Postings.Select(SettledDays.DayOf)).DefaultIfEmpty(from).Min() is { } first && first < from)
+        {
+            // A result dated before the first replayed day (not expected): that day is replaced too, never duplicated.
+            from = first;
+        }
+
+        ReplaceSettled(batch, state.Pid, from, replayed, before is not null);
         AddEntries(batch, state.Pid, newEntries);
 
         // Check-ins and participations of the replayed days are replaced; earlier ones stay. A person's first
@@ -203,47 +209,38 @@ internal sealed partial class PostgresUnitOfWork(NpgsqlConnection c, NpgsqlTrans
         _persons[state.Pid] = state;
     }
 
-    // Rows n < first are the trips the evaluation kept (the days before its checkpoint): they stay.
-    private static void AddTrips(NpgsqlBatch batch, string pid, IReadOnlyList<Trip> before, IReadOnlyList<Trip> after)
+    // The rows of the replayed days go, the new ones are numbered within the replay (the keys are (pid, service_day, n)
+    // and (pid, at, n), and every row of those days is new), and the earlier days' rows stay.
+    private static void ReplaceSettled(NpgsqlBatch batch, string pid, DateOnly from, SettledDays replayed, bool stored)
     {
-        int first = FirstDifference(before, after);
-        if (first < before.Count)
+        if (stored)
         {
-            batch.BatchCommands.Add(BatchCommand("DELETE FROM trips WHERE pid = $1 AND n >= $2", Text(pid), Int(first)));
+            batch.BatchCommands.Add(BatchCommand("DELETE FROM trips WHERE pid = $1 AND service_day >= $2", Text(pid), Text(DayText(from))));
+            batch.BatchCommands.Add(BatchCommand("DELETE FROM postings WHERE pid = $1 AND at >= $2", Text(pid), Long(DayStartTicks(from))));
         }
 
-        if (first < after.Count)
+        if (replayed.Trips.Count > 0)
         {
-            Trip[] changed = [.. after.Skip(first)];
             batch.BatchCommands.Add(BatchCommand(
-                "INSERT INTO trips (pid, n, service_day, body) SELECT $1, $2 + o - 1, d, b::jsonb FROM unnest($3, $4) WITH ORDINALITY AS t(d, b, o)",
-                Text(pid), Int(first), Array(changed.Select(t => t.ServiceDay).ToArray(), NpgsqlDbType.Text), JsonArray(changed.Select(StoreJson.Trip))));
-        }
-    }
-
-    private static void AddPostings(NpgsqlBatch batch, string pid, IReadOnlyList<Posting> before, IReadOnlyList<Posting> after)
-    {
-        int first = FirstDifference(before, after);
-        if (first < before.Count)
-        {
-            batch.BatchCommands.Add(BatchCommand("DELETE FROM postings WHERE pid = $1 AND n >= $2", Text(pid), Int(first)));
+                "INSERT INTO trips (pid, n, service_day, body) SELECT $1, o, d, b::jsonb FROM unnest($2, $3) WITH ORDINALITY AS t(d, b, o)",
+                Text(pid), Array(replayed.Trips.Select(t => t.ServiceDay).ToArray(), NpgsqlDbType.Text), JsonArray(replayed.Trips.Select(StoreJson.Trip))));
         }
 
-        if (first < after.Count)
+        if (replayed.Postings.Count > 0)
         {
-            Posting[] changed = [.. after.Skip(first)];
+            IReadOnlyList<Posting> p = replayed.Postings;
             batch.BatchCommands.Add(BatchCommand($"""
                 INSERT INTO postings (pid, n, {PostingColumns})
-                SELECT $1, $2 + o - 1, k, kd, v, p, s, a, d FROM unnest($3, $4, $5, $6, $7, $8, $9) WITH ORDINALITY AS t(k, kd, v, p, s, a, d, o)
+                SELECT $1, o, k, kd, v, p, s, a, d FROM unnest($2, $3, $4, $5, $6, $7, $8) WITH ORDINALITY AS t(k, kd, v, p, s, a, d, o)
                 """,
-                Text(pid), Int(first),
-                Array(changed.Select(x => x.Key).ToArray(), NpgsqlDbType.Text),
-                Array(changed.Select(x => x.Kind).ToArray(), NpgsqlDbType.Text),
-                Array(changed.Select(x => x.Value).ToArray(), NpgsqlDbType.Bigint),
-                Array(changed.Select(x => x.Points).ToArray(), NpgsqlDbType.Bigint),
-                Array(changed.Select(x => x.Source).ToArray(), NpgsqlDbType.Text),
-                Array(changed.Select(x => x.At.UtcTicks).ToArray(), NpgsqlDbType.Bigint),
-                Array(changed.Select(x => x.Description).ToArray(), NpgsqlDbType.Text)));
+                Text(pid),
+                Array(p.Select(x => x.Key).ToArray(), NpgsqlDbType.Text),
+                Array(p.Select(x => x.Kind).ToArray(), NpgsqlDbType.Text),
+                Array(p.Select(x => x.Value).ToArray(), NpgsqlDbType.Bigint),
+                Array(p.Select(x => x.Points).ToArray(), NpgsqlDbType.Bigint),
+                Array(p.Select(x => x.Source).ToArray(), NpgsqlDbType.Text),
+                Array(p.Select(x => x.At.UtcTicks).ToArray(), NpgsqlDbType.Bigint),
+                Array(p.Select(x => x.Description).ToArray(), NpgsqlDbType.Text)));
         }
     }
 
@@ -268,19 +265,6 @@ internal sealed partial class PostgresUnitOfWork(NpgsqlConnection c, NpgsqlTrans
             Array(entries.Select(x => x.RecordedAt.UtcTicks).ToArray(), NpgsqlDbType.Bigint),
             Array(entries.Select(x => x.Description).ToArray(), NpgsqlDbType.Text),
             Array(entries.Select(x => x.Adjustment).ToArray(), NpgsqlDbType.Boolean)));
-    }
-
-    /// <summary>The index of the first element that differs (records compare by value), or the shorter length.</summary>
-    private static int FirstDifference<T>(IReadOnlyList<T> before, IReadOnlyList<T> after)
-    {
-        int n = Math.Min(before.Count, after.Count);
-        int i = 0;
-        while (i < n && EqualityComparer<T>.Default.Equals(before[i], after[i]))
-        {
-            i++;
-        }
-
-        return i;
     }
 
     public DeviceProgress? GetDevice(string device) => Device(c, tx, device, forUpdate: true);

@@ -14,10 +14,11 @@ public sealed record MyCard(string Token, string Tech, bool Lost, bool LostAtRun
 /// <summary>An audit line about the citizen: who (scope), when, what was read.</summary>
 public sealed record MyAuditEntry(DateTimeOffset At, string Scope, string Method, string Route, int Status);
 
-/// <summary>Everything My Page shows of one person, and nothing of anyone else; the entries one page at a time, newest first.</summary>
+/// <summary>Everything My Page shows of one person, and nothing of anyone else; the entries and the trips one page at a time, newest first.</summary>
 public sealed record MyView(
     PersonState Wallet,
     WalletEntryPage Entries,
+    TripPage Trips,
     IReadOnlyList<MyCard> Cards,
     IReadOnlyList<CheckInRecord> CheckIns,
     IReadOnlyList<ParticipationRecord> Events,
@@ -40,8 +41,12 @@ public sealed class MyPageQueries(IngestQueries queries, IngestPipeline pipeline
     /// <summary>Entries on one page of My Page.</summary>
     public const int EntriesPerPage = 50;
 
+    /// <summary>Trips on one page of My Page (whole service days: at least this many when there are as many).</summary>
+    public const int TripsPerPage = 50;
+
     /// <param name="entriesBefore">The page of entries: the cursor of the page before it (null: the newest).</param>
-    public MyView? For(string login, long? entriesBefore = null)
+    /// <param name="tripsBefore">The page of trips: the service day the previous page ended on (null: the newest).</param>
+    public MyView? For(string login, long? entriesBefore = null, DateOnly? tripsBefore = null)
     {
         if (accounts.Find(login) is not { } account)
         {
@@ -74,6 +79,7 @@ public sealed class MyPageQueries(IngestQueries queries, IngestPipeline pipeline
         return new MyView(
             queries.WalletOf(pid),
             queries.EntriesPage(pid, entriesBefore, EntriesPerPage),
+            queries.TripsPage(pid, tripsBefore, TripsPerPage),
             [.. cards.Select(c => new MyCard(c.Token, c.Tech.ToString(), c.Lost || pipeline.CardStatusOf(c.Token) is not null, pipeline.CardStatusOf(c.Token) is not null))],
             [.. checkIns.OrderByDescending(c => c.At)],
             events,

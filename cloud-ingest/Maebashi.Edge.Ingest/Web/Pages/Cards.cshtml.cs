@@ -28,10 +28,13 @@ public sealed class CardsModel(IngestQueries queries, IngestPipeline pipeline, A
 
     public RiderRecord? Rider { get; private set; }
 
-    /// <summary>This page of the rider's trips, newest first.</summary>
+    /// <summary>This page of the rider's trips, newest first: whole service days, at least <see cref="Pager.PageSize"/> trips when there are as many.</summary>
     public IReadOnlyList<Trip> Trips { get; private set; } = [];
 
-    public Pager? Pager { get; private set; }
+    /// <summary>The link to the older trips (null: this page holds the oldest), and whether this page is the newest.</summary>
+    public string? OlderTrips { get; private set; }
+
+    public bool NewestTrips { get; private set; } = true;
 
     /// <summary>What the last form did, for the clerk.</summary>
     public string? Done { get; private set; }
@@ -41,21 +44,21 @@ public sealed class CardsModel(IngestQueries queries, IngestPipeline pipeline, A
 
     public static IReadOnlyList<string> Reasons => AdjustmentReasons.All;
 
-    public IActionResult OnGet([FromQuery] string? q, [FromQuery(Name = Web.Pager.Parameter)] string? p)
+    public IActionResult OnGet([FromQuery] string? q, [FromQuery(Name = TripPaging.Parameter)] string? tripsBefore)
     {
-        if (Web.Pager.Parse(p) is not { } page)
+        if (!TripPaging.TryParse(tripsBefore, out DateOnly? before))
         {
-            return Bad(Web.Pager.BadPageMessage);
+            return Bad(TripPaging.BadCursorMessage);
         }
 
-        return Show(q, page, StatusCodes.Status200OK);
+        return Show(q, before, StatusCodes.Status200OK);
     }
 
     public IActionResult OnPostAdjust(string? q, string? tok, string? id, string? amount, string? reason, string? note)
     {
         if (!long.TryParse(amount, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long yen))
         {
-            Show(q, 1, StatusCodes.Status400BadRequest);
+            Show(q, null, StatusCodes.Status400BadRequest);
             return Bad("金額は符号付きの整数（円）です / amount: expected signed whole yen");
         }
 
@@ -67,7 +70,7 @@ public sealed class CardsModel(IngestQueries queries, IngestPipeline pipeline, A
     {
         if (!long.TryParse(amount, NumberStyles.None, CultureInfo.InvariantCulture, out long yen))
         {
-            Show(q, 1, StatusCodes.Status400BadRequest);
+            Show(q, null, StatusCodes.Status400BadRequest);
             return Bad("金額は1円以上の整数です / amount: expected whole yen from 1");
         }
 
@@ -79,13 +82,13 @@ public sealed class CardsModel(IngestQueries queries, IngestPipeline pipeline, A
     {
         if (request.Problem() is { } problem)
         {
-            Show(q, 1, StatusCodes.Status400BadRequest);
+            Show(q, null, StatusCodes.Status400BadRequest);
             return Bad(problem);
         }
 
         string route = Route + (request.Kind == ValueChangeKind.TopUp ? " (top-up)" : " (adjustment)");
         (int status, ChargeOutcome? outcome) = ValueChangeEndpoints.Apply(request, tok ?? "", User, queries, pipeline, audit, route);
-        Show(q, 1, status);
+        Show(q, null, status);
         if (status == StatusCodes.Status404NotFound)
         {
             return Fail(status, "このカードトークンはありません / Unknown card token");
@@ -103,7 +106,7 @@ public sealed class CardsModel(IngestQueries queries, IngestPipeline pipeline, A
         return Page();
     }
 
-    private IActionResult Show(string? q, int page, int status)
+    private IActionResult Show(string? q, DateOnly? tripsBefore, int status)
     {
         Query = q?.Trim() ?? "";
         if (Query.Length == 0)
@@ -116,7 +119,7 @@ public sealed class CardsModel(IngestQueries queries, IngestPipeline pipeline, A
             return Bad("カードトークンか交通IDを入力してください / Enter a card token or a transport sector ID");
         }
 
-        Rider = queries.Rider(Query, EntriesShown);
+        Rider = queries.Rider(Query, EntriesShown, tripsBefore, Web.Pager.PageSize);
         if (Rider is null)
         {
             audit.Record(User, "GET", Route, StatusCodes.Status404NotFound, []);
@@ -124,9 +127,11 @@ public sealed class CardsModel(IngestQueries queries, IngestPipeline pipeline, A
             return Page();
         }
 
-        IReadOnlyList<Trip> all = Rider.Wallet.Trips;
-        Pager = Web.Pager.For(page, all.Count, Route, [new("q", Query)]);
-        Trips = [.. all.Reverse().Skip(Pager.Skip).Take(Web.Pager.PageSize)];
+        Trips = Rider.Trips.Items;
+        NewestTrips = tripsBefore is null;
+        OlderTrips = Rider.Trips.Next is { } next
+            ? Route + QueryString.Create(new KeyValuePair<string, string?>[] { new("q", Query), new(TripPaging.Parameter, TripPaging.Format(next)) }).ToUriComponent()
+            : null;
         audit.Record(User, "GET", Route, status, [.. Rider.Cards.Select(c => c.Token)]);
         Response.StatusCode = status;
         return Page();

@@ -41,8 +41,19 @@ public sealed class MyIndexModel(MyPageQueries queries, IngestPipeline pipeline,
     /// <summary>The page of entries shown: null for the newest.</summary>
     public long? EntriesBefore { get; private set; }
 
-    public IActionResult OnGet([FromQuery(Name = EntriesParameter)] string? before)
+    /// <summary>The page of trips shown: null for the newest.</summary>
+    public DateOnly? TripsBefore { get; private set; }
+
+    public IActionResult OnGet([FromQuery(Name = EntriesParameter)] string? before, [FromQuery(Name = TripPaging.Parameter)] string? tripsBefore)
     {
+        if (!TripPaging.TryParse(tripsBefore, out DateOnly? tripsCursor))
+        {
+            Response.StatusCode = StatusCodes.Status400BadRequest;
+            Message = TripPaging.BadCursorMessage;
+            return Show();
+        }
+
+        TripsBefore = tripsCursor;
         if (before is null)
         {
             return Show();
@@ -80,7 +91,7 @@ public sealed class MyIndexModel(MyPageQueries queries, IngestPipeline pipeline,
 
     private IActionResult Show()
     {
-        if (queries.For(User.Identity!.Name!, EntriesBefore) is not { } view)
+        if (queries.For(User.Identity!.Name!, EntriesBefore, TripsBefore) is not { } view)
         {
             // The account was replaced by a new enrollment between the cookie's check and here: sign in again.
             return LocalRedirect(MyPageHosting.SignInPath);
