@@ -362,6 +362,7 @@ public sealed class IngestPipeline
         int droppedBefore = unit.DroppedCodes.Count;
         var results = new EventResult[read.Events.Count];
         var fresh = new List<(int Index, TapRecord Tap)>(read.Events.Count);
+        var candidates = new List<(int Index, TapRecord Tap)>(read.Events.Count);
         // Each person to evaluate, with the first service day a new fact of theirs can change.
         var affected = new Dictionary<string, DateOnly>(StringComparer.Ordinal);
         // The payload's hash and size and the bytes a quarantine keeps, made once per batch.
@@ -412,24 +413,31 @@ public sealed class IngestPipeline
                 pid = card.Pid;
             }
 
-            var tap = new TapRecord(device, e.Seq, pid, e.Type, e.Ctx.Vehicle, e.At, now, e, cardRead.Auth, cardRead.Counter, cardRead.Jpki);
-            if (!w.TryAddTap(tap))
+            candidates.Add((i, new TapRecord(device, e.Seq, pid, e.Type, e.Ctx.Vehicle, e.At, now, e, cardRead.Auth, cardRead.Counter, cardRead.Jpki)));
+        }
+
+        // The de-duplication record of the batch's taps at once (PostgreSQL: one statement, not one per tap).
+        bool[] added = w.TryAddTaps([.. candidates.Select(c => c.Tap)]);
+        for (int k = 0; k < candidates.Count; k++)
+        {
+            (int i, TapRecord tap) = candidates[k];
+            if (!added[k])
             {
-                results[i] = new EventResult { Seq = e.Seq, Status = ResultStatus.Duplicate, Reason = "already applied" };
+                results[i] = new EventResult { Seq = tap.Seq, Status = ResultStatus.Duplicate, Reason = "already applied" };
                 continue;
             }
 
             fresh.Add((i, tap));
-            newest = newest is null || e.At > newest ? e.At : newest;
+            newest = newest is null || tap.At > newest ? tap.At : newest;
             DateOnly replayFrom = WalletRules.ReplayFrom(_registry, tap.ToStoredTap());
-            if (pid is not null)
+            if (tap.Pid is { } pid)
             {
                 Affect(affected, pid, replayFrom);
             }
-            else if (e.Type == EventTypes.TripEnd && e.Ctx.Vehicle is { } vehicle)
+            else if (tap.Type == EventTypes.TripEnd && tap.Vehicle is { } vehicle)
             {
                 // A trip_end closes the open trips of everyone who boarded this vehicle in the last 180 minutes.
-                foreach (string boarded in w.PersonsBoarded(vehicle, e.At - RuleWindows.Trip, e.At))
+                foreach (string boarded in w.PersonsBoarded(vehicle, tap.At - RuleWindows.Trip, tap.At))
                 {
                     Affect(affected, boarded, replayFrom);
                 }

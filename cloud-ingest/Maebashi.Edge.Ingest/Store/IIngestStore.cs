@@ -11,9 +11,9 @@ namespace Maebashi.Edge.Ingest.Store;
 // Rules of the interface, which every implementation keeps:
 // - Everything done inside one Write(...) commits atomically and durably (on disk, not only in the
 //   OS cache) before Write returns, or not at all. The pipeline publishes acks only after Write returns.
-// - TryAddTap is the de-duplication record: it inserts (device, seq) or reports that it exists.
-//   In PostgreSQL: INSERT … ON CONFLICT DO NOTHING on the primary key (device, seq); a concurrent
-//   process inserting the same key waits on the row lock and then sees the conflict.
+// - TryAddTap (TryAddTaps for a batch's taps at once) is the de-duplication record: it inserts (device, seq) or
+//   reports that it exists. In PostgreSQL: INSERT … ON CONFLICT DO NOTHING on the primary key (device, seq) (with
+//   RETURNING for a batch); a concurrent process inserting the same key waits on the row lock and then sees the conflict.
 // - GetPersonForUpdate locks the person for the rest of the unit (PostgreSQL: SELECT … FOR UPDATE on
 //   the persons row, inserting it first if missing), so two processes never evaluate one person at once.
 // - Reads outside Write see only committed state.
@@ -198,6 +198,12 @@ public interface IIngestWrite : ISharedStateWrite
 {
     /// <summary>Inserts the tap, or returns false when (device, seq) is already stored.</summary>
     bool TryAddTap(TapRecord tap);
+
+    /// <summary>
+    /// Inserts the taps whose (device, seq) is not stored yet, as <see cref="TryAddTap"/> one by one would (a later tap of
+    /// the list with an earlier one's key is not inserted); returns, for each, whether it was. PostgreSQL: one statement.
+    /// </summary>
+    bool[] TryAddTaps(IReadOnlyList<TapRecord> taps);
 
     /// <summary>The person's taps at or after <paramref name="from"/> (the service days an evaluation replays), in time order.</summary>
     IReadOnlyList<TapRecord> TapsOfPerson(string pid, DateTimeOffset from);

@@ -198,6 +198,18 @@ internal sealed partial class LiteDbUnitOfWork(LiteDatabase db, LiteDbWriteCache
         return true;
     }
 
+    public bool[] TryAddTaps(IReadOnlyList<TapRecord> taps)
+    {
+        // In memory until the commit: one by one costs nothing more.
+        bool[] added = new bool[taps.Count];
+        for (int i = 0; i < taps.Count; i++)
+        {
+            added[i] = TryAddTap(taps[i]);
+        }
+
+        return added;
+    }
+
     private static void Add(Dictionary<string, List<TapRecord>> d, string key, TapRecord tap)
     {
         if (!d.TryGetValue(key, out List<TapRecord>? list))

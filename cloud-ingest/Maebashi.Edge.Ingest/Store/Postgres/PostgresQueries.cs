@@ -40,15 +40,14 @@ internal static class PostgresQueries
 
         batch.BatchCommands.Add(BatchCommand($"SELECT {PersonColumns} FROM persons WHERE pid = $1" + (forUpdate ? " FOR UPDATE" : ""), Text(pid)));
         using NpgsqlDataReader r = batch.ExecuteReader();
-        if (!r.Read() || !r.GetBoolean(0))
-        {
-            return null;
-        }
-
-        return new PersonState(
-            pid, r.GetInt64(1), r.GetInt64(2), r.GetInt64(3), r.GetInt64(4), r.GetInt64(5), r.GetBoolean(6),
-            r.IsDBNull(7) ? null : At(r.GetInt64(7)), r.GetInt64(8));
+        return r.Read() ? ReadPerson(r, 0, pid) : null;
     }
+
+    /// <summary>A row of <see cref="PersonColumns"/> from <paramref name="column"/> on: null when the person was never evaluated.</summary>
+    public static PersonState? ReadPerson(NpgsqlDataReader r, int column, string pid) =>
+        !r.GetBoolean(column) ? null : new PersonState(
+            pid, r.GetInt64(column + 1), r.GetInt64(column + 2), r.GetInt64(column + 3), r.GetInt64(column + 4), r.GetInt64(column + 5), r.GetBoolean(column + 6),
+            r.IsDBNull(column + 7) ? null : At(r.GetInt64(column + 7)), r.GetInt64(column + 8));
 
     /// <summary>The person's trips and postings of the service days from <paramref name="from"/> on: ranges of (pid, service_day) and (pid, at).</summary>
     public static SettledDays SettledFrom(NpgsqlConnection c, NpgsqlTransaction? tx, string pid, DateOnly from)

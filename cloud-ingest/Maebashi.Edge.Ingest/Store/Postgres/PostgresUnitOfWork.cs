@@ -18,6 +18,7 @@ internal sealed partial class PostgresUnitOfWork(NpgsqlConnection c, NpgsqlTrans
 
     public bool TryAddTap(TapRecord tap)
     {
+        _replay = null;
         // A concurrent worker inserting the same (device, seq) holds the index entry: this insert waits for its
         // commit, then sees the conflict (or inserts, when that worker rolled back).
         using NpgsqlCommand cmd = Command(c, tx,
@@ -26,20 +27,111 @@ internal sealed partial class PostgresUnitOfWork(NpgsqlConnection c, NpgsqlTrans
         return cmd.ExecuteNonQuery() == 1;
     }
 
+    public bool[] TryAddTaps(IReadOnlyList<TapRecord> taps)
+    {
+        _replay = null;
+        bool[] added = new bool[taps.Count];
+        if (taps.Count == 0)
+        {
+            return added;
+        }
+
+        // A key twice in the list: only its first tap is offered (as one by one, the second would be a duplicate).
+        var firsts = new Dictionary<(string, ulong), int>();
+        for (int i = 0; i < taps.Count; i++)
+        {
+            firsts.TryAdd((taps[i].Device, taps[i].Seq), i);
+        }
+
+        TapRecord[] offered = [.. firsts.Values.Order().Select(i => taps[i])];
+        using NpgsqlCommand cmd = Command(c, tx, """
+            INSERT INTO taps (device, seq, pid, type, vehicle, at, body)
+            SELECT d, s, p, t, v, a, b::jsonb FROM unnest($1, $2, $3, $4, $5, $6, $7) AS x(d, s, p, t, v, a, b)
+            ON CONFLICT (device, seq) DO NOTHING
+            RETURNING device, seq
+            """,
+            Array(offered.Select(t => t.Device).ToArray(), NpgsqlDbType.Text),
+            Array(offered.Select(t => Seq(t.Seq)).ToArray(), NpgsqlDbType.Bigint),
+            Array(offered.Select(t => t.Pid).ToArray(), NpgsqlDbType.Text),
+            Array(offered.Select(t => t.Type).ToArray(), NpgsqlDbType.Text),
+            Array(offered.Select(t => t.Vehicle).ToArray(), NpgsqlDbType.Text),
+            Array(offered.Select(t => t.At.UtcTicks).ToArray(), NpgsqlDbType.Bigint),
+            JsonArray(offered.Select(StoreJson.Tap)));
+        using NpgsqlDataReader r = cmd.ExecuteReader();
+        while (r.Read())
+        {
+            added[firsts[(r.GetString(0), Seq(r.GetInt64(1)))]] = true;
+        }
+
+        return added;
+    }
+
     public IReadOnlyList<TapRecord> TapsOfPerson(string pid, DateTimeOffset from)
     {
+        if (_replay is { } read && read.Pid == pid && read.Start == from)
+        {
+            return read.Taps;
+        }
+
         using NpgsqlCommand cmd = Command(c, tx, "SELECT body FROM taps WHERE pid = $1 AND at >= $2 ORDER BY at, device, seq", Text(pid), Long(from.UtcTicks));
         return List(cmd, r => ReadTap(r, 0));
     }
 
     public DayCheckpoint? CheckpointFor(string pid, DateOnly day)
     {
-        // WalletRules.Resume over the stored checkpoints: the latest resumable one at or before the day.
-        using NpgsqlCommand cmd = Command(c, tx,
-            "SELECT body FROM checkpoints WHERE pid = $1 AND day <= $2 AND can_resume ORDER BY day DESC LIMIT 1", Text(pid), Date(day));
-        using NpgsqlDataReader r = cmd.ExecuteReader();
-        return r.Read() ? ReadCheckpoint(r, 0) : null;
+        // WalletRules.Resume over the stored checkpoints: the latest resumable one at or before the day. What the
+        // evaluation reads next — the taps, trips and postings from that checkpoint's day, the top-ups — come in the
+        // same round trip (each statement finds the checkpoint's day again), kept until the person is written.
+        const string Resumed = "SELECT day FROM checkpoints WHERE pid = $1 AND day <= $2 AND can_resume ORDER BY day DESC LIMIT 1";
+        const string StartTicks = $"COALESCE((SELECT (extract(epoch FROM day::timestamp - interval '6 hours') * 10000000)::bigint + 621355968000000000 FROM ({Resumed}) r), -9223372036854775808)";
+        using var batch = new NpgsqlBatch(c, tx);
+        batch.BatchCommands.Add(BatchCommand("SELECT body FROM checkpoints WHERE pid = $1 AND day <= $2 AND can_resume ORDER BY day DESC LIMIT 1", Text(pid), Date(day)));
+        batch.BatchCommands.Add(BatchCommand($"SELECT body FROM taps WHERE pid = $1 AND at >= {StartTicks} ORDER BY at, device, seq", Text(pid), Date(day)));
+        batch.BatchCommands.Add(BatchCommand($"SELECT body FROM trips WHERE pid = $1 AND service_day >= COALESCE((SELECT to_char(day, 'YYYY-MM-DD') FROM ({Resumed}) r), '') ORDER BY service_day, n", Text(pid), Date(day)));
+        batch.BatchCommands.Add(BatchCommand($"SELECT {PostingColumns} FROM postings WHERE pid = $1 AND at >= {StartTicks} ORDER BY at, n", Text(pid), Date(day)));
+        batch.BatchCommands.Add(BatchCommand($"SELECT {ValueChangeColumns} FROM value_changes WHERE pid = $1 ORDER BY at, key", Text(pid)));
+        using NpgsqlDataReader r = batch.ExecuteReader();
+        DayCheckpoint? found = r.Read() ? ReadCheckpoint(r, 0) : null;
+        r.NextResult();
+        var taps = new List<TapRecord>();
+        while (r.Read())
+        {
+            taps.Add(ReadTap(r, 0));
+        }
+
+        r.NextResult();
+        var trips = new List<Trip>();
+        while (r.Read())
+        {
+            trips.Add(ReadTrip(r, 0));
+        }
+
+        r.NextResult();
+        var postings = new List<Posting>();
+        while (r.Read())
+        {
+            postings.Add(ReadPosting(r));
+        }
+
+        r.NextResult();
+        var changes = new List<ValueChange>();
+        while (r.Read())
+        {
+            changes.Add(ReadValueChange(r).Change);
+        }
+
+        _replay = new ReplayInputs(pid, found?.Day ?? DateOnly.MinValue, taps, new SettledDays(trips, postings), changes);
+        return found;
     }
+
+    /// <summary>What an evaluation of <see cref="Pid"/> from <see cref="Day"/> (the first day: no checkpoint) reads, read with its checkpoint.</summary>
+    private sealed record ReplayInputs(string Pid, DateOnly Day, List<TapRecord> Taps, SettledDays Settled, List<ValueChange> ValueChanges)
+    {
+        public DateTimeOffset Start => Day == DateOnly.MinValue ? DateTimeOffset.MinValue : WalletRules.DayStart(Day);
+    }
+
+    // Read by CheckpointFor for the evaluation under way; dropped when anything the unit adds could change it.
+    private ReplayInputs? _replay;
 
     public void PutCheckpoints(string pid, IReadOnlyList<DayCheckpoint> checkpoints)
     {
@@ -78,6 +170,11 @@ internal sealed partial class PostgresUnitOfWork(NpgsqlConnection c, NpgsqlTrans
 
     public IReadOnlyList<ValueChange> ValueChangesOf(string pid)
     {
+        if (_replay is { } read && read.Pid == pid)
+        {
+            return read.ValueChanges;
+        }
+
         using NpgsqlCommand cmd = Command(c, tx, $"SELECT {ValueChangeColumns} FROM value_changes WHERE pid = $1 ORDER BY at, key", Text(pid));
         return List(cmd, r => ReadValueChange(r).Change);
     }
@@ -91,6 +188,7 @@ internal sealed partial class PostgresUnitOfWork(NpgsqlConnection c, NpgsqlTrans
 
     public bool TryAddValueChange(string pid, ValueChange change)
     {
+        _replay = null;
         using NpgsqlCommand cmd = Command(c, tx,
             "INSERT INTO value_changes (key, id, kind, pid, amount, at, reason, note) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (key) DO NOTHING",
             Text(change.Key), Text(change.Id), new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Smallint, Value = (short)change.Kind },
@@ -108,7 +206,8 @@ internal sealed partial class PostgresUnitOfWork(NpgsqlConnection c, NpgsqlTrans
         return state;
     }
 
-    public SettledDays SettledFrom(string pid, DateOnly from) => PostgresQueries.SettledFrom(c, tx, pid, from);
+    public SettledDays SettledFrom(string pid, DateOnly from) =>
+        _replay is { } read && read.Pid == pid && read.Day == from ? read.Settled : PostgresQueries.SettledFrom(c, tx, pid, from);
 
     public void LockAhead(IReadOnlyList<string> devices, IReadOnlyList<string> persons)
     {
@@ -123,12 +222,18 @@ internal sealed partial class PostgresUnitOfWork(NpgsqlConnection c, NpgsqlTrans
         }
 
         // Missing rows inserted, then every row locked, in pid order: a unit of another worker locking some of the
-        // same persons takes them in the same order, so one waits for the other instead of both for each other.
+        // same persons takes them in the same order, so one waits for the other instead of both for each other. The
+        // locked rows are the persons' states for the rest of the unit (no second read per person).
         string[] pids = [.. persons];
         using var batch = new NpgsqlBatch(c, tx);
         batch.BatchCommands.Add(BatchCommand("INSERT INTO persons (pid) SELECT p FROM unnest($1) AS t(p) ORDER BY p ON CONFLICT (pid) DO NOTHING", Array(pids, NpgsqlDbType.Text)));
-        batch.BatchCommands.Add(BatchCommand("SELECT pid FROM persons WHERE pid = ANY($1) ORDER BY pid FOR UPDATE", Array(pids, NpgsqlDbType.Text)));
-        batch.ExecuteNonQuery();
+        batch.BatchCommands.Add(BatchCommand($"SELECT pid, {PersonColumns} FROM persons WHERE pid = ANY($1) ORDER BY pid FOR UPDATE", Array(pids, NpgsqlDbType.Text)));
+        using NpgsqlDataReader r = batch.ExecuteReader();
+        while (r.Read())
+        {
+            string pid = r.GetString(0);
+            _persons[pid] = ReadPerson(r, 1, pid);
+        }
     }
 
     public void IndexSector(string sectorId, string pid)
@@ -207,6 +312,7 @@ internal sealed partial class PostgresUnitOfWork(NpgsqlConnection c, NpgsqlTrans
 
         batch.ExecuteNonQuery();
         _persons[state.Pid] = state;
+        _replay = null;
     }
 
     // The rows of the replayed days go, the new ones are numbered within the replay (the keys are (pid, service_day, n)
