@@ -67,7 +67,9 @@ public sealed partial class PostgresIngestStore : IIngestStore
             {
                 using NpgsqlConnection c = _source.OpenConnection();
                 using NpgsqlTransaction tx = c.BeginTransaction(IsolationLevel.ReadCommitted);
-                T result = work(new PostgresUnitOfWork(c, tx));
+                var unit = new PostgresUnitOfWork(c, tx);
+                T result = work(unit);
+                unit.Flush();
                 tx.Commit();
                 return result;
             }

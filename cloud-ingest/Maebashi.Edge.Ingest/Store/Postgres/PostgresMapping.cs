@@ -63,8 +63,9 @@ internal static class PostgresMapping
 
     public const string PostingColumns = "key, kind, value, points, source, at, description";
 
-    public static Posting ReadPosting(NpgsqlDataReader r) =>
-        new(r.GetString(0), r.GetString(1), r.GetInt64(2), r.GetInt64(3), r.GetString(4), At(r.GetInt64(5)), r.GetString(6));
+    /// <param name="first">The ordinal of the posting's first column (<see cref="PostingColumns"/>).</param>
+    public static Posting ReadPosting(NpgsqlDataReader r, int first = 0) =>
+        new(r.GetString(first), r.GetString(first + 1), r.GetInt64(first + 2), r.GetInt64(first + 3), r.GetString(first + 4), At(r.GetInt64(first + 5)), r.GetString(first + 6));
 
     public const string EntryColumns = "key, kind, value, points, source, at, recorded_at, description, adjustment";
 

@@ -24,7 +24,34 @@ internal sealed partial class PostgresUnitOfWork(NpgsqlConnection c, NpgsqlTrans
         using NpgsqlCommand cmd = Command(c, tx,
             "INSERT INTO taps (device, seq, pid, type, vehicle, at, body) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (device, seq) DO NOTHING",
             Text(tap.Device), Long(Seq(tap.Seq)), Text(tap.Pid), Text(tap.Type), Text(tap.Vehicle), Long(tap.At.UtcTicks), Json(StoreJson.Tap(tap)));
-        return cmd.ExecuteNonQuery() == 1;
+        if (cmd.ExecuteNonQuery() != 1)
+        {
+            return false;
+        }
+
+        AddedSincePrefetch(tap);
+        return true;
+    }
+
+    // A tap of a person read ahead is not in what was read: the evaluation adds it; so is a trip_end of a vehicle whose
+    // trip_ends the unit holds.
+    private void AddedSincePrefetch(TapRecord tap)
+    {
+        if (tap.Pid is null && tap.Type == EventTypes.TripEnd && tap.Vehicle is { } vehicle
+            && _tripEnds.TryGetValue(vehicle, out HeldTripEnds? held) && tap.At >= held.From && tap.At <= held.To)
+        {
+            _tripEnds[vehicle] = held with { Taps = [.. held.Taps.Append(tap).OrderBy(t => t.At.UtcTicks).ThenBy(t => t.Device, StringComparer.Ordinal).ThenBy(t => t.Seq)] };
+        }
+
+        if (tap.Pid is { } pid && _prefetched.ContainsKey(pid))
+        {
+            if (!_tapsSincePrefetch.TryGetValue(pid, out List<TapRecord>? list))
+            {
+                _tapsSincePrefetch[pid] = list = [];
+            }
+
+            list.Add(tap);
+        }
     }
 
     public bool[] TryAddTaps(IReadOnlyList<TapRecord> taps)
@@ -63,6 +90,14 @@ internal sealed partial class PostgresUnitOfWork(NpgsqlConnection c, NpgsqlTrans
             added[firsts[(r.GetString(0), Seq(r.GetInt64(1)))]] = true;
         }
 
+        for (int i = 0; i < taps.Count; i++)
+        {
+            if (added[i])
+            {
+                AddedSincePrefetch(taps[i]);
+            }
+        }
+
         return added;
     }
 
@@ -73,12 +108,28 @@ internal sealed partial class PostgresUnitOfWork(NpgsqlConnection c, NpgsqlTrans
             return read.Taps;
         }
 
+        if (from == DateTimeOffset.MinValue && _prefetched.TryGetValue(pid, out Prefetched? pre) && pre.Latest is null)
+        {
+            // Every tap of a person without a checkpoint (a new person: none stored before this unit).
+            _replay = FromPrefetch(pid, pre);
+            return _replay.Taps;
+        }
+
         using NpgsqlCommand cmd = Command(c, tx, "SELECT body FROM taps WHERE pid = $1 AND at >= $2 ORDER BY at, device, seq", Text(pid), Long(from.UtcTicks));
         return List(cmd, r => ReadTap(r, 0));
     }
 
     public DayCheckpoint? CheckpointFor(string pid, DateOnly day)
     {
+        // Read with the unit's lock (LockAhead): the latest resumable checkpoint, which is the answer when it is not
+        // after the day (a new fact; a late one goes further back and reads again).
+        if (_prefetched.TryGetValue(pid, out Prefetched? pre) && (pre.Latest is null || pre.Latest.Day <= day))
+        {
+            _replay = FromPrefetch(pid, pre);
+            return pre.Latest;
+        }
+
+        Flush();
         // WalletRules.Resume over the stored checkpoints: the latest resumable one at or before the day. What the
         // evaluation reads next — the taps, trips and postings from that checkpoint's day, the top-ups — come in the
         // same round trip (each statement finds the checkpoint's day again), kept until the person is written.
@@ -133,6 +184,91 @@ internal sealed partial class PostgresUnitOfWork(NpgsqlConnection c, NpgsqlTrans
     // Read by CheckpointFor for the evaluation under way; dropped when anything the unit adds could change it.
     private ReplayInputs? _replay;
 
+    /// <summary>
+    /// What LockAhead read of a person: the latest resumable checkpoint (null: none) and, from its day on (every day
+    /// without one), the taps, trips and postings, and every top-up — as committed before this unit wrote anything.
+    /// </summary>
+    private sealed record Prefetched(DayCheckpoint? Latest, List<TapRecord> Taps, List<Trip> Trips, List<Posting> Postings, List<ValueChange> ValueChanges);
+
+    // Persons read ahead and not written since by this unit, and what the unit added for them after that read.
+    private readonly Dictionary<string, Prefetched> _prefetched = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, List<TapRecord>> _tapsSincePrefetch = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, List<ValueChange>> _changesSincePrefetch = new(StringComparer.Ordinal);
+
+    private ReplayInputs FromPrefetch(string pid, Prefetched pre)
+    {
+        DateOnly day = pre.Latest?.Day ?? DateOnly.MinValue;
+        DateTimeOffset start = day == DateOnly.MinValue ? DateTimeOffset.MinValue : WalletRules.DayStart(day);
+        List<TapRecord> taps = pre.Taps;
+        if (_tapsSincePrefetch.TryGetValue(pid, out List<TapRecord>? added))
+        {
+            // In the order the store reads them in (at, device, seq).
+            taps = [.. taps.Concat(added.Where(t => t.At >= start)).OrderBy(t => t.At.UtcTicks).ThenBy(t => t.Device, StringComparer.Ordinal).ThenBy(t => t.Seq)];
+        }
+
+        return new ReplayInputs(pid, day, taps, new SettledDays(pre.Trips, pre.Postings), ChangesOf(pid, pre));
+    }
+
+    private List<ValueChange> ChangesOf(string pid, Prefetched pre) =>
+        _changesSincePrefetch.TryGetValue(pid, out List<ValueChange>? added) ? [.. pre.ValueChanges, .. added] : pre.ValueChanges;
+
+    /// <summary>Reads ahead, in the batch that locks the persons, what their evaluations will ask for (<see cref="Prefetched"/>).</summary>
+    private static void AddPrefetch(NpgsqlBatch batch, string[] pids)
+    {
+        const string Starts = "WITH s AS (SELECT p.pid, (SELECT k.day FROM checkpoints k WHERE k.pid = p.pid AND k.can_resume ORDER BY k.day DESC LIMIT 1) AS day FROM unnest($1::text[]) AS p(pid))";
+        const string StartTicks = "COALESCE((extract(epoch FROM s.day::timestamp - interval '6 hours') * 10000000)::bigint + 621355968000000000, -9223372036854775808)";
+        batch.BatchCommands.Add(BatchCommand(
+            "SELECT p.pid, k.body FROM unnest($1::text[]) AS p(pid) CROSS JOIN LATERAL (SELECT c.body FROM checkpoints c WHERE c.pid = p.pid AND c.can_resume ORDER BY c.day DESC LIMIT 1) k",
+            Array(pids, NpgsqlDbType.Text)));
+        batch.BatchCommands.Add(BatchCommand($"{Starts} SELECT t.pid, t.body FROM s JOIN taps t ON t.pid = s.pid AND t.at >= {StartTicks} ORDER BY t.pid, t.at, t.device, t.seq", Array(pids, NpgsqlDbType.Text)));
+        batch.BatchCommands.Add(BatchCommand($"{Starts} SELECT r.pid, r.body FROM s JOIN trips r ON r.pid = s.pid AND r.service_day >= COALESCE(to_char(s.day, 'YYYY-MM-DD'), '') ORDER BY r.pid, r.service_day, r.n", Array(pids, NpgsqlDbType.Text)));
+        batch.BatchCommands.Add(BatchCommand(
+            $"{Starts} SELECT q.pid, {string.Join(", ", PostingColumns.Split(", ").Select(c => "q." + c))} FROM s JOIN postings q ON q.pid = s.pid AND q.at >= {StartTicks} ORDER BY q.pid, q.at, q.n",
+            Array(pids, NpgsqlDbType.Text)));
+        batch.BatchCommands.Add(BatchCommand($"SELECT {ValueChangeColumns} FROM value_changes WHERE pid = ANY($1) ORDER BY pid, at, key", Array(pids, NpgsqlDbType.Text)));
+    }
+
+    private void ReadPrefetch(NpgsqlDataReader r, string[] pids)
+    {
+        var read = pids.ToDictionary(p => p, _ => new Prefetched(null, [], [], [], []), StringComparer.Ordinal);
+        r.NextResult();
+        while (r.Read())
+        {
+            string pid = r.GetString(0);
+            read[pid] = read[pid] with { Latest = ReadCheckpoint(r, 1) };
+        }
+
+        r.NextResult();
+        while (r.Read())
+        {
+            read[r.GetString(0)].Taps.Add(ReadTap(r, 1));
+        }
+
+        r.NextResult();
+        while (r.Read())
+        {
+            read[r.GetString(0)].Trips.Add(ReadTrip(r, 1));
+        }
+
+        r.NextResult();
+        while (r.Read())
+        {
+            read[r.GetString(0)].Postings.Add(ReadPosting(r, 1));
+        }
+
+        r.NextResult();
+        while (r.Read())
+        {
+            (string pid, ValueChange change) = ReadValueChange(r);
+            read[pid].ValueChanges.Add(change);
+        }
+
+        foreach ((string pid, Prefetched p) in read)
+        {
+            _prefetched[pid] = p;
+        }
+    }
+
     public void PutCheckpoints(string pid, IReadOnlyList<DayCheckpoint> checkpoints)
     {
         if (checkpoints.Count == 0)
@@ -140,7 +276,7 @@ internal sealed partial class PostgresUnitOfWork(NpgsqlConnection c, NpgsqlTrans
             return;
         }
 
-        using NpgsqlCommand cmd = Command(c, tx, """
+        (_pending ??= new NpgsqlBatch(c, tx)).BatchCommands.Add(BatchCommand("""
             INSERT INTO checkpoints (pid, day, can_resume, body)
             SELECT $1, d, r, b::jsonb FROM unnest($2, $3, $4) AS t(d, r, b)
             ON CONFLICT (pid, day) DO UPDATE SET can_resume = excluded.can_resume, body = excluded.body
@@ -148,17 +284,34 @@ internal sealed partial class PostgresUnitOfWork(NpgsqlConnection c, NpgsqlTrans
             Text(pid),
             Array(checkpoints.Select(k => k.Day).ToArray(), NpgsqlDbType.Date),
             Array(checkpoints.Select(k => k.CanResume).ToArray(), NpgsqlDbType.Boolean),
-            JsonArray(checkpoints.Select(StoreJson.Checkpoint)));
-        cmd.ExecuteNonQuery();
+            JsonArray(checkpoints.Select(StoreJson.Checkpoint))));
+        _prefetched.Remove(pid);
     }
 
     public IReadOnlyList<TapRecord> TripEnds(string vehicle, DateTimeOffset from, DateTimeOffset to)
     {
-        using NpgsqlCommand cmd = Command(c, tx,
-            "SELECT body FROM taps WHERE vehicle = $1 AND type = $2 AND pid IS NULL AND at BETWEEN $3 AND $4 ORDER BY at, device, seq",
-            Text(vehicle), Text(EventTypes.TripEnd), Long(from.UtcTicks), Long(to.UtcTicks));
-        return List(cmd, r => ReadTap(r, 0));
+        // The persons of a unit ride the same few vehicles around the same hours: one read of a vehicle's trip_ends over a
+        // wider window serves the evaluations after it (this unit's own trip_ends are added as they are inserted).
+        if (!_tripEnds.TryGetValue(vehicle, out HeldTripEnds? held) || from < held.From || to > held.To)
+        {
+            long lo = Math.Max(DateTimeOffset.MinValue.UtcTicks, Math.Min(from.UtcTicks, held?.From.UtcTicks ?? long.MaxValue) - TripEndsMargin.Ticks);
+            long hi = Math.Min(DateTimeOffset.MaxValue.UtcTicks, Math.Max(to.UtcTicks, held?.To.UtcTicks ?? long.MinValue) + TripEndsMargin.Ticks);
+            using NpgsqlCommand cmd = Command(c, tx,
+                "SELECT body FROM taps WHERE vehicle = $1 AND type = $2 AND pid IS NULL AND at BETWEEN $3 AND $4 ORDER BY at, device, seq",
+                Text(vehicle), Text(EventTypes.TripEnd), Long(lo), Long(hi));
+            _tripEnds[vehicle] = held = new HeldTripEnds(At(lo), At(hi), List(cmd, r => ReadTap(r, 0)));
+        }
+
+        return [.. held.Taps.Where(t => t.At >= from && t.At <= to)];
     }
+
+    /// <summary>How far beyond an evaluation's window a vehicle's trip_ends are read for the unit's later evaluations.</summary>
+    private static readonly TimeSpan TripEndsMargin = TimeSpan.FromHours(12);
+
+    /// <summary>A vehicle's trip_ends with <c>From ≤ at ≤ To</c> as this unit sees them, in time order.</summary>
+    private sealed record HeldTripEnds(DateTimeOffset From, DateTimeOffset To, List<TapRecord> Taps);
+
+    private readonly Dictionary<string, HeldTripEnds> _tripEnds = new(StringComparer.Ordinal);
 
     public IReadOnlyCollection<string> PersonsBoarded(string vehicle, DateTimeOffset from, DateTimeOffset to)
     {
@@ -173,6 +326,11 @@ internal sealed partial class PostgresUnitOfWork(NpgsqlConnection c, NpgsqlTrans
         if (_replay is { } read && read.Pid == pid)
         {
             return read.ValueChanges;
+        }
+
+        if (_prefetched.TryGetValue(pid, out Prefetched? pre))
+        {
+            return ChangesOf(pid, pre);
         }
 
         using NpgsqlCommand cmd = Command(c, tx, $"SELECT {ValueChangeColumns} FROM value_changes WHERE pid = $1 ORDER BY at, key", Text(pid));
@@ -193,21 +351,45 @@ internal sealed partial class PostgresUnitOfWork(NpgsqlConnection c, NpgsqlTrans
             "INSERT INTO value_changes (key, id, kind, pid, amount, at, reason, note) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (key) DO NOTHING",
             Text(change.Key), Text(change.Id), new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Smallint, Value = (short)change.Kind },
             Text(pid), Long(change.Amount), Long(change.At.UtcTicks), Text(change.Reason), Text(change.Note));
-        return cmd.ExecuteNonQuery() == 1;
+        if (cmd.ExecuteNonQuery() != 1)
+        {
+            return false;
+        }
+
+        if (_prefetched.ContainsKey(pid))
+        {
+            if (!_changesSincePrefetch.TryGetValue(pid, out List<ValueChange>? list))
+            {
+                _changesSincePrefetch[pid] = list = [];
+            }
+
+            list.Add(change);
+        }
+
+        return true;
     }
 
     public PersonState? GetPersonForUpdate(string pid)
     {
         if (!_persons.TryGetValue(pid, out PersonState? state))
         {
+            Flush();
             _persons[pid] = state = Person(c, tx, pid, forUpdate: true);
         }
 
         return state;
     }
 
-    public SettledDays SettledFrom(string pid, DateOnly from) =>
-        _replay is { } read && read.Pid == pid && read.Day == from ? read.Settled : PostgresQueries.SettledFrom(c, tx, pid, from);
+    public SettledDays SettledFrom(string pid, DateOnly from)
+    {
+        if (_replay is { } read && read.Pid == pid && read.Day == from)
+        {
+            return read.Settled;
+        }
+
+        Flush();
+        return PostgresQueries.SettledFrom(c, tx, pid, from);
+    }
 
     public void LockAhead(IReadOnlyList<string> devices, IReadOnlyList<string> persons)
     {
@@ -228,12 +410,15 @@ internal sealed partial class PostgresUnitOfWork(NpgsqlConnection c, NpgsqlTrans
         using var batch = new NpgsqlBatch(c, tx);
         batch.BatchCommands.Add(BatchCommand("INSERT INTO persons (pid) SELECT p FROM unnest($1) AS t(p) ORDER BY p ON CONFLICT (pid) DO NOTHING", Array(pids, NpgsqlDbType.Text)));
         batch.BatchCommands.Add(BatchCommand($"SELECT pid, {PersonColumns} FROM persons WHERE pid = ANY($1) ORDER BY pid FOR UPDATE", Array(pids, NpgsqlDbType.Text)));
+        AddPrefetch(batch, pids);
         using NpgsqlDataReader r = batch.ExecuteReader();
         while (r.Read())
         {
             string pid = r.GetString(0);
             _persons[pid] = ReadPerson(r, 1, pid);
         }
+
+        ReadPrefetch(r, pids);
     }
 
     public void IndexSector(string sectorId, string pid)
@@ -247,7 +432,7 @@ internal sealed partial class PostgresUnitOfWork(NpgsqlConnection c, NpgsqlTrans
     {
         // The person is locked by now (an evaluation reads it first); a person without a state has nothing to replace.
         PersonState? before = GetPersonForUpdate(state.Pid);
-        using var batch = new NpgsqlBatch(c, tx);
+        NpgsqlBatch batch = _pending ??= new NpgsqlBatch(c, tx);
         batch.BatchCommands.Add(BatchCommand($"""
             INSERT INTO persons (pid, {PersonColumns}) VALUES ($1, true, $2, $3, $4, $5, $6, $7, $8, $9)
             ON CONFLICT (pid) DO UPDATE SET evaluated = true, value = excluded.value, points = excluded.points,
@@ -310,9 +495,31 @@ internal sealed partial class PostgresUnitOfWork(NpgsqlConnection c, NpgsqlTrans
                 Array(participations.Select(x => x.Points).ToArray(), NpgsqlDbType.Bigint)));
         }
 
-        batch.ExecuteNonQuery();
+        // Sent with the unit's other writes at the next read that could see them, or before the commit (Flush).
         _persons[state.Pid] = state;
         _replay = null;
+        _prefetched.Remove(state.Pid);
+    }
+
+    // Person writes not sent yet: PutPerson and PutCheckpoints of the unit's persons, in the order made.
+    private NpgsqlBatch? _pending;
+
+    /// <summary>
+    /// Sends the unit's person writes not sent yet, as one round trip: before a read of what they change (a person, their
+    /// checkpoints, trips or postings, read again in the same unit) and before the commit.
+    /// </summary>
+    public void Flush()
+    {
+        if (_pending is not { } batch)
+        {
+            return;
+        }
+
+        _pending = null;
+        using (batch)
+        {
+            batch.ExecuteNonQuery();
+        }
     }
 
     // The rows of the replayed days go, the new ones are numbered within the replay (the keys are (pid, service_day, n)
