@@ -276,15 +276,8 @@ internal sealed partial class PostgresUnitOfWork(NpgsqlConnection c, NpgsqlTrans
             return;
         }
 
-        (_pending ??= new NpgsqlBatch(c, tx)).BatchCommands.Add(BatchCommand("""
-            INSERT INTO checkpoints (pid, day, can_resume, body)
-            SELECT $1, d, r, b::jsonb FROM unnest($2, $3, $4) AS t(d, r, b)
-            ON CONFLICT (pid, day) DO UPDATE SET can_resume = excluded.can_resume, body = excluded.body
-            """,
-            Text(pid),
-            Array(checkpoints.Select(k => k.Day).ToArray(), NpgsqlDbType.Date),
-            Array(checkpoints.Select(k => k.CanResume).ToArray(), NpgsqlDbType.Boolean),
-            JsonArray(checkpoints.Select(StoreJson.Checkpoint))));
+        // Sent with the unit's other person writes (Flush).
+        (_pending ??= new PostgresPersonWrites()).PutCheckpoints(pid, checkpoints);
         _prefetched.Remove(pid);
     }
 
@@ -432,15 +425,7 @@ internal sealed partial class PostgresUnitOfWork(NpgsqlConnection c, NpgsqlTrans
     {
         // The person is locked by now (an evaluation reads it first); a person without a state has nothing to replace.
         PersonState? before = GetPersonForUpdate(state.Pid);
-        NpgsqlBatch batch = _pending ??= new NpgsqlBatch(c, tx);
-        batch.BatchCommands.Add(BatchCommand($"""
-            INSERT INTO persons (pid, {PersonColumns}) VALUES ($1, true, $2, $3, $4, $5, $6, $7, $8, $9)
-            ON CONFLICT (pid) DO UPDATE SET evaluated = true, value = excluded.value, points = excluded.points,
-                points_bus = excluded.points_bus, points_volunteer = excluded.points_volunteer, points_health = excluded.points_health,
-                in_debt = excluded.in_debt, next_close_at = excluded.next_close_at, revision = excluded.revision
-            """,
-            Text(state.Pid), Long(state.Value), Long(state.Points), Long(state.PointsBus), Long(state.PointsVolunteer), Long(state.PointsHealth),
-            Bool(state.InDebt), Long(state.NextCloseAt?.UtcTicks), Long(state.Revision)));
+        PostgresPersonWrites writes = _pending ??= new PostgresPersonWrites();
         DateOnly from = replayedFrom == DateTimeOffset.MinValue ? DateOnly.MinValue : SettledDays.ServiceDayOf(replayedFrom);
         if (replayed.Trips.Select(SettledDays.DayOf).Concat(replayed.Postings.Select(SettledDays.DayOf)).DefaultIfEmpty(from).Min() is { } first && first < from)
         {
@@ -448,21 +433,20 @@ internal sealed partial class PostgresUnitOfWork(NpgsqlConnection c, NpgsqlTrans
             from = first;
         }
 
-        ReplaceSettled(batch, state.Pid, from, replayed, before is not null);
-        AddEntries(batch, state.Pid, newEntries);
+        writes.Put(state, replayed, from, stored: before is not null, newEntries);
 
         // Check-ins and participations of the replayed days are replaced; earlier ones stay. A person's first
         // state has none stored.
         long replaced = replayedFrom == DateTimeOffset.MinValue ? long.MinValue : replayedFrom.UtcTicks;
         if (before is not null)
         {
-            batch.BatchCommands.Add(BatchCommand("DELETE FROM checkins WHERE pid = $1 AND at >= $2", Text(state.Pid), Long(replaced)));
-            batch.BatchCommands.Add(BatchCommand("DELETE FROM participations WHERE pid = $1 AND in_at >= $2", Text(state.Pid), Long(replaced)));
+            writes.Add(BatchCommand("DELETE FROM checkins WHERE pid = $1 AND at >= $2", Text(state.Pid), Long(replaced)));
+            writes.Add(BatchCommand("DELETE FROM participations WHERE pid = $1 AND in_at >= $2", Text(state.Pid), Long(replaced)));
         }
 
         if (checkIns.Count > 0)
         {
-            batch.BatchCommands.Add(BatchCommand($"""
+            writes.Add(BatchCommand($"""
                 INSERT INTO checkins ({CheckInColumns})
                 SELECT $1, * FROM unnest($2, $3, $4, $5, $6, $7, $8)
                 ON CONFLICT (pid, clinic, day) DO UPDATE SET patient_no = excluded.patient_no, queue = excluded.queue,
@@ -480,7 +464,7 @@ internal sealed partial class PostgresUnitOfWork(NpgsqlConnection c, NpgsqlTrans
 
         if (participations.Count > 0)
         {
-            batch.BatchCommands.Add(BatchCommand($"""
+            writes.Add(BatchCommand($"""
                 INSERT INTO participations ({ParticipationColumns})
                 SELECT $1, * FROM unnest($2, $3, $4, $5, $6, $7)
                 ON CONFLICT (pid, event) DO UPDATE SET sector = excluded.sector, sector_id = excluded.sector_id,
@@ -501,8 +485,8 @@ internal sealed partial class PostgresUnitOfWork(NpgsqlConnection c, NpgsqlTrans
         _prefetched.Remove(state.Pid);
     }
 
-    // Person writes not sent yet: PutPerson and PutCheckpoints of the unit's persons, in the order made.
-    private NpgsqlBatch? _pending;
+    // Person writes not sent yet: PutPerson and PutCheckpoints of the unit's persons.
+    private PostgresPersonWrites? _pending;
 
     /// <summary>
     /// Sends the unit's person writes not sent yet, as one round trip: before a read of what they change (a person, their
@@ -510,74 +494,15 @@ internal sealed partial class PostgresUnitOfWork(NpgsqlConnection c, NpgsqlTrans
     /// </summary>
     public void Flush()
     {
-        if (_pending is not { } batch)
+        if (_pending is not { } writes)
         {
             return;
         }
 
         _pending = null;
-        using (batch)
-        {
-            batch.ExecuteNonQuery();
-        }
-    }
-
-    // The rows of the replayed days go, the new ones are numbered within the replay (the keys are (pid, service_day, n)
-    // and (pid, at, n), and every row of those days is new), and the earlier days' rows stay.
-    private static void ReplaceSettled(NpgsqlBatch batch, string pid, DateOnly from, SettledDays replayed, bool stored)
-    {
-        if (stored)
-        {
-            batch.BatchCommands.Add(BatchCommand("DELETE FROM trips WHERE pid = $1 AND service_day >= $2", Text(pid), Text(DayText(from))));
-            batch.BatchCommands.Add(BatchCommand("DELETE FROM postings WHERE pid = $1 AND at >= $2", Text(pid), Long(DayStartTicks(from))));
-        }
-
-        if (replayed.Trips.Count > 0)
-        {
-            batch.BatchCommands.Add(BatchCommand(
-                "INSERT INTO trips (pid, n, service_day, body) SELECT $1, o, d, b::jsonb FROM unnest($2, $3) WITH ORDINALITY AS t(d, b, o)",
-                Text(pid), Array(replayed.Trips.Select(t => t.ServiceDay).ToArray(), NpgsqlDbType.Text), JsonArray(replayed.Trips.Select(StoreJson.Trip))));
-        }
-
-        if (replayed.Postings.Count > 0)
-        {
-            IReadOnlyList<Posting> p = replayed.Postings;
-            batch.BatchCommands.Add(BatchCommand($"""
-                INSERT INTO postings (pid, n, {PostingColumns})
-                SELECT $1, o, k, kd, v, p, s, a, d FROM unnest($2, $3, $4, $5, $6, $7, $8) WITH ORDINALITY AS t(k, kd, v, p, s, a, d, o)
-                """,
-                Text(pid),
-                Array(p.Select(x => x.Key).ToArray(), NpgsqlDbType.Text),
-                Array(p.Select(x => x.Kind).ToArray(), NpgsqlDbType.Text),
-                Array(p.Select(x => x.Value).ToArray(), NpgsqlDbType.Bigint),
-                Array(p.Select(x => x.Points).ToArray(), NpgsqlDbType.Bigint),
-                Array(p.Select(x => x.Source).ToArray(), NpgsqlDbType.Text),
-                Array(p.Select(x => x.At.UtcTicks).ToArray(), NpgsqlDbType.Bigint),
-                Array(p.Select(x => x.Description).ToArray(), NpgsqlDbType.Text)));
-        }
-    }
-
-    private static void AddEntries(NpgsqlBatch batch, string pid, IReadOnlyList<WalletEntry> entries)
-    {
-        if (entries.Count == 0)
-        {
-            return;
-        }
-
-        batch.BatchCommands.Add(BatchCommand($"""
-            INSERT INTO entries (pid, {EntryColumns})
-            SELECT $1, k, kd, v, p, s, a, r, d, adj FROM unnest($2, $3, $4, $5, $6, $7, $8, $9, $10) WITH ORDINALITY AS t(k, kd, v, p, s, a, r, d, adj, o) ORDER BY o
-            """,
-            Text(pid),
-            Array(entries.Select(x => x.Key).ToArray(), NpgsqlDbType.Text),
-            Array(entries.Select(x => x.Kind).ToArray(), NpgsqlDbType.Text),
-            Array(entries.Select(x => x.Value).ToArray(), NpgsqlDbType.Bigint),
-            Array(entries.Select(x => x.Points).ToArray(), NpgsqlDbType.Bigint),
-            Array(entries.Select(x => x.Source).ToArray(), NpgsqlDbType.Text),
-            Array(entries.Select(x => x.At.UtcTicks).ToArray(), NpgsqlDbType.Bigint),
-            Array(entries.Select(x => x.RecordedAt.UtcTicks).ToArray(), NpgsqlDbType.Bigint),
-            Array(entries.Select(x => x.Description).ToArray(), NpgsqlDbType.Text),
-            Array(entries.Select(x => x.Adjustment).ToArray(), NpgsqlDbType.Boolean)));
+        using var batch = new NpgsqlBatch(c, tx);
+        writes.AddTo(batch);
+        batch.ExecuteNonQuery();
     }
 
     public DeviceProgress? GetDevice(string device) => Device(c, tx, device, forUpdate: true);

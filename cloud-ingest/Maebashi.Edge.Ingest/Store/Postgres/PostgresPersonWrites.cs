@@ -1,0 +1,157 @@
+using Maebashi.Edge.Ingest.Rules;
+using Npgsql;
+using NpgsqlTypes;
+using static Maebashi.Edge.Ingest.Store.Postgres.PostgresMapping;
+using static Maebashi.Edge.Ingest.Store.Postgres.PostgresQueries;
+
+namespace Maebashi.Edge.Ingest.Store.Postgres;
+
+/// <summary>
+/// The person writes of a unit not sent yet (<see cref="PostgresUnitOfWork.PutPerson"/>, <see cref="PostgresUnitOfWork.PutCheckpoints"/>),
+/// sent as one statement per table for all the unit's persons: PostgreSQL spends far more on each statement than on each
+/// row, and a unit of a group commit writes hundreds of persons.
+/// </summary>
+/// <remarks>
+/// Holds at most one write of each person: a unit that reads a person again first sends what it holds (the reads go to
+/// the database, which then sees it), so a later write of the same person always follows a sent one.
+/// </remarks>
+internal sealed class PostgresPersonWrites
+{
+    private readonly List<PersonState> _states = [];
+
+    // Persons with rows stored: their replayed days' trips (from the day) and postings (from its start) go first.
+    private readonly List<(string Pid, string Day, long Ticks)> _replaced = [];
+    private readonly List<(string Pid, int N, Trip Trip)> _trips = [];
+    private readonly List<(string Pid, int N, Posting Posting)> _postings = [];
+    private readonly List<WalletEntry> _entries = [];
+    private readonly List<(string Pid, DayCheckpoint Checkpoint)> _checkpoints = [];
+
+    // Check-ins and participations: rare (clinic and event taps), one statement each as they come.
+    private readonly List<NpgsqlBatchCommand> _other = [];
+
+    public bool IsEmpty => _states.Count == 0 && _checkpoints.Count == 0;
+
+    /// <summary>The person's new state, the replayed days' trips and postings (replacing those from <paramref name="from"/> when <paramref name="stored"/>), and the new entries.</summary>
+    public void Put(PersonState state, SettledDays replayed, DateOnly from, bool stored, IReadOnlyList<WalletEntry> entries)
+    {
+        _states.Add(state);
+        if (stored)
+        {
+            _replaced.Add((state.Pid, DayText(from), DayStartTicks(from)));
+        }
+
+        for (int i = 0; i < replayed.Trips.Count; i++)
+        {
+            _trips.Add((state.Pid, i + 1, replayed.Trips[i]));
+        }
+
+        for (int i = 0; i < replayed.Postings.Count; i++)
+        {
+            _postings.Add((state.Pid, i + 1, replayed.Postings[i]));
+        }
+
+        _entries.AddRange(entries);
+    }
+
+    public void PutCheckpoints(string pid, IReadOnlyList<DayCheckpoint> checkpoints) => _checkpoints.AddRange(checkpoints.Select(k => (pid, k)));
+
+    public void Add(NpgsqlBatchCommand command) => _other.Add(command);
+
+    /// <summary>The statements, in an order that keeps each person's deletes before their inserts.</summary>
+    public void AddTo(NpgsqlBatch batch)
+    {
+        if (_states.Count > 0)
+        {
+            batch.BatchCommands.Add(BatchCommand($"""
+                INSERT INTO persons (pid, {PersonColumns})
+                SELECT p, true, v, pt, pb, pv, ph, d, nc, r FROM unnest($1, $2, $3, $4, $5, $6, $7, $8, $9) AS t(p, v, pt, pb, pv, ph, d, nc, r)
+                ON CONFLICT (pid) DO UPDATE SET evaluated = true, value = excluded.value, points = excluded.points,
+                    points_bus = excluded.points_bus, points_volunteer = excluded.points_volunteer, points_health = excluded.points_health,
+                    in_debt = excluded.in_debt, next_close_at = excluded.next_close_at, revision = excluded.revision
+                """,
+                Array(_states.Select(s => s.Pid).ToArray(), NpgsqlDbType.Text),
+                Array(_states.Select(s => s.Value).ToArray(), NpgsqlDbType.Bigint),
+                Array(_states.Select(s => s.Points).ToArray(), NpgsqlDbType.Bigint),
+                Array(_states.Select(s => s.PointsBus).ToArray(), NpgsqlDbType.Bigint),
+                Array(_states.Select(s => s.PointsVolunteer).ToArray(), NpgsqlDbType.Bigint),
+                Array(_states.Select(s => s.PointsHealth).ToArray(), NpgsqlDbType.Bigint),
+                Array(_states.Select(s => s.InDebt).ToArray(), NpgsqlDbType.Boolean),
+                NullableArray(_states.Select(s => s.NextCloseAt?.UtcTicks).ToArray(), NpgsqlDbType.Bigint),
+                Array(_states.Select(s => s.Revision).ToArray(), NpgsqlDbType.Bigint)));
+        }
+
+        if (_replaced.Count > 0)
+        {
+            batch.BatchCommands.Add(BatchCommand(
+                "DELETE FROM trips t USING unnest($1, $2) AS d(pid, day) WHERE t.pid = d.pid AND t.service_day >= d.day",
+                Array(_replaced.Select(r => r.Pid).ToArray(), NpgsqlDbType.Text), Array(_replaced.Select(r => r.Day).ToArray(), NpgsqlDbType.Text)));
+            batch.BatchCommands.Add(BatchCommand(
+                "DELETE FROM postings q USING unnest($1, $2) AS d(pid, at) WHERE q.pid = d.pid AND q.at >= d.at",
+                Array(_replaced.Select(r => r.Pid).ToArray(), NpgsqlDbType.Text), Array(_replaced.Select(r => r.Ticks).ToArray(), NpgsqlDbType.Bigint)));
+        }
+
+        if (_trips.Count > 0)
+        {
+            batch.BatchCommands.Add(BatchCommand(
+                "INSERT INTO trips (pid, n, service_day, body) SELECT p, n, d, b::jsonb FROM unnest($1, $2, $3, $4) AS t(p, n, d, b)",
+                Array(_trips.Select(t => t.Pid).ToArray(), NpgsqlDbType.Text),
+                Array(_trips.Select(t => t.N).ToArray(), NpgsqlDbType.Integer),
+                Array(_trips.Select(t => t.Trip.ServiceDay).ToArray(), NpgsqlDbType.Text),
+                JsonArray(_trips.Select(t => StoreJson.Trip(t.Trip)))));
+        }
+
+        if (_postings.Count > 0)
+        {
+            batch.BatchCommands.Add(BatchCommand($"""
+                INSERT INTO postings (pid, n, {PostingColumns})
+                SELECT * FROM unnest($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                """,
+                Array(_postings.Select(x => x.Pid).ToArray(), NpgsqlDbType.Text),
+                Array(_postings.Select(x => x.N).ToArray(), NpgsqlDbType.Integer),
+                Array(_postings.Select(x => x.Posting.Key).ToArray(), NpgsqlDbType.Text),
+                Array(_postings.Select(x => x.Posting.Kind).ToArray(), NpgsqlDbType.Text),
+                Array(_postings.Select(x => x.Posting.Value).ToArray(), NpgsqlDbType.Bigint),
+                Array(_postings.Select(x => x.Posting.Points).ToArray(), NpgsqlDbType.Bigint),
+                Array(_postings.Select(x => x.Posting.Source).ToArray(), NpgsqlDbType.Text),
+                Array(_postings.Select(x => x.Posting.At.UtcTicks).ToArray(), NpgsqlDbType.Bigint),
+                Array(_postings.Select(x => x.Posting.Description).ToArray(), NpgsqlDbType.Text)));
+        }
+
+        if (_entries.Count > 0)
+        {
+            // The identity follows the order given: a person's entries are read back in the order recorded.
+            batch.BatchCommands.Add(BatchCommand($"""
+                INSERT INTO entries (pid, {EntryColumns})
+                SELECT p, k, kd, v, pt, s, a, r, d, adj FROM unnest($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) WITH ORDINALITY AS t(p, k, kd, v, pt, s, a, r, d, adj, o) ORDER BY o
+                """,
+                Array(_entries.Select(x => x.Pid).ToArray(), NpgsqlDbType.Text),
+                Array(_entries.Select(x => x.Key).ToArray(), NpgsqlDbType.Text),
+                Array(_entries.Select(x => x.Kind).ToArray(), NpgsqlDbType.Text),
+                Array(_entries.Select(x => x.Value).ToArray(), NpgsqlDbType.Bigint),
+                Array(_entries.Select(x => x.Points).ToArray(), NpgsqlDbType.Bigint),
+                Array(_entries.Select(x => x.Source).ToArray(), NpgsqlDbType.Text),
+                Array(_entries.Select(x => x.At.UtcTicks).ToArray(), NpgsqlDbType.Bigint),
+                Array(_entries.Select(x => x.RecordedAt.UtcTicks).ToArray(), NpgsqlDbType.Bigint),
+                Array(_entries.Select(x => x.Description).ToArray(), NpgsqlDbType.Text),
+                Array(_entries.Select(x => x.Adjustment).ToArray(), NpgsqlDbType.Boolean)));
+        }
+
+        foreach (NpgsqlBatchCommand command in _other)
+        {
+            batch.BatchCommands.Add(command);
+        }
+
+        if (_checkpoints.Count > 0)
+        {
+            batch.BatchCommands.Add(BatchCommand("""
+                INSERT INTO checkpoints (pid, day, can_resume, body)
+                SELECT p, d, r, b::jsonb FROM unnest($1, $2, $3, $4) AS t(p, d, r, b)
+                ON CONFLICT (pid, day) DO UPDATE SET can_resume = excluded.can_resume, body = excluded.body
+                """,
+                Array(_checkpoints.Select(k => k.Pid).ToArray(), NpgsqlDbType.Text),
+                Array(_checkpoints.Select(k => k.Checkpoint.Day).ToArray(), NpgsqlDbType.Date),
+                Array(_checkpoints.Select(k => k.Checkpoint.CanResume).ToArray(), NpgsqlDbType.Boolean),
+                JsonArray(_checkpoints.Select(k => StoreJson.Checkpoint(k.Checkpoint)))));
+        }
+    }
+}
