@@ -111,4 +111,38 @@ public abstract partial class StoreConformanceTests
         Assert.Equal(7, kit.Store.AllTrips("P0001").Count);
         Assert.Equal([.. kit.Store.AllTrips("P0001").Where(t => t.ServiceDay == "2026-11-02")], kit.Store.TripsOn("2026-11-02").Where(x => x.Pid == "P0001").Select(x => x.Trip));
     }
+
+    [Fact]
+    [Trait("Category", "History")]
+    public async Task Within_a_unit_a_person_written_twice_reads_its_own_first_write_and_keeps_the_second()
+    {
+        PipelineKit kit = await OpenAsync(Nov(30, 9, 0));
+        kit.Send("BUS0042", TestKit.Board(1, AdultCard, Nov(29, 8, 0), "S01"), TestKit.Alight(2, AdultCard, Nov(29, 8, 20), "S05"));
+        IReadOnlyList<Trip> before = kit.Store.AllTrips("P0001");
+        Trip nov29 = Assert.Single(before);
+        var nov30 = new DateOnly(2026, 11, 30);
+        Trip ride = nov29 with { BoardAt = Nov(30, 8, 0), AlightAt = Nov(30, 8, 20), ServiceDay = "2026-11-30" };
+        var fare = new Posting("fare:test", PostingKinds.Fare, -100, 0, "bus", Nov(30, 8, 0), "test");
+
+        PersonState written = kit.Store.Write(w =>
+        {
+            w.LockAhead(["BUS0042"], ["P0001"]);
+            PersonState s = w.GetPersonForUpdate("P0001")!;
+            Assert.NotNull(w.CheckpointFor("P0001", nov30));
+
+            // Two writes of the same person back to back, then a read, then a third replacing Nov 30 with one ride.
+            w.PutPerson(s with { Value = s.Value - 100, Revision = s.Revision + 1 }, new SettledDays([ride], [fare]), [], [], [], WalletRules.DayStart(nov30));
+            w.PutPerson(s with { Value = s.Value - 200, Revision = s.Revision + 2 }, new SettledDays([ride, ride with { BoardAt = Nov(30, 18, 0) }], [fare, fare with { Key = "fare:test2" }]), [], [], [], WalletRules.DayStart(nov30));
+            Assert.Equal(2, w.SettledFrom("P0001", nov30).Trips.Count);
+            Assert.Equal(2, w.SettledFrom("P0001", nov30).Postings.Count);
+            Assert.Equal(s.Value - 200, w.GetPersonForUpdate("P0001")!.Value);
+            PersonState last = s with { Value = s.Value - 100, Revision = s.Revision + 3 };
+            w.PutPerson(last, new SettledDays([ride], [fare]), [], [], [], WalletRules.DayStart(nov30));
+            return last;
+        });
+
+        Assert.Equal([ride, nov29], kit.Store.TripsPage("P0001", null, 10).Items);
+        Assert.Equal(written, kit.Store.GetPerson("P0001"));
+        Assert.Equal([fare], kit.Store.Write(w => w.SettledFrom("P0001", nov30)).Postings);
+    }
 }

@@ -12,8 +12,8 @@ namespace Maebashi.Edge.Ingest.Store.Postgres;
 /// row, and a unit of a group commit writes hundreds of persons.
 /// </summary>
 /// <remarks>
-/// Holds at most one write of each person: a unit that reads a person again first sends what it holds (the reads go to
-/// the database, which then sees it), so a later write of the same person always follows a sent one.
+/// Holds at most one state and one set of checkpoints of each person (<see cref="Holds"/>; a unit sends what it holds
+/// before writing a person again, and before reading a person again, so the database sees it).
 /// </remarks>
 internal sealed class PostgresPersonWrites
 {
@@ -29,12 +29,17 @@ internal sealed class PostgresPersonWrites
     // Check-ins and participations: rare (clinic and event taps), one statement each as they come.
     private readonly List<NpgsqlBatchCommand> _other = [];
 
-    public bool IsEmpty => _states.Count == 0 && _checkpoints.Count == 0;
+    private readonly HashSet<string> _statesOf = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _checkpointsOf = new(StringComparer.Ordinal);
+
+    /// <summary>Whether a state (or, with <paramref name="checkpoints"/>, checkpoints) of the person waits here.</summary>
+    public bool Holds(string pid, bool checkpoints = false) => checkpoints ? _checkpointsOf.Contains(pid) : _statesOf.Contains(pid);
 
     /// <summary>The person's new state, the replayed days' trips and postings (replacing those from <paramref name="from"/> when <paramref name="stored"/>), and the new entries.</summary>
     public void Put(PersonState state, SettledDays replayed, DateOnly from, bool stored, IReadOnlyList<WalletEntry> entries)
     {
         _states.Add(state);
+        _statesOf.Add(state.Pid);
         if (stored)
         {
             _replaced.Add((state.Pid, DayText(from), DayStartTicks(from)));
@@ -53,7 +58,11 @@ internal sealed class PostgresPersonWrites
         _entries.AddRange(entries);
     }
 
-    public void PutCheckpoints(string pid, IReadOnlyList<DayCheckpoint> checkpoints) => _checkpoints.AddRange(checkpoints.Select(k => (pid, k)));
+    public void PutCheckpoints(string pid, IReadOnlyList<DayCheckpoint> checkpoints)
+    {
+        _checkpoints.AddRange(checkpoints.Select(k => (pid, k)));
+        _checkpointsOf.Add(pid);
+    }
 
     public void Add(NpgsqlBatchCommand command) => _other.Add(command);
 

@@ -276,7 +276,12 @@ internal sealed partial class PostgresUnitOfWork(NpgsqlConnection c, NpgsqlTrans
             return;
         }
 
-        // Sent with the unit's other person writes (Flush).
+        // Sent with the unit's other person writes (Flush); the person's earlier ones first.
+        if (_pending?.Holds(pid, checkpoints: true) == true)
+        {
+            Flush();
+        }
+
         (_pending ??= new PostgresPersonWrites()).PutCheckpoints(pid, checkpoints);
         _prefetched.Remove(pid);
     }
@@ -425,6 +430,12 @@ internal sealed partial class PostgresUnitOfWork(NpgsqlConnection c, NpgsqlTrans
     {
         // The person is locked by now (an evaluation reads it first); a person without a state has nothing to replace.
         PersonState? before = GetPersonForUpdate(state.Pid);
+        if (_pending?.Holds(state.Pid) == true)
+        {
+            // A second write of the person in this unit: the first goes before it.
+            Flush();
+        }
+
         PostgresPersonWrites writes = _pending ??= new PostgresPersonWrites();
         DateOnly from = replayedFrom == DateTimeOffset.MinValue ? DateOnly.MinValue : SettledDays.ServiceDayOf(replayedFrom);
         if (replayed.Trips.Select(SettledDays.DayOf).Concat(replayed.Postings.Select(SettledDays.DayOf)).DefaultIfEmpty(from).Min() is { } first && first < from)
