@@ -32,7 +32,7 @@ internal static class EvalBench
 
     public static EvalFigures Run(bool quick, Action<string> say)
     {
-        int riders = quick ? 20 : 50;
+        int riders = quick ? 30 : 100;
         const int WarmRiders = 5;
         string dir = Path.Combine(Path.GetTempPath(), "maebashi-bench-history-eval-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(dir);
@@ -120,7 +120,9 @@ internal static class EvalBench
             string pid = pids[p];
             (PersonHistory resumed, DayCheckpoint? cp, PersonHistory whole) = reopened.Write(w =>
             {
-                DayCheckpoint? c = w.CheckpointFor(pid, today);
+                // Where the pipeline resumed the rider's last new tap (the alight): the checkpoint of the first day it can change.
+                IReadOnlyList<TapRecord> recent = w.TapsOfPerson(pid, WalletRules.DayStart(today.AddDays(-1)));
+                DayCheckpoint? c = w.CheckpointFor(pid, WalletRules.ReplayFrom(registry, recent[^1].ToStoredTap()));
                 DateTimeOffset start = c is null ? DateTimeOffset.MinValue : WalletRules.DayStart(c.Day);
                 PersonEntry person = registry.FindPerson(pid)!;
                 IReadOnlyList<ValueChange> changes = w.ValueChangesOf(pid);
@@ -142,8 +144,8 @@ internal static class EvalBench
             });
             fromCheckpoint += resumed.Taps.Count;
             all += whole.Taps.Count;
-            rules += Cpu(() => WalletRules.EvaluateDays(registry, resumed, cp, clock.Now), 200);
-            full += Cpu(() => WalletRules.EvaluateDays(registry, whole, null, clock.Now), 3);
+            rules += Cpu(() => WalletRules.EvaluateDays(registry, resumed, cp, clock.Now), TimeSpan.FromMilliseconds(100));
+            full += Cpu(() => WalletRules.EvaluateDays(registry, whole, null, clock.Now), TimeSpan.FromMilliseconds(100));
         }
 
         int measured = persons - 1 - warm;
@@ -153,14 +155,20 @@ internal static class EvalBench
         return (rules, full, tap);
     }
 
-    /// <summary>Process CPU per call, in µs, over <paramref name="times"/> calls (after one untimed).</summary>
-    private static double Cpu(Func<DayEvaluation> work, int times)
+    /// <summary>
+    /// Process CPU per call, in µs, calling <paramref name="work"/> (after one untimed call) for at least
+    /// <paramref name="atLeast"/> of wall time and 3 calls: the CPU clock counts in ticks of 10 ms on Linux.
+    /// </summary>
+    private static double Cpu(Func<DayEvaluation> work, TimeSpan atLeast)
     {
         work();
+        var wall = Stopwatch.StartNew();
         double cpu0 = Process.GetCurrentProcess().TotalProcessorTime.TotalMicroseconds;
-        for (int i = 0; i < times; i++)
+        int times = 0;
+        while (times < 3 || wall.Elapsed < atLeast)
         {
             work();
+            times++;
         }
 
         return (Process.GetCurrentProcess().TotalProcessorTime.TotalMicroseconds - cpu0) / times;

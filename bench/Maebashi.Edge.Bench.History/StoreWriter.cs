@@ -32,98 +32,60 @@ internal static class StoreWriter
     public static WriteStats Write(IIngestStore store, CityRegistry registry, CityYear year, string[] tokens, DateTimeOffset now, Action<string> say)
     {
         var sw = Stopwatch.StartNew();
-        var evaluating = new Stopwatch();
+        double rulesSeconds = 0;
         long taps = 0, topUps = 0, entries = 0, checkpoints = 0;
         int persons = 0, units = 0, debtors = 0;
         string[] devices = [.. Enumerable.Range(0, year.Buses).Select(RegistryGenerator.DeviceId)];
         string[] vehicles = [.. devices.Select(d => registry.FindDevice(d)!.Def.Vehicle!)];
-        TimeSpan jst = TimeSpan.FromHours(9);
         double lastReport = 0;
 
-        int p = 0;
-        while (p < year.Persons)
+        // The rules of the next unit's persons run on another core while this unit is written (LiteDB writes on one thread).
+        List<(int First, int End)> chunks = Chunks(year);
+        Task<PreparedUnit>? next = chunks.Count > 0 ? Task.Run(() => Prepare(registry, year, tokens, devices, vehicles, chunks[0], now)) : null;
+        for (int c = 0; c < chunks.Count; c++)
         {
-            // The next chunk of persons: up to UnitTaps taps (at least one person) or UnitPersons persons.
-            int first = p;
-            while (p < year.Persons && p - first < UnitPersons && (p == first || year.PersonStart[p + 1] - year.PersonStart[first] <= UnitTaps))
-            {
-                p++;
-            }
-
-            int end = p;
-            var chunk = Enumerable.Range(first, end - first).Where(i => year.PersonStart[i + 1] > year.PersonStart[i]).ToList();
-            if (chunk.Count == 0)
-            {
-                continue;
-            }
-
-            var pids = chunk.Select(i => registry.FindCard(tokens[i])!.Pid).ToList();
-            var used = new SortedSet<string>(StringComparer.Ordinal);
-            for (int i = year.PersonStart[first]; i < year.PersonStart[end]; i++)
-            {
-                used.Add(devices[year.Taps[i].Device]);
-            }
-
-            List<string> lockedDevices = [.. used];
-            List<string> lockedPersons = [.. pids.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)];
+            PreparedUnit unit = next!.GetAwaiter().GetResult();
+            int following = c + 1;
+            next = following < chunks.Count ? Task.Run(() => Prepare(registry, year, tokens, devices, vehicles, chunks[following], now)) : null;
             store.Write(w =>
             {
-                w.LockAhead(lockedDevices, lockedPersons);
-                for (int k = 0; k < chunk.Count; k++)
+                w.LockAhead(unit.Devices, unit.Persons);
+                foreach (PreparedPerson person in unit.People)
                 {
-                    int person = chunk[k];
-                    string pid = pids[k];
-                    var records = new List<TapRecord>(year.PersonStart[person + 1] - year.PersonStart[person]);
-                    for (int i = year.PersonStart[person]; i < year.PersonStart[person + 1]; i++)
+                    foreach (TapRecord record in person.Taps)
                     {
-                        PlannedTap t = year.Taps[i];
-                        var at = new DateTimeOffset(t.AtTicks, TimeSpan.Zero).ToOffset(jst);
-                        string type = t.Alight ? EventTypes.Alight : EventTypes.Board;
-                        string vehicle = vehicles[t.Device];
-                        var e = new TapEvent
-                        {
-                            Seq = t.Seq,
-                            Type = type,
-                            At = at,
-                            Card = new CardRef { Tok = tokens[person], Tech = "iso14443a" },
-                            Ctx = new TapContext { Route = "R01", Vehicle = vehicle, Stop = $"S{t.Stop:D2}" },
-                            Decision = Decisions.Accept,
-                        };
-
-                        // As the pipeline makes it (IngestPipeline.ApplyBatch), received half a minute after the tap.
-                        var record = new TapRecord(devices[t.Device], t.Seq, pid, type, vehicle, at, at.AddSeconds(30), e);
                         if (!w.TryAddTap(record))
                         {
                             throw new InvalidOperationException($"{record.Device} seq {record.Seq} planned twice");
                         }
-
-                        records.Add(record);
                     }
 
-                    List<ValueChange> changes = year.Commutes(person) ? MonthlyTopUps(pid, records) : [];
-                    foreach (ValueChange c in changes)
+                    foreach (ValueChange change in person.Changes)
                     {
-                        w.TryAddValueChange(pid, c);
+                        w.TryAddValueChange(person.Pid, change);
                     }
 
-                    evaluating.Start();
-                    (int written, int days, bool debt) = Evaluate(w, registry, pid, records, changes, now);
-                    evaluating.Stop();
-                    entries += written;
-                    checkpoints += days;
-                    debtors += debt ? 1 : 0;
-                    topUps += changes.Count;
-                    taps += records.Count;
+                    WriteFirstState(w, registry, person);
                 }
 
                 return 0;
             });
-            persons += chunk.Count;
+            foreach (PreparedPerson person in unit.People)
+            {
+                entries += person.Entries.Count;
+                checkpoints += person.Days.Checkpoints.Count;
+                debtors += person.Days.View.InDebt ? 1 : 0;
+                topUps += person.Changes.Count;
+                taps += person.Taps.Count;
+            }
+
+            rulesSeconds += unit.RulesSeconds;
+            persons += unit.People.Count;
             units++;
             if (sw.Elapsed.TotalSeconds - lastReport >= 15)
             {
                 lastReport = sw.Elapsed.TotalSeconds;
-                say(string.Create(CultureInfo.InvariantCulture, $"   … {taps:N0} of {year.Taps.Length:N0} taps, {persons:N0} persons, {units} units in {sw.Elapsed.TotalSeconds:F0} s (rules {evaluating.Elapsed.TotalSeconds:F0} s)"));
+                say(string.Create(CultureInfo.InvariantCulture, $"   … {taps:N0} of {year.Taps.Length:N0} taps, {persons:N0} persons, {units} units in {sw.Elapsed.TotalSeconds:F0} s (rules {rulesSeconds:F0} s, alongside)"));
             }
         }
 
@@ -156,7 +118,7 @@ internal static class StoreWriter
             return 0;
         });
         store.WriteSnapshot();
-        return new WriteStats(taps, persons, units, topUps, entries, checkpoints, debtors, evaluating.Elapsed.TotalSeconds);
+        return new WriteStats(taps, persons, units, topUps, entries, checkpoints, debtors, rulesSeconds);
     }
 
     /// <summary>A top-up of <see cref="CityYear.MonthlyTopUp"/> ten minutes before the person's first tap of each month (JST).</summary>
@@ -177,41 +139,112 @@ internal static class StoreWriter
         return changes;
     }
 
-    /// <summary>
-    /// What PersonEvaluator.Evaluate does for a person without a state (no checkpoint: every fact replayed), the taps
-    /// and top-ups given rather than read back: returns the entries and checkpoints written, and whether in debt.
-    /// </summary>
-    private static (int Entries, int Checkpoints, bool Debt) Evaluate(IIngestWrite w, CityRegistry registry, string pid, List<TapRecord> taps, List<ValueChange> changes, DateTimeOffset now)
+    /// <summary>The persons of the units, in order: up to <see cref="UnitTaps"/> taps (at least one person) or <see cref="UnitPersons"/> persons each.</summary>
+    private static List<(int First, int End)> Chunks(CityYear year)
     {
-        PersonEntry person = registry.FindPerson(pid) ?? throw new InvalidOperationException($"{pid} is not in the registry");
-        PersonState? old = w.GetPersonForUpdate(pid);
-        if (old is not null)
+        var chunks = new List<(int, int)>();
+        int p = 0;
+        while (p < year.Persons)
+        {
+            int first = p;
+            while (p < year.Persons && p - first < UnitPersons && (p == first || year.PersonStart[p + 1] - year.PersonStart[first] <= UnitTaps))
+            {
+                p++;
+            }
+
+            if (year.PersonStart[p] > year.PersonStart[first])
+            {
+                chunks.Add((first, p));
+            }
+        }
+
+        return chunks;
+    }
+
+    private sealed record PreparedPerson(string Pid, List<TapRecord> Taps, List<ValueChange> Changes, DayEvaluation Days, List<WalletEntry> Entries);
+
+    private sealed record PreparedUnit(List<string> Devices, List<string> Persons, List<PreparedPerson> People, double RulesSeconds);
+
+    /// <summary>
+    /// A unit's persons with taps: their tap records as the pipeline makes them (IngestPipeline.ApplyBatch), their top-ups,
+    /// and the rules over all of their facts from no checkpoint, as PersonEvaluator.Evaluate runs them for a person without
+    /// a state (the facts given rather than read back: the same facts).
+    /// </summary>
+    private static PreparedUnit Prepare(CityRegistry registry, CityYear year, string[] tokens, string[] devices, string[] vehicles, (int First, int End) chunk, DateTimeOffset now)
+    {
+        var rules = new Stopwatch();
+        TimeSpan jst = TimeSpan.FromHours(9);
+        var used = new SortedSet<string>(StringComparer.Ordinal);
+        var people = new List<PreparedPerson>();
+        for (int person = chunk.First; person < chunk.End; person++)
+        {
+            if (year.PersonStart[person + 1] == year.PersonStart[person])
+            {
+                continue;
+            }
+
+            string pid = registry.FindCard(tokens[person])!.Pid;
+            var records = new List<TapRecord>(year.PersonStart[person + 1] - year.PersonStart[person]);
+            for (int i = year.PersonStart[person]; i < year.PersonStart[person + 1]; i++)
+            {
+                PlannedTap t = year.Taps[i];
+                var at = new DateTimeOffset(t.AtTicks, TimeSpan.Zero).ToOffset(jst);
+                string type = t.Alight ? EventTypes.Alight : EventTypes.Board;
+                string vehicle = vehicles[t.Device];
+                var e = new TapEvent
+                {
+                    Seq = t.Seq,
+                    Type = type,
+                    At = at,
+                    Card = new CardRef { Tok = tokens[person], Tech = "iso14443a" },
+                    Ctx = new TapContext { Route = "R01", Vehicle = vehicle, Stop = $"S{t.Stop:D2}" },
+                    Decision = Decisions.Accept,
+                };
+
+                // Received half a minute after the tap.
+                records.Add(new TapRecord(devices[t.Device], t.Seq, pid, type, vehicle, at, at.AddSeconds(30), e));
+                used.Add(devices[t.Device]);
+            }
+
+            List<ValueChange> changes = year.Commutes(person) ? MonthlyTopUps(pid, records) : [];
+            rules.Start();
+            var history = new PersonHistory
+            {
+                Person = registry.FindPerson(pid) ?? throw new InvalidOperationException($"{pid} is not in the registry"),
+                Taps = [.. records.Select(t => t.ToStoredTap())],
+                TripEnds = [],
+                ValueChanges = changes,
+            };
+            DayEvaluation days = WalletRules.EvaluateDays(registry, history, null, now);
+            rules.Stop();
+            List<WalletEntry> entries = [.. PostingDiff.Changes([], days.View.Postings)
+                .Select(c => new WalletEntry(pid, c.Key, c.Kind, c.Value, c.Points, c.Source, c.At, now, c.Description, c.IsAdjustment))];
+            people.Add(new PreparedPerson(pid, records, changes, days, entries));
+        }
+
+        return new PreparedUnit([.. used], [.. people.Select(x => x.Pid).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)], people, rules.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>What PersonEvaluator.Evaluate writes for a person without a state, after the rules ran over all of their facts.</summary>
+    private static void WriteFirstState(IIngestWrite w, CityRegistry registry, PreparedPerson person)
+    {
+        string pid = person.Pid;
+        if (w.GetPersonForUpdate(pid) is not null)
         {
             throw new InvalidOperationException($"{pid} already has a state: the generator writes first states only");
         }
 
         w.IndexSector(registry.SectorIdFor(pid, SectorId.Transport), pid);
-        var history = new PersonHistory
-        {
-            Person = person,
-            Taps = [.. taps.Select(t => t.ToStoredTap())],
-            TripEnds = [],
-            ValueChanges = changes,
-        };
-        DayEvaluation days = WalletRules.EvaluateDays(registry, history, null, now);
-        WalletView view = days.View;
+        WalletView view = person.Days.View;
         var state = new PersonState(pid, view.Value, view.Points, view.PointsBus, view.PointsVolunteer, view.PointsHealth, view.InDebt, view.ReviewAt, 1);
-        List<WalletEntry> entries = [.. PostingDiff.Changes([], view.Postings)
-            .Select(c => new WalletEntry(pid, c.Key, c.Kind, c.Value, c.Points, c.Source, c.At, now, c.Description, c.IsAdjustment))];
         string welfareId = registry.SectorIdFor(pid, SectorId.Welfare);
         w.PutPerson(
             state,
             new SettledDays(view.Trips, view.Postings),
-            entries,
+            person.Entries,
             [.. view.CheckIns.Select(c => new CheckInRecord(pid, c.Clinic, c.Date, c.PatientNo, c.Queue, c.ChildMedicalSubsidy, c.At))],
             [.. view.Participations.Select(x => new ParticipationRecord(pid, x.Event, x.Sector, welfareId, x.In, x.Out, x.Points))],
             DateTimeOffset.MinValue);
-        w.PutCheckpoints(pid, days.Checkpoints);
-        return (entries.Count, days.Checkpoints.Count, view.InDebt);
+        w.PutCheckpoints(pid, person.Days.Checkpoints);
     }
 }
