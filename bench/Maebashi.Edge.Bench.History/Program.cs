@@ -100,6 +100,8 @@ var json = new JsonObject
     ["history_tap_cpu_us_1m"] = Math.Round(eval.Tap1m),
     ["history_ingest_rss_open_mib"] = Math.Round(year.GetValueOrDefault("rss_open_mib")),
     ["history_ingest_rss_mib"] = Math.Round(rss),
+    ["history_ingest_heap_open_mib"] = Math.Round(year.GetValueOrDefault("heap_open_mib")),
+    ["history_ingest_heap_empty_mib"] = Math.Round(empty.GetValueOrDefault("heap_open_mib")),
     ["history_ingest_rss_empty_mib"] = Math.Round(Math.Max(empty.GetValueOrDefault("rss_open_mib"), empty.GetValueOrDefault("rss_mib"))),
 };
 Console.WriteLine(json.ToJsonString());
