@@ -111,6 +111,15 @@ internal sealed partial class SystemBench : IAsyncDisposable
         Merge(await HarnessAsync("validator firmware and link", "Maebashi.Edge.Firmware.Bench", [quick], limit, ct),
             ("validator_tap_light_p50_ms", "validator_tap_light_p50_ms"), ("validator_tap_light_p99_ms", "validator_tap_light_p99_ms"),
             ("sun_radio_ms_pn532", "sun_radio_ms_pn532"), ("sun_radio_ms_mfrc522", "sun_radio_ms_mfrc522"));
+
+        // Issue 13: generates its one-year store once (up to 10 min, kept under ~/.cache/maebashi-edge) and reuses it.
+        Merge(await HarnessAsync("one year of a 340,000-person city (issue 13)", "Maebashi.Edge.Bench.History", [quick], _o.Quick ? TimeSpan.FromMinutes(10) : TimeSpan.FromMinutes(40), ct),
+            [.. new[]
+            {
+                "history_store_persons", "history_store_taps", "history_store_generate_s", "history_store_reused", "history_ingest_ready_s",
+                "history_ingest_events_per_s_today", "history_ingest_events_per_s_backlog_3d", "history_eval_us_3y", "history_eval_us_1m",
+                "history_tap_cpu_us_3y", "history_ingest_rss_mib", "history_ingest_rss_empty_mib",
+            }.Select(k => (k, k))]);
     }
 
     /// <summary>
