@@ -19,7 +19,7 @@ internal sealed record CachedPerson(PersonState State, int? CheckIns, int? Parti
 /// <summary>
 /// What the write path reads, in memory: a bounded working set of the facts the rules read and the results they replace
 /// (each person's taps and settled days of their latest days, vehicles' days, the de-duplication blocks of the devices'
-/// latest seqs, the last day's boards), the top-ups and the stored states (balances only: a few hundred bytes a person). Caches bounded by count (least recently used out) in front of the database
+/// latest seqs, the last day's boards), the top-ups and the stored states (balances, latest entries and checkpoints; no trips or postings). Caches bounded by count (least recently used out) in front of the database
 /// (<see cref="LiteDbDayTaps"/>); filled from it on a miss and after each commit.
 /// </summary>
 /// <remarks>
