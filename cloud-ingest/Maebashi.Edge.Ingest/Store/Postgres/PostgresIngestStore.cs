@@ -67,6 +67,13 @@ public sealed partial class PostgresIngestStore : IIngestStore
             {
                 using NpgsqlConnection c = _source.OpenConnection();
                 using NpgsqlTransaction tx = c.BeginTransaction(IsolationLevel.ReadCommitted);
+                // Every statement of a unit is meant to be a range of an index; on a table that grew since its last
+                // ANALYZE the planner may still think a scan of it cheap, and a scan grows with the history.
+                using (var noScan = new NpgsqlCommand("SET LOCAL enable_seqscan = off", c, tx))
+                {
+                    noScan.ExecuteNonQuery();
+                }
+
                 var unit = new PostgresUnitOfWork(c, tx);
                 T result = work(unit);
                 unit.Flush();

@@ -91,11 +91,13 @@ internal sealed class PostgresPersonWrites
 
         if (_replaced.Count > 0)
         {
+            // Each person's rows found as a range of the primary key (LATERAL), not by a join the planner may run as a
+            // scan of the whole table, which grows with the history.
             batch.BatchCommands.Add(BatchCommand(
-                "DELETE FROM trips t USING unnest($1, $2) AS d(pid, day) WHERE t.pid = d.pid AND t.service_day >= d.day",
+                "DELETE FROM trips WHERE ctid = ANY (ARRAY(SELECT x.ctid FROM unnest($1::text[], $2::text[]) AS d(pid, day) CROSS JOIN LATERAL (SELECT t.ctid FROM trips t WHERE t.pid = d.pid AND t.service_day >= d.day) x))",
                 Array(_replaced.Select(r => r.Pid).ToArray(), NpgsqlDbType.Text), Array(_replaced.Select(r => r.Day).ToArray(), NpgsqlDbType.Text)));
             batch.BatchCommands.Add(BatchCommand(
-                "DELETE FROM postings q USING unnest($1, $2) AS d(pid, at) WHERE q.pid = d.pid AND q.at >= d.at",
+                "DELETE FROM postings WHERE ctid = ANY (ARRAY(SELECT x.ctid FROM unnest($1::text[], $2::bigint[]) AS d(pid, at) CROSS JOIN LATERAL (SELECT q.ctid FROM postings q WHERE q.pid = d.pid AND q.at >= d.at) x))",
                 Array(_replaced.Select(r => r.Pid).ToArray(), NpgsqlDbType.Text), Array(_replaced.Select(r => r.Ticks).ToArray(), NpgsqlDbType.Bigint)));
         }
 

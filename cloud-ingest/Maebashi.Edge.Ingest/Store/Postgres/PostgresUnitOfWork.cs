@@ -220,10 +220,16 @@ internal sealed partial class PostgresUnitOfWork(NpgsqlConnection c, NpgsqlTrans
         batch.BatchCommands.Add(BatchCommand(
             "SELECT p.pid, k.body FROM unnest($1::text[]) AS p(pid) CROSS JOIN LATERAL (SELECT c.body FROM checkpoints c WHERE c.pid = p.pid AND c.can_resume ORDER BY c.day DESC LIMIT 1) k",
             Array(pids, NpgsqlDbType.Text)));
-        batch.BatchCommands.Add(BatchCommand($"{Starts} SELECT t.pid, t.body FROM s JOIN taps t ON t.pid = s.pid AND t.at >= {StartTicks} ORDER BY t.pid, t.at, t.device, t.seq", Array(pids, NpgsqlDbType.Text)));
-        batch.BatchCommands.Add(BatchCommand($"{Starts} SELECT r.pid, r.body FROM s JOIN trips r ON r.pid = s.pid AND r.service_day >= COALESCE(to_char(s.day, 'YYYY-MM-DD'), '') ORDER BY r.pid, r.service_day, r.n", Array(pids, NpgsqlDbType.Text)));
+        // LATERAL: each person's rows are a range of their index, whatever the table's size (a join would let the
+        // planner scan the whole table, which grows with the history).
         batch.BatchCommands.Add(BatchCommand(
-            $"{Starts} SELECT q.pid, {string.Join(", ", PostingColumns.Split(", ").Select(c => "q." + c))} FROM s JOIN postings q ON q.pid = s.pid AND q.at >= {StartTicks} ORDER BY q.pid, q.at, q.n",
+            $"{Starts} SELECT s.pid, t.body FROM s CROSS JOIN LATERAL (SELECT x.body, x.at, x.device, x.seq FROM taps x WHERE x.pid = s.pid AND x.at >= {StartTicks}) t ORDER BY s.pid, t.at, t.device, t.seq",
+            Array(pids, NpgsqlDbType.Text)));
+        batch.BatchCommands.Add(BatchCommand(
+            $"{Starts} SELECT s.pid, r.body FROM s CROSS JOIN LATERAL (SELECT x.body, x.service_day, x.n FROM trips x WHERE x.pid = s.pid AND x.service_day >= COALESCE(to_char(s.day, 'YYYY-MM-DD'), '')) r ORDER BY s.pid, r.service_day, r.n",
+            Array(pids, NpgsqlDbType.Text)));
+        batch.BatchCommands.Add(BatchCommand(
+            $"{Starts} SELECT s.pid, {string.Join(", ", PostingColumns.Split(", ").Select(c => "q." + c))} FROM s CROSS JOIN LATERAL (SELECT x.* FROM postings x WHERE x.pid = s.pid AND x.at >= {StartTicks}) q ORDER BY s.pid, q.at, q.n",
             Array(pids, NpgsqlDbType.Text)));
         batch.BatchCommands.Add(BatchCommand($"SELECT {ValueChangeColumns} FROM value_changes WHERE pid = ANY($1) ORDER BY pid, at, key", Array(pids, NpgsqlDbType.Text)));
     }
