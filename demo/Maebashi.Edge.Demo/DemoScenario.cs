@@ -130,7 +130,7 @@ internal sealed class DemoScenario(DemoFleet fleet, DemoOptions options)
             await Tap(bus, 0, p.TypeA, ct);
         }
 
-        if (_fleet.Cards.ClonedUid is null && _skimmed is { } skimmed)
+        if (_fleet.Cards.ClonedUid is null && _skimmed is { } skimmed && HolderStaysAway(skimmed.Uid))
         {
             // The card's holder is elsewhere (not riding: their trips stay whole); the copy rides in their name.
             // A skimmer read a genuine city card's SUN message in passing; a copy replays it at this door. The ingest
@@ -409,6 +409,26 @@ internal sealed class DemoScenario(DemoFleet fleet, DemoOptions options)
             // Someone who just got off a bus or left the site waits a little (and a repeat tap is 10 s).
             return [.. _fleet.People.Where(p => p.Where is null && DateTimeOffset.UtcNow - p.Since >= TimeSpan.FromSeconds(11)
                 && (_myNumberShown || !p.Cards.Any(c => c.Tech == CardTech.Jpki))).OrderBy(_ => _random.Next())];
+        }
+    }
+
+    /// <summary>
+    /// Whether the holder of the skimmed card is off every bus and has not tapped for a repeat window, so that the copy's
+    /// read is not taken for the holder's own repeat tap (docs/contract.md §3); if so, they keep off the buses for one more
+    /// repeat window while the copy rides.
+    /// </summary>
+    private bool HolderStaysAway(byte[] uid)
+    {
+        lock (_gate)
+        {
+            DemoPerson holder = _fleet.People.First(p => p.TypeA.AsSpan().SequenceEqual(uid));
+            if (holder.Where is not null || DateTimeOffset.UtcNow - holder.Since < TimeSpan.FromSeconds(11))
+            {
+                return false;
+            }
+
+            holder.Since = DateTimeOffset.UtcNow;
+            return true;
         }
     }
 
