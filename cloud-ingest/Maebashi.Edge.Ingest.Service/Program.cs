@@ -5,5 +5,6 @@ using Maebashi.Edge.Ingest.Hosting;
 var root = new RootCommand("Maebashi Edge cloud ingest: broker, pipeline, store, HTTP API (前橋 共通IDカード)")
 {
     IngestRunCommand.Create("maebashi-ingest"),
+    IngestRegistryCommand.Create("maebashi-ingest"),
 };
 return await root.Parse(args).InvokeAsync();

@@ -8,6 +8,7 @@ using Maebashi.Edge.Ingest.Http;
 using Maebashi.Edge.Ingest.Mqtt;
 using Maebashi.Edge.Ingest.Pipeline;
 using Maebashi.Edge.Ingest.Store;
+using Maebashi.Edge.Ingest.Store.Postgres;
 using Maebashi.Edge.Ingest.Web;
 using Maebashi.Edge.Ingest.Web.MyPage;
 using Microsoft.AspNetCore.Authentication;
@@ -130,7 +131,7 @@ public sealed class IngestHost : IAsyncDisposable
         }
 
         services.AddSingleton(IngestDataDirectory.For(options));
-        services.AddSingleton(sp => LoadRegistry(sp.GetRequiredService<IOptions<IngestOptions>>().Value.RegistryPath, loggers.CreateLogger("Maebashi.Edge.Ingest")));
+        services.AddSingleton(sp => LoadRegistry(sp.GetRequiredService<IOptions<IngestOptions>>().Value.RegistryPath, sp.GetRequiredService<IIngestStore>(), loggers.CreateLogger("Maebashi.Edge.Ingest")));
         services.AddSingleton(sp => OperatorDirectory.Load(
             sp.GetRequiredService<IOptions<IngestOptions>>().Value.OperatorsPath, sp.GetRequiredService<CityRegistry>(), sp.GetRequiredService<IIngestStore>));
         services.AddSingleton(sp => IngestStoreOption.Open(
@@ -196,10 +197,29 @@ public sealed class IngestHost : IAsyncDisposable
         return app;
     }
 
-    private static CityRegistry LoadRegistry(string path, ILogger logger)
+    /// <summary>
+    /// The registry file, or with PostgreSQL the registry the database holds, after importing the file when it is not
+    /// the one imported (under a lock: workers starting together import once).
+    /// </summary>
+    private static CityRegistry LoadRegistry(string? path, IIngestStore store, ILogger logger)
     {
         var sw = Stopwatch.StartNew();
-        CityRegistry registry = RegistryLoader.Load(path);
+        CityRegistry registry;
+        if (store is PostgresIngestStore postgres)
+        {
+            if (path is not null)
+            {
+                RegistryImport import = postgres.Registry.Import(path);
+                logger.LogInformation("Registry {Sha256} {State} in {Millis} ms", import.Sha256, import.Applied ? "imported into the store" : "already in the store", sw.ElapsedMilliseconds);
+            }
+
+            registry = postgres.Registry.Load();
+        }
+        else
+        {
+            registry = RegistryLoader.Load(path!);
+        }
+
         logger.LogInformation("Registry loaded in {Millis} ms: {Persons} persons, {Cards} cards, {Devices} devices",
             sw.ElapsedMilliseconds, registry.PersonCount, registry.CardCount, registry.Devices.Count());
         return registry;

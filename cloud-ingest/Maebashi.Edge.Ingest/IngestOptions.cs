@@ -6,7 +6,11 @@ namespace Maebashi.Edge.Ingest;
 /// <summary>What <c>run</c> is given (<c>maebashi-ingest run</c>, <c>./maebashi-edge ingest run</c>).</summary>
 public sealed class IngestOptions
 {
-    public required string RegistryPath { get; set; }
+    /// <summary>
+    /// The registry file (<c>--registry</c>). Required with LiteDB; with PostgreSQL the worker runs with the registry the
+    /// database holds, and a file given here is imported first when it is not the one imported (Store/Postgres/PostgresRegistry.cs).
+    /// </summary>
+    public string? RegistryPath { get; set; }
 
     /// <summary>Where the store, the audit log and retained messages live; a fresh temp directory when null.</summary>
     public string? DataDirectory { get; set; }
@@ -179,9 +183,9 @@ public sealed class IngestOptionsValidator : IValidateOptions<IngestOptions>
     public ValidateOptionsResult Validate(string? name, IngestOptions options)
     {
         var failures = new List<string>();
-        if (string.IsNullOrWhiteSpace(options.RegistryPath))
+        if (options.RegistryPath is null ? string.Equals(options.Store, Hosting.IngestStoreOption.LiteDb, StringComparison.Ordinal) : string.IsNullOrWhiteSpace(options.RegistryPath))
         {
-            failures.Add("RegistryPath (--registry): missing");
+            failures.Add("RegistryPath (--registry): missing (only a postgresql:// store may run without it, with the registry it holds)");
         }
 
         if (options.DataDirectory is { } data && string.IsNullOrWhiteSpace(data))

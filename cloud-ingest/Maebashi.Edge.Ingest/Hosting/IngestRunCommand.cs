@@ -40,7 +40,7 @@ public static class IngestRunCommand
     /// <param name="program">The name errors are prefixed with (the executable the user ran).</param>
     public static Command Create(string program)
     {
-        var registry = new Option<string>("--registry") { Description = "registry file (docs/contract.md §7)", Required = true };
+        var registry = new Option<string?>("--registry") { Description = "registry file (docs/contract.md §7); with a postgresql:// store optional: the worker runs with the registry the database holds, importing this file first when it is new" };
         var data = new Option<string?>("--data") { Description = "data directory (the LiteDB store, audit log); a temp directory when omitted" };
         var store = new Option<string>("--store") { Description = "the store: litedb (under --data), or postgresql://USER[:PASS]@HOST[:PORT]/DB[?sslmode=…] (libpq's URI)", DefaultValueFactory = _ => IngestStoreOption.LiteDb };
         var storePassFile = new Option<string?>("--store-pass-file") { Description = "owner-only file holding the PostgreSQL password (else the URI's, or PGPASSFILE)" };
@@ -106,7 +106,7 @@ public static class IngestRunCommand
 
             var options = new IngestOptions
             {
-                RegistryPath = parse.GetValue(registry)!,
+                RegistryPath = parse.GetValue(registry),
                 DataDirectory = parse.GetValue(data),
                 Store = parse.GetValue(store)!,
                 StorePassFile = parse.GetValue(storePassFile),
@@ -183,6 +183,10 @@ public static class IngestRunCommand
             return Fail(program, $"--jpki-roots/--jpki-crl: {e.Message}");
         }
         catch (StoreSchemaException e)
+        {
+            return Fail(program, e.Message);
+        }
+        catch (StoreRegistryException e)
         {
             return Fail(program, e.Message);
         }

@@ -39,50 +39,49 @@ public sealed class DeviceEntry(DeviceDef def, byte[] key)
 }
 
 /// <summary>
-/// The loaded, checked and indexed registry. UIDs are turned into card tokens at load and not kept.
+/// The loaded, checked and indexed registry. UIDs are turned into card tokens at load and not kept. Its persons and
+/// cards are an <see cref="IRegistryPeople"/>: as loaded from the file, or packed from a database.
 /// </summary>
 public sealed class CityRegistry
 {
-    private readonly Dictionary<string, CardEntry> _cardsByToken;
-    private readonly Dictionary<string, PersonEntry> _persons;
-    private readonly Dictionary<string, List<CardEntry>> _cardsByPid;
+    private readonly IRegistryPeople _people;
     private readonly Dictionary<string, DeviceEntry> _devices;
     private readonly Dictionary<string, RouteDef> _routes;
     private readonly Dictionary<string, EventDef> _events;
     private readonly Dictionary<string, ClinicDef> _clinics;
     private readonly Dictionary<string, FareTableDef> _fareTables;
 
-    internal CityRegistry(RegistryDocument doc, byte[] regionKey, byte[] linkKey, CardEntry[] cards)
+    private CityRegistry(RegistryDocument doc, byte[] regionKey, byte[] linkKey, IRegistryPeople people)
     {
         Document = doc;
         RegionKey = regionKey;
         LinkKey = linkKey;
         Tariff = doc.Tariff ?? new TariffDef();
-
-        _persons = new Dictionary<string, PersonEntry>(doc.Persons?.Count ?? 0, StringComparer.Ordinal);
-        foreach (PersonDef p in doc.Persons ?? [])
-        {
-            _persons[p.Pid] = new PersonEntry(p, DateOnly.ParseExact(p.BirthDate, "yyyy-MM-dd", CultureInfo.InvariantCulture));
-        }
-
-        _cardsByToken = new Dictionary<string, CardEntry>(cards.Length, StringComparer.Ordinal);
-        _cardsByPid = new Dictionary<string, List<CardEntry>>(_persons.Count, StringComparer.Ordinal);
-        foreach (CardEntry c in cards)
-        {
-            _cardsByToken[c.Token] = c;
-            if (!_cardsByPid.TryGetValue(c.Pid, out List<CardEntry>? list))
-            {
-                _cardsByPid[c.Pid] = list = new List<CardEntry>(2);
-            }
-
-            list.Add(c);
-        }
-
+        _people = people;
         _devices = (doc.Devices ?? []).ToDictionary(d => d.Id, d => new DeviceEntry(d, Hex.Parse(d.Key, "key")), StringComparer.Ordinal);
         _routes = (doc.Routes ?? []).ToDictionary(r => r.Id, StringComparer.Ordinal);
         _events = (doc.Events ?? []).ToDictionary(e => e.Id, StringComparer.Ordinal);
         _clinics = (doc.Clinics ?? []).ToDictionary(c => c.Id, StringComparer.Ordinal);
         _fareTables = (doc.FareTables ?? []).ToDictionary(t => t.Id, StringComparer.Ordinal);
+    }
+
+    /// <summary>A registry loaded from its file: the document's persons, and the cards as tokens.</summary>
+    internal static CityRegistry Loaded(RegistryDocument doc, byte[] regionKey, byte[] linkKey, CardEntry[] cards) =>
+        new(doc, regionKey, linkKey, new LoadedRegistryPeople(
+            (doc.Persons ?? []).Select(p => new PersonEntry(p, DateOnly.ParseExact(p.BirthDate, "yyyy-MM-dd", CultureInfo.InvariantCulture))), cards));
+
+    /// <summary>
+    /// A registry whose persons and cards are kept elsewhere (an ingest worker's database): <paramref name="doc"/> is the
+    /// rest of the checked export — keys, tariff, routes, devices, events, clinics — and its own persons and cards are
+    /// not read.
+    /// </summary>
+    public static CityRegistry WithPeople(RegistryDocument doc, IRegistryPeople people)
+    {
+        ArgumentNullException.ThrowIfNull(doc);
+        ArgumentNullException.ThrowIfNull(people);
+        byte[] regionKey = Hex.Parse(doc.Keys?.RegionKey ?? "", "keys.regionKey");
+        byte[] linkKey = Hex.Parse(doc.Keys?.LinkKey ?? "", "keys.linkKey");
+        return new CityRegistry(doc, regionKey, linkKey, people);
     }
 
     /// <summary>The document as loaded, without its card list (cards are held as tokens only).</summary>
@@ -92,17 +91,17 @@ public sealed class CityRegistry
     public byte[] LinkKey { get; }
     public TariffDef Tariff { get; }
 
-    public int PersonCount => _persons.Count;
-    public int CardCount => _cardsByToken.Count;
-    public IEnumerable<PersonEntry> Persons => _persons.Values;
-    public IEnumerable<CardEntry> Cards => _cardsByToken.Values;
+    public int PersonCount => _people.PersonCount;
+    public int CardCount => _people.CardCount;
+    public IEnumerable<PersonEntry> Persons => _people.Persons;
+    public IEnumerable<CardEntry> Cards => _people.Cards;
     public IEnumerable<DeviceEntry> Devices => _devices.Values;
     public IEnumerable<RouteDef> Routes => _routes.Values;
     public IEnumerable<EventDef> Events => _events.Values;
     public IEnumerable<ClinicDef> Clinics => _clinics.Values;
 
-    public CardEntry? FindCard(string token) => _cardsByToken.GetValueOrDefault(token);
-    public PersonEntry? FindPerson(string pid) => _persons.GetValueOrDefault(pid);
+    public CardEntry? FindCard(string token) => _people.FindCard(token);
+    public PersonEntry? FindPerson(string pid) => _people.FindPerson(pid);
     public DeviceEntry? FindDevice(string id) => _devices.GetValueOrDefault(id);
     public RouteDef? FindRoute(string id) => _routes.GetValueOrDefault(id);
     public EventDef? FindEvent(string id) => _events.GetValueOrDefault(id);
@@ -111,7 +110,7 @@ public sealed class CityRegistry
     /// <summary>The origin–destination fare table a route of kind <c>table</c> names.</summary>
     public FareTableDef? FindFareTable(string? id) => id is null ? null : _fareTables.GetValueOrDefault(id);
 
-    public IReadOnlyList<CardEntry> CardsOf(string pid) => _cardsByPid.TryGetValue(pid, out List<CardEntry>? l) ? l : [];
+    public IReadOnlyList<CardEntry> CardsOf(string pid) => _people.CardsOf(pid);
 
     public string TokenFor(CardTech tech, string uidHex) => CardToken.Compute(RegionKey, tech, uidHex);
 

@@ -78,6 +78,6 @@ public static class RegistryLoader
 
         // The cloud keeps tokens, never UIDs: drop the card list (and its UIDs) once tokens exist.
         doc.Cards = null;
-        return new CityRegistry(doc, regionKey, linkKey, cards);
+        return CityRegistry.Loaded(doc, regionKey, linkKey, cards);
     }
 }

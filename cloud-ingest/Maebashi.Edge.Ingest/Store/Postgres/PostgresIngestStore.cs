@@ -49,6 +49,9 @@ public sealed partial class PostgresIngestStore : IIngestStore
     /// <summary>How many schema migrations this open applied (0: the database was current).</summary>
     public int SchemaMigrationsApplied { get; }
 
+    /// <summary>The registry kept in this database (imported from the city's export; what its workers run with).</summary>
+    public PostgresRegistry Registry => new(_source);
+
     /// <remarks>
     /// One transaction on one pooled connection, read committed: after a unit waits on a person's row lock, its
     /// next statements see what the worker holding the lock committed (repeatable read would fail the unit

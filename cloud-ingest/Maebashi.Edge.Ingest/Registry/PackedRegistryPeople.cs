@@ -1,0 +1,384 @@
+using System.Buffers;
+using System.Buffers.Text;
+using System.Text;
+using Maebashi.Edge.Contract.Identity;
+using Maebashi.Edge.Contract.Registry;
+
+namespace Maebashi.Edge.Ingest.Registry;
+
+/// <summary>
+/// A prefecture's persons and cards in a few flat arrays instead of an object per entry, so that a worker whose registry
+/// lives in PostgreSQL holds 2,000,000 persons and 6,000,000 cards in about 300 MB (docs/ingest.md, "The registry in
+/// PostgreSQL"). A card is found by a binary search of the tokens' 16 bytes, a person by an open-addressing table of
+/// their pid; the entries the registry hands out are made on each lookup.
+/// </summary>
+public sealed class PackedRegistryPeople : IRegistryPeople
+{
+    private const int TokenBytes = 16;
+
+    // Persons, by number (the order added): pid as UTF-8 in one buffer, and the columns the rules read.
+    private readonly byte[] _pids;
+    private readonly int[] _pidStart;
+    private readonly int[] _birthDay;
+    private readonly PersonBits[] _personBits;
+    private readonly long[] _openingValue;
+    private readonly long[] _openingPoints;
+
+    // Open addressing on the pid's hash: person number + 1 (0 is an empty slot); a power of two, at most half full.
+    private readonly int[] _pidTable;
+
+    // Cards, ascending by token bytes.
+    private readonly byte[] _tokens;
+    private readonly int[] _cardPerson;
+    private readonly CardBits[] _cardBits;
+    private readonly int[] _keyVersion;
+
+    // Each person's cards: card indexes grouped by person, and where each person's group starts.
+    private readonly int[] _cardsByPerson;
+    private readonly int[] _personCardStart;
+
+    [Flags]
+    internal enum PersonBits : byte
+    {
+        None = 0,
+        Disability = 1,
+        AutoPointPay = 2,
+    }
+
+    [Flags]
+    internal enum CardBits : byte
+    {
+        None = 0,
+        Lost = 1,
+        Authenticated = 2,
+
+        // The tech in the bits above these flags.
+        TechShift = 4,
+    }
+
+    private PackedRegistryPeople(Builder b)
+    {
+        int persons = b.PersonCount;
+        int cards = b.CardCount;
+        _pids = b.Pids.AsSpan(0, b.PidBytes).ToArray();
+        _pidStart = b.PidStart.AsSpan(0, persons + 1).ToArray();
+        _birthDay = b.BirthDay.AsSpan(0, persons).ToArray();
+        _personBits = b.PersonFlags.AsSpan(0, persons).ToArray();
+        _openingValue = b.OpeningValue.AsSpan(0, persons).ToArray();
+        _openingPoints = b.OpeningPoints.AsSpan(0, persons).ToArray();
+        _tokens = b.Tokens.AsSpan(0, cards * TokenBytes).ToArray();
+        _cardPerson = b.CardPerson.AsSpan(0, cards).ToArray();
+        _cardBits = b.CardFlags.AsSpan(0, cards).ToArray();
+        _keyVersion = b.KeyVersion.AsSpan(0, cards).ToArray();
+
+        _pidTable = new int[TableSize(persons)];
+        for (int n = 0; n < persons; n++)
+        {
+            string pid = Pid(n);
+            int slot = Slot(pid);
+            for (; _pidTable[slot] != 0; slot = (slot + 1) & (_pidTable.Length - 1))
+            {
+                if (Pid(_pidTable[slot] - 1) == pid)
+                {
+                    throw new ArgumentException($"persons: duplicate pid at {n}");
+                }
+            }
+
+            _pidTable[slot] = n + 1;
+        }
+
+        // A counting sort of the cards by person.
+        _personCardStart = new int[persons + 1];
+        foreach (int p in _cardPerson)
+        {
+            _personCardStart[p + 1]++;
+        }
+
+        for (int p = 0; p < persons; p++)
+        {
+            _personCardStart[p + 1] += _personCardStart[p];
+        }
+
+        _cardsByPerson = new int[cards];
+        int[] next = _personCardStart[..persons];
+        for (int c = 0; c < cards; c++)
+        {
+            _cardsByPerson[next[_cardPerson[c]]++] = c;
+        }
+    }
+
+    public int PersonCount => _birthDay.Length;
+
+    public int CardCount => _cardPerson.Length;
+
+    public IEnumerable<PersonEntry> Persons
+    {
+        get
+        {
+            for (int n = 0; n < PersonCount; n++)
+            {
+                yield return Person(n);
+            }
+        }
+    }
+
+    public IEnumerable<CardEntry> Cards
+    {
+        get
+        {
+            for (int c = 0; c < CardCount; c++)
+            {
+                yield return Card(c, Base64Url.EncodeToString(_tokens.AsSpan(c * TokenBytes, TokenBytes)));
+            }
+        }
+    }
+
+    public CardEntry? FindCard(string token)
+    {
+        ArgumentNullException.ThrowIfNull(token);
+        Span<byte> key = stackalloc byte[TokenBytes];
+        if (token.Length != CardToken.Length
+            || Base64Url.DecodeFromChars(token, key, out _, out int written) != OperationStatus.Done || written != TokenBytes)
+        {
+            return null;
+        }
+
+        int lo = 0;
+        int hi = CardCount - 1;
+        while (lo <= hi)
+        {
+            int mid = lo + ((hi - lo) >> 1);
+            int order = _tokens.AsSpan(mid * TokenBytes, TokenBytes).SequenceCompareTo(key);
+            if (order == 0)
+            {
+                // The last character carries 4 spare bits: only the canonical spelling of a token is that token.
+                Span<char> canonical = stackalloc char[CardToken.Length];
+                Base64Url.EncodeToChars(key, canonical);
+                return canonical.SequenceEqual(token) ? Card(mid, token) : null;
+            }
+
+            if (order < 0)
+            {
+                lo = mid + 1;
+            }
+            else
+            {
+                hi = mid - 1;
+            }
+        }
+
+        return null;
+    }
+
+    public PersonEntry? FindPerson(string pid) => NumberOf(pid) is int n and >= 0 ? Person(n) : null;
+
+    public IReadOnlyList<CardEntry> CardsOf(string pid)
+    {
+        int n = NumberOf(pid);
+        if (n < 0)
+        {
+            return [];
+        }
+
+        var cards = new CardEntry[_personCardStart[n + 1] - _personCardStart[n]];
+        for (int i = 0; i < cards.Length; i++)
+        {
+            int c = _cardsByPerson[_personCardStart[n] + i];
+            cards[i] = Card(c, Base64Url.EncodeToString(_tokens.AsSpan(c * TokenBytes, TokenBytes)));
+        }
+
+        return cards;
+    }
+
+    private int NumberOf(string pid)
+    {
+        ArgumentNullException.ThrowIfNull(pid);
+        if (PersonCount == 0)
+        {
+            return -1;
+        }
+
+        for (int slot = Slot(pid); _pidTable[slot] != 0; slot = (slot + 1) & (_pidTable.Length - 1))
+        {
+            int n = _pidTable[slot] - 1;
+            if (PidEquals(n, pid))
+            {
+                return n;
+            }
+        }
+
+        return -1;
+    }
+
+    private bool PidEquals(int n, string pid)
+    {
+        ReadOnlySpan<byte> stored = _pids.AsSpan(_pidStart[n], _pidStart[n + 1] - _pidStart[n]);
+        if (stored.Length > pid.Length * 3)
+        {
+            return false;
+        }
+
+        Span<byte> utf8 = pid.Length <= 64 ? stackalloc byte[pid.Length * 3] : new byte[pid.Length * 3];
+        int length = Encoding.UTF8.GetBytes(pid, utf8);
+        return stored.SequenceEqual(utf8[..length]);
+    }
+
+    private string Pid(int n) => Encoding.UTF8.GetString(_pids, _pidStart[n], _pidStart[n + 1] - _pidStart[n]);
+
+    private int Slot(string pid) => string.GetHashCode(pid, StringComparison.Ordinal) & (_pidTable.Length - 1);
+
+    private static int TableSize(int persons)
+    {
+        int size = 16;
+        while (size < persons * 2L)
+        {
+            size <<= 1;
+        }
+
+        return size;
+    }
+
+    private PersonEntry Person(int n)
+    {
+        var birth = DateOnly.FromDayNumber(_birthDay[n]);
+        var def = new PersonDef
+        {
+            Pid = Pid(n),
+            BirthDate = birth.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture),
+            Flags = (_personBits[n] & PersonBits.Disability) != 0 ? [PersonFlags.Disability] : [],
+            AutoPointPay = (_personBits[n] & PersonBits.AutoPointPay) != 0,
+            OpeningValue = _openingValue[n],
+            OpeningPoints = _openingPoints[n],
+        };
+        return new PersonEntry(def, birth);
+    }
+
+    private CardEntry Card(int c, string token)
+    {
+        CardBits bits = _cardBits[c];
+        var tech = (CardTech)((int)bits / (int)CardBits.TechShift);
+        return new CardEntry(token, tech, Pid(_cardPerson[c]), (bits & CardBits.Lost) != 0, (bits & CardBits.Authenticated) != 0, _keyVersion[c]);
+    }
+
+    /// <summary>Collects persons, then cards (by ascending token when they come from an index; sorted at the end otherwise).</summary>
+    public sealed class Builder(int personsHint = 0, int cardsHint = 0)
+    {
+        internal byte[] Pids = new byte[Math.Max(64, personsHint * 8)];
+        internal int PidBytes;
+        internal int[] PidStart = new int[Math.Max(16, personsHint + 1)];
+        internal int[] BirthDay = new int[Math.Max(16, personsHint)];
+        internal PersonBits[] PersonFlags = new PersonBits[Math.Max(16, personsHint)];
+        internal long[] OpeningValue = new long[Math.Max(16, personsHint)];
+        internal long[] OpeningPoints = new long[Math.Max(16, personsHint)];
+        internal byte[] Tokens = new byte[Math.Max(16, cardsHint) * TokenBytes];
+        internal int[] CardPerson = new int[Math.Max(16, cardsHint)];
+        internal CardBits[] CardFlags = new CardBits[Math.Max(16, cardsHint)];
+        internal int[] KeyVersion = new int[Math.Max(16, cardsHint)];
+        private bool _sorted = true;
+
+        public int PersonCount { get; private set; }
+
+        public int CardCount { get; private set; }
+
+        /// <summary>Adds a person; returns their number, which their cards name.</summary>
+        public int AddPerson(string pid, DateOnly birthDate, bool disability, bool autoPointPay, long openingValue, long openingPoints)
+        {
+            ArgumentException.ThrowIfNullOrEmpty(pid);
+            int n = PersonCount;
+            Grow(ref BirthDay, n + 1);
+            Grow(ref PersonFlags, n + 1);
+            Grow(ref OpeningValue, n + 1);
+            Grow(ref OpeningPoints, n + 1);
+            Grow(ref PidStart, n + 2);
+            int bytes = Encoding.UTF8.GetByteCount(pid);
+            Grow(ref Pids, PidBytes + bytes);
+            PidStart[n] = PidBytes;
+            PidBytes += Encoding.UTF8.GetBytes(pid, Pids.AsSpan(PidBytes));
+            PidStart[n + 1] = PidBytes;
+            BirthDay[n] = birthDate.DayNumber;
+            PersonFlags[n] = (disability ? PersonBits.Disability : PersonBits.None) | (autoPointPay ? PersonBits.AutoPointPay : PersonBits.None);
+            OpeningValue[n] = openingValue;
+            OpeningPoints[n] = openingPoints;
+            PersonCount = n + 1;
+            return n;
+        }
+
+        /// <summary>Adds a card of a person added before, by the 16 bytes of its token.</summary>
+        public void AddCard(ReadOnlySpan<byte> token, int person, CardTech tech, bool lost, bool authenticated, int keyVersion)
+        {
+            if (token.Length != TokenBytes)
+            {
+                throw new ArgumentException($"a card token is {TokenBytes} bytes, not {token.Length}", nameof(token));
+            }
+
+            ArgumentOutOfRangeException.ThrowIfNegative(person);
+            ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(person, PersonCount);
+            int c = CardCount;
+            Grow(ref Tokens, (c + 1) * TokenBytes);
+            Grow(ref CardPerson, c + 1);
+            Grow(ref CardFlags, c + 1);
+            Grow(ref KeyVersion, c + 1);
+            token.CopyTo(Tokens.AsSpan(c * TokenBytes));
+            if (c > 0 && _sorted && Tokens.AsSpan((c - 1) * TokenBytes, TokenBytes).SequenceCompareTo(token) >= 0)
+            {
+                _sorted = false;
+            }
+
+            CardPerson[c] = person;
+            CardFlags[c] = (CardBits)((int)tech * (int)CardBits.TechShift) | (lost ? CardBits.Lost : CardBits.None) | (authenticated ? CardBits.Authenticated : CardBits.None);
+            KeyVersion[c] = keyVersion;
+            CardCount = c + 1;
+        }
+
+        /// <summary>The packed persons and cards; the builder is not used again.</summary>
+        public PackedRegistryPeople Build()
+        {
+            if (!_sorted)
+            {
+                SortCards();
+            }
+
+            return new PackedRegistryPeople(this);
+        }
+
+        private void SortCards()
+        {
+            byte[] tokens = Tokens;
+            int[] order = new int[CardCount];
+            for (int i = 0; i < order.Length; i++)
+            {
+                order[i] = i;
+            }
+
+            Array.Sort(order, (a, b) => tokens.AsSpan(a * TokenBytes, TokenBytes).SequenceCompareTo(tokens.AsSpan(b * TokenBytes, TokenBytes)));
+            var sortedTokens = new byte[order.Length * TokenBytes];
+            var person = new int[order.Length];
+            var flags = new CardBits[order.Length];
+            var keyVersion = new int[order.Length];
+            for (int i = 0; i < order.Length; i++)
+            {
+                int c = order[i];
+                tokens.AsSpan(c * TokenBytes, TokenBytes).CopyTo(sortedTokens.AsSpan(i * TokenBytes));
+                if (i > 0 && sortedTokens.AsSpan((i - 1) * TokenBytes, TokenBytes).SequenceEqual(sortedTokens.AsSpan(i * TokenBytes, TokenBytes)))
+                {
+                    throw new ArgumentException("cards: the same token twice");
+                }
+
+                person[i] = CardPerson[c];
+                flags[i] = CardFlags[c];
+                keyVersion[i] = KeyVersion[c];
+            }
+
+            (Tokens, CardPerson, CardFlags, KeyVersion) = (sortedTokens, person, flags, keyVersion);
+            _sorted = true;
+        }
+
+        private static void Grow<T>(ref T[] array, int needed)
+        {
+            if (needed > array.Length)
+            {
+                Array.Resize(ref array, (int)Math.Min(Array.MaxLength, Math.Max(needed, array.Length * 2L)));
+            }
+        }
+    }
+}
