@@ -120,6 +120,15 @@ internal sealed partial class SystemBench : IAsyncDisposable
                 "history_ingest_events_per_s_today", "history_ingest_events_per_s_backlog_3d", "history_eval_us_3y", "history_eval_us_1m",
                 "history_tap_cpu_us_3y", "history_ingest_rss_mib", "history_ingest_rss_empty_mib",
             }.Select(k => (k, k))]);
+
+        // Issue 14 item 6: generates its export once (kept under ~/.cache/maebashi-edge), imports it into PostgreSQL.
+        Merge(await HarnessAsync("the registry at prefecture scale (issue 14)", "Maebashi.Edge.Bench.Prefecture", [quick, "--cli", _o.CliDll], _o.Quick ? TimeSpan.FromMinutes(10) : TimeSpan.FromMinutes(30), ct),
+            [.. new[]
+            {
+                "prefecture_persons", "prefecture_cards", "prefecture_import_s", "prefecture_worker_ready_s", "prefecture_worker_rss_mib",
+                "prefecture_worker_rss_after_taps_mib", "prefecture_worker_peak_rss_mib", "prefecture_worker_events_per_s",
+                "prefecture_token_lookup_ns", "prefecture_token_lookup_dictionary_ns",
+            }.Select(k => (k, k))]);
     }
 
     /// <summary>
@@ -456,6 +465,8 @@ internal sealed partial class SystemBench : IAsyncDisposable
         ("validator_tap_light_p99_ms", "validator: tap → light p99, city cards with SUN (radio by the timing model)", "≤ 100 ms", v => v <= 100),
         ("registry_load_s", "registry load", "≤ 10 s", v => v <= 10),
         ("registry_peak_rss_mb", "registry load, peak resident", "≤ 1024 MB", v => v <= 1024),
+        ("prefecture_worker_ready_s", "PostgreSQL worker ready on the prefecture registry (2,000,000 persons, 6,000,000 cards)", "≤ 30 s", v => v <= 30),
+        ("prefecture_worker_peak_rss_mib", "PostgreSQL worker on the prefecture registry, peak resident", "≤ 1024 MiB", v => v <= 1024),
         ("gtfs_import_s", "registry import-gtfs of a 29-operator feed (3,000 stops, 300 routes)", "≤ 10 s", v => v <= 10),
         ("terminal_rss_mb", "terminal process resident", "≤ 80 MB", v => v <= 80),
         ("terminal_rss_after_100k_taps_mb", "terminal pipeline resident after 100,000 taps", "≤ 100 MB", v => v <= 100),

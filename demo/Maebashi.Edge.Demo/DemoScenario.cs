@@ -413,21 +413,25 @@ internal sealed class DemoScenario(DemoFleet fleet, DemoOptions options)
     }
 
     /// <summary>
-    /// Whether the holder of the skimmed card is off every bus and has not tapped for a repeat window, so that the copy's
-    /// read is not taken for the holder's own repeat tap (docs/contract.md §3); if so, they keep off the buses for one more
-    /// repeat window while the copy rides.
+    /// Whether the holder of the skimmed card is off every bus and did not just step off one, so that the copy's read is
+    /// not taken for the holder's own repeat tap on that bus (docs/contract.md §3); if so, a holder out and about keeps
+    /// off the buses for one more repeat window while the copy rides.
     /// </summary>
     private bool HolderStaysAway(byte[] uid)
     {
         lock (_gate)
         {
             DemoPerson holder = _fleet.People.First(p => p.TypeA.AsSpan().SequenceEqual(uid));
-            if (holder.Where is not null || DateTimeOffset.UtcNow - holder.Since < TimeSpan.FromSeconds(11))
+            if (_fleet.Buses.Any(b => b.Device == holder.Where) || (holder.Where is null && DateTimeOffset.UtcNow - holder.Since < TimeSpan.FromSeconds(11)))
             {
                 return false;
             }
 
-            holder.Since = DateTimeOffset.UtcNow;
+            if (holder.Where is null)
+            {
+                holder.Since = DateTimeOffset.UtcNow;
+            }
+
             return true;
         }
     }

@@ -27,8 +27,11 @@ public sealed class PackedRegistryPeople : IRegistryPeople
     // Open addressing on the pid's hash: person number + 1 (0 is an empty slot); a power of two, at most half full.
     private readonly int[] _pidTable;
 
-    // Cards, ascending by token bytes.
+    // Cards, ascending by token bytes; tokens are HMAC outputs, spread evenly, so their leading bits index where each
+    // bucket of the sorted list starts and a lookup searches a handful of tokens instead of the whole list.
     private readonly byte[] _tokens;
+    private readonly int _bucketBits;
+    private readonly int[] _bucketStart;
     private readonly int[] _cardPerson;
     private readonly CardBits[] _cardBits;
     private readonly int[] _keyVersion;
@@ -70,6 +73,18 @@ public sealed class PackedRegistryPeople : IRegistryPeople
         _cardPerson = b.CardPerson.AsSpan(0, cards).ToArray();
         _cardBits = b.CardFlags.AsSpan(0, cards).ToArray();
         _keyVersion = b.KeyVersion.AsSpan(0, cards).ToArray();
+
+        _bucketBits = Math.Clamp(int.Log2(Math.Max(1, cards)), 1, 24);
+        _bucketStart = new int[(1 << _bucketBits) + 1];
+        for (int c = 0; c < cards; c++)
+        {
+            _bucketStart[Bucket(_tokens.AsSpan(c * TokenBytes, TokenBytes)) + 1]++;
+        }
+
+        for (int i = 1; i < _bucketStart.Length; i++)
+        {
+            _bucketStart[i] += _bucketStart[i - 1];
+        }
 
         _pidTable = new int[TableSize(persons)];
         for (int n = 0; n < persons; n++)
@@ -143,8 +158,9 @@ public sealed class PackedRegistryPeople : IRegistryPeople
             return null;
         }
 
-        int lo = 0;
-        int hi = CardCount - 1;
+        int bucket = Bucket(key);
+        int lo = _bucketStart[bucket];
+        int hi = _bucketStart[bucket + 1] - 1;
         while (lo <= hi)
         {
             int mid = lo + ((hi - lo) >> 1);
@@ -189,6 +205,10 @@ public sealed class PackedRegistryPeople : IRegistryPeople
 
         return cards;
     }
+
+    /// <summary>The token's leading <see cref="_bucketBits"/> bits.</summary>
+    private int Bucket(ReadOnlySpan<byte> token) =>
+        (int)(System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(token) >> (32 - _bucketBits));
 
     private int NumberOf(string pid)
     {
