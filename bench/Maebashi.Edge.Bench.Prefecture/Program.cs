@@ -79,6 +79,11 @@ try
     figures["prefecture_worker_ready_s"] = Math.Round(readyS, 2);
     figures["prefecture_worker_rss_mib"] = Math.Round(rssReady);
     Console.WriteLine($"worker ready in {readyS:F1} s, resident {rssReady:F0} MiB");
+    foreach (string line in worker.Log.Split('\n').Where(l => l.Contains("Registry", StringComparison.Ordinal)))
+    {
+        Console.WriteLine($"  worker: {line}");
+    }
+
 
     int mqttPort = int.Parse(ready.Split(' ')[0]["mqtt-port=".Length..], inv);
     CityRegistry file = RegistryHead(registryPath);

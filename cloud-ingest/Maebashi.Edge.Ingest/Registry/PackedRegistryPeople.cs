@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Buffers.Binary;
 using System.Buffers.Text;
 using System.Text;
 using Maebashi.Edge.Contract.Identity;
@@ -9,7 +10,7 @@ namespace Maebashi.Edge.Ingest.Registry;
 /// <summary>
 /// A prefecture's persons and cards in a few flat arrays instead of an object per entry, so that a worker whose registry
 /// lives in PostgreSQL holds 2,000,000 persons and 6,000,000 cards in about 300 MB (docs/ingest.md, "The registry in
-/// PostgreSQL"). A card is found by a binary search of the tokens' 16 bytes, a person by an open-addressing table of
+/// PostgreSQL"). A card is found through an index on its token's leading bits, a person by an open-addressing table of
 /// their pid; the entries the registry hands out are made on each lookup.
 /// </summary>
 public sealed class PackedRegistryPeople : IRegistryPeople
@@ -27,14 +28,13 @@ public sealed class PackedRegistryPeople : IRegistryPeople
     // Open addressing on the pid's hash: person number + 1 (0 is an empty slot); a power of two, at most half full.
     private readonly int[] _pidTable;
 
-    // Cards, ascending by token bytes; tokens are HMAC outputs, spread evenly, so their leading bits index where each
-    // bucket of the sorted list starts and a lookup searches a handful of tokens instead of the whole list.
-    private readonly byte[] _tokens;
+    // Cards, ascending by token; tokens are HMAC outputs, spread evenly, so their leading bits index where each bucket
+    // of the sorted list starts and a lookup compares a handful of neighbouring records (a cache line or two) instead of
+    // searching the whole list. A record holds what a lookup answers, its person's pid included, so that resolving a
+    // token touches the bucket index, the records and the pid's bytes: three places in memory.
+    private readonly CardRecord[] _cards;
     private readonly int _bucketBits;
     private readonly int[] _bucketStart;
-    private readonly int[] _cardPerson;
-    private readonly CardBits[] _cardBits;
-    private readonly int[] _keyVersion;
 
     // Each person's cards: card indexes grouped by person, and where each person's group starts.
     private readonly int[] _cardsByPerson;
@@ -59,26 +59,45 @@ public sealed class PackedRegistryPeople : IRegistryPeople
         TechShift = 4,
     }
 
+    /// <summary>A card: its token as two big-endian halves (their order is the bytes' order), and what a lookup answers.</summary>
+    internal struct CardRecord : IComparable<CardRecord>
+    {
+        public ulong High;
+        public ulong Low;
+        public int Person;
+        public int KeyVersion;
+        public int PidStart;
+        public ushort PidLength;
+        public CardBits Bits;
+
+        public readonly int CompareTo(CardRecord other) => High != other.High ? High.CompareTo(other.High) : Low.CompareTo(other.Low);
+
+        public readonly bool SameToken(CardRecord other) => High == other.High && Low == other.Low;
+    }
+
     private PackedRegistryPeople(Builder b)
     {
         int persons = b.PersonCount;
         int cards = b.CardCount;
-        _pids = b.Pids.AsSpan(0, b.PidBytes).ToArray();
-        _pidStart = b.PidStart.AsSpan(0, persons + 1).ToArray();
-        _birthDay = b.BirthDay.AsSpan(0, persons).ToArray();
-        _personBits = b.PersonFlags.AsSpan(0, persons).ToArray();
-        _openingValue = b.OpeningValue.AsSpan(0, persons).ToArray();
-        _openingPoints = b.OpeningPoints.AsSpan(0, persons).ToArray();
-        _tokens = b.Tokens.AsSpan(0, cards * TokenBytes).ToArray();
-        _cardPerson = b.CardPerson.AsSpan(0, cards).ToArray();
-        _cardBits = b.CardFlags.AsSpan(0, cards).ToArray();
-        _keyVersion = b.KeyVersion.AsSpan(0, cards).ToArray();
+        _pids = Exact(b.Pids, b.PidBytes);
+        _pidStart = Exact(b.PidStart, persons + 1);
+        _birthDay = Exact(b.BirthDay, persons);
+        _personBits = Exact(b.PersonFlags, persons);
+        _openingValue = Exact(b.OpeningValue, persons);
+        _openingPoints = Exact(b.OpeningPoints, persons);
+        _cards = Exact(b.Cards, cards);
+        for (int c = 0; c < cards; c++)
+        {
+            ref CardRecord r = ref _cards[c];
+            r.PidStart = _pidStart[r.Person];
+            r.PidLength = checked((ushort)(_pidStart[r.Person + 1] - r.PidStart));
+        }
 
         _bucketBits = Math.Clamp(int.Log2(Math.Max(1, cards)), 1, 24);
         _bucketStart = new int[(1 << _bucketBits) + 1];
-        for (int c = 0; c < cards; c++)
+        foreach (CardRecord r in _cards)
         {
-            _bucketStart[Bucket(_tokens.AsSpan(c * TokenBytes, TokenBytes)) + 1]++;
+            _bucketStart[Bucket(r.High) + 1]++;
         }
 
         for (int i = 1; i < _bucketStart.Length; i++)
@@ -104,9 +123,9 @@ public sealed class PackedRegistryPeople : IRegistryPeople
 
         // A counting sort of the cards by person.
         _personCardStart = new int[persons + 1];
-        foreach (int p in _cardPerson)
+        foreach (CardRecord r in _cards)
         {
-            _personCardStart[p + 1]++;
+            _personCardStart[r.Person + 1]++;
         }
 
         for (int p = 0; p < persons; p++)
@@ -118,13 +137,38 @@ public sealed class PackedRegistryPeople : IRegistryPeople
         int[] next = _personCardStart[..persons];
         for (int c = 0; c < cards; c++)
         {
-            _cardsByPerson[next[_cardPerson[c]]++] = c;
+            _cardsByPerson[next[_cards[c].Person]++] = c;
         }
+    }
+
+    /// <summary>Packs persons and cards held another way (a registry loaded from its file).</summary>
+    public static PackedRegistryPeople From(IRegistryPeople people)
+    {
+        ArgumentNullException.ThrowIfNull(people);
+        var builder = new Builder(people.PersonCount, people.CardCount);
+        var numbers = new Dictionary<string, int>(people.PersonCount, StringComparer.Ordinal);
+        foreach (PersonEntry p in people.Persons)
+        {
+            numbers[p.Pid] = builder.AddPerson(p.Pid, p.BirthDate, p.HasDisability, p.Def.AutoPointPay, p.Def.OpeningValue, p.Def.OpeningPoints);
+        }
+
+        Span<byte> token = stackalloc byte[TokenBytes];
+        foreach (CardEntry c in people.Cards)
+        {
+            if (Base64Url.DecodeFromChars(c.Token, token, out _, out int written) != OperationStatus.Done || written != TokenBytes)
+            {
+                throw new ArgumentException($"cards: '{c.Token}' is not a card token");
+            }
+
+            builder.AddCard(token, numbers[c.Pid], c.Tech, c.Lost, c.Authenticated, c.KeyVersion);
+        }
+
+        return builder.Build();
     }
 
     public int PersonCount => _birthDay.Length;
 
-    public int CardCount => _cardPerson.Length;
+    public int CardCount => _cards.Length;
 
     public IEnumerable<PersonEntry> Persons
     {
@@ -143,7 +187,7 @@ public sealed class PackedRegistryPeople : IRegistryPeople
         {
             for (int c = 0; c < CardCount; c++)
             {
-                yield return Card(c, Base64Url.EncodeToString(_tokens.AsSpan(c * TokenBytes, TokenBytes)));
+                yield return Card(c, TokenOf(c));
             }
         }
     }
@@ -158,28 +202,22 @@ public sealed class PackedRegistryPeople : IRegistryPeople
             return null;
         }
 
-        int bucket = Bucket(key);
-        int lo = _bucketStart[bucket];
-        int hi = _bucketStart[bucket + 1] - 1;
-        while (lo <= hi)
+        var probe = new CardRecord { High = BinaryPrimitives.ReadUInt64BigEndian(key), Low = BinaryPrimitives.ReadUInt64BigEndian(key[8..]) };
+        int bucket = Bucket(probe.High);
+        for (int i = _bucketStart[bucket], end = _bucketStart[bucket + 1]; i < end; i++)
         {
-            int mid = lo + ((hi - lo) >> 1);
-            int order = _tokens.AsSpan(mid * TokenBytes, TokenBytes).SequenceCompareTo(key);
+            int order = _cards[i].CompareTo(probe);
             if (order == 0)
             {
                 // The last character carries 4 spare bits: only the canonical spelling of a token is that token.
                 Span<char> canonical = stackalloc char[CardToken.Length];
                 Base64Url.EncodeToChars(key, canonical);
-                return canonical.SequenceEqual(token) ? Card(mid, token) : null;
+                return canonical.SequenceEqual(token) ? Card(i, token) : null;
             }
 
-            if (order < 0)
+            if (order > 0)
             {
-                lo = mid + 1;
-            }
-            else
-            {
-                hi = mid - 1;
+                break;
             }
         }
 
@@ -200,15 +238,22 @@ public sealed class PackedRegistryPeople : IRegistryPeople
         for (int i = 0; i < cards.Length; i++)
         {
             int c = _cardsByPerson[_personCardStart[n] + i];
-            cards[i] = Card(c, Base64Url.EncodeToString(_tokens.AsSpan(c * TokenBytes, TokenBytes)));
+            cards[i] = Card(c, TokenOf(c));
         }
 
         return cards;
     }
 
     /// <summary>The token's leading <see cref="_bucketBits"/> bits.</summary>
-    private int Bucket(ReadOnlySpan<byte> token) =>
-        (int)(System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(token) >> (32 - _bucketBits));
+    private int Bucket(ulong high) => (int)(high >> (64 - _bucketBits));
+
+    private string TokenOf(int c)
+    {
+        Span<byte> token = stackalloc byte[TokenBytes];
+        BinaryPrimitives.WriteUInt64BigEndian(token, _cards[c].High);
+        BinaryPrimitives.WriteUInt64BigEndian(token[8..], _cards[c].Low);
+        return Base64Url.EncodeToString(token);
+    }
 
     private int NumberOf(string pid)
     {
@@ -247,6 +292,9 @@ public sealed class PackedRegistryPeople : IRegistryPeople
 
     private int Slot(string pid) => string.GetHashCode(pid, StringComparison.Ordinal) & (_pidTable.Length - 1);
 
+    /// <summary>The builder's array when it has exactly the entries (sized by the counts it was told), else a copy of them.</summary>
+    private static T[] Exact<T>(T[] array, int count) => array.Length == count ? array : array.AsSpan(0, count).ToArray();
+
     private static int TableSize(int persons)
     {
         int size = 16;
@@ -275,9 +323,9 @@ public sealed class PackedRegistryPeople : IRegistryPeople
 
     private CardEntry Card(int c, string token)
     {
-        CardBits bits = _cardBits[c];
-        var tech = (CardTech)((int)bits / (int)CardBits.TechShift);
-        return new CardEntry(token, tech, Pid(_cardPerson[c]), (bits & CardBits.Lost) != 0, (bits & CardBits.Authenticated) != 0, _keyVersion[c]);
+        ref readonly CardRecord r = ref _cards[c];
+        var tech = (CardTech)((int)r.Bits / (int)CardBits.TechShift);
+        return new CardEntry(token, tech, Encoding.UTF8.GetString(_pids, r.PidStart, r.PidLength), (r.Bits & CardBits.Lost) != 0, (r.Bits & CardBits.Authenticated) != 0, r.KeyVersion);
     }
 
     /// <summary>Collects persons, then cards (by ascending token when they come from an index; sorted at the end otherwise).</summary>
@@ -290,10 +338,7 @@ public sealed class PackedRegistryPeople : IRegistryPeople
         internal PersonBits[] PersonFlags = new PersonBits[Math.Max(16, personsHint)];
         internal long[] OpeningValue = new long[Math.Max(16, personsHint)];
         internal long[] OpeningPoints = new long[Math.Max(16, personsHint)];
-        internal byte[] Tokens = new byte[Math.Max(16, cardsHint) * TokenBytes];
-        internal int[] CardPerson = new int[Math.Max(16, cardsHint)];
-        internal CardBits[] CardFlags = new CardBits[Math.Max(16, cardsHint)];
-        internal int[] KeyVersion = new int[Math.Max(16, cardsHint)];
+        internal CardRecord[] Cards = new CardRecord[Math.Max(16, cardsHint)];
         private bool _sorted = true;
 
         public int PersonCount { get; private set; }
@@ -334,19 +379,21 @@ public sealed class PackedRegistryPeople : IRegistryPeople
             ArgumentOutOfRangeException.ThrowIfNegative(person);
             ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(person, PersonCount);
             int c = CardCount;
-            Grow(ref Tokens, (c + 1) * TokenBytes);
-            Grow(ref CardPerson, c + 1);
-            Grow(ref CardFlags, c + 1);
-            Grow(ref KeyVersion, c + 1);
-            token.CopyTo(Tokens.AsSpan(c * TokenBytes));
-            if (c > 0 && _sorted && Tokens.AsSpan((c - 1) * TokenBytes, TokenBytes).SequenceCompareTo(token) >= 0)
+            Grow(ref Cards, c + 1);
+            var record = new CardRecord
+            {
+                High = BinaryPrimitives.ReadUInt64BigEndian(token),
+                Low = BinaryPrimitives.ReadUInt64BigEndian(token[8..]),
+                Person = person,
+                KeyVersion = keyVersion,
+                Bits = (CardBits)((int)tech * (int)CardBits.TechShift) | (lost ? CardBits.Lost : CardBits.None) | (authenticated ? CardBits.Authenticated : CardBits.None),
+            };
+            if (c > 0 && _sorted && Cards[c - 1].CompareTo(record) >= 0)
             {
                 _sorted = false;
             }
 
-            CardPerson[c] = person;
-            CardFlags[c] = (CardBits)((int)tech * (int)CardBits.TechShift) | (lost ? CardBits.Lost : CardBits.None) | (authenticated ? CardBits.Authenticated : CardBits.None);
-            KeyVersion[c] = keyVersion;
+            Cards[c] = record;
             CardCount = c + 1;
         }
 
@@ -361,35 +408,18 @@ public sealed class PackedRegistryPeople : IRegistryPeople
             return new PackedRegistryPeople(this);
         }
 
+        // A sort of the records by their token halves (IComparable on the struct: no delegate per comparison).
         private void SortCards()
         {
-            byte[] tokens = Tokens;
-            int[] order = new int[CardCount];
-            for (int i = 0; i < order.Length; i++)
+            Array.Sort(Cards, 0, CardCount);
+            for (int i = 1; i < CardCount; i++)
             {
-                order[i] = i;
-            }
-
-            Array.Sort(order, (a, b) => tokens.AsSpan(a * TokenBytes, TokenBytes).SequenceCompareTo(tokens.AsSpan(b * TokenBytes, TokenBytes)));
-            var sortedTokens = new byte[order.Length * TokenBytes];
-            var person = new int[order.Length];
-            var flags = new CardBits[order.Length];
-            var keyVersion = new int[order.Length];
-            for (int i = 0; i < order.Length; i++)
-            {
-                int c = order[i];
-                tokens.AsSpan(c * TokenBytes, TokenBytes).CopyTo(sortedTokens.AsSpan(i * TokenBytes));
-                if (i > 0 && sortedTokens.AsSpan((i - 1) * TokenBytes, TokenBytes).SequenceEqual(sortedTokens.AsSpan(i * TokenBytes, TokenBytes)))
+                if (Cards[i].SameToken(Cards[i - 1]))
                 {
                     throw new ArgumentException("cards: the same token twice");
                 }
-
-                person[i] = CardPerson[c];
-                flags[i] = CardFlags[c];
-                keyVersion[i] = KeyVersion[c];
             }
 
-            (Tokens, CardPerson, CardFlags, KeyVersion) = (sortedTokens, person, flags, keyVersion);
             _sorted = true;
         }
 

@@ -112,6 +112,9 @@ public sealed class CityRegistry
 
     public IReadOnlyList<CardEntry> CardsOf(string pid) => _people.CardsOf(pid);
 
+    /// <summary>The persons and cards, for a holder that keeps them another way (<see cref="WithPeople"/>).</summary>
+    public IRegistryPeople People => _people;
+
     public string TokenFor(CardTech tech, string uidHex) => CardToken.Compute(RegionKey, tech, uidHex);
 
     public string SectorIdFor(string pid, string sector) => SectorId.Compute(LinkKey, pid, sector);
