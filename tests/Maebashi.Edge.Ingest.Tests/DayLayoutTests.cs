@@ -132,7 +132,7 @@ public sealed class DayLayoutTests
         List<WalletEntry> all;
         using (var kit = new PipelineKit(new FakeTimeProvider(Day(1, 9, 0)), dir))
         {
-            // More entries than are kept with the state (128): the older ones go to an archive document.
+            // Many more entries than are kept with the state (LiteDbLayout.InlineEntries): the older ones go to archive documents.
             CardEntry card = TestKit.Registry.FindCard(TestKit.Tok(Uid))!;
             for (int i = 1; i <= 140; i++)
             {
@@ -147,9 +147,13 @@ public sealed class DayLayoutTests
         using (var files = new DurableLiteDatabase(Path.Combine(dir, "ingest.db")))
         {
             ILiteCollection<BsonDocument> entries = files.Db.GetCollection("entries");
-            BsonDocument archive = Assert.Single(entries.FindAll().ToList());
-            Assert.True(archive.Remove("n") && archive.Remove("pn"));
-            entries.Update(archive);
+            List<BsonDocument> archives = entries.FindAll().ToList();
+            Assert.True(archives.Count >= 2, $"{archives.Count} archive document(s)");
+            foreach (BsonDocument archive in archives)
+            {
+                Assert.True(archive.Remove("n") && archive.Remove("pn"));
+                entries.Update(archive);
+            }
             LegacyStores.RewritePersons(files.Db, p => p.Remove("ad") && p.Remove("ae"));
         }
 

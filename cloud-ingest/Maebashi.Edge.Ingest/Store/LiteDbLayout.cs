@@ -69,10 +69,14 @@ internal static class LiteDbLayout
     /// <summary>
     /// Persons per log or snapshot document: their JSON (~300 bytes a person) stays below the 85,000 bytes at
     /// which .NET allocates on the large object heap, whose collections are full, blocking ones over the whole
-    /// heap (the registry alone is ~700 MB at city scale). A person with 128 entries is ~20 KB: rare.
+    /// heap. A person with 16 entries is ~3 KB.
     /// </summary>
     public const int PersonsPerDocument = 64;
 
-    /// <summary>Entries kept with the person's state (logged with it each time); older ones move to <see cref="Entries"/>.</summary>
-    public const int InlineEntries = 128;
+    /// <summary>
+    /// Entries kept with the person's state (in memory, and logged with it each time); older ones move to
+    /// <see cref="Entries"/>. Was 128: a year's store then held ~4 KiB of entries per person in memory, and a
+    /// commuter's every tap re-serialised up to 128 entries into the person log (issue 13).
+    /// </summary>
+    public const int InlineEntries = 16;
 }

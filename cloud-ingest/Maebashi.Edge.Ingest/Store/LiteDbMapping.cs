@@ -74,8 +74,9 @@ internal static class LiteDbMapping
         p.Pid, p.Value, p.Points, p.PointsBus, p.PointsVolunteer, p.PointsHealth, p.InDebt,
         p.NextCloseAt is { } nc ? new DateTimeOffset(nc, TimeSpan.Zero) : null, p.Revision);
 
+    /// <remarks>Kinds and sources are a few values repeated in every person's entries held in memory: interned, one copy each.</remarks>
     public static WalletEntry FromStored(string pid, StoredEntry e) => new(
-        pid, e.Key, e.Kind, e.Value, e.Points, e.Source, new DateTimeOffset(e.At, TimeSpan.Zero), new DateTimeOffset(e.RecordedAt, TimeSpan.Zero), e.Description, e.Adjustment);
+        pid, e.Key, string.Intern(e.Kind), e.Value, e.Points, string.Intern(e.Source), new DateTimeOffset(e.At, TimeSpan.Zero), new DateTimeOffset(e.RecordedAt, TimeSpan.Zero), e.Description, e.Adjustment);
 
     /// <summary>The postings an evaluation is diffed against: the entries summed by key (entries are the diffs).</summary>
     public static List<Posting> PostingsFromEntries(IEnumerable<WalletEntry> entries) =>

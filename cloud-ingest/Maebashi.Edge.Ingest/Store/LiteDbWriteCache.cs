@@ -41,9 +41,10 @@ internal sealed class LiteDbWriteCache(int capacity)
     private readonly ConcurrentLru<string, List<ValueChange>> _valueChanges = new(1, capacity, StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, CachedPerson> _persons = new(StringComparer.Ordinal);
 
-    // The latest checkpoints of each person evaluated since the start (day order), or none: then the latest ones are
-    // on disk only. Either way a list here holds the latest days of the person, which Checkpoint relies on.
-    private readonly Dictionary<string, DayCheckpoint[]> _checkpoints = new(StringComparer.Ordinal);
+    // The latest checkpoints of the persons evaluated last (day order), or none: then the latest ones are on disk only.
+    // Either way a list here holds the latest days of the person, which Checkpoint relies on. Bounded like the other
+    // caches: every person's checkpoints in memory grew with the population (a year's store: ~1 KiB a person).
+    private readonly ConcurrentLru<string, DayCheckpoint[]> _checkpoints = new(1, capacity, StringComparer.Ordinal);
     private readonly Dictionary<string, DeviceProgress> _devices = new(StringComparer.Ordinal);
 
     public int PersonCount => _persons.Count;
@@ -148,11 +149,11 @@ internal sealed class LiteDbWriteCache(int capacity)
     }
 
     /// <summary>The person's latest checkpoints in memory (day order), or null when none were written since the start.</summary>
-    public DayCheckpoint[]? RecentCheckpoints(string pid) => _checkpoints.GetValueOrDefault(pid);
+    public DayCheckpoint[]? RecentCheckpoints(string pid) => _checkpoints.TryGet(pid, out DayCheckpoint[]? held) ? held : null;
 
     /// <summary>After a commit: the person's latest checkpoints are the newest of those held and those written.</summary>
     public void AddCheckpoints(string pid, IEnumerable<DayCheckpoint> written) =>
-        _checkpoints[pid] = Latest(_checkpoints.GetValueOrDefault(pid) ?? [], written);
+        _checkpoints.AddOrUpdate(pid, Latest(RecentCheckpoints(pid) ?? [], written));
 
     /// <summary>The newest <see cref="LiteDbLayout.CheckpointsInMemory"/> of two lists, a day written later replacing the same day held.</summary>
     public static DayCheckpoint[] Latest(IEnumerable<DayCheckpoint> held, IEnumerable<DayCheckpoint> written)
