@@ -109,7 +109,7 @@ public sealed partial class LiteDbIngestStore : IIngestStore
         LegacyArchive? archive = latest.Values.Any(p => p.ArchivedDocuments is null || p.ArchivedEntries is null) ? ReadLegacyArchive() : null;
         foreach (StoredPerson p in latest.Values)
         {
-            List<WalletEntry> recent = [.. p.Entries.Select(e => LiteDbMapping.FromStored(p.Pid, e))];
+            HeldEntries recent = HeldEntries.Of(p.Entries);
             if (p.Checkpoints is { Count: > 0 } checkpoints)
             {
                 _cache.AddCheckpoints(p.Pid, checkpoints);
@@ -279,7 +279,7 @@ public sealed partial class LiteDbIngestStore : IIngestStore
         IEnumerable<WalletEntry> archivedEntries = _db.GetCollection(Layout.Entries).Find(LiteDbQuery.EQ("p", pid))
             .OrderBy(d => d["_id"].AsObjectId).Take(p.ArchivedDocuments)
             .SelectMany(d => d["e"].AsArray).Select(e => LiteDbMapping.ReadEntry(pid, e.AsDocument));
-        IReadOnlyList<WalletEntry> recent = p.RecentEntries;
+        List<WalletEntry> recent = p.RecentEntries.Unpack(pid);
         return [.. archivedEntries.Concat(recent).OrderBy(e => e.RecordedAt)];
     }
 
@@ -296,12 +296,13 @@ public sealed partial class LiteDbIngestStore : IIngestStore
             return new WalletEntryPage([], null, 0);
         }
 
-        long total = p.ArchivedEntries + p.RecentEntries.Count;
+        List<WalletEntry> recent = p.RecentEntries.Unpack(pid);
+        long total = p.ArchivedEntries + recent.Count;
         long n = Math.Min(before ?? long.MaxValue, total + 1) - 1;
         var items = new List<WalletEntry>(limit);
         for (; n > p.ArchivedEntries && items.Count < limit; n--)
         {
-            items.Add(p.RecentEntries[(int)(n - p.ArchivedEntries - 1)]);
+            items.Add(recent[(int)(n - p.ArchivedEntries - 1)]);
         }
 
         if (n >= 1 && items.Count < limit)

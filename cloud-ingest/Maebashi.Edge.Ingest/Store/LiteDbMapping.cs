@@ -24,18 +24,20 @@ internal static class LiteDbMapping
         Revision = p.State.Revision,
         ArchivedDocuments = p.ArchivedDocuments,
         ArchivedEntries = p.ArchivedEntries,
-        Entries = [.. p.RecentEntries.Select(e => new StoredEntry
-        {
-            Key = e.Key,
-            Kind = e.Kind,
-            Value = e.Value,
-            Points = e.Points,
-            Source = e.Source,
-            At = e.At.UtcTicks,
-            RecordedAt = e.RecordedAt.UtcTicks,
-            Description = e.Description,
-            Adjustment = e.Adjustment,
-        })],
+        Entries = p.RecentEntries.Stored(),
+    };
+
+    public static StoredEntry ToStoredEntry(WalletEntry e) => new()
+    {
+        Key = e.Key,
+        Kind = e.Kind,
+        Value = e.Value,
+        Points = e.Points,
+        Source = e.Source,
+        At = e.At.UtcTicks,
+        RecordedAt = e.RecordedAt.UtcTicks,
+        Description = e.Description,
+        Adjustment = e.Adjustment,
     };
 
     /// <summary>When a trip is dated: its board, or its alight when it has no board (as the rules' service day).</summary>

@@ -429,15 +429,23 @@ internal sealed partial class LiteDbUnitOfWork(LiteDatabase db, LiteDbWriteCache
         bool whole = replayedFrom == DateTimeOffset.MinValue;
         PutSettled(s.Pid, replayed, whole ? DateOnly.MinValue : LiteDbDayTaps.ServiceDayOf(replayedFrom), isNew: before is null);
 
-        List<WalletEntry> recent = [.. before?.RecentEntries ?? [], .. newEntries];
+        HeldEntries recent = before?.RecentEntries ?? HeldEntries.None;
         int archivedDocuments = before?.ArchivedDocuments ?? 0;
         int archivedEntries = before?.ArchivedEntries ?? 0;
-        if (recent.Count > InlineEntries)
+        if (newEntries.Count > 0)
         {
-            archivedDocuments++;
-            db.GetCollection(Entries).Insert(LiteDbMapping.ArchiveDocument(s.Pid, archivedEntries + 1, recent));
-            archivedEntries += recent.Count;
-            recent = [];
+            List<WalletEntry> entries = [.. recent.Unpack(s.Pid), .. newEntries];
+            if (entries.Count > InlineEntries)
+            {
+                archivedDocuments++;
+                db.GetCollection(Entries).Insert(LiteDbMapping.ArchiveDocument(s.Pid, archivedEntries + 1, entries));
+                archivedEntries += entries.Count;
+                recent = HeldEntries.None;
+            }
+            else
+            {
+                recent = HeldEntries.Of(entries);
+            }
         }
 
         // Logged (with the unit's other persons) in WriteDocuments.

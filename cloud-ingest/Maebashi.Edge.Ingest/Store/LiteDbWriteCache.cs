@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Text.Json;
 using System.Diagnostics.CodeAnalysis;
 using BitFaster.Caching.Lru;
 using Maebashi.Edge.Ingest.Rules;
@@ -14,7 +15,37 @@ namespace Maebashi.Edge.Ingest.Store;
 /// <see cref="ArchivedEntries"/>: how many entries those documents hold (the person's entries are numbered from 1 in the
 /// order recorded: the archived ones first, then the recent ones), which is what a page of entries is found by.
 /// </remarks>
-internal sealed record CachedPerson(PersonState State, int? CheckIns, int? Participations, IReadOnlyList<WalletEntry> RecentEntries, int ArchivedDocuments, int ArchivedEntries);
+internal sealed record CachedPerson(PersonState State, int? CheckIns, int? Participations, HeldEntries RecentEntries, int ArchivedDocuments, int ArchivedEntries);
+
+/// <summary>
+/// A person's entries kept with their state, held as the JSON the person log stores them in: every stored person's
+/// are in memory, and a few hundred bytes of UTF-8 cost a fraction of an object graph per entry (issue 13's memory).
+/// </summary>
+internal sealed class HeldEntries
+{
+    public static readonly HeldEntries None = new([], 0);
+
+    private readonly byte[] _utf8;
+
+    private HeldEntries(byte[] utf8, int count)
+    {
+        _utf8 = utf8;
+        Count = count;
+    }
+
+    public int Count { get; }
+
+    public static HeldEntries Of(List<StoredEntry> entries) =>
+        entries.Count == 0 ? None : new(JsonSerializer.SerializeToUtf8Bytes(entries, StoreJsonContext.Default.ListStoredEntry), entries.Count);
+
+    public static HeldEntries Of(IEnumerable<WalletEntry> entries) => Of([.. entries.Select(LiteDbMapping.ToStoredEntry)]);
+
+    /// <summary>The entries as the person log stores them (a new list).</summary>
+    public List<StoredEntry> Stored() => Count == 0 ? [] : JsonSerializer.Deserialize(_utf8, StoreJsonContext.Default.ListStoredEntry) ?? [];
+
+    /// <summary>The entries, oldest first (a new list the caller may add to).</summary>
+    public List<WalletEntry> Unpack(string pid) => [.. Stored().Select(e => LiteDbMapping.FromStored(pid, e))];
+}
 
 /// <summary>
 /// What the write path reads, in memory: a bounded working set of the facts the rules read and the results they replace
