@@ -276,7 +276,6 @@ internal sealed class StoredEntry
 /// <summary>Source-generated (de)serialisation of what the store keeps as JSON: it runs once per person per batch.</summary>
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull, UseStringEnumConverter = true)]
 [JsonSerializable(typeof(List<StoredPerson>))]
-[JsonSerializable(typeof(List<StoredEntry>))]
 [JsonSerializable(typeof(DayCheckpoint))]
 [JsonSerializable(typeof(SettledDay))]
 [JsonSerializable(typeof(Trip))]
