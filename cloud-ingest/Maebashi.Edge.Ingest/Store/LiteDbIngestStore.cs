@@ -85,7 +85,7 @@ public sealed partial class LiteDbIngestStore : IIngestStore
 
         // The snapshot, then the log in commit order (primary key order): the latest state of a person wins.
         var latest = new Dictionary<string, StoredPerson>(StringComparer.Ordinal);
-        foreach (BsonDocument d in _db.GetCollection(Layout.PersonSnapshot).FindAll())
+        foreach (BsonDocument d in LiteDbQuery.AllInKeyOrder(_db.GetCollection(Layout.PersonSnapshot)))
         {
             foreach (StoredPerson p in StoreJson.Persons(d["b"].AsBinary))
             {
@@ -93,7 +93,7 @@ public sealed partial class LiteDbIngestStore : IIngestStore
             }
         }
 
-        foreach (BsonDocument d in _db.GetCollection(Layout.PersonLog).FindAll())
+        foreach (BsonDocument d in LiteDbQuery.AllInKeyOrder(_db.GetCollection(Layout.PersonLog)))
         {
             List<StoredPerson> logged = StoreJson.Persons(d["b"].AsBinary);
             foreach (StoredPerson p in logged)
