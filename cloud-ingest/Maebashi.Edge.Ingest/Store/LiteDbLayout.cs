@@ -69,14 +69,15 @@ internal static class LiteDbLayout
     /// <summary>
     /// Persons per log or snapshot document: their JSON (~300 bytes a person) stays below the 85,000 bytes at
     /// which .NET allocates on the large object heap, whose collections are full, blocking ones over the whole
-    /// heap. A person with 16 entries is ~3 KB.
+    /// heap. A person with 4 entries is under 1 KB.
     /// </summary>
     public const int PersonsPerDocument = 64;
 
     /// <summary>
-    /// Entries kept with the person's state (in memory, and logged with it each time); older ones move to
+    /// Entries kept with the person's state (in memory, packed, and logged with it each time); older ones move to
     /// <see cref="Entries"/>. Was 128: a year's store then held ~4 KiB of entries per person in memory, and a
-    /// commuter's every tap re-serialised up to 128 entries into the person log (issue 13).
+    /// commuter's every tap re-serialised up to 128 entries into the person log; at 16, still 1.4 KiB a person packed
+    /// (issue 13, docs/benchmarks.md "One year of a 340,000-person city").
     /// </summary>
-    public const int InlineEntries = 16;
+    public const int InlineEntries = 4;
 }
