@@ -249,7 +249,8 @@ internal sealed class FaultStack : IDisposable
     {
         HttpResponseMessage r = await Http.GetAsync(path);
         string body = await r.Content.ReadAsStringAsync();
-        Assert.True(r.IsSuccessStatusCode, $"GET {path}: {(int)r.StatusCode} {body}");
+        // A failure says what the ingest logged (an answer 500 is logged with its exception).
+        Assert.True(r.IsSuccessStatusCode, $"GET {path}: {(int)r.StatusCode} {body}\n--- ingest log, last lines ---\n{string.Join('\n', Ingest.Log.Split('\n').TakeLast(30))}");
         return JsonNode.Parse(body)!;
     }
 
