@@ -103,6 +103,7 @@ internal sealed partial class SystemBench : IAsyncDisposable
             ("ingest_events_per_s", "ingest_events_per_s"), ("ingest_vs_store_ratio", "ingest_vs_store_ratio"), ("store_only_events_per_s", "store_only_events_per_s"),
             ("ingest_events", "ingest_bench_events"), ("ingest_ready_s", "ingest_bench_ready_s"), ("ingest_registry_cards", "ingest_bench_registry_cards"),
             ("console_page_p95_ms", "console_page_p95_ms"), ("console_slowest_page_p95_ms", "console_slowest_page_p95_ms"), ("console_month_events", "console_month_events"),
+            ("console_transport_first_view_max_ms", "console_transport_first_view_max_ms"),
             ("clinic_checkin_listed_p95_ms", "clinic_checkin_listed_p95_ms"), ("clinic_checkin_on_page_ms", "clinic_checkin_on_page_ms"));
         Merge(await HarnessAsync("terminal host (pipeline in process)", "Maebashi.Edge.Bench.Terminal", [quick], limit, ct),
             ("pipeline_tap_verdict_p50_ms", "pipeline_tap_verdict_p50_ms"), ("pipeline_tap_verdict_p99_ms", "pipeline_tap_verdict_p99_ms"),

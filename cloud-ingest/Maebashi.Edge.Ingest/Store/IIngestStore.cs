@@ -354,6 +354,13 @@ public interface IIngestStore : IStoreMaintenance, ISharedState, IConsoleStateSt
     /// </summary>
     IEnumerable<(string Pid, Trip Trip)> TripsOn(string serviceDay);
 
+    /// <summary>
+    /// A number that moves whenever a unit committed by this process changed the trips of <paramref name="serviceDay"/>
+    /// (<c>yyyy-MM-dd</c>), for a reader that keeps what it computed from <see cref="TripsOn"/> until then; null when
+    /// the store cannot tell (other processes write to it), and such a reader reads the trips each time.
+    /// </summary>
+    long? TripsVersion(string serviceDay);
+
     /// <summary>Persons with an open trip whose board + 180 min is at or before <paramref name="now"/>.</summary>
     IReadOnlyList<string> PersonsDueForClose(DateTimeOffset now);
 

@@ -388,9 +388,9 @@ public sealed partial class LiteDbIngestStore : IIngestStore
     public IEnumerable<(string Pid, Trip Trip)> TripsOn(string serviceDay)
     {
         DateOnly day = DateOnly.ParseExact(serviceDay, "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
-        foreach ((string pid, SettledDay settled) in LiteDbSettlements.OnDay(_db, day))
+        foreach ((string pid, List<Trip> trips) in LiteDbSettlements.TripsOnDay(_db, day))
         {
-            foreach (Trip t in settled.Trips)
+            foreach (Trip t in trips)
             {
                 if (string.Equals(t.ServiceDay, serviceDay, StringComparison.Ordinal))
                 {
@@ -399,6 +399,10 @@ public sealed partial class LiteDbIngestStore : IIngestStore
             }
         }
     }
+
+    /// <summary>The LiteDB store has one writer, this process: its units move the day's version after they commit.</summary>
+    public long? TripsVersion(string serviceDay) =>
+        _cache.DayVersions.Of(DateOnly.ParseExact(serviceDay, "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture));
 
     /// <summary>A backward range of the person's settled days: the page's days and one more (whether a page follows).</summary>
     public TripPage TripsPage(string pid, DateOnly? before, int limit)

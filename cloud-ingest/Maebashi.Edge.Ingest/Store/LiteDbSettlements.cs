@@ -38,13 +38,13 @@ internal static class LiteDbSettlements
     public static List<(DateOnly Day, SettledDay Settled)> Latest(LiteDatabase db, string pid, int count) =>
         [.. Before(db, pid, DateOnly.MaxValue).Take(count)];
 
-    /// <summary>Every person's document of one day (index on <c>dy</c>): the person and the day's trips and postings.</summary>
-    public static IEnumerable<(string Pid, SettledDay Settled)> OnDay(LiteDatabase db, DateOnly day)
+    /// <summary>Every person's trips of one day (index on <c>dy</c>); the postings beside them are not read.</summary>
+    public static IEnumerable<(string Pid, List<Trip> Trips)> TripsOnDay(LiteDatabase db, DateOnly day)
     {
         foreach (BsonDocument d in db.GetCollection(Settlements).Find(LiteDbQuery.EQ("dy", LiteDbMapping.Day(day))))
         {
             string id = d["_id"].AsString;
-            yield return (id[..^11], StoreJson.Settled(d["b"].AsBinary));
+            yield return (id[..^11], StoreJson.SettledTrips(d["b"].AsBinary));
         }
     }
 

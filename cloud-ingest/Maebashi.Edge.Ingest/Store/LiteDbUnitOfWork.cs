@@ -142,6 +142,10 @@ internal sealed partial class LiteDbUnitOfWork(LiteDatabase db, LiteDbWriteCache
         foreach ((string pid, SortedDictionary<DateOnly, (SettledDay? Day, bool Stored)> days) in _newSettled)
         {
             cache.Settlements.Put(pid, days.Select(d => new KeyValuePair<DateOnly, SettledDay?>(d.Key, d.Value.Day)));
+            foreach (DateOnly day in days.Keys)
+            {
+                cache.DayVersions.Changed(day);
+            }
         }
 
         foreach (TapRecord t in _newTaps)

@@ -146,6 +146,9 @@ internal sealed class LiteDbWriteCache(int capacity)
     /// <summary>The person's committed settled days (trips and postings; <see cref="LiteDbSettlements"/>), latest days in memory.</summary>
     public PersonDayWindow<SettledDay> Settlements { get; } = new(capacity, PersonDaysKept);
 
+    /// <summary>Which service days' settlements changed since the store opened (<see cref="IIngestStore.TripsVersion"/>).</summary>
+    public SettledDayVersions DayVersions { get; } = new();
+
     /// <summary>
     /// The person's committed taps at or after <paramref name="from"/> (a new list the caller may add to): the days held,
     /// with the days before them the evaluation replays read from the database first (a range of the primary key).

@@ -169,11 +169,11 @@ internal static class StoreJson
         return new JpkiCertificateFacts(issuer ?? "", new DateTimeOffset(notBefore, TimeSpan.Zero), new DateTimeOffset(notAfter, TimeSpan.Zero), hash ?? "");
     }
 
-    private static void Expect(ref Utf8JsonReader r, JsonTokenType token)
+    private static void Expect(ref Utf8JsonReader r, JsonTokenType token, string what = "stored taps")
     {
         if (!r.Read() || r.TokenType != token)
         {
-            throw new InvalidDataException($"stored taps: expected {token}");
+            throw new InvalidDataException($"{what}: expected {token}");
         }
     }
 
@@ -191,11 +191,41 @@ internal static class StoreJson
     public static SettledDay Settled(byte[] utf8) =>
         JsonSerializer.Deserialize(utf8, StoreJsonContext.Default.SettledDay) ?? throw new InvalidDataException("stored settled day: empty");
 
+    /// <summary>
+    /// Only the trips of a stored <see cref="SettledDay"/>: a day's report reads every rider's document of the day, and
+    /// parsing the postings it does not use was most of its time (docs/benchmarks.md, the console on a month).
+    /// </summary>
+    public static List<Trip> SettledTrips(byte[] utf8)
+    {
+        var r = new Utf8JsonReader(utf8);
+        Expect(ref r, JsonTokenType.StartObject, "stored settled day");
+        List<Trip>? trips = null;
+        while (r.Read() && r.TokenType == JsonTokenType.PropertyName)
+        {
+            bool isTrips = r.ValueTextEquals("t"u8);
+            r.Read();
+            if (isTrips)
+            {
+                trips = StoredTripReader.ReadArray(ref r);
+            }
+            else
+            {
+                r.Skip();
+            }
+        }
+
+        return trips ?? [];
+    }
+
     /// <summary>One trip (the PostgreSQL store keeps a trip per row), as the person log writes its trips.</summary>
     public static byte[] Trip(Trip trip) => JsonSerializer.SerializeToUtf8Bytes(trip, StoreJsonContext.Default.Trip);
 
-    public static Trip Trip(ReadOnlySpan<byte> utf8) =>
-        JsonSerializer.Deserialize(utf8, StoreJsonContext.Default.Trip) ?? throw new InvalidDataException("stored trip: empty");
+    public static Trip Trip(ReadOnlySpan<byte> utf8)
+    {
+        var r = new Utf8JsonReader(utf8);
+        Expect(ref r, JsonTokenType.StartObject, "stored trip");
+        return StoredTripReader.Read(ref r);
+    }
 }
 
 /// <summary>

@@ -45,6 +45,7 @@ public static class ConsoleHosting
         services.AddSingleton(sp => new SignInThrottle(time, sp.GetRequiredService<Store.IIngestStore>(), Store.SignInRealm.Operator));
         services.AddSingleton(sp => new Notices.CityNotices(sp.GetRequiredService<Store.IIngestStore>(), time));
         services.AddSingleton<ConsoleSignIn>();
+        services.AddSingleton<Transport.TransportReports>();
         services.AddAntiforgery(o =>
         {
             o.Cookie = new ConsoleCookie.Builder("maebashi-console-af");

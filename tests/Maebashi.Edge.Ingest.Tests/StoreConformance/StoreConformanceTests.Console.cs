@@ -1,6 +1,7 @@
 using Maebashi.Edge.Contract.Identity;
 using Maebashi.Edge.Ingest.Rules;
 using Maebashi.Edge.Ingest.Store;
+using Maebashi.Edge.Ingest.Web.Transport;
 
 namespace Maebashi.Edge.Ingest.Tests.StoreConformance;
 
@@ -22,6 +23,65 @@ public abstract partial class StoreConformanceTests
         Assert.Equal([("P0001", "S05")], sunday.Select(t => (t.Pid, t.Trip.AlightStop)));
         Assert.Equal([("P0001", "S03", FareS01ToS03), ("P0002", "S05", FareS01ToS05 / 2)], monday.Select(t => (t.Pid, t.Trip.AlightStop, t.Trip.Charge)));
         Assert.Empty(kit.Store.TripsOn("2026-12-01"));
+    }
+
+    [Fact]
+    [Trait("Category", "Web")]
+    public async Task A_days_trips_as_the_transport_report_reads_them_are_the_trips_each_riders_wallet_shows()
+    {
+        PipelineKit kit = await OpenAsync(Nov(30, 12, 0));
+        kit.Send("BUS0042",
+            TestKit.Board(1, AdultCard, Nov(30, 8, 0), "S01"), TestKit.Alight(2, AdultCard, Nov(30, 8, 20), "S05"),
+            TestKit.Board(3, ChildCard, Nov(30, 9, 0), "S02"), TestKit.Board(4, ChildCard, Nov(30, 9, 40), "S03"));
+        // A transfer to another route and vehicle, and a trip still open.
+        kit.Send("BUS0043", TestKit.Board(1, AdultCard, Nov(30, 8, 30), "M01", "R02", "V0043"), TestKit.Alight(2, AdultCard, Nov(30, 8, 45), "M03", "R02", "V0043"),
+            TestKit.Board(3, AdultCard, Nov(30, 11, 0), "M02", "R02", "V0043"));
+
+        List<(string Pid, Trip Trip)> day = [.. kit.Store.TripsOn("2026-11-30")];
+
+        Assert.Contains(day, t => t.Trip.Transfer && t.Trip.TransferDiscount > 0);
+        Assert.Contains(day, t => t.Trip.Close == TripClose.MissingTapOff);
+        Assert.Contains(day, t => t.Trip.Close == TripClose.Open && t.Trip.AlightStop is null);
+        foreach (string pid in new[] { "P0001", "P0002" })
+        {
+            Assert.Equal(
+                kit.Store.TripsPage(pid, null, 100).Items.Where(t => t.ServiceDay == "2026-11-30").OrderBy(t => t.BoardAt),
+                day.Where(t => t.Pid == pid).Select(t => t.Trip).OrderBy(t => t.BoardAt));
+        }
+    }
+
+    [Fact]
+    [Trait("Category", "Web")]
+    public async Task A_days_transport_report_is_read_again_after_a_unit_changed_that_day_and_kept_while_none_did()
+    {
+        PipelineKit kit = await OpenAsync(Nov(30, 12, 0));
+        kit.Send("BUS0042",
+            TestKit.Board(1, AdultCard, Nov(29, 8, 0), "S01"), TestKit.Alight(2, AdultCard, Nov(29, 8, 20), "S05"),
+            TestKit.Board(3, AdultCard, Nov(30, 8, 0), "S01"), TestKit.Alight(4, AdultCard, Nov(30, 8, 20), "S03"));
+        var reports = new TransportReports(kit.Store);
+        TransportReport sunday = reports.For("2026-11-29");
+        TransportReport monday = reports.For("2026-11-30");
+        long? mondayVersion = kit.Store.TripsVersion("2026-11-30");
+        Assert.Equal((1, FareS01ToS05), (sunday.Trips, sunday.Revenue));
+
+        // Sunday's taps of another bus arrive a day late: Sunday's report counts them, Monday's is untouched.
+        kit.Send("BUS0043", TestKit.Board(1, ChildCard, Nov(29, 9, 0), "S01", "R01", "V0043"), TestKit.Alight(2, ChildCard, Nov(29, 9, 20), "S05", "R01", "V0043"));
+
+        TransportReport lateSunday = reports.For("2026-11-29");
+        Assert.Equal((2, FareS01ToS05 + (FareS01ToS05 / 2)), (lateSunday.Trips, lateSunday.Revenue));
+        Assert.Equal(["R01"], lateSunday.Routes.Select(r => r.Route));
+        Assert.Equal(2, lateSunday.Routes[0].Riders);
+        Assert.Equal(mondayVersion, kit.Store.TripsVersion("2026-11-30"));
+        if (mondayVersion is null)
+        {
+            // A store written by several workers cannot tell: the report is read again, the same.
+            Assert.Equal((monday.Trips, monday.Revenue), (reports.For("2026-11-30").Trips, reports.For("2026-11-30").Revenue));
+        }
+        else
+        {
+            Assert.NotNull(kit.Store.TripsVersion("2026-11-29"));
+            Assert.Same(monday, reports.For("2026-11-30"));
+        }
     }
 
     [Fact]

@@ -196,6 +196,9 @@ public sealed partial class PostgresIngestStore : IIngestStore
         }
     }
 
+    /// <summary>Several workers write the same tables: no worker can tell when another changed a day.</summary>
+    public long? TripsVersion(string serviceDay) => null;
+
     public IReadOnlyList<string> PersonsDueForClose(DateTimeOffset now)
     {
         using NpgsqlConnection c = _source.OpenConnection();

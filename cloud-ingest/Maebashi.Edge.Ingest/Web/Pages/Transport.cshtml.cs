@@ -1,6 +1,5 @@
 using Maebashi.Edge.Ingest.Http;
 using Maebashi.Edge.Ingest.Rules;
-using Maebashi.Edge.Ingest.Store;
 using Maebashi.Edge.Ingest.Web.Transport;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Http;
@@ -13,7 +12,7 @@ namespace Maebashi.Edge.Ingest.Web.Pages;
 /// pairs, and the trips without a tap-off, capped and transferred, each with its CSV export for any range of days.
 /// </summary>
 [Authorize(Policy = ScopePolicies.ConsoleTransport)]
-public sealed class TransportModel(IIngestStore store, AuditLog audit, TimeProvider time) : ConsolePage
+public sealed class TransportModel(TransportReports reports, AuditLog audit, TimeProvider time) : ConsolePage
 {
     public const string Route = "/console/transport";
 
@@ -36,7 +35,7 @@ public sealed class TransportModel(IIngestStore store, AuditLog audit, TimeProvi
         }
 
         string serviceDay = JstText.Day(Day);
-        Report = TransportReport.Of(serviceDay, store.TripsOn(serviceDay));
+        Report = reports.For(serviceDay);
         audit.Record(User, "GET", Route, StatusCodes.Status200OK, []);
         return Page();
     }

@@ -36,7 +36,7 @@ public static class TransportExports
     public static void MapTransportExports(this IEndpointRouteBuilder app) =>
         app.MapGet(Route, Export).RequireAuthorization(ScopePolicies.ConsoleTransport);
 
-    private static async Task<IResult> Export(HttpContext http, string? report, string? from, string? to, IIngestStore store, IngestPipeline pipeline, AuditLog audit)
+    private static async Task<IResult> Export(HttpContext http, string? report, string? from, string? to, IIngestStore store, TransportReports reports, IngestPipeline pipeline, AuditLog audit)
     {
         if (report is null || !Reports.Contains(report, StringComparer.Ordinal))
         {
@@ -61,7 +61,7 @@ public static class TransportExports
         WriteHeader(csv, report);
         for (DateOnly day = first; day <= last; day = day.AddDays(1))
         {
-            await WriteDay(csv, report, JstText.Day(day), store, pipeline, http.RequestAborted);
+            await WriteDay(csv, report, JstText.Day(day), store, reports, pipeline, http.RequestAborted);
             await csv.FlushAsync(http.RequestAborted);
         }
 
@@ -80,27 +80,26 @@ public static class TransportExports
         csv.WriteRecord(header);
     }
 
-    private static async Task WriteDay(CsvWriter csv, string report, string serviceDay, IIngestStore store, IngestPipeline pipeline, CancellationToken cancel)
+    private static async Task WriteDay(CsvWriter csv, string report, string serviceDay, IIngestStore store, TransportReports reports, IngestPipeline pipeline, CancellationToken cancel)
     {
-        IEnumerable<(string Pid, Trip Trip)> trips = store.TripsOn(serviceDay);
         switch (report)
         {
             case "routes":
-                foreach (RouteDayRow r in TransportReport.Of(serviceDay, trips).Routes)
+                foreach (RouteDayRow r in reports.For(serviceDay).Routes)
                 {
                     Fields(csv, r.ServiceDay, r.Route, r.Trips, r.Riders, r.Revenue, r.MissingTapOff, r.Transfers, r.Capped);
                 }
 
                 break;
             case "stops":
-                foreach (StopDayRow s in TransportReport.Of(serviceDay, trips).Stops)
+                foreach (StopDayRow s in reports.For(serviceDay).Stops)
                 {
                     Fields(csv, s.ServiceDay, s.Route, s.Stop, s.Boardings, s.Alightings);
                 }
 
                 break;
             case "od":
-                foreach (OriginDestinationRow p in TransportReport.Of(serviceDay, trips).OriginDestination)
+                foreach (OriginDestinationRow p in reports.For(serviceDay).OriginDestination)
                 {
                     Fields(csv, p.ServiceDay, p.Route, p.Origin, p.Destination, p.Trips, p.Revenue);
                 }
@@ -115,7 +114,7 @@ public static class TransportExports
                     _ => TripSelection.All,
                 };
                 int n = 0;
-                foreach ((string pid, Trip t) in trips)
+                foreach ((string pid, Trip t) in store.TripsOn(serviceDay))
                 {
                     if (!TransportReport.Selects(selection, t))
                     {

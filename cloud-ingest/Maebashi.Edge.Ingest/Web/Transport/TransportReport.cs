@@ -149,6 +149,14 @@ public sealed class TransportReport
         MissingTapOff = Routes.Sum(r => r.MissingTapOff);
         Capped = Routes.Sum(r => r.Capped);
         Transfers = Routes.Sum(r => r.Transfers);
+
+        // What is kept is the rows: the tallies (with each route's riders) are not needed once they are made.
+        _routes.Clear();
+        _routes.TrimExcess();
+        _stops.Clear();
+        _stops.TrimExcess();
+        _pairs.Clear();
+        _pairs.TrimExcess();
     }
 
     private sealed class RouteTally
