@@ -402,16 +402,8 @@ internal sealed partial class SystemBench : IAsyncDisposable
         {
             File.Delete(portFile);
         }
-        var env = new Dictionary<string, string>(StringComparer.Ordinal);
-        // The service's own runtime settings (GC limits), as systemd would start it.
-        foreach (string line in File.ReadLines(Path.Combine(_o.Repo, "terminal-host", "systemd", "maebashi-edge-terminal.service")))
-        {
-            if (line.StartsWith("Environment=DOTNET_", StringComparison.Ordinal))
-            {
-                string[] kv = line["Environment=".Length..].Split('=', 2);
-                env[kv[0]] = kv[1];
-            }
-        }
+        // The service's own environment (GC limits, malloc arenas), as systemd would start it.
+        Dictionary<string, string> env = UnitFileEnvironment.Read(Path.Combine(_o.Repo, "terminal-host", "systemd", "maebashi-edge-terminal.service"));
 
         var started = Stopwatch.StartNew();
         ChildProcess p = Track(ChildProcess.Start("terminal", "/usr/bin/nice", ["-n", "-10", ChildProcess.DotnetHost, _o.CliDll, "terminal", "run", "--config", config], new ProcessOptions { Environment = env }));

@@ -146,15 +146,10 @@ static void Latency(string dir, int latencyTaps, SortedDictionary<string, double
 // the child (which runs Memory) never loads what starting a process takes.
 static void MemoryInChild(bool quick, SortedDictionary<string, double> figures)
 {
-    var environment = new Dictionary<string, string>(StringComparer.Ordinal);
-    foreach (string line in File.ReadLines(Path.Combine(AppContext.BaseDirectory, "maebashi-edge-terminal.service")))
+    Dictionary<string, string> environment = UnitFileEnvironment.Read(Path.Combine(AppContext.BaseDirectory, "maebashi-edge-terminal.service"));
+    foreach ((string name, string value) in environment)
     {
-        if (line.StartsWith("Environment=DOTNET_", StringComparison.Ordinal))
-        {
-            string[] kv = line["Environment=".Length..].Split('=', 2);
-            environment[kv[0]] = kv[1];
-            Console.WriteLine($"  {kv[0]}={kv[1]}");
-        }
+        Console.WriteLine($"  {name}={value}");
     }
 
     using ChildProcess child = ChildProcess.StartDotnet("memory run", typeof(Rig).Assembly.Location, quick ? ["--memory-child", "--quick"] : ["--memory-child"],
