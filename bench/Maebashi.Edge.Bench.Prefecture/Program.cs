@@ -75,7 +75,7 @@ try
     worker = ChildProcess.StartDotnet("worker", cli, ["ingest", "run", "--store", db.Uri, "--data", Path.Combine(work, "worker"), "--mqtt-port", "0", "--http-port", "0"]);
     string ready = await worker.WaitForLineAsync(l => l.StartsWith("mqtt-port=", StringComparison.Ordinal), TimeSpan.FromMinutes(5));
     double readyS = start.Elapsed.TotalSeconds;
-    double rssReady = ProcessMib(worker.Pid, "VmRSS");
+    double rssReady = ProcStatus.Of(worker.Pid, "VmRSS") ?? double.NaN;
     figures["prefecture_worker_ready_s"] = Math.Round(readyS, 2);
     figures["prefecture_worker_rss_mib"] = Math.Round(rssReady);
     Console.WriteLine($"worker ready in {readyS:F1} s, resident {rssReady:F0} MiB");
@@ -88,8 +88,8 @@ try
     int mqttPort = int.Parse(ready.Split(' ')[0]["mqtt-port=".Length..], inv);
     CityRegistry file = RegistryHead(registryPath);
     double rate = await TapsAsync(mqttPort, file, cards);
-    double rssTaps = ProcessMib(worker.Pid, "VmRSS");
-    double peak = ProcessMib(worker.Pid, "VmHWM");
+    double rssTaps = ProcStatus.Of(worker.Pid, "VmRSS") ?? double.NaN;
+    double peak = ProcStatus.Of(worker.Pid, "VmHWM") ?? double.NaN;
     figures["prefecture_worker_events_per_s"] = Math.Round(rate);
     figures["prefecture_worker_rss_after_taps_mib"] = Math.Round(rssTaps);
     figures["prefecture_worker_peak_rss_mib"] = Math.Round(peak);
@@ -206,15 +206,3 @@ static double LookupNs(string[] probes, Func<string, string?> find)
 }
 
 // A line of /proc/PID/status (VmRSS, VmHWM) in MiB.
-static double ProcessMib(int pid, string field)
-{
-    foreach (string line in File.ReadLines($"/proc/{pid}/status"))
-    {
-        if (line.StartsWith(field + ":", StringComparison.Ordinal))
-        {
-            return long.Parse(line[(field.Length + 1)..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) / 1024.0;
-        }
-    }
-
-    return double.NaN;
-}

@@ -4,7 +4,7 @@ using System.Text.Json;
 
 namespace Maebashi.Edge.Bench.WholeSystem;
 
-/// <summary>The arithmetic and formats of the benchmark report: percentiles, /proc memory, the JSON line.</summary>
+/// <summary>The arithmetic and formats of the benchmark report: percentiles and the JSON line (memory: <see cref="Maebashi.Edge.TestSupport.ProcStatus"/>).</summary>
 public static class BenchFigures
 {
     /// <summary>Nearest-rank percentile (p in 0..1) of samples; they need not be sorted. NaN when there are none.</summary>
@@ -21,42 +21,6 @@ public static class BenchFigures
         Array.Sort(sorted);
         int rank = (int)Math.Ceiling(p * sorted.Length);
         return sorted[Math.Clamp(rank - 1, 0, sorted.Length - 1)];
-    }
-
-    /// <summary>
-    /// A memory line of /proc/PID/status (<c>VmRSS</c>, <c>VmHWM</c>…) in MiB, or null when the text
-    /// has no such line. The kernel writes them as <c>VmRSS:   123456 kB</c>.
-    /// </summary>
-    public static double? ProcStatusMb(string statusText, string key)
-    {
-        foreach (string line in statusText.Split('\n'))
-        {
-            if (!line.StartsWith(key + ":", StringComparison.Ordinal))
-            {
-                continue;
-            }
-
-            string[] parts = line[(key.Length + 1)..].Split((char[])[' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
-            if (parts.Length == 2 && parts[1] == "kB" && long.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out long kb))
-            {
-                return kb / 1024.0;
-            }
-        }
-
-        return null;
-    }
-
-    /// <summary>A live process's memory line (see <see cref="ProcStatusMb"/>), or null when it has exited.</summary>
-    public static double? ProcessMb(int pid, string key)
-    {
-        try
-        {
-            return ProcStatusMb(File.ReadAllText($"/proc/{pid}/status"), key);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return null;
-        }
     }
 
     /// <summary>One JSON object on one line, in the order given; numbers invariant, NaN and infinities as null.</summary>

@@ -259,7 +259,7 @@ internal sealed partial class SystemBench : IAsyncDisposable
              "--broker", $"mqtt://127.0.0.1:{_mosquitto.Port}", "--broker-user", "ingest", "--broker-pass-file", _mosquitto.Files.IngestPasswordFile]));
         await ingest.WaitForLineAsync(l => l.StartsWith("mqtt-port=", StringComparison.Ordinal), TimeSpan.FromMinutes(3), ct);
         _figures["ingest_ready_s"] = ingestStart.Elapsed.TotalSeconds;
-        Say($"   ingest (pid {ingest.Pid}) ready in {ingestStart.Elapsed.TotalSeconds:F1} s, a client of mosquitto; resident {BenchFigures.ProcessMb(ingest.Pid, "VmRSS"):F0} MB");
+        Say($"   ingest (pid {ingest.Pid}) ready in {ingestStart.Elapsed.TotalSeconds:F1} s, a client of mosquitto; resident {ProcStatus.Of(ingest.Pid, "VmRSS"):F0} MB");
 
         // 3. The bus comes back online: its backlog drains while passengers keep tapping.
         JsonNode cfg = JsonNode.Parse(await File.ReadAllTextAsync(config, ct))!;
@@ -345,10 +345,10 @@ internal sealed partial class SystemBench : IAsyncDisposable
                 await Task.Delay(20, ct);
             }
 
-            _figures["terminal_rss_mb"] = BenchFigures.ProcessMb(online.Process.Id, "VmRSS") ?? double.NaN;
-            _figures["terminal_peak_rss_mb"] = BenchFigures.ProcessMb(online.Process.Id, "VmHWM") ?? double.NaN;
-            _figures["ingest_rss_mb"] = BenchFigures.ProcessMb(ingest.Pid, "VmRSS") ?? double.NaN;
-            _figures["ingest_peak_rss_mb"] = BenchFigures.ProcessMb(ingest.Pid, "VmHWM") ?? double.NaN;
+            _figures["terminal_rss_mb"] = ProcStatus.Of(online.Process.Id, "VmRSS") ?? double.NaN;
+            _figures["terminal_peak_rss_mb"] = ProcStatus.Of(online.Process.Id, "VmHWM") ?? double.NaN;
+            _figures["ingest_rss_mb"] = ProcStatus.Of(ingest.Pid, "VmRSS") ?? double.NaN;
+            _figures["ingest_peak_rss_mb"] = ProcStatus.Of(ingest.Pid, "VmHWM") ?? double.NaN;
             Say(string.Create(Inv, $"   resident memory: terminal {_figures["terminal_rss_mb"]:F1} MB (peak {_figures["terminal_peak_rss_mb"]:F1} MB, the unit file's GC settings), ingest {_figures["ingest_rss_mb"]:F0} MB (peak {_figures["ingest_peak_rss_mb"]:F0} MB)"));
         }
 

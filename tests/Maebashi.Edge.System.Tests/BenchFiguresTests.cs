@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Maebashi.Edge.Bench.WholeSystem;
+using Maebashi.Edge.TestSupport;
 
 namespace Maebashi.Edge.System.Tests;
 
@@ -34,20 +35,20 @@ public sealed class BenchFiguresTests
     {
         const string status = "Name:\tdotnet\nVmPeak:\t 3120000 kB\nVmHWM:\t  204800 kB\nVmRSS:\t  102400 kB\nThreads:\t21\n";
 
-        Assert.Equal(100.0, BenchFigures.ProcStatusMb(status, "VmRSS"));
-        Assert.Equal(200.0, BenchFigures.ProcStatusMb(status, "VmHWM"));
-        Assert.Null(BenchFigures.ProcStatusMb(status, "VmSwap"));
-        Assert.Null(BenchFigures.ProcStatusMb("VmRSS:\tlots\n", "VmRSS"));
+        Assert.Equal(100.0, ProcStatus.Mb(status, "VmRSS"));
+        Assert.Equal(200.0, ProcStatus.Mb(status, "VmHWM"));
+        Assert.Null(ProcStatus.Mb(status, "VmSwap"));
+        Assert.Null(ProcStatus.Mb("VmRSS:\tlots\n", "VmRSS"));
     }
 
     [Fact]
     public void This_process_has_a_resident_size()
     {
-        double? rss = BenchFigures.ProcessMb(Environment.ProcessId, "VmRSS");
+        double? rss = ProcStatus.Of(Environment.ProcessId, "VmRSS");
 
         Assert.NotNull(rss);
         Assert.InRange(rss!.Value, 1, 64 * 1024);
-        Assert.Null(BenchFigures.ProcessMb(int.MaxValue, "VmRSS"));
+        Assert.Null(ProcStatus.Of(int.MaxValue, "VmRSS"));
     }
 
     [Fact]
