@@ -137,7 +137,7 @@ public class DeployableTests
         {
             "User=maebashi", "NoNewPrivileges=true", "ProtectSystem=strict", "ProtectHome=true", "PrivateTmp=true",
             "ProtectKernelTunables=true", "StateDirectory=maebashi-edge", "SupplementaryGroups=gpio spi i2c dialout",
-            "Environment=DOTNET_GCHeapHardLimit=0x4000000", "Environment=MALLOC_ARENA_MAX=1",
+            "Environment=DOTNET_GCHeapHardLimit=0x4000000",
         })
         {
             Assert.Contains(setting, lines);
