@@ -6,8 +6,9 @@ namespace Maebashi.Edge.Ingest.Store;
 /// <summary>
 /// Reads trips as <see cref="StoreJsonContext"/> writes them (camelCase names, the close as its name, absent nulls),
 /// without the serializer: a day's transport report and its exports read every rider's trips of the day, and the
-/// serializer's path for a 17-parameter record was most of that time (docs/benchmarks.md). Unknown names are skipped.
-/// Tests compare it with the serializer on trips that set every parameter.
+/// serializer's path for a 17-parameter record was most of that time (docs/benchmarks.md). Unknown names are skipped:
+/// a field added to <see cref="Trip"/> needs its case here. The store conformance tests compare a day's trips read by it
+/// with the same trips read by the serializer (a rider's wallet trips on LiteDB).
 /// </summary>
 internal static class StoredTripReader
 {
