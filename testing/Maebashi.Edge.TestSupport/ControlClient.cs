@@ -57,6 +57,17 @@ public sealed class ControlClient : IDisposable
         return await _reader.ReadLineAsync(ct) ?? throw new IOException("the terminal closed the control socket");
     }
 
+    /// <summary>
+    /// Sends a command and waits for its answer on the calling thread, a blocking read: a latency sample then holds the
+    /// terminal's round trip, not a hand-over to this process's thread pool when the answer arrives.
+    /// </summary>
+    public string Send(string command)
+    {
+        _writer.WriteLine(command);
+        _writer.Flush();
+        return _reader.ReadLine() ?? throw new IOException("the terminal closed the control socket");
+    }
+
     /// <summary>Sends a command without waiting for its answer (read it with <see cref="ReadAsync"/>).</summary>
     public async Task WriteAsync(string command, CancellationToken ct = default)
     {
