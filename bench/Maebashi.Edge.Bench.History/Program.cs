@@ -222,31 +222,14 @@ async Task<Dictionary<string, double>> MeasureChild(string which, string? store)
     return figures;
 }
 
-// This program again with the given arguments and environment; its lines are shown as they come. Returns its exit code and last line.
+// This program again with the given arguments and environment, its lines shown as they come (TestSupport's
+// process runner, which kills it if this one fails first). Returns its exit code and last line of standard output.
 async Task<(int Exit, string? Last)> RunChildAsync(List<string> childArgs, Dictionary<string, string> environment, string prefix)
 {
-    var start = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true, UseShellExecute = false };
-    start.ArgumentList.Add(typeof(EvalBench).Assembly.Location);
-    foreach (string a in childArgs)
-    {
-        start.ArgumentList.Add(a);
-    }
-
-    foreach ((string key, string value) in environment)
-    {
-        start.Environment[key] = value;
-    }
-
-    using Process child = Process.Start(start)!;
-    string? last = null;
-    while (await child.StandardOutput.ReadLineAsync() is { } line)
-    {
-        Console.WriteLine(prefix + line);
-        last = line;
-    }
-
-    await child.WaitForExitAsync();
-    return (child.ExitCode, last);
+    using ChildProcess child = ChildProcess.StartDotnet("history bench " + childArgs[1], typeof(EvalBench).Assembly.Location, childArgs,
+        new ProcessOptions { Environment = environment }, echo: line => Console.WriteLine(prefix + line));
+    int exit = await child.WaitForExitAsync(Timeout.InfiniteTimeSpan);
+    return (exit, child.Output is [.., string last] ? last : null);
 }
 
 static string Row(string what, string measured, string budget, bool? within) =>
