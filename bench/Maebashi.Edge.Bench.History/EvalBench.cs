@@ -145,7 +145,7 @@ internal static class EvalBench
             Person = registry.FindPerson(pid)!,
             Taps = [.. w.TapsOfPerson(pid, start).Select(t => t.ToStoredTap())],
             TripEnds = [],
-            ValueChanges = [.. w.ValueChangesOf(pid).Where(t => t.At >= start)],
+            ValueChanges = [.. w.ValueChangesOf(pid, start)],
         };
 
         int measured = persons - 1 - warm;

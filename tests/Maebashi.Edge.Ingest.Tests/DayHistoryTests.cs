@@ -50,9 +50,10 @@ public sealed class DayHistoryTests
     internal static void AssertFullReplay(PipelineKit kit)
     {
         IReadOnlyList<TapRecord> all = kit.Store.Write(w => w.TapsOfPerson(Pid, DateTimeOffset.MinValue));
+        IReadOnlyList<ValueChange> changes = kit.Store.Write(w => w.ValueChangesOf(Pid, DateTimeOffset.MinValue));
         WalletView oracle = WalletRules.Evaluate(
             TestKit.Registry,
-            new PersonHistory { Person = TestKit.Registry.FindPerson(Pid)!, Taps = [.. all.Select(t => t.ToStoredTap())], TripEnds = [], ValueChanges = [] },
+            new PersonHistory { Person = TestKit.Registry.FindPerson(Pid)!, Taps = [.. all.Select(t => t.ToStoredTap())], TripEnds = [], ValueChanges = [.. changes] },
             kit.Time.GetUtcNow());
         PersonState kept = kit.Pipeline.WalletOf(Pid);
         Assert.Equal(oracle.Value, kept.Value);

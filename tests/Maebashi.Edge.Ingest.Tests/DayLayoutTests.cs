@@ -228,4 +228,55 @@ public sealed class DayLayoutTests
         DayHistoryTests.AssertFullReplay(later);
         Assert.Equal(trips.Count + 1, later.Store.AllTrips(Pid).Count);
     }
+
+    [Fact]
+    public void Top_ups_stored_before_they_were_indexed_by_time_get_their_key_on_open_and_are_read_by_range()
+    {
+        string dir = TestKit.TempDir();
+        string wallets;
+        ulong seq = 0;
+        using (var kit = new PipelineKit(new FakeTimeProvider(Day(1, 10, 0)), dir))
+        {
+            CardEntry card = TestKit.Registry.FindCard(TestKit.Tok(Uid))!;
+            for (int day = 1; day <= 9; day += 2)
+            {
+                kit.Time.SetUtcNow(Day(day, 10, 0));
+                kit.Pipeline.ApplyValueChange(card, 100 * day, $"R-{day:D4}", ValueChangeKind.TopUp);
+                kit.Send("BUS0042", TestKit.Board(++seq, Uid, Day(day, 11, 0), "S01"), TestKit.Alight(++seq, Uid, Day(day, 11, 20), "S03"));
+            }
+
+            wallets = kit.Wallets();
+        }
+
+        // As the version before wrote them: no (person, time) key, an index on the person alone.
+        using (var files = new DurableLiteDatabase(Path.Combine(dir, "ingest.db")))
+        {
+            ILiteCollection<BsonDocument> changes = files.Db.GetCollection("valuechanges");
+            foreach (BsonDocument d in changes.FindAll().ToList())
+            {
+                Assert.True(d.Remove("pa"));
+                changes.Update(d);
+            }
+
+            Assert.True(changes.DropIndex("pa"));
+            Assert.True(changes.EnsureIndex("p"));
+        }
+
+        using (var again = new PipelineKit(new FakeTimeProvider(Day(10, 9, 0)), dir))
+        {
+            Assert.Equal(wallets, again.Wallets());
+            Assert.Equal([500, 700, 900], again.Store.Write(w => w.ValueChangesOf(Pid, WalletRules.DayStart(new DateOnly(2026, 11, 5)))).Select(c => c.Amount));
+
+            // A late ride of day 4 replays from that day: the top-ups of days 5, 7 and 9 counted once, as in a full replay.
+            again.Send("BUS0042", TestKit.Board(++seq, Uid, Day(4, 18, 0), "S01"), TestKit.Alight(++seq, Uid, Day(4, 18, 20), "S03"));
+            DayHistoryTests.AssertFullReplay(again);
+        }
+
+        using (var files = new DurableLiteDatabase(Path.Combine(dir, "ingest.db")))
+        {
+            ILiteCollection<BsonDocument> changes = files.Db.GetCollection("valuechanges");
+            Assert.All(changes.FindAll(), d => Assert.StartsWith(Pid + "|", d["pa"].AsString));
+            Assert.DoesNotContain(files.Db.GetCollection("$indexes").Find("collection = 'valuechanges'"), i => i["name"].AsString == "p");
+        }
+    }
 }

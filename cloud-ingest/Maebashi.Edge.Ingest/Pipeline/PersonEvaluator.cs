@@ -62,7 +62,7 @@ internal sealed class PersonEvaluator(CityRegistry registry, WalletEvaluator eva
             Person = person,
             Taps = taps.Select(t => t.ToStoredTap()).ToList(),
             TripEnds = [.. tripEnds.Values],
-            ValueChanges = [.. w.ValueChangesOf(pid).Where(t => t.At >= start)],
+            ValueChanges = [.. w.ValueChangesOf(pid, start)],
         };
         DayEvaluation days = evaluate(registry, history, from, now);
         WalletView view = days.View;

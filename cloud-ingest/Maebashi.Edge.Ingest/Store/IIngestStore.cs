@@ -224,7 +224,11 @@ public interface IIngestWrite : ISharedStateWrite
     /// <summary>Persons with a <c>board</c> on the vehicle with <c>from ≤ at ≤ to</c> (a trip_end may close their trip).</summary>
     IReadOnlyCollection<string> PersonsBoarded(string vehicle, DateTimeOffset from, DateTimeOffset to);
 
-    IReadOnlyList<ValueChange> ValueChangesOf(string pid);
+    /// <summary>
+    /// The person's top-ups and adjustments with <c>at ≥ from</c> (those an evaluation from that day's checkpoint
+    /// replays): a range of the store's index on (person, at), never the whole history.
+    /// </summary>
+    IReadOnlyList<ValueChange> ValueChangesOf(string pid, DateTimeOffset from);
 
     /// <summary>The top-up or adjustment stored under <see cref="ValueChange.Key"/>, and its person, or null.</summary>
     (string Pid, ValueChange Change)? FindValueChange(string key);

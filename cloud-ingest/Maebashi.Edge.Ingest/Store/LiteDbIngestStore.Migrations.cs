@@ -58,6 +58,36 @@ public sealed partial class LiteDbIngestStore
         Durable();
     }
 
+    /// <summary>
+    /// A store written before top-ups and adjustments were indexed by person and time (docs/ingest.md, "Migrating a
+    /// store"): each gets its <c>pa</c> key, a few hundred per durable step (an interrupted move goes on at the next
+    /// open), and the index on the person alone, which read every change of a person, is dropped.
+    /// </summary>
+    private void IndexValueChangesByTime()
+    {
+        ILiteCollection<BsonDocument> changes = _db.GetCollection(Layout.ValueChanges);
+        while (WriteUnit(_ =>
+        {
+            // A document without the field is indexed under null: the ones still to move are a range of the new index.
+            List<BsonDocument> step = [.. changes.Find(LiteDbQuery.EQ("pa", BsonValue.Null), 0, ValueChangesStep)];
+            foreach (BsonDocument d in step)
+            {
+                (string pid, ValueChange change) = LiteDbMapping.ReadValueChange(d);
+                d["pa"] = LiteDbMapping.ValueChangeOrderKey(pid, change.At);
+                changes.Update(d);
+            }
+
+            return step.Count;
+        }) > 0)
+        {
+        }
+
+        if (changes.DropIndex("p"))
+        {
+            Durable();
+        }
+    }
+
     /// <summary>Each person's archived entries in the order archived, how many documents hold them, and the documents without numbers.</summary>
     private sealed record LegacyArchive(Dictionary<string, List<WalletEntry>> Entries, Dictionary<string, int> Documents, List<(BsonValue Id, string Pid, int First)> Unnumbered);
 

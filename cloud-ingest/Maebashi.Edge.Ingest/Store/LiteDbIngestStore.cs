@@ -30,6 +30,9 @@ public sealed partial class LiteDbIngestStore : IIngestStore
     /// <summary>Legacy <c>units</c> documents (up to 256 taps each) moved into the day layout per transaction.</summary>
     private const int LegacyUnitsStep = 16;
 
+    /// <summary>Top-ups and adjustments given their (person, time) key per durable step of <see cref="IndexValueChangesByTime"/>.</summary>
+    private const int ValueChangesStep = 512;
+
     /// <summary>Fewest person states logged between two snapshots (more when there are more persons).</summary>
     private const long MinSnapshotInterval = 100_000;
 
@@ -68,7 +71,7 @@ public sealed partial class LiteDbIngestStore : IIngestStore
         _db.GetCollection(Layout.CheckIns).EnsureIndex("cd");
         _db.GetCollection(Layout.Participations).EnsureIndex("p");
         _db.GetCollection(Layout.Participations).EnsureIndex("ev");
-        _db.GetCollection(Layout.ValueChanges).EnsureIndex("p");
+        _db.GetCollection(Layout.ValueChanges).EnsureIndex("pa");
         _db.GetCollection(Layout.DayTaps).EnsureIndex("dy");
         _db.GetCollection(Layout.Settlements).EnsureIndex("dy");
         LiteDbQuarantine.EnsureIndexes(_db);
@@ -76,6 +79,7 @@ public sealed partial class LiteDbIngestStore : IIngestStore
         Durable();
         MoveLegacyQuarantine();
         MoveLegacyUnits();
+        IndexValueChangesByTime();
         LoadCaches();
     }
 

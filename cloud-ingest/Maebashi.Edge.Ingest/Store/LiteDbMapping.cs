@@ -166,8 +166,18 @@ internal static class LiteDbMapping
     public static BsonDocument ValueChangeDocument(string pid, ValueChange t) => new()
     {
         ["_id"] = t.Key, ["id"] = t.Id, ["kind"] = (int)t.Kind, ["p"] = pid, ["amount"] = t.Amount, ["at"] = t.At.UtcTicks,
-        ["reason"] = t.Reason, ["note"] = t.Note,
+        ["pa"] = ValueChangeOrderKey(pid, t.At), ["reason"] = t.Reason, ["note"] = t.Note,
     };
+
+    /// <summary>
+    /// A top-up's or adjustment's place in the index on <c>pa</c>: by person, then time (fixed-width ticks sort as
+    /// text), so the changes of a person from an instant on are one range of it.
+    /// </summary>
+    public static string ValueChangeOrderKey(string pid, DateTimeOffset at) =>
+        pid + "|" + at.UtcTicks.ToString("D19", CultureInfo.InvariantCulture);
+
+    /// <summary>The last key of a person's range of <see cref="ValueChangeOrderKey"/> (above every time's).</summary>
+    public static string ValueChangeOrderEnd(string pid) => pid + "|~";
 
     public static (string Pid, ValueChange Change) ReadValueChange(BsonDocument d) => (d["p"].AsString, new ValueChange(
         d["id"].AsString, d["amount"].AsInt64, Ticks(d["at"]), (ValueChangeKind)d["kind"].AsInt32,

@@ -94,7 +94,13 @@ internal sealed partial class LiteDbUnitOfWork
             }
 
             cache.PreloadLatestDays(pid, count => LiteDbDayTaps.Latest(db, pid, count), count => LiteDbSettlements.Latest(db, pid, count));
-            ValueChangesOf(pid);
+
+            // A new tap replays from one of the latest checkpoints (held when the person was evaluated lately): the
+            // top-ups from the earliest of them on. Otherwise the evaluation reads its own range when it knows it.
+            if (cache.RecentCheckpoints(pid) is { Length: > 0 } recent)
+            {
+                ValueChangesOf(pid, WalletRules.DayStart(recent.Min(c => c.Day)));
+            }
         }
     }
 

@@ -304,14 +304,15 @@ internal sealed partial class LiteDbUnitOfWork(LiteDatabase db, LiteDbWriteCache
             .Where(t => t.Pid is not null && t.At >= from && t.At <= to)
             .Select(t => t.Pid!).ToHashSet(StringComparer.Ordinal);
 
-    public IReadOnlyList<ValueChange> ValueChangesOf(string pid)
+    public IReadOnlyList<ValueChange> ValueChangesOf(string pid, DateTimeOffset from)
     {
         // Read from the database on a miss, without this unit's own (inserted already, added below): the cache holds committed ones.
-        List<ValueChange> list = cache.ValueChangesOf(pid, p => [.. db.GetCollection(ValueChanges).Find(LiteDbQuery.EQ("p", p))
+        List<ValueChange> list = cache.ValueChangesOf(pid, from, (p, since) => [.. db.GetCollection(ValueChanges)
+            .Find(LiteDbQuery.Between("pa", LiteDbMapping.ValueChangeOrderKey(p, since), LiteDbMapping.ValueChangeOrderEnd(p)))
             .Select(LiteDbMapping.ReadValueChange)
             .Where(c => !_newValueChanges.Any(n => n.Change.Key == c.Change.Key))
             .Select(c => c.Change)]);
-        list.AddRange(_newValueChanges.Where(t => t.Pid == pid).Select(t => t.Change));
+        list.AddRange(_newValueChanges.Where(t => t.Pid == pid && t.Change.At >= from).Select(t => t.Change));
         return list;
     }
 

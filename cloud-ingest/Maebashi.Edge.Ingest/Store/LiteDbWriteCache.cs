@@ -38,7 +38,7 @@ internal sealed class LiteDbWriteCache(int capacity)
     private readonly ConcurrentLru<string, List<TapRecord>> _otherDays = new(1, capacity, StringComparer.Ordinal);
     private readonly ConcurrentLru<string, byte[]> _seqBlocks = new(1, capacity, StringComparer.Ordinal);
     private readonly Dictionary<string, List<TapRecord>> _boardsByVehicle = new(StringComparer.Ordinal);
-    private readonly ConcurrentLru<string, List<ValueChange>> _valueChanges = new(1, capacity, StringComparer.Ordinal);
+    private readonly ConcurrentLru<string, HeldValueChanges> _valueChanges = new(1, capacity, StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, CachedPerson> _persons = new(StringComparer.Ordinal);
 
     // The latest checkpoints of the persons evaluated last (day order), or none: then the latest ones are on disk only.
@@ -105,7 +105,7 @@ internal sealed class LiteDbWriteCache(int capacity)
     {
         _personTaps.HoldNone(pid);
         Settlements.HoldNone(pid);
-        _valueChanges.AddOrUpdate(pid, []);
+        _valueChanges.AddOrUpdate(pid, new HeldValueChanges(DateTimeOffset.MinValue, []));
     }
 
     /// <summary>The person's committed taps of one day when held (null: not in memory, read it).</summary>
@@ -172,25 +172,34 @@ internal sealed class LiteDbWriteCache(int capacity)
 
     public IEnumerable<TapRecord> BoardsOf(string vehicle) => _boardsByVehicle.TryGetValue(vehicle, out List<TapRecord>? cached) ? cached : [];
 
-    /// <summary>After a commit: the person's top-ups and adjustments, when held, gain the one stored (a person not held reads all of theirs when next evaluated).</summary>
+    /// <summary>After a commit: the person's top-ups and adjustments, when held from before the change, gain the one stored.</summary>
     public void AddValueChange(string pid, ValueChange change)
     {
-        if (_valueChanges.TryGet(pid, out List<ValueChange>? held))
+        if (_valueChanges.TryGet(pid, out HeldValueChanges? held) && change.At >= held.Since)
         {
-            _valueChanges.AddOrUpdate(pid, [.. held, change]);
+            _valueChanges.AddOrUpdate(pid, held with { Changes = [.. held.Changes, change] });
         }
     }
 
-    /// <summary>The person's committed top-ups and adjustments (a new list the caller may add to), read by <paramref name="read"/> (index on the person) when not held.</summary>
-    public List<ValueChange> ValueChangesOf(string pid, Func<string, List<ValueChange>> read)
+    /// <summary>
+    /// The person's committed top-ups and adjustments with <c>at ≥ from</c> (a new list the caller may add to): from
+    /// memory when held from that instant or earlier, else read by <paramref name="read"/> (a range of the index on
+    /// person and time) and held from it.
+    /// </summary>
+    public List<ValueChange> ValueChangesOf(string pid, DateTimeOffset from, Func<string, DateTimeOffset, List<ValueChange>> read)
     {
-        if (!_valueChanges.TryGet(pid, out List<ValueChange>? held))
+        if (_valueChanges.TryGet(pid, out HeldValueChanges? held) && held.Since <= from)
         {
-            _valueChanges.AddOrUpdate(pid, held = read(pid));
+            return [.. held.Changes.Where(c => c.At >= from)];
         }
 
-        return [.. held];
+        List<ValueChange> changes = read(pid, from);
+        _valueChanges.AddOrUpdate(pid, new HeldValueChanges(from, changes));
+        return [.. changes];
     }
+
+    /// <summary>A person's committed top-ups and adjustments from <see cref="Since"/> on.</summary>
+    private sealed record HeldValueChanges(DateTimeOffset Since, List<ValueChange> Changes);
 
     public bool TryGetPerson(string pid, [MaybeNullWhen(false)] out CachedPerson person) => _persons.TryGetValue(pid, out person);
 

@@ -45,6 +45,44 @@ public abstract partial class StoreConformanceTests
 
     [Fact]
     [Trait("Category", "History")]
+    public async Task A_persons_top_ups_are_read_from_the_day_an_evaluation_replays_and_a_late_ride_still_counts_every_one()
+    {
+        PipelineKit kit = await OpenAsync(Nov(1, 10, 0));
+        CardEntry card = TestKit.Registry.FindCard(TestKit.Tok(AdultCard))!;
+        kit.Pipeline.ApplyValueChange(card, 1000, "R-0001", ValueChangeKind.TopUp);
+        kit.Time.SetUtcNow(Nov(10, 10, 0));
+        kit.Pipeline.ApplyValueChange(card, 2000, "R-0002", ValueChangeKind.TopUp);
+        kit.Time.SetUtcNow(Nov(12, 9, 0));
+        kit.Send("BUS0042", TestKit.Board(1, AdultCard, Nov(12, 8, 0), "S01"), TestKit.Alight(2, AdultCard, Nov(12, 8, 20), "S05"));
+        kit.Time.SetUtcNow(Nov(20, 10, 0));
+        kit.Pipeline.ApplyValueChange(card, 300, "R-0003", ValueChangeKind.Adjustment, reason: "fare-error");
+        kit.Time.SetUtcNow(Nov(20, 12, 0));
+        kit.Send("BUS0042", TestKit.Board(3, AdultCard, Nov(20, 11, 0), "S01"), TestKit.Alight(4, AdultCard, Nov(20, 11, 20), "S05"));
+        Assert.Equal(2, kit.Store.AllTrips("P0001").Count);
+
+        // From a day's start on: the changes of that day and after, in time order; earlier ones are not read.
+        void AssertRanges(PipelineKit k)
+        {
+            long[] From(int day) => [.. k.Store.Write(w => w.ValueChangesOf("P0001", WalletRules.DayStart(new DateOnly(2026, 11, day)))).Select(c => c.Amount)];
+            Assert.Equal([1000, 2000, 300], k.Store.Write(w => w.ValueChangesOf("P0001", DateTimeOffset.MinValue)).Select(c => c.Amount));
+            Assert.Equal([2000, 300], From(10));
+            Assert.Equal([300], From(11));
+            Assert.Empty(From(21));
+            Assert.Empty(k.Store.Write(w => w.ValueChangesOf("P0002", DateTimeOffset.MinValue)));
+        }
+
+        AssertRanges(kit);
+        kit = Reopen(kit);
+        AssertRanges(kit);
+
+        // A ride of Nov 5 arrives late: replayed from that day's checkpoint, with the top-ups of Nov 10 and 20 after it.
+        kit.Send("BUS0042", TestKit.Board(5, AdultCard, Nov(5, 8, 0), "S01"), TestKit.Alight(6, AdultCard, Nov(5, 8, 20), "S05"));
+        Assert.Equal(1000 + 1000 + 2000 + 300 - (3 * FareS01ToS05), kit.Pipeline.WalletOf("P0001").Value);
+        Assert.Equal(3, kit.Store.AllTrips("P0001").Count);
+    }
+
+    [Fact]
+    [Trait("Category", "History")]
     public async Task A_persons_entries_read_page_by_page_newest_first_are_all_their_entries_once_even_as_new_ones_arrive()
     {
         // More entries than the LiteDB store keeps with a person's state (128), so pages cross into its archive.

@@ -24,7 +24,7 @@ internal sealed partial class PostgresUnitOfWork
 
     /// <summary>
     /// What LockAhead read of a person: the latest resumable checkpoint (null: none) and, from its day on (every day
-    /// without one), the taps, trips and postings, and every top-up — as committed before this unit wrote anything.
+    /// without one), the taps, trips, postings, top-ups and adjustments — as committed before this unit wrote anything.
     /// </summary>
     private sealed record Prefetched(DayCheckpoint? Latest, List<TapRecord> Taps, List<Trip> Trips, List<Posting> Postings, List<ValueChange> ValueChanges);
 
@@ -33,10 +33,13 @@ internal sealed partial class PostgresUnitOfWork
     private readonly Dictionary<string, List<TapRecord>> _tapsSincePrefetch = new(StringComparer.Ordinal);
     private readonly Dictionary<string, List<ValueChange>> _changesSincePrefetch = new(StringComparer.Ordinal);
 
+    /// <summary>Where what was read ahead of a person starts: the start of the latest checkpoint's day (none: every fact).</summary>
+    private static DateTimeOffset PrefetchStart(Prefetched pre) => pre.Latest is { } latest ? WalletRules.DayStart(latest.Day) : DateTimeOffset.MinValue;
+
     private ReplayInputs FromPrefetch(string pid, Prefetched pre)
     {
         DateOnly day = pre.Latest?.Day ?? DateOnly.MinValue;
-        DateTimeOffset start = day == DateOnly.MinValue ? DateTimeOffset.MinValue : WalletRules.DayStart(day);
+        DateTimeOffset start = PrefetchStart(pre);
         List<TapRecord> taps = pre.Taps;
         if (_tapsSincePrefetch.TryGetValue(pid, out List<TapRecord>? added))
         {
@@ -69,7 +72,9 @@ internal sealed partial class PostgresUnitOfWork
         batch.BatchCommands.Add(BatchCommand(
             $"{Starts} SELECT s.pid, {string.Join(", ", PostingColumns.Split(", ").Select(c => "q." + c))} FROM s CROSS JOIN LATERAL (SELECT x.* FROM postings x WHERE x.pid = s.pid AND x.at >= {StartTicks}) q ORDER BY s.pid, q.at, q.n",
             Array(pids, NpgsqlDbType.Text)));
-        batch.BatchCommands.Add(BatchCommand($"SELECT {ValueChangeColumns} FROM value_changes WHERE pid = ANY($1) ORDER BY pid, at, key", Array(pids, NpgsqlDbType.Text)));
+        batch.BatchCommands.Add(BatchCommand(
+            $"{Starts} SELECT {string.Join(", ", ValueChangeColumns.Split(", ").Select(c => "v." + c))} FROM s CROSS JOIN LATERAL (SELECT x.* FROM value_changes x WHERE x.pid = s.pid AND x.at >= {StartTicks}) v ORDER BY v.pid, v.at, v.key",
+            Array(pids, NpgsqlDbType.Text)));
     }
 
     private void ReadPrefetch(NpgsqlDataReader r, string[] pids)

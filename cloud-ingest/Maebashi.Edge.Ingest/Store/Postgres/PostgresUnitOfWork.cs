@@ -188,19 +188,19 @@ internal sealed partial class PostgresUnitOfWork(NpgsqlConnection c, NpgsqlTrans
         return List(cmd, r => r.GetString(0)).ToHashSet(StringComparer.Ordinal);
     }
 
-    public IReadOnlyList<ValueChange> ValueChangesOf(string pid)
+    public IReadOnlyList<ValueChange> ValueChangesOf(string pid, DateTimeOffset from)
     {
-        if (_replay is { } read && read.Pid == pid)
+        if (_replay is { } read && read.Pid == pid && read.Start <= from)
         {
-            return read.ValueChanges;
+            return [.. read.ValueChanges.Where(t => t.At >= from)];
         }
 
-        if (_prefetched.TryGetValue(pid, out Prefetched? pre))
+        if (_prefetched.TryGetValue(pid, out Prefetched? pre) && PrefetchStart(pre) <= from)
         {
-            return ChangesOf(pid, pre);
+            return [.. ChangesOf(pid, pre).Where(t => t.At >= from)];
         }
 
-        using NpgsqlCommand cmd = Command(c, tx, $"SELECT {ValueChangeColumns} FROM value_changes WHERE pid = $1 ORDER BY at, key", Text(pid));
+        using NpgsqlCommand cmd = Command(c, tx, $"SELECT {ValueChangeColumns} FROM value_changes WHERE pid = $1 AND at >= $2 ORDER BY at, key", Text(pid), Long(from.UtcTicks));
         return List(cmd, r => ReadValueChange(r).Change);
     }
 
