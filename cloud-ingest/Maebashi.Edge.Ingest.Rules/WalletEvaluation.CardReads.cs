@@ -74,7 +74,11 @@ internal sealed partial class WalletEvaluation
                 _cardReadMarks[marked] = CarryCardReads(tracks, _dayStartTicks[marked]);
             }
 
-            if (e.Duplicate || e.Tap.Auth == CardReadAuth.None || e.Tap.Event.Card?.Tok is not { } tok || e.Tap.Event.Type == EventTypes.TripEnd)
+            // A repeat (the same card on the same device within 10 s) is not charged, but a SUN message it carries is
+            // still a read of the card: a copy tapped right after the genuine card at the same door replays a counter.
+            // A repeat without its message proves nothing (a genuine card fails a read now and then) and is skipped.
+            if ((e.Duplicate && e.Tap.Auth != CardReadAuth.Verified) || e.Tap.Auth == CardReadAuth.None
+                || e.Tap.Event.Card?.Tok is not { } tok || e.Tap.Event.Type == EventTypes.TripEnd)
             {
                 continue;
             }

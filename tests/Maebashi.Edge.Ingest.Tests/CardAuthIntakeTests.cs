@@ -93,6 +93,25 @@ public sealed class CardAuthIntakeTests : IDisposable
     }
 
     [Fact]
+    public void A_replay_within_the_repeat_window_at_the_same_door_is_a_clone_signal_and_a_genuine_repeat_is_not()
+    {
+        // The genuine card, then at once its second read: a repeat, not charged, and no signal.
+        Ack genuine = Send(Board(1, Now, Sun(counter: 60)), Board(2, Now.AddSeconds(4), Sun(counter: 61)));
+        Assert.Equal(ResultStatus.Applied, genuine.Results[0].Status);
+        Assert.Equal(ResultStatus.Duplicate, genuine.Results[1].Status);
+        Assert.DoesNotContain(_token, _pipeline.CurrentDenyList().Tokens);
+
+        // A copy that skimmed the first message taps at the same door 5 s later: still a repeat for the fare, but it
+        // replays a counter the card already showed.
+        JsonObject captured = Sun(counter: 70);
+        Send(Board(3, Now.AddMinutes(20), captured));
+        Ack copy = Send(Board(4, Now.AddMinutes(20).AddSeconds(5), (JsonObject)captured.DeepClone()));
+        Assert.Equal("card.sun: clone signal: SUN counter 70 was already read (a replayed message)", copy.Results[0].Reason);
+        Assert.Contains(_token, _pipeline.CurrentDenyList().Tokens);
+        Assert.Equal(CardRunStatus.Clone, _pipeline.CardStatusOf(_token)!.Status);
+    }
+
+    [Fact]
     public void Reads_within_the_clock_tolerance_may_carry_their_counters_out_of_order()
     {
         // Two devices whose clocks disagree by two minutes: the read made later shows the earlier time.
