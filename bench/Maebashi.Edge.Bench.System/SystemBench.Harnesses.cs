@@ -39,7 +39,8 @@ internal sealed partial class SystemBench
             {
                 "history_store_persons", "history_store_taps", "history_store_generate_s", "history_store_reused", "history_ingest_ready_s",
                 "history_ingest_events_per_s_today", "history_ingest_events_per_s_backlog_3d", "history_eval_us_3y", "history_eval_us_1m",
-                "history_tap_cpu_us_3y", "history_ingest_rss_mib", "history_ingest_rss_empty_mib",
+                "history_tap_cpu_us_3y", "history_ingest_rss_mib", "history_ingest_rss_empty_mib", "history_ingest_rss_snapshot_mib",
+                "history_ingest_rss_peak_mib", "history_ingest_snapshot_s",
             }.Select(k => (k, k))]);
 
         // Issue 14 item 6: generates its export once (kept under ~/.cache/maebashi-edge), imports it into PostgreSQL.

@@ -290,21 +290,4 @@ public sealed class ExactlyOnceTests
         Assert.All(ack.Results, r => Assert.Equal(ResultStatus.Duplicate, r.Status));
         Assert.Equal(before, again.Wallets());
     }
-
-    /// <summary>A disk whose next fsync of the log fails once, as a failing disk's would (EIO); the others reach the disk.</summary>
-    private sealed class FailingLogFsync : ILogFsync
-    {
-        public bool FailNext { get; set; }
-
-        public void Fsync(FileStream log)
-        {
-            if (FailNext)
-            {
-                FailNext = false;
-                throw new IOException("EIO (simulated): the disk failed the fsync");
-            }
-
-            SystemLogFsync.Instance.Fsync(log);
-        }
-    }
 }

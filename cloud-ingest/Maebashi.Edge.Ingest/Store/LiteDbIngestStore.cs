@@ -16,9 +16,10 @@ namespace Maebashi.Edge.Ingest.Store;
 /// changed into one <c>settlements</c> document per person and day (<see cref="LiteDbSettlements"/>), and the persons it
 /// re-evaluated as one document of <c>personlog</c> per 64 persons — a few inserts per unit instead of one per person
 /// (LiteDB spends ~20–40 µs on each document insert or update). Every person's state — balances, not history — is in
-/// memory; <c>personsnap</c> holds all of them as of a snapshot, written once as many person states were
-/// logged as there are persons (at least 100,000), after which the person log is emptied. Opening the
-/// store reads the snapshot, then the person log in order: the latest state of each person wins.
+/// memory; <c>personsnap</c> holds all of them as of a snapshot, written step by step once as many person states were
+/// logged as there are persons (at least 100,000), after which the log it covers is deleted
+/// (<c>LiteDbIngestStore.Snapshot.cs</c>). Opening the store reads the snapshot, then the person log after it in
+/// order: the latest state of each person wins.
 /// The parts: <see cref="LiteDbUnitOfWork"/> writes a unit, <see cref="LiteDbWriteCache"/> serves the write
 /// path from memory, <see cref="LiteDbMapping"/> maps documents to the model and back.
 /// </remarks>
@@ -87,27 +88,7 @@ public sealed partial class LiteDbIngestStore : IIngestStore
     {
         LoadBoards();
 
-        // The snapshot, then the log in commit order (primary key order): the latest state of a person wins.
-        var latest = new Dictionary<string, StoredPerson>(StringComparer.Ordinal);
-        foreach (BsonDocument d in LiteDbQuery.AllInKeyOrder(_db.GetCollection(Layout.PersonSnapshot)))
-        {
-            foreach (StoredPerson p in StoreJson.Persons(d["b"].AsBinary))
-            {
-                latest[p.Pid] = p;
-            }
-        }
-
-        foreach (BsonDocument d in LiteDbQuery.AllInKeyOrder(_db.GetCollection(Layout.PersonLog)))
-        {
-            List<StoredPerson> logged = StoreJson.Persons(d["b"].AsBinary);
-            foreach (StoredPerson p in logged)
-            {
-                latest[p.Pid] = LiteDbMapping.Over(latest.GetValueOrDefault(p.Pid), p);
-            }
-
-            _personsLogged += logged.Count;
-            _nextPersonLogDoc = Math.Max(_nextPersonLogDoc, d["_id"].AsInt64 + 1);
-        }
+        Dictionary<string, StoredPerson> latest = ReadPersonStates();
 
         // A state keeps its archive's counts; a store written before it did is counted once, here.
         LegacyArchive? archive = latest.Values.Any(p => p.ArchivedDocuments is null || p.ArchivedEntries is null) ? ReadLegacyArchive() : null;
@@ -172,24 +153,13 @@ public sealed partial class LiteDbIngestStore : IIngestStore
                 throw new IOException("the store could not make an earlier unit durable and takes no more; restart the ingest", _failed);
             }
 
-            if (!_db.BeginTrans())
-            {
-                throw new InvalidOperationException("a LiteDB transaction is already open on this thread");
-            }
-
-            T result;
             var unit = new LiteDbUnitOfWork(_db, _cache, _nextPersonLogDoc);
-            try
+            T result = InTransaction(() =>
             {
-                result = work(unit);
+                T r = work(unit);
                 unit.WriteDocuments();
-                _db.Commit();
-            }
-            catch
-            {
-                _db.Rollback();
-                throw;
-            }
+                return r;
+            });
 
             try
             {
@@ -216,21 +186,8 @@ public sealed partial class LiteDbIngestStore : IIngestStore
         }
     }
 
-    /// <summary>Writes the person snapshot now rather than when due; returns how many persons it holds.</summary>
-    public int WriteSnapshot()
-    {
-        lock (_writeLock)
-        {
-            SnapshotUnderLock();
-            return _cache.PersonCount;
-        }
-    }
-
-    /// <summary>
-    /// Writes every person's state as the new snapshot and empties the person log, in one transaction: its
-    /// cost (about a second per 300,000 persons) is spread over at least as many logged person states.
-    /// </summary>
-    private void SnapshotUnderLock()
+    /// <summary>Runs <paramref name="work"/> in one LiteDB transaction: committed when it returns, rolled back when it throws.</summary>
+    private T InTransaction<T>(Func<T> work)
     {
         if (!_db.BeginTrans())
         {
@@ -239,28 +196,15 @@ public sealed partial class LiteDbIngestStore : IIngestStore
 
         try
         {
-            ILiteCollection<BsonDocument> snapshot = _db.GetCollection(Layout.PersonSnapshot);
-            snapshot.DeleteAll();
-            long id = 1;
-            foreach (CachedPerson[] part in _cache.Persons.Chunk(Layout.PersonsPerDocument))
-            {
-                snapshot.Insert(new BsonDocument { ["_id"] = id++, ["b"] = StoreJson.Persons([.. part.Select(p => LiteDbMapping.ToStored(p, _cache.RecentCheckpoints(p.State.Pid)))]) });
-            }
-
-            _db.GetCollection(Layout.PersonLog).DeleteAll();
+            T result = work();
             _db.Commit();
-            Durable();
+            return result;
         }
-        catch (Exception e) when (e is IOException or LiteException)
+        catch
         {
-            // Not committed, or committed but not known to be durable: either way the snapshot and the log
-            // that replaced it are one transaction, so the store holds every state. Try again later.
             _db.Rollback();
-            _personsLogged /= 2;
-            return;
+            throw;
         }
-
-        _personsLogged = 0;
     }
 
     private void Durable() => _files.MakeDurable();

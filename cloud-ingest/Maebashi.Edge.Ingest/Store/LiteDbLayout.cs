@@ -23,7 +23,7 @@ internal static class LiteDbLayout
     /// <summary>Persons re-evaluated by each unit (their states: balances, no history), in commit order, since the last snapshot.</summary>
     public const string PersonLog = "personlog";
 
-    /// <summary>Every person as of the last snapshot, <see cref="PersonsPerDocument"/> persons to a document.</summary>
+    /// <summary>Every person as of the last snapshot, <see cref="PersonsPerDocument"/> persons to a document, each snapshot a generation of ids.</summary>
     public const string PersonSnapshot = "personsnap";
 
     /// <summary>

@@ -25,28 +25,27 @@ internal static class LiteDbQuery
     public static BsonExpression GT(string field, BsonValue value) => BsonExpression.Create(field + " > @0", value);
 
     /// <summary>
-    /// Every document of a collection in key order, read a few at a time, each few in a query of its own: a LiteDB
-    /// query holds every page it read until it ends, and LiteDB never gives back the memory its page cache grew to, so
-    /// one query over a collection of hundreds of megabytes (the person snapshot of a year's store) left that much
-    /// resident for the life of the process.
+    /// The documents with <c>from ≤ _id ≤ to</c> (numeric ids) in key order, read a few at a time, each few in a query of
+    /// its own: a LiteDB query holds every page it read until it ends, and LiteDB never gives back the memory its page
+    /// cache grew to, so one query over a collection of hundreds of megabytes (the person snapshot of a year's store)
+    /// left that much resident for the life of the process.
     /// </summary>
-    public static IEnumerable<BsonDocument> AllInKeyOrder(ILiteCollection<BsonDocument> collection, int documentsPerQuery = 16)
+    public static IEnumerable<BsonDocument> InKeyRange(ILiteCollection<BsonDocument> collection, long from, long to, int documentsPerQuery = 16)
     {
-        BsonValue after = BsonValue.MinValue;
-        while (true)
+        while (from <= to)
         {
-            List<BsonDocument> some = [.. collection.Find(GT("_id", after), 0, documentsPerQuery)];
+            List<BsonDocument> some = [.. collection.Find(Between("_id", from, to), 0, documentsPerQuery)];
             foreach (BsonDocument d in some)
             {
                 yield return d;
             }
 
-            if (some.Count < documentsPerQuery)
+            if (some.Count < documentsPerQuery || some[^1]["_id"].AsInt64 == long.MaxValue)
             {
                 yield break;
             }
 
-            after = some[^1]["_id"];
+            from = some[^1]["_id"].AsInt64 + 1;
         }
     }
 
