@@ -10,8 +10,9 @@ namespace Maebashi.Edge.Ingest.Store;
 /// </summary>
 /// <remarks>
 /// A snapshot was one transaction holding every person (and deleting the old snapshot and the whole log). LiteDB keeps
-/// a transaction's pages in memory until it commits and never gives back the memory its page cache grew to, so the
-/// first snapshot of a city's store left hundreds of megabytes resident for the life of the process. Now the new
+/// a transaction's pages in memory until it commits and never gives back the memory its page cache grew to, so that
+/// transaction's memory grew with the population (at city scale, 281,755 persons, it added little: docs/benchmarks.md,
+/// session 14; a prefecture's population in one LiteDB file would add hundreds of megabytes). Now the new
 /// snapshot's documents are written under a new generation of ids, each step its own durable transaction and invisible
 /// until a last small transaction names that generation and the first log document it does not cover
 /// (<see cref="SnapshotGenerationKey"/>, <see cref="LogFromKey"/>); then the old generation and the covered log are
