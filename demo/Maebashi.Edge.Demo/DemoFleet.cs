@@ -100,10 +100,14 @@ public sealed class DemoFleet : IAsyncDisposable
         return fleet;
     }
 
+    /// <summary>When the fleet started: the report counts the clinics' check-ins from that day (JST) on.</summary>
+    public DateTimeOffset StartedAt { get; private set; }
+
     private async Task StartPartsAsync(CancellationToken ct)
     {
+        StartedAt = DateTimeOffset.UtcNow;
         TimeSpan firstEvent = _options.Duration is { } d ? d / 2 : TimeSpan.FromMinutes(2);
-        string registryPath = DemoRegistry.Write(_dir, DateTimeOffset.UtcNow, firstEvent, _options.Registry);
+        string registryPath = DemoRegistry.Write(_dir, StartedAt, firstEvent, _options.Registry);
         Registry = RegistryLoader.Load(registryPath);
         _people.AddRange(DemoPerson.LoadAll(registryPath));
         Cards = new DemoCards(

@@ -43,11 +43,15 @@ public sealed record DemoReport(IReadOnlyList<PersonReport> People, IReadOnlyDic
                 w["pointsBySource"]!["health"]!.GetValue<long>()));
         }
 
-        string today = DateTimeOffset.UtcNow.ToOffset(Jst).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+        // A clinic's check-ins are by day (JST): every day of the run, which spans two when it crosses midnight.
         var checkIns = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (ClinicDef c in fleet.Registry.Clinics)
         {
-            checkIns[c.Id] = (await fleet.GetJson($"api/v1/clinics/{c.Id}/checkins?date={today}", ct))["checkins"]!.AsArray().Count;
+            checkIns[c.Id] = 0;
+            foreach (string day in RunDays(fleet.StartedAt, DateTimeOffset.UtcNow))
+            {
+                checkIns[c.Id] += (await fleet.GetJson($"api/v1/clinics/{c.Id}/checkins?date={day}", ct))["checkins"]!.AsArray().Count;
+            }
         }
 
         var participants = new Dictionary<string, int>(StringComparer.Ordinal);
@@ -109,5 +113,14 @@ public sealed record DemoReport(IReadOnlyList<PersonReport> People, IReadOnlyDic
         }
         w.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"TOTALS trips={Trips} fares={Fares} points_bus={PointsBus} points_volunteer={PointsVolunteer} points_health={PointsHealth} checkins={CheckIns.Values.Sum()} participants={Participants.Values.Sum()} quarantined={Quarantined} taps={TapsTaken} clones_caught={(CloneAttempt?.Status == "clone" ? 1 : 0)}"));
+    }
+
+    /// <summary>The JST dates from <paramref name="from"/> to <paramref name="to"/>, as the API spells them.</summary>
+    public static IEnumerable<string> RunDays(DateTimeOffset from, DateTimeOffset to)
+    {
+        for (DateOnly day = DateOnly.FromDateTime(from.ToOffset(Jst).DateTime), last = DateOnly.FromDateTime(to.ToOffset(Jst).DateTime); day <= last; day = day.AddDays(1))
+        {
+            yield return day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+        }
     }
 }

@@ -14,6 +14,15 @@ namespace Maebashi.Edge.System.Tests;
 [Trait("Category", "System")]
 public sealed class DemoTests
 {
+    [Fact]
+    public void A_run_across_midnight_in_japan_reports_the_check_ins_of_both_days()
+    {
+        // 23:59 JST on Dec 6 to 00:01 JST on Dec 7 (14:59–15:01 UTC): two clinic days; a run within a day, one.
+        var start = new DateTimeOffset(2026, 12, 6, 14, 59, 0, TimeSpan.Zero);
+        Assert.Equal(["2026-12-06", "2026-12-07"], DemoReport.RunDays(start, start.AddMinutes(2)));
+        Assert.Equal(["2026-12-06"], DemoReport.RunDays(start.AddHours(-5), start));
+    }
+
     [Theory]
     [InlineData("embedded")]
     [InlineData("mosquitto")]
@@ -50,8 +59,13 @@ public sealed class DemoTests
         Assert.True(report.CloneAttempt is { Status: "clone" }, $"clone attempt: {report.CloneAttempt}\n{live}\nquarantine: {q.ToJsonString()}\nledgers:\n{Ledgers(fleet)}");
 
         // The My Number patient was checked in under the clinic's own patient number.
-        string today = DateTimeOffset.UtcNow.ToOffset(TimeSpan.FromHours(9)).ToString("yyyy-MM-dd", global::System.Globalization.CultureInfo.InvariantCulture);
-        JsonArray checkins = (await fleet.GetJson($"api/v1/clinics/C01/checkins?date={today}", CancellationToken.None))["checkins"]!.AsArray();
+        // The clinic's days the run spans (JST): a run just before midnight checks patients in on two days.
+        var checkins = new List<JsonNode?>();
+        foreach (string day in DemoReport.RunDays(fleet.StartedAt, DateTimeOffset.UtcNow))
+        {
+            checkins.AddRange((await fleet.GetJson($"api/v1/clinics/C01/checkins?date={day}", CancellationToken.None))["checkins"]!.AsArray());
+        }
+
         string patientNo = SectorId.Compute(fleet.Registry.LinkKey, DemoRegistry.MyNumberPid, "clinic:C01");
         Assert.Contains(checkins, c => c!["patientNo"]!.GetValue<string>() == patientNo);
         Assert.Equal(report.CheckIns["C01"], checkins.Count);
