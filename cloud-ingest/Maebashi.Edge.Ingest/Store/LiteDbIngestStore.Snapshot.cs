@@ -64,25 +64,21 @@ public sealed partial class LiteDbIngestStore
             long id = FirstId(generation);
             foreach (CachedPerson[][] step in _cache.Persons.Chunk(Layout.PersonsPerDocument).Chunk(SnapshotDocumentsPerStep))
             {
-                InTransaction(() =>
+                DurableStep(() =>
                 {
                     foreach (CachedPerson[] part in step)
                     {
                         snapshot.Insert(new BsonDocument { ["_id"] = id++, ["b"] = StoreJson.Persons([.. part.Select(p => LiteDbMapping.ToStored(p, _cache.RecentCheckpoints(p.State.Pid)))]) });
                     }
-
-                    return step.Length;
                 });
-                Durable();
             }
 
-            InTransaction(() =>
+            DurableStep(() =>
             {
                 ILiteCollection<BsonDocument> meta = _db.GetCollection(Layout.Meta);
                 meta.Upsert(LiteDbMapping.MetaDocument(SnapshotGenerationKey, generation.ToString(CultureInfo.InvariantCulture)));
-                return meta.Upsert(LiteDbMapping.MetaDocument(LogFromKey, logFrom.ToString(CultureInfo.InvariantCulture)));
+                meta.Upsert(LiteDbMapping.MetaDocument(LogFromKey, logFrom.ToString(CultureInfo.InvariantCulture)));
             });
-            Durable();
         }
         catch (Exception e) when (e is IOException or LiteException)
         {
@@ -154,8 +150,7 @@ public sealed partial class LiteDbIngestStore
         {
             long low = first["_id"].AsInt64;
             long high = to - low < SnapshotDocumentsPerStep ? to : low + SnapshotDocumentsPerStep - 1;
-            InTransaction(() => col.DeleteMany(LiteDbQuery.Between("_id", low, high)));
-            Durable();
+            DurableStep(() => col.DeleteMany(LiteDbQuery.Between("_id", low, high)));
             if (high == to)
             {
                 return;

@@ -207,6 +207,17 @@ public sealed partial class LiteDbIngestStore : IIngestStore
         }
     }
 
+    /// <summary>One step of a longer move (the snapshot, a deletion): <paramref name="work"/> in its own transaction, made durable.</summary>
+    private void DurableStep(Action work)
+    {
+        InTransaction(() =>
+        {
+            work();
+            return true;
+        });
+        Durable();
+    }
+
     private void Durable() => _files.MakeDurable();
 
     public string? PidOfSector(string sectorId) =>
