@@ -268,7 +268,9 @@ public sealed class DayLayoutTests
             Assert.Equal([500, 700, 900], again.Store.Write(w => w.ValueChangesOf(Pid, WalletRules.DayStart(new DateOnly(2026, 11, 5)))).Select(c => c.Amount));
 
             // A late ride of day 4 replays from that day: the top-ups of days 5, 7 and 9 counted once, as in a full replay.
+            Console.WriteLine("DBG before " + again.Pipeline.WalletOf(Pid).Value);
             again.Send("BUS0042", TestKit.Board(++seq, Uid, Day(4, 18, 0), "S01"), TestKit.Alight(++seq, Uid, Day(4, 18, 20), "S03"));
+            Console.WriteLine("DBG after " + again.Pipeline.WalletOf(Pid).Value);
             DayHistoryTests.AssertFullReplay(again);
         }
 
@@ -277,6 +279,76 @@ public sealed class DayLayoutTests
             ILiteCollection<BsonDocument> changes = files.Db.GetCollection("valuechanges");
             Assert.All(changes.FindAll(), d => Assert.StartsWith(Pid + "|", d["pa"].AsString));
             Assert.DoesNotContain(files.Db.GetCollection("$indexes").Find("collection = 'valuechanges'"), i => i["name"].AsString == "p");
+        }
+    }
+
+    [Fact]
+    public void A_replay_reads_the_top_ups_after_its_start_also_when_the_states_were_stored_before_they_kept_the_latest()
+    {
+        // Top-ups on days 1 and 5, rides on days 1, 3, 5 and 7, and a late ride of day 6 (after the last top-up: a
+        // replay from there has no top-up to read).
+        static ulong Days(PipelineKit kit)
+        {
+            CardEntry card = TestKit.Registry.FindCard(TestKit.Tok(Uid))!;
+            ulong seq = 0;
+            for (int day = 1; day <= 7; day += 2)
+            {
+                kit.Time.SetUtcNow(Day(day, 10, 0));
+                if (day is 1 or 5)
+                {
+                    kit.Pipeline.ApplyValueChange(card, 1000 * day, $"R-{day:D4}", ValueChangeKind.TopUp);
+                }
+
+                kit.Send("BUS0042", TestKit.Board(++seq, Uid, Day(day, 11, 0), "S01"), TestKit.Alight(++seq, Uid, Day(day, 11, 20), "S03"));
+            }
+
+            kit.Send("BUS0042", TestKit.Board(++seq, Uid, Day(6, 18, 0), "S01"), TestKit.Alight(++seq, Uid, Day(6, 18, 20), "S03"));
+            return seq;
+        }
+
+        // A late ride of day 4, replayed from day 3's checkpoint: the top-up of day 5 counts once.
+        static void LateRide(PipelineKit kit, ulong seq)
+        {
+            kit.Time.SetUtcNow(Day(8, 9, 0));
+            kit.Send("BUS0042", TestKit.Board(seq + 1, Uid, Day(4, 18, 0), "S01"), TestKit.Alight(seq + 2, Uid, Day(4, 18, 20), "S03"));
+        }
+
+        string expected;
+        using (var control = new PipelineKit(new FakeTimeProvider(Day(1, 10, 0)), TestKit.TempDir()))
+        {
+            LateRide(control, Days(control));
+            DayHistoryTests.AssertFullReplay(control);
+            expected = control.Wallets();
+        }
+
+        string dir = TestKit.TempDir();
+        string wallets;
+        ulong last;
+        using (var kit = new PipelineKit(new FakeTimeProvider(Day(1, 10, 0)), dir))
+        {
+            last = Days(kit);
+            wallets = kit.Wallets();
+        }
+
+        // As the version before wrote them: states without the person's latest top-up.
+        using (var files = new DurableLiteDatabase(Path.Combine(dir, "ingest.db")))
+        {
+            LegacyStores.RewritePersons(files.Db, p => p.Remove("vc"));
+        }
+
+        using (var again = new PipelineKit(new FakeTimeProvider(Day(8, 9, 0)), dir))
+        {
+            Assert.Equal(wallets, again.Wallets());
+            LateRide(again, last);
+            Assert.Equal(expected, again.Wallets());
+        }
+
+        using (var files = new DurableLiteDatabase(Path.Combine(dir, "ingest.db")))
+        {
+            // The state logged since carries it (found when the store opened).
+            JsonObject logged = files.Db.GetCollection("personlog").FindAll()
+                .SelectMany(d => JsonNode.Parse(d["b"].AsBinary)!.AsArray()).Select(n => n!.AsObject()).Last(o => (string?)o["pid"] == Pid);
+            Assert.Equal(Day(5, 10, 0).UtcTicks, (long?)logged["vc"]);
         }
     }
 }

@@ -88,6 +88,22 @@ public sealed partial class LiteDbIngestStore
         }
     }
 
+    /// <summary>
+    /// Each person's latest top-up or adjustment (UTC ticks), for a store whose person states were written before they
+    /// kept it: one pass over <c>valuechanges</c>; the states logged or snapshotted from then on carry it.
+    /// </summary>
+    private Dictionary<string, long> ReadLastValueChanges()
+    {
+        var last = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (BsonDocument d in _db.GetCollection(Layout.ValueChanges).FindAll())
+        {
+            (string pid, ValueChange change) = LiteDbMapping.ReadValueChange(d);
+            last[pid] = Math.Max(last.GetValueOrDefault(pid, long.MinValue), change.At.UtcTicks);
+        }
+
+        return last;
+    }
+
     /// <summary>Each person's archived entries in the order archived, how many documents hold them, and the documents without numbers.</summary>
     private sealed record LegacyArchive(Dictionary<string, List<WalletEntry>> Entries, Dictionary<string, int> Documents, List<(BsonValue Id, string Pid, int First)> Unnumbered);
 

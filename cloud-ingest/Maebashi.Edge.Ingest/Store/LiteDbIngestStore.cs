@@ -92,6 +92,9 @@ public sealed partial class LiteDbIngestStore : IIngestStore
 
         // A state keeps its archive's counts; a store written before it did is counted once, here.
         LegacyArchive? archive = latest.Values.Any(p => p.ArchivedDocuments is null || p.ArchivedEntries is null) ? ReadLegacyArchive() : null;
+
+        // Likewise each person's latest top-up, found once for a store written before states kept it.
+        Dictionary<string, long>? lastValueChanges = latest.Values.Any(p => p.LastValueChange is null) ? ReadLastValueChanges() : null;
         foreach (StoredPerson p in latest.Values)
         {
             HeldEntries recent = HeldEntries.Of(p.Entries);
@@ -102,7 +105,8 @@ public sealed partial class LiteDbIngestStore : IIngestStore
 
             int archivedDocuments = p.ArchivedDocuments ?? archive?.Documents.GetValueOrDefault(p.Pid) ?? 0;
             int archivedEntries = p.ArchivedEntries ?? archive?.Entries.GetValueOrDefault(p.Pid)?.Count ?? 0;
-            _cache.SetPerson(p.Pid, new CachedPerson(LiteDbMapping.FromStored(p), p.CheckIns, p.Participations, recent, archivedDocuments, archivedEntries));
+            long lastValueChange = p.LastValueChange ?? lastValueChanges?.GetValueOrDefault(p.Pid, long.MinValue) ?? long.MinValue;
+            _cache.SetPerson(p.Pid, new CachedPerson(LiteDbMapping.FromStored(p), p.CheckIns, p.Participations, recent, archivedDocuments, archivedEntries, lastValueChange));
         }
 
         if (archive is not null)

@@ -25,6 +25,7 @@ internal static class LiteDbMapping
         ArchivedDocuments = p.ArchivedDocuments,
         ArchivedEntries = p.ArchivedEntries,
         Entries = p.RecentEntries.Stored(),
+        LastValueChange = p.LastValueChange,
     };
 
     public static StoredEntry ToStoredEntry(WalletEntry e) => new()

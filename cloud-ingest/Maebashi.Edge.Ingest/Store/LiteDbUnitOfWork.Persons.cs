@@ -146,7 +146,9 @@ internal sealed partial class LiteDbUnitOfWork
             whole || before is null ? participations.Count : before.Participations + participations.Count,
             recent,
             archivedDocuments,
-            archivedEntries);
+            archivedEntries,
+            // A person without a state has no top-up stored (see LockAhead); this unit's own go in at WriteDocuments.
+            before?.LastValueChange ?? long.MinValue);
 
         // Most persons have neither check-ins nor participations: skip rewriting empty sets.
         ILiteCollection<BsonDocument> ci = db.GetCollection(CheckIns);

@@ -110,6 +110,15 @@ internal sealed partial class LiteDbUnitOfWork(LiteDatabase db, LiteDbWriteCache
             }
         }
 
+        // The persons' latest top-ups with this unit's (a state logged without them would let a replay skip them).
+        foreach ((string pid, ValueChange change) in _newValueChanges)
+        {
+            if (Person(pid) is { } p && p.LastValueChange < change.At.UtcTicks)
+            {
+                _newPersons[pid] = p with { LastValueChange = change.At.UtcTicks };
+            }
+        }
+
         foreach (CachedPerson[] part in _newPersons.Values.Chunk(PersonsPerDocument))
         {
             byte[] persons = StoreJson.Persons([.. part.Select(p => LiteDbMapping.ToStored(p, _newCheckpoints.GetValueOrDefault(p.State.Pid) ?? cache.RecentCheckpoints(p.State.Pid)))]);
@@ -306,8 +315,10 @@ internal sealed partial class LiteDbUnitOfWork(LiteDatabase db, LiteDbWriteCache
 
     public IReadOnlyList<ValueChange> ValueChangesOf(string pid, DateTimeOffset from)
     {
-        // Read from the database on a miss, without this unit's own (inserted already, added below): the cache holds committed ones.
-        List<ValueChange> list = cache.ValueChangesOf(pid, from, (p, since) => [.. db.GetCollection(ValueChanges)
+        // None committed at or after the instant (the person's latest is before it): nothing to read. Otherwise read
+        // from the database on a miss, without this unit's own (inserted already, added below): the cache holds committed ones.
+        List<ValueChange> list = Person(pid) is { } person && person.LastValueChange < from.UtcTicks ? []
+            : cache.ValueChangesOf(pid, from, (p, since) => [.. db.GetCollection(ValueChanges)
             .Find(LiteDbQuery.Between("pa", LiteDbMapping.ValueChangeOrderKey(p, since), LiteDbMapping.ValueChangeOrderEnd(p)))
             .Select(LiteDbMapping.ReadValueChange)
             .Where(c => !_newValueChanges.Any(n => n.Change.Key == c.Change.Key))
@@ -343,8 +354,13 @@ internal sealed partial class LiteDbUnitOfWork(LiteDatabase db, LiteDbWriteCache
 
     public QuarantineOutcome AddQuarantine(QuarantineEntry entry, QuarantineLimits limits) => LiteDbQuarantine.Add(db, entry, limits);
 
+    /// <remarks>
+    /// Every stored person's state is in memory, and a person's sector is indexed by the unit that stores the first
+    /// state: for a person without a state no sector document is stored yet, and an insert skips the upsert's lookup
+    /// (a walk of the index by a random key, most of what indexing a new rider cost).
+    /// </remarks>
     public void IndexSector(string sectorId, string pid) =>
-        db.GetCollection(Sectors).Upsert(new BsonDocument { ["_id"] = sectorId, ["p"] = pid });
+        LiteDbDayTaps.Write(db.GetCollection(Sectors), new BsonDocument { ["_id"] = sectorId, ["p"] = pid }, isNew: Person(pid) is null);
 
     public string? GetMeta(string key) => db.GetCollection(Meta).FindById(key) is { } d ? LiteDbMapping.ReadMeta(d) : null;
 

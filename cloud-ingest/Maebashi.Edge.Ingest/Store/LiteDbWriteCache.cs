@@ -13,8 +13,10 @@ namespace Maebashi.Edge.Ingest.Store;
 /// <remarks>
 /// <see cref="ArchivedEntries"/>: how many entries those documents hold (the person's entries are numbered from 1 in the
 /// order recorded: the archived ones first, then the recent ones), which is what a page of entries is found by.
+/// <see cref="LastValueChange"/>: UTC ticks of the person's latest stored top-up or adjustment (<see cref="long.MinValue"/>:
+/// none), so that an evaluation replaying days after it reads none (most riders' last top-up is days or months back).
 /// </remarks>
-internal sealed record CachedPerson(PersonState State, int? CheckIns, int? Participations, HeldEntries RecentEntries, int ArchivedDocuments, int ArchivedEntries);
+internal sealed record CachedPerson(PersonState State, int? CheckIns, int? Participations, HeldEntries RecentEntries, int ArchivedDocuments, int ArchivedEntries, long LastValueChange);
 
 /// <summary>
 /// What the write path reads, in memory: a bounded working set of the facts the rules read and the results they replace

@@ -274,6 +274,12 @@ internal sealed class StoredPerson
     [JsonPropertyName("ci")] public int? CheckIns { get; set; }
     [JsonPropertyName("pa")] public int? Participations { get; set; }
 
+    /// <summary>
+    /// UTC ticks of the person's latest stored top-up or adjustment (<see cref="long.MinValue"/>: none). Null: a state
+    /// written before it was kept (found once from <c>valuechanges</c> when the store opens).
+    /// </summary>
+    [JsonPropertyName("vc")] public long? LastValueChange { get; set; }
+
     /// <summary>Entries (postings and adjustments, in the order recorded) not yet moved to the <c>entries</c> collection.</summary>
     [JsonPropertyName("e")] public List<StoredEntry> Entries { get; set; } = [];
 }
