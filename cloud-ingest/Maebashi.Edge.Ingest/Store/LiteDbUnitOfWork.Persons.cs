@@ -95,13 +95,6 @@ internal sealed partial class LiteDbUnitOfWork
 
             cache.PreloadLatestDays(pid, count => LiteDbDayTaps.Latest(db, pid, count), count => LiteDbSettlements.Latest(db, pid, count));
 
-            // And the latest checkpoints (a new tap resumes from one of them; the one after them it writes is new, an
-            // insert). A person with none stored (a store written before checkpoints) is read as before, when evaluated.
-            if (cache.RecentCheckpoints(pid) is null && LatestCheckpoints(pid) is { Count: > 0 } latest)
-            {
-                cache.AddCheckpoints(pid, latest);
-            }
-
             // A new tap replays from one of the latest checkpoints (held when the person was evaluated lately): the
             // top-ups from the earliest of them on. Otherwise the evaluation reads its own range when it knows it.
             if (cache.RecentCheckpoints(pid) is { Length: > 0 } recent)

@@ -271,20 +271,6 @@ internal sealed partial class LiteDbUnitOfWork(LiteDatabase db, LiteDbWriteCache
         return null;
     }
 
-    /// <summary>The person's latest <see cref="CheckpointsInMemory"/> stored checkpoints, in day order: a backward range of the ids.</summary>
-    private List<DayCheckpoint> LatestCheckpoints(string pid)
-    {
-        string prefix = pid + "|";
-        List<DayCheckpoint> latest = [.. db.GetCollection(Checkpoints).Query()
-            .Where(LiteDbQuery.Between("_id", prefix, prefix + LiteDbMapping.Day(DateOnly.MaxValue)))
-            .OrderByDescending("_id")
-            .Limit(CheckpointsInMemory)
-            .ToEnumerable()
-            .Select(d => StoreJson.Checkpoint(d["b"].AsBinary))];
-        latest.Reverse();
-        return latest;
-    }
-
     public void PutCheckpoints(string pid, IReadOnlyList<DayCheckpoint> checkpoints)
     {
         if (checkpoints.Count == 0)
