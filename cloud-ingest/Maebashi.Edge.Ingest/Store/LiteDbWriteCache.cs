@@ -33,8 +33,12 @@ internal sealed record CachedPerson(PersonState State, int? CheckIns, int? Parti
 /// </remarks>
 internal sealed class LiteDbWriteCache(int capacity)
 {
-    /// <summary>Service days of taps a person keeps in memory after a commit (a new tap reads from its day's checkpoint, usually today's or the last day with facts).</summary>
-    private const int PersonDaysKept = 2;
+    /// <summary>
+    /// Service days of taps (and of settlements) a person keeps in memory: a new tap reads from its day's checkpoint,
+    /// usually today's or the last day with facts, that one day. A second day held 72 MiB more on the one-year store
+    /// and saved no time measured (docs/benchmarks.md, session 15).
+    /// </summary>
+    private const int PersonDaysKept = 1;
 
     private readonly PersonDayWindow<List<TapRecord>> _personTaps = new(capacity, PersonDaysKept);
     private readonly ConcurrentLru<string, List<TapRecord>> _otherDays = new(1, capacity, StringComparer.Ordinal);
