@@ -35,6 +35,33 @@ public sealed class PersonSnapshotTests
         return [.. files.Db.GetCollection(collection).FindAll().Select(d => d["_id"].AsInt64).Order()];
     }
 
+    /// <summary>
+    /// Opens the store, checks its wallets and writes a snapshot: that one (of <paramref name="generation"/>) is then the
+    /// only snapshot and covers the whole log, and the store opened again (returned) holds the same wallets.
+    /// </summary>
+    private static PipelineKit NextSnapshotReplacesTheRest(string dir, string wallets, long generation)
+    {
+        using (var again = new PipelineKit(new FakeTimeProvider(Day(3, 10, 0)), dir))
+        {
+            Assert.Equal(wallets, again.Wallets());
+            again.Store.WriteSnapshot();
+        }
+
+        Assert.Equal([FirstId(generation)], Ids(dir, "personsnap"));
+        Assert.Empty(Ids(dir, "personlog"));
+        var last = new PipelineKit(new FakeTimeProvider(Day(3, 11, 0)), dir);
+        try
+        {
+            Assert.Equal(wallets, last.Wallets());
+            return last;
+        }
+        catch
+        {
+            last.Dispose();
+            throw;
+        }
+    }
+
     [Fact]
     public void A_snapshot_whose_disk_fails_before_it_is_named_loses_no_state_and_the_next_one_replaces_the_old()
     {
@@ -58,17 +85,8 @@ public sealed class PersonSnapshotTests
         // Generation 1 is named; generation 2's documents were written but never named.
         Assert.Contains(Ids(dir, "personsnap"), id => id >= FirstId(2));
 
-        using (var again = new PipelineKit(new FakeTimeProvider(Day(3, 10, 0)), dir))
-        {
-            Assert.Equal(wallets, again.Wallets());
-            again.Store.WriteSnapshot();
-        }
-
         // The snapshot that succeeded replaced the earlier ones and covers the whole log.
-        Assert.Equal([FirstId(2)], Ids(dir, "personsnap"));
-        Assert.Empty(Ids(dir, "personlog"));
-        using var last = new PipelineKit(new FakeTimeProvider(Day(3, 11, 0)), dir);
-        Assert.Equal(wallets, last.Wallets());
+        using PipelineKit last = NextSnapshotReplacesTheRest(dir, wallets, generation: 2);
         Assert.All(last.Send("BUS0042", TestKit.Board(seq, Cards[0], Day(3, 8, 0), "S01")).Results, r => Assert.Equal(ResultStatus.Duplicate, r.Status));
     }
 
@@ -102,15 +120,6 @@ public sealed class PersonSnapshotTests
         }
 
         Assert.NotEmpty(Ids(dir, "personlog"));
-        using (var again = new PipelineKit(new FakeTimeProvider(Day(3, 10, 0)), dir))
-        {
-            Assert.Equal(wallets, again.Wallets());
-            again.Store.WriteSnapshot();
-        }
-
-        Assert.Equal([FirstId(1)], Ids(dir, "personsnap"));
-        Assert.Empty(Ids(dir, "personlog"));
-        using var last = new PipelineKit(new FakeTimeProvider(Day(3, 11, 0)), dir);
-        Assert.Equal(wallets, last.Wallets());
+        NextSnapshotReplacesTheRest(dir, wallets, generation: 1).Dispose();
     }
 }
