@@ -268,9 +268,7 @@ public sealed class DayLayoutTests
             Assert.Equal([500, 700, 900], again.Store.Write(w => w.ValueChangesOf(Pid, WalletRules.DayStart(new DateOnly(2026, 11, 5)))).Select(c => c.Amount));
 
             // A late ride of day 4 replays from that day: the top-ups of days 5, 7 and 9 counted once, as in a full replay.
-            Console.WriteLine("DBG before " + again.Pipeline.WalletOf(Pid).Value);
             again.Send("BUS0042", TestKit.Board(++seq, Uid, Day(4, 18, 0), "S01"), TestKit.Alight(++seq, Uid, Day(4, 18, 20), "S03"));
-            Console.WriteLine("DBG after " + again.Pipeline.WalletOf(Pid).Value);
             DayHistoryTests.AssertFullReplay(again);
         }
 
