@@ -21,7 +21,7 @@ public sealed class DayHistoryTests
     private static DateTimeOffset Day(int day, int h, int m) => new DateTimeOffset(2026, 11, 1, h, m, 0, TestKit.Jst).AddDays(day - 1);
 
     /// <summary>What each evaluation of the person started from and read: the rules seam of the pipeline.</summary>
-    private sealed class Reads
+    internal sealed class Reads
     {
         public List<(DateOnly? From, IReadOnlyList<StoredTap> Taps)> Evaluations { get; } = [];
 
@@ -123,10 +123,10 @@ public sealed class DayHistoryTests
             seq = Commute(kit, 1, 6, 0);
         }
 
-        // Without the checkpoints collection, only what the person log and the snapshot hold can say where to start.
+        // Without the stored checkpoints, only what the person log and the snapshot hold can say where to start.
         using (var files = new DurableLiteDatabase(Path.Combine(dir, "ingest.db")))
         {
-            Assert.True(files.Db.DropCollection("checkpoints"));
+            Assert.True(LegacyStores.RemovePersonDayPart(files.Db, "c") > 0);
         }
 
         var reads = new Reads();

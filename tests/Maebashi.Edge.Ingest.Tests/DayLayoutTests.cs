@@ -30,6 +30,9 @@ public sealed class DayLayoutTests
     {
         using var files = new DurableLiteDatabase(Path.Combine(dir, "ingest.db"));
         LiteDatabase db = files.Db;
+
+        // Trips, postings and checkpoints in their own collections, as the store kept them until the day documents held them.
+        LegacyStores.SplitPersonDays(db);
         long id = 1;
         ILiteCollection<BsonDocument> units = db.GetCollection("units");
         foreach (BsonDocument d in db.GetCollection("daytaps").FindAll().ToList())
@@ -201,7 +204,7 @@ public sealed class DayLayoutTests
                 p["trips"] = p["pid"]!.GetValue<string>() == Pid ? JsonSerializer.SerializeToNode(trips, options) : new JsonArray();
                 return p.Remove("ad") && p.Remove("ae");
             });
-            Assert.True(files.Db.DropCollection("settlements"));
+            Assert.True(LegacyStores.RemovePersonDayPart(files.Db, "s") > 0);
         }
 
         using (var again = new PipelineKit(new FakeTimeProvider(Day(16, 9, 0)), dir))
@@ -227,6 +230,54 @@ public sealed class DayLayoutTests
         later.Send("BUS0042", TestKit.Board(++seq, Uid, Day(5, 18, 0), "S01"), TestKit.Alight(++seq, Uid, Day(5, 18, 20), "S03"));
         DayHistoryTests.AssertFullReplay(later);
         Assert.Equal(trips.Count + 1, later.Store.AllTrips(Pid).Count);
+    }
+
+    [Fact]
+    public void A_store_that_kept_settled_days_and_checkpoints_apart_moves_them_into_the_day_documents_on_open()
+    {
+        string dir = TestKit.TempDir();
+        string wallets, trips, report;
+        ulong seq;
+        using (var kit = new PipelineKit(new FakeTimeProvider(Day(1, 9, 0)), dir))
+        {
+            seq = DayHistoryTests.Commute(kit, 1, 6, 0);
+            kit.Time.SetUtcNow(Day(7, 9, 0));
+            kit.Send("BUS0042", TestKit.Board(++seq, Uid, Day(3, 18, 0), "S01"), TestKit.Alight(++seq, Uid, Day(3, 18, 20), "S03"));
+            wallets = kit.Wallets();
+            trips = JsonSerializer.Serialize(kit.Store.AllTrips(Pid));
+            report = JsonSerializer.Serialize(kit.Store.TripsOn("2026-11-03"));
+        }
+
+        // Six days with trips and a checkpoint each (and the opening balance's day), in settlements and checkpoints as
+        // the store kept them before.
+        int moved;
+        using (var files = new DurableLiteDatabase(Path.Combine(dir, "ingest.db")))
+        {
+            moved = LegacyStores.SplitPersonDays(files.Db);
+        }
+
+        Assert.True(moved >= 12, $"{moved} parts moved");
+        var reads = new DayHistoryTests.Reads();
+        using (var again = new PipelineKit(new FakeTimeProvider(Day(7, 9, 30)), dir, evaluate: reads.Evaluator))
+        {
+            Assert.Equal(wallets, again.Wallets());
+            Assert.Equal(trips, JsonSerializer.Serialize(again.Store.AllTrips(Pid)));
+            Assert.Equal(report, JsonSerializer.Serialize(again.Store.TripsOn("2026-11-03")));
+
+            // A late ride of day 4 resumes from day 4's moved checkpoint against the moved days, as a full replay rates it.
+            again.Send("BUS0042", TestKit.Board(++seq, Uid, Day(4, 18, 0), "S01"), TestKit.Alight(++seq, Uid, Day(4, 18, 20), "S03"));
+            Assert.Equal(new DateOnly(2026, 11, 4), reads.Last.From);
+            DayHistoryTests.AssertFullReplay(again);
+        }
+
+        using (var files = new DurableLiteDatabase(Path.Combine(dir, "ingest.db")))
+        {
+            Assert.False(files.Db.CollectionExists("settlements"));
+            Assert.False(files.Db.CollectionExists("checkpoints"));
+            List<BsonDocument> days = [.. files.Db.GetCollection("daytaps").FindAll().Where(d => d["_id"].AsString.StartsWith("p|P0001|", StringComparison.Ordinal))];
+            Assert.Equal(6, days.Count(d => d.ContainsKey("s") && d.ContainsKey("c") && d.ContainsKey("b")));
+            Assert.Equal(moved, days.Count(d => d.ContainsKey("s")) + days.Count(d => d.ContainsKey("c")));
+        }
     }
 
     [Fact]

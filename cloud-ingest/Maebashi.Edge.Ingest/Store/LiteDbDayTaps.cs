@@ -7,7 +7,8 @@ namespace Maebashi.Edge.Ingest.Store;
 
 /// <summary>
 /// The taps of the LiteDB store, bounded by time (docs/ingest.md, "Storage"; issue 13): one <c>daytaps</c> document per
-/// person (or vehicle) and service day, and the de-duplication record as bitmaps of <c>seqblocks</c>, each read by its
+/// person (or vehicle) and service day (a person's also holding the day's trips, postings and checkpoint:
+/// <see cref="LiteDbPersonDays"/>), and the de-duplication record as bitmaps of <c>seqblocks</c>, each read by its
 /// primary key. Nothing here is held in memory; <see cref="LiteDbWriteCache"/> keeps a bounded working set in front.
 /// </summary>
 /// <remarks>
@@ -40,7 +41,11 @@ internal static class LiteDbDayTaps
 
     /// <summary>The stored taps of one day document (empty when there is none).</summary>
     public static List<TapRecord> Read(LiteDatabase db, string id) =>
-        db.GetCollection(DayTaps).FindById(id) is { } d ? StoreJson.Taps(d["b"].AsBinary) : [];
+        db.GetCollection(DayTaps).FindById(id) is { } d ? TapsIn(d) : [];
+
+    /// <summary>The taps of a day document (a person's day may hold none: only its trips and postings or its checkpoint).</summary>
+    public static List<TapRecord> TapsIn(BsonDocument d) =>
+        d.TryGetValue(LiteDbPersonDays.Taps, out BsonValue b) ? StoreJson.Taps(b.AsBinary) : [];
 
     /// <summary>
     /// The day documents of one person (<paramref name="vehicle"/> false) or vehicle from <paramref name="from"/> up to and
@@ -54,7 +59,7 @@ internal static class LiteDbDayTaps
         string high = Key(kind, subject, to ?? DateOnly.MaxValue);
         foreach (BsonDocument d in db.GetCollection(DayTaps).Find(LiteDbQuery.Between("_id", low, high)))
         {
-            yield return (DayOf(d["_id"].AsString), StoreJson.Taps(d["b"].AsBinary));
+            yield return (DayOf(d["_id"].AsString), TapsIn(d));
         }
     }
 
@@ -65,7 +70,7 @@ internal static class LiteDbDayTaps
             .OrderByDescending("_id")
             .Limit(count)
             .ToEnumerable()
-            .Select(d => (DayOf(d["_id"].AsString), StoreJson.Taps(d["b"].AsBinary)))];
+            .Select(d => (DayOf(d["_id"].AsString), TapsIn(d)))];
 
     /// <summary>Whether the id is a person's day document with no later day of the person stored (what the retention keeps).</summary>
     public static bool IsLatestPersonDay(LiteDatabase db, string id)
@@ -80,8 +85,8 @@ internal static class LiteDbDayTaps
     }
 
     /// <summary>
-    /// Writes a day document whole (its taps in time order); <paramref name="isNew"/> when no document of that id is
-    /// stored (see <see cref="Write"/>).
+    /// Writes a vehicle's or device's day document whole (its taps in time order); <paramref name="isNew"/> when no
+    /// document of that id is stored (see <see cref="Write"/>). A person's day goes through <see cref="PersonDayChanges"/>.
     /// </summary>
     public static void Put(LiteDatabase db, string id, IReadOnlyList<TapRecord> taps, bool isNew) =>
         Write(db.GetCollection(DayTaps), new BsonDocument { ["_id"] = id, ["dy"] = id[^10..], ["b"] = StoreJson.Taps(taps) }, isNew);

@@ -42,6 +42,44 @@ public sealed partial class LiteDbIngestStore
         Durable();
     }
 
+    /// <summary>
+    /// A store written before a person's trips, postings and checkpoints moved into the person's day documents
+    /// (docs/ingest.md, "Migrating a store"): each <c>settlements</c> and <c>checkpoints</c> document becomes the
+    /// <c>s</c> or <c>c</c> part of its day document, a few hundred per durable step that also deletes what it moved (an
+    /// interrupted move goes on where it stopped at the next open); the emptied collections are dropped.
+    /// </summary>
+    private void MoveLegacySettledDays()
+    {
+        foreach ((string legacy, string part) in new[] { (Layout.LegacySettlements, LiteDbPersonDays.Settled), (Layout.LegacyCheckpoints, LiteDbPersonDays.Checkpoint) })
+        {
+            if (!_db.CollectionExists(legacy))
+            {
+                continue;
+            }
+
+            ILiteCollection<BsonDocument> from = _db.GetCollection(legacy);
+            while (WriteUnit(_ =>
+            {
+                List<BsonDocument> step = [.. from.Query().Limit(LegacyDaysStep).ToEnumerable()];
+                foreach (BsonDocument d in step)
+                {
+                    // "pid|yyyy-MM-dd", the part's JSON in b.
+                    string id = d["_id"].AsString;
+                    byte[] value = d["b"].AsBinary;
+                    LiteDbPersonDays.Patch(_db, id[..^11], LiteDbDayTaps.DayOf(id), day => day[part] = value);
+                    from.Delete(d["_id"]);
+                }
+
+                return step.Count;
+            }) > 0)
+            {
+            }
+
+            _db.DropCollection(legacy);
+            Durable();
+        }
+    }
+
     /// <summary>Records held before the quarantine was bounded move into its layout, a few at a time, each step durable.</summary>
     private void MoveLegacyQuarantine()
     {
@@ -161,7 +199,7 @@ public sealed partial class LiteDbIngestStore
                     List<Posting> postings = LiteDbMapping.PostingsFromEntries(archived.Concat(p.Entries.Select(e => LiteDbMapping.FromStored(p.Pid, e))));
                     foreach ((DateOnly day, SettledDay settled) in LiteDbSettlements.ByDay(new SettledDays(p.Trips ?? [], postings)))
                     {
-                        LiteDbSettlements.Put(_db, p.Pid, day, settled, isNew: false);
+                        LiteDbPersonDays.Patch(_db, p.Pid, day, d => d[LiteDbPersonDays.Settled] = StoreJson.Settled(settled));
                     }
                 }
 

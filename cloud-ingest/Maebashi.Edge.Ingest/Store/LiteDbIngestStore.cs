@@ -12,8 +12,8 @@ namespace Maebashi.Edge.Ingest.Store;
 /// Layout (docs/ingest.md, "Storage"; <see cref="LiteDbLayout"/>): a unit of work writes its taps into one
 /// <c>daytaps</c> document per person and service day it touched and its de-duplication bits into one <c>seqblocks</c>
 /// document per device (<see cref="LiteDbDayTaps"/>), so that an evaluation reads only the days it replays and memory
-/// holds a bounded working set (<see cref="LiteDbWriteCache"/>), the trips and postings of the days its evaluations
-/// changed into one <c>settlements</c> document per person and day (<see cref="LiteDbSettlements"/>), and the persons it
+/// holds a bounded working set (<see cref="LiteDbWriteCache"/>), with the trips, postings and checkpoints of the days
+/// its evaluations changed in the same person's day documents (<see cref="LiteDbPersonDays"/>), and the persons it
 /// re-evaluated as one document of <c>personlog</c> per 64 persons — a few inserts per unit instead of one per person
 /// (LiteDB spends ~20–40 µs on each document insert or update). Every person's state — balances, not history — is in
 /// memory; <c>personsnap</c> holds all of them as of a snapshot, written step by step once as many person states were
@@ -30,6 +30,9 @@ public sealed partial class LiteDbIngestStore : IIngestStore
 
     /// <summary>Legacy <c>units</c> documents (up to 256 taps each) moved into the day layout per transaction.</summary>
     private const int LegacyUnitsStep = 16;
+
+    /// <summary>Legacy <c>settlements</c> or <c>checkpoints</c> documents moved into the persons' day documents per transaction.</summary>
+    private const int LegacyDaysStep = 256;
 
     /// <summary>Top-ups and adjustments given their (person, time) key per durable step of <see cref="IndexValueChangesByTime"/>.</summary>
     private const int ValueChangesStep = 512;
@@ -74,12 +77,13 @@ public sealed partial class LiteDbIngestStore : IIngestStore
         _db.GetCollection(Layout.Participations).EnsureIndex("ev");
         _db.GetCollection(Layout.ValueChanges).EnsureIndex("pa");
         _db.GetCollection(Layout.DayTaps).EnsureIndex("dy");
-        _db.GetCollection(Layout.Settlements).EnsureIndex("dy");
+        _db.GetCollection(Layout.DayTaps).EnsureIndex(LiteDbPersonDays.PurgedDay, LiteDbPersonDays.PurgedDayIndex);
         LiteDbQuarantine.EnsureIndexes(_db);
         LiteDbConsoleState.EnsureIndexes(_db);
         Durable();
         MoveLegacyQuarantine();
         MoveLegacyUnits();
+        MoveLegacySettledDays();
         IndexValueChangesByTime();
         LoadCaches();
     }
@@ -137,7 +141,7 @@ public sealed partial class LiteDbIngestStore : IIngestStore
         string since = LiteDbMapping.Day(LiteDbDayTaps.DayOf(newest["_id"].AsString).AddDays(-1));
         foreach (BsonDocument d in days.Find(LiteDbQuery.GTE("dy", since)).OrderBy(d => d["dy"].AsString))
         {
-            foreach (TapRecord t in StoreJson.Taps(d["b"].AsBinary).Where(LiteDbDayTaps.IsBoard))
+            foreach (TapRecord t in LiteDbDayTaps.TapsIn(d).Where(LiteDbDayTaps.IsBoard))
             {
                 _cache.AddBoard(t);
             }
@@ -246,16 +250,21 @@ public sealed partial class LiteDbIngestStore : IIngestStore
     public IReadOnlyList<QuarantineUsage> QuarantineUsage() => LiteDbQuarantine.Usage(_db);
 
     /// <summary>
-    /// Whole day documents of days before <paramref name="before"/>, oldest day first (index on <c>dy</c>), until about
-    /// <paramref name="max"/> taps went; a person's latest day document stays. The cached days are dropped after a purge
-    /// that removed any, so no evaluation reads a purged tap from memory.
+    /// The taps of days before <paramref name="before"/>, oldest day first (index on <c>dy</c>), until about
+    /// <paramref name="max"/> taps went; a person's latest day document keeps them. A day document goes whole unless it
+    /// also holds a person's trips and postings or checkpoint, which stay (<see cref="LiteDbPersonDays"/>: the day moves
+    /// to <c>dp</c>). The cached days are dropped after a purge that removed any, so no evaluation reads a purged tap
+    /// from memory.
     /// </summary>
     public int PurgeTaps(DateOnly before, int max) => WriteUnit(_ =>
     {
         ILiteCollection<BsonDocument> days = _db.GetCollection(Layout.DayTaps);
-        var purge = new List<BsonValue>();
+        var purge = new List<BsonDocument>();
         int taps = 0;
-        foreach (BsonDocument d in days.Find(LiteDbQuery.LT("dy", LiteDbMapping.Day(before))))
+        // From the first day on: a document without dy (purged before) is indexed under null, below every day.
+        IEnumerable<BsonDocument> old = before == DateOnly.MinValue ? []
+            : days.Find(LiteDbQuery.Between(LiteDbPersonDays.Day, LiteDbMapping.Day(DateOnly.MinValue), LiteDbMapping.Day(before.AddDays(-1))));
+        foreach (BsonDocument d in old)
         {
             string id = d["_id"].AsString;
             if (LiteDbDayTaps.IsLatestPersonDay(_db, id))
@@ -263,17 +272,28 @@ public sealed partial class LiteDbIngestStore : IIngestStore
                 continue;
             }
 
-            purge.Add(d["_id"]);
-            taps += StoreJson.Taps(d["b"].AsBinary).Count;
+            purge.Add(d);
+            taps += LiteDbDayTaps.TapsIn(d).Count;
             if (taps >= max)
             {
                 break;
             }
         }
 
-        foreach (BsonValue id in purge)
+        foreach (BsonDocument d in purge)
         {
-            days.Delete(id);
+            d.Remove(LiteDbPersonDays.Taps);
+            if (LiteDbPersonDays.IsEmpty(d))
+            {
+                days.Delete(d["_id"]);
+            }
+            else
+            {
+                string day = d[LiteDbPersonDays.Day].AsString;
+                d.Remove(LiteDbPersonDays.Day);
+                d[LiteDbPersonDays.PurgedDay] = new BsonArray { day };
+                days.Update(d);
+            }
         }
 
         if (purge.Count > 0)

@@ -11,7 +11,10 @@ internal static class LiteDbLayout
     /// </summary>
     public const string LegacyUnits = "units";
 
-    /// <summary>The taps by person (or vehicle) and service day (<see cref="LiteDbDayTaps"/>).</summary>
+    /// <summary>
+    /// The facts and results by person (or vehicle) and service day (<see cref="LiteDbDayTaps"/>): a person's day
+    /// document holds the day's taps, its trips and postings and its checkpoint, whichever it has.
+    /// </summary>
     public const string DayTaps = "daytaps";
 
     /// <summary>The de-duplication record: a bit per (device, seq) stored (<see cref="LiteDbDayTaps"/>).</summary>
@@ -27,14 +30,16 @@ internal static class LiteDbLayout
     public const string PersonSnapshot = "personsnap";
 
     /// <summary>
-    /// A person's state at the start of each service day with facts (<c>_id</c> "pid|yyyy-MM-dd", <c>b</c> the
-    /// <see cref="Rules.DayCheckpoint"/> as JSON): ids sort by person then day, so the checkpoint to evaluate from is
-    /// a descending range read. Stores written before it have none; see docs/decisions.md, "Day checkpoints".
+    /// A person's state at the start of each service day with facts before it moved into the person's day document
+    /// (<c>_id</c> "pid|yyyy-MM-dd", <c>b</c> the <see cref="Rules.DayCheckpoint"/> as JSON): moved on open.
     /// </summary>
-    public const string Checkpoints = "checkpoints";
+    public const string LegacyCheckpoints = "checkpoints";
 
-    /// <summary>A person's trips and postings by service day (<see cref="LiteDbSettlements"/>).</summary>
-    public const string Settlements = "settlements";
+    /// <summary>
+    /// A person's trips and postings by service day before they moved into the person's day document (<c>_id</c>
+    /// "pid|yyyy-MM-dd", <c>dy</c>, <c>b</c> the <see cref="SettledDay"/> as JSON): moved on open.
+    /// </summary>
+    public const string LegacySettlements = "settlements";
 
     /// <summary>Latest checkpoints of a person kept in memory (older ones are read from <see cref="Checkpoints"/>).</summary>
     public const int CheckpointsInMemory = 2;

@@ -16,6 +16,9 @@ internal static class LiteDbQuery
 {
     public static BsonExpression EQ(string field, BsonValue value) => BsonExpression.Create(field + " = @0", value);
 
+    /// <summary>An element of the array <paramref name="field"/> equal to <paramref name="value"/> (a multi-key index on <c>$.field[*]</c> serves it).</summary>
+    public static BsonExpression AnyEQ(string field, BsonValue value) => BsonExpression.Create(field + "[*] ANY = @0", value);
+
     public static BsonExpression LT(string field, BsonValue value) => BsonExpression.Create(field + " < @0", value);
 
     public static BsonExpression LTE(string field, BsonValue value) => BsonExpression.Create(field + " <= @0", value);

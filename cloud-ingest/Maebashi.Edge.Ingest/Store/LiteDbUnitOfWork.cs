@@ -30,6 +30,9 @@ internal sealed partial class LiteDbUnitOfWork(LiteDatabase db, LiteDbWriteCache
     private readonly Dictionary<string, DeviceProgress> _newDevices = new(StringComparer.Ordinal);
     private readonly Dictionary<string, DayCheckpoint[]> _newCheckpoints = new(StringComparer.Ordinal);
 
+    // The persons' day documents this unit changes (taps, settled days, checkpoints), written in WriteDocuments.
+    private readonly PersonDayChanges _personDays = new(db, cache);
+
     // Persons whose first state this unit writes: none of their checkpoints is stored yet.
     private readonly HashSet<string> _firstStates = new(StringComparer.Ordinal);
 
@@ -38,7 +41,7 @@ internal sealed partial class LiteDbUnitOfWork(LiteDatabase db, LiteDbWriteCache
     private readonly Dictionary<string, SortedDictionary<DateOnly, (SettledDay? Day, bool Stored)>> _newSettled = new(StringComparer.Ordinal);
 
     // What WriteDocuments wrote, for Publish: day documents whole, de-duplication blocks whole.
-    private readonly Dictionary<string, Dictionary<DateOnly, List<TapRecord>>> _writtenPersonDays = new(StringComparer.Ordinal);
+    private Dictionary<string, Dictionary<DateOnly, List<TapRecord>>> _writtenPersonDays = [];
     private readonly Dictionary<string, List<TapRecord>> _writtenOtherDays = new(StringComparer.Ordinal);
     private readonly Dictionary<string, byte[]> _writtenBlocks = new(StringComparer.Ordinal);
 
@@ -61,17 +64,7 @@ internal sealed partial class LiteDbUnitOfWork(LiteDatabase db, LiteDbWriteCache
             TapRecord first = inDocument.First();
             if (first.Pid is { } pid)
             {
-                DateOnly day = WalletRules.ServiceDay(first.At);
-                // A stored day document holds at least one tap: none held or read means none stored.
-                List<TapRecord> stored = cache.HeldDay(pid, day) ?? LiteDbDayTaps.Read(db, inDocument.Key);
-                List<TapRecord> all = LiteDbDayTaps.Merge(stored, inDocument);
-                LiteDbDayTaps.Put(db, inDocument.Key, all, isNew: stored.Count == 0);
-                if (!_writtenPersonDays.TryGetValue(pid, out Dictionary<DateOnly, List<TapRecord>>? days))
-                {
-                    _writtenPersonDays[pid] = days = [];
-                }
-
-                days[day] = all;
+                _personDays.AddTaps(pid, WalletRules.ServiceDay(first.At), inDocument);
             }
             else
             {
@@ -99,16 +92,15 @@ internal sealed partial class LiteDbUnitOfWork(LiteDatabase db, LiteDbWriteCache
         {
             foreach ((DateOnly day, (SettledDay? settled, bool stored)) in days)
             {
-                if (settled is not null)
+                if (settled is not null || stored)
                 {
-                    LiteDbSettlements.Put(db, pid, day, settled, isNew: !stored);
-                }
-                else if (stored)
-                {
-                    LiteDbSettlements.Delete(db, pid, day);
+                    _personDays.SetSettled(pid, day, settled);
                 }
             }
         }
+
+        // A person without a state before this unit has no day document stored (see LockAhead).
+        _writtenPersonDays = _personDays.Write(_firstStates.Contains);
 
         // The persons' latest top-ups with this unit's (a state logged without them would let a replay skip them).
         foreach ((string pid, ValueChange change) in _newValueChanges)
@@ -255,20 +247,7 @@ internal sealed partial class LiteDbUnitOfWork(LiteDatabase db, LiteDbWriteCache
             return found;
         }
 
-        string prefix = pid + "|";
-        foreach (BsonDocument d in db.GetCollection(Checkpoints).Query()
-            .Where(LiteDbQuery.Between("_id", prefix, prefix + LiteDbMapping.Day(day)))
-            .OrderByDescending("_id")
-            .ToEnumerable())
-        {
-            DayCheckpoint c = StoreJson.Checkpoint(d["b"].AsBinary);
-            if (c.CanResume)
-            {
-                return c;
-            }
-        }
-
-        return null;
+        return _personDays.ResumableAtOrBefore(pid, day, () => LiteDbPersonDays.CheckpointsDownFrom(db, pid, day));
     }
 
     public void PutCheckpoints(string pid, IReadOnlyList<DayCheckpoint> checkpoints)
@@ -278,19 +257,12 @@ internal sealed partial class LiteDbUnitOfWork(LiteDatabase db, LiteDbWriteCache
             return;
         }
 
-        // A day after the latest checkpoint held (the list holds the person's latest days) is new; so is every day of a
-        // person whose first state this unit writes. Otherwise the day may be stored.
-        DayCheckpoint[]? held = _newCheckpoints.GetValueOrDefault(pid) ?? cache.RecentCheckpoints(pid);
-        DateOnly newAfter = held is { Length: > 0 } ? held[^1].Day
-            : held is null && _firstStates.Contains(pid) ? DateOnly.MinValue
-            : DateOnly.MaxValue;
-        ILiteCollection<BsonDocument> col = db.GetCollection(Checkpoints);
         foreach (DayCheckpoint c in checkpoints)
         {
-            LiteDbDayTaps.Write(col, new BsonDocument { ["_id"] = pid + "|" + LiteDbMapping.Day(c.Day), ["b"] = StoreJson.Checkpoint(c) }, isNew: c.Day > newAfter);
+            _personDays.SetCheckpoint(pid, c);
         }
 
-        _newCheckpoints[pid] = LiteDbWriteCache.Latest(held ?? [], checkpoints);
+        _newCheckpoints[pid] = LiteDbWriteCache.Latest(_newCheckpoints.GetValueOrDefault(pid) ?? cache.RecentCheckpoints(pid) ?? [], checkpoints);
     }
 
     public IReadOnlyList<TapRecord> TripEnds(string vehicle, DateTimeOffset from, DateTimeOffset to)

@@ -22,8 +22,15 @@ public abstract partial class StoreConformanceTests
             TestKit.Board(7, AdultCard, Nov(29, 8, 0), "S01"), TestKit.Alight(8, AdultCard, Nov(29, 8, 20), "S03"));
         string wallets = kit.Wallets();
         Dictionary<string, IReadOnlyList<WalletEntry>> entries = TestKit.Pids.ToDictionary(p => p, kit.Store.EntriesOf);
+        string trips = System.Text.Json.JsonSerializer.Serialize(kit.Store.AllTrips("P0001"));
+        string lastYearsDay = LastYear(1, 8, 0).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Single(kit.Store.TripsOn(lastYearsDay));
 
         long purged = TapRetention.Purge(kit.Store, kit.Time.GetUtcNow(), years: 1);
+
+        // The trips of the purged days stay: the person's history and the day's transport report.
+        Assert.Equal(trips, System.Text.Json.JsonSerializer.Serialize(kit.Store.AllTrips("P0001")));
+        Assert.Equal("P0001", Assert.Single(kit.Store.TripsOn(lastYearsDay)).Pid);
 
         Assert.Equal(4, purged);
         Assert.Equal(0, TapRetention.Purge(kit.Store, kit.Time.GetUtcNow(), years: 1));
