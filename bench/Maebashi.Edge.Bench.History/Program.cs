@@ -30,8 +30,9 @@ int persons = Option("--persons") is { } given ? int.Parse(given, CultureInfo.In
 int cards = (int)((long)persons * 1_000_000 / 340_000);
 const int Buses = 64;
 
-// Bump when what the generator writes changes: a cached store of another version is not reused (v2: top-ups keyed by person and time).
-const string GeneratorVersion = "v2";
+// Bump when what the generator writes changes: a cached store of another version is not reused (v2: top-ups keyed by
+// person and time; v3: a person's taps, settled day and checkpoint in one day document).
+const string GeneratorVersion = "v3";
 string cacheRoot = Option("--cache") ?? Path.Combine(
     Environment.GetEnvironmentVariable("XDG_CACHE_HOME") is { Length: > 0 } xdg ? xdg : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache"),
     "maebashi-edge");

@@ -63,15 +63,6 @@ internal static class LiteDbDayTaps
         }
     }
 
-    /// <summary>The person's latest <paramref name="count"/> day documents, newest first: a backward range of the primary key.</summary>
-    public static List<(DateOnly Day, List<TapRecord> Taps)> Latest(LiteDatabase db, string pid, int count) =>
-        [.. db.GetCollection(DayTaps).Query()
-            .Where(LiteDbQuery.Between("_id", PersonDay(pid, DateOnly.MinValue), PersonDay(pid, DateOnly.MaxValue)))
-            .OrderByDescending("_id")
-            .Limit(count)
-            .ToEnumerable()
-            .Select(d => (DayOf(d["_id"].AsString), TapsIn(d)))];
-
     /// <summary>Whether the id is a person's day document with no later day of the person stored (what the retention keeps).</summary>
     public static bool IsLatestPersonDay(LiteDatabase db, string id)
     {

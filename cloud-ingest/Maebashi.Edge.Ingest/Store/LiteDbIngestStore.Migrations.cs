@@ -174,8 +174,8 @@ public sealed partial class LiteDbIngestStore
 
     /// <summary>
     /// A store written before the settled days kept every trip with the person's state and derived the postings from
-    /// the entries (docs/ingest.md, "Migrating a store"): each such person's trips and postings move into
-    /// <c>settlements</c> by service day, a few hundred persons per durable step, then a snapshot of the states without
+    /// the entries (docs/ingest.md, "Migrating a store"): each such person's trips and postings move into the
+    /// person's day documents by service day, a few hundred persons per durable step, then a snapshot of the states without
     /// them replaces the old snapshot and log. An interrupted move starts again at the next open (a day written twice is
     /// the same document).
     /// </summary>

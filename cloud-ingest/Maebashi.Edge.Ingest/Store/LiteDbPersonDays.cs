@@ -84,10 +84,15 @@ internal static class LiteDbPersonDays
         }
     }
 
-    /// <summary>
-    /// The latest checkpoint at or before <paramref name="day"/> that an evaluation can resume from: a descending range
-    /// of the person's day documents.
-    /// </summary>
+    /// <summary>The person's latest <paramref name="count"/> day documents, newest first: a backward range of the primary key.</summary>
+    public static List<BsonDocument> Latest(LiteDatabase db, string pid, int count) =>
+        [.. db.GetCollection(DayTaps).Query()
+            .Where(LiteDbQuery.Between("_id", LiteDbDayTaps.PersonDay(pid, DateOnly.MinValue), LiteDbDayTaps.PersonDay(pid, DateOnly.MaxValue)))
+            .OrderByDescending("_id")
+            .Limit(count)
+            .ToEnumerable()];
+
+    /// <summary>The person's stored checkpoints at or before <paramref name="day"/>, newest first: a backward range of the person's day documents.</summary>
     public static IEnumerable<DayCheckpoint> CheckpointsDownFrom(LiteDatabase db, string pid, DateOnly day)
     {
         foreach (BsonDocument d in db.GetCollection(DayTaps).Query()

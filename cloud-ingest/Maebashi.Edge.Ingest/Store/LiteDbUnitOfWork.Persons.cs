@@ -93,7 +93,7 @@ internal sealed partial class LiteDbUnitOfWork
                 continue;
             }
 
-            cache.PreloadLatestDays(pid, count => LiteDbDayTaps.Latest(db, pid, count), count => LiteDbSettlements.Latest(db, pid, count));
+            PreloadLatestDay(pid);
 
             // A new tap replays from one of the latest checkpoints (held when the person was evaluated lately): the
             // top-ups from the earliest of them on. Otherwise the evaluation reads its own range when it knows it.
@@ -101,6 +101,33 @@ internal sealed partial class LiteDbUnitOfWork
             {
                 ValueChangesOf(pid, WalletRules.DayStart(recent.Min(c => c.Day)));
             }
+        }
+    }
+
+    /// <summary>
+    /// Holds the person's latest day (its taps, its trips and postings, its checkpoint) when memory does not: one read of
+    /// the person's latest day document serves all three (<see cref="LiteDbPersonDays"/>).
+    /// </summary>
+    private void PreloadLatestDay(string pid)
+    {
+        List<BsonDocument>? latest = null;
+        List<BsonDocument> Latest(int count) => latest ??= LiteDbPersonDays.Latest(db, pid, count);
+        cache.PreloadLatestDays(
+            pid,
+            count => [.. Latest(count).Select(d => (LiteDbDayTaps.DayOf(d["_id"].AsString), LiteDbDayTaps.TapsIn(d)))],
+            count =>
+            {
+                // The latest days read hold the latest settled days when each has them (or when they are all the person has).
+                List<BsonDocument> days = Latest(count);
+                return days.Count < count || days.All(d => d.ContainsKey(LiteDbPersonDays.Settled))
+                    ? [.. days.Where(d => d.ContainsKey(LiteDbPersonDays.Settled)).Select(d => (LiteDbDayTaps.DayOf(d["_id"].AsString), StoreJson.Settled(d[LiteDbPersonDays.Settled].AsBinary)))]
+                    : LiteDbSettlements.Latest(db, pid, count);
+            });
+
+        // The latest day's checkpoint is the person's latest one: memory then knows every later day has none.
+        if (cache.RecentCheckpoints(pid) is null && latest is [{ } newest, ..] && newest.TryGetValue(LiteDbPersonDays.Checkpoint, out BsonValue c))
+        {
+            cache.AddCheckpoints(pid, [StoreJson.Checkpoint(c.AsBinary)]);
         }
     }
 
