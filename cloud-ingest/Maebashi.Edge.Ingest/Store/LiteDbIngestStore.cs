@@ -133,12 +133,14 @@ public sealed partial class LiteDbIngestStore : IIngestStore
     private void LoadBoards()
     {
         ILiteCollection<BsonDocument> days = _db.GetCollection(Layout.DayTaps);
-        if (days.Query().OrderByDescending("dy").Limit(1).FirstOrDefault() is not { } newest)
+        // Documents without taps have no dy: they sit under null in the index, below every day.
+        if (days.Query().Where(LiteDbQuery.GTE(LiteDbPersonDays.Day, LiteDbMapping.Day(DateOnly.MinValue))).OrderByDescending("dy").Limit(1).FirstOrDefault() is not { } newest)
         {
             return;
         }
 
-        string since = LiteDbMapping.Day(LiteDbDayTaps.DayOf(newest["_id"].AsString).AddDays(-1));
+        DateOnly last = LiteDbDayTaps.DayOf(newest["_id"].AsString);
+        string since = LiteDbMapping.Day(last == DateOnly.MinValue ? last : last.AddDays(-1));
         foreach (BsonDocument d in days.Find(LiteDbQuery.GTE("dy", since)).OrderBy(d => d["dy"].AsString))
         {
             foreach (TapRecord t in LiteDbDayTaps.TapsIn(d).Where(LiteDbDayTaps.IsBoard))
@@ -250,24 +252,24 @@ public sealed partial class LiteDbIngestStore : IIngestStore
     public IReadOnlyList<QuarantineUsage> QuarantineUsage() => LiteDbQuarantine.Usage(_db);
 
     /// <summary>
-    /// The taps of days before <paramref name="before"/>, oldest day first (index on <c>dy</c>), until about
-    /// <paramref name="max"/> taps went; a person's latest day document keeps them. A day document goes whole unless it
-    /// also holds a person's trips and postings or checkpoint, which stay (<see cref="LiteDbPersonDays"/>: the day moves
-    /// to <c>dp</c>). The cached days are dropped after a purge that removed any, so no evaluation reads a purged tap
-    /// from memory.
+    /// The taps of days before <paramref name="before"/>, oldest day first (index on <c>dy</c>, which only day documents
+    /// with taps have: each one looked at is purged, unless it is a person's latest), until about <paramref name="max"/>
+    /// taps went; a person's latest day document keeps them. A day document goes whole unless it also holds a person's trips and postings or
+    /// checkpoint, which stay (<see cref="LiteDbPersonDays"/>: a day with trips moves to <c>dp</c>). The cached days are
+    /// dropped after a purge that removed any, so no evaluation reads a purged tap from memory.
     /// </summary>
     public int PurgeTaps(DateOnly before, int max) => WriteUnit(_ =>
     {
         ILiteCollection<BsonDocument> days = _db.GetCollection(Layout.DayTaps);
         var purge = new List<BsonDocument>();
         int taps = 0;
-        // From the first day on: a document without dy (purged before) is indexed under null, below every day.
+
+        // From the first day on: a document without dy is indexed under null, below every day.
         IEnumerable<BsonDocument> old = before == DateOnly.MinValue ? []
             : days.Find(LiteDbQuery.Between(LiteDbPersonDays.Day, LiteDbMapping.Day(DateOnly.MinValue), LiteDbMapping.Day(before.AddDays(-1))));
         foreach (BsonDocument d in old)
         {
-            string id = d["_id"].AsString;
-            if (LiteDbDayTaps.IsLatestPersonDay(_db, id))
+            if (LiteDbDayTaps.IsLatestPersonDay(_db, d["_id"].AsString))
             {
                 continue;
             }
@@ -282,18 +284,21 @@ public sealed partial class LiteDbIngestStore : IIngestStore
 
         foreach (BsonDocument d in purge)
         {
+            string day = d[LiteDbPersonDays.Day].AsString;
             d.Remove(LiteDbPersonDays.Taps);
+            d.Remove(LiteDbPersonDays.Day);
             if (LiteDbPersonDays.IsEmpty(d))
             {
                 days.Delete(d["_id"]);
+                continue;
             }
-            else
+
+            if (d.ContainsKey(LiteDbPersonDays.Settled))
             {
-                string day = d[LiteDbPersonDays.Day].AsString;
-                d.Remove(LiteDbPersonDays.Day);
                 d[LiteDbPersonDays.PurgedDay] = new BsonArray { day };
-                days.Update(d);
             }
+
+            days.Update(d);
         }
 
         if (purge.Count > 0)

@@ -10,7 +10,7 @@ namespace Maebashi.Edge.Ingest.Store;
 /// instead of three, and a miss reads one.
 /// </summary>
 /// <remarks>
-/// <c>daytaps { _id: "p|pid|yyyy-MM-dd", dy: "yyyy-MM-dd" (indexed), b: the day's taps (<see cref="LiteDbDayTaps"/>),
+/// <c>daytaps { _id: "p|pid|yyyy-MM-dd", dy: "yyyy-MM-dd" (indexed, when it holds taps), b: the day's taps (<see cref="LiteDbDayTaps"/>),
 /// s: the day's trips and postings (<see cref="SettledDay"/> as JSON), c: the person's state at the day's start
 /// (<see cref="DayCheckpoint"/> as JSON) }</c>, each of <c>b</c>, <c>s</c> and <c>c</c> present when the day has one. The
 /// retention purge removes <c>b</c> from a day that keeps <c>s</c> or <c>c</c> and moves its day from <c>dy</c> to
@@ -45,13 +45,21 @@ internal static class LiteDbPersonDays
         }
     }
 
-    /// <summary>A day with taps is found by the purge (<c>dy</c>); a day without is left where it is.</summary>
+    /// <summary>
+    /// Indexes the document's day as what it holds: <c>dy</c> when it holds taps (what the purge and the boards at start
+    /// look for, and a day's transport report), <c>dp</c> kept when its taps were purged, neither for a day without taps
+    /// (an opening balance's or a top-up's day: it has no trip for the report, and nothing for the purge).
+    /// </summary>
     public static void SetDay(BsonDocument d, DateOnly day)
     {
-        if (d.ContainsKey(Taps) || !d.ContainsKey(PurgedDay))
+        if (d.ContainsKey(Taps))
         {
             d[Day] = LiteDbMapping.Day(day);
             d.Remove(PurgedDay);
+        }
+        else
+        {
+            d.Remove(Day);
         }
     }
 

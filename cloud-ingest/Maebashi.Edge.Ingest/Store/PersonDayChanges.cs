@@ -191,10 +191,11 @@ internal sealed class PersonDayChanges(LiteDatabase db, LiteDbWriteCache cache)
 
     private static BsonDocument Document(string pid, DateOnly day, List<TapRecord>? taps, SettledDay? settled, DayCheckpoint? checkpoint)
     {
-        var d = new BsonDocument { ["_id"] = LiteDbDayTaps.PersonDay(pid, day), [LiteDbPersonDays.Day] = LiteDbMapping.Day(day) };
+        var d = new BsonDocument { ["_id"] = LiteDbDayTaps.PersonDay(pid, day) };
         if (taps is { Count: > 0 })
         {
             d[LiteDbPersonDays.Taps] = StoreJson.Taps(taps);
+            d[LiteDbPersonDays.Day] = LiteDbMapping.Day(day);
         }
 
         if (settled is not null)
