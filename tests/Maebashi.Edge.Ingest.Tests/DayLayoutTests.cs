@@ -281,6 +281,35 @@ public sealed class DayLayoutTests
     }
 
     [Fact]
+    public void The_retention_purge_looks_only_at_days_with_taps_and_a_purged_days_trips_stay_findable_by_day()
+    {
+        // Every person has a day document without taps (the opening balance's day, 0001-01-01, older than any
+        // horizon): on a city's store a purge that looked at those rewrote one per person in one unit at start.
+        string dir = TestKit.TempDir();
+        using (var kit = new PipelineKit(new FakeTimeProvider(Day(30, 12, 0)), dir))
+        {
+            kit.Send("BUS0042",
+                TestKit.Board(1, Uid, Day(1, 8, 0).AddYears(-2), "S01"), TestKit.Alight(2, Uid, Day(1, 8, 20).AddYears(-2), "S05"),
+                TestKit.Board(3, Uid, Day(29, 8, 0), "S01"), TestKit.Alight(4, Uid, Day(29, 8, 20), "S05"));
+            Assert.Equal(2, TapRetention.Purge(kit.Store, kit.Time.GetUtcNow(), years: 1));
+            Assert.Equal(0, TapRetention.Purge(kit.Store, kit.Time.GetUtcNow(), years: 1));
+        }
+
+        using var files = new DurableLiteDatabase(Path.Combine(dir, "ingest.db"));
+        Dictionary<string, BsonDocument> days = files.Db.GetCollection("daytaps").FindAll()
+            .Where(d => d["_id"].AsString.StartsWith("p|P0001|", StringComparison.Ordinal))
+            .ToDictionary(d => d["_id"].AsString[^10..]);
+        Assert.Equal(["0001-01-01", "2024-11-01", "2026-11-29"], days.Keys.Order(StringComparer.Ordinal));
+
+        // The day without taps is in neither day index; the purged day keeps its trips and checkpoint under dp; today's is whole.
+        Assert.True(days["0001-01-01"].ContainsKey("s"));
+        Assert.False(days["0001-01-01"].ContainsKey("dy") || days["0001-01-01"].ContainsKey("dp"));
+        Assert.Equal(["c", "dp", "s"], days["2024-11-01"].Keys.Where(k => k != "_id").Order(StringComparer.Ordinal));
+        Assert.Equal("2024-11-01", days["2024-11-01"]["dp"].AsArray.Single().AsString);
+        Assert.True(new[] { "b", "s", "c", "dy" }.All(days["2026-11-29"].ContainsKey));
+    }
+
+    [Fact]
     public void Top_ups_stored_before_they_were_indexed_by_time_get_their_key_on_open_and_are_read_by_range()
     {
         string dir = TestKit.TempDir();

@@ -36,8 +36,8 @@ internal sealed partial class LiteDbUnitOfWork(LiteDatabase db, LiteDbWriteCache
     // Persons whose first state this unit writes: none of their checkpoints is stored yet.
     private readonly HashSet<string> _firstStates = new(StringComparer.Ordinal);
 
-    // The settled days this unit's evaluations changed, by person and day (null Day: the day's document removed;
-    // Stored: a document of the day is committed), written in WriteDocuments.
+    // The settled days this unit's evaluations changed, by person and day (null Day: the day's trips and postings removed;
+    // Stored: trips or postings of the day are committed), written in WriteDocuments.
     private readonly Dictionary<string, SortedDictionary<DateOnly, (SettledDay? Day, bool Stored)>> _newSettled = new(StringComparer.Ordinal);
 
     // What WriteDocuments wrote, for Publish: day documents whole, de-duplication blocks whole.
@@ -52,8 +52,9 @@ internal sealed partial class LiteDbUnitOfWork(LiteDatabase db, LiteDbWriteCache
     public int PersonsLogged => _newPersons.Count;
 
     /// <summary>
-    /// Writes the unit's taps and re-evaluated persons before the commit: one <c>daytaps</c> document per person (or
-    /// vehicle) and service day the unit added taps to, one <c>seqblocks</c> document per device block, and the persons
+    /// Writes the unit's taps and re-evaluated persons before the commit: one <c>daytaps</c> document per person and
+    /// service day the unit added taps to or whose trips, postings or checkpoint it changed (<see cref="PersonDayChanges"/>),
+    /// one per vehicle and day it added taps to, one <c>seqblocks</c> document per device block, and the persons
     /// as a few documents of <c>personlog { _id: Int64, b: UTF-8 JSON array of <see cref="StoredPerson"/> (binary) }</c>,
     /// at most <see cref="PersonsPerDocument"/> persons each (see <see cref="LiteDbDayTaps"/>).
     /// </summary>
