@@ -230,11 +230,7 @@ public sealed class MqttUplink : IAsyncDisposable
             _maintenance.RunIfDue(now);
 
             TimeSpan wakeAt = _inflight.NextDeadline(Min(_statusSchedule.NextDue(moving), _maintenance.NextDue));
-            TimeSpan wait = wakeAt - Now;
-            if (wait > TimeSpan.Zero)
-            {
-                await _wake.WaitAsync(wait, _time, ct);
-            }
+            await _wake.WaitUntilAsync(wakeAt, () => Now, _time, ct);
         }
     }
 
