@@ -92,21 +92,14 @@ internal static class LiteDbPersonDays
         }
     }
 
-    /// <summary>The person's latest <paramref name="count"/> day documents, newest first: a backward range of the primary key.</summary>
+    /// <summary>The person's latest <paramref name="count"/> day documents, newest first.</summary>
     public static List<BsonDocument> Latest(LiteDatabase db, string pid, int count) =>
-        [.. db.GetCollection(DayTaps).Query()
-            .Where(LiteDbQuery.Between("_id", LiteDbDayTaps.PersonDay(pid, DateOnly.MinValue), LiteDbDayTaps.PersonDay(pid, DateOnly.MaxValue)))
-            .OrderByDescending("_id")
-            .Limit(count)
-            .ToEnumerable()];
+        [.. DownFrom(db, pid, DateOnly.MaxValue).Limit(count).ToEnumerable()];
 
-    /// <summary>The person's stored checkpoints at or before <paramref name="day"/>, newest first: a backward range of the person's day documents.</summary>
+    /// <summary>The person's stored checkpoints at or before <paramref name="day"/>, newest first.</summary>
     public static IEnumerable<DayCheckpoint> CheckpointsDownFrom(LiteDatabase db, string pid, DateOnly day)
     {
-        foreach (BsonDocument d in db.GetCollection(DayTaps).Query()
-            .Where(LiteDbQuery.Between("_id", LiteDbDayTaps.PersonDay(pid, DateOnly.MinValue), LiteDbDayTaps.PersonDay(pid, day)))
-            .OrderByDescending("_id")
-            .ToEnumerable())
+        foreach (BsonDocument d in DownFrom(db, pid, day).ToEnumerable())
         {
             if (d.TryGetValue(Checkpoint, out BsonValue c))
             {
@@ -114,4 +107,10 @@ internal static class LiteDbPersonDays
             }
         }
     }
+
+    /// <summary>The person's day documents at or before <paramref name="day"/>, newest first: a backward range of the primary key.</summary>
+    private static ILiteQueryable<BsonDocument> DownFrom(LiteDatabase db, string pid, DateOnly day) =>
+        db.GetCollection(DayTaps).Query()
+            .Where(LiteDbQuery.Between("_id", LiteDbDayTaps.PersonDay(pid, DateOnly.MinValue), LiteDbDayTaps.PersonDay(pid, day)))
+            .OrderByDescending("_id");
 }
