@@ -54,9 +54,9 @@ internal sealed partial class SystemBench
         _mosquitto = MosquittoProcess.Start(registry, Path.Combine(e2e, "mosquitto"), TimeSpan.FromSeconds(20));
         Say($"   mosquitto listening on 127.0.0.1:{_mosquitto.Port}");
         var ingestStart = Stopwatch.StartNew();
-        ChildProcess ingest = Track(ChildProcess.StartDotnet("ingest", _o.CliDll,
-            ["ingest", "run", "--registry", registryPath, "--data", Path.Combine(e2e, "ingest"), "--http-port", "0", "--mqtt-port", "0",
-             "--broker", $"mqtt://127.0.0.1:{_mosquitto.Port}", "--broker-user", "ingest", "--broker-pass-file", _mosquitto.Files.IngestPasswordFile]));
+        ChildProcess ingest = StartIngest("ingest",
+            ["--registry", registryPath, "--data", Path.Combine(e2e, "ingest"), "--http-port", "0", "--mqtt-port", "0",
+             "--broker", $"mqtt://127.0.0.1:{_mosquitto.Port}", "--broker-user", "ingest", "--broker-pass-file", _mosquitto.Files.IngestPasswordFile]);
         await ingest.WaitForLineAsync(l => l.StartsWith("mqtt-port=", StringComparison.Ordinal), TimeSpan.FromMinutes(3), ct);
         _figures["ingest_ready_s"] = ingestStart.Elapsed.TotalSeconds;
         Say($"   ingest (pid {ingest.Pid}) ready in {ingestStart.Elapsed.TotalSeconds:F1} s, a client of mosquitto; resident {ProcStatus.Of(ingest.Pid, "VmRSS"):F0} MB");

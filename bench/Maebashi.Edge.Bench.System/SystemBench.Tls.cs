@@ -27,9 +27,9 @@ internal sealed partial class SystemBench
         string registryPath = Path.Combine(_root, "e2e", "registry.json");
         using MosquittoProcess broker = MosquittoProcess.Start(RegistryLoader.Load(registryPath), Path.Combine(dir, "mosquitto"), TimeSpan.FromSeconds(20),
             new MosquittoTls(Path.Combine(ca, "server.crt"), Path.Combine(ca, "server.key")));
-        ChildProcess ingest = Track(ChildProcess.StartDotnet("ingest", _o.CliDll,
-            ["ingest", "run", "--registry", registryPath, "--data", Path.Combine(dir, "ingest"), "--http-port", "0", "--mqtt-port", "0",
-             "--broker", $"mqtt://127.0.0.1:{broker.Port}", "--broker-user", "ingest", "--broker-pass-file", broker.Files.IngestPasswordFile]));
+        ChildProcess ingest = StartIngest("ingest",
+            ["--registry", registryPath, "--data", Path.Combine(dir, "ingest"), "--http-port", "0", "--mqtt-port", "0",
+             "--broker", $"mqtt://127.0.0.1:{broker.Port}", "--broker-user", "ingest", "--broker-pass-file", broker.Files.IngestPasswordFile]);
         await ingest.WaitForLineAsync(l => l.StartsWith("mqtt-port=", StringComparison.Ordinal), TimeSpan.FromMinutes(3), ct);
 
         (double plainRate, double plainReconnect) = await LinkAsync("plain", broker.Port, [], backlogTaps, dir, ct);

@@ -92,14 +92,14 @@ internal sealed partial class SystemBench
         var started = new List<ChildProcess>();
         for (int i = 1; i <= workers; i++)
         {
-            List<string> args = ["ingest", "run", "--registry", registryPath, "--data", Path.Combine(dir, $"worker-{i}"), "--http-port", "0", "--mqtt-port", "0",
+            List<string> args = ["--registry", registryPath, "--data", Path.Combine(dir, $"worker-{i}"), "--http-port", "0", "--mqtt-port", "0",
                 "--broker", $"mqtt://127.0.0.1:{broker.Port}", "--broker-user", "ingest", "--broker-pass-file", broker.Files.IngestPasswordFile, "--worker-id", $"bench-{name}-{i}"];
             if (store is not null)
             {
                 args.AddRange(["--store", store]);
             }
 
-            ChildProcess worker = Track(ChildProcess.StartDotnet($"ingest-{name}{i}", _o.CliDll, args));
+            ChildProcess worker = StartIngest($"ingest-{name}{i}", args);
             await worker.WaitForLineAsync(l => l.StartsWith("mqtt-port=", StringComparison.Ordinal), TimeSpan.FromMinutes(3), ct);
             started.Add(worker);
         }

@@ -104,6 +104,16 @@ internal sealed partial class SystemBench : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// An ingest (<c>maebashi-edge ingest run ARGS</c>) with the service's own environment, as systemd starts it from
+    /// cloud-ingest/systemd/maebashi-edge-ingest.service (its JIT and GC settings): what is measured is what is deployed.
+    /// </summary>
+    private ChildProcess StartIngest(string name, IEnumerable<string> args) =>
+        Track(ChildProcess.StartDotnet(name, _o.CliDll, ["ingest", "run", .. args], new ProcessOptions
+        {
+            Environment = UnitFileEnvironment.Read(Path.Combine(_o.Repo, "cloud-ingest", "systemd", "maebashi-edge-ingest.service")),
+        }));
+
     // ---------------------------------------------------------------- report
 
     private static readonly (string Key, string What, string Budget, Func<double, bool> Met)[] Budgets =
