@@ -34,6 +34,27 @@ public abstract partial class StoreConformanceTests
     }
 
     [Fact]
+    public async Task A_patients_later_taps_keep_their_earlier_days_check_ins_and_event_participations()
+    {
+        // Each later unit replays the person from their latest checkpoint: what the days before it hold stays as it is.
+        PipelineKit kit = await OpenAsync(Nov(29, 12, 0));
+        kit.Send("EVT01", TestKit.EventIn(1, PatientCard, Nov(29, 9, 10), "E-CLEANUP-1129"));
+        kit.Send("CLN01", TestKit.Checkin(1, PatientCard, Nov(29, 10, 0), "C01", 1));
+        kit.Time.SetUtcNow(Nov(30, 11, 0));
+        kit.Send("CLN01", TestKit.Checkin(2, PatientCard, Nov(30, 10, 0), "C01", 1));
+        kit.Time.SetUtcNow(Nov(31, 9, 30));
+        kit.Send("CLN01", TestKit.Checkin(3, PatientCard, Nov(31, 9, 0), "C01", 1));
+
+        string patientNo = TestKit.Registry.SectorIdFor("P0007", SectorId.ClinicPrefix + "C01");
+        Assert.All(
+            [new DateOnly(2026, 11, 29), new DateOnly(2026, 11, 30), new DateOnly(2026, 12, 1)],
+            day => Assert.Equal([(1, patientNo)], kit.Store.CheckIns("C01", day).Select(c => (c.Queue, c.PatientNo))));
+        Assert.Equal(
+            [(TestKit.Registry.SectorIdFor("P0007", SectorId.Welfare), Nov(29, 9, 10))],
+            kit.Store.Participations("E-CLEANUP-1129").Select(p => (p.SectorId, p.In)));
+    }
+
+    [Fact]
     public async Task An_events_participants_are_listed_by_welfare_sector_id_with_their_points()
     {
         PipelineKit kit = await OpenAsync(Nov(29, 12, 30));

@@ -19,14 +19,15 @@ internal sealed class PostgresPersonWrites
 {
     private readonly List<PersonState> _states = [];
 
-    // Persons with rows stored: their replayed days' trips (from the day) and postings (from its start) go first.
-    private readonly List<(string Pid, string Day, long Ticks)> _replaced = [];
+    // Persons with rows stored: their replayed days' trips (from the day) and postings (from its start), and their
+    // check-ins and participations from the replay's start, go first.
+    private readonly List<(string Pid, string Day, long Ticks, long ReplayedFrom)> _replaced = [];
     private readonly List<(string Pid, int N, Trip Trip)> _trips = [];
     private readonly List<(string Pid, int N, Posting Posting)> _postings = [];
     private readonly List<WalletEntry> _entries = [];
     private readonly List<(string Pid, DayCheckpoint Checkpoint)> _checkpoints = [];
 
-    // Check-ins and participations: rare (clinic and event taps), one statement each as they come.
+    // New check-ins and participations: rare (clinic and event taps), one statement each as they come.
     private readonly List<NpgsqlBatchCommand> _other = [];
 
     private readonly HashSet<string> _statesOf = new(StringComparer.Ordinal);
@@ -35,14 +36,17 @@ internal sealed class PostgresPersonWrites
     /// <summary>Whether a state (or, with <paramref name="checkpoints"/>, checkpoints) of the person waits here.</summary>
     public bool Holds(string pid, bool checkpoints = false) => checkpoints ? _checkpointsOf.Contains(pid) : _statesOf.Contains(pid);
 
-    /// <summary>The person's new state, the replayed days' trips and postings (replacing those from <paramref name="from"/> when <paramref name="stored"/>), and the new entries.</summary>
-    public void Put(PersonState state, SettledDays replayed, DateOnly from, bool stored, IReadOnlyList<WalletEntry> entries)
+    /// <summary>
+    /// The person's new state, the replayed days' trips and postings (replacing those from <paramref name="from"/> when
+    /// <paramref name="stored"/>, and the check-ins and participations from <paramref name="replayedFrom"/>), and the new entries.
+    /// </summary>
+    public void Put(PersonState state, SettledDays replayed, DateOnly from, bool stored, long replayedFrom, IReadOnlyList<WalletEntry> entries)
     {
         _states.Add(state);
         _statesOf.Add(state.Pid);
         if (stored)
         {
-            _replaced.Add((state.Pid, DayText(from), DayStartTicks(from)));
+            _replaced.Add((state.Pid, DayText(from), DayStartTicks(from), replayedFrom));
         }
 
         for (int i = 0; i < replayed.Trips.Count; i++)
@@ -99,6 +103,14 @@ internal sealed class PostgresPersonWrites
             batch.BatchCommands.Add(BatchCommand(
                 "DELETE FROM postings WHERE ctid = ANY (ARRAY(SELECT x.ctid FROM unnest($1::text[], $2::bigint[]) AS d(pid, at) CROSS JOIN LATERAL (SELECT q.ctid FROM postings q WHERE q.pid = d.pid AND q.at >= d.at) x))",
                 Array(_replaced.Select(r => r.Pid).ToArray(), NpgsqlDbType.Text), Array(_replaced.Select(r => r.Ticks).ToArray(), NpgsqlDbType.Bigint)));
+            // Before the unit's new check-ins and participations (_other). Every stored person's replay replaces them,
+            // though few persons have any: one statement for all, not two per person.
+            batch.BatchCommands.Add(BatchCommand(
+                "DELETE FROM checkins WHERE ctid = ANY (ARRAY(SELECT x.ctid FROM unnest($1::text[], $2::bigint[]) AS d(pid, at) CROSS JOIN LATERAL (SELECT c.ctid FROM checkins c WHERE c.pid = d.pid AND c.at >= d.at) x))",
+                Array(_replaced.Select(r => r.Pid).ToArray(), NpgsqlDbType.Text), Array(_replaced.Select(r => r.ReplayedFrom).ToArray(), NpgsqlDbType.Bigint)));
+            batch.BatchCommands.Add(BatchCommand(
+                "DELETE FROM participations WHERE ctid = ANY (ARRAY(SELECT x.ctid FROM unnest($1::text[], $2::bigint[]) AS d(pid, at) CROSS JOIN LATERAL (SELECT p.ctid FROM participations p WHERE p.pid = d.pid AND p.in_at >= d.at) x))",
+                Array(_replaced.Select(r => r.Pid).ToArray(), NpgsqlDbType.Text), Array(_replaced.Select(r => r.ReplayedFrom).ToArray(), NpgsqlDbType.Bigint)));
         }
 
         if (_trips.Count > 0)

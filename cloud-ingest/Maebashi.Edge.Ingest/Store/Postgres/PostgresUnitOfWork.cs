@@ -313,16 +313,10 @@ internal sealed partial class PostgresUnitOfWork(NpgsqlConnection c, NpgsqlTrans
             from = first;
         }
 
-        writes.Put(state, replayed, from, stored: before is not null, newEntries);
-
-        // Check-ins and participations of the replayed days are replaced; earlier ones stay. A person's first
+        // Check-ins and participations of the replayed days are replaced too; earlier ones stay. A person's first
         // state has none stored.
         long replaced = replayedFrom == DateTimeOffset.MinValue ? long.MinValue : replayedFrom.UtcTicks;
-        if (before is not null)
-        {
-            writes.Add(BatchCommand("DELETE FROM checkins WHERE pid = $1 AND at >= $2", Text(state.Pid), Long(replaced)));
-            writes.Add(BatchCommand("DELETE FROM participations WHERE pid = $1 AND in_at >= $2", Text(state.Pid), Long(replaced)));
-        }
+        writes.Put(state, replayed, from, stored: before is not null, replaced, newEntries);
 
         if (checkIns.Count > 0)
         {
