@@ -30,6 +30,9 @@ internal sealed class PostgresPersonWrites
     // New check-ins and participations: rare (clinic and event taps), one statement each as they come.
     private readonly List<NpgsqlBatchCommand> _other = [];
 
+    // New riders' transport sector IDs (IIngestWrite.IndexSector): one row per sector ID, the last pid given.
+    private readonly Dictionary<string, string> _sectors = new(StringComparer.Ordinal);
+
     private readonly HashSet<string> _statesOf = new(StringComparer.Ordinal);
     private readonly HashSet<string> _checkpointsOf = new(StringComparer.Ordinal);
 
@@ -69,6 +72,8 @@ internal sealed class PostgresPersonWrites
     }
 
     public void Add(NpgsqlBatchCommand command) => _other.Add(command);
+
+    public void IndexSector(string sectorId, string pid) => _sectors[sectorId] = pid;
 
     /// <summary>The statements, in an order that keeps each person's deletes before their inserts.</summary>
     public void AddTo(NpgsqlBatch batch)
@@ -162,6 +167,13 @@ internal sealed class PostgresPersonWrites
         foreach (NpgsqlBatchCommand command in _other)
         {
             batch.BatchCommands.Add(command);
+        }
+
+        if (_sectors.Count > 0)
+        {
+            batch.BatchCommands.Add(BatchCommand(
+                "INSERT INTO sectors (sector_id, pid) SELECT * FROM unnest($1, $2) ON CONFLICT (sector_id) DO UPDATE SET pid = excluded.pid",
+                Array(_sectors.Keys.ToArray(), NpgsqlDbType.Text), Array(_sectors.Values.ToArray(), NpgsqlDbType.Text)));
         }
 
         if (_checkpoints.Count > 0)

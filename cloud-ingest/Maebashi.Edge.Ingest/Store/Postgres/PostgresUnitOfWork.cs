@@ -288,12 +288,8 @@ internal sealed partial class PostgresUnitOfWork(NpgsqlConnection c, NpgsqlTrans
         ReadPrefetch(r, pids);
     }
 
-    public void IndexSector(string sectorId, string pid)
-    {
-        using NpgsqlCommand cmd = Command(c, tx,
-            "INSERT INTO sectors (sector_id, pid) VALUES ($1, $2) ON CONFLICT (sector_id) DO UPDATE SET pid = excluded.pid", Text(sectorId), Text(pid));
-        cmd.ExecuteNonQuery();
-    }
+    // Nothing in a unit reads a sector back (an operator's lookup does): sent with the unit's person writes (Flush).
+    public void IndexSector(string sectorId, string pid) => (_pending ??= new PostgresPersonWrites()).IndexSector(sectorId, pid);
 
     public void PutPerson(PersonState state, SettledDays replayed, IReadOnlyList<WalletEntry> newEntries, IReadOnlyList<CheckInRecord> checkIns, IReadOnlyList<ParticipationRecord> participations, DateTimeOffset replayedFrom)
     {
