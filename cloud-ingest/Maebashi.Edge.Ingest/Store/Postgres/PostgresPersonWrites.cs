@@ -7,9 +7,10 @@ using static Maebashi.Edge.Ingest.Store.Postgres.PostgresQueries;
 namespace Maebashi.Edge.Ingest.Store.Postgres;
 
 /// <summary>
-/// The person writes of a unit not sent yet (<see cref="PostgresUnitOfWork.PutPerson"/>, <see cref="PostgresUnitOfWork.PutCheckpoints"/>),
-/// sent as one statement per table for all the unit's persons: PostgreSQL spends far more on each statement than on each
-/// row, and a unit of a group commit writes hundreds of persons.
+/// The person writes of a unit not sent yet (<see cref="PostgresUnitOfWork.PutPerson"/>, <see cref="PostgresUnitOfWork.PutCheckpoints"/>,
+/// and new riders' sector IDs), sent as one statement per table for all the unit's persons, in one round trip: PostgreSQL
+/// spends far more on each statement than on each row, a unit of a group commit writes hundreds of persons, and the unit
+/// waits for each round trip (docs/benchmarks.md, session 19).
 /// </summary>
 /// <remarks>
 /// Holds at most one state and one set of checkpoints of each person (<see cref="Holds"/>; a unit sends what it holds
