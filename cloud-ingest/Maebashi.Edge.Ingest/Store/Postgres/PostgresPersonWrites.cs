@@ -101,22 +101,14 @@ internal sealed class PostgresPersonWrites
 
         if (_replaced.Count > 0)
         {
-            // Each person's rows found as a range of the primary key (LATERAL), not by a join the planner may run as a
-            // scan of the whole table, which grows with the history.
-            batch.BatchCommands.Add(BatchCommand(
-                "DELETE FROM trips WHERE ctid = ANY (ARRAY(SELECT x.ctid FROM unnest($1::text[], $2::text[]) AS d(pid, day) CROSS JOIN LATERAL (SELECT t.ctid FROM trips t WHERE t.pid = d.pid AND t.service_day >= d.day) x))",
-                Array(_replaced.Select(r => r.Pid).ToArray(), NpgsqlDbType.Text), Array(_replaced.Select(r => r.Day).ToArray(), NpgsqlDbType.Text)));
-            batch.BatchCommands.Add(BatchCommand(
-                "DELETE FROM postings WHERE ctid = ANY (ARRAY(SELECT x.ctid FROM unnest($1::text[], $2::bigint[]) AS d(pid, at) CROSS JOIN LATERAL (SELECT q.ctid FROM postings q WHERE q.pid = d.pid AND q.at >= d.at) x))",
-                Array(_replaced.Select(r => r.Pid).ToArray(), NpgsqlDbType.Text), Array(_replaced.Select(r => r.Ticks).ToArray(), NpgsqlDbType.Bigint)));
+            string[] pids = [.. _replaced.Select(r => r.Pid)];
+            long[] replayedFrom = [.. _replaced.Select(r => r.ReplayedFrom)];
+            batch.BatchCommands.Add(DeleteFrom("trips", "service_day", pids, Array(_replaced.Select(r => r.Day).ToArray(), NpgsqlDbType.Text)));
+            batch.BatchCommands.Add(DeleteFrom("postings", "at", pids, Array(_replaced.Select(r => r.Ticks).ToArray(), NpgsqlDbType.Bigint)));
             // Before the unit's new check-ins and participations (_other). Every stored person's replay replaces them,
             // though few persons have any: one statement for all, not two per person.
-            batch.BatchCommands.Add(BatchCommand(
-                "DELETE FROM checkins WHERE ctid = ANY (ARRAY(SELECT x.ctid FROM unnest($1::text[], $2::bigint[]) AS d(pid, at) CROSS JOIN LATERAL (SELECT c.ctid FROM checkins c WHERE c.pid = d.pid AND c.at >= d.at) x))",
-                Array(_replaced.Select(r => r.Pid).ToArray(), NpgsqlDbType.Text), Array(_replaced.Select(r => r.ReplayedFrom).ToArray(), NpgsqlDbType.Bigint)));
-            batch.BatchCommands.Add(BatchCommand(
-                "DELETE FROM participations WHERE ctid = ANY (ARRAY(SELECT x.ctid FROM unnest($1::text[], $2::bigint[]) AS d(pid, at) CROSS JOIN LATERAL (SELECT p.ctid FROM participations p WHERE p.pid = d.pid AND p.in_at >= d.at) x))",
-                Array(_replaced.Select(r => r.Pid).ToArray(), NpgsqlDbType.Text), Array(_replaced.Select(r => r.ReplayedFrom).ToArray(), NpgsqlDbType.Bigint)));
+            batch.BatchCommands.Add(DeleteFrom("checkins", "at", pids, Array(replayedFrom, NpgsqlDbType.Bigint)));
+            batch.BatchCommands.Add(DeleteFrom("participations", "in_at", pids, Array(replayedFrom, NpgsqlDbType.Bigint)));
         }
 
         if (_trips.Count > 0)
@@ -190,4 +182,14 @@ internal sealed class PostgresPersonWrites
                 JsonArray(_checkpoints.Select(k => StoreJson.Checkpoint(k.Checkpoint)))));
         }
     }
+
+    /// <summary>
+    /// Deletes each person's rows of <paramref name="table"/> whose <paramref name="column"/> is at or after the person's
+    /// value in <paramref name="from"/>: each person's rows found as a range of an index led by <c>pid</c> (LATERAL), not
+    /// by a join the planner may run as a scan of the whole table, which grows with the history.
+    /// </summary>
+    private static NpgsqlBatchCommand DeleteFrom(string table, string column, string[] pids, NpgsqlParameter from) =>
+        BatchCommand(
+            $"DELETE FROM {table} WHERE ctid = ANY (ARRAY(SELECT x.ctid FROM unnest($1::text[], $2) AS d(pid, v) CROSS JOIN LATERAL (SELECT r.ctid FROM {table} r WHERE r.pid = d.pid AND r.{column} >= d.v) x))",
+            Array(pids, NpgsqlDbType.Text), from);
 }
