@@ -26,14 +26,15 @@ public static class DemoRegistry
         // Seconds are dropped so the times read well in the report.
         start = new DateTimeOffset(start.Year, start.Month, start.Day, start.Hour, start.Minute, 0, jst);
         // The site holds its events one after the other: the first (volunteering) for the first part of the
-        // demo, the next (a health walk, points per hour) after it.
+        // demo, the next (a health walk, points per hour) from the instant it ends: no gap in which a volunteer's tap
+        // finds no event open (both ends of a window are inclusive; at the shared instant the earlier event is chosen).
         DateTimeOffset end = now.ToOffset(jst).Add(firstEvent);
         end = new DateTimeOffset(end.Year, end.Month, end.Day, end.Hour, end.Minute, end.Second, jst);
         foreach (JsonNode? ev in doc["events"]?.AsArray() ?? [])
         {
             ev!["start"] = Iso(start);
             ev["end"] = Iso(end);
-            start = end.AddSeconds(1);
+            start = end;
             end = start.AddHours(6);
         }
 

@@ -23,6 +23,30 @@ public sealed class DemoTests
         Assert.Equal(["2026-12-06"], DemoReport.RunDays(start.AddHours(-5), start));
     }
 
+    [Fact]
+    public void The_demo_site_has_an_event_open_at_every_instant_from_the_first_start_to_the_last_end()
+    {
+        // A volunteer tapping in between two events would be refused (outside_window) and their exit quarantined:
+        // the next event starts at the very instant the previous one ends, whatever fraction of a second "now" has.
+        string dir = Directory.CreateTempSubdirectory("maebashi-demo-registry-").FullName;
+        try
+        {
+            var now = new DateTimeOffset(2026, 12, 7, 5, 0, 12, 734, TimeSpan.Zero);
+            CityRegistry registry = RegistryLoader.Load(DemoRegistry.Write(dir, now, TimeSpan.FromSeconds(30.5)));
+            var events = registry.Events.OrderBy(e => e.Start).ToList();
+            Assert.True(events.Count >= 2, $"{events.Count} events");
+            Assert.True(events[0].Start <= now && now <= events[0].End);
+            for (int i = 1; i < events.Count; i++)
+            {
+                Assert.Equal(events[i - 1].End, events[i].Start);
+            }
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
+
     [Theory]
     [InlineData("embedded")]
     [InlineData("mosquitto")]
