@@ -2,12 +2,12 @@ using System.Runtime.InteropServices;
 using Maebashi.Edge.Bench.WholeSystem;
 
 // `maebashi-edge bench [--quick]` runs this (after building it and the part harnesses in Release):
-//   dotnet Maebashi.Edge.Bench.System.dll [--quick] --cli PATH/maebashi-edge.dll --repo REPO [--system-only]
+//   dotnet Maebashi.Edge.Bench.System.dll [--quick] --cli PATH/maebashi-edge.dll --repo REPO [--system-only | --workers-only]
 // Human-readable lines first; the last line is one JSON object with every figure.
 var options = SystemBenchOptions.Parse(args);
 if (options is null)
 {
-    Console.Error.WriteLine("usage: Maebashi.Edge.Bench.System [--quick] --cli PATH/maebashi-edge.dll --repo REPO [--system-only]");
+    Console.Error.WriteLine("usage: Maebashi.Edge.Bench.System [--quick] --cli PATH/maebashi-edge.dll --repo REPO [--system-only | --workers-only]");
     return 2;
 }
 
@@ -19,7 +19,7 @@ using PosixSignalRegistration sigterm = PosixSignalRegistration.Create(PosixSign
 await using var run = new SystemBench(options);
 return await run.RunAsync(stop.Token);
 
-internal sealed record SystemBenchOptions(bool Quick, string CliDll, string Repo, bool SystemOnly)
+internal sealed record SystemBenchOptions(bool Quick, string CliDll, string Repo, bool SystemOnly, bool WorkersOnly)
 {
     public static SystemBenchOptions? Parse(string[] args)
     {
@@ -30,7 +30,8 @@ internal sealed record SystemBenchOptions(bool Quick, string CliDll, string Repo
             return null;
         }
 
-        return new SystemBenchOptions(args.Contains("--quick"), Path.GetFullPath(cli), Path.GetFullPath(repo), args.Contains("--system-only"));
+        return new SystemBenchOptions(args.Contains("--quick"), Path.GetFullPath(cli), Path.GetFullPath(repo), args.Contains("--system-only") || args.Contains("--workers-only"),
+            args.Contains("--workers-only"));
 
         string? Value(string name)
         {

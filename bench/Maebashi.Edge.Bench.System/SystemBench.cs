@@ -66,8 +66,12 @@ internal sealed partial class SystemBench : IAsyncDisposable
                 await PartHarnessesAsync(ct);
             }
 
-            await EndToEndAsync(ct);
-            await TlsLinkAsync(ct);
+            if (!_o.WorkersOnly)
+            {
+                await EndToEndAsync(ct);
+                await TlsLinkAsync(ct);
+            }
+
             await WorkersAsync(ct);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)

@@ -17,12 +17,13 @@ internal static class BenchCommands
     {
         var quick = new Option<bool>("--quick") { Description = "a short run (about 2–3 minutes; a smaller registry, said so in the output)" };
         var systemOnly = new Option<bool>("--system-only") { Description = "only the whole-system part (terminal and ingest processes through Mosquitto), not the part harnesses" };
-        var bench = new Command("bench", "benchmarks against docs/contract.md §10; the last line is JSON") { quick, systemOnly };
-        bench.SetAction(async (parse, ct) => await RunAsync(parse.GetValue(quick), parse.GetValue(systemOnly), ct));
+        var workersOnly = new Option<bool>("--workers-only") { Description = "only the ingest workers through Mosquitto ((a) LiteDB, (b) and (c) PostgreSQL) and the PostgreSQL store-only baseline" };
+        var bench = new Command("bench", "benchmarks against docs/contract.md §10; the last line is JSON") { quick, systemOnly, workersOnly };
+        bench.SetAction(async (parse, ct) => await RunAsync(parse.GetValue(quick), parse.GetValue(systemOnly), parse.GetValue(workersOnly), ct));
         root.Subcommands.Add(bench);
     }
 
-    private static async Task<int> RunAsync(bool quick, bool systemOnly, CancellationToken ct)
+    private static async Task<int> RunAsync(bool quick, bool systemOnly, bool workersOnly, CancellationToken ct)
     {
         string? repo = SourceTree.Find(AppContext.BaseDirectory);
         if (repo is null)
@@ -57,6 +58,11 @@ internal static class BenchCommands
         if (systemOnly)
         {
             psi.ArgumentList.Add("--system-only");
+        }
+
+        if (workersOnly)
+        {
+            psi.ArgumentList.Add("--workers-only");
         }
 
         psi.ArgumentList.Add("--cli");
