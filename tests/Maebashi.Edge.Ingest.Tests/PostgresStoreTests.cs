@@ -115,6 +115,57 @@ public sealed class PostgresStoreTests(PostgresFixture postgres)
     }
 
     [Fact]
+    public async Task A_database_of_schema_6_is_upgraded_on_start_and_its_stored_taps_trips_and_checkpoints_still_evaluate()
+    {
+        var random = new Random(6);
+        List<DayHistoryOrderTests.Batch> batches = DayHistoryOrderTests.Generate(random);
+        var shuffled = batches.OrderBy(_ => random.Next()).ToList();
+        DateTimeOffset end = DayHistoryOrderTests.First.AddDays(11);
+        string onLiteDb = Deliver(clock => new PipelineKit(clock), shuffled, end);
+
+        // Half the batches are stored, then the database is put back to schema 6, whose bodies were jsonb holding the
+        // same JSON; the next start migrates it to 7 and the other half (late taps of earlier days among them) replays
+        // from the stored taps, trips and checkpoints.
+        NpgsqlConnectionStringBuilder settings = Settings(await Database());
+        int migrated = -1;
+        string upgraded = Deliver(clock => new PipelineKit(clock, new PostgresIngestStore(settings)), shuffled, end, reopenAfter: shuffled.Count / 2, whileClosed: () =>
+        {
+            Sql(settings, """
+                ALTER TABLE taps ALTER COLUMN body TYPE jsonb USING body::jsonb;
+                ALTER TABLE trips ALTER COLUMN body TYPE jsonb USING body::jsonb;
+                ALTER TABLE checkpoints ALTER COLUMN body TYPE jsonb USING body::jsonb;
+                DELETE FROM schema_version WHERE version > 6;
+                """);
+            using var store = new PostgresIngestStore(settings);
+            migrated = store.SchemaMigrationsApplied;
+        });
+
+        Assert.Equal(PostgresSchema.KnownVersion - 6, migrated);
+        Assert.Equal(onLiteDb, upgraded);
+        Assert.Equal(["text", "text", "text"], Sql(settings, "SELECT data_type FROM information_schema.columns WHERE column_name = 'body' AND table_name IN ('taps', 'trips', 'checkpoints')"));
+    }
+
+    /// <summary>Runs the statements; the first column of the last one's rows, as text.</summary>
+    private static List<string> Sql(NpgsqlConnectionStringBuilder settings, string sql)
+    {
+        using var c = new NpgsqlConnection(settings.ConnectionString);
+        c.Open();
+        using var cmd = new NpgsqlCommand(sql, c);
+        using NpgsqlDataReader r = cmd.ExecuteReader();
+        var rows = new List<string>();
+        do
+        {
+            rows.Clear();
+            while (r.Read())
+            {
+                rows.Add(r.GetValue(0).ToString()!);
+            }
+        }
+        while (r.NextResult());
+        return rows;
+    }
+
+    [Fact]
     public async Task Quarantine_within_its_limits_retained_messages_meta_and_sector_ids_are_kept_and_read_back()
     {
         using var store = new PostgresIngestStore(Settings(await Database()));
@@ -159,22 +210,48 @@ public sealed class PostgresStoreTests(PostgresFixture postgres)
     }
 
     // Eight days of buses and a clinic, and an event site: late batches in any day, every batch delivered twice (the second time a duplicate), a top-up, the clock closing trips.
-    private static string Deliver(Func<FakeTimeProvider, PipelineKit> open, IReadOnlyList<DayHistoryOrderTests.Batch> batches, DateTimeOffset end)
+    /// <param name="reopenAfter">After this many batches the store is closed, <paramref name="whileClosed"/> runs, and the rest go to a store opened anew.</param>
+    private static string Deliver(Func<FakeTimeProvider, PipelineKit> open, List<DayHistoryOrderTests.Batch> batches, DateTimeOffset end,
+        int reopenAfter = int.MaxValue, Action? whileClosed = null)
     {
         var clock = new FakeTimeProvider(DayHistoryOrderTests.First);
-        using PipelineKit kit = open(clock);
-        foreach (DayHistoryOrderTests.Batch b in batches)
+        PipelineKit kit = open(clock);
+        try
         {
-            if (b.Newest > clock.GetUtcNow())
+            for (int i = 0; i < batches.Count; i++)
             {
-                clock.SetUtcNow(b.Newest);
+                if (i == reopenAfter)
+                {
+                    kit.Dispose();
+                    whileClosed?.Invoke();
+                    kit = open(clock);
+                }
+
+                Send(kit, clock, batches[i]);
             }
 
-            kit.Send(b.Device, b.Events);
-            Assert.All(kit.Send(b.Device, b.Events).Results, r => Assert.Equal(ResultStatus.Duplicate, r.Status));
-            kit.Pipeline.CloseDueTrips();
+            return Finish(kit, clock, end);
+        }
+        finally
+        {
+            kit.Dispose();
+        }
+    }
+
+    private static void Send(PipelineKit kit, FakeTimeProvider clock, DayHistoryOrderTests.Batch b)
+    {
+        if (b.Newest > clock.GetUtcNow())
+        {
+            clock.SetUtcNow(b.Newest);
         }
 
+        kit.Send(b.Device, b.Events);
+        Assert.All(kit.Send(b.Device, b.Events).Results, r => Assert.Equal(ResultStatus.Duplicate, r.Status));
+        kit.Pipeline.CloseDueTrips();
+    }
+
+    private static string Finish(PipelineKit kit, FakeTimeProvider clock, DateTimeOffset end)
+    {
         CardEntry card = TestKit.Registry.FindCard(TestKit.Tok("DEADBEEF"))!;
         Assert.Equal(ChargeStatus.Applied, kit.Pipeline.ApplyValueChange(card, 1000, "R-14-1", ValueChangeKind.TopUp).Status);
         Assert.Equal(ChargeStatus.Duplicate, kit.Pipeline.ApplyValueChange(card, 1000, "R-14-1", ValueChangeKind.TopUp).Status);

@@ -26,8 +26,8 @@ internal static class PostgresMapping
 
     public static NpgsqlParameter Bytes(byte[] value) => new() { NpgsqlDbType = NpgsqlDbType.Bytea, Value = value };
 
-    /// <summary>UTF-8 JSON (from <see cref="StoreJson"/>) for a jsonb column.</summary>
-    public static NpgsqlParameter Json(byte[] utf8) => new() { NpgsqlDbType = NpgsqlDbType.Jsonb, Value = Encoding.UTF8.GetString(utf8) };
+    /// <summary>UTF-8 JSON (from <see cref="StoreJson"/>) for a body column (text: stored and read back whole, never queried inside).</summary>
+    public static NpgsqlParameter Json(byte[] utf8) => new() { NpgsqlDbType = NpgsqlDbType.Text, Value = Encoding.UTF8.GetString(utf8) };
 
     /// <summary>An array parameter, for <c>INSERT … SELECT FROM unnest(…)</c>: one statement for many rows.</summary>
     public static NpgsqlParameter Array<T>(T[] values, NpgsqlDbType element) => new() { NpgsqlDbType = NpgsqlDbType.Array | element, Value = values };
@@ -36,7 +36,7 @@ internal static class PostgresMapping
     public static NpgsqlParameter NullableArray<T>(T?[] values, NpgsqlDbType element) where T : struct =>
         new() { NpgsqlDbType = NpgsqlDbType.Array | element, Value = values };
 
-    /// <summary>JSON documents as a text[] (the statement casts each to jsonb).</summary>
+    /// <summary>JSON documents as a text[], for body columns.</summary>
     public static NpgsqlParameter JsonArray(IEnumerable<byte[]> utf8) => Array(utf8.Select(Encoding.UTF8.GetString).ToArray(), NpgsqlDbType.Text);
 
     /// <summary>A device's seq (unsigned 64-bit) kept bit for bit in a bigint.</summary>

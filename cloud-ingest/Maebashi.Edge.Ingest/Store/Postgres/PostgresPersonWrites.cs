@@ -114,7 +114,7 @@ internal sealed class PostgresPersonWrites
         if (_trips.Count > 0)
         {
             batch.BatchCommands.Add(BatchCommand(
-                "INSERT INTO trips (pid, n, service_day, body) SELECT p, n, d, b::jsonb FROM unnest($1, $2, $3, $4) AS t(p, n, d, b)",
+                "INSERT INTO trips (pid, n, service_day, body) SELECT p, n, d, b FROM unnest($1, $2, $3, $4) AS t(p, n, d, b)",
                 Array(_trips.Select(t => t.Pid).ToArray(), NpgsqlDbType.Text),
                 Array(_trips.Select(t => t.N).ToArray(), NpgsqlDbType.Integer),
                 Array(_trips.Select(t => t.Trip.ServiceDay).ToArray(), NpgsqlDbType.Text),
@@ -173,7 +173,7 @@ internal sealed class PostgresPersonWrites
         {
             batch.BatchCommands.Add(BatchCommand("""
                 INSERT INTO checkpoints (pid, day, can_resume, body)
-                SELECT p, d, r, b::jsonb FROM unnest($1, $2, $3, $4) AS t(p, d, r, b)
+                SELECT p, d, r, b FROM unnest($1, $2, $3, $4) AS t(p, d, r, b)
                 ON CONFLICT (pid, day) DO UPDATE SET can_resume = excluded.can_resume, body = excluded.body
                 """,
                 Array(_checkpoints.Select(k => k.Pid).ToArray(), NpgsqlDbType.Text),

@@ -73,7 +73,7 @@ internal sealed partial class PostgresUnitOfWork(NpgsqlConnection c, NpgsqlTrans
         TapRecord[] offered = [.. firsts.Values.Order().Select(i => taps[i])];
         using NpgsqlCommand cmd = Command(c, tx, """
             INSERT INTO taps (device, seq, pid, type, vehicle, at, body)
-            SELECT d, s, p, t, v, a, b::jsonb FROM unnest($1, $2, $3, $4, $5, $6, $7) AS x(d, s, p, t, v, a, b)
+            SELECT d, s, p, t, v, a, b FROM unnest($1, $2, $3, $4, $5, $6, $7) AS x(d, s, p, t, v, a, b)
             ON CONFLICT (device, seq) DO NOTHING
             RETURNING device, seq
             """,
