@@ -145,6 +145,28 @@ public sealed class PostgresStoreTests(PostgresFixture postgres)
         Assert.Equal(["text", "text", "text"], Sql(settings, "SELECT data_type FROM information_schema.columns WHERE column_name = 'body' AND table_name IN ('taps', 'trips', 'checkpoints')"));
     }
 
+    [Fact]
+    public async Task Two_workers_taking_turns_at_one_buss_batches_count_every_rider_aboard()
+    {
+        NpgsqlConnectionStringBuilder settings = Settings(await Database());
+        DateTimeOffset now = new(2026, 12, 1, 12, 0, 0, TestKit.Jst);
+        var time = new FakeTimeProvider(now);
+        string[] riders = ["04A1B2C3D4E5F6", "DEADBEEF", "1A2B3C4D", "04C0FFEE123456", "CAFEBABE"];
+        using var a = new PipelineKit(time, new PostgresIngestStore(settings));
+        using var b = new PipelineKit(time, new PostgresIngestStore(settings));
+
+        // The broker's shared subscription hands the bus's batches to either worker: three riders board through one,
+        // two through the other, and one of the first three alights through the first again.
+        a.Send("BUS0042", [.. riders.Take(3).Select((uid, i) => TestKit.Board((ulong)i + 1, uid, now.AddMinutes(-20), "S01"))]);
+        b.Send("BUS0042", [.. riders.Skip(3).Select((uid, i) => TestKit.Board((ulong)i + 4, uid, now.AddMinutes(-15), "S02"))]);
+        Assert.Equal(5, b.Pipeline.TripOf("V0042").AboardAt(now));
+        a.Send("BUS0042", TestKit.Alight(6, riders[0], now.AddMinutes(-10), "S03"));
+
+        Assert.Equal(4, a.Pipeline.TripOf("V0042").AboardAt(now));
+        using var restarted = new PipelineKit(time, new PostgresIngestStore(settings));
+        Assert.Equal(4, restarted.Pipeline.TripOf("V0042").AboardAt(now));
+    }
+
     /// <summary>Runs the statements; the first column of the last one's rows, as text.</summary>
     private static List<string> Sql(NpgsqlConnectionStringBuilder settings, string sql)
     {

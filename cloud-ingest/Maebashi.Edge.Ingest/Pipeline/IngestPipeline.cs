@@ -505,14 +505,16 @@ public sealed class IngestPipeline
         }
     }
 
+    // The shared keys' locks in one order for every unit (IIngestWrite.GetMetaForUpdate): the deny version last.
     private void FinishUnit(IIngestWrite w, UnitState unit)
     {
-        _denyList.Stage(w, unit.Deny);
         VehicleOccupancy.Write(w, unit.Occupancy);
         if (unit.TravelReviews.Count > 0)
         {
             _metrics.TravelReviewed(TravelReviewLog.Append(w, unit.TravelReviews));
         }
+
+        _denyList.Stage(w, unit.Deny);
     }
 
     // Runs under _gate after the unit committed: the in-memory deny list and trips follow the store.

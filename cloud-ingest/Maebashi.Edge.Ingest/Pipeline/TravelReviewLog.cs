@@ -25,7 +25,8 @@ internal static class TravelReviewLog
     /// <summary>Adds the unit's new reviews (a pair already listed is not added twice); how many were new.</summary>
     public static int Append(IIngestWrite w, IReadOnlyList<(TravelReview Review, DateTimeOffset FlaggedAt)> reviews)
     {
-        List<TravelReviewEntry> list = [.. Read(w.GetMeta(MetaKey))];
+        // Locked: two workers flagging reviews at once each add theirs to the list the other committed.
+        List<TravelReviewEntry> list = [.. Read(w.GetMetaForUpdate(MetaKey))];
         int added = 0;
         foreach ((TravelReview r, DateTimeOffset flaggedAt) in reviews)
         {

@@ -45,8 +45,9 @@ public sealed record VehicleTrip(DateTimeOffset? Since, IReadOnlyList<OccupancyM
 /// <summary>
 /// The occupancy estimate of each vehicle (issue 16): its current trip, counted from the accepted <c>board</c> and
 /// <c>alight</c> taps of the vehicle by event time since its last <c>trip_end</c>. Not thread-safe for writes: the
-/// pipeline stages a unit's taps under its unit lock and publishes them after the unit committed; reads are from any
-/// thread.
+/// pipeline stages a unit's taps under its unit lock, adds them to the stored trips in the unit (read for update, so
+/// that two workers' units of one vehicle each add to what the other committed) and publishes the trips written after
+/// the unit committed; reads are from any thread and give the trip as this process last committed or read it.
 /// </summary>
 /// <remarks>
 /// Bounded by the registry, not by the system's age: only the registry's vehicles are followed (its
@@ -94,33 +95,44 @@ internal sealed class VehicleOccupancy
             return;
         }
 
-        if (!changes.Trips.TryGetValue(vehicle, out TripBuilder? trip))
+        if (!changes.Taps.TryGetValue(vehicle, out List<(string Type, DateTimeOffset At)>? taps))
         {
-            changes.Trips[vehicle] = trip = new TripBuilder(TripOf(vehicle));
+            changes.Taps[vehicle] = taps = [];
         }
 
-        switch (tap.Type)
-        {
-            case EventTypes.TripEnd:
-                trip.End(tap.At);
-                break;
-            case EventTypes.Board:
-                trip.Add(tap.At, boards: 1, alights: 0);
-                break;
-            case EventTypes.Alight:
-                trip.Add(tap.At, boards: 0, alights: 1);
-                break;
-        }
+        taps.Add((tap.Type, tap.At));
     }
 
-    /// <summary>Writes the unit's changed trips into its store unit.</summary>
+    /// <summary>
+    /// Writes the unit's changed trips into its store unit: each vehicle's trip as stored, read for update (another
+    /// worker may have committed taps of the vehicle since this one last did), with the unit's taps added in order.
+    /// </summary>
     public static void Write(IIngestWrite w, Changes changes)
     {
-        foreach ((string vehicle, TripBuilder trip) in changes.Trips)
+        foreach ((string vehicle, List<(string Type, DateTimeOffset At)> taps) in changes.Taps.OrderBy(t => t.Key, StringComparer.Ordinal))
         {
+            var trip = new TripBuilder(w.GetMetaForUpdate(MetaPrefix + vehicle) is { } stored ? Read(stored) : VehicleTrip.None);
+            foreach ((string type, DateTimeOffset at) in taps)
+            {
+                switch (type)
+                {
+                    case EventTypes.TripEnd:
+                        trip.End(at);
+                        break;
+                    case EventTypes.Board:
+                        trip.Add(at, boards: 1, alights: 0);
+                        break;
+                    case EventTypes.Alight:
+                        trip.Add(at, boards: 0, alights: 1);
+                        break;
+                }
+            }
+
             if (trip.Changed)
             {
-                w.SetMeta(MetaPrefix + vehicle, JsonSerializer.Serialize(Stored.Of(trip.Build()), Json));
+                VehicleTrip built = trip.Build();
+                w.SetMeta(MetaPrefix + vehicle, JsonSerializer.Serialize(Stored.Of(built), Json));
+                changes.Written[vehicle] = built;
             }
         }
     }
@@ -128,12 +140,9 @@ internal sealed class VehicleOccupancy
     /// <summary>After the unit committed: its trips become the current ones.</summary>
     public void Commit(Changes changes)
     {
-        foreach ((string vehicle, TripBuilder trip) in changes.Trips)
+        foreach ((string vehicle, VehicleTrip trip) in changes.Written)
         {
-            if (trip.Changed)
-            {
-                _trips[vehicle] = trip.Build();
-            }
+            _trips[vehicle] = trip;
         }
     }
 
@@ -145,10 +154,12 @@ internal sealed class VehicleOccupancy
             : new VehicleTrip(s.Since, [.. s.Minutes.Select(m => new OccupancyMinute(DateTimeOffset.FromUnixTimeSeconds(m[0] * 60), (int)m[1], (int)m[2]))]);
     }
 
-    /// <summary>The trips one unit of work changed, not yet committed.</summary>
+    /// <summary>One unit of work's counted taps by vehicle, in the order staged, and the trips it wrote, not yet committed.</summary>
     public sealed class Changes
     {
-        public Dictionary<string, TripBuilder> Trips { get; } = new(StringComparer.Ordinal);
+        public Dictionary<string, List<(string Type, DateTimeOffset At)>> Taps { get; } = new(StringComparer.Ordinal);
+
+        public Dictionary<string, VehicleTrip> Written { get; } = new(StringComparer.Ordinal);
     }
 
     /// <summary>A vehicle's trip being changed by one unit's taps.</summary>

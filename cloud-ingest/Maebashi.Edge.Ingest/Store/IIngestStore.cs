@@ -277,6 +277,13 @@ public interface IIngestWrite : ISharedStateWrite
 
     string? GetMeta(string key);
 
+    /// <summary>
+    /// The value, locked until the unit ends: a unit of another worker reading the key this way waits for this one's
+    /// commit, so that a read-modify-write (a list kept under one key) loses no other worker's change. Take such keys
+    /// after the unit's devices and persons, in key order, and before <see cref="ISharedStateWrite.LockDenyVersion"/>.
+    /// </summary>
+    string? GetMetaForUpdate(string key);
+
     void SetMeta(string key, string value);
 }
 

@@ -337,6 +337,9 @@ internal sealed partial class LiteDbUnitOfWork(LiteDatabase db, LiteDbWriteCache
 
     public string? GetMeta(string key) => db.GetCollection(Meta).FindById(key) is { } d ? LiteDbMapping.ReadMeta(d) : null;
 
+    // One writer: every unit of the process runs alone, so a read is already a read for update.
+    public string? GetMetaForUpdate(string key) => GetMeta(key);
+
     public void SetMeta(string key, string value) => db.GetCollection(Meta).Upsert(LiteDbMapping.MetaDocument(key, value));
 
     /// <summary>Stores or (with an empty payload) removes a retained message in this unit.</summary>

@@ -30,6 +30,32 @@ public abstract partial class StoreConformanceTests
     }
 
     [Fact]
+    public async Task Units_adding_to_one_list_kept_under_a_key_at_once_lose_none_of_each_others_items()
+    {
+        PipelineKit kit = await OpenAsync(Nov(30, 9, 0));
+        const string Key = "conformance.list";
+
+        // Four writers, 25 items each, each a read-modify-write of one key (as the travel reviews are kept): without the
+        // key's lock two would read the same list and the later commit would drop the other's item.
+        await Task.WhenAll(Enumerable.Range(0, 4).Select(writer => Task.Run(() =>
+        {
+            for (int i = 0; i < 25; i++)
+            {
+                string item = string.Create(CultureInfo.InvariantCulture, $"{writer}.{i};");
+                kit.Store.Write(w =>
+                {
+                    w.SetMeta(Key, w.GetMetaForUpdate(Key) + item);
+                    return 0;
+                });
+            }
+        })));
+
+        string[] items = kit.Store.GetMeta(Key)!.Split(';', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(100, items.Distinct().Count());
+        Assert.Equal(100, items.Length);
+    }
+
+    [Fact]
     public async Task The_deny_state_of_a_version_holds_its_debtors_and_card_statuses_and_rebuilds_the_same_list_after_reopening()
     {
         PipelineKit kit = await OpenAsync(Nov(30, 12, 0));

@@ -391,6 +391,18 @@ internal sealed partial class PostgresUnitOfWork(NpgsqlConnection c, NpgsqlTrans
 
     public string? GetMeta(string key) => Meta(c, tx, key);
 
+    public string? GetMetaForUpdate(string key)
+    {
+        // A transaction-scoped lock on the key's name, not the row's: a key not stored yet has no row to lock, and two
+        // workers would both insert it, one overwriting the other.
+        using var batch = new NpgsqlBatch(c, tx);
+        batch.BatchCommands.Add(BatchCommand("SELECT pg_advisory_xact_lock(hashtextextended('maebashi.meta:' || $1, 0))", Text(key)));
+        batch.BatchCommands.Add(BatchCommand("SELECT value FROM meta WHERE key = $1", Text(key)));
+        using NpgsqlDataReader r = batch.ExecuteReader();
+        r.NextResult();
+        return r.Read() ? r.GetString(0) : null;
+    }
+
     public void SetMeta(string key, string value)
     {
         using NpgsqlCommand cmd = Command(c, tx, "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value", Text(key), Text(value));
