@@ -82,6 +82,25 @@ public sealed class JpkiIntakeTests : IDisposable
     }
 
     [Fact]
+    public void A_check_in_whose_unit_the_store_runs_again_is_applied_once_as_the_first_run_would_have()
+    {
+        // The store may roll a unit back and run it again (PostgreSQL after a deadlock): the second run must find the
+        // card's certificate and signature as the device sent them, not as the first run left them.
+        using var store = new LiteDbIngestStore(Path.Combine(_dir, "retried"));
+        IIngestStore twice = UnitsRunTwice.Around(store, out UnitsRunTwice runs);
+        var pipeline = new IngestPipeline(_registry, twice, _time, _metrics, _loggers.CreateLogger("ingest"),
+            cardReads: CardReadVerifier.Create(_registry, keyFile: null, _trust));
+
+        Ack ack = Send(pipeline, Checkin(1, Now, _cardA, SerialA));
+
+        Assert.True(runs.Retried > 0);
+        Assert.Equal(ResultStatus.Applied, ack.Results[0].Status);
+        Assert.Equal(SectorId.Compute(_registry.LinkKey, "P0001", "clinic:C01"), ack.Results[0].PatientNo);
+        Assert.Equal(0, store.QuarantineCount());
+        Assert.Equal(ResultStatus.Duplicate, Send(pipeline, Checkin(1, Now, _cardA, SerialA)).Results[0].Status);
+    }
+
+    [Fact]
     public void A_signature_that_does_not_cover_this_tap_is_rejected()
     {
         // A signature the card made for another tap (a replayed proof) does not cover this seq and at.

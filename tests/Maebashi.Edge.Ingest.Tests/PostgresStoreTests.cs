@@ -146,6 +146,57 @@ public sealed class PostgresStoreTests(PostgresFixture postgres)
     }
 
     [Fact]
+    public void Units_the_store_rolls_back_and_runs_again_give_the_wallets_of_one_run()
+    {
+        // What PostgreSQL does to a unit after a deadlock (IIngestStore.Write), done to every unit: the pipeline's work
+        // must change nothing outside the unit, so the second run finds everything as the first did.
+        var random = new Random(41);
+        List<DayHistoryOrderTests.Batch> batches = DayHistoryOrderTests.Generate(random);
+        var shuffled = batches.OrderBy(_ => random.Next()).ToList();
+        DateTimeOffset end = DayHistoryOrderTests.First.AddDays(11);
+        UnitsRunTwice? runs = null;
+
+        string once = Deliver(clock => new PipelineKit(clock), shuffled, end);
+        string twice = Deliver(clock =>
+        {
+            IIngestStore store = UnitsRunTwice.Around(new LiteDbIngestStore(TestKit.TempDir()), out UnitsRunTwice proxy);
+            runs = proxy;
+            return new PipelineKit(clock, store);
+        }, shuffled, end);
+
+        Assert.True(runs!.Retried > 50, $"{runs.Retried} units run twice");
+        Assert.Equal(once, twice);
+    }
+
+    [Fact]
+    public async Task A_top_up_sent_to_two_workers_at_once_is_applied_by_one_and_a_duplicate_for_the_other()
+    {
+        // A till retrying through a load balancer: the same receipt reaches both workers at the same moment. The one that
+        // looks before the other commits must still answer "duplicate", never "applied" twice (the wallet has it once).
+        NpgsqlConnectionStringBuilder settings = Settings(await Database());
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 12, 1, 12, 0, 0, TestKit.Jst));
+        using var a = new PipelineKit(time, new PostgresIngestStore(settings));
+        using var b = new PipelineKit(time, new PostgresIngestStore(settings));
+        CardEntry card = TestKit.Registry.FindCard(TestKit.Tok("DEADBEEF"))!;
+        long before = a.Pipeline.WalletOf(card.Pid).Value;
+        const int Receipts = 20;
+
+        for (int n = 0; n < Receipts; n++)
+        {
+            string receipt = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"R-RACE-{n}");
+            using var start = new Barrier(2);
+            ChargeStatus[] statuses = await Task.WhenAll(new[] { a, b }.Select(kit => Task.Run(() =>
+            {
+                start.SignalAndWait();
+                return kit.Pipeline.ApplyValueChange(card, 100, receipt, ValueChangeKind.TopUp).Status;
+            })));
+            Assert.Equal([ChargeStatus.Applied, ChargeStatus.Duplicate], statuses.Order());
+        }
+
+        Assert.Equal(before + (Receipts * 100), a.Pipeline.WalletOf(card.Pid).Value);
+    }
+
+    [Fact]
     public async Task Two_workers_taking_turns_at_one_buss_batches_count_every_rider_aboard()
     {
         NpgsqlConnectionStringBuilder settings = Settings(await Database());

@@ -37,11 +37,14 @@ public static class DeviceConfigs
     }
 
     /// <summary>Builds every device's configuration with a version kept in the store (raised when the content changed).</summary>
-    public static IReadOnlyList<(string Topic, byte[] Payload)> Build(CityRegistry registry, IIngestStore store)
-    {
-        var built = new List<(string, byte[])>();
+    public static IReadOnlyList<(string Topic, byte[] Payload)> Build(CityRegistry registry, IIngestStore store) =>
+        // The list is made inside the unit, which the store may run again. The versions are read under one lock (the key
+        // "cfg", standing for every "cfg:DEVICE": one lock, however many devices), so that two workers starting with
+        // different registries number their configurations one after the other, never alike.
         store.Write(w =>
         {
+            w.GetMetaForUpdate("cfg");
+            var built = new List<(string, byte[])>();
             foreach (DeviceEntry device in registry.Devices.OrderBy(d => d.Id, StringComparer.Ordinal))
             {
                 DeviceConfig cfg = For(registry, device);
@@ -58,8 +61,6 @@ public static class DeviceConfigs
                 built.Add((Topics.Config(device.Id), ContractJson.Serialize(cfg)));
             }
 
-            return true;
+            return built;
         });
-        return built;
-    }
 }

@@ -166,8 +166,10 @@ public sealed class IngestPipeline
             return Reject(error.Code.ToString(), device, topic, payload.Span, error.ToString());
         }
 
-        // Verification ran on the caller's thread; the unit of work runs in the next group commit.
-        Applied applied = await _groupCommit.Enqueue(new PendingBatch(device, topic, payload, read, now)).ConfigureAwait(false);
+        // Verification ran on the caller's thread, and so do the card reads' checks: a unit must find its batches as they
+        // came whenever it runs (the store may run it again, IIngestStore.Write). The unit runs in the next group commit.
+        CardReadCheck[] checks = CheckCardReads(device, read, now);
+        Applied applied = await _groupCommit.Enqueue(new PendingBatch(device, topic, payload, read, checks, now)).ConfigureAwait(false);
 
         _metrics.RecordBatch(applied.Ack.Results, _time.GetElapsedTime(started), applied.NewestAt is { } at ? now - at : null);
         _metrics.SetDeviceSeq(device, applied.Ack.UpTo);
@@ -195,19 +197,30 @@ public sealed class IngestPipeline
                 var unit = new UnitState();
                 if (w.FindValueChange(change.Key) is { } existing)
                 {
-                    PersonState? s = w.GetPersonForUpdate(existing.Pid);
-                    ValueChange was = existing.Change;
-                    bool same = existing.Pid == card.Pid && was.Amount == amount && was.Reason == reason && was.Note == note;
-                    return (new ChargeOutcome(same ? ChargeStatus.Duplicate : ChargeStatus.Conflict, s?.Value ?? 0, s?.Points ?? 0), unit);
+                    return (Repeated(w, existing), unit);
                 }
 
-                w.TryAddValueChange(card.Pid, change);
+                if (!w.TryAddValueChange(card.Pid, change))
+                {
+                    // Another worker stored the same id after this unit looked (its insert waited for that commit).
+                    return (Repeated(w, w.FindValueChange(change.Key) ?? throw new InvalidOperationException($"value change {change.Key}: refused as stored, then not found")), unit);
+                }
+
                 WalletView view = _persons.Evaluate(w, card.Pid, now, unit.Deny, WalletRules.ReplayFrom(change));
                 FinishUnit(w, unit);
                 return (new ChargeOutcome(ChargeStatus.Applied, view.Value, view.Points), unit);
             });
             AfterCommit(unit);
             return outcome;
+        }
+
+        // The id was used before: the same card and body is a duplicate, anything else a conflict; the wallet as stored.
+        ChargeOutcome Repeated(IIngestWrite w, (string Pid, ValueChange Change) existing)
+        {
+            PersonState? s = w.GetPersonForUpdate(existing.Pid);
+            ValueChange was = existing.Change;
+            bool same = existing.Pid == card.Pid && was.Amount == amount && was.Reason == reason && was.Note == note;
+            return new ChargeOutcome(same ? ChargeStatus.Duplicate : ChargeStatus.Conflict, s?.Value ?? 0, s?.Points ?? 0);
         }
     }
 
@@ -280,8 +293,30 @@ public sealed class IngestPipeline
         return _persons.Untouched(pid, _time.GetUtcNow());
     }
 
-    /// <summary>A verified batch waiting for the next group commit.</summary>
-    private sealed record PendingBatch(string Device, string Topic, ReadOnlyMemory<byte> Payload, BatchReadResult Read, DateTimeOffset Now);
+    /// <summary>A verified batch waiting for the next group commit, with the check of each event's card read (by index).</summary>
+    private sealed record PendingBatch(string Device, string Topic, ReadOnlyMemory<byte> Payload, BatchReadResult Read, CardReadCheck[] Checks, DateTimeOffset Now);
+
+    /// <summary>
+    /// Checks the read of each event whose card the registry holds (<see cref="CardReadVerifier"/>: the same result
+    /// whenever it runs); an event without a card, or with one the registry does not hold, gets
+    /// <see cref="CardReadCheck.NotAuthenticated"/> (the unit refuses the latter).
+    /// </summary>
+    private CardReadCheck[] CheckCardReads(string device, BatchReadResult read, DateTimeOffset now)
+    {
+        var checks = new CardReadCheck[read.Events.Count];
+        for (int i = 0; i < checks.Length; i++)
+        {
+            checks[i] = CardReadCheck.NotAuthenticated;
+            if (read.Events[i].Event is { Card: { } cardRef } e && _registry.FindCard(cardRef.Tok) is { } card)
+            {
+                checks[i] = _cardReads.Check(card, device, e, now);
+                // The proof has done its work: nothing of a certificate or a signature is stored (docs/contract.md §2).
+                cardRef.Jpki = null;
+            }
+        }
+
+        return checks;
+    }
 
     // The group's batches as one unit of work; their acks once it is durable.
     private Applied[] WriteGroup(PendingBatch[] group)
@@ -299,7 +334,7 @@ public sealed class IngestPipeline
                     for (int i = 0; i < group.Length; i++)
                     {
                         PendingBatch b = group[i];
-                        results[i] = ApplyBatch(w, u, b.Device, b.Topic, b.Payload.Span, b.Read, b.Now);
+                        results[i] = ApplyBatch(w, u, b.Device, b.Topic, b.Payload.Span, b.Read, b.Checks, b.Now);
                     }
 
                     FinishUnit(w, u);
@@ -345,6 +380,9 @@ public sealed class IngestPipeline
 
         /// <summary>Travel reviews the unit's taps brought (<see cref="TravelRules"/>), with when they were flagged.</summary>
         public List<(TravelReview Review, DateTimeOffset FlaggedAt)> TravelReviews { get; } = [];
+
+        /// <summary>How many of them were new to the stored log, for the metric once committed.</summary>
+        public int TravelReviewsAdded { get; set; }
         public int Quarantined { get; set; }
 
         /// <summary>The codes of refusals the quarantine only counted (past its limits), for the metric once committed.</summary>
@@ -356,7 +394,7 @@ public sealed class IngestPipeline
 
     private sealed record Applied(Ack Ack, int Quarantined, DateTimeOffset? NewestAt, IReadOnlyList<string> DroppedCodes);
 
-    private Applied ApplyBatch(IIngestWrite w, UnitState unit, string device, string topic, ReadOnlySpan<byte> payload, BatchReadResult read, DateTimeOffset now)
+    private Applied ApplyBatch(IIngestWrite w, UnitState unit, string device, string topic, ReadOnlySpan<byte> payload, BatchReadResult read, CardReadCheck[] checks, DateTimeOffset now)
     {
         int quarantinedBefore = unit.Quarantined;
         int droppedBefore = unit.DroppedCodes.Count;
@@ -393,9 +431,7 @@ public sealed class IngestPipeline
                     continue;
                 }
 
-                cardRead = _cardReads.Check(card, device, e, now);
-                // The proof has done its work: nothing of a certificate or a signature is stored (docs/contract.md §2).
-                cardRef.Jpki = null;
+                cardRead = checks[i];
                 if (!cardRead.Accepted)
                 {
                     results[i] = new EventResult { Seq = e.Seq, Status = ResultStatus.Rejected, Reason = cardRead.Reason };
@@ -511,7 +547,7 @@ public sealed class IngestPipeline
         VehicleOccupancy.Write(w, unit.Occupancy);
         if (unit.TravelReviews.Count > 0)
         {
-            _metrics.TravelReviewed(TravelReviewLog.Append(w, unit.TravelReviews));
+            unit.TravelReviewsAdded = TravelReviewLog.Append(w, unit.TravelReviews);
         }
 
         _denyList.Stage(w, unit.Deny);
@@ -524,6 +560,8 @@ public sealed class IngestPipeline
         {
             _metrics.CardReadRefused(code);
         }
+
+        _metrics.TravelReviewed(unit.TravelReviewsAdded);
 
         _occupancy.Commit(unit.Occupancy);
         if (_denyList.Commit(unit.Deny) is not { } list)
