@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Maebashi.Edge.Contract.Messages;
 using Maebashi.Edge.Contract.Registry;
 using Maebashi.Edge.Ingest.Pipeline;
@@ -194,6 +195,67 @@ public sealed class PostgresStoreTests(PostgresFixture postgres)
         }
 
         Assert.Equal(before + (Receipts * 100), a.Pipeline.WalletOf(card.Pid).Value);
+    }
+
+    [Fact]
+    public async Task A_trip_end_on_one_worker_and_its_rider_on_another_take_their_locks_in_one_order()
+    {
+        NpgsqlConnectionStringBuilder settings = Settings(await Database());
+        DateTimeOffset boarded = new(2026, 12, 1, 8, 0, 0, TestKit.Jst);
+        var time = new FakeTimeProvider(boarded.AddMinutes(45));
+        using var a = new PipelineKit(time, PausedUnits.Around(new PostgresIngestStore(settings), out PausedUnits unitsOfA));
+        using var b = new PipelineKit(time, PausedUnits.Around(new PostgresIngestStore(settings), out PausedUnits unitsOfB));
+        // P0001 boarded V0042; the trip is open. P0002 rode V0043 before (a person the store holds).
+        a.Send("BUS0042", TestKit.Board(1, "04A1B2C3D4E5F6", boarded, "S01"));
+        b.Send("BUS0043", TestKit.Board(1, "DEADBEEF", boarded.AddHours(-1), "S01", vehicle: "V0043"), TestKit.Alight(2, "DEADBEEF", boarded.AddMinutes(-50), "S03", vehicle: "V0043"));
+        int runsOfA = unitsOfA.Runs, runsOfB = unitsOfB.Runs;
+
+        // Worker A: V0042's trip_end, which closes P0001's trip, and P0002 boarding after it; held once it has its locks.
+        using var aLocked = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+        unitsOfA.AfterLockAhead = () =>
+        {
+            aLocked.Set();
+            release.Wait();
+        };
+        var tripEnd = new JsonObject
+        {
+            ["seq"] = 2,
+            ["type"] = "trip_end",
+            ["at"] = TestKit.At(boarded.AddMinutes(30)),
+            ["ctx"] = new JsonObject { ["route"] = "R01", ["vehicle"] = "V0042", ["stop"] = "S07" },
+        };
+        Task<Ack> first = Task.Run(() => a.Send("BUS0042", tripEnd, TestKit.Board(3, "DEADBEEF", boarded.AddMinutes(31), "S07")));
+        Assert.True(aLocked.Wait(TimeSpan.FromSeconds(30)));
+        unitsOfA.AfterLockAhead = null;
+
+        // Worker B: both board V0043, so its unit locks P0001, then P0002. Had A locked only P0002 up front, each would
+        // now wait for the other (PostgreSQL breaks that after a second and runs one unit again).
+        Task<Ack> second = Task.Run(() => b.Send("BUS0043",
+            TestKit.Board(3, "04A1B2C3D4E5F6", boarded.AddMinutes(40), "S01", vehicle: "V0043"),
+            TestKit.Board(4, "DEADBEEF", boarded.AddMinutes(41), "S01", vehicle: "V0043")));
+        await WaitForALockWaiterAsync(settings, second);
+        release.Set();
+        Ack[] acks = await Task.WhenAll(first, second);
+
+        Assert.All(acks.SelectMany(ack => ack.Results), r => Assert.Equal(ResultStatus.Applied, r.Status));
+        Assert.Equal(1, unitsOfA.Runs - runsOfA);
+        Assert.Equal(1, unitsOfB.Runs - runsOfB);
+    }
+
+    /// <summary>Until a session of the database waits for a lock (the unit under test, blocked), or <paramref name="unit"/> ended.</summary>
+    private static async Task WaitForALockWaiterAsync(NpgsqlConnectionStringBuilder settings, Task unit)
+    {
+        await using var c = new NpgsqlConnection(settings.ConnectionString);
+        await c.OpenAsync();
+        await using var waiting = new NpgsqlCommand(
+            "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid WHERE NOT l.granted AND a.datname = current_database()", c);
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while ((long)(await waiting.ExecuteScalarAsync())! == 0 && !unit.IsCompleted)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "no unit waited for a lock within 30 s");
+            await Task.WhenAny(unit, Task.Delay(10));
+        }
     }
 
     [Fact]

@@ -330,7 +330,7 @@ public sealed class IngestPipeline
                 UnitState unit = _store.Write(w =>
                 {
                     var u = new UnitState();
-                    w.LockAhead(devices, persons);
+                    w.LockAhead(devices, WithTripEndRiders(w, group, persons));
                     for (int i = 0; i < group.Length; i++)
                     {
                         PendingBatch b = group[i];
@@ -370,6 +370,29 @@ public sealed class IngestPipeline
         }
 
         return ([.. group.Select(b => b.Device).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)], [.. persons]);
+    }
+
+    /// <summary>
+    /// The persons to lock, with the riders of the group's trip_ends (whom the unit evaluates too: a trip_end closes the
+    /// open trips on its vehicle), in pid order. Locked later, one by one, they would be taken out of order, and two
+    /// workers' units could each wait for a person the other holds (PostgreSQL breaks that after a second, then runs
+    /// one unit again).
+    /// </summary>
+    private static string[] WithTripEndRiders(IIngestWrite w, PendingBatch[] group, string[] persons)
+    {
+        SortedSet<string>? all = null;
+        foreach (PendingBatch b in group)
+        {
+            foreach (ReadEvent ev in b.Read.Events)
+            {
+                if (ev.Event is { Type: EventTypes.TripEnd, Card: null, Ctx.Vehicle: { } vehicle } e)
+                {
+                    (all ??= new SortedSet<string>(persons, StringComparer.Ordinal)).UnionWith(w.PersonsBoarded(vehicle, e.At - RuleWindows.Trip, e.At));
+                }
+            }
+        }
+
+        return all is null ? persons : [.. all];
     }
 
     /// <summary>What one unit of work changed beyond the store: who went into or out of debt, vehicles' trips, how much it quarantined.</summary>
