@@ -211,7 +211,16 @@ public sealed class IngestHost : IAsyncDisposable
             if (path is not null)
             {
                 RegistryImport import = postgres.Registry.Import(path);
-                logger.LogInformation("Registry {Sha256} {State} in {Millis} ms", import.Sha256, import.Applied ? "imported into the store" : "already in the store", sw.ElapsedMilliseconds);
+                if (import.ReplacedAt is { } replacedAt)
+                {
+                    // A host whose file was not updated must not take every worker back to an older registry.
+                    logger.LogWarning("--registry {Path} is an export the store replaced at {ReplacedAt:O}: not imported; running with the store's newer registry {Sha256} (update the file on this host, or roll back on purpose with `ingest registry import`)",
+                        path, replacedAt, import.Sha256);
+                }
+                else
+                {
+                    logger.LogInformation("Registry {Sha256} {State} in {Millis} ms", import.Sha256, import.Applied ? "imported into the store" : "already in the store", sw.ElapsedMilliseconds);
+                }
             }
 
             registry = postgres.Registry.Load();

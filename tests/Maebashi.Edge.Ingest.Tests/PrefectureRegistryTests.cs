@@ -95,6 +95,36 @@ public sealed class PrefectureRegistryTests(PostgresFixture postgres)
     }
 
     [Fact]
+    public async Task A_worker_started_with_an_export_the_store_replaced_keeps_the_newer_registry_and_an_operator_may_roll_back()
+    {
+        PostgresDatabase db = await Database();
+        using var store = new PostgresIngestStore(PostgresConnectionUri.Parse(db.Uri));
+        string dir = TestKit.TempDir();
+        string old = Path.Combine(dir, "registry-old.json");
+        string current = Path.Combine(dir, "registry.json");
+        File.Copy(SharedFixtures.RegistryPath, old);
+        JsonNode doc = JsonNode.Parse(await File.ReadAllTextAsync(old))!;
+        doc["cards"]!.AsArray().Single(c => (string)c!["uid"]! == "04A1B2C3D4E5F6")!["status"] = CardStatuses.Lost;
+        await File.WriteAllTextAsync(current, doc.ToJsonString());
+        Assert.True(Registry(store).Import(old).Applied);
+        Assert.True(Registry(store).Import(current).Applied);
+
+        // A host whose file was not updated restarts its worker: the card reported lost stays lost for every worker.
+        RegistryImport stale = Registry(store).Import(old);
+        Assert.False(stale.Applied);
+        Assert.NotNull(stale.ReplacedAt);
+        Assert.Equal(PostgresRegistry.FileSha256(current), stale.Sha256);
+        Assert.True(Registry(store).Load().FindCard(TestKit.Tok("04A1B2C3D4E5F6"))!.Lost);
+
+        // An operator's import takes it back on purpose; then the newer export is the replaced one.
+        (int exit, string stdout, string stderr) = await EdgeCli.RunAsync(["ingest", "registry", "import", "--store", db.Uri, "--registry", old]);
+        Assert.True(exit == 0, stderr);
+        Assert.EndsWith("applied=true", stdout.Trim(), StringComparison.Ordinal);
+        Assert.False(Registry(store).Load().FindCard(TestKit.Tok("04A1B2C3D4E5F6"))!.Lost);
+        Assert.NotNull(Registry(store).Import(current).ReplacedAt);
+    }
+
+    [Fact]
     public async Task A_bad_export_is_refused_naming_its_problems_and_the_stored_registry_stays()
     {
         PostgresDatabase db = await Database();

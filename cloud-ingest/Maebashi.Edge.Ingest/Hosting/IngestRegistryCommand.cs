@@ -30,7 +30,8 @@ public static class IngestRegistryCommand
                 }
 
                 using var storeOpened = new PostgresIngestStore(settings);
-                RegistryImport result = storeOpened.Registry.Import(options.RegistryPath!);
+                // An operator's import: any file, an export a later one replaced too (a deliberate rollback).
+                RegistryImport result = storeOpened.Registry.Import(options.RegistryPath!, replacedToo: true);
                 Console.Out.WriteLine($"registry sha256={result.Sha256} persons={result.Persons} cards={result.Cards} applied={(result.Applied ? "true" : "false")}");
                 return (int)IngestExitCode.Ok;
             }

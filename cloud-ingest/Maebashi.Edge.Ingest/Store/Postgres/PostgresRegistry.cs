@@ -12,8 +12,11 @@ using NpgsqlTypes;
 
 namespace Maebashi.Edge.Ingest.Store.Postgres;
 
-/// <summary>What an import did: whether it replaced the stored registry, and what the store now holds.</summary>
-public sealed record RegistryImport(bool Applied, string Sha256, int Persons, int Cards);
+/// <summary>
+/// What an import did: whether it replaced the stored registry, and what the store now holds. <paramref name="ReplacedAt"/>
+/// is set when the file was not imported because a later import replaced it then (a worker started with an old export).
+/// </summary>
+public sealed record RegistryImport(bool Applied, string Sha256, int Persons, int Cards, DateTimeOffset? ReplacedAt = null);
 
 /// <summary>
 /// The registry kept in PostgreSQL (schema 6): imported from the city's export once, read by every worker at start into
@@ -30,16 +33,27 @@ public sealed class PostgresRegistry(NpgsqlDataSource source)
     /// tokens, replacing the stored persons and cards in one transaction. Throws <see cref="RegistryException"/>
     /// listing every problem of a bad file, and then the stored registry stays as it was.
     /// </summary>
-    public RegistryImport Import(string path)
+    /// <param name="replacedToo">
+    /// Import the file even when a later import replaced it (an operator's deliberate rollback, `ingest registry
+    /// import`). Without it (a worker's start), such a file is not imported: the stored registry is newer, and the
+    /// result says when the file was replaced.
+    /// </param>
+    public RegistryImport Import(string path, bool replacedToo = false)
     {
         ArgumentNullException.ThrowIfNull(path);
         string sha256 = FileSha256(path);
         using NpgsqlConnection c = source.OpenConnection();
         using NpgsqlTransaction tx = c.BeginTransaction(IsolationLevel.ReadCommitted);
         Execute(c, tx, $"SELECT pg_advisory_xact_lock({ImportLock.ToString(CultureInfo.InvariantCulture)})");
-        if (Stored(c, tx) is { } stored && stored.Sha256 == sha256)
+        RegistryImport? stored = Stored(c, tx);
+        if (stored?.Sha256 == sha256)
         {
             return stored;
+        }
+
+        if (stored is not null && !replacedToo && ReplacedAt(c, tx, sha256) is { } replacedAt)
+        {
+            return stored with { ReplacedAt = replacedAt };
         }
 
         CityRegistry registry = RegistryLoader.Load(path);
@@ -99,10 +113,32 @@ public sealed class PostgresRegistry(NpgsqlDataSource source)
             upsert.ExecuteNonQuery();
         }
 
+        // The export it replaced is remembered (a worker started with it later keeps this one); this one is current again.
+        if (stored is not null)
+        {
+            using var replaced = new NpgsqlCommand(
+                "INSERT INTO registry_replaced (sha256, replaced_at) VALUES ($1, now()) ON CONFLICT (sha256) DO UPDATE SET replaced_at = excluded.replaced_at", c, tx);
+            replaced.Parameters.Add(new NpgsqlParameter<string> { TypedValue = stored.Sha256 });
+            replaced.ExecuteNonQuery();
+        }
+
+        using (var current = new NpgsqlCommand("DELETE FROM registry_replaced WHERE sha256 = $1", c, tx))
+        {
+            current.Parameters.Add(new NpgsqlParameter<string> { TypedValue = sha256 });
+            current.ExecuteNonQuery();
+        }
+
         // The next worker reads the persons in key order: an index scan, not a guess from stale statistics.
         Execute(c, tx, "ANALYZE registry_persons");
         tx.Commit();
         return new RegistryImport(true, sha256, registry.PersonCount, registry.CardCount);
+    }
+
+    private static DateTimeOffset? ReplacedAt(NpgsqlConnection c, NpgsqlTransaction tx, string sha256)
+    {
+        using var cmd = new NpgsqlCommand("SELECT replaced_at FROM registry_replaced WHERE sha256 = $1", c, tx);
+        cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = sha256 });
+        return cmd.ExecuteScalar() is DateTime at ? new DateTimeOffset(DateTime.SpecifyKind(at, DateTimeKind.Utc)) : null;
     }
 
     /// <summary>What the store holds, or null when no registry was imported.</summary>
