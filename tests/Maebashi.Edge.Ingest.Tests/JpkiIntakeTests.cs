@@ -87,7 +87,8 @@ public sealed class JpkiIntakeTests : IDisposable
         // The store may roll a unit back and run it again (PostgreSQL after a deadlock): the second run must find the
         // card's certificate and signature as the device sent them, not as the first run left them.
         using var store = new LiteDbIngestStore(Path.Combine(_dir, "retried"));
-        IIngestStore twice = UnitsRunTwice.Around(store, out UnitsRunTwice runs);
+        IIngestStore twice = InterceptedUnits.Around(store, out InterceptedUnits runs);
+        runs.RunTwice = true;
         var pipeline = new IngestPipeline(_registry, twice, _time, _metrics, _loggers.CreateLogger("ingest"),
             cardReads: CardReadVerifier.Create(_registry, keyFile: null, _trust));
 

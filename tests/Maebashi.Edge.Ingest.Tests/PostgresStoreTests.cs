@@ -155,13 +155,14 @@ public sealed class PostgresStoreTests(PostgresFixture postgres)
         List<DayHistoryOrderTests.Batch> batches = DayHistoryOrderTests.Generate(random);
         var shuffled = batches.OrderBy(_ => random.Next()).ToList();
         DateTimeOffset end = DayHistoryOrderTests.First.AddDays(11);
-        UnitsRunTwice? runs = null;
+        InterceptedUnits? runs = null;
 
         string once = Deliver(clock => new PipelineKit(clock), shuffled, end);
         string twice = Deliver(clock =>
         {
-            IIngestStore store = UnitsRunTwice.Around(new LiteDbIngestStore(TestKit.TempDir()), out UnitsRunTwice proxy);
-            runs = proxy;
+            IIngestStore store = InterceptedUnits.Around(new LiteDbIngestStore(TestKit.TempDir()), out InterceptedUnits units);
+            units.RunTwice = true;
+            runs = units;
             return new PipelineKit(clock, store);
         }, shuffled, end);
 
@@ -203,8 +204,8 @@ public sealed class PostgresStoreTests(PostgresFixture postgres)
         NpgsqlConnectionStringBuilder settings = Settings(await Database());
         DateTimeOffset boarded = new(2026, 12, 1, 8, 0, 0, TestKit.Jst);
         var time = new FakeTimeProvider(boarded.AddMinutes(45));
-        using var a = new PipelineKit(time, PausedUnits.Around(new PostgresIngestStore(settings), out PausedUnits unitsOfA));
-        using var b = new PipelineKit(time, PausedUnits.Around(new PostgresIngestStore(settings), out PausedUnits unitsOfB));
+        using var a = new PipelineKit(time, InterceptedUnits.Around(new PostgresIngestStore(settings), out InterceptedUnits unitsOfA));
+        using var b = new PipelineKit(time, InterceptedUnits.Around(new PostgresIngestStore(settings), out InterceptedUnits unitsOfB));
         // P0001 boarded V0042; the trip is open. P0002 rode V0043 before (a person the store holds).
         a.Send("BUS0042", TestKit.Board(1, "04A1B2C3D4E5F6", boarded, "S01"));
         b.Send("BUS0043", TestKit.Board(1, "DEADBEEF", boarded.AddHours(-1), "S01", vehicle: "V0043"), TestKit.Alight(2, "DEADBEEF", boarded.AddMinutes(-50), "S03", vehicle: "V0043"));
