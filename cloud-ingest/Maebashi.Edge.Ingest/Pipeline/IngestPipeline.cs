@@ -334,9 +334,10 @@ public sealed class IngestPipeline
                     for (int i = 0; i < group.Length; i++)
                     {
                         PendingBatch b = group[i];
-                        results[i] = ApplyBatch(w, u, b.Device, b.Topic, b.Payload.Span, b.Read, b.Checks, b.Now);
+                        results[i] = ApplyBatch(w, u, i, b.Device, b.Topic, b.Payload.Span, b.Read, b.Checks, b.Now);
                     }
 
+                    WriteQuarantine(w, u, results);
                     FinishUnit(w, u);
                     return u;
                 });
@@ -406,10 +407,9 @@ public sealed class IngestPipeline
 
         /// <summary>How many of them were new to the stored log, for the metric once committed.</summary>
         public int TravelReviewsAdded { get; set; }
-        public int Quarantined { get; set; }
 
-        /// <summary>The codes of refusals the quarantine only counted (past its limits), for the metric once committed.</summary>
-        public List<string> DroppedCodes { get; } = [];
+        /// <summary>The quarantine records of the unit's events, by batch (the group's index), in the order refused.</summary>
+        public List<(int Batch, QuarantineEntry Entry)> Quarantine { get; } = [];
 
         /// <summary>Card reads refused, by code, for the metric once committed (a unit the store retries counts once).</summary>
         public List<string> RefusedReads { get; } = [];
@@ -417,10 +417,9 @@ public sealed class IngestPipeline
 
     private sealed record Applied(Ack Ack, int Quarantined, DateTimeOffset? NewestAt, IReadOnlyList<string> DroppedCodes);
 
-    private Applied ApplyBatch(IIngestWrite w, UnitState unit, string device, string topic, ReadOnlySpan<byte> payload, BatchReadResult read, CardReadCheck[] checks, DateTimeOffset now)
+    /// <param name="batch">The batch's index in the group (its quarantine records are written with the unit's, at its end).</param>
+    private Applied ApplyBatch(IIngestWrite w, UnitState unit, int batch, string device, string topic, ReadOnlySpan<byte> payload, BatchReadResult read, CardReadCheck[] checks, DateTimeOffset now)
     {
-        int quarantinedBefore = unit.Quarantined;
-        int droppedBefore = unit.DroppedCodes.Count;
         var results = new EventResult[read.Events.Count];
         var fresh = new List<(int Index, TapRecord Tap)>(read.Events.Count);
         var candidates = new List<(int Index, TapRecord Tap)>(read.Events.Count);
@@ -437,7 +436,7 @@ public sealed class IngestPipeline
             {
                 string reason = ev.Error!.ToString();
                 results[i] = new EventResult { Seq = ev.Seq, Status = ResultStatus.Rejected, Reason = reason };
-                QuarantineEvent(w, unit, ref quarantined, payload, device, topic, ev.Seq, ev.Error.Code.ToString(), reason, now);
+                QuarantineEvent(unit, batch, ref quarantined, payload, device, topic, ev.Seq, ev.Error.Code.ToString(), reason, now);
                 continue;
             }
 
@@ -450,7 +449,7 @@ public sealed class IngestPipeline
                 {
                     const string reason = "card.tok: unknown card token";
                     results[i] = new EventResult { Seq = e.Seq, Status = ResultStatus.Rejected, Reason = reason };
-                    QuarantineEvent(w, unit, ref quarantined, payload, device, topic, e.Seq, nameof(ErrorCode.UnknownCard), reason, now);
+                    QuarantineEvent(unit, batch, ref quarantined, payload, device, topic, e.Seq, nameof(ErrorCode.UnknownCard), reason, now);
                     continue;
                 }
 
@@ -458,7 +457,7 @@ public sealed class IngestPipeline
                 if (!cardRead.Accepted)
                 {
                     results[i] = new EventResult { Seq = e.Seq, Status = ResultStatus.Rejected, Reason = cardRead.Reason };
-                    QuarantineEvent(w, unit, ref quarantined, payload, device, topic, e.Seq, cardRead.Problem!.Value.ToString(), cardRead.Reason!, now);
+                    QuarantineEvent(unit, batch, ref quarantined, payload, device, topic, e.Seq, cardRead.Problem!.Value.ToString(), cardRead.Reason!, now);
                     unit.RefusedReads.Add(cardRead.Problem.Value.ToString());
                     if (cardRead.Problem == CardReadProblem.Clone)
                     {
@@ -535,7 +534,7 @@ public sealed class IngestPipeline
             {
                 // Stored for audit and for order-independence, but the operators see why it was refused.
                 string code = CardSignals.RefusalCode(view, tap);
-                QuarantineEvent(w, unit, ref quarantined, payload, device, topic, tap.Seq, code, r.Reason ?? "rejected by the rules", now);
+                QuarantineEvent(unit, batch, ref quarantined, payload, device, topic, tap.Seq, code, r.Reason ?? "rejected by the rules", now);
                 if (code != CardSignals.RuleCode)
                 {
                     unit.RefusedReads.Add(code);
@@ -553,7 +552,7 @@ public sealed class IngestPipeline
         DeviceProgress? progress = w.GetDevice(device);
         ulong upTo = read.Events.Count == 0 ? progress?.UpTo ?? 0 : Math.Max(progress?.UpTo ?? 0, read.Events[^1].Seq);
         w.PutDevice(new DeviceProgress(device, upTo, now, (progress?.EventsApplied ?? 0) + fresh.Count));
-        return new Applied(new Ack { UpTo = upTo, Results = [.. results] }, unit.Quarantined - quarantinedBefore, newest, unit.DroppedCodes[droppedBefore..]);
+        return new Applied(new Ack { UpTo = upTo, Results = [.. results] }, 0, newest, []);
     }
 
     private static void Affect(Dictionary<string, DateOnly> affected, string pid, DateOnly replayFrom)
@@ -596,18 +595,28 @@ public sealed class IngestPipeline
         DenyListChanged?.Invoke(list);
     }
 
-    private void QuarantineEvent(IIngestWrite w, UnitState unit, ref QuarantinedPayload? quarantined, ReadOnlySpan<byte> payload, string device, string topic, ulong seq, string code, string reason, DateTimeOffset now)
+    private void QuarantineEvent(UnitState unit, int batch, ref QuarantinedPayload? quarantined, ReadOnlySpan<byte> payload, string device, string topic, ulong seq, string code, string reason, DateTimeOffset now)
     {
         quarantined ??= QuarantinedPayload.Of(payload, _quarantine.PayloadBytes);
-        QuarantineEntry entry = quarantined.Entry(QuarantineKind.Event, device, topic, code, reason, seq, now);
-        switch (w.AddQuarantine(entry, _quarantine))
+        unit.Quarantine.Add((batch, quarantined.Entry(QuarantineKind.Event, device, topic, code, reason, seq, now)));
+    }
+
+    /// <summary>
+    /// Writes the unit's quarantine records, in the order refused, and counts them into their batches' results. At the
+    /// unit's end, not as each event is refused: the quarantine's totals are one row every worker's units lock
+    /// (PostgreSQL), held from here to the commit, and taken after the unit's persons like its other shared locks.
+    /// </summary>
+    private void WriteQuarantine(IIngestWrite w, UnitState unit, Applied[] results)
+    {
+        foreach ((int batch, QuarantineEntry entry) in unit.Quarantine)
         {
-            case QuarantineOutcome.Added:
-                unit.Quarantined++;
-                break;
-            case QuarantineOutcome.Dropped:
-                unit.DroppedCodes.Add(entry.Code);
-                break;
+            Applied r = results[batch];
+            results[batch] = w.AddQuarantine(entry, _quarantine) switch
+            {
+                QuarantineOutcome.Added => r with { Quarantined = r.Quarantined + 1 },
+                QuarantineOutcome.Dropped => r with { DroppedCodes = [.. r.DroppedCodes, entry.Code] },
+                _ => r,
+            };
         }
     }
 
