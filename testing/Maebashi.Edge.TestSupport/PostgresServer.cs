@@ -206,6 +206,17 @@ public sealed class PostgresServer : IAsyncDisposable, IDisposable
         {
             _process.KillHard();
         }
+
+        // A killed backend still in the kernel (a write or fsync under way) keeps the shared memory attached until it
+        // is gone, and a postmaster started before then refuses to start ("pre-existing shared memory block is still
+        // in use"): every killed process is waited for, not only the postmaster.
+        foreach (int pid in pids)
+        {
+            if (!ProcessExit.WaitFor(pid, StopTimeout))
+            {
+                throw new TimeoutException($"PostgreSQL's process {pid} did not end within {StopTimeout.TotalSeconds:0} s of kill -9");
+            }
+        }
     }
 
     /// <summary>Creates an empty database for one test class (or one test) and returns how to reach it.</summary>
