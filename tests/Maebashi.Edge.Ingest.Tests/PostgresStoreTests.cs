@@ -277,6 +277,7 @@ public sealed class PostgresStoreTests(PostgresFixture postgres)
         a.Send("BUS0042", TestKit.Alight(6, riders[0], now.AddMinutes(-10), "S03"));
 
         Assert.Equal(4, a.Pipeline.TripOf("V0042").AboardAt(now));
+        Assert.Equal(4, b.Pipeline.TripOf("V0042").AboardAt(now)); // what the other worker's console and feed show
         using var restarted = new PipelineKit(time, new PostgresIngestStore(settings));
         Assert.Equal(4, restarted.Pipeline.TripOf("V0042").AboardAt(now));
     }

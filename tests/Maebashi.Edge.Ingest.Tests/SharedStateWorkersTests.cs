@@ -122,6 +122,29 @@ public sealed class SharedStateWorkersTests(PostgresFixture postgres) : IAsyncLi
     }
 
     [Fact]
+    public async Task Each_workers_metrics_count_the_quarantine_and_the_devices_progress_every_worker_wrote()
+    {
+        FakeTimeProvider time = Clocks.At("2026-11-30T12:00:00+09:00");
+        (RunningIngest a, RunningIngest b) = await TwoWorkersAsync(time);
+        DateTimeOffset at = new(2026, 11, 30, 10, 0, 0, TestKit.Jst);
+
+        // The shared subscription hands a clinic's batch to one worker and a bus's forged batch to the other.
+        byte[] checkIn = TestKit.Batch("CLN01", TestKit.Checkin(1, "04BADA55C0FFEE", at, "C01", 1), TestKit.Checkin(2, "DEADBEEF", at.AddMinutes(1), "C01", 2));
+        Assert.False(a.Host.Pipeline.ProcessBatch(TestKit.Topic("CLN01"), checkIn, TestKit.Mac("CLN01", checkIn)).IsRejected);
+        byte[] forged = TestKit.Batch("BUS0042", TestKit.Board(1, "04A1B2C3D4E5F6", at, "S01"));
+        Assert.True(b.Host.Pipeline.ProcessBatch(TestKit.Topic("BUS0042"), forged, TestKit.Mac("BUS0042", checkIn)).IsRejected);
+
+        // Whichever worker Prometheus scrapes reports the store's quarantine and progress, not only its own batches.
+        foreach (RunningIngest worker in new[] { a, b })
+        {
+            (int status, string metrics) = await worker.Get("/metrics", null);
+            Assert.Equal(200, status);
+            Assert.Contains("maebashi_ingest_quarantine 1\n", metrics.Replace("\r", "", StringComparison.Ordinal), StringComparison.Ordinal);
+            Assert.Contains("maebashi_ingest_device_last_seq{device=\"CLN01\"} 2", metrics, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public async Task Workers_changing_the_deny_list_at_once_publish_it_in_version_order_and_hold_the_same_list()
     {
         string dir = TestKit.TempDir();

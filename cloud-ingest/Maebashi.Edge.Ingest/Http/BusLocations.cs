@@ -69,10 +69,11 @@ public sealed class BusLocations(IngestPipeline pipeline)
             }
         }
 
-        return [.. newest.OrderBy(v => v.Key, StringComparer.Ordinal).Select(v => Locate(v.Key, v.Value, now))];
+        IReadOnlyDictionary<string, VehicleTrip> trips = pipeline.TripsOf(newest.Keys);
+        return [.. newest.OrderBy(v => v.Key, StringComparer.Ordinal).Select(v => Locate(v.Key, v.Value, trips.GetValueOrDefault(v.Key) ?? VehicleTrip.None, now))];
     }
 
-    private BusLocation Locate(string vehicle, VehiclePosition p, DateTimeOffset now)
+    private BusLocation Locate(string vehicle, VehiclePosition p, VehicleTrip trip, DateTimeOffset now)
     {
         RouteDef? route = p.Route is null ? null : pipeline.Registry.FindRoute(p.Route);
         string? stop = route is not null && p.Stop is { } s && IsOnRoute(route, s) ? s : null;
@@ -80,7 +81,7 @@ public sealed class BusLocations(IngestPipeline pipeline)
             ? p.StopStatus
             : null;
         VehicleDef? def = _vehicles.GetValueOrDefault(vehicle);
-        int aboard = pipeline.TripOf(vehicle).AboardAt(now);
+        int aboard = trip.AboardAt(now);
         int? capacity = def?.Capacity is > 0 ? def.Capacity : null;
         return new BusLocation(
             vehicle,

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using OpenTelemetry.Metrics;
 
 namespace Maebashi.Edge.Ingest.Http;
@@ -35,7 +36,31 @@ public static partial class MetricsEndpoint
     }
 
     public static void MapIngestMetrics(this IEndpointRouteBuilder app) =>
-        app.MapPrometheusScrapingEndpoint(Path, meterProvider: null, configureBranchedPipeline: b => b.Use(WithoutEmptyLabelSetsAsync), optionsName: null);
+        app.MapPrometheusScrapingEndpoint(Path, meterProvider: null, configureBranchedPipeline: b =>
+        {
+            b.Use(WithStoredMetricsAsync);
+            b.Use(WithoutEmptyLabelSetsAsync);
+        }, optionsName: null);
+
+    /// <summary>
+    /// The series that count the store's state (the quarantine, devices' progress) are read from it before each scrape,
+    /// so that every worker reports what all of them wrote. A store that cannot answer leaves them as last read: the
+    /// worker's own series still come.
+    /// </summary>
+    private static Task WithStoredMetricsAsync(HttpContext context, RequestDelegate next)
+    {
+        try
+        {
+            context.RequestServices.GetRequiredService<IngestPipeline>().RefreshStoredMetrics();
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(MetricsEndpoint).FullName!)
+                .LogWarning("Metrics of the store not read for this scrape: {Error}", e.Message);
+        }
+
+        return next(context);
+    }
 
     /// <summary>
     /// The exporter writes a series without labels as <c>name{} value</c>; Prometheus reads that as <c>name value</c>,

@@ -138,14 +138,10 @@ public sealed class IngestMetrics : IDisposable
 
     public void CardReadRefused(string code) => _cardReadsRefused.AddOrUpdate(code, 1, (_, n) => n + 1);
 
-    public void AddQuarantined(int n) => Interlocked.Add(ref _quarantine, n);
-
+    /// <summary>The records the store's quarantine holds (every worker's).</summary>
     public void SetQuarantineCount(long n) => Interlocked.Exchange(ref _quarantine, n);
 
-    /// <summary>One more refusal of the device the quarantine only counted.</summary>
-    public void QuarantineDropped(string device, string code) => _quarantineDropped.AddOrUpdate((device, code), 1, (_, n) => n + 1);
-
-    /// <summary>The count the store kept for the device and code (at start: the counter carries on across restarts).</summary>
+    /// <summary>The refusals of the device and code the store's quarantine only counted (every worker's, across restarts).</summary>
     public void SetQuarantineDropped(string device, string code, long n) => _quarantineDropped[(device, code)] = n;
 
     public void SetDeviceSeq(string device, ulong seq) => _deviceSeq[device] = seq;

@@ -60,19 +60,28 @@ public sealed partial class IngestPipeline
         _denyList = new DenyListTracker(registry, store);
         _occupancy = new VehicleOccupancy(registry, store);
         _groupCommit = new GroupCommitQueue<PendingBatch, Applied>(WriteGroup, MaxBatchesPerUnit);
-        IReadOnlyList<QuarantineUsage> usage = store.QuarantineUsage();
-        metrics.SetQuarantineCount(usage.Sum(u => u.Records));
+        RefreshStoredMetrics();
+    }
+
+    /// <summary>
+    /// Sets the metrics that count the store's state rather than this worker's work from the store, which every worker
+    /// writes: the quarantine's records and drops, and each device's progress. At start and before each scrape.
+    /// </summary>
+    public void RefreshStoredMetrics()
+    {
+        IReadOnlyList<QuarantineUsage> usage = _store.QuarantineUsage();
+        _metrics.SetQuarantineCount(usage.Sum(u => u.Records));
         foreach (QuarantineUsage u in usage)
         {
             foreach ((string code, long n) in u.Dropped)
             {
-                metrics.SetQuarantineDropped(u.Device, code, n);
+                _metrics.SetQuarantineDropped(u.Device, code, n);
             }
         }
 
-        foreach (DeviceProgress d in store.Devices())
+        foreach (DeviceProgress d in _store.Devices())
         {
-            metrics.SetDeviceSeq(d.Device, d.UpTo);
+            _metrics.SetDeviceSeq(d.Device, d.UpTo);
         }
     }
 
@@ -98,8 +107,11 @@ public sealed partial class IngestPipeline
 
     public IReadOnlyDictionary<string, DeviceStatus> Statuses => _statuses;
 
-    /// <summary>The vehicle's current trip for the occupancy estimate, as committed (docs/ingest.md, "Occupancy").</summary>
-    public VehicleTrip TripOf(string vehicle) => _occupancy.TripOf(vehicle);
+    /// <summary>The vehicle's current trip for the occupancy estimate, as committed by any worker (docs/ingest.md, "Occupancy").</summary>
+    public VehicleTrip TripOf(string vehicle) => TripsOf([vehicle]).GetValueOrDefault(vehicle) ?? VehicleTrip.None;
+
+    /// <summary>The vehicles' current trips, read from the store at once; a vehicle absent has no counted tap.</summary>
+    public IReadOnlyDictionary<string, VehicleTrip> TripsOf(IEnumerable<string> vehicles) => _occupancy.TripsOf(vehicles);
 
     /// <summary>A device's retained status: firmware, backlog, readers (for /api/v1/devices and /metrics).</summary>
     public void OnStatus(string topic, ReadOnlySpan<byte> payload)
@@ -172,12 +184,6 @@ public sealed partial class IngestPipeline
         Applied applied = await _groupCommit.Enqueue(new PendingBatch(device, topic, payload, read, checks, now)).ConfigureAwait(false);
 
         _metrics.RecordBatch(applied.Ack.Results, _time.GetElapsedTime(started), applied.NewestAt is { } at ? now - at : null);
-        _metrics.SetDeviceSeq(device, applied.Ack.UpTo);
-        _metrics.AddQuarantined(applied.Quarantined);
-        foreach (string code in applied.DroppedCodes)
-        {
-            _metrics.QuarantineDropped(device, code);
-        }
 
         return new BatchOutcome { Device = device, Ack = applied.Ack };
     }
@@ -223,10 +229,10 @@ public sealed partial class IngestPipeline
                     for (int i = 0; i < group.Length; i++)
                     {
                         PendingBatch b = group[i];
-                        results[i] = ApplyBatch(w, u, i, b.Device, b.Topic, b.Payload.Span, b.Read, b.Checks, b.Now);
+                        results[i] = ApplyBatch(w, u, b.Device, b.Topic, b.Payload.Span, b.Read, b.Checks, b.Now);
                     }
 
-                    WriteQuarantine(w, u, results);
+                    WriteQuarantine(w, u);
                     FinishUnit(w, u);
                     return u;
                 });
@@ -297,17 +303,16 @@ public sealed partial class IngestPipeline
         /// <summary>How many of them were new to the stored log, for the metric once committed.</summary>
         public int TravelReviewsAdded { get; set; }
 
-        /// <summary>The quarantine records of the unit's events, by batch (the group's index), in the order refused.</summary>
-        public List<(int Batch, QuarantineEntry Entry)> Quarantine { get; } = [];
+        /// <summary>The quarantine records of the unit's events, in the order refused.</summary>
+        public List<QuarantineEntry> Quarantine { get; } = [];
 
         /// <summary>Card reads refused, by code, for the metric once committed (a unit the store retries counts once).</summary>
         public List<string> RefusedReads { get; } = [];
     }
 
-    private sealed record Applied(Ack Ack, int Quarantined, DateTimeOffset? NewestAt, IReadOnlyList<string> DroppedCodes);
+    private sealed record Applied(Ack Ack, DateTimeOffset? NewestAt);
 
-    /// <param name="batch">The batch's index in the group (its quarantine records are written with the unit's, at its end).</param>
-    private Applied ApplyBatch(IIngestWrite w, UnitState unit, int batch, string device, string topic, ReadOnlySpan<byte> payload, BatchReadResult read, CardReadCheck[] checks, DateTimeOffset now)
+    private Applied ApplyBatch(IIngestWrite w, UnitState unit, string device, string topic, ReadOnlySpan<byte> payload, BatchReadResult read, CardReadCheck[] checks, DateTimeOffset now)
     {
         var results = new EventResult[read.Events.Count];
         var fresh = new List<(int Index, TapRecord Tap)>(read.Events.Count);
@@ -325,7 +330,7 @@ public sealed partial class IngestPipeline
             {
                 string reason = ev.Error!.ToString();
                 results[i] = new EventResult { Seq = ev.Seq, Status = ResultStatus.Rejected, Reason = reason };
-                QuarantineEvent(unit, batch, ref quarantined, payload, device, topic, ev.Seq, ev.Error.Code.ToString(), reason, now);
+                QuarantineEvent(unit, ref quarantined, payload, device, topic, ev.Seq, ev.Error.Code.ToString(), reason, now);
                 continue;
             }
 
@@ -338,7 +343,7 @@ public sealed partial class IngestPipeline
                 {
                     const string reason = "card.tok: unknown card token";
                     results[i] = new EventResult { Seq = e.Seq, Status = ResultStatus.Rejected, Reason = reason };
-                    QuarantineEvent(unit, batch, ref quarantined, payload, device, topic, e.Seq, nameof(ErrorCode.UnknownCard), reason, now);
+                    QuarantineEvent(unit, ref quarantined, payload, device, topic, e.Seq, nameof(ErrorCode.UnknownCard), reason, now);
                     continue;
                 }
 
@@ -346,7 +351,7 @@ public sealed partial class IngestPipeline
                 if (!cardRead.Accepted)
                 {
                     results[i] = new EventResult { Seq = e.Seq, Status = ResultStatus.Rejected, Reason = cardRead.Reason };
-                    QuarantineEvent(unit, batch, ref quarantined, payload, device, topic, e.Seq, cardRead.Problem!.Value.ToString(), cardRead.Reason!, now);
+                    QuarantineEvent(unit, ref quarantined, payload, device, topic, e.Seq, cardRead.Problem!.Value.ToString(), cardRead.Reason!, now);
                     unit.RefusedReads.Add(cardRead.Problem.Value.ToString());
                     if (cardRead.Problem == CardReadProblem.Clone)
                     {
@@ -423,7 +428,7 @@ public sealed partial class IngestPipeline
             {
                 // Stored for audit and for order-independence, but the operators see why it was refused.
                 string code = CardSignals.RefusalCode(view, tap);
-                QuarantineEvent(unit, batch, ref quarantined, payload, device, topic, tap.Seq, code, r.Reason ?? "rejected by the rules", now);
+                QuarantineEvent(unit, ref quarantined, payload, device, topic, tap.Seq, code, r.Reason ?? "rejected by the rules", now);
                 if (code != CardSignals.RuleCode)
                 {
                     unit.RefusedReads.Add(code);
@@ -441,7 +446,7 @@ public sealed partial class IngestPipeline
         DeviceProgress? progress = w.GetDevice(device);
         ulong upTo = read.Events.Count == 0 ? progress?.UpTo ?? 0 : Math.Max(progress?.UpTo ?? 0, read.Events[^1].Seq);
         w.PutDevice(new DeviceProgress(device, upTo, now, (progress?.EventsApplied ?? 0) + fresh.Count));
-        return new Applied(new Ack { UpTo = upTo, Results = [.. results] }, 0, newest, []);
+        return new Applied(new Ack { UpTo = upTo, Results = [.. results] }, newest);
     }
 
     private static void Affect(Dictionary<string, DateOnly> affected, string pid, DateOnly replayFrom)
@@ -464,7 +469,7 @@ public sealed partial class IngestPipeline
         _denyList.Stage(w, unit.Deny);
     }
 
-    // Runs under _gate after the unit committed: the in-memory deny list and trips follow the store.
+    // Runs under _gate after the unit committed: the in-memory deny list follows the store.
     private void AfterCommit(UnitState unit)
     {
         foreach (string code in unit.RefusedReads)
@@ -474,7 +479,6 @@ public sealed partial class IngestPipeline
 
         _metrics.TravelReviewed(unit.TravelReviewsAdded);
 
-        _occupancy.Commit(unit.Occupancy);
         if (_denyList.Commit(unit.Deny) is not { } list)
         {
             return;
@@ -484,28 +488,22 @@ public sealed partial class IngestPipeline
         DenyListChanged?.Invoke(list);
     }
 
-    private void QuarantineEvent(UnitState unit, int batch, ref QuarantinedPayload? quarantined, ReadOnlySpan<byte> payload, string device, string topic, ulong seq, string code, string reason, DateTimeOffset now)
+    private void QuarantineEvent(UnitState unit, ref QuarantinedPayload? quarantined, ReadOnlySpan<byte> payload, string device, string topic, ulong seq, string code, string reason, DateTimeOffset now)
     {
         quarantined ??= QuarantinedPayload.Of(payload, _quarantine.PayloadBytes);
-        unit.Quarantine.Add((batch, quarantined.Entry(QuarantineKind.Event, device, topic, code, reason, seq, now)));
+        unit.Quarantine.Add(quarantined.Entry(QuarantineKind.Event, device, topic, code, reason, seq, now));
     }
 
     /// <summary>
-    /// Writes the unit's quarantine records, in the order refused, and counts them into their batches' results. At the
-    /// unit's end, not as each event is refused: the quarantine's totals are one row every worker's units lock
-    /// (PostgreSQL), held from here to the commit, and taken after the unit's persons like its other shared locks.
+    /// Writes the unit's quarantine records, in the order refused. At the unit's end, not as each event is refused: the
+    /// quarantine's totals are one row every worker's units lock (PostgreSQL), held from here to the commit, and taken
+    /// after the unit's persons like its other shared locks.
     /// </summary>
-    private void WriteQuarantine(IIngestWrite w, UnitState unit, Applied[] results)
+    private void WriteQuarantine(IIngestWrite w, UnitState unit)
     {
-        foreach ((int batch, QuarantineEntry entry) in unit.Quarantine)
+        foreach (QuarantineEntry entry in unit.Quarantine)
         {
-            Applied r = results[batch];
-            results[batch] = w.AddQuarantine(entry, _quarantine) switch
-            {
-                QuarantineOutcome.Added => r with { Quarantined = r.Quarantined + 1 },
-                QuarantineOutcome.Dropped => r with { DroppedCodes = [.. r.DroppedCodes, entry.Code] },
-                _ => r,
-            };
+            w.AddQuarantine(entry, _quarantine);
         }
     }
 
@@ -519,16 +517,11 @@ public sealed partial class IngestPipeline
     {
         // A redelivery of the same payload (same device and code) counts as a repeat of its record.
         QuarantineEntry entry = QuarantinedPayload.Of(payload, _quarantine.PayloadBytes).Entry(QuarantineKind.Batch, device, topic, code, reason, null, _time.GetUtcNow());
-        switch (_store.Write(w => w.AddQuarantine(entry, _quarantine)))
+        // Past the limits a refusal is only counted (the store's drop count): a log line per refusal would let one
+        // device flood the log instead.
+        if (_store.Write(w => w.AddQuarantine(entry, _quarantine)) == QuarantineOutcome.Added)
         {
-            case QuarantineOutcome.Added:
-                _metrics.AddQuarantined(1);
-                _logger.LogWarning("Batch on {Topic} quarantined ({Code}): {Reason}", topic, code, reason);
-                break;
-            case QuarantineOutcome.Dropped:
-                // Counted only: a log line per refusal would let one device flood the log instead.
-                _metrics.QuarantineDropped(entry.Device, entry.Code);
-                break;
+            _logger.LogWarning("Batch on {Topic} quarantined ({Code}): {Reason}", topic, code, reason);
         }
     }
 
@@ -546,7 +539,6 @@ public sealed partial class IngestPipeline
         {
             step = _store.PurgeQuarantine(cutoff, PurgeStep);
             purged += step;
-            _metrics.AddQuarantined(-step);
         }
         while (step == PurgeStep);
 

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Text.Json;
 using Maebashi.Edge.Contract.Messages;
 using Maebashi.Edge.Contract.Registry;
@@ -44,10 +43,10 @@ public sealed record VehicleTrip(DateTimeOffset? Since, IReadOnlyList<OccupancyM
 
 /// <summary>
 /// The occupancy estimate of each vehicle (issue 16): its current trip, counted from the accepted <c>board</c> and
-/// <c>alight</c> taps of the vehicle by event time since its last <c>trip_end</c>. Not thread-safe for writes: the
-/// pipeline stages a unit's taps under its unit lock, adds them to the stored trips in the unit (read for update, so
-/// that two workers' units of one vehicle each add to what the other committed) and publishes the trips written after
-/// the unit committed; reads are from any thread and give the trip as this process last committed or read it.
+/// <c>alight</c> taps of the vehicle by event time since its last <c>trip_end</c>. The pipeline stages a unit's taps
+/// under its unit lock and adds them to the stored trips in the unit (read for update, so that two workers' units of
+/// one vehicle each add to what the other committed). Reads are from the store, so that every worker's console and feed
+/// show every worker's commits.
 /// </summary>
 /// <remarks>
 /// Bounded by the registry, not by the system's age: only the registry's vehicles are followed (its
@@ -62,25 +61,24 @@ internal sealed class VehicleOccupancy
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     private readonly HashSet<string> _vehicles;
-    private readonly ConcurrentDictionary<string, VehicleTrip> _trips = new(StringComparer.Ordinal);
+    private readonly IIngestStore _store;
 
     public VehicleOccupancy(CityRegistry registry, IIngestStore store)
     {
+        _store = store;
         _vehicles = new HashSet<string>(
             (registry.Document.Vehicles ?? []).Select(v => v.Id)
                 .Concat(registry.Devices.Select(d => d.Def.Vehicle).OfType<string>()),
             StringComparer.Ordinal);
-        foreach (string vehicle in _vehicles)
-        {
-            if (store.GetMeta(MetaPrefix + vehicle) is { } stored)
-            {
-                _trips[vehicle] = Read(stored);
-            }
-        }
     }
 
-    /// <summary>The vehicle's current trip as last committed.</summary>
-    public VehicleTrip TripOf(string vehicle) => _trips.GetValueOrDefault(vehicle) ?? VehicleTrip.None;
+    /// <summary>The vehicles' current trips as committed by any worker, read at once; a vehicle without taps has <see cref="VehicleTrip.None"/>.</summary>
+    public IReadOnlyDictionary<string, VehicleTrip> TripsOf(IEnumerable<string> vehicles)
+    {
+        string[] keys = [.. vehicles.Where(_vehicles.Contains).Distinct(StringComparer.Ordinal).Select(v => MetaPrefix + v)];
+        IReadOnlyDictionary<string, string> stored = keys.Length == 0 ? new Dictionary<string, string>() : _store.GetMetas(keys);
+        return stored.ToDictionary(kv => kv.Key[MetaPrefix.Length..], kv => Read(kv.Value), StringComparer.Ordinal);
+    }
 
     /// <summary>
     /// Adds a newly stored tap to the unit's changes when it counts: a bus tap (<c>board</c>, <c>alight</c>,
@@ -130,19 +128,8 @@ internal sealed class VehicleOccupancy
 
             if (trip.Changed)
             {
-                VehicleTrip built = trip.Build();
-                w.SetMeta(MetaPrefix + vehicle, JsonSerializer.Serialize(Stored.Of(built), Json));
-                changes.Written[vehicle] = built;
+                w.SetMeta(MetaPrefix + vehicle, JsonSerializer.Serialize(Stored.Of(trip.Build()), Json));
             }
-        }
-    }
-
-    /// <summary>After the unit committed: its trips become the current ones.</summary>
-    public void Commit(Changes changes)
-    {
-        foreach ((string vehicle, VehicleTrip trip) in changes.Written)
-        {
-            _trips[vehicle] = trip;
         }
     }
 
@@ -154,12 +141,10 @@ internal sealed class VehicleOccupancy
             : new VehicleTrip(s.Since, [.. s.Minutes.Select(m => new OccupancyMinute(DateTimeOffset.FromUnixTimeSeconds(m[0] * 60), (int)m[1], (int)m[2]))]);
     }
 
-    /// <summary>One unit of work's counted taps by vehicle, in the order staged, and the trips it wrote, not yet committed.</summary>
+    /// <summary>One unit of work's counted taps by vehicle, in the order staged.</summary>
     public sealed class Changes
     {
         public Dictionary<string, List<(string Type, DateTimeOffset At)>> Taps { get; } = new(StringComparer.Ordinal);
-
-        public Dictionary<string, VehicleTrip> Written { get; } = new(StringComparer.Ordinal);
     }
 
     /// <summary>A vehicle's trip being changed by one unit's taps.</summary>
@@ -167,7 +152,6 @@ internal sealed class VehicleOccupancy
     {
         private DateTimeOffset? _since = from.Since;
         private readonly List<OccupancyMinute> _minutes = [.. from.Minutes];
-        private VehicleTrip? _built;
 
         public bool Changed { get; private set; }
 
@@ -221,8 +205,8 @@ internal sealed class VehicleOccupancy
             Changed = true;
         }
 
-        /// <summary>The trip as changed; its taps are all added by then (the unit writes it, then commits it).</summary>
-        public VehicleTrip Build() => _built ??= new(_since, [.. _minutes]);
+        /// <summary>The trip as changed.</summary>
+        public VehicleTrip Build() => new(_since, [.. _minutes]);
     }
 
     /// <summary>The stored form: minutes as [unix minute, boards, alights].</summary>

@@ -377,6 +377,9 @@ public interface IIngestStore : IStoreMaintenance, ISharedState, IConsoleStateSt
 
     string? GetMeta(string key);
 
+    /// <summary>The values of those of <paramref name="keys"/> that are set, by key, in one read.</summary>
+    IReadOnlyDictionary<string, string> GetMetas(IReadOnlyCollection<string> keys);
+
     IReadOnlyList<RetainedRecord> RetainedMessages();
 
     /// <summary>Stores (or, with an empty payload, removes) a retained message; durable on return.</summary>

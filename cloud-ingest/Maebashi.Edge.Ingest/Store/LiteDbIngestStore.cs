@@ -316,6 +316,20 @@ public sealed partial class LiteDbIngestStore : IIngestStore
 
     public string? GetMeta(string key) => _db.GetCollection(Layout.Meta).FindById(key) is { } d ? LiteDbMapping.ReadMeta(d) : null;
 
+    public IReadOnlyDictionary<string, string> GetMetas(IReadOnlyCollection<string> keys)
+    {
+        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (string key in keys)
+        {
+            if (GetMeta(key) is { } value)
+            {
+                values[key] = value;
+            }
+        }
+
+        return values;
+    }
+
     public IReadOnlyList<RetainedRecord> RetainedMessages() =>
         _db.GetCollection(Layout.Retained).FindAll().Select(LiteDbMapping.ReadRetained).ToList();
 

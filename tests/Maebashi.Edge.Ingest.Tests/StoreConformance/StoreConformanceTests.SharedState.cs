@@ -56,6 +56,23 @@ public abstract partial class StoreConformanceTests
     }
 
     [Fact]
+    public async Task Values_kept_under_several_keys_are_read_at_once_and_a_key_never_set_is_absent()
+    {
+        PipelineKit kit = await OpenAsync(Nov(30, 9, 0));
+        kit.Store.Write(w =>
+        {
+            w.SetMeta("conformance.a", "1");
+            w.SetMeta("conformance.b", "二");
+            return 0;
+        });
+
+        IReadOnlyDictionary<string, string> read = kit.Store.GetMetas(["conformance.b", "conformance.never", "conformance.a"]);
+
+        Assert.Equal(new Dictionary<string, string> { ["conformance.a"] = "1", ["conformance.b"] = "二" }, read.OrderBy(kv => kv.Key, StringComparer.Ordinal));
+        Assert.Empty(kit.Store.GetMetas([]));
+    }
+
+    [Fact]
     public async Task The_deny_state_of_a_version_holds_its_debtors_and_card_statuses_and_rebuilds_the_same_list_after_reopening()
     {
         PipelineKit kit = await OpenAsync(Nov(30, 12, 0));

@@ -1,6 +1,7 @@
 using System.Data;
 using Maebashi.Edge.Ingest.Rules;
 using Npgsql;
+using NpgsqlTypes;
 using static Maebashi.Edge.Ingest.Store.Postgres.PostgresMapping;
 using static Maebashi.Edge.Ingest.Store.Postgres.PostgresQueries;
 
@@ -210,6 +211,13 @@ public sealed partial class PostgresIngestStore : IIngestStore
     {
         using NpgsqlConnection c = _source.OpenConnection();
         return Meta(c, null, key);
+    }
+
+    public IReadOnlyDictionary<string, string> GetMetas(IReadOnlyCollection<string> keys)
+    {
+        using NpgsqlConnection c = _source.OpenConnection();
+        using NpgsqlCommand cmd = Command(c, null, "SELECT key, value FROM meta WHERE key = ANY($1)", Array(keys.ToArray(), NpgsqlDbType.Text));
+        return List(cmd, r => (Key: r.GetString(0), Value: r.GetString(1))).ToDictionary(m => m.Key, m => m.Value, StringComparer.Ordinal);
     }
 
     public IReadOnlyList<RetainedRecord> RetainedMessages()
