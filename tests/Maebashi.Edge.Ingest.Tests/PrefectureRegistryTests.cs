@@ -20,6 +20,16 @@ public sealed class PrefectureRegistryTests(PostgresFixture postgres)
 
     private static PostgresRegistry Registry(PostgresIngestStore store) => store.Registry;
 
+    /// <summary>The sample export as changed by <paramref name="change"/>, written to <paramref name="path"/>: the city's next export.</summary>
+    private static async Task WriteExportAsync(string path, Action<JsonNode> change)
+    {
+        JsonNode doc = JsonNode.Parse(await File.ReadAllTextAsync(SharedFixtures.RegistryPath))!;
+        change(doc);
+        await File.WriteAllTextAsync(path, doc.ToJsonString());
+    }
+
+    private static JsonNode Card(JsonNode export, string uid) => export["cards"]!.AsArray().Single(c => (string)c!["uid"]! == uid)!;
+
     [Fact]
     public void Packed_persons_and_cards_answer_every_lookup_as_the_loaded_registry_does()
     {
@@ -79,11 +89,11 @@ public sealed class PrefectureRegistryTests(PostgresFixture postgres)
         Assert.All(together, i => Assert.Equal(together[0].Sha256, i.Sha256));
 
         // The next export: P0001's Type A card reported lost, DEADBEEF gone.
-        JsonNode doc = JsonNode.Parse(await File.ReadAllTextAsync(path))!;
-        JsonArray cards = doc["cards"]!.AsArray();
-        cards.Single(c => (string)c!["uid"]! == "04A1B2C3D4E5F6")!["status"] = CardStatuses.Lost;
-        cards.Remove(cards.Single(c => (string)c!["uid"]! == "DEADBEEF"));
-        await File.WriteAllTextAsync(path, doc.ToJsonString());
+        await WriteExportAsync(path, doc =>
+        {
+            Card(doc, "04A1B2C3D4E5F6")["status"] = CardStatuses.Lost;
+            doc["cards"]!.AsArray().Remove(Card(doc, "DEADBEEF"));
+        });
 
         RegistryImport next = Registry(store).Import(path);
         Assert.True(next.Applied);
@@ -103,9 +113,7 @@ public sealed class PrefectureRegistryTests(PostgresFixture postgres)
         string old = Path.Combine(dir, "registry-old.json");
         string current = Path.Combine(dir, "registry.json");
         File.Copy(SharedFixtures.RegistryPath, old);
-        JsonNode doc = JsonNode.Parse(await File.ReadAllTextAsync(old))!;
-        doc["cards"]!.AsArray().Single(c => (string)c!["uid"]! == "04A1B2C3D4E5F6")!["status"] = CardStatuses.Lost;
-        await File.WriteAllTextAsync(current, doc.ToJsonString());
+        await WriteExportAsync(current, doc => Card(doc, "04A1B2C3D4E5F6")["status"] = CardStatuses.Lost);
         Assert.True(Registry(store).Import(old).Applied);
         Assert.True(Registry(store).Import(current).Applied);
 
@@ -131,9 +139,7 @@ public sealed class PrefectureRegistryTests(PostgresFixture postgres)
         using var store = new PostgresIngestStore(PostgresConnectionUri.Parse(db.Uri));
         Registry(store).Import(SharedFixtures.RegistryPath);
         string bad = Path.Combine(TestKit.TempDir(), "bad.json");
-        JsonNode doc = JsonNode.Parse(await File.ReadAllTextAsync(SharedFixtures.RegistryPath))!;
-        doc["cards"]!.AsArray().Add(new JsonObject { ["uid"] = "ABCD", ["tech"] = "iso14443a", ["pid"] = "P9999" });
-        await File.WriteAllTextAsync(bad, doc.ToJsonString());
+        await WriteExportAsync(bad, doc => doc["cards"]!.AsArray().Add(new JsonObject { ["uid"] = "ABCD", ["tech"] = "iso14443a", ["pid"] = "P9999" }));
 
         RegistryException e = Assert.Throws<RegistryException>(() => Registry(store).Import(bad));
         Assert.Contains(e.Problems, p => p.ToString().Contains("unknown pid 'P9999'", StringComparison.Ordinal));
