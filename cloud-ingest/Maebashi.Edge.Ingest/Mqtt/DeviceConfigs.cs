@@ -43,7 +43,7 @@ public static class DeviceConfigs
         // different registries number their configurations one after the other, never alike.
         store.Write(w =>
         {
-            w.GetMetaForUpdate("cfg");
+            w.LockKey("cfg");
             var built = new List<(string, byte[])>();
             foreach (DeviceEntry device in registry.Devices.OrderBy(d => d.Id, StringComparer.Ordinal))
             {

@@ -284,6 +284,12 @@ public interface IIngestWrite : ISharedStateWrite
     /// </summary>
     string? GetMetaForUpdate(string key);
 
+    /// <summary>
+    /// Locks the key until the unit ends without reading it, as <see cref="GetMetaForUpdate"/> does: a key standing for
+    /// several (the devices' <c>cfg:DEVICE</c> versions under <c>cfg</c>), so that one lock orders every unit that writes them.
+    /// </summary>
+    void LockKey(string key);
+
     void SetMeta(string key, string value);
 }
 

@@ -340,6 +340,11 @@ internal sealed partial class LiteDbUnitOfWork(LiteDatabase db, LiteDbWriteCache
     // One writer: every unit of the process runs alone, so a read is already a read for update.
     public string? GetMetaForUpdate(string key) => GetMeta(key);
 
+    /// <summary>Nothing to lock: the store has one writer at a time.</summary>
+    public void LockKey(string key)
+    {
+    }
+
     public void SetMeta(string key, string value) => db.GetCollection(Meta).Upsert(LiteDbMapping.MetaDocument(key, value));
 
     /// <summary>Stores or (with an empty payload) removes a retained message in this unit.</summary>

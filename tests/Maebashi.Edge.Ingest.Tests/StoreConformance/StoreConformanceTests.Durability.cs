@@ -95,4 +95,30 @@ public abstract partial class StoreConformanceTests
         static long VersionOf(IReadOnlyList<(string Topic, byte[] Payload)> configs, string device) =>
             ContractJson.ParseConfig(configs.Single(c => c.Topic == Topics.Config(device)).Payload).Version;
     }
+
+    [Fact]
+    public async Task Workers_starting_at_once_with_two_registries_never_give_two_configurations_one_version()
+    {
+        PipelineKit kit = await OpenAsync(Nov(30, 9, 0));
+        string withStops = Path.Combine(TestKit.TempDir(), "registry.json");
+        TransitRegistry.Write(SharedFixtures.RegistryPath, withStops);
+        CityRegistry[] registries = [TestKit.Registry, RegistryLoader.Load(withStops)];
+
+        // Four workers, ten starts each, together, alternating between the export before and after a change (a host
+        // not yet updated): each start builds every device's configuration under a version read from the store.
+        using var together = new Barrier(4);
+        (long Version, string Content)[][] built = await Task.WhenAll(Enumerable.Range(0, 4).Select(worker => Task.Run(() =>
+            Enumerable.Range(0, 10).Select(start =>
+            {
+                together.SignalAndWait();
+                byte[] payload = DeviceConfigs.Build(registries[(worker + start) % 2], kit.Store).Single(c => c.Topic == Topics.Config("BUS0042")).Payload;
+                DeviceConfig cfg = ContractJson.ParseConfig(payload);
+                long version = cfg.Version;
+                cfg.Version = 0;
+                return (version, Convert.ToHexString(ContractJson.Serialize(cfg)));
+            }).ToArray())));
+
+        // A device that holds version N never gets a different configuration under the same N.
+        Assert.All(built.SelectMany(b => b).GroupBy(b => b.Version), v => Assert.Single(v.Select(b => b.Content).Distinct()));
+    }
 }

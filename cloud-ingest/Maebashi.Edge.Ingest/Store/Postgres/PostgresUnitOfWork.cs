@@ -391,16 +391,24 @@ internal sealed partial class PostgresUnitOfWork(NpgsqlConnection c, NpgsqlTrans
 
     public string? GetMeta(string key) => Meta(c, tx, key);
 
+    // A transaction-scoped lock on the key's name, not the row's: a key not stored yet has no row to lock, and two
+    // workers would both insert it, one overwriting the other.
+    private const string LockKeySql = "SELECT pg_advisory_xact_lock(hashtextextended('maebashi.meta:' || $1, 0))";
+
     public string? GetMetaForUpdate(string key)
     {
-        // A transaction-scoped lock on the key's name, not the row's: a key not stored yet has no row to lock, and two
-        // workers would both insert it, one overwriting the other.
         using var batch = new NpgsqlBatch(c, tx);
-        batch.BatchCommands.Add(BatchCommand("SELECT pg_advisory_xact_lock(hashtextextended('maebashi.meta:' || $1, 0))", Text(key)));
+        batch.BatchCommands.Add(BatchCommand(LockKeySql, Text(key)));
         batch.BatchCommands.Add(BatchCommand("SELECT value FROM meta WHERE key = $1", Text(key)));
         using NpgsqlDataReader r = batch.ExecuteReader();
         r.NextResult();
         return r.Read() ? r.GetString(0) : null;
+    }
+
+    public void LockKey(string key)
+    {
+        using NpgsqlCommand cmd = Command(c, tx, LockKeySql, Text(key));
+        cmd.ExecuteNonQuery();
     }
 
     public void SetMeta(string key, string value)
