@@ -291,7 +291,7 @@ public sealed partial class IngestPipeline
         return all is null ? persons : [.. all];
     }
 
-    /// <summary>What one unit of work changed beyond the store: who went into or out of debt, vehicles' trips, how much it quarantined.</summary>
+    /// <summary>What one unit of work gathers for its end and for after its commit: who went into or out of debt, vehicles' taps, travel reviews, quarantine records, refused reads.</summary>
     private sealed class UnitState
     {
         public DenyChanges Deny { get; } = new();

@@ -72,7 +72,7 @@ internal sealed class VehicleOccupancy
             StringComparer.Ordinal);
     }
 
-    /// <summary>The vehicles' current trips as committed by any worker, read at once; a vehicle without taps has <see cref="VehicleTrip.None"/>.</summary>
+    /// <summary>The vehicles' current trips as committed by any worker, read at once; a vehicle with no counted tap is absent.</summary>
     public IReadOnlyDictionary<string, VehicleTrip> TripsOf(IEnumerable<string> vehicles)
     {
         string[] keys = [.. vehicles.Where(_vehicles.Contains).Distinct(StringComparer.Ordinal).Select(v => MetaPrefix + v)];
