@@ -91,7 +91,7 @@ public sealed class LegacyWebStateImportTests
         {
             store.ImportWebState(
                 new WebStateImport([.. Enumerable.Range(0, 1_000).Select(i => new AuditRecord(DateTimeOffset.Parse("2026-11-02T00:00:00+00:00", CultureInfo.InvariantCulture), "交通 係", "transport", "GET", $"/old/{i}", 200, []))], [], [], []),
-                "legacy-import:audit.jsonl", $"{sha}:{offset.ToString(CultureInfo.InvariantCulture)}");
+                "legacy-import:audit.jsonl", null, $"{sha}:{offset.ToString(CultureInfo.InvariantCulture)}");
         }
 
         await using RunningIngest ingest = await RunningIngest.StartAsync(data: data);

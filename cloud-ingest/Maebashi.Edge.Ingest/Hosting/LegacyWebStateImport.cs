@@ -60,16 +60,26 @@ internal sealed class LegacyWebStateImport(IIngestStore store, IngestDataDirecto
         byte[] bytes = File.ReadAllBytes(path);
         string key = MetaPrefix + Path.GetFileName(path);
         string sha = Convert.ToHexStringLower(SHA256.HashData(bytes));
-        if (store.GetMeta(key) != sha)
+        if (store.GetMeta(key) is var done && done != sha)
         {
             WebStateImport import = read(bytes);
-            store.ImportWebState(import, key, sha);
+            if (!store.ImportWebState(import, key, done, sha))
+            {
+                AnotherWorkerImports(path);
+                return;
+            }
+
             logger.LogInformation("Imported {File} into the store: {Accounts} account(s), {Codes} code(s), {Notices} notice(s)",
                 Path.GetFileName(path), import.Citizens.Count, import.Enrollments.Count, import.Notices.Count);
         }
 
         File.Move(path, path + ImportedSuffix, overwrite: true);
     }
+
+    // Another worker on the same data directory imported a step of the file between this worker's read of the store
+    // and its unit: that worker goes on with the file and renames it.
+    private void AnotherWorkerImports(string path) =>
+        logger.LogInformation("{File} is being imported by another worker on this data directory; left to it", Path.GetFileName(path));
 
     private void ImportAudit(string path)
     {
@@ -86,7 +96,8 @@ internal sealed class LegacyWebStateImport(IIngestStore store, IngestDataDirecto
         }
 
         // Meta holds "sha:offset": how far this very file was imported (another file under the name starts at 0).
-        long offset = store.GetMeta(key) is { } done && done.StartsWith(sha + ":", StringComparison.Ordinal)
+        string? done = store.GetMeta(key);
+        long offset = done is not null && done.StartsWith(sha + ":", StringComparison.Ordinal)
             ? long.Parse(done.AsSpan(sha.Length + 1), NumberStyles.None, CultureInfo.InvariantCulture)
             : 0;
         int imported = 0, unreadable = 0;
@@ -108,16 +119,33 @@ internal sealed class LegacyWebStateImport(IIngestStore store, IngestDataDirecto
                     }
                 }
 
-                if (batch.Count == AuditLinesPerUnit)
+                if (batch.Count == AuditLinesPerUnit && !ImportStep())
                 {
-                    store.ImportWebState(new WebStateImport(batch, [], [], []), key, $"{sha}:{stream.Position.ToString(CultureInfo.InvariantCulture)}");
-                    imported += batch.Count;
-                    batch.Clear();
+                    AnotherWorkerImports(path);
+                    return;
                 }
             }
 
-            store.ImportWebState(new WebStateImport(batch, [], [], []), key, $"{sha}:{stream.Position.ToString(CultureInfo.InvariantCulture)}");
-            imported += batch.Count;
+            if (!ImportStep())
+            {
+                AnotherWorkerImports(path);
+                return;
+            }
+
+            // One unit: the lines read so far and how far they go, from where the previous step left the key.
+            bool ImportStep()
+            {
+                string next = $"{sha}:{stream.Position.ToString(CultureInfo.InvariantCulture)}";
+                if (!store.ImportWebState(new WebStateImport(batch, [], [], []), key, done, next))
+                {
+                    return false;
+                }
+
+                done = next;
+                imported += batch.Count;
+                batch.Clear();
+                return true;
+            }
         }
 
         File.Move(path, path + ImportedSuffix, overwrite: true);

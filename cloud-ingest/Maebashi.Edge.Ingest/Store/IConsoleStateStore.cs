@@ -105,7 +105,9 @@ public interface IConsoleStateStore
 
     /// <summary>
     /// Writes what an older ingest's files held and sets meta <paramref name="doneKey"/> to <paramref name="doneValue"/>,
-    /// in one unit: an import cut short is done again, never half.
+    /// in one unit: an import cut short is done again, never half. Nothing is written, and the answer is false, unless
+    /// the key still holds <paramref name="doneBefore"/> (read in the unit, the key locked): of workers importing one
+    /// file at once, one writes each step.
     /// </summary>
-    void ImportWebState(WebStateImport import, string doneKey, string doneValue);
+    bool ImportWebState(WebStateImport import, string doneKey, string? doneBefore, string doneValue);
 }

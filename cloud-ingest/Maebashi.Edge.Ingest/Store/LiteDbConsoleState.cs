@@ -56,8 +56,13 @@ public sealed partial class LiteDbIngestStore
 
     public bool WithdrawNotice(long id, DateTimeOffset at) => WriteUnit(_ => LiteDbConsoleState.WithdrawNotice(_db, id, at));
 
-    public void ImportWebState(WebStateImport import, string doneKey, string doneValue) => WriteUnit(u =>
+    public bool ImportWebState(WebStateImport import, string doneKey, string? doneBefore, string doneValue) => WriteUnit(u =>
     {
+        if (u.GetMetaForUpdate(doneKey) != doneBefore)
+        {
+            return false;
+        }
+
         foreach (AuditRecord r in import.Audit)
         {
             LiteDbConsoleState.AppendAudit(_db, r);

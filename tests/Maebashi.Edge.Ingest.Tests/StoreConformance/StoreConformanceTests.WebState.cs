@@ -174,7 +174,7 @@ public abstract partial class StoreConformanceTests
             [new PendingEnrollment("code-1", "TOK2", Nov(31, 0, 0))],
             [new CityNotice(7, NoticeKind.Urgent, "雪", "大雪", Nov(1, 9, 0), null, "城 管理者", null)]);
 
-        kit.Store.ImportWebState(import, "legacy-import:test", "done");
+        Assert.True(kit.Store.ImportWebState(import, "legacy-import:test", null, "done"));
 
         kit = Reopen(kit);
         Assert.Equal("done", kit.Store.GetMeta("legacy-import:test"));
@@ -182,6 +182,31 @@ public abstract partial class StoreConformanceTests
         Assert.Equal("P0001", kit.Store.Citizen("taro")!.Pid);
         Assert.Equal("TOK2", kit.Store.Enrollment("code-1")!.Token);
         Assert.Equal(("雪", NoticeKind.Urgent), kit.Store.Notices().Select(n => (n.Title, n.Kind)).Single());
+    }
+
+    [Fact]
+    public async Task Workers_importing_one_older_file_at_once_write_each_step_once()
+    {
+        PipelineKit kit = await OpenAsync(Nov(30, 9, 0));
+
+        // Three workers started on one data directory read "not imported yet" and import the same first step together.
+        IIngestStore[] workers = [kit.Store, .. OtherWorkers(kit, 2)];
+        using var together = new Barrier(workers.Length);
+        bool[] wrote = await Task.WhenAll(workers.Select(store => Task.Run(() =>
+        {
+            together.SignalAndWait();
+            return store.ImportWebState(
+                new WebStateImport([Read(Nov(1, 9, 0), "城 管理者", "/old/1", "TOK-A")], [], [], []), "legacy-import:audit.jsonl", null, "sha:100");
+        })));
+
+        Assert.Single(wrote, w => w);
+        Assert.Equal(["/old/1"], kit.Store.AuditAbout(["TOK-A"], 10).Select(e => e.Route));
+
+        // The next step goes on from the first; a worker still holding the earlier value writes nothing.
+        Assert.True(kit.Store.ImportWebState(new WebStateImport([Read(Nov(1, 9, 1), "城 管理者", "/old/2", "TOK-A")], [], [], []), "legacy-import:audit.jsonl", "sha:100", "sha:200"));
+        Assert.False(kit.Store.ImportWebState(new WebStateImport([Read(Nov(1, 9, 1), "城 管理者", "/old/2", "TOK-A")], [], [], []), "legacy-import:audit.jsonl", "sha:100", "sha:200"));
+        Assert.Equal(["/old/2", "/old/1"], kit.Store.AuditAbout(["TOK-A"], 10).Select(e => e.Route));
+        Assert.Equal("sha:200", kit.Store.GetMeta("legacy-import:audit.jsonl"));
     }
 
     /// <summary>Whether several processes may open this kind of store at one location (PostgreSQL) or only one (LiteDB).</summary>

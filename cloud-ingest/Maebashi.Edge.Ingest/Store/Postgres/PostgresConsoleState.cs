@@ -218,8 +218,13 @@ public sealed partial class PostgresIngestStore
         return cmd.ExecuteNonQuery() == 1;
     }
 
-    public void ImportWebState(WebStateImport import, string doneKey, string doneValue) => InTransaction((c, tx) =>
+    public bool ImportWebState(WebStateImport import, string doneKey, string? doneBefore, string doneValue) => InTransaction((c, tx) =>
     {
+        if (MetaForUpdate(c, tx, doneKey) != doneBefore)
+        {
+            return false;
+        }
+
         foreach (AuditRecord r in import.Audit)
         {
             InsertAudit(c, tx, r);

@@ -166,6 +166,21 @@ internal static class PostgresQueries
         return cmd.ExecuteScalar() as string;
     }
 
+    // A transaction-scoped lock on the key's name, not the row's: a key not stored yet has no row to lock, and two
+    // workers would both insert it, one overwriting the other.
+    public const string LockMetaKeySql = "SELECT pg_advisory_xact_lock(hashtextextended('maebashi.meta:' || $1, 0))";
+
+    /// <summary>The meta value under <paramref name="key"/>, the key locked until the transaction ends (one round trip).</summary>
+    public static string? MetaForUpdate(NpgsqlConnection c, NpgsqlTransaction tx, string key)
+    {
+        using var batch = new NpgsqlBatch(c, tx);
+        batch.BatchCommands.Add(BatchCommand(LockMetaKeySql, Text(key)));
+        batch.BatchCommands.Add(BatchCommand("SELECT value FROM meta WHERE key = $1", Text(key)));
+        using NpgsqlDataReader r = batch.ExecuteReader();
+        r.NextResult();
+        return r.Read() ? r.GetString(0) : null;
+    }
+
     /// <param name="forUpdate">Lock the row until the transaction ends (a unit reads, then advances, the device's progress).</param>
     public static DeviceProgress? Device(NpgsqlConnection c, NpgsqlTransaction? tx, string device, bool forUpdate)
     {

@@ -391,23 +391,11 @@ internal sealed partial class PostgresUnitOfWork(NpgsqlConnection c, NpgsqlTrans
 
     public string? GetMeta(string key) => Meta(c, tx, key);
 
-    // A transaction-scoped lock on the key's name, not the row's: a key not stored yet has no row to lock, and two
-    // workers would both insert it, one overwriting the other.
-    private const string LockKeySql = "SELECT pg_advisory_xact_lock(hashtextextended('maebashi.meta:' || $1, 0))";
-
-    public string? GetMetaForUpdate(string key)
-    {
-        using var batch = new NpgsqlBatch(c, tx);
-        batch.BatchCommands.Add(BatchCommand(LockKeySql, Text(key)));
-        batch.BatchCommands.Add(BatchCommand("SELECT value FROM meta WHERE key = $1", Text(key)));
-        using NpgsqlDataReader r = batch.ExecuteReader();
-        r.NextResult();
-        return r.Read() ? r.GetString(0) : null;
-    }
+    public string? GetMetaForUpdate(string key) => MetaForUpdate(c, tx, key);
 
     public void LockKey(string key)
     {
-        using NpgsqlCommand cmd = Command(c, tx, LockKeySql, Text(key));
+        using NpgsqlCommand cmd = Command(c, tx, LockMetaKeySql, Text(key));
         cmd.ExecuteNonQuery();
     }
 
