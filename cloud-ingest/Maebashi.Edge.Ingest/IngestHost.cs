@@ -81,6 +81,9 @@ public sealed class IngestHost : IAsyncDisposable
             throw;
         }
 
+        // What the start read to build the store's in-memory state is garbage now: given back before the first batch,
+        // as the registry's parse was (LoadRegistry), rather than left resident for the life of the process.
+        GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);
         string address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         host.HttpPort = new Uri(address).Port;
         loggers.CreateLogger("Maebashi.Edge.Ingest").LogInformation("HTTP API listening on {Address}", address);
@@ -132,7 +135,7 @@ public sealed class IngestHost : IAsyncDisposable
         }
 
         services.AddSingleton(IngestDataDirectory.For(options));
-        services.AddSingleton(sp => LoadRegistry(sp.GetRequiredService<IOptions<IngestOptions>>().Value.RegistryPath, sp.GetRequiredService<IIngestStore>(), loggers.CreateLogger("Maebashi.Edge.Ingest")));
+        services.AddSingleton(sp => LoadRegistry(sp.GetRequiredService<IOptions<IngestOptions>>().Value, sp.GetRequiredService<IIngestStore>, loggers.CreateLogger("Maebashi.Edge.Ingest")));
         services.AddSingleton(sp => OperatorDirectory.Load(
             sp.GetRequiredService<IOptions<IngestOptions>>().Value.OperatorsPath, sp.GetRequiredService<CityRegistry>(), sp.GetRequiredService<IIngestStore>));
         services.AddSingleton(sp => IngestStoreOption.Open(
@@ -166,7 +169,7 @@ public sealed class IngestHost : IAsyncDisposable
         // Cookies and antiforgery tokens are protected with keys kept in the store: every worker on one store accepts
         // another's, and a restart keeps the sessions (docs/decisions.md, "Shared state of several workers").
         services.AddDataProtection().SetApplicationName(StoreXmlRepository.ApplicationName);
-        services.AddOptions<KeyManagementOptions>().Configure<IIngestStore>((o, store) => o.XmlRepository = new StoreXmlRepository(store));
+        services.AddOptions<KeyManagementOptions>().Configure<IServiceProvider>((o, sp) => o.XmlRepository = new StoreXmlRepository(sp.GetRequiredService<IIngestStore>));
         AuthenticationBuilder authentication = services.AddAuthentication(BearerTokenHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, BearerTokenHandler>(BearerTokenHandler.SchemeName, null);
         services.AddConsole(authentication, time);
@@ -202,11 +205,17 @@ public sealed class IngestHost : IAsyncDisposable
     /// The registry file, or with PostgreSQL the registry the database holds, after importing the file when it is not
     /// the one imported (under a lock: workers starting together import once).
     /// </summary>
-    private static CityRegistry LoadRegistry(string? path, IIngestStore store, ILogger logger)
+    /// <remarks>
+    /// With LiteDB the file is read before the store is opened (<paramref name="store"/> is not called, and the registry
+    /// is the first thing the hosted services ask for): the export's parse and the store's states are then never in
+    /// memory at once, which on the one-year store took the start's peak past 1 GiB (docs/benchmarks.md, session 22).
+    /// </remarks>
+    private static CityRegistry LoadRegistry(IngestOptions options, Func<IIngestStore> store, ILogger logger)
     {
         var sw = Stopwatch.StartNew();
+        string? path = options.RegistryPath;
         CityRegistry registry;
-        if (store is PostgresIngestStore postgres)
+        if (!string.Equals(options.Store, IngestStoreOption.LiteDb, StringComparison.Ordinal) && store() is PostgresIngestStore postgres)
         {
             if (path is not null)
             {

@@ -15,6 +15,9 @@ public sealed class CliTests
         (int exit, _, string err) = await Ingest("--registry", bad, "--data", Path.Combine(dir, "d"), "--mqtt-port", "0", "--http-port", "0");
         Assert.Equal(1, exit);
         Assert.Contains("regionKey", err, StringComparison.Ordinal);
+
+        // Refused before the store was opened: no store was made in the data directory.
+        Assert.Empty(Directory.Exists(Path.Combine(dir, "d")) ? Directory.EnumerateFiles(Path.Combine(dir, "d"), "*.db", SearchOption.AllDirectories) : []);
     }
 
     [Fact]
