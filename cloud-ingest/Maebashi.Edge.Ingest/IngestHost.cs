@@ -215,7 +215,7 @@ public sealed class IngestHost : IAsyncDisposable
         var sw = Stopwatch.StartNew();
         string? path = options.RegistryPath;
         CityRegistry registry;
-        if (!string.Equals(options.Store, IngestStoreOption.LiteDb, StringComparison.Ordinal) && store() is PostgresIngestStore postgres)
+        if (!IngestStoreOption.IsLiteDb(options) && store() is PostgresIngestStore postgres)
         {
             if (path is not null)
             {

@@ -183,7 +183,7 @@ public sealed class IngestOptionsValidator : IValidateOptions<IngestOptions>
     public ValidateOptionsResult Validate(string? name, IngestOptions options)
     {
         var failures = new List<string>();
-        if (options.RegistryPath is null ? string.Equals(options.Store, Hosting.IngestStoreOption.LiteDb, StringComparison.Ordinal) : string.IsNullOrWhiteSpace(options.RegistryPath))
+        if (options.RegistryPath is null ? Hosting.IngestStoreOption.IsLiteDb(options) : string.IsNullOrWhiteSpace(options.RegistryPath))
         {
             failures.Add("RegistryPath (--registry): missing (only a postgresql:// store may run without it, with the registry it holds)");
         }

@@ -13,6 +13,9 @@ public static class IngestStoreOption
 {
     public const string LiteDb = "litedb";
 
+    /// <summary>Whether the options name the embedded LiteDB store (else a PostgreSQL URI, checked when opened).</summary>
+    public static bool IsLiteDb(IngestOptions options) => string.Equals(options.Store, LiteDb, StringComparison.Ordinal);
+
     /// <summary>
     /// The PostgreSQL settings the options give, or null for LiteDB; <see cref="StoreOptionException"/> naming the
     /// option otherwise. <paramref name="pgPassFile"/>: the <c>PGPASSFILE</c> environment variable.
@@ -20,7 +23,7 @@ public static class IngestStoreOption
     public static NpgsqlConnectionStringBuilder? PostgresSettings(IngestOptions options, string? pgPassFile)
     {
         ArgumentNullException.ThrowIfNull(options);
-        if (string.Equals(options.Store, LiteDb, StringComparison.Ordinal))
+        if (IsLiteDb(options))
         {
             return options.StorePassFile is null ? null : throw new StoreOptionException("--store-pass-file", "only with a postgresql:// store");
         }
